@@ -1,0 +1,83 @@
+/**
+ * The closed set of errors on the sync path. Each carries its fate, so the worker decides what to
+ * do from the type alone: wait, retry with backoff, pause the configuration, re-create the
+ * downstream audience, pick another name, or record and drop.
+ */
+
+export type Fate =
+  | 'rate_limited' // wait until resetAt, then retry the same batch
+  | 'retry' // transient: retry the same batch with exponential backoff and jitter
+  | 'reauth' // 401/403: pause the configuration until the user logs in again
+  | 'not_found' // 404 on a downstream audience: re-create it and replay its members
+  | 'name_taken' // create/rename: the name is used (or was used) on the account
+  | 'rejected'; // other 4xx: record per item and drop
+
+export abstract class SyncError extends Error {
+  abstract readonly fate: Fate;
+  /** HTTP status from X, when there was a response. */
+  readonly status: number | undefined;
+  /** X's error code (e.g. `TOO_MANY_REQUESTS`), when the body had one. */
+  readonly code: string | undefined;
+
+  constructor(message: string, opts: { status?: number; code?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.status = opts.status;
+    this.code = opts.code;
+  }
+}
+
+export class RateLimitedError extends SyncError {
+  readonly fate = 'rate_limited' as const;
+  /** Epoch milliseconds at which X's window resets. */
+  readonly resetAt: number;
+  constructor(message: string, resetAt: number, opts: { status?: number; code?: string } = {}) {
+    super(message, opts);
+    this.resetAt = resetAt;
+  }
+}
+
+export class RetryableError extends SyncError {
+  readonly fate = 'retry' as const;
+  /** Set when X said how long to wait (503 `retry-after`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, opts: { status?: number; code?: string; cause?: unknown; retryAfterMs?: number } = {}) {
+    super(message, opts);
+    this.retryAfterMs = opts.retryAfterMs;
+  }
+}
+
+export class ReauthRequiredError extends SyncError {
+  readonly fate = 'reauth' as const;
+}
+
+export class AudienceNotFoundError extends SyncError {
+  readonly fate = 'not_found' as const;
+}
+
+export class NameTakenError extends SyncError {
+  readonly fate = 'name_taken' as const;
+}
+
+export class RejectedError extends SyncError {
+  readonly fate = 'rejected' as const;
+}
+
+/** Bad input from a source (REST, Firehose, import): answered with 400 and a reason. */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    readonly code: string = 'invalid_request',
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+/** The store could not make a change durable (disk full, database unwritable): answered with 503. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * What the rest of Tailor sees of the X Ads API. The implementation (client.ts) signs every call
+ * with OAuth 1.0a, checks every response and turns failures into the typed errors of core/errors.
+ */
+import type { IdentityType } from '../core/terms.ts';
+
+export interface XAppCredentials {
+  consumerKey: string;
+  consumerSecret: string;
+}
+
+export interface XUserTokens {
+  accessToken: string;
+  accessTokenSecret: string;
+}
+
+export interface XAccount {
+  id: string;
+  name: string;
+}
+
+export interface XUserAccess {
+  userId: string;
+  permissions: string[];
+}
+
+export interface XCustomAudience {
+  id: string;
+  name: string;
+  description: string | null;
+  audienceSize: number | null;
+  targetable: boolean;
+  reasonsNotTargetable: string[];
+  deleted: boolean;
+}
+
+/** One hash to add (`Update`) or remove (`Delete`) in a downstream audience. */
+export interface UserChange {
+  op: 'add' | 'remove';
+  hash: string;
+}
+
+/** One `users` request, packed to X's limits by pack.ts. */
+export interface UsersRequest {
+  identityType: IdentityType;
+  /** The changes in this request, in the order their users appear in the body. */
+  changes: UserChange[];
+  /** The exact JSON body sent. */
+  body: string;
+}
+
+/** Per-item outcome of a `users` request. X's batches are atomic: all applied or none. */
+export interface UsersResult {
+  successCount: number;
+  totalCount: number;
+  /** Errors X reported for individual operations, by position of the operation. */
+  operationErrors: { operationIndex: number; code: string; message: string }[];
+}
+
+/** Rate-limit headers of the last response, so callers can slow down before a 429. */
+export interface RateLimitInfo {
+  limit: number;
+  remaining: number;
+  /** Epoch milliseconds. */
+  resetAt: number;
+}
+
+export interface RequestToken {
+  oauthToken: string;
+  oauthTokenSecret: string;
+  callbackConfirmed: boolean;
+}
+
+export interface AccessToken extends XUserTokens {
+  userId: string;
+  screenName: string;
+}
