@@ -1,0 +1,95 @@
+/**
+ * Normalizers and hashing: pure functions from a raw (or pre-hashed) identifier to the SHA-256
+ * digest X matches on, or a reason why it cannot be forwarded. Nothing here logs or stores; the
+ * raw value never leaves these functions.
+ */
+import { createHash } from 'node:crypto';
+import type { IdentityType } from '../core/terms.ts';
+
+/** What a source calls an identifier; each maps onto one X `users` key. */
+export type IdentityKind = 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id';
+
+export const KIND_TO_TYPE: Record<IdentityKind, IdentityType> = {
+  email: 'email',
+  twitter_handle: 'handle',
+  ios_advertising_id: 'device_id',
+  google_advertising_id: 'device_id',
+};
+
+/** How the value arrives: mParticle's `encoding`. `md5` and `sha1` cannot be matched by X. */
+export type Encoding = 'raw' | 'sha256' | 'md5' | 'sha1';
+
+export type RejectReason =
+  | 'empty'
+  | 'invalid_email'
+  | 'invalid_handle'
+  | 'invalid_device_id'
+  | 'zeroed_device_id'
+  | 'invalid_sha256'
+  | 'unsupported_encoding';
+
+export type Normalized =
+  | { ok: true; type: IdentityType; hash: string }
+  | { ok: false; kind: IdentityKind; reason: RejectReason; message: string };
+
+const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+// X handles are letters, digits and underscores; older accounts may exceed today's 15 characters.
+const HANDLE = /^[a-z0-9_]{1,50}$/;
+// Deliberately loose: one @ with something on each side and no spaces. Real addresses are
+// too varied (non-ASCII local parts and domains exist) for anything stricter to be safe.
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+function reject(kind: IdentityKind, reason: RejectReason, message: string): Normalized {
+  return { ok: false, kind, reason, message };
+}
+
+/** The normalized raw form, or a rejection. Exported for golden-vector tests. */
+export function normalizeRaw(kind: IdentityKind, value: string): { ok: true; value: string } | Normalized {
+  const trimmed = value.trim();
+  if (trimmed === '') return reject(kind, 'empty', `${kind} is empty`);
+  switch (kind) {
+    case 'email': {
+      const email = trimmed.toLowerCase();
+      if (!EMAIL.test(email)) return reject(kind, 'invalid_email', 'email is not an address (it needs one @ with text on both sides)');
+      return { ok: true, value: email };
+    }
+    case 'twitter_handle': {
+      const handle = (trimmed.startsWith('@') ? trimmed.slice(1) : trimmed).toLowerCase();
+      if (handle === '') return reject(kind, 'empty', 'twitter_handle is empty');
+      if (!HANDLE.test(handle)) return reject(kind, 'invalid_handle', 'twitter_handle may hold only letters, digits and underscores');
+      return { ok: true, value: handle };
+    }
+    case 'ios_advertising_id':
+    case 'google_advertising_id': {
+      const id = trimmed.toLowerCase();
+      if (!UUID.test(id)) return reject(kind, 'invalid_device_id', `${kind} is not a UUID (8-4-4-4-12 hex digits with dashes)`);
+      if (id === ZERO_UUID) return reject(kind, 'zeroed_device_id', `${kind} is all zeros (the user limited ad tracking)`);
+      return { ok: true, value: id };
+    }
+  }
+}
+
+/**
+ * Normalizes and hashes one identifier. A value that is already a 64-hex SHA-256 digest is
+ * lower-cased and passed through, whatever the declared encoding, so pre-hashed REST input works.
+ */
+export function hashIdentity(kind: IdentityKind, value: string, encoding: Encoding = 'raw'): Normalized {
+  const type = KIND_TO_TYPE[kind];
+  if (encoding === 'md5' || encoding === 'sha1') {
+    return reject(kind, 'unsupported_encoding', `${kind} arrived ${encoding}-encoded; X matches only SHA-256, so it cannot be forwarded`);
+  }
+  const trimmed = value.trim();
+  if (SHA256_HEX.test(trimmed)) return { ok: true, type, hash: trimmed.toLowerCase() };
+  if (encoding === 'sha256') {
+    return reject(kind, trimmed === '' ? 'empty' : 'invalid_sha256', `${kind} is declared sha256 but is not a 64-character hex digest`);
+  }
+  const normalized = normalizeRaw(kind, value);
+  if (!('value' in normalized)) return normalized;
+  return { ok: true, type, hash: sha256Hex(normalized.value) };
+}
