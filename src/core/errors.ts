@@ -59,8 +59,24 @@ export class NameTakenError extends SyncError {
   readonly fate = 'name_taken' as const;
 }
 
+/** One error X reported for one operation of a `users` request (`operation_errors`), by position. */
+export interface OperationError {
+  operationIndex: number;
+  code: string;
+  message: string;
+}
+
 export class RejectedError extends SyncError {
   readonly fate = 'rejected' as const;
+  /** X's per-operation errors, so each item can be recorded; empty when the body had none. */
+  readonly operationErrors: OperationError[];
+  constructor(
+    message: string,
+    opts: { status?: number; code?: string; cause?: unknown; operationErrors?: OperationError[] } = {},
+  ) {
+    super(message, opts);
+    this.operationErrors = opts.operationErrors ?? [];
+  }
 }
 
 /** Bad input from a source (REST, Firehose, import): answered with 400 and a reason. */

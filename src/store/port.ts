@@ -1,0 +1,200 @@
+/**
+ * The store port: everything Tailor keeps, behind one narrow interface. The engine, the sources
+ * and the server depend on this file only; sqlite/ and postgres/ implement it. Every method is a
+ * single transaction: it either happens whole or not at all.
+ *
+ * Claims follow one rule: a worker leases one downstream audience (owner, token, expiry), does
+ * the X work, and settles with the token. A settle whose token no longer matches (the lease
+ * expired and another worker took it) changes nothing and returns false.
+ */
+import type { ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
+
+export interface Configuration {
+  id: string;
+  name: string;
+  accountId: string;
+  accountName: string | null;
+  xUserId: string | null;
+  screenName: string | null;
+  /** Encrypted OAuth tokens (secret-box); never decrypted by the store. */
+  tokens: string;
+  state: ConfigurationState;
+  stateReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConfigurationInput {
+  name: string;
+  accountId: string;
+  accountName: string | null;
+  xUserId: string | null;
+  screenName: string | null;
+  tokens: string;
+}
+
+export interface Audience {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConnectionToggles {
+  forwardEmails: boolean;
+  forwardTwitterHandles: boolean;
+  forwardDeviceIds: boolean;
+}
+
+export interface Connection extends ConnectionToggles {
+  audienceId: string;
+  configurationId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface Downstream {
+  id: number;
+  audienceId: string;
+  configurationId: string;
+  identityType: IdentityType;
+  state: DownstreamState;
+  xAudienceId: string | null;
+  /** The name the audience has on X, once created. */
+  xName: string | null;
+  /** 1 for `<name> (email)`, 2 for `<name> (email) [2]`, … after X refused a used name. */
+  nameSuffix: number;
+  sentAdds: number;
+  sentRemoves: number;
+  rejected: number;
+  /** Hashes X holds according to the ledger. */
+  members: number;
+  audienceSize: number | null;
+  targetable: boolean | null;
+  reasonsNotTargetable: string[];
+  lastSyncedAt: number | null;
+  lastError: string | null;
+  lastErrorAt: number | null;
+  attempts: number;
+  nextAttemptAt: number;
+  refreshedAt: number | null;
+}
+
+export interface DownstreamStatus extends Downstream {
+  pending: number;
+}
+
+/** One member's change, already normalized and hashed. */
+export interface MemberChange {
+  /** mpid, REST user_id, or `<type>:<hash>` when the member has neither. */
+  memberKey: string;
+  action: 'add' | 'remove';
+  /** For `add`: the member's full current identities in this audience. Ignored for `remove`. */
+  identities: { type: IdentityType; hash: string }[];
+}
+
+export interface ApplyResult {
+  /** Changes queued for X across all downstream audiences (after coalescing). */
+  queued: number;
+}
+
+/** What a claimed downstream audience needs next, in the order the worker checks. */
+export type Task = 'delete' | 'create' | 'rename' | 'send' | 'refresh';
+
+export interface Claim {
+  task: Task;
+  leaseToken: string;
+  downstream: Downstream;
+  audienceName: string | null;
+  configuration: Configuration;
+  /** For `send`: the changes under this lease, at most the requested number. */
+  changes: { hash: string; op: ChangeOp }[];
+  /** For `create`: the name a previous attempt used, if one may have reached X. */
+  createAttemptName: string | null;
+}
+
+export interface ClaimOptions {
+  owner: string;
+  now: number;
+  leaseMs: number;
+  /** A batch is due once its oldest change has waited this long ... */
+  flushIntervalMs: number;
+  /** ... or once this many changes are pending (a full request). */
+  fullBatch: number;
+  /** Most changes returned in one claim. */
+  maxChanges: number;
+  /** Refresh X's size and targetability when older than this. */
+  refreshIntervalMs: number;
+}
+
+export interface SentBatch {
+  /** The claimed changes as sent. */
+  sent: { hash: string; op: ChangeOp }[];
+  /** Hashes X refused item by item (recorded and dropped). */
+  rejectedHashes: string[];
+}
+
+/** What X reports about an audience's size and targetability. */
+export interface XAudienceState {
+  audienceSize: number | null;
+  targetable: boolean;
+  reasonsNotTargetable: string[];
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Random id of this database, written into every X audience's description marker. */
+  installationId(): Promise<string>;
+  close(): Promise<void>;
+  /** A cheap read and write check, for /readyz. */
+  ping(): Promise<void>;
+
+  // configurations
+  putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }>;
+  listConfigurations(): Promise<Configuration[]>;
+  getConfiguration(id: string): Promise<Configuration | null>;
+  getConfigurationByAccount(accountId: string): Promise<Configuration | null>;
+  /** Refused (returns 'in_use') while connections use it. */
+  deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
+  setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
+
+  // audiences and connections
+  putAudience(id: string, name: string, now: number): Promise<{ audience: Audience; created: boolean; renamed: boolean }>;
+  getAudience(id: string): Promise<Audience | null>;
+  listAudiences(): Promise<(Audience & { members: number })[]>;
+  /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */
+  deleteAudience(id: string, now: number): Promise<boolean>;
+  putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }>;
+  listConnections(audienceId: string): Promise<Connection[]>;
+  /** Stops forwarding; the downstream audiences stay on X, detached. */
+  deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean>;
+  listDownstreams(audienceId: string): Promise<DownstreamStatus[]>;
+  countMembers(audienceId: string): Promise<number>;
+
+  // membership
+  /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */
+  applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
+  listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]>;
+
+  // sync: claim, then exactly one settle or release with the lease token
+  claim(opts: ClaimOptions): Promise<Claim | null>;
+  /** Records the name about to be created, before the X call, so a crash can find it again. */
+  recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean>;
+  settleCreated(downstreamId: number, token: string, x: XAudienceState & { id: string; name: string; nameSuffix: number }, now: number): Promise<boolean>;
+  settleRenamed(downstreamId: number, token: string, xName: string, nameSuffix: number, now: number): Promise<boolean>;
+  /**
+   * The batch reached X: record what X now holds (from `sent`, not from the outbox rows, which a
+   * newer change may already have overwritten), drop the claimed rows, update counters.
+   */
+  settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean>;
+  settleDeleted(downstreamId: number, token: string): Promise<boolean>;
+  settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean>;
+  /** X lost the audience: forget its id and X ledger, queue every current member again. */
+  settleNotFound(downstreamId: number, token: string, reason: string, now: number): Promise<boolean>;
+  /** Gives the lease back without settling; the claimed changes stay pending. */
+  release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean>;
+  /** Takes one request from a shared token bucket; returns 0 when granted, else ms to wait. */
+  takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number>;
+  /** Earliest moment something may become due (for idle workers), or null when nothing waits. */
+  nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs'>): Promise<number | null>;
+}

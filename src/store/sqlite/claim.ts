@@ -1,0 +1,94 @@
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { downstreamName } from '../../core/names.ts';
+import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from './rows.ts';
+
+type Candidate = DownstreamRow & { audience_name: string | null };
+
+/**
+ * Picks the downstream audience that has waited longest since its last claim and has work, and
+ * leases it. Runs inside an IMMEDIATE transaction (the caller's), so two workers of one process
+ * or of several processes on one file never lease the same row. A lease whose expiry has passed is
+ * free: its worker died or hung, and its settle will no longer match the token.
+ */
+export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
+  const candidates = db
+    .prepare(
+      `SELECT d.*, a.name AS audience_name FROM downstreams d
+       JOIN configurations c ON c.id = d.configuration_id
+       LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
+       WHERE c.state = 'active'
+         AND d.state IN ('creating', 'active', 'recreating', 'deleting')
+         AND d.next_attempt_at <= ?
+         AND (d.lease_token IS NULL OR d.lease_expires_at < ?)
+       ORDER BY d.last_claimed_at, d.id`,
+    )
+    .all(opts.now, opts.now) as Candidate[];
+
+  for (const row of candidates) {
+    const task = taskFor(db, row, opts);
+    if (task === null) continue;
+    const token = randomUUID();
+    db.prepare('UPDATE downstreams SET lease_owner = ?, lease_token = ?, lease_expires_at = ?, last_claimed_at = ? WHERE id = ?').run(
+      opts.owner,
+      token,
+      opts.now + opts.leaseMs,
+      opts.now,
+      row.id,
+    );
+    const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
+    const changes = task === 'send' ? claimChanges(db, row.id, token, opts.maxChanges) : [];
+    if (task === 'send' && changes.length === 0) {
+      // Every pending change was a no-op against the X ledger; nothing to send after all.
+      db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
+      continue;
+    }
+    return {
+      task,
+      leaseToken: token,
+      downstream: toDownstream({ ...row, lease_token: token }),
+      audienceName: row.audience_name,
+      configuration,
+      changes,
+      createAttemptName: row.create_attempt_name,
+    };
+  }
+  return null;
+}
+
+function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Task | null {
+  if (row.state === 'deleting') return 'delete';
+  if (row.audience_name === null) return null; // audience row gone but not yet marked: nothing to do
+  if (row.x_audience_id === null) return 'create';
+  if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
+  // MIN over the (downstream_id, enqueued_at) index is one seek; the count stops at a full batch.
+  const oldest = db.prepare('SELECT MIN(enqueued_at) FROM outbox WHERE downstream_id = ?').pluck().get(row.id) as number | null;
+  if (oldest !== null) {
+    if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
+    const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, opts.fullBatch) as number;
+    if (n >= opts.fullBatch) return 'send';
+  }
+  if (row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) return 'refresh';
+  return null;
+}
+
+/**
+ * Marks the oldest pending changes with the lease token, then drops those that would not change
+ * X (an add of a hash X holds, a remove of one it lacks): coalescing can leave such rows behind.
+ */
+function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: string; op: 'add' | 'remove' }[] {
+  db.prepare(
+    `UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash IN
+       (SELECT hash FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at LIMIT ?)`,
+  ).run(token, downstreamId, downstreamId, max);
+  db.prepare(
+    `DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ? AND (
+       (op = 'add' AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash))
+       OR (op = 'remove' AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash)))`,
+  ).run(downstreamId, token);
+  return db.prepare('SELECT hash, op FROM outbox WHERE downstream_id = ? AND claim_token = ? ORDER BY enqueued_at').all(downstreamId, token) as {
+    hash: string;
+    op: 'add' | 'remove';
+  }[];
+}

@@ -1,0 +1,102 @@
+import type Database from 'better-sqlite3';
+import type { SentBatch } from '../port.ts';
+
+/*
+ * Settling on SQLite. Every statement is guarded by the lease token: a worker whose lease expired
+ * (and was taken over) settles nothing. Callers run these inside one IMMEDIATE transaction.
+ */
+
+const RELEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL';
+
+export function holds(db: Database.Database, downstreamId: number, token: string): boolean {
+  return db.prepare('SELECT 1 FROM downstreams WHERE id = ? AND lease_token = ?').get(downstreamId, token) !== undefined;
+}
+
+export function settleSent(
+  db: Database.Database,
+  downstreamId: number,
+  token: string,
+  result: SentBatch,
+  now: number,
+): boolean {
+  if (!holds(db, downstreamId, token)) return false;
+  const rejected = new Set(result.rejectedHashes);
+  let adds = 0;
+  let removes = 0;
+  const insert = db.prepare('INSERT OR IGNORE INTO x_members (downstream_id, hash) VALUES (?, ?)');
+  const remove = db.prepare('DELETE FROM x_members WHERE downstream_id = ? AND hash = ?');
+  let delta = 0;
+  for (const c of result.sent) {
+    if (rejected.has(c.hash)) continue;
+    if (c.op === 'add') {
+      adds += 1;
+      delta += insert.run(downstreamId, c.hash).changes;
+    } else {
+      removes += 1;
+      delta -= remove.run(downstreamId, c.hash).changes;
+    }
+  }
+  db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
+  db.prepare(
+    `UPDATE downstreams SET ${RELEASE}, members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?,
+       rejected = rejected + ?, last_synced_at = ?, attempts = 0, next_attempt_at = 0,
+       state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = ?
+     WHERE id = ?`,
+  ).run(delta, adds, removes, rejected.size, now, now, downstreamId);
+  return true;
+}
+
+export function settleNotFound(db: Database.Database, downstreamId: number, token: string, reason: string, now: number): boolean {
+  if (!holds(db, downstreamId, token)) return false;
+  const row = db.prepare('SELECT audience_id, identity_type FROM downstreams WHERE id = ?').get(downstreamId) as { audience_id: string; identity_type: string };
+  db.prepare('DELETE FROM x_members WHERE downstream_id = ?').run(downstreamId);
+  // Every member the audience holds goes to X again, into the audience created in its place.
+  db.prepare(
+    `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
+     SELECT DISTINCT ?, hash, 'add', ?, NULL FROM members WHERE audience_id = ? AND identity_type = ?
+     ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
+  ).run(downstreamId, now, row.audience_id, row.identity_type);
+  db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ?').run(downstreamId);
+  db.prepare(
+    `UPDATE downstreams SET ${RELEASE}, state = 'recreating', x_audience_id = NULL, create_attempt_name = NULL, members = 0,
+       audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
+       last_error = ?, last_error_at = ?, attempts = 0, next_attempt_at = 0, updated_at = ?
+     WHERE id = ?`,
+  ).run(reason, now, now, downstreamId);
+  return true;
+}
+
+export function release(
+  db: Database.Database,
+  downstreamId: number,
+  token: string,
+  opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number },
+): boolean {
+  if (!holds(db, downstreamId, token)) return false;
+  db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
+  db.prepare(
+    `UPDATE downstreams SET ${RELEASE}, next_attempt_at = ?, attempts = attempts + ?,
+       last_error = COALESCE(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END, updated_at = ?
+     WHERE id = ?`,
+  ).run(opts.nextAttemptAt, opts.countAttempt ? 1 : 0, opts.error, opts.error, opts.now, opts.now, downstreamId);
+  return true;
+}
+
+/**
+ * A token bucket per key, refilled continuously. With `burst` well under a minute's worth, no
+ * 60-second window (X's, wherever it starts) can see more than perMinute + burst requests.
+ */
+export function takeRateToken(db: Database.Database, key: string, now: number, perMinute: number, burst: number): number {
+  const ratePerMs = perMinute / 60_000;
+  const row = db.prepare('SELECT tokens, updated_at FROM rate_buckets WHERE key = ?').get(key) as { tokens: number; updated_at: number } | undefined;
+  const tokens = Math.min(burst, (row?.tokens ?? burst) + Math.max(0, now - (row?.updated_at ?? now)) * ratePerMs);
+  if (tokens >= 1) {
+    db.prepare('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at').run(
+      key,
+      tokens - 1,
+      now,
+    );
+    return 0;
+  }
+  return Math.ceil((1 - tokens) / ratePerMs);
+}

@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClaimOptions, Store } from '../../src/store/port.ts';
+import { downstreamName } from '../../src/core/names.ts';
+import { STORES, h } from './helpers.ts';
+
+const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+
+for (const factory of STORES) {
+  describe(`store contract: ledger and outbox (${factory.name})`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    let configId: string;
+    const now = 1_000_000;
+    const opts = (over: Partial<ClaimOptions> = {}): ClaimOptions => ({
+      owner: 'w1',
+      now: now + 60_000,
+      leaseMs: 30_000,
+      flushIntervalMs: 10_000,
+      fullBatch: 1000,
+      maxChanges: 1000,
+      refreshIntervalMs: 3_600_000,
+      ...over,
+    });
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory.open());
+      const { configuration } = await store.putConfiguration(
+        { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+        now,
+      );
+      configId = configuration.id;
+      await store.putAudience('a1', 'Buyers', now);
+      await store.putConnection('a1', configId, ALL_ON, now);
+    });
+    afterEach(async () => cleanup());
+
+    /** Claims, fakes X's creation of every downstream audience, and returns the pending changes. */
+    async function createAll(): Promise<void> {
+      for (;;) {
+        const c = await store.claim(opts());
+        if (!c) return;
+        if (c.task !== 'create') {
+          await store.release(c.downstream.id, c.leaseToken, { nextAttemptAt: 0, error: null, countAttempt: false, now });
+          return;
+        }
+        const x = { id: `x${c.downstream.id}`, name: downstreamName('Buyers', c.downstream.identityType, 1), nameSuffix: 1 };
+        expect(await store.settleCreated(c.downstream.id, c.leaseToken, { ...x, audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] }, now)).toBe(true);
+      }
+    }
+
+    async function sendAll(): Promise<Map<string, { op: string; hash: string }[]>> {
+      const sent = new Map<string, { op: string; hash: string }[]>();
+      for (;;) {
+        const c = await store.claim(opts());
+        if (!c || c.task !== 'send') return sent;
+        sent.set(c.downstream.identityType, c.changes);
+        await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, now);
+      }
+    }
+
+    it('creates three downstream audiences, then sends each member hash to its type', async () => {
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }, { type: 'handle', hash: h(2) }] }], now);
+      const downs = await store.listDownstreams('a1');
+      expect(downs.map((d) => [d.identityType, d.state, d.pending])).toEqual([
+        ['email', 'creating', 1],
+        ['handle', 'creating', 1],
+        ['device_id', 'creating', 0],
+      ]);
+      await createAll();
+      const sent = await sendAll();
+      expect(sent.get('email')).toEqual([{ hash: h(1), op: 'add' }]);
+      expect(sent.get('handle')).toEqual([{ hash: h(2), op: 'add' }]);
+      const after = await store.listDownstreams('a1');
+      expect(after.map((d) => [d.state, d.members, d.pending])).toEqual([
+        ['active', 1, 0],
+        ['active', 1, 0],
+        ['active', 0, 0],
+      ]);
+    });
+
+    it('an identity change removes the old hash; a shared hash stays until its last holder leaves', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [
+        { memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }, { type: 'device_id', hash: h(9) }] },
+        { memberKey: 'm2', action: 'add', identities: [{ type: 'device_id', hash: h(9) }] },
+      ], now);
+      await sendAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(3) }] }], now);
+      let sent = await sendAll();
+      expect(sent.get('email')?.sort((a, b) => a.hash.localeCompare(b.hash))).toEqual([
+        { hash: h(1), op: 'remove' },
+        { hash: h(3), op: 'add' },
+      ]);
+      expect(sent.has('device_id')).toBe(false); // m2 still holds h(9)
+      await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'remove', identities: [] }], now);
+      sent = await sendAll();
+      expect(sent.get('device_id')).toEqual([{ hash: h(9), op: 'remove' }]);
+    });
+
+    it('coalesces flapping: add, remove, add before sending is one add; add then remove of a new hash is nothing', async () => {
+      await createAll();
+      const add = { memberKey: 'm1', action: 'add' as const, identities: [{ type: 'email' as const, hash: h(5) }] };
+      const remove = { memberKey: 'm1', action: 'remove' as const, identities: [] };
+      await store.applyMemberChanges('a1', [add, remove, add], now);
+      expect((await sendAll()).get('email')).toEqual([{ hash: h(5), op: 'add' }]);
+      await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'add', identities: [{ type: 'email', hash: h(6) }] }], now);
+      await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'remove', identities: [] }], now);
+      expect((await sendAll()).has('email')).toBe(false);
+    });
+
+    it('a change arriving while its batch is in flight stays pending and is sent after', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(7) }] }], now);
+      const c = (await store.claim(opts()))!;
+      expect(c.changes).toEqual([{ hash: h(7), op: 'add' }]);
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'remove', identities: [] }], now);
+      await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, now);
+      expect((await sendAll()).get('email')).toEqual([{ hash: h(7), op: 'remove' }]);
+    });
+
+    it('an expired lease is taken over, and the old holder can no longer settle', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(8) }] }], now);
+      const first = (await store.claim(opts()))!;
+      expect(await store.claim(opts())).toBeNull(); // leased
+      const second = (await store.claim(opts({ owner: 'w2', now: now + 60_000 + 31_000 })))!;
+      expect(second.downstream.id).toBe(first.downstream.id);
+      expect(second.changes).toEqual(first.changes);
+      expect(await store.settleSent(first.downstream.id, first.leaseToken, { sent: [{ hash: h(8), op: 'add' }], rejectedHashes: [] }, now)).toBe(false);
+      expect(await store.settleSent(second.downstream.id, second.leaseToken, { sent: [{ hash: h(8), op: 'add' }], rejectedHashes: [] }, now)).toBe(true);
+      expect((await store.listDownstreams('a1'))[0]).toMatchObject({ members: 1, pending: 0 });
+    });
+
+    it('waits for the flush interval unless a full batch is pending', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      expect(await store.claim(opts({ now: now + 5_000 }))).toBeNull();
+      expect(await store.claim(opts({ now: now + 5_000, fullBatch: 1 }))).toMatchObject({ task: 'send' });
+    });
+
+    it('toggle off detaches and drops pending changes; on again re-sends exactly the difference', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      await sendAll();
+      await store.putConnection('a1', configId, { ...ALL_ON, forwardEmails: false }, now);
+      await store.applyMemberChanges('a1', [
+        { memberKey: 'm1', action: 'remove', identities: [] },
+        { memberKey: 'm2', action: 'add', identities: [{ type: 'email', hash: h(2) }] },
+      ], now);
+      const detached = (await store.listDownstreams('a1'))[0]!;
+      expect([detached.state, detached.pending]).toEqual(['detached', 0]);
+      await store.putConnection('a1', configId, ALL_ON, now);
+      const sent = (await sendAll()).get('email')!;
+      expect(sent.sort((a, b) => a.hash.localeCompare(b.hash))).toEqual([
+        { hash: h(1), op: 'remove' },
+        { hash: h(2), op: 'add' },
+      ]);
+    });
+
+    it('not found on X: forgets the X audience and queues every member again', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      await sendAll();
+      const c = (await store.claim(opts({ now: now + 10_000_000 })))!; // a refresh
+      expect(c.task).toBe('refresh');
+      await store.settleNotFound(c.downstream.id, c.leaseToken, 'deleted on X', now);
+      const d = (await store.listDownstreams('a1')).find((x) => x.id === c.downstream.id)!;
+      expect([d.state, d.xAudienceId, d.pending]).toEqual(['recreating', null, c.downstream.identityType === 'email' ? 1 : 0]);
+    });
+
+    it('deleting the audience marks its X audiences for deletion and forgets its members', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      expect(await store.deleteConfiguration(configId)).toBe('in_use');
+      await store.deleteAudience('a1', now);
+      expect(await store.getAudience('a1')).toBeNull();
+      const tasks = [];
+      for (;;) {
+        const c = await store.claim(opts());
+        if (!c) break;
+        tasks.push(c.task);
+        await store.settleDeleted(c.downstream.id, c.leaseToken);
+      }
+      expect(tasks).toEqual(['delete', 'delete', 'delete']);
+      expect(await store.deleteConfiguration(configId)).toBe('deleted');
+    });
+
+    it('token bucket: grants a burst, then asks to wait', async () => {
+      for (let i = 0; i < 5; i += 1) expect(await store.takeRateToken('acc1:users', now, 60, 5)).toBe(0);
+      expect(await store.takeRateToken('acc1:users', now, 60, 5)).toBe(1000);
+      expect(await store.takeRateToken('acc1:users', now + 1000, 60, 5)).toBe(0);
+    });
+  });
+}
