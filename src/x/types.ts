@@ -2,6 +2,7 @@
  * What the rest of Tailor sees of the X Ads API. The implementation (client.ts) signs every call
  * with OAuth 1.0a, checks every response and turns failures into the typed errors of core/errors.
  */
+import type { OperationError } from '../core/errors.ts';
 import type { IdentityType } from '../core/terms.ts';
 
 export interface XAppCredentials {
@@ -54,7 +55,7 @@ export interface UsersResult {
   successCount: number;
   totalCount: number;
   /** Errors X reported for individual operations, by position of the operation. */
-  operationErrors: { operationIndex: number; code: string; message: string }[];
+  operationErrors: OperationError[];
 }
 
 /** Rate-limit headers of the last response, so callers can slow down before a 429. */
@@ -63,6 +64,13 @@ export interface RateLimitInfo {
   remaining: number;
   /** Epoch milliseconds. */
   resetAt: number;
+  /**
+   * Which headers these came from: `account` (`x-account-rate-limit-*`, given on GETs, take
+   * precedence) or `token` (`x-rate-limit-*`, the user token's own window).
+   */
+  scope?: 'account' | 'token';
+  /** The ad account of the call, when it had one. */
+  accountId?: string;
 }
 
 export interface RequestToken {
@@ -74,4 +82,23 @@ export interface RequestToken {
 export interface AccessToken extends XUserTokens {
   userId: string;
   screenName: string;
+}
+
+export interface ListAudiencesOptions {
+  /** Case-insensitive name prefix (X's `q`, 1 to 255 characters). */
+  q?: string;
+  /** Include deleted audiences (X's `with_deleted=true`). */
+  withDeleted?: boolean;
+}
+
+export interface CreateAudienceInput {
+  /** Must be unique on the account, including names of deleted audiences. */
+  name: string;
+  description?: string;
+}
+
+export interface UpdateAudienceInput {
+  name?: string;
+  /** An empty string clears the description (X's PUT semantics). */
+  description?: string;
 }
