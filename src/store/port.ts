@@ -191,10 +191,17 @@ export interface Store {
   settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean>;
   /** X lost the audience: forget its id and X ledger, queue every current member again. */
   settleNotFound(downstreamId: number, token: string, reason: string, now: number): Promise<boolean>;
+  /**
+   * X refused some claimed changes item by item: drop those (counted as rejected, with the error
+   * shown), give the lease back, and leave the other claimed changes pending for the next batch.
+   */
+  settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean>;
   /** Gives the lease back without settling; the claimed changes stay pending. */
   release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean>;
   /** Takes one request from a shared token bucket; returns 0 when granted, else ms to wait. */
   takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number>;
+  /** Empties a token bucket until `until` (X answered 429 with that reset time). */
+  holdRate(key: string, until: number, now: number, perMinute: number): Promise<void>;
   /** Earliest moment something may become due (for idle workers), or null when nothing waits. */
   nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs'>): Promise<number | null>;
 }

@@ -21,7 +21,7 @@ import { openSqlite } from './open.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from './rows.ts';
 import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
-import { holds, release, settleNotFound, settleSent, takeRateToken } from './settle.ts';
+import { holdRate, holds, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
@@ -343,6 +343,14 @@ export class SqliteStore implements Store {
 
   async release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean> {
     return this.tx(() => release(this.db, downstreamId, token, opts));
+  }
+
+  async settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
+    return this.tx(() => settleRejected(this.db, downstreamId, token, rejectedHashes, error, now));
+  }
+
+  async holdRate(key: string, until: number, now: number, perMinute: number): Promise<void> {
+    this.tx(() => holdRate(this.db, key, until, now, perMinute));
   }
 
   async takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number> {

@@ -100,3 +100,25 @@ export function takeRateToken(db: Database.Database, key: string, now: number, p
   }
   return Math.ceil((1 - tokens) / ratePerMs);
 }
+
+export function settleRejected(db: Database.Database, downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): boolean {
+  if (!holds(db, downstreamId, token)) return false;
+  const drop = db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND hash = ? AND claim_token = ?');
+  let dropped = 0;
+  for (const hash of rejectedHashes) dropped += drop.run(downstreamId, hash, token).changes;
+  db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
+  db.prepare(
+    `UPDATE downstreams SET ${RELEASE}, rejected = rejected + ?, last_error = ?, last_error_at = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?`,
+  ).run(dropped, error, now, now, downstreamId);
+  return true;
+}
+
+/** Sets the bucket so that it refills to one token exactly at `until`. */
+export function holdRate(db: Database.Database, key: string, until: number, now: number, perMinute: number): void {
+  const tokens = 1 - Math.max(0, until - now) * (perMinute / 60_000);
+  db.prepare('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = MIN(rate_buckets.tokens, excluded.tokens), updated_at = excluded.updated_at').run(
+    key,
+    tokens,
+    now,
+  );
+}

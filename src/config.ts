@@ -1,0 +1,111 @@
+/**
+ * The environment, read once at start-up into one frozen, validated Config. Every bad or missing
+ * variable is named in a single ConfigError; the CLI prints it and exits with code 2.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export interface Config {
+  database: DatabaseTarget;
+  host: string;
+  port: number;
+  xApiUrl: string;
+  xOauthUrl: string;
+  xConsumerKey: string | null;
+  xConsumerSecret: string | null;
+  secretKey: string | null;
+  adminToken: string | null;
+  firehoseToken: string | null;
+  flushIntervalMs: number;
+  /** Tailor's own ceiling for X `users` calls per account, kept under X's 1500 per minute. */
+  xRequestsPerMinute: number;
+  refreshIntervalMs: number;
+  workerConcurrency: number;
+  xTimeoutMs: number;
+  logLevel: string;
+}
+
+/** What a command needs beyond the defaults. */
+export interface Needs {
+  adminToken?: boolean;
+  secretKey?: boolean;
+  xApp?: boolean;
+}
+
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
+
+const schema = z.object({
+  TAILOR_DATABASE_URL: z
+    .string()
+    .default('sqlite:./data/tailor.db')
+    .transform((v, ctx): DatabaseTarget => {
+      if (v.startsWith('sqlite:') && v.length > 'sqlite:'.length) return { kind: 'sqlite', path: v.slice('sqlite:'.length) };
+      if (/^postgres(ql)?:\/\//.test(v)) return { kind: 'postgres', url: v };
+      ctx.addIssue({ code: 'custom', message: 'must be sqlite:PATH or postgres://…' });
+      return z.NEVER;
+    }),
+  TAILOR_HOST: z.string().min(1).default('127.0.0.1'),
+  TAILOR_PORT: int(0, 65535).default(8080),
+  TAILOR_X_API_URL: url.default('https://ads-api.x.com'),
+  TAILOR_X_OAUTH_URL: url.default('https://api.x.com'),
+  TAILOR_X_CONSUMER_KEY: z.string().min(1).optional(),
+  TAILOR_X_CONSUMER_SECRET: z.string().min(1).optional(),
+  TAILOR_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
+  TAILOR_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  TAILOR_FIREHOSE_TOKEN: z.string().min(1).optional(),
+  TAILOR_FLUSH_INTERVAL_MS: int(10, 3_600_000).default(10_000),
+  TAILOR_X_REQUESTS_PER_MINUTE: int(1, 1500).default(1400),
+  TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
+  TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
+  TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  TAILOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
+  // An empty variable counts as unset, as shells and .env files often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('TAILOR_') && v !== ''));
+  const parsed = schema.safeParse(present);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+  const need = (name: keyof typeof present, wanted: boolean | undefined, why: string): void => {
+    if (wanted && present[name] === undefined) problems.push(`${name}: is required ${why}`);
+  };
+  need('TAILOR_ADMIN_TOKEN', needs.adminToken, 'to protect /api/v1 and the UI');
+  need('TAILOR_SECRET_KEY', needs.secretKey, 'to encrypt X tokens at rest');
+  need('TAILOR_X_CONSUMER_KEY', needs.xApp, "(the X app's consumer key)");
+  need('TAILOR_X_CONSUMER_SECRET', needs.xApp, "(the X app's consumer secret)");
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+  return Object.freeze({
+    database: e.TAILOR_DATABASE_URL,
+    host: e.TAILOR_HOST,
+    port: e.TAILOR_PORT,
+    xApiUrl: e.TAILOR_X_API_URL,
+    xOauthUrl: e.TAILOR_X_OAUTH_URL,
+    xConsumerKey: e.TAILOR_X_CONSUMER_KEY ?? null,
+    xConsumerSecret: e.TAILOR_X_CONSUMER_SECRET ?? null,
+    secretKey: e.TAILOR_SECRET_KEY ?? null,
+    adminToken: e.TAILOR_ADMIN_TOKEN ?? null,
+    firehoseToken: e.TAILOR_FIREHOSE_TOKEN ?? null,
+    flushIntervalMs: e.TAILOR_FLUSH_INTERVAL_MS,
+    xRequestsPerMinute: e.TAILOR_X_REQUESTS_PER_MINUTE,
+    refreshIntervalMs: e.TAILOR_REFRESH_INTERVAL_MS,
+    workerConcurrency: e.TAILOR_WORKER_CONCURRENCY,
+    xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,
+    logLevel: e.TAILOR_LOG_LEVEL,
+  });
+}

@@ -1,0 +1,48 @@
+import { RejectedError, type OperationError } from '../../core/errors.ts';
+import { packUsers } from '../../x/pack.ts';
+import type { UsersRequest } from '../../x/types.ts';
+import type { SyncContext, TaskInput } from '../context.ts';
+
+/**
+ * Sends one claimed batch. The claim holds at most one request's worth of changes, so this is
+ * normally one `users` call; should packing need more, they go in order and the batch settles
+ * only when all have been accepted (re-sending an accepted part is harmless).
+ */
+export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void> {
+  const { claim } = input;
+  const d = claim.downstream;
+  const requests = packUsers(d.identityType, claim.changes);
+  const rejectedHashes: string[] = [];
+  for (const request of requests) {
+    await input.gate('users');
+    try {
+      const result = await ctx.x.sendUsers(input.tokens, input.accountId, d.xAudienceId ?? '', request);
+      rejectedHashes.push(...hashesOf(request, result.operationErrors));
+    } catch (err) {
+      if (!(err instanceof RejectedError)) throw err;
+      // X refused the request whole (batches are atomic). Drop only what it named, with the
+      // reason; everything else stays pending and goes in the next batch.
+      const named = hashesOf(request, err.operationErrors);
+      const refused = named.length > 0 ? named : request.changes.map((c) => c.hash);
+      await ctx.store.settleRejected(d.id, claim.leaseToken, refused, err.message, ctx.now());
+      ctx.log.warn({ downstream: d.id, refused: refused.length, code: err.code }, 'X refused changes; they were dropped and counted');
+      return;
+    }
+  }
+  await ctx.store.settleSent(d.id, claim.leaseToken, { sent: claim.changes, rejectedHashes }, ctx.now());
+}
+
+/** The hashes of the operations X named in `operation_errors` (positions in the request body). */
+function hashesOf(request: UsersRequest, errors: OperationError[]): string[] {
+  if (errors.length === 0) return [];
+  const ops = JSON.parse(request.body) as { params: { users: unknown[] } }[];
+  const bad = new Set(errors.map((e) => e.operationIndex));
+  const hashes: string[] = [];
+  let at = 0;
+  ops.forEach((op, i) => {
+    const n = op.params.users.length;
+    if (bad.has(i)) hashes.push(...request.changes.slice(at, at + n).map((c) => c.hash));
+    at += n;
+  });
+  return hashes;
+}

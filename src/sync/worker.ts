@@ -1,0 +1,199 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SyncError, StoreUnavailableError } from '../core/errors.ts';
+import { MAX_BODY_BYTES } from '../x/pack.ts';
+import type { Claim, Task } from '../store/port.ts';
+import { backoffMs } from './backoff.ts';
+import { WaitTooLong, type SyncContext, type TaskInput } from './context.ts';
+import type { RateFamily } from './rate.ts';
+import { openTokens } from './tokens.ts';
+import { createTask } from './tasks/create.ts';
+import { deleteTask } from './tasks/delete.ts';
+import { refreshTask } from './tasks/refresh.ts';
+import { renameTask } from './tasks/rename.ts';
+import { sendTask } from './tasks/send.ts';
+
+/**
+ * The most changes one batch claims: as many device-id users (the longest key, 82 bytes each with
+ * its comma) as fit in X's 5,000,000-byte body with room for the operation envelopes. One claim is
+ * then one request, and a backlog drains at the fewest requests X's limits allow.
+ */
+export const MAX_BATCH = Math.floor((MAX_BODY_BYTES - 200) / 83);
+
+/**
+ * A lease outlives the longest X call (30 s timeout) and a short rate wait; a worker that dies
+ * holding one delays its downstream audience by at most this long.
+ */
+export const LEASE_MS = 60_000;
+/** Idle workers look for due work at least this often (new changes wake them sooner). */
+const POLL_MS = 1_000;
+/** Longer rate waits release the lease and come back later instead of holding it idle. */
+const MAX_GATE_WAIT_MS = 5_000;
+
+const TASKS: Record<Task, (ctx: SyncContext, input: TaskInput) => Promise<void>> = {
+  create: createTask,
+  rename: renameTask,
+  delete: deleteTask,
+  send: sendTask,
+  refresh: refreshTask,
+};
+
+export interface WorkerOptions {
+  concurrency: number;
+  flushIntervalMs: number;
+  refreshIntervalMs: number;
+}
+
+/**
+ * Sync workers: claim a downstream audience with work, do it against X, settle with the lease
+ * token. Several loops run concurrently in one process; several processes may share a database.
+ */
+export class SyncWorker {
+  readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private stopping = false;
+  private loops: Promise<void>[] = [];
+  private wake: (() => void) | null = null;
+  private wakePromise: Promise<void> | null = null;
+
+  constructor(
+    private readonly ctx: SyncContext,
+    private readonly opts: WorkerOptions,
+  ) {}
+
+  start(): void {
+    for (let i = 0; i < this.opts.concurrency; i += 1) this.loops.push(this.loop());
+  }
+
+  /** New changes arrived: idle loops look now rather than at their next poll. */
+  notify(): void {
+    this.wake?.();
+  }
+
+  /** Stops claiming, lets in-flight batches finish (bounded by X's timeout), then returns. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    await Promise.all(this.loops);
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (!this.wakePromise) {
+      this.wakePromise = new Promise<void>((resolve) => {
+        this.wake = () => {
+          this.wake = null;
+          this.wakePromise = null;
+          resolve();
+        };
+      });
+    }
+    return Promise.race([this.wakePromise, sleep(ms, undefined, { ref: false })]);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        const claim = await this.ctx.store.claim({
+          owner: this.owner,
+          now: this.ctx.now(),
+          leaseMs: LEASE_MS,
+          flushIntervalMs: this.opts.flushIntervalMs,
+          fullBatch: MAX_BATCH,
+          maxChanges: MAX_BATCH,
+          refreshIntervalMs: this.opts.refreshIntervalMs,
+        });
+        if (claim) {
+          await this.run(claim);
+          continue;
+        }
+        const now = this.ctx.now();
+        const due = await this.ctx.store.nextDueAt({ now, flushIntervalMs: this.opts.flushIntervalMs, refreshIntervalMs: this.opts.refreshIntervalMs });
+        await this.idle(Math.max(10, Math.min(POLL_MS, (due ?? Infinity) - now)));
+      } catch (err) {
+        // The store failed (disk full, database gone): nothing was settled, leases will expire.
+        this.ctx.log.error({ err: describe(err) }, 'sync loop error; retrying');
+        await this.idle(POLL_MS);
+      }
+    }
+  }
+
+  private async run(claim: Claim): Promise<void> {
+    const { store, log } = this.ctx;
+    const d = claim.downstream;
+    const accountId = claim.configuration.accountId;
+    const gate = async (family: RateFamily): Promise<void> => {
+      for (;;) {
+        const wait = await this.ctx.rate.take(accountId, family, this.ctx.now());
+        if (wait === 0) return;
+        if (wait > MAX_GATE_WAIT_MS) throw new WaitTooLong(this.ctx.now() + wait);
+        await sleep(wait);
+      }
+    };
+    try {
+      const tokens = openTokens(this.ctx.box, claim.configuration.tokens);
+      await TASKS[claim.task](this.ctx, { claim, tokens, accountId, gate });
+    } catch (err) {
+      const now = this.ctx.now();
+      if (err instanceof WaitTooLong) {
+        await store.release(d.id, claim.leaseToken, { nextAttemptAt: err.until, error: null, countAttempt: false, now });
+        return;
+      }
+      if (!(err instanceof SyncError)) {
+        if (err instanceof StoreUnavailableError) throw err;
+        log.error({ err: describe(err), downstream: d.id, task: claim.task }, 'unexpected error in a sync task');
+        await store.release(d.id, claim.leaseToken, { nextAttemptAt: now + backoffMs(d.attempts), error: `Internal error: ${describe(err)}`, countAttempt: true, now });
+        return;
+      }
+      await this.decide(claim, err, now);
+    }
+  }
+
+  /** What each fate means for the claimed downstream audience. */
+  private async decide(claim: Claim, err: SyncError, now: number): Promise<void> {
+    const { store, log } = this.ctx;
+    const d = claim.downstream;
+    const fields = { downstream: d.id, task: claim.task, status: err.status, code: err.code };
+    switch (err.fate) {
+      case 'rate_limited': {
+        const resetAt = (err as SyncError & { resetAt: number }).resetAt;
+        const family: RateFamily = claim.task === 'send' ? 'users' : claim.task === 'refresh' ? 'read' : 'write';
+        await this.ctx.rate.hold(claim.configuration.accountId, family, resetAt, now);
+        await store.release(d.id, claim.leaseToken, { nextAttemptAt: resetAt, error: err.message, countAttempt: false, now });
+        log.warn({ ...fields, resetAt }, 'X rate limit reached; waiting for its reset');
+        return;
+      }
+      case 'retry': {
+        const retryAfter = (err as SyncError & { retryAfterMs?: number }).retryAfterMs;
+        const wait = Math.max(retryAfter ?? 0, backoffMs(d.attempts));
+        await store.release(d.id, claim.leaseToken, { nextAttemptAt: now + wait, error: err.message, countAttempt: true, now });
+        log.warn({ ...fields, retryInMs: wait }, 'X call failed; will retry');
+        return;
+      }
+      case 'reauth': {
+        await store.setConfigurationState(claim.configuration.id, 'needs_reauth', err.message, now);
+        await store.release(d.id, claim.leaseToken, { nextAttemptAt: now, error: err.message, countAttempt: false, now });
+        log.warn({ ...fields, configuration: claim.configuration.id }, 'configuration needs re-authorization; its changes are kept');
+        return;
+      }
+      case 'not_found': {
+        if (claim.task === 'delete') {
+          await store.settleDeleted(d.id, claim.leaseToken);
+          return;
+        }
+        await store.settleNotFound(d.id, claim.leaseToken, `The X audience was deleted outside Tailor; re-creating it and sending its ${d.members} members again.`, now);
+        log.warn(fields, 'downstream audience missing on X; re-creating and refilling it');
+        return;
+      }
+      case 'name_taken':
+      case 'rejected': {
+        await store.release(d.id, claim.leaseToken, { nextAttemptAt: now + backoffMs(d.attempts + 5), error: err.message, countAttempt: true, now });
+        log.warn(fields, 'X refused a request');
+        return;
+      }
+    }
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}
