@@ -3,12 +3,18 @@
  * Each command file exports one `register(program)` function.
  */
 import { Command } from 'commander';
+import { register as registerConfigurations } from './commands/configurations.ts';
+import { register as registerDemo } from './commands/demo.ts';
 import { register as registerEmulator } from './commands/emulator.ts';
+import { register as registerServe } from './commands/serve.ts';
 
 const program = new Command('tailor')
   .description('Forward audiences from mParticle or any HTTP client to X Ads Custom Audiences.')
   .showHelpAfterError();
 
+registerDemo(program);
+registerServe(program);
 registerEmulator(program);
+registerConfigurations(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,81 @@
+/**
+ * The composition root: one Config in, a running Tailor out. Builds the store, the X client, the
+ * sync workers and the HTTP server by hand, in that order, and takes them down in reverse.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
+import { SecretBox } from './core/secret-box.ts';
+import { buildServer } from './server/app.ts';
+import type { Services } from './services/deps.ts';
+import { openStore } from './store/open.ts';
+import type { Store } from './store/port.ts';
+import { RateGate } from './sync/rate.ts';
+import { SyncWorker } from './sync/worker.ts';
+import { XClient } from './x/client.ts';
+
+export interface Tailor {
+  services: Services;
+  store: Store;
+  server: FastifyInstance | null;
+  worker: SyncWorker | null;
+  /** http://host:port once serving. */
+  url: string | null;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  serve: boolean;
+  work: boolean;
+  log: Logger;
+}
+
+export async function startTailor(config: Config, opts: StartOptions): Promise<Tailor> {
+  const log = opts.log;
+  const store = await openStore(config.database);
+  const box = new SecretBox(config.secretKey ?? '');
+  const x = new XClient({
+    apiUrl: config.xApiUrl,
+    oauthUrl: config.xOauthUrl,
+    app: { consumerKey: config.xConsumerKey ?? '', consumerSecret: config.xConsumerSecret ?? '' },
+    timeoutMs: config.xTimeoutMs,
+  });
+  let worker: SyncWorker | null = null;
+  const services: Services = { store, box, x, log, now: Date.now, notify: () => worker?.notify() };
+
+  if (opts.work) {
+    worker = new SyncWorker(
+      { store, x, rate: new RateGate(store, { usersPerMinute: config.xRequestsPerMinute }), box, log: log.child({ part: 'sync' }), now: Date.now, installationId: await store.installationId() },
+      { concurrency: config.workerConcurrency, flushIntervalMs: config.flushIntervalMs, refreshIntervalMs: config.refreshIntervalMs },
+    );
+    worker.start();
+  }
+
+  let server: FastifyInstance | null = null;
+  let url: string | null = null;
+  if (opts.serve) {
+    server = await buildServer(services, { adminToken: config.adminToken ?? '', firehoseToken: config.firehoseToken });
+    await server.listen({ host: config.host, port: config.port });
+    const address = server.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    services,
+    store,
+    server,
+    worker,
+    url,
+    close() {
+      closing ??= (async () => {
+        // Stop taking changes first, then let in-flight batches finish, then close the database.
+        await server?.close();
+        await worker?.stop();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { startTailor } from '../../app.ts';
+import { createLogger } from '../../log.ts';
+import { configOrExit, exitOnConfigError, untilSignal } from '../run.ts';
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('HTTP API, web UI and sync workers in one process')
+    .action(async () => {
+      const config = configOrExit({ adminToken: true, secretKey: true, xApp: true });
+      const log = createLogger(config.logLevel);
+      const tailor = await exitOnConfigError(() => startTailor(config, { serve: true, work: true, log }));
+      log.info({ url: tailor.url }, 'Tailor is serving');
+      process.stdout.write(`Tailor listening on ${tailor.url}\n`);
+      untilSignal(() => tailor.close());
+    });
+
+  program
+    .command('worker')
+    .description('sync workers only (scale-out on PostgreSQL)')
+    .action(async () => {
+      const config = configOrExit({ secretKey: true, xApp: true });
+      const log = createLogger(config.logLevel);
+      const tailor = await exitOnConfigError(() => startTailor(config, { serve: false, work: true, log }));
+      log.info({ owner: tailor.worker?.owner }, 'Tailor worker started');
+      untilSignal(() => tailor.close());
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations and exit')
+    .action(async () => {
+      const config = configOrExit({});
+      const { openStore } = await import('../../store/open.ts');
+      const store = await exitOnConfigError(() => openStore(config.database));
+      await store.close();
+      process.stdout.write('Database is up to date.\n');
+    });
+}

@@ -1,0 +1,76 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { StoreUnavailableError } from '../core/errors.ts';
+import type { Services } from '../services/deps.ts';
+import { registerAudiences } from '../sources/rest/audiences.ts';
+import { registerConfigurations } from '../sources/rest/configurations.ts';
+import { registerConnections } from '../sources/rest/connections.ts';
+import { registerMembers } from '../sources/rest/members.ts';
+import { credential, secretsEqual } from './auth.ts';
+import { ApiError, sendError } from './errors.ts';
+import { registerHealth } from './health.ts';
+
+/**
+ * Largest request body Tailor reads (REST members, Firehose batches). 16 MB holds 100,000 members
+ * with every identifier; bigger uploads belong to `tailor import`.
+ */
+export const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+export interface ServerOptions {
+  adminToken: string;
+  firehoseToken: string | null;
+}
+
+/** The HTTP app: health, /api/v1 (bearer auth), and the routes later issues add. */
+export async function buildServer(s: Services, opts: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: s.log as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Requests carry their id through every log line; a caller's own id is kept when it sends one.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    disableRequestLogging: true,
+  });
+
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    // One line per request, without bodies or query strings (they may carry identifiers).
+    req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/api/v1')) return;
+    const token = credential(req.headers.authorization, 'Bearer');
+    if (token === null || !secretsEqual(token, opts.adminToken)) {
+      return sendError(reply, 'unauthorized', 'Send Authorization: Bearer <TAILOR_ADMIN_TOKEN>');
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.details);
+    if (err instanceof StoreUnavailableError) {
+      req.log.error({ err: err.message }, 'store unavailable');
+      return sendError(reply, 'unavailable', 'The change could not be stored durably; retry later');
+    }
+    const status = (err as FastifyError).statusCode;
+    if (status === 413) return sendError(reply, 'payload_too_large', `Request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+    if (status === 415) return sendError(reply, 'unsupported_media_type', 'Send Content-Type: application/json');
+    if (status !== undefined && status >= 400 && status < 500) return sendError(reply, 'invalid_request', err.message);
+    req.log.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'internal error');
+    return sendError(reply, 'internal', 'Internal error; see the server log for the request id');
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`));
+
+  registerHealth(app, s);
+  registerConfigurations(app, s);
+  registerAudiences(app, s);
+  registerConnections(app, s);
+  registerMembers(app, s);
+  return app;
+}

@@ -1,0 +1,46 @@
+import type { FastifyReply } from 'fastify';
+
+/** The closed set of error codes of /api/v1 and their HTTP statuses: one envelope for all. */
+export type ApiErrorCode =
+  | 'unauthorized'
+  | 'not_found'
+  | 'invalid_request'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'conflict'
+  | 'x_rejected'
+  | 'x_unavailable'
+  | 'unavailable'
+  | 'internal';
+
+const STATUS: Record<ApiErrorCode, number> = {
+  unauthorized: 401,
+  not_found: 404,
+  invalid_request: 400,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  conflict: 409,
+  x_rejected: 422,
+  x_unavailable: 502,
+  unavailable: 503,
+  internal: 500,
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export function sendError(reply: FastifyReply, code: ApiErrorCode, message: string, details?: unknown): FastifyReply {
+  return reply.code(STATUS[code]).send({ error: details === undefined ? { code, message } : { code, message, details } });
+}

@@ -1,0 +1,15 @@
+import type { Logger } from 'pino';
+import type { SecretBox } from '../core/secret-box.ts';
+import type { Store } from '../store/port.ts';
+import type { XClient } from '../x/client.ts';
+
+/** What the HTTP sources, the CLI and the UI share: wired once in app.ts. */
+export interface Services {
+  store: Store;
+  box: SecretBox;
+  x: XClient;
+  log: Logger;
+  now: () => number;
+  /** Tells this process's sync workers that new changes wait. */
+  notify: () => void;
+}

@@ -1,0 +1,74 @@
+import type { Audience, Configuration, DownstreamStatus, Store } from '../store/port.ts';
+
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+
+/** A downstream audience's state as the user sees it: a paused configuration pauses its audiences. */
+function shownState(d: DownstreamStatus, config: Configuration | undefined): string {
+  if (config?.state === 'needs_reauth' && d.state !== 'detached') return 'paused';
+  return d.state;
+}
+
+export function downstreamView(d: DownstreamStatus, config: Configuration | undefined): Record<string, unknown> {
+  return {
+    identity_type: d.identityType,
+    x_audience_id: d.xAudienceId,
+    name: d.xName,
+    state: shownState(d, config),
+    members: d.members,
+    pending: d.pending,
+    sent_adds: d.sentAdds,
+    sent_removes: d.sentRemoves,
+    rejected: d.rejected,
+    audience_size: d.audienceSize,
+    targetable: d.targetable,
+    reasons_not_targetable: d.reasonsNotTargetable,
+    // X's matched size over the members Tailor has put there; null until X has sized it.
+    match_rate: d.audienceSize !== null && d.members > 0 ? Math.round((d.audienceSize / d.members) * 1000) / 1000 : null,
+    name_suffix: d.nameSuffix,
+    last_synced_at: iso(d.lastSyncedAt),
+    last_refreshed_at: iso(d.refreshedAt),
+    last_error: d.lastError,
+    last_error_at: iso(d.lastErrorAt),
+    next_attempt_at: d.nextAttemptAt > 0 ? iso(d.nextAttemptAt) : null,
+  };
+}
+
+/** GET /api/v1/audiences/:id: the audience, its connections and each downstream X audience. */
+export async function audienceView(store: Store, audience: Audience): Promise<Record<string, unknown>> {
+  const [connections, downstreams, configurations, members, rejections] = await Promise.all([
+    store.listConnections(audience.id),
+    store.listDownstreams(audience.id),
+    store.listConfigurations(),
+    store.countMembers(audience.id),
+    store.listRejections(audience.id),
+  ]);
+  const configById = new Map(configurations.map((c) => [c.id, c]));
+  const connected = new Set(connections.map((c) => c.configurationId));
+  return {
+    id: audience.id,
+    name: audience.name,
+    members,
+    created_at: iso(audience.createdAt),
+    updated_at: iso(audience.updatedAt),
+    rejected_identities: rejections.map((r) => ({ reason: r.reason, count: r.count, last_at: iso(r.lastAt) })),
+    connections: connections.map((c) => {
+      const config = configById.get(c.configurationId);
+      return {
+        configuration_id: c.configurationId,
+        configuration_name: config?.name ?? null,
+        account_id: config?.accountId ?? null,
+        configuration_state: config?.state ?? null,
+        configuration_state_reason: config?.stateReason ?? null,
+        forward_emails: c.forwardEmails,
+        forward_twitter_handles: c.forwardTwitterHandles,
+        forward_device_ids: c.forwardDeviceIds,
+        created_at: iso(c.createdAt),
+        downstream_audiences: downstreams.filter((d) => d.configurationId === c.configurationId).map((d) => downstreamView(d, config)),
+      };
+    }),
+    // Downstream audiences whose connection was removed (kept on X) or that are being deleted.
+    other_downstream_audiences: downstreams
+      .filter((d) => !connected.has(d.configurationId))
+      .map((d) => ({ configuration_id: d.configurationId, ...downstreamView(d, configById.get(d.configurationId)) })),
+  };
+}

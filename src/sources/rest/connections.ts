@@ -1,0 +1,46 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ApiError } from '../../server/errors.ts';
+import { parse } from '../../server/validate.ts';
+import type { Services } from '../../services/deps.ts';
+import { audienceView } from '../../services/status.ts';
+
+const body = z
+  .strictObject({
+    forward_emails: z.boolean().optional(),
+    forward_twitter_handles: z.boolean().optional(),
+    forward_device_ids: z.boolean().optional(),
+  })
+  .optional();
+
+type Params = { audienceId: string; configurationId: string };
+
+export function registerConnections(app: FastifyInstance, s: Services): void {
+  app.put<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
+    const toggles = parse(body, req.body ?? undefined) ?? {};
+    const audience = await s.store.getAudience(req.params.audienceId);
+    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
+    const configuration = await s.store.getConfiguration(req.params.configurationId);
+    if (!configuration) throw new ApiError('not_found', `Configuration ${req.params.configurationId} does not exist`);
+    const { created } = await s.store.putConnection(
+      audience.id,
+      configuration.id,
+      {
+        forwardEmails: toggles.forward_emails ?? true,
+        forwardTwitterHandles: toggles.forward_twitter_handles ?? true,
+        forwardDeviceIds: toggles.forward_device_ids ?? true,
+      },
+      s.now(),
+    );
+    s.log.info({ audience: audience.id, configuration: configuration.id, created }, created ? 'connection added' : 'connection updated');
+    s.notify();
+    return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
+  });
+
+  app.delete<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
+    const removed = await s.store.deleteConnection(req.params.audienceId, req.params.configurationId, s.now());
+    if (!removed) throw new ApiError('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
+    s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');
+    return reply.code(204).send();
+  });
+}

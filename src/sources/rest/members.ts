@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
+import type { IdentityKind } from '../../identity/index.ts';
+import { ApiError } from '../../server/errors.ts';
+import { parse } from '../../server/validate.ts';
+import type { Services } from '../../services/deps.ts';
+
+/** Most members in one request: keeps one request's transaction short; import handles more. */
+export const MAX_MEMBERS_PER_REQUEST = 100_000;
+
+const value = z.string().max(1024, 'must be at most 1024 characters');
+const member = z.strictObject({
+  user_id: z.string().min(1).max(256).optional(),
+  email: value.optional(),
+  twitter_handle: value.optional(),
+  ios_advertising_id: value.optional(),
+  google_advertising_id: value.optional(),
+});
+export type RestMember = z.infer<typeof member>;
+
+const body = z
+  .strictObject({
+    add: z.array(member).max(MAX_MEMBERS_PER_REQUEST).optional(),
+    remove: z.array(member).max(MAX_MEMBERS_PER_REQUEST).optional(),
+  })
+  .refine((b) => (b.add?.length ?? 0) + (b.remove?.length ?? 0) <= MAX_MEMBERS_PER_REQUEST, `at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
+
+const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'];
+
+/** A REST member as the ledger sees it; `user_id` is the member key when given. */
+export function toSourceMember(m: RestMember): SourceMember {
+  return {
+    memberKey: m.user_id ?? null,
+    identities: KINDS.flatMap((kind) => (m[kind] === undefined ? [] : [{ kind, value: m[kind] }])),
+  };
+}
+
+export function registerMembers(app: FastifyInstance, s: Services): void {
+  app.post<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/members', async (req, reply) => {
+    const input = parse(body, req.body);
+    const audience = await s.store.getAudience(req.params.audienceId);
+    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
+    // Adds are applied before removes: a member in both lists ends removed.
+    const adds = prepareChanges('add', (input.add ?? []).map(toSourceMember));
+    const removes = prepareChanges('remove', (input.remove ?? []).map(toSourceMember));
+    const counts: Record<string, number> = { ...adds.counts };
+    for (const [k, v] of Object.entries(removes.counts)) counts[k] = (counts[k] ?? 0) + v;
+    const result = await s.store.applyMemberChanges(audience.id, [...adds.changes, ...removes.changes], s.now(), counts);
+    s.notify();
+    return reply.code(202).send({
+      accepted: { add: adds.accepted, remove: removes.accepted },
+      rejected: [
+        ...adds.rejected.map((r) => ({ list: 'add', ...r })),
+        ...removes.rejected.map((r) => ({ list: 'remove', ...r })),
+      ],
+      queued: result.queued,
+    });
+  });
+}
