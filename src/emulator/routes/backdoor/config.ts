@@ -1,0 +1,51 @@
+/**
+ * GET and POST /_emulator/config: the settings a test may change while running.
+ *   {"users_rate_limit": {"limit", "window_ms"}, "sizing_delay_ms", "rate_limits": {family: {"limit", "window_ms"}}}
+ * A new limit starts fresh windows for its family.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { RATE_FAMILIES, type RateFamily } from '../../limits/families.ts';
+import type { World } from '../../world/world.ts';
+import { backdoorError } from './backdoor-error.ts';
+import { readJson } from './faults.ts';
+
+const limitSchema = z.strictObject({ limit: z.int().min(1), window_ms: z.int().min(1) });
+const configSchema = z.strictObject({
+  users_rate_limit: limitSchema.optional(),
+  sizing_delay_ms: z.int().min(0).optional(),
+  rate_limits: z.partialRecord(z.enum(RATE_FAMILIES as [RateFamily, ...RateFamily[]]), limitSchema).optional(),
+});
+
+export function registerConfig(app: FastifyInstance, world: World): void {
+  const state = () => {
+    const limits = world.limiter.allLimits();
+    const users = limits.users;
+    return {
+      users_rate_limit: { limit: users.limit, window_ms: users.windowMs },
+      sizing_delay_ms: world.config.sizingDelayMs,
+      rate_limits: Object.fromEntries(
+        RATE_FAMILIES.map((f) => [f, { limit: limits[f].limit, window_ms: limits[f].windowMs }]),
+      ),
+    };
+  };
+
+  app.get('/_emulator/config', async () => state());
+
+  app.post('/_emulator/config', async (request, reply) => {
+    const parsed = configSchema.safeParse(readJson(request.body));
+    if (!parsed.success) {
+      const why = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+      return backdoorError(reply, 400, 'INVALID_PARAMETER', why);
+    }
+    const body = parsed.data;
+    for (const [family, limit] of Object.entries(body.rate_limits ?? {})) {
+      if (limit) world.limiter.setLimit(family as RateFamily, { limit: limit.limit, windowMs: limit.window_ms });
+    }
+    if (body.users_rate_limit) {
+      world.limiter.setLimit('users', { limit: body.users_rate_limit.limit, windowMs: body.users_rate_limit.window_ms });
+    }
+    if (body.sizing_delay_ms !== undefined) world.config.sizingDelayMs = body.sizing_delay_ms;
+    return state();
+  });
+}

@@ -1,0 +1,68 @@
+/**
+ * The synthetic population of X users that audiences are matched against. User i has the raw
+ * identities `user{i}@population.example`, handle `popuser{i}`, an IDFA and a GAID (seeded UUIDs),
+ * and an "active in the last 90 days" flag: only active users count in an audience's size
+ * (x-ads-api.md 6.4).
+ *
+ * Matching follows X's normalization (x-ads-api.md 5.2): emails and handles lower-case (handles
+ * without "@"), device ids lower-case with dashes, each SHA-256 hex.
+ */
+import { createRng } from '../util/rng.ts';
+import { sha256Hex } from '../util/sha256.ts';
+
+export interface PopulationUser {
+  email: string;
+  handle: string;
+  idfa: string;
+  gaid: string;
+  active: boolean;
+}
+
+/** About four in five people with an X account used it in the last 90 days: the brief's ~80%. */
+const ACTIVE_SHARE = 0.8;
+
+/** The identifier keys the population can match; other keys (twitter_id, phone…) never match. */
+export type MatchableKey = 'email' | 'handle' | 'device_id';
+
+export class Population {
+  readonly size: number;
+  readonly activeCount: number;
+  private readonly users: PopulationUser[] = [];
+  private readonly index: Record<MatchableKey, Map<string, number>> = {
+    email: new Map(),
+    handle: new Map(),
+    device_id: new Map(),
+  };
+
+  constructor(seed: number, size: number) {
+    this.size = size;
+    const rng = createRng(seed, 'population');
+    let active = 0;
+    for (let i = 0; i < size; i++) {
+      const user: PopulationUser = {
+        email: `user${i}@population.example`,
+        handle: `popuser${i}`,
+        idfa: rng.uuid(),
+        gaid: rng.uuid(),
+        active: rng.next() < ACTIVE_SHARE,
+      };
+      if (user.active) active++;
+      this.users.push(user);
+      this.index.email.set(sha256Hex(user.email), i);
+      this.index.handle.set(sha256Hex(user.handle), i);
+      this.index.device_id.set(sha256Hex(user.idfa), i);
+      this.index.device_id.set(sha256Hex(user.gaid), i);
+    }
+    this.activeCount = active;
+  }
+
+  slice(offset: number, limit: number): PopulationUser[] {
+    return this.users.slice(offset, offset + limit).map((u) => ({ ...u }));
+  }
+
+  /** The index of the ACTIVE user this hash identifies, or undefined. */
+  matchActive(key: MatchableKey, hash: string): number | undefined {
+    const i = this.index[key].get(hash);
+    return i !== undefined && this.users[i]?.active === true ? i : undefined;
+  }
+}
