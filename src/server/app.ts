@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../core/errors.ts';
 import type { Services } from '../services/deps.ts';
@@ -31,7 +31,8 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: true,
+    // Fastify's own request lines carry the URL; ours (onResponse) carry the route pattern only.
+    logController: new LogController({ disableRequestLogging: true }),
   });
 
   app.addHook('onSend', async (req, reply) => {
