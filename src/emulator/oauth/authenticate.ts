@@ -51,7 +51,7 @@ const REQUIRED = ['oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth
 export function authenticate(deps: AuthDeps, req: AuthRequest, mode: AuthMode, now: number): AuthResult {
   const gathered = gatherProtocolParams(req);
   if (!gathered.ok) return gathered;
-  const { protocol, signedPairs } = gathered;
+  const { protocol, candidates } = gathered;
 
   const required = mode === 'consumer' ? REQUIRED : [...REQUIRED, 'oauth_token'];
   if (required.some((k) => !protocol.has(k))) return { ok: false, reason: 'missing_oauth_parameter' };
@@ -72,9 +72,11 @@ export function authenticate(deps: AuthDeps, req: AuthRequest, mode: AuthMode, n
     if (token === undefined || token.kind !== mode) return { ok: false, reason: 'unknown_token' };
   }
 
-  const base = signatureBaseString(req.method, req.baseUrl, signedPairs);
-  const expected = hmacSha1Signature(base, deps.consumerSecret, token?.secret ?? '');
-  if (!signaturesMatch(expected, protocol.get('oauth_signature') ?? '')) return { ok: false, reason: 'bad_signature' };
+  const given = protocol.get('oauth_signature') ?? '';
+  const signed = candidates.some((pairs) =>
+    signaturesMatch(hmacSha1Signature(signatureBaseString(req.method, req.baseUrl, pairs), deps.consumerSecret, token?.secret ?? ''), given),
+  );
+  if (!signed) return { ok: false, reason: 'bad_signature' };
 
   // Remembered only once the signature holds, so a forger cannot burn someone else's nonces.
   if (!deps.nonces.remember(deps.consumerKey, protocol.get('oauth_nonce') ?? '', timestampMs, now)) {
@@ -84,7 +86,8 @@ export function authenticate(deps: AuthDeps, req: AuthRequest, mode: AuthMode, n
   return { ok: true, protocol, token };
 }
 
-type Gathered = { ok: true; protocol: Map<string, string>; signedPairs: Pair[] } | { ok: false; reason: AuthFailure };
+/** `candidates`: the signed parameter sets a correct signature may have been computed over. */
+type Gathered = { ok: true; protocol: Map<string, string>; candidates: Pair[][] } | { ok: false; reason: AuthFailure };
 
 /**
  * Protocol parameters come from the Authorization header; without one, from the query or form
@@ -98,13 +101,22 @@ function gatherProtocolParams(req: AuthRequest): Gathered {
   if (req.authorization !== undefined && /^OAuth\s/i.test(req.authorization.trim())) {
     const parsed = parseOAuthHeader(req.authorization);
     if (!parsed.ok) return { ok: false, reason: 'malformed_authorization' };
+    let duplicates = false;
     for (const [k, v] of parsed.params) {
       protocol.set(k, v);
-      if (k !== 'oauth_signature') signedPairs.push([k, v]);
+      if (k === 'oauth_signature') continue;
+      signedPairs.push([k, v]);
+      duplicates ||= fromRequest.some(([rk, rv]) => rk === k && rv === v);
     }
+    // Some signers (oauth-1.0a among them) copy oauth_callback or oauth_verifier into the header
+    // while the client also sends it in the body, and sign it once; RFC 5849 counts it twice.
+    // Both readings are accepted.
+    const once = duplicates
+      ? signedPairs.filter(([k, v], i) => !(k.startsWith('oauth_') && signedPairs.findIndex(([k2, v2]) => k2 === k && v2 === v) !== i))
+      : undefined;
     // Parameters such as oauth_callback or oauth_verifier may ride in the query or body instead.
     for (const [k, v] of fromRequest) if (k.startsWith('oauth_') && !protocol.has(k)) protocol.set(k, v);
-    return { ok: true, protocol, signedPairs };
+    return { ok: true, protocol, candidates: once ? [signedPairs, once] : [signedPairs] };
   }
   if (req.authorization !== undefined && req.authorization.trim() !== '') {
     return { ok: false, reason: 'malformed_authorization' };
@@ -115,5 +127,5 @@ function gatherProtocolParams(req: AuthRequest): Gathered {
     protocol.set(k, v);
   }
   if (!protocol.has('oauth_signature')) return { ok: false, reason: 'missing_authorization' };
-  return { ok: true, protocol, signedPairs };
+  return { ok: true, protocol, candidates: [signedPairs] };
 }
