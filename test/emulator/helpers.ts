@@ -120,7 +120,7 @@ export function signer(bench: Pick<Bench, 'creds'>, opts: Pick<CallOptions, 'non
 
 /** One signed X call. Paths are relative to the emulator, e.g. "/12/accounts". */
 export async function call(bench: Pick<Bench, 'url' | 'creds'>, method: string, path: string, opts: CallOptions = {}): Promise<Answer> {
-  const qs = opts.query ? `?${Object.entries(opts.query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
+  const qs = opts.query && Object.keys(opts.query).length > 0 ? `?${Object.entries(opts.query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
   const url = `${bench.url}${path}${qs}`;
   const headers: Record<string, string> = {};
   let body: string | Buffer | undefined;
