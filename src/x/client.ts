@@ -259,11 +259,7 @@ export class XClient {
     const { success_count: successCount, total_count: totalCount } = parsed.data;
     if (successCount !== sent || totalCount !== sent) {
       throw xError(
-        {
-          kind: 'unusable',
-          status: answer.status,
-          reason: `X counted ${successCount} of ${totalCount} users where ${sent} were sent; the batch will be sent again`,
-        },
+        { kind: 'count_mismatch', status: answer.status, successCount, totalCount, sent },
         { operation },
       );
     }

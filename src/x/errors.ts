@@ -58,8 +58,10 @@ export type XFailure =
   | { kind: 'response'; status: number; headers: HeaderSource; body: string }
   /** No answer: timeout, refused or reset connection, DNS, a body cut short. */
   | { kind: 'network'; error: unknown; timeoutMs?: number }
-  /** A 2xx that cannot be used (not JSON, wrong shape, counts that do not add up). */
-  | { kind: 'unusable'; status: number; reason: string; retry?: boolean };
+  /** A 2xx that cannot be used (not JSON, wrong shape). */
+  | { kind: 'unusable'; status: number; reason: string; retry?: boolean }
+  /** A `users` answer whose counts differ from the user objects sent: treated as not applied (3.6). */
+  | { kind: 'count_mismatch'; status: number; successCount: number; totalCount: number; sent: number };
 
 export interface XErrorContext {
   operation: XOperation;
@@ -80,12 +82,20 @@ export function xError(failure: XFailure, ctx: XErrorContext): SyncError {
   const doing = DOING[ctx.operation];
   switch (failure.kind) {
     case 'network':
-      return networkError(failure.error, doing, failure.timeoutMs);
+      return networkError(failure.error, ctx.operation, failure.timeoutMs);
     case 'unusable': {
       const message = `X answered ${failure.status} while ${doing}, but ${failure.reason}`;
       return failure.retry === false
-        ? new RejectedError(message, { status: failure.status })
-        : new RetryableError(`${message}; it will be tried again.`, { status: failure.status });
+        ? new RejectedError(`${message}.`, { status: failure.status })
+        : new RetryableError(`${message}; ${again(ctx.operation)}.`, { status: failure.status });
+    }
+    case 'count_mismatch': {
+      const { successCount, totalCount, sent } = failure;
+      const detail = totalCount === sent ? '' : ` (total_count ${totalCount})`;
+      return new RetryableError(`X counted ${successCount} of ${sent} users${detail}; ${again(ctx.operation)}.`, {
+        status: failure.status,
+        code: 'COUNT_MISMATCH',
+      });
     }
     case 'response':
       return responseError(failure, ctx, doing);
@@ -117,7 +127,7 @@ function responseError(
     // 408 CANCELLED_REQUEST and 423 LOCK_ACQUISITION_TIMEOUT are X's own transient conditions:
     // dropping a batch for them would lose changes, so they retry like a 5xx.
     const retryAfterMs = retryAfterHeader(headers, ctx.now ?? Date.now());
-    return new RetryableError(`X had a problem while ${doing}${tag}${said}; it will be tried again.`, {
+    return new RetryableError(`X had a problem while ${doing}${tag}${said}; ${again(ctx.operation)}.`, {
       ...opts,
       ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
     });
@@ -162,7 +172,12 @@ function reauthAdvice(operation: XOperation): string {
   if (operation === 'request_token' || operation === 'access_token') {
     return "Check the app's consumer key and secret and that the login was completed, then log in again.";
   }
-  return 'Forwarding is paused until someone logs in to X again with a user who can manage the ad account.';
+  return 'Someone needs to log in to X again with a user who can manage the ad account; until then nothing is sent to it.';
+}
+
+/** How a retry is announced: a `users` call is retried as a whole batch. */
+function again(operation: XOperation): string {
+  return operation === 'send_users' ? 'the batch will be sent again' : 'it will be tried again';
 }
 
 function rejectHint(status: number): string {
@@ -223,19 +238,20 @@ export function parseOperationErrors(value: unknown): OperationError[] {
   return out;
 }
 
-function networkError(error: unknown, doing: string, timeoutMs: number | undefined): RetryableError {
+function networkError(error: unknown, operation: XOperation, timeoutMs: number | undefined): RetryableError {
+  const doing = DOING[operation];
   // AbortSignal.timeout rejects with a DOMException named TimeoutError; check the name, not the class.
   const name = isObject(error) && typeof error.name === 'string' ? error.name : '';
   if (name === 'TimeoutError' || name === 'AbortError') {
     const within = timeoutMs !== undefined ? ` within ${timeoutMs} ms` : ' in time';
-    return new RetryableError(`X did not answer${within} while ${doing}; it will be tried again.`, {
+    return new RetryableError(`X did not answer${within} while ${doing}; ${again(operation)}.`, {
       code: 'TIMEOUT',
       cause: error,
     });
   }
   const code = errorCode(error);
   const what = code ?? (isObject(error) && typeof error.message === 'string' ? error.message : 'unknown error');
-  return new RetryableError(`Could not reach X while ${doing} (${what}); it will be tried again.`, {
+  return new RetryableError(`Could not reach X while ${doing} (${what}); ${again(operation)}.`, {
     ...(code ? { code } : {}),
     cause: error,
   });

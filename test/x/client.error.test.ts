@@ -57,8 +57,8 @@ describe('sendUsers answers that are not a success', () => {
       stub.handle = () => ({ body: { data } });
       const e = await failure(send());
       expect(e).toBeInstanceOf(RetryableError);
-      expect(e.message).toContain(`X counted ${data.success_count} of ${data.total_count} users where 3 were sent`);
-      expect(e.message).toContain('the batch will be sent again');
+      expect(e.message).toMatch(new RegExp(`^X counted ${data.success_count} of 3 users.*; the batch will be sent again\\.$`));
+      expect(e.code).toBe('COUNT_MISMATCH');
     }
   });
 

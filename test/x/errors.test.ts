@@ -109,7 +109,13 @@ describe('xError: retryable', () => {
   it('2xx that cannot be used', () => {
     const e = xError({ kind: 'unusable', status: 200, reason: 'its answer was not JSON' }, { operation: 'send_users' });
     expect(e).toBeInstanceOf(RetryableError);
-    expect(e.message).toBe('X answered 200 while sending users to a custom audience, but its answer was not JSON; it will be tried again.');
+    expect(e.message).toBe('X answered 200 while sending users to a custom audience, but its answer was not JSON; the batch will be sent again.');
+    const counted = xError(
+      { kind: 'count_mismatch', status: 200, successCount: 2, totalCount: 2, sent: 3 },
+      { operation: 'send_users' },
+    );
+    expect(counted).toBeInstanceOf(RetryableError);
+    expect(counted.message).toBe('X counted 2 of 3 users (total_count 2); the batch will be sent again.');
   });
 });
 
