@@ -8,7 +8,7 @@ function shownState(d: DownstreamStatus, config: Configuration | undefined): str
   return d.state;
 }
 
-export function downstreamView(d: DownstreamStatus, config: Configuration | undefined): Record<string, unknown> {
+export function downstreamView(d: DownstreamStatus, config: Configuration | undefined, errors: { at: number; message: string }[] = []): Record<string, unknown> {
   return {
     identity_type: d.identityType,
     x_audience_id: d.xAudienceId,
@@ -29,19 +29,22 @@ export function downstreamView(d: DownstreamStatus, config: Configuration | unde
     last_refreshed_at: iso(d.refreshedAt),
     last_error: d.lastError,
     last_error_at: iso(d.lastErrorAt),
+    recent_errors: errors.map((e) => ({ at: iso(e.at), message: e.message })),
     next_attempt_at: d.nextAttemptAt > 0 ? iso(d.nextAttemptAt) : null,
   };
 }
 
 /** GET /api/v1/audiences/:id: the audience, its connections and each downstream X audience. */
 export async function audienceView(store: Store, audience: Audience): Promise<Record<string, unknown>> {
-  const [connections, downstreams, configurations, members, rejections] = await Promise.all([
+  const [connections, downstreams, configurations, members, rejections, errors] = await Promise.all([
     store.listConnections(audience.id),
     store.listDownstreams(audience.id),
     store.listConfigurations(),
     store.countMembers(audience.id),
     store.listRejections(audience.id),
+    store.listErrors(audience.id, 100),
   ]);
+  const errorsOf = (id: number) => errors.filter((e) => e.downstreamId === id).slice(0, 5);
   const configById = new Map(configurations.map((c) => [c.id, c]));
   const connected = new Set(connections.map((c) => c.configurationId));
   return {
@@ -63,12 +66,26 @@ export async function audienceView(store: Store, audience: Audience): Promise<Re
         forward_twitter_handles: c.forwardTwitterHandles,
         forward_device_ids: c.forwardDeviceIds,
         created_at: iso(c.createdAt),
-        downstream_audiences: downstreams.filter((d) => d.configurationId === c.configurationId).map((d) => downstreamView(d, config)),
+        downstream_audiences: downstreams.filter((d) => d.configurationId === c.configurationId).map((d) => downstreamView(d, config, errorsOf(d.id))),
       };
     }),
     // Downstream audiences whose connection was removed (kept on X) or that are being deleted.
     other_downstream_audiences: downstreams
       .filter((d) => !connected.has(d.configurationId))
-      .map((d) => ({ configuration_id: d.configurationId, ...downstreamView(d, configById.get(d.configurationId)) })),
+      .map((d) => ({ configuration_id: d.configurationId, ...downstreamView(d, configById.get(d.configurationId), errorsOf(d.id)) })),
+  };
+}
+
+/** GET /api/v1/audiences/:id/history: members sent and X's size over time, per downstream audience. */
+export async function historyView(store: Store, audience: Audience): Promise<Record<string, unknown>> {
+  const [downstreams, samples] = await Promise.all([store.listDownstreams(audience.id), store.listSamples(audience.id)]);
+  return {
+    id: audience.id,
+    downstream_audiences: downstreams.map((d) => ({
+      identity_type: d.identityType,
+      configuration_id: d.configurationId,
+      x_audience_id: d.xAudienceId,
+      samples: samples.filter((s) => s.downstreamId === d.id).map((s) => ({ at: iso(s.at), members: s.members, audience_size: s.audienceSize })),
+    })),
   };
 }

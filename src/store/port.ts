@@ -170,6 +170,10 @@ export interface Store {
   deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean>;
   listDownstreams(audienceId: string): Promise<DownstreamStatus[]>;
   countMembers(audienceId: string): Promise<number>;
+  /** Members sent and X's size over time, per downstream audience, oldest first (recorded at each refresh). */
+  listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]>;
+  /** The most recent errors of the audience's downstream audiences, newest first. */
+  listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
 
   // membership
   /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */

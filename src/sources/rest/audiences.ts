@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ApiError } from '../../server/errors.ts';
 import { parse } from '../../server/validate.ts';
 import type { Services } from '../../services/deps.ts';
-import { audienceView } from '../../services/status.ts';
+import { audienceView, historyView } from '../../services/status.ts';
 
 const audienceId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
 const putBody = z.strictObject({ name: z.string().trim().min(1, 'must not be empty').max(200) });
@@ -12,12 +12,7 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/audiences', async () => {
     const audiences = await s.store.listAudiences();
     return {
-      data: await Promise.all(
-        audiences.map(async (a) => {
-          const view = await audienceView(s.store, a);
-          return view;
-        }),
-      ),
+      data: await Promise.all(audiences.map((a) => audienceView(s.store, a))),
     };
   });
 
@@ -25,6 +20,12 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
     const audience = await s.store.getAudience(req.params.audienceId);
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
     return audienceView(s.store, audience);
+  });
+
+  app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/history', async (req) => {
+    const audience = await s.store.getAudience(req.params.audienceId);
+    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
+    return historyView(s.store, audience);
   });
 
   app.put<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req, reply) => {

@@ -21,7 +21,7 @@ import { openSqlite } from './open.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from './rows.ts';
 import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
-import { holdRate, holds, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
+import { holdRate, holds, recordSample, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
@@ -128,6 +128,8 @@ export class SqliteStore implements Store {
   private forgetDownstream(id: number): void {
     this.db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(id);
     this.db.prepare('DELETE FROM x_members WHERE downstream_id = ?').run(id);
+    this.db.prepare('DELETE FROM samples WHERE downstream_id = ?').run(id);
+    this.db.prepare('DELETE FROM downstream_errors WHERE downstream_id = ?').run(id);
     this.db.prepare('DELETE FROM downstreams WHERE id = ?').run(id);
   }
 
@@ -161,6 +163,24 @@ export class SqliteStore implements Store {
       .prepare('SELECT a.*, (SELECT COUNT(DISTINCT member_key) FROM members m WHERE m.audience_id = a.id) AS members FROM audiences a ORDER BY a.created_at, a.id')
       .all() as (AudienceRow & { members: number })[];
     return rows.map((r) => ({ ...toAudience(r), members: r.members }));
+  }
+
+  async listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
+    return this.db
+      .prepare(
+        `SELECT s.downstream_id AS downstreamId, s.at, s.members, s.audience_size AS audienceSize FROM samples s
+         JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = ? ORDER BY s.at`,
+      )
+      .all(audienceId) as { downstreamId: number; at: number; members: number; audienceSize: number | null }[];
+  }
+
+  async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
+    return this.db
+      .prepare(
+        `SELECT e.downstream_id AS downstreamId, e.at, e.message FROM downstream_errors e
+         JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = ? ORDER BY e.id DESC LIMIT ?`,
+      )
+      .all(audienceId, limit) as { downstreamId: number; at: number; message: string }[];
   }
 
   async countMembers(audienceId: string): Promise<number> {
@@ -320,21 +340,18 @@ export class SqliteStore implements Store {
     });
   }
 
-  async settleRefreshed(
-    downstreamId: number,
-    token: string,
-    x: XAudienceState,
-    now: number,
-  ): Promise<boolean> {
-    return this.tx(
-      () =>
+  async settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean> {
+    return this.tx(() => {
+      const settled =
         this.db
           .prepare(
             `UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL, audience_size = ?, targetable = ?,
                reasons_not_targetable = ?, refreshed_at = ?, attempts = 0, next_attempt_at = 0, updated_at = ? WHERE id = ? AND lease_token = ?`,
           )
-          .run(x.audienceSize, +x.targetable, JSON.stringify(x.reasonsNotTargetable), now, now, downstreamId, token).changes > 0,
-    );
+          .run(x.audienceSize, +x.targetable, JSON.stringify(x.reasonsNotTargetable), now, now, downstreamId, token).changes > 0;
+      if (settled) recordSample(this.db, downstreamId, now);
+      return settled;
+    });
   }
 
   async settleNotFound(downstreamId: number, token: string, reason: string, now: number): Promise<boolean> {

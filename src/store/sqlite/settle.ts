@@ -63,6 +63,7 @@ export function settleNotFound(db: Database.Database, downstreamId: number, toke
        last_error = ?, last_error_at = ?, attempts = 0, next_attempt_at = 0, updated_at = ?
      WHERE id = ?`,
   ).run(reason, now, now, downstreamId);
+  recordError(db, downstreamId, reason, now);
   return true;
 }
 
@@ -79,6 +80,7 @@ export function release(
        last_error = COALESCE(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END, updated_at = ?
      WHERE id = ?`,
   ).run(opts.nextAttemptAt, opts.countAttempt ? 1 : 0, opts.error, opts.error, opts.now, opts.now, downstreamId);
+  if (opts.error !== null) recordError(db, downstreamId, opts.error, opts.now);
   return true;
 }
 
@@ -110,6 +112,7 @@ export function settleRejected(db: Database.Database, downstreamId: number, toke
   db.prepare(
     `UPDATE downstreams SET ${RELEASE}, rejected = rejected + ?, last_error = ?, last_error_at = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?`,
   ).run(dropped, error, now, now, downstreamId);
+  recordError(db, downstreamId, error, now);
   return true;
 }
 
@@ -120,5 +123,28 @@ export function holdRate(db: Database.Database, key: string, until: number, now:
     key,
     tokens,
     now,
+  );
+}
+
+/** Samples kept per downstream audience: a few days at the default refresh interval. */
+export const SAMPLES_KEPT = 2_000;
+/** Errors kept per downstream audience for the status page. */
+export const ERRORS_KEPT = 20;
+
+export function recordSample(db: Database.Database, downstreamId: number, now: number): void {
+  db.prepare('INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size) SELECT id, ?, members, audience_size FROM downstreams WHERE id = ?').run(now, downstreamId);
+  db.prepare('DELETE FROM samples WHERE downstream_id = ? AND at < (SELECT at FROM samples WHERE downstream_id = ? ORDER BY at DESC LIMIT 1 OFFSET ?)').run(
+    downstreamId,
+    downstreamId,
+    SAMPLES_KEPT - 1,
+  );
+}
+
+export function recordError(db: Database.Database, downstreamId: number, message: string, now: number): void {
+  db.prepare('INSERT INTO downstream_errors (downstream_id, at, message) VALUES (?, ?, ?)').run(downstreamId, now, message);
+  db.prepare('DELETE FROM downstream_errors WHERE downstream_id = ? AND id < (SELECT id FROM downstream_errors WHERE downstream_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)').run(
+    downstreamId,
+    downstreamId,
+    ERRORS_KEPT - 1,
   );
 }
