@@ -127,6 +127,12 @@ describe('RFC 5849', () => {
     expect(base('https://example.com:443/a')).toBe(percentEncode('https://example.com/a'));
   });
 
+  it('keys that name Object.prototype members are ordinary parameters', () => {
+    expect(signatureBaseString('GET', 'https://a.test/c?__proto__=1&constructor=2', [])).toBe(
+      'GET&https%3A%2F%2Fa.test%2Fc&__proto__%3D1%26constructor%3D2',
+    );
+  });
+
   it('section 1.2: temporary credentials request (signed with the consumer only)', () => {
     const base = signatureBaseString('POST', 'https://photos.example.net/initiate', [
       ['oauth_consumer_key', 'dpf43f3p2l4k3l03'],
@@ -188,9 +194,12 @@ describe('percentEncode', () => {
 
 describe('signRequest', () => {
   it('agrees with oauth-1.0a for any query parameters (JSON bodies are never signed)', () => {
-    // Keys as X names them: oauth-1.0a does not decode query keys (only values), so keys that need
-    // encoding would compare our correct result with its wrong one.
-    const key = fc.stringMatching(/^[a-z_]{1,12}$/).filter((k) => !k.startsWith('oauth_'));
+    // Keys as X names them: oauth-1.0a does not decode query keys (only values), and keeps them in
+    // a plain object, so keys that need encoding or name Object.prototype members (`__proto__`,
+    // `constructor`) would compare our correct result with its wrong one.
+    const key = fc
+      .stringMatching(/^[a-z_]{1,12}$/)
+      .filter((k) => !k.startsWith('oauth_') && !(k in Object.prototype) && k !== '__proto__');
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.tuple(key, fc.string({ unit: 'binary', maxLength: 20 })), {
