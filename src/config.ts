@@ -24,6 +24,8 @@ export interface Config {
   secretKey: string | null;
   adminToken: string | null;
   firehoseToken: string | null;
+  /** The `encoding` Tailor asks mParticle for in its Firehose registration: raw (Tailor normalizes) or sha256. */
+  firehoseEncoding: 'raw' | 'sha256';
   flushIntervalMs: number;
   /** Tailor's own ceiling for X `users` calls per account, kept under X's 1500 per minute. */
   xRequestsPerMinute: number;
@@ -31,6 +33,8 @@ export interface Config {
   workerConcurrency: number;
   xTimeoutMs: number;
   logLevel: string;
+  /** Where browsers reach Tailor (the X login's callback URL is built from it); null: the request's Host. */
+  publicUrl: string | null;
 }
 
 /** What a command needs beyond the defaults. */
@@ -68,11 +72,13 @@ const schema = z.object({
   TAILOR_SECRET_KEY: z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)').optional(),
   TAILOR_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TAILOR_FIREHOSE_TOKEN: z.string().min(1).optional(),
+  TAILOR_FIREHOSE_ENCODING: z.enum(['raw', 'sha256'], { error: 'must be raw or sha256' }).default('raw'),
   TAILOR_FLUSH_INTERVAL_MS: int(10, 3_600_000).default(10_000),
   TAILOR_X_REQUESTS_PER_MINUTE: int(1, 1500).default(1400),
   TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
   TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
+  TAILOR_PUBLIC_URL: url.optional(),
   TAILOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -101,11 +107,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     secretKey: e.TAILOR_SECRET_KEY ?? null,
     adminToken: e.TAILOR_ADMIN_TOKEN ?? null,
     firehoseToken: e.TAILOR_FIREHOSE_TOKEN ?? null,
+    firehoseEncoding: e.TAILOR_FIREHOSE_ENCODING,
     flushIntervalMs: e.TAILOR_FLUSH_INTERVAL_MS,
     xRequestsPerMinute: e.TAILOR_X_REQUESTS_PER_MINUTE,
     refreshIntervalMs: e.TAILOR_REFRESH_INTERVAL_MS,
     workerConcurrency: e.TAILOR_WORKER_CONCURRENCY,
     xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,
     logLevel: e.TAILOR_LOG_LEVEL,
+    publicUrl: e.TAILOR_PUBLIC_URL ?? null,
   });
 }

@@ -6,6 +6,7 @@ import { registerAudiences } from '../sources/rest/audiences.ts';
 import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
 import { registerMembers } from '../sources/rest/members.ts';
+import { registerFirehose } from '../sources/firehose/index.ts';
 import { credential, secretsEqual } from './auth.ts';
 import { ApiError, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
@@ -19,11 +20,15 @@ export const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 export interface ServerOptions {
   adminToken: string;
   firehoseToken: string | null;
+  /** The identity encoding /firehose registers (TAILOR_FIREHOSE_ENCODING); raw when absent. */
+  firehoseEncoding?: 'raw' | 'sha256';
 }
 
 /** The HTTP app: health, /api/v1 (bearer auth), and the routes later issues add. */
 export async function buildServer(s: Services, opts: ServerOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // Typed as fastify's logger so routes registered elsewhere take a plain FastifyInstance.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: s.log as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
     // Requests carry their id through every log line; a caller's own id is kept when it sends one.
@@ -73,5 +78,6 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   registerAudiences(app, s);
   registerConnections(app, s);
   registerMembers(app, s);
+  registerFirehose(app, s, opts);
   return app;
 }

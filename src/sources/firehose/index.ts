@@ -1,0 +1,72 @@
+/**
+ * `POST /firehose`: mParticle's Firehose audience protocol on one URL, dispatching on `type`
+ * (`mparticle-firehose.md`). Registration needs no token; everything else needs
+ * `Authorization: Token <TAILOR_FIREHOSE_TOKEN>` when that variable is set. Answers come from the
+ * store alone (no X call), so they stay within mParticle's 100 ms.
+ *
+ * `GET /api/v1/firehose` (admin token) shows what the endpoint has answered, suspensions first.
+ */
+import type { FastifyInstance } from 'fastify';
+import { credential, secretsEqual } from '../../server/auth.ts';
+import { ApiError } from '../../server/errors.ts';
+import { parse } from '../../server/validate.ts';
+import type { Services } from '../../services/deps.ts';
+import { parseFirehoseJson } from './json.ts';
+import { handleMembership } from './membership.ts';
+import { registrationResponse, type RegisteredEncoding } from './registration.ts';
+import { MESSAGE_TYPES, membershipRequest, subscriptionRequest } from './schema.ts';
+import { FirehoseStatus } from './status.ts';
+import { handleSubscription } from './subscription.ts';
+
+export interface FirehoseOptions {
+  firehoseToken: string | null;
+  /** The identity encoding asked for in the registration (TAILOR_FIREHOSE_ENCODING); raw by default. */
+  firehoseEncoding?: RegisteredEncoding;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function registerFirehose(app: FastifyInstance, s: Services, opts: FirehoseOptions): void {
+  const status = new FirehoseStatus();
+  const encoding = opts.firehoseEncoding ?? 'raw';
+
+  // Its own scope, so that its body parser applies to /firehose only.
+  void app.register(async (scope) => {
+    // The content type mParticle sends is not documented: every body is read as JSON text, with
+    // `mpid` numbers kept digit for digit (json.ts). The server's body limit applies.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, parseFirehoseJson(body as string));
+      } catch (err) {
+        done(new ApiError('invalid_request', `Body is not valid JSON: ${(err as Error).message}`), undefined);
+      }
+    });
+
+    scope.post('/firehose', async (req) => {
+      const body = req.body;
+      const type = isObject(body) ? body.type : undefined;
+      if (type !== MESSAGE_TYPES.registration && opts.firehoseToken !== null) {
+        const token = credential(req.headers.authorization, 'Token');
+        if (token === null || !secretsEqual(token, opts.firehoseToken)) throw new ApiError('unauthorized', 'Send Authorization: Token <TAILOR_FIREHOSE_TOKEN>');
+      }
+      if (!isObject(body) || typeof type !== 'string') throw new ApiError('invalid_request', 'Body must be a JSON object with a string "type" (a Firehose message)');
+      status.message((Object.values(MESSAGE_TYPES) as string[]).includes(type) ? type : 'unsupported');
+      switch (type) {
+        case MESSAGE_TYPES.registration:
+          return registrationResponse(encoding, body);
+        case MESSAGE_TYPES.subscription:
+          return handleSubscription(s, parse(subscriptionRequest, body, 'audience_subscription_request'));
+        case MESSAGE_TYPES.membership:
+          return handleMembership(s, status, parse(membershipRequest, body, 'audience_membership_change_request'));
+        default:
+          throw new ApiError(
+            'invalid_request',
+            `type: unsupported message type ${JSON.stringify(type).slice(0, 80)}; Tailor is an audience integration and handles ${Object.values(MESSAGE_TYPES).join(', ')}`,
+          );
+      }
+    });
+  });
+
+  app.get('/api/v1/firehose', async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
+}

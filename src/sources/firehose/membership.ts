@@ -1,0 +1,144 @@
+/**
+ * `audience_membership_change_request`: every profile, every audience in it. Changes are grouped
+ * per audience and each audience's changes go to the ledger in one `applyMemberChanges` call;
+ * the answer goes out only after every call has returned (durable), and a store failure is a 503
+ * so that mParticle retries. Re-applying a request is harmless: the ledger holds sets.
+ */
+import type { IdentityKind } from '../../identity/index.ts';
+import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
+import type { Services } from '../../services/deps.ts';
+import type { Configuration, ConnectionToggles, MemberChange } from '../../store/port.ts';
+import { responseEnvelope } from './response.ts';
+import { togglesOf, type FirehoseIdentity, type FirehoseProfile, type MembershipRequest, type Settings } from './schema.ts';
+import type { FirehoseStatus, SuspendReason } from './status.ts';
+
+/** The identity types Tailor registers, by list; every other type is ignored (never registered). */
+const USER_KINDS: Partial<Record<string, IdentityKind>> = { email: 'email', twitter: 'twitter_handle' };
+const DEVICE_KINDS: Partial<Record<string, IdentityKind>> = { ios_advertising_id: 'ios_advertising_id', google_advertising_id: 'google_advertising_id' };
+
+/** One audience's share of a request. */
+export interface AudiencePlan {
+  audienceId: string;
+  /** From the first entry that names it; used only to create an audience Tailor has not seen. */
+  name: string | null;
+  toggles: ConnectionToggles;
+  /** Whether any profile joins it (only then is a missing audience or connection created). */
+  hasAdds: boolean;
+  changes: MemberChange[];
+  /** Identities dropped at ingest, by reason (md5/sha1 encodings, invalid values). */
+  rejections: Record<string, number>;
+}
+
+function sourceIdentities(list: FirehoseIdentity[] | undefined, kinds: Partial<Record<string, IdentityKind>>): SourceIdentity[] {
+  const out: SourceIdentity[] = [];
+  for (const id of list ?? []) {
+    const kind = kinds[id.type];
+    if (kind) out.push({ kind, value: id.value ?? '', encoding: id.encoding ?? 'raw' });
+  }
+  return out;
+}
+
+function entriesOf(p: FirehoseProfile): { audienceId: string; name: string | undefined; settings: Settings | undefined; action: 'add' | 'delete' | 'attribute_update' }[] {
+  const entry = (a: { audience_id: string; audience_name?: string | undefined; audience_subscription_settings?: Settings | undefined }, action: 'add' | 'delete' | 'attribute_update') => ({
+    audienceId: a.audience_id,
+    name: a.audience_name,
+    settings: a.audience_subscription_settings,
+    action,
+  });
+  return [
+    ...(p.audiences ?? []).map((a) => entry(a, a.action)),
+    ...(p.added_audiences ?? []).map((a) => entry(a, 'add')),
+    ...(p.removed_audiences ?? []).map((a) => entry(a, 'delete')),
+  ];
+}
+
+/**
+ * Pure: a validated request → per-audience ledger changes, in the order the profiles came. Each
+ * profile's identities are normalized and hashed once; the member key is its `mpid` string as
+ * sent, or, without one, each identity is a member of its own.
+ */
+export function planMembership(msg: MembershipRequest): AudiencePlan[] {
+  const plans = new Map<string, AudiencePlan>();
+  (msg.user_profiles ?? []).forEach((p, index) => {
+    const entries = entriesOf(p).filter((e) => e.action !== 'attribute_update'); // attributes: acknowledged, not forwarded
+    if (entries.length === 0) return;
+    const member: SourceMember = {
+      memberKey: p.mpid ?? null,
+      identities: [...sourceIdentities(p.user_identities, USER_KINDS), ...sourceIdentities(p.device_identities, DEVICE_KINDS)],
+    };
+    const prepared = prepareChanges('add', [member], index);
+    // A removal takes out what the member contributed; it needs the keys, not the identities.
+    const removals = prepared.changes.map((c): MemberChange => ({ memberKey: c.memberKey, action: 'remove', identities: [] }));
+    for (const e of entries) {
+      let plan = plans.get(e.audienceId);
+      if (!plan) {
+        plan = { audienceId: e.audienceId, name: null, toggles: togglesOf(e.settings), hasAdds: false, changes: [], rejections: {} };
+        plans.set(e.audienceId, plan);
+      }
+      const name = e.name?.trim();
+      if (plan.name === null && name) plan.name = name;
+      if (e.action === 'add') {
+        plan.hasAdds = true;
+        plan.changes.push(...prepared.changes);
+      } else {
+        plan.changes.push(...removals);
+      }
+      for (const [reason, n] of Object.entries(prepared.counts)) plan.rejections[reason] = (plan.rejections[reason] ?? 0) + n;
+    }
+  });
+  return [...plans.values()];
+}
+
+/** The configuration to write to, or why the request must be answered `suspend_subscription: true`. */
+export function usable(
+  configuration: Configuration | null,
+  accountId: string,
+): { ok: true; configuration: Configuration } | { ok: false; reason: SuspendReason; message: string } {
+  if (!configuration) {
+    return { ok: false, reason: 'unknown_account', message: `Tailor has no configuration for X ad account ${accountId}; add it, then Resume the connection in mParticle` };
+  }
+  if (configuration.state === 'needs_reauth') {
+    const why = configuration.stateReason ? `: ${configuration.stateReason}` : '';
+    return {
+      ok: false,
+      reason: 'needs_reauth',
+      message: `Configuration ${configuration.id} (X ad account ${accountId}) needs re-authorization${why}; log in with X again, then Resume the connection in mParticle`,
+    };
+  }
+  return { ok: true, configuration };
+}
+
+export async function handleMembership(s: Services, status: FirehoseStatus, msg: MembershipRequest): Promise<Record<string, unknown>> {
+  const respond = (suspend: boolean) => ({ ...responseEnvelope('audience_membership_change_response', msg), suspend_subscription: suspend });
+  const plans = planMembership(msg); // hashing before any store call: a bad message never half-applies
+  const accountId = msg.account.account_settings.accountId;
+  const check = usable(await s.store.getConfigurationByAccount(accountId), accountId);
+  if (!check.ok) {
+    // Nothing is stored: mParticle stops sending until the user fixes this and clicks Resume.
+    status.suspended(accountId, check.reason, check.message, s.now());
+    s.log.warn({ source: 'firehose', accountId, reason: check.reason }, `firehose membership change answered suspend_subscription: ${check.message}`);
+    return respond(true);
+  }
+  const configuration = check.configuration;
+
+  const now = s.now();
+  for (const plan of plans) {
+    const audience = await s.store.getAudience(plan.audienceId);
+    if (!audience) {
+      // Nothing to remove from an audience Tailor has never held; only a join creates it.
+      if (!plan.hasAdds) continue;
+      // The subscription message was missed (or came before Tailor knew the account): connect
+      // from what this message says. Later subscription updates own the name and the toggles.
+      await s.store.putAudience(plan.audienceId, plan.name ?? `mParticle audience ${plan.audienceId}`, now);
+      await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
+      s.log.info({ source: 'firehose', audience: plan.audienceId, configuration: configuration.id }, 'firehose membership change for an unknown audience: audience created and connected');
+    } else if (plan.hasAdds && !(await s.store.listConnections(plan.audienceId)).some((c) => c.configurationId === configuration.id)) {
+      await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
+      s.log.info({ source: 'firehose', audience: plan.audienceId, configuration: configuration.id }, 'firehose membership change for an unconnected audience: connection added');
+    }
+    if (plan.changes.length === 0 && Object.keys(plan.rejections).length === 0) continue;
+    await s.store.applyMemberChanges(plan.audienceId, plan.changes, now, plan.rejections);
+  }
+  if (plans.length > 0) s.notify(); // workers send; no X call on this path
+  return respond(false);
+}

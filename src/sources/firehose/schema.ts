@@ -1,0 +1,147 @@
+/**
+ * The Firehose messages Tailor reads, as zod schemas (`mparticle-firehose.md`, sections 2, 5, 6
+ * and 9). Unknown fields are ignored and absent lists and maps are empty, as mParticle leaves out
+ * every empty value; what Tailor needs and cannot default is required, so a bad message gets one
+ * 400 naming every bad field before anything is stored.
+ */
+import { z } from 'zod';
+import type { ConnectionToggles } from '../../store/port.ts';
+
+export const MESSAGE_TYPES = {
+  registration: 'module_registration_request',
+  subscription: 'audience_subscription_request',
+  membership: 'audience_membership_change_request',
+} as const;
+
+/** Firehose SDK version Tailor speaks (`Consts.SDK_VERSION` of the Java SDK it was written from). */
+export const SDK_VERSION = '3.2.0';
+
+/** The connection settings Tailor registers, by setting id, and the toggle each one sets. */
+export const TOGGLE_SETTINGS = {
+  forwardEmails: 'forwardEmails',
+  forwardTwitterHandles: 'forwardTwitterHandles',
+  forwardDeviceIds: 'forwardDeviceIds',
+} as const satisfies Record<string, keyof ConnectionToggles>;
+
+/** mParticle sends every setting value as a string (`"true"`); a JSON boolean is taken too. */
+function toggleValue(v: unknown): boolean | null {
+  if (typeof v === 'boolean') return v;
+  if (typeof v !== 'string') return null;
+  const t = v.trim().toLowerCase();
+  return t === 'true' ? true : t === 'false' ? false : null;
+}
+
+const settings = z.record(z.string(), z.union([z.string(), z.boolean(), z.number()], { error: 'setting values must be strings' })).superRefine((m, ctx) => {
+  for (const id of Object.keys(TOGGLE_SETTINGS)) {
+    if (m[id] !== undefined && toggleValue(m[id]) === null) ctx.addIssue({ code: 'custom', path: [id], message: 'must be "true" or "false"' });
+  }
+});
+export type Settings = z.output<typeof settings>;
+
+/** The Forward toggles of a settings map; an absent setting is on, as registered (default true). */
+export function togglesOf(s: Settings | undefined): ConnectionToggles {
+  const on = (id: keyof typeof TOGGLE_SETTINGS): boolean => toggleValue(s?.[id]) ?? true;
+  return { forwardEmails: on('forwardEmails'), forwardTwitterHandles: on('forwardTwitterHandles'), forwardDeviceIds: on('forwardDeviceIds') };
+}
+
+/** The account setting `accountId`: the X ad account id of the Tailor configuration to use. */
+const account = z.object(
+  {
+    account_id: z.union([z.number(), z.string()]).optional(),
+    account_settings: z.object(
+      {
+        accountId: z
+          .union([z.string(), z.number()], { error: 'is required: the X ad account id of a Tailor configuration (account setting accountId)' })
+          .transform((v) => String(v).trim())
+          .pipe(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters')),
+      },
+      { error: 'is required (it holds accountId)' },
+    ),
+  },
+  { error: 'is required (the output configuration)' },
+);
+
+/** mParticle audience ids are integers (Java int); a string of digits is taken too. */
+const audienceId = z
+  .union([z.number().int('must be an integer'), z.string().regex(/^-?\d{1,12}$/, 'must be an integer')], { error: 'must be an integer' })
+  .transform((v) => String(v));
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * mpid: a signed 64-bit integer carried in a string, kept exactly as sent (it is the member key).
+ * A bare JSON number has already been quoted digit for digit by the body parser (json.ts).
+ */
+const mpid = z
+  .string({ error: 'must be a string holding a signed 64-bit integer' })
+  .regex(/^-?\d{1,19}$/, 'must be a signed 64-bit integer')
+  .refine((v) => {
+    const n = BigInt(v);
+    return n >= INT64_MIN && n <= INT64_MAX;
+  }, 'is outside the signed 64-bit range');
+
+export const ENCODINGS = ['raw', 'sha256', 'md5', 'sha1'] as const;
+
+const identity = z.object({
+  type: z.string({ error: 'is required (an identity type such as email)' }),
+  // mParticle always sends it; absent means the value is as collected.
+  encoding: z.enum(ENCODINGS, { error: `must be one of ${ENCODINGS.join(', ')}` }).optional(),
+  // mParticle leaves out an empty value; it is then counted as an empty identity.
+  value: z.string().max(1024, 'must be at most 1024 characters').optional(),
+});
+export type FirehoseIdentity = z.output<typeof identity>;
+
+const audienceName = z.string().max(200, 'must be at most 200 characters');
+
+const legacyAudience = z.object({
+  audience_id: audienceId,
+  audience_name: audienceName.optional(),
+  audience_subscription_settings: settings.optional(),
+});
+
+const audience = legacyAudience.extend({
+  action: z.enum(['add', 'delete', 'attribute_update'], { error: 'must be add, delete or attribute_update' }),
+});
+
+const profile = z.object({
+  user_identities: z.array(identity).optional(),
+  device_identities: z.array(identity).optional(),
+  audiences: z.array(audience).optional(),
+  // The pre-2.0 shape (section 9): added_audiences = action add, removed_audiences = action delete.
+  added_audiences: z.array(legacyAudience).optional(),
+  removed_audiences: z.array(legacyAudience).optional(),
+  mpid: mpid.optional(),
+});
+export type FirehoseProfile = z.output<typeof profile>;
+
+const envelope = {
+  type: z.string(),
+  id: z.string().optional(),
+  timestamp_ms: z.number().optional(),
+  firehose_version: z.string().optional(),
+};
+
+export const membershipRequest = z.object({
+  ...envelope,
+  account,
+  // Absent on verification pings.
+  user_profiles: z.array(profile).optional(),
+});
+export type MembershipRequest = z.output<typeof membershipRequest>;
+
+export const subscriptionRequest = z
+  .object({
+    ...envelope,
+    account,
+    audience_id: audienceId,
+    audience_name: audienceName.optional(),
+    audience_subscription_settings: settings.optional(),
+    action: z.enum(['add', 'update', 'remove'], { error: 'must be add, update or remove' }),
+  })
+  .superRefine((m, ctx) => {
+    if (m.action !== 'remove' && (m.audience_name === undefined || m.audience_name.trim() === '')) {
+      ctx.addIssue({ code: 'custom', path: ['audience_name'], message: `is required for action ${m.action}` });
+    }
+  });
+export type SubscriptionRequest = z.output<typeof subscriptionRequest>;

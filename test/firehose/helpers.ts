@@ -1,0 +1,103 @@
+/**
+ * In-process Firehose tests: the real server (`buildServer`) over a temporary SQLite store, with
+ * an X client that is never called (the Firehose path makes no X call). The ledger is read
+ * straight from the database file, read-only, to check exact member keys and "nothing changed".
+ */
+import Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { SecretBox } from '../../src/core/secret-box.ts';
+import { buildServer } from '../../src/server/app.ts';
+import type { Services } from '../../src/services/deps.ts';
+import type { Configuration, Store } from '../../src/store/port.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { XClient } from '../../src/x/client.ts';
+
+/** The shared fixtures, beside the repository: `<repo>/../shared/fixtures/firehose`. */
+export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/firehose');
+
+export function fixture(name: string): any {
+  return JSON.parse(readFileSync(join(FIXTURES_DIR, name), 'utf8'));
+}
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.json')).sort();
+}
+
+/** A fixture message addressed to another X ad account (fixtures say `18ce54d4x5t`). */
+export function forAccount<T extends { account?: { account_settings?: Record<string, string> } }>(msg: T, accountId: string): T {
+  const copy = structuredClone(msg);
+  if (copy.account?.account_settings) copy.account.account_settings.accountId = accountId;
+  return copy;
+}
+
+export const ACCOUNT = 'acct0001';
+
+export interface Harness {
+  app: FastifyInstance;
+  store: Store;
+  configuration: Configuration;
+  notified: () => number;
+  post(body: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  postRaw(payload: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** Every row Tailor keeps about audiences and members, for "nothing changed" checks. */
+  snapshot(): Record<string, unknown[]>;
+  /** The ledger: (audience, type, hash, member key) rows. */
+  members(audienceId?: string): { audience_id: string; identity_type: string; hash: string; member_key: string }[];
+  close(): Promise<void>;
+}
+
+// tmpfs when there is one: the store fsyncs every commit, which is slow on a shared disk.
+const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+export async function startInProcess(opts: { firehoseToken?: string; firehoseEncoding?: 'raw' | 'sha256'; wrapStore?: (store: Store) => Store } = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(TMP, 'tailor-firehose-'));
+  const path = join(dir, 'tailor.db');
+  const real = SqliteStore.open(path);
+  const store = opts.wrapStore ? opts.wrapStore(real) : real;
+  let notified = 0;
+  const s: Services = {
+    store,
+    box: new SecretBox('firehose-test-secret-0123456789abcdef'),
+    x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
+    log: pino({ level: 'silent' }),
+    now: Date.now,
+    notify: () => (notified += 1),
+  };
+  const { configuration } = await real.putConfiguration({ name: 'Test', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
+  const app = await buildServer(s, { adminToken: 'admin-token-0123456789', firehoseToken: opts.firehoseToken ?? null, firehoseEncoding: opts.firehoseEncoding });
+  await app.ready();
+  const reader = new Database(path, { readonly: true });
+  const inject = async (payload: string, headers: Record<string, string>) => {
+    const res = await app.inject({ method: 'POST', url: '/firehose', payload, headers: { 'content-type': 'application/json', ...headers } });
+    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
+  };
+  return {
+    app,
+    store,
+    configuration,
+    notified: () => notified,
+    post: (body, headers = {}) => inject(JSON.stringify(body), headers),
+    postRaw: (payload, headers = {}) => inject(payload, headers),
+    snapshot() {
+      const out: Record<string, unknown[]> = {};
+      for (const t of ['audiences', 'connections', 'downstreams', 'members', 'outbox', 'rejections']) out[t] = reader.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
+      return out;
+    },
+    members(audienceId) {
+      const sql = 'SELECT audience_id, identity_type, hash, member_key FROM members';
+      const rows = audienceId === undefined ? reader.prepare(`${sql} ORDER BY 1, 2, 3, 4`).all() : reader.prepare(`${sql} WHERE audience_id = ? ORDER BY 1, 2, 3, 4`).all(audienceId);
+      return rows as { audience_id: string; identity_type: string; hash: string; member_key: string }[];
+    },
+    async close() {
+      await app.close();
+      reader.close();
+      await real.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
