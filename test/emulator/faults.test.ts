@@ -1,6 +1,6 @@
 /** POST /_emulator/faults: 5xx, latency, dropped connections, scope, hand-deleted audiences, reset. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath } from './helpers.ts';
+import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath, type Json } from './helpers.ts';
 
 let bench: Bench;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ afterAll(async () => {
 
 const json = (email: string) => [{ operation_type: 'Update', params: { users: [{ email: [sha256(email)] }] } }];
 const accounts = () => call(bench, 'GET', '/12/accounts', { token: bench.adminToken });
-const members = async (id: string) => (await backdoor(bench, 'GET', `/_emulator/accounts/${bench.account}/custom_audiences/${id}/members`)).body;
+const members = async (id: string): Promise<Json> => (await backdoor(bench, 'GET', `/_emulator/accounts/${bench.account}/custom_audiences/${id}/members`)).body;
 
 describe('faults', () => {
   it('reads the default state', async () => {

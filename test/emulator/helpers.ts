@@ -91,11 +91,22 @@ export interface CallOptions {
   unsigned?: boolean;
 }
 
+/**
+ * A parsed JSON answer. Tests assert its shape with expect(...), so it is left untyped here
+ * rather than re-declaring every X answer the emulator gives.
+ */
+export type Json = any;
+
 export interface Answer {
   status: number;
   headers: Headers;
   text: string;
-  body: any;
+  body: Json;
+}
+
+/** GET a back-door URL and parse its JSON. */
+export async function getJson(url: string): Promise<Json> {
+  return (await fetch(url)).json();
 }
 
 export function signer(bench: Pick<Bench, 'creds'>, opts: Pick<CallOptions, 'nonce' | 'timestamp' | 'wrongSecret' | 'consumerKey'> = {}): OAuth {
@@ -141,11 +152,11 @@ export async function call(bench: Pick<Bench, 'url' | 'creds'>, method: string, 
   }
   const res = await fetch(url, { method, headers, body });
   const text = await res.text();
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    parsed = undefined;
+    // Not JSON (form-encoded OAuth answers, HTML pages): the text is there.
   }
   return { status: res.status, headers: res.headers, text, body: parsed };
 }

@@ -3,7 +3,7 @@
  * (x-ads-api.md 4, 6): PROCESSING until a sizing run, TOO_SMALL below 100, targetable from 100.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath, waitFor } from './helpers.ts';
+import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath, waitFor, type Json } from './helpers.ts';
 
 interface PopUser {
   email: string;
@@ -30,7 +30,7 @@ afterAll(async () => {
   await bench.x.close();
 });
 
-const get = async (id: string) =>
+const get = async (id: string): Promise<Json> =>
   (await call(bench, 'GET', `/12/accounts/${bench.account}/custom_audiences/${id}`, { token: bench.adminToken })).body.data;
 const add = async (id: string, users: unknown[]) => {
   const res = await call(bench, 'POST', usersPath(bench, id), { token: bench.adminToken, json: [{ operation_type: 'Update', params: { users } }] });
@@ -100,7 +100,7 @@ describe('sizing', () => {
       const id = await createAudience(bench, 'sizing-auto');
       await add(id, active.slice(0, 120).map((u) => ({ email: [sha256(u.email)] })));
       expect((await get(id)).reasons_not_targetable).toContain('PROCESSING');
-      const sized = await waitFor(async () => {
+      const sized = await waitFor(async (): Promise<Json> => {
         const a = await get(id);
         return a.reasons_not_targetable.includes('PROCESSING') ? undefined : a;
       }, 3000, 'sizing');
@@ -135,7 +135,7 @@ describe('sizing', () => {
     expect(res.status).toBe(200);
     await size();
     expect((await get(id)).audience_size).toBe(100);
-    const later = await waitFor(async () => {
+    const later = await waitFor(async (): Promise<Json> => {
       const a = await get(id);
       return a.audience_size === 130 ? a : undefined;
     }, 3000, 'window to open');

@@ -1,6 +1,6 @@
 /** POST …/custom_audiences/:id/users (x-ads-api.md 3): format, limits, atomic validation, effect. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath, waitFor } from './helpers.ts';
+import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath, waitFor, type Json } from './helpers.ts';
 
 let bench: Bench;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ afterAll(async () => {
 const h = (s: string) => sha256(s);
 const post = (id: string, json: unknown, account = bench.account) =>
   call(bench, 'POST', usersPath(bench, id, account), { token: bench.adminToken, json });
-const members = async (id: string, account = bench.account) =>
+const members = async (id: string, account = bench.account): Promise<Json> =>
   (await backdoor(bench, 'GET', `/_emulator/accounts/${account}/custom_audiences/${id}/members`)).body;
 
 describe('success', () => {

@@ -52,9 +52,8 @@ export class RequestLog {
   since(since: number, limit: number): LoggedCall[] {
     const out: LoggedCall[] = [];
     for (const c of this.ring) {
-      if (c.seq <= since) continue;
-      out.push(c);
       if (out.length >= limit) break;
+      if (c.seq > since) out.push(c);
     }
     return out;
   }
