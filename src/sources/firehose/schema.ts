@@ -68,6 +68,7 @@ const audienceId = z
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
+const INT64_TEXT = /^-?\d{1,19}$/;
 
 /**
  * mpid: a signed 64-bit integer carried in a string, kept exactly as sent (it is the member key).
@@ -75,8 +76,9 @@ const INT64_MAX = 2n ** 63n - 1n;
  */
 const mpid = z
   .string({ error: 'must be a string holding a signed 64-bit integer' })
-  .regex(/^-?\d{1,19}$/, 'must be a signed 64-bit integer')
+  .regex(INT64_TEXT, 'must be a signed 64-bit integer')
   .refine((v) => {
+    if (!INT64_TEXT.test(v)) return true; // reported by the regex (zod runs every check)
     const n = BigInt(v);
     return n >= INT64_MIN && n <= INT64_MAX;
   }, 'is outside the signed 64-bit range');
