@@ -40,9 +40,10 @@ export function registerFaults(app: FastifyInstance, world: World): void {
   });
 }
 
-/** The back door takes JSON; an empty body is an empty object. */
+/** The back door takes JSON; no body is an empty object; anything unparsable is undefined (400). */
 export function readJson(body: unknown): unknown {
-  if (!(body instanceof RawBody) || body.data.length === 0) return {};
+  if (body === undefined || (body instanceof RawBody && body.data.length === 0)) return {};
+  if (!(body instanceof RawBody)) return undefined;
   try {
     return JSON.parse(body.data.toString('utf8'));
   } catch {
