@@ -148,6 +148,12 @@ export interface Store {
   close(): Promise<void>;
   /** A cheap read and write check, for /readyz. */
   ping(): Promise<void>;
+  /**
+   * Optional: calls `listener` when another process committed changes that may give sync workers
+   * work (PostgreSQL: LISTEN/NOTIFY). Returns the unsubscribe. Without it (SQLite, one process),
+   * workers rely on in-process notify and polling; with it, polling stays the backstop.
+   */
+  onWake?(listener: () => void): () => void;
 
   // configurations
   putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }>;

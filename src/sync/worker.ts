@@ -55,6 +55,7 @@ export class SyncWorker {
   private loops: Promise<void>[] = [];
   private wake: (() => void) | null = null;
   private wakePromise: Promise<void> | null = null;
+  private unsubscribeWake: (() => void) | null = null;
 
   constructor(
     private readonly ctx: SyncContext,
@@ -62,6 +63,8 @@ export class SyncWorker {
   ) {}
 
   start(): void {
+    // Changes committed by other processes (PostgreSQL) wake idle loops too.
+    this.unsubscribeWake = this.ctx.store.onWake?.(() => this.notify()) ?? null;
     for (let i = 0; i < this.opts.concurrency; i += 1) this.loops.push(this.loop());
   }
 
@@ -73,6 +76,7 @@ export class SyncWorker {
   /** Stops claiming, lets in-flight batches finish (bounded by X's timeout), then returns. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unsubscribeWake?.();
     this.notify();
     await Promise.all(this.loops);
   }

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES } from '../../core/terms.ts';
+import type { Claim, ClaimOptions, Task } from '../port.ts';
+import type { Db, Sql } from './db.ts';
+import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from './rows.ts';
+
+/**
+ * core/names.ts downstreamName() as SQL, built from the same suffix table: `<name> (email)`, and
+ * `… [n]` once X refused a name. The claim compares it with the X name to find renames due.
+ */
+export function downstreamNameSql(audienceName: string, identityType: string, nameSuffix: string): string {
+  const cases = IDENTITY_TYPES.map((t) => `WHEN '${t}' THEN '${AUDIENCE_NAME_SUFFIX[t].replaceAll("'", "''")}'`).join(' ');
+  return `(${audienceName} || ' ' || CASE ${identityType} ${cases} END || CASE WHEN ${nameSuffix} > 1 THEN ' [' || ${nameSuffix} || ']' ELSE '' END)`;
+}
+
+/**
+ * The pick: the downstream audience least recently claimed that has work, locked FOR UPDATE SKIP
+ * LOCKED, in one statement. Two workers (of any processes) claiming at once never pick the same
+ * row: the second skips the row the first has locked and takes the next. A lease is data, not a
+ * lock: a row whose lease has not expired is not a candidate; one whose lease expired (its worker
+ * died or hung) is, and its old holder's settle will no longer match the token.
+ *
+ * The task is computed in SQL, in the worker's order (delete, create, rename, send, refresh), so
+ * that a row is only locked when it has work. `FOR UPDATE OF d` locks the downstream row alone:
+ * configurations and audiences are read, never locked, so workers of one account do not collide.
+ * The send test reads the outbox by its (downstream_id, enqueued_at) index: one seek for "oldest
+ * change has waited the flush interval", else a count that stops at a full batch (CASE keeps the
+ * order of evaluation).
+ */
+const PICK = `
+  SELECT d.id, t.task
+  FROM downstreams d
+  JOIN configurations c ON c.id = d.configuration_id
+  LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
+  CROSS JOIN LATERAL (SELECT CASE
+      WHEN d.state = 'deleting' THEN 'delete'
+      WHEN a.name IS NULL THEN NULL
+      WHEN d.x_audience_id IS NULL THEN 'create'
+      WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
+      WHEN CASE
+          WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
+          ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT $4) s) >= $4
+        END THEN 'send'
+      WHEN d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint THEN 'refresh'
+    END AS task) t
+  WHERE c.state = 'active'
+    AND d.state IN ('creating', 'active', 'recreating', 'deleting')
+    AND d.next_attempt_at <= $2
+    AND (d.lease_token IS NULL OR d.lease_expires_at < $2)
+    AND d.id <> ALL($1::bigint[])
+    AND t.task IS NOT NULL
+  ORDER BY d.last_claimed_at, d.id
+  LIMIT 1
+  FOR UPDATE OF d SKIP LOCKED`;
+
+/** The lease: owner, token, expiry; last_claimed_at moves the row to the back of the queue. */
+const LEASE = `
+  UPDATE downstreams d SET lease_owner = $2, lease_token = $3, lease_expires_at = $4, last_claimed_at = $5
+  WHERE d.id = $1
+  RETURNING d.*, (SELECT a.name FROM audiences a WHERE a.id = d.audience_id AND d.state <> 'deleting') AS audience_name`;
+
+/**
+ * The batch: the oldest pending changes of the leased downstream marked with the token. Rows
+ * another transaction holds (an ingest updating them right now) are skipped, not waited for; they
+ * go in a later batch. Each row says whether X already holds its hash, so no-ops can be dropped.
+ */
+const MARK_CHANGES = `
+  WITH picked AS (
+    SELECT hash FROM outbox WHERE downstream_id = $1 ORDER BY enqueued_at LIMIT $3 FOR UPDATE SKIP LOCKED
+  )
+  UPDATE outbox o SET claim_token = $2 FROM picked
+  WHERE o.downstream_id = $1 AND o.hash = picked.hash
+  RETURNING o.hash, o.op, o.enqueued_at,
+    EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = o.downstream_id AND x.hash = o.hash) AS on_x`;
+
+/** Changes that would not change X (an add of a hash X holds, a remove of one it lacks): coalescing leaves such rows. */
+const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[])';
+
+const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
+
+/** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
+const MAX_EMPTY_PICKS = 20;
+
+export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
+  return db.tx(async (c) => {
+    const skipped: number[] = [];
+    while (skipped.length < MAX_EMPTY_PICKS) {
+      const pick = await c.query<{ id: number; task: Task }>(PICK, [skipped, opts.now, opts.flushIntervalMs, opts.fullBatch, opts.refreshIntervalMs]);
+      const picked = pick.rows[0];
+      if (!picked) return null;
+      const token = randomUUID();
+      const leased = await c.query<DownstreamRow & { audience_name: string | null; last_claimed_at: number }>(LEASE, [
+        picked.id,
+        opts.owner,
+        token,
+        opts.now + opts.leaseMs,
+        opts.now,
+      ]);
+      const row = leased.rows[0];
+      if (!row) return null;
+      const changes = picked.task === 'send' ? await claimChanges(c, picked.id, token, opts.maxChanges) : [];
+      if (picked.task === 'send' && changes.length === 0) {
+        // Every pending change was a no-op against the X ledger (or is being rewritten right now).
+        await c.query(UNLEASE, [picked.id]);
+        skipped.push(picked.id);
+        continue;
+      }
+      const configuration = await c.query<ConfigurationRow>('SELECT * FROM configurations WHERE id = $1', [row.configuration_id]);
+      return {
+        task: picked.task,
+        leaseToken: token,
+        downstream: toDownstream(row),
+        audienceName: row.audience_name,
+        configuration: toConfiguration(configuration.rows[0]!),
+        changes,
+        createAttemptName: row.create_attempt_name,
+      };
+    }
+    return null;
+  });
+}
+
+async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: string; op: 'add' | 'remove' }[]> {
+  const marked = await c.query<{ hash: string; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean }>(MARK_CHANGES, [downstreamId, token, max]);
+  const noops = marked.rows.filter((r) => (r.op === 'add') === r.on_x).map((r) => r.hash);
+  if (noops.length > 0) await c.query(DROP_NOOPS, [downstreamId, token, noops]);
+  return marked.rows
+    .filter((r) => (r.op === 'add') !== r.on_x)
+    .sort((a, b) => a.enqueued_at - b.enqueued_at)
+    .map((r) => ({ hash: r.hash, op: r.op }));
+}

@@ -1,0 +1,209 @@
+import type { IdentityType } from '../../core/terms.ts';
+import type { ApplyResult, MemberChange } from '../port.ts';
+import type { Sql } from './db.ts';
+import { lockAudience } from './locks.ts';
+import { WAKE_CHANNEL } from './wake.ts';
+
+/** Downstream states that receive changes. Detached and deleting ones are no longer written. */
+export const FORWARDING_STATES = "('creating', 'active', 'recreating')";
+
+type Op = 'add' | 'remove';
+
+/**
+ * The membership ledger on PostgreSQL, set-based: one statement per step whatever the number of
+ * members, so a 100,000-member request is a handful of round trips.
+ *
+ * Exactness under concurrency (two processes ingesting into one audience at once):
+ * - The audience's advisory lock is taken SHARED (locks.ts): ingest transactions run side by side,
+ *   structural changes wait for them.
+ * - Every member of the batch gets its row in `audience_members` upserted, sorted by key: the row
+ *   lock makes two transactions that change the same member take turns, and the second reads the
+ *   member's hashes only after the first committed (READ COMMITTED: each statement sees the latest
+ *   commits). Without it, two concurrent "add" of one member with different identities would both
+ *   diff against the same old set and leave both identities behind.
+ * - Each hash whose holder count changes gets its `hash_holders` row upserted with the delta,
+ *   sorted by (type, hash). ON CONFLICT DO UPDATE waits for the row lock and then applies the delta
+ *   to the latest committed count, so the 0 -> n transition (queue an add) and n -> 0 (queue a
+ *   remove) are decided one transaction at a time per hash: when one transaction adds the first
+ *   holder of a hash while another removes its last holder, the second to lock sees the first's
+ *   result, and its outbox write (after the first's commit) is the last, as it must be.
+ * - Within one batch, only each member's last change counts (an add sets the member's identities,
+ *   a remove clears them), and only a hash's net transition is queued: add -> remove -> add of a new
+ *   hash queues one add, add -> remove queues nothing. That is the coalescing the outbox does anyway.
+ * All sorts follow locks.ts, so concurrent ingests cannot deadlock.
+ */
+export async function applyMemberChanges(c: Sql, audienceId: string, changes: MemberChange[], now: number, rejections: Record<string, number> = {}): Promise<ApplyResult> {
+  await lockAudience(c, audienceId, 'shared');
+  // Deleted since the caller looked it up (deleteAudience waits for the lock we now hold): nothing to write.
+  if ((await c.query('SELECT 1 FROM audiences WHERE id = $1', [audienceId])).rowCount === 0) return { queued: 0 };
+
+  // Each member's final identities in this batch: the last change wins.
+  const target = new Map<string, Map<string, { type: IdentityType; hash: string }>>();
+  for (const change of changes) {
+    const ids = new Map<string, { type: IdentityType; hash: string }>();
+    if (change.action === 'add') for (const id of change.identities) ids.set(`${id.type}\n${id.hash}`, id);
+    target.set(change.memberKey, ids);
+  }
+
+  let queued = 0;
+  if (target.size > 0) queued = await applyTargets(c, audienceId, target, now);
+
+  const reasons = Object.entries(rejections).filter(([, n]) => n > 0);
+  if (reasons.length > 0) {
+    await c.query(
+      `INSERT INTO rejections AS r (audience_id, reason, count, last_at)
+       SELECT $1, u.reason, u.n, $2 FROM unnest($3::text[], $4::bigint[]) AS u(reason, n) ORDER BY u.reason COLLATE "C"
+       ON CONFLICT (audience_id, reason) DO UPDATE SET count = r.count + excluded.count, last_at = excluded.last_at`,
+      [audienceId, now, reasons.map(([r]) => r), reasons.map(([, n]) => n)],
+    );
+  }
+  // Delivered at commit, once per transaction whatever the number of calls: idle workers look now.
+  if (queued > 0) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, 'changes']);
+  return { queued };
+}
+
+async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<string, { type: IdentityType; hash: string }>>, now: number): Promise<number> {
+  const keys = [...target.keys()];
+  // 1. Lock every member of the batch (a new member's row is created, and deleted again at the end if it holds nothing).
+  await c.query(
+    `INSERT INTO audience_members (audience_id, member_key)
+     SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k COLLATE "C"
+     ON CONFLICT (audience_id, member_key) DO UPDATE SET member_key = excluded.member_key`,
+    [audienceId, keys],
+  );
+
+  // 2. What they hold now, read under their locks.
+  const old = await c.query<{ member_key: string; identity_type: IdentityType; hash: string }>(
+    'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::text[])',
+    [audienceId, keys],
+  );
+  const oldByMember = new Map<string, Set<string>>();
+  for (const r of old.rows) {
+    let set = oldByMember.get(r.member_key);
+    if (!set) oldByMember.set(r.member_key, (set = new Set()));
+    set.add(`${r.identity_type}\n${r.hash}`);
+  }
+
+  // 3. The diff, and each hash's net change in holders.
+  const del = { t: [] as string[], x: [] as string[], k: [] as string[] };
+  const ins = { t: [] as string[], x: [] as string[], k: [] as string[] };
+  const delta = new Map<string, number>();
+  const emptied: string[] = [];
+  for (const [member, ids] of target) {
+    const had = oldByMember.get(member) ?? new Set<string>();
+    for (const key of had) {
+      if (ids.has(key)) continue;
+      const [t, x] = key.split('\n') as [string, string];
+      push3(del, t, x, member);
+      delta.set(key, (delta.get(key) ?? 0) - 1);
+    }
+    for (const [key, id] of ids) {
+      if (had.has(key)) continue;
+      push3(ins, id.type, id.hash, member);
+      delta.set(key, (delta.get(key) ?? 0) + 1);
+    }
+    if (ids.size === 0) emptied.push(member);
+  }
+
+  // 4. Holder counts, row-locked in (type, hash) order; the transitions follow from old and new counts.
+  const changed = [...delta].filter(([, d]) => d !== 0);
+  const out = { t: [] as string[], x: [] as string[], o: [] as Op[] };
+  if (changed.length > 0) {
+    const types = changed.map(([k]) => k.slice(0, k.indexOf('\n')));
+    const hashes = changed.map(([k]) => k.slice(k.indexOf('\n') + 1));
+    const counts = await c.query<{ identity_type: string; hash: string; holders: number }>(
+      `INSERT INTO hash_holders AS h (audience_id, identity_type, hash, holders)
+       SELECT $1, u.t, u.x, u.d FROM unnest($2::text[], $3::text[], $4::int[]) AS u(t, x, d) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
+       ON CONFLICT (audience_id, identity_type, hash) DO UPDATE SET holders = h.holders + excluded.holders
+       RETURNING identity_type, hash, holders`,
+      [audienceId, types, hashes, changed.map(([, d]) => d)],
+    );
+    const zero = { t: [] as string[], x: [] as string[] };
+    for (const r of counts.rows) {
+      const after = r.holders;
+      const before = after - (delta.get(`${r.identity_type}\n${r.hash}`) ?? 0);
+      // The count covers exactly the members rows, which are read under their members' locks.
+      if (after < 0 || before < 0) throw new Error(`ledger out of step: hash holders ${before} -> ${after} in audience ${audienceId}`);
+      const op: Op | null = before === 0 && after > 0 ? 'add' : before > 0 && after === 0 ? 'remove' : null;
+      if (op) {
+        out.t.push(r.identity_type);
+        out.x.push(r.hash);
+        out.o.push(op);
+      }
+      if (after === 0) {
+        zero.t.push(r.identity_type);
+        zero.x.push(r.hash);
+      }
+    }
+    if (zero.t.length > 0) {
+      await c.query(
+        `DELETE FROM hash_holders h USING unnest($2::text[], $3::text[]) AS u(t, x)
+         WHERE h.audience_id = $1 AND h.identity_type = u.t AND h.hash = u.x AND h.holders = 0`,
+        [audienceId, zero.t, zero.x],
+      );
+    }
+  }
+
+  // 5. The audience ledger itself (rows only this transaction may touch: their members are locked).
+  if (del.t.length > 0) {
+    await c.query(
+      `DELETE FROM members m USING unnest($2::text[], $3::text[], $4::text[]) AS u(t, x, k)
+       WHERE m.audience_id = $1 AND m.identity_type = u.t AND m.hash = u.x AND m.member_key = u.k`,
+      [audienceId, del.t, del.x, del.k],
+    );
+  }
+  if (ins.t.length > 0) {
+    await c.query(
+      'INSERT INTO members (audience_id, identity_type, hash, member_key) SELECT $1, u.t, u.x, u.k FROM unnest($2::text[], $3::text[], $4::text[]) AS u(t, x, k)',
+      [audienceId, ins.t, ins.x, ins.k],
+    );
+  }
+  if (emptied.length > 0) {
+    await c.query('DELETE FROM audience_members WHERE audience_id = $1 AND member_key = ANY($2::text[])', [audienceId, emptied]);
+  }
+
+  // 6. One change per transition and forwarding downstream audience of its type, in (downstream, hash)
+  //    order. Last state wins and a newer change clears the claim, as on SQLite; the first enqueue time is kept.
+  if (out.t.length === 0) return 0;
+  const queued = await c.query(
+    `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
+     SELECT d.id, u.x, u.o, $2, NULL FROM unnest($3::text[], $4::text[], $5::text[]) AS u(t, x, o)
+     JOIN downstreams d ON d.audience_id = $1 AND d.identity_type = u.t AND d.state IN ${FORWARDING_STATES}
+     ORDER BY d.id, u.x COLLATE "C"
+     ON CONFLICT (downstream_id, hash) DO UPDATE SET op = excluded.op, claim_token = NULL`,
+    [audienceId, now, out.t, out.x, out.o],
+  );
+  return queued.rowCount ?? 0;
+}
+
+function push3(cols: { t: string[]; x: string[]; k: string[] }, t: string, x: string, k: string): void {
+  cols.t.push(t);
+  cols.x.push(x);
+  cols.k.push(k);
+}
+
+/**
+ * Brings a downstream audience's outbox to the exact difference between the audience ledger and
+ * the X ledger (adds for hashes members hold that X lacks, removes for hashes X holds that no
+ * member does). Runs under the audience's exclusive lock and the downstream's row lock.
+ */
+export async function resync(c: Sql, downstreamId: number, audienceId: string, type: string, now: number): Promise<void> {
+  await c.query(
+    `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
+     SELECT $1, h.hash, 'add', $2, NULL FROM hash_holders h
+     WHERE h.audience_id = $3 AND h.identity_type = $4
+       AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = $1 AND x.hash = h.hash)
+     ORDER BY h.hash
+     ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
+    [downstreamId, now, audienceId, type],
+  );
+  await c.query(
+    `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
+     SELECT $1, x.hash, 'remove', $2, NULL FROM x_members x
+     WHERE x.downstream_id = $1
+       AND NOT EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
+     ORDER BY x.hash
+     ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'remove', claim_token = NULL`,
+    [downstreamId, now, audienceId, type],
+  );
+}

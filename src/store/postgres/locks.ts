@@ -1,0 +1,41 @@
+import type { Sql } from './db.ts';
+
+/*
+ * The lock order every PostgreSQL transaction of Tailor follows. Taking locks in one global order
+ * is what makes deadlocks impossible by construction (Db.tx still retries a deadlock victim, as a
+ * safety net):
+ *
+ *   1. the audience's advisory lock (below), shared or exclusive;
+ *   2. downstream rows, by id;
+ *   3. ledger rows of one audience: audience_members by member_key, then hash_holders by
+ *      (identity_type, hash), then members (only ever touched under their member's lock);
+ *   4. outbox rows, by (downstream_id, hash); x_members rows of one downstream;
+ *   5. rejections by reason; samples, errors, rate buckets (one row each).
+ *
+ * Claims never wait at all: they take downstream rows and outbox rows with SKIP LOCKED.
+ */
+
+/** Namespace of Tailor's per-audience advisory locks ('TAL' 0x01): the two-int4 key form, so it never meets MIGRATION_LOCK. */
+const AUDIENCE_LOCK_SPACE = 0x54414c01;
+
+/**
+ * Why a per-audience advisory lock in two modes, plus row locks:
+ *
+ * Ingest (applyMemberChanges) takes it SHARED: any number of ingest transactions of one audience
+ * run at once, from any process, and are made exact by row locks (a member's row in
+ * audience_members, a hash's row in hash_holders; see ledger.ts). A per-audience EXCLUSIVE lock for
+ * ingest would also be exact, but it would serialize every write to a popular audience (the
+ * Firehose sends many small messages to the same one) behind one commit at a time.
+ *
+ * Changes to an audience's structure take it EXCLUSIVE: toggling a Forward setting (which detaches
+ * a downstream audience or re-queues the difference from the ledger), deleting a connection or the
+ * audience, and refilling a downstream audience that X lost. Each of those reads the whole ledger of
+ * the audience, or the set of downstream audiences ingest writes to, and must not interleave with
+ * an ingest that has decided its transitions on what it read.
+ *
+ * Transaction-level (xact) locks: released by COMMIT or ROLLBACK, never leaked by a dying process.
+ */
+export async function lockAudience(c: Sql, audienceId: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  await c.query(`SELECT ${fn}($1, hashtext($2))`, [AUDIENCE_LOCK_SPACE, audienceId]);
+}

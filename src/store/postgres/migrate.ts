@@ -1,0 +1,48 @@
+import type pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/**
+ * The session-level advisory lock every migrating process takes first ('TAILMIGR' as 8 bytes).
+ * Processes that start together queue on it: the first applies the pending files, the others then
+ * find nothing left to do. A process that dies holding it loses its session, which frees it.
+ */
+export const MIGRATION_LOCK = 0x5441494c4d494752n;
+
+/** Applies numbered migrations in order, each in its own transaction, under the advisory lock. Returns the versions applied. */
+export async function migrate(pool: pg.Pool): Promise<number[]> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK.toString()]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
+      const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+      const applied: number[] = [];
+      for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort()) {
+        const version = Number(file.slice(0, 4));
+        if (done.has(version)) continue;
+        const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
+        await client.query('BEGIN');
+        try {
+          await client.query(sql);
+          await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [version, Date.now()]);
+          if (version === 1) await client.query("INSERT INTO meta (key, value) VALUES ('installation_id', $1)", [randomUUID()]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+        applied.push(version);
+      }
+      return applied;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK.toString()]);
+    }
+  } finally {
+    client.release();
+  }
+}

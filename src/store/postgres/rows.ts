@@ -1,0 +1,120 @@
+import type { Audience, Configuration, Connection, Downstream } from '../port.ts';
+import type { ConfigurationState, DownstreamState, IdentityType } from '../../core/terms.ts';
+
+/* Row shapes as pg returns them (bigint read as number, see db.ts), and their mapping to the port's types. */
+
+export interface ConfigurationRow {
+  id: string;
+  name: string;
+  account_id: string;
+  account_name: string | null;
+  x_user_id: string | null;
+  screen_name: string | null;
+  tokens: string;
+  state: string;
+  state_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toConfiguration(r: ConfigurationRow): Configuration {
+  return {
+    id: r.id,
+    name: r.name,
+    accountId: r.account_id,
+    accountName: r.account_name,
+    xUserId: r.x_user_id,
+    screenName: r.screen_name,
+    tokens: r.tokens,
+    state: r.state as ConfigurationState,
+    stateReason: r.state_reason,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface AudienceRow {
+  id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toAudience(r: AudienceRow): Audience {
+  return { id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at };
+}
+
+export interface ConnectionRow {
+  audience_id: string;
+  configuration_id: string;
+  forward_emails: boolean;
+  forward_handles: boolean;
+  forward_device_ids: boolean;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toConnection(r: ConnectionRow): Connection {
+  return {
+    audienceId: r.audience_id,
+    configurationId: r.configuration_id,
+    forwardEmails: r.forward_emails,
+    forwardTwitterHandles: r.forward_handles,
+    forwardDeviceIds: r.forward_device_ids,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+export interface DownstreamRow {
+  id: number;
+  audience_id: string;
+  configuration_id: string;
+  identity_type: string;
+  state: string;
+  x_audience_id: string | null;
+  x_name: string | null;
+  name_suffix: number;
+  create_attempt_name: string | null;
+  sent_adds: number;
+  sent_removes: number;
+  rejected: number;
+  members: number;
+  audience_size: number | null;
+  targetable: boolean | null;
+  reasons_not_targetable: string[] | null;
+  last_synced_at: number | null;
+  last_error: string | null;
+  last_error_at: number | null;
+  attempts: number;
+  next_attempt_at: number;
+  refreshed_at: number | null;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+}
+
+export function toDownstream(r: DownstreamRow): Downstream {
+  return {
+    id: r.id,
+    audienceId: r.audience_id,
+    configurationId: r.configuration_id,
+    identityType: r.identity_type as IdentityType,
+    state: r.state as DownstreamState,
+    xAudienceId: r.x_audience_id,
+    xName: r.x_name,
+    nameSuffix: r.name_suffix,
+    sentAdds: r.sent_adds,
+    sentRemoves: r.sent_removes,
+    rejected: r.rejected,
+    members: r.members,
+    audienceSize: r.audience_size,
+    targetable: r.targetable,
+    reasonsNotTargetable: r.reasons_not_targetable ?? [],
+    lastSyncedAt: r.last_synced_at,
+    lastError: r.last_error,
+    lastErrorAt: r.last_error_at,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    refreshedAt: r.refreshed_at,
+  };
+}

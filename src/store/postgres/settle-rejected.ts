@@ -1,0 +1,23 @@
+import type { Sql } from './db.ts';
+import { recordError } from './history.ts';
+import { RELEASE, holdLease, lockBatch } from './lease.ts';
+
+/**
+ * X refused some claimed changes item by item: drop those (counted, with the error shown), give the
+ * lease back, and leave the batch's other changes pending for the next one. The batch's rows are
+ * locked in hash order first (lockBatch), then changed by two statements that wait for nothing.
+ */
+export async function settleRejected(c: Sql, downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
+  if (!(await holdLease(c, downstreamId, token))) return false;
+  await lockBatch(c, downstreamId, token);
+  const dropped = await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[])', [downstreamId, token, rejectedHashes]);
+  await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
+  await c.query(`UPDATE downstreams SET ${RELEASE}, rejected = rejected + $2, last_error = $3, last_error_at = $4, next_attempt_at = 0, updated_at = $4 WHERE id = $1`, [
+    downstreamId,
+    dropped.rowCount ?? 0,
+    error,
+    now,
+  ]);
+  await recordError(c, downstreamId, error, now);
+  return true;
+}

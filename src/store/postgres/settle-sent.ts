@@ -1,0 +1,40 @@
+import type { SentBatch } from '../port.ts';
+import type { Sql } from './db.ts';
+import { RELEASE, holdLease, lockBatch } from './lease.ts';
+
+/**
+ * The batch reached X. Guarded by the lease token (holdLease); records what X now holds from
+ * `sent` (not from the outbox rows, which a newer change may have rewritten), deletes the batch's
+ * rows that still carry the token (a rewritten row lost it and stays pending, to be sent after),
+ * and moves the counters. The X ledger of a downstream audience is only ever written under its
+ * row lock, so set-based statements here need no ordering.
+ */
+export async function settleSent(c: Sql, downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
+  if (!(await holdLease(c, downstreamId, token))) return false;
+  const rejected = new Set(result.rejectedHashes);
+  const adds: string[] = [];
+  const removes: string[] = [];
+  for (const change of result.sent) {
+    if (rejected.has(change.hash)) continue;
+    (change.op === 'add' ? adds : removes).push(change.hash);
+  }
+  let delta = 0;
+  if (adds.length > 0) {
+    const r = await c.query('INSERT INTO x_members (downstream_id, hash) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [downstreamId, adds]);
+    delta += r.rowCount ?? 0;
+  }
+  if (removes.length > 0) {
+    const r = await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
+    delta -= r.rowCount ?? 0;
+  }
+  await lockBatch(c, downstreamId, token);
+  await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
+  await c.query(
+    `UPDATE downstreams SET ${RELEASE}, members = members + $2, sent_adds = sent_adds + $3, sent_removes = sent_removes + $4,
+       rejected = rejected + $5, last_synced_at = $6, attempts = 0, next_attempt_at = 0,
+       state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = $6
+     WHERE id = $1`,
+    [downstreamId, delta, adds.length, removes.length, rejected.size, now],
+  );
+  return true;
+}

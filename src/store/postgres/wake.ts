@@ -1,0 +1,69 @@
+import pg from 'pg';
+
+/** The channel ingest and structural changes NOTIFY on commit; every worker process LISTENs. */
+export const WAKE_CHANNEL = 'tailor_wake';
+
+/**
+ * After a lost connection, listen again this soon. Wake-ups are an optimization: while the
+ * listener is down, workers still find work by polling (worker.ts, at least once a second).
+ */
+const RECONNECT_MS = 1_000;
+
+/**
+ * One dedicated connection per process that LISTENs for wake-ups (LISTEN needs a session, so it
+ * cannot use a pooled client). Started on the first subscriber, reconnects by itself.
+ */
+export class WakeListener {
+  private readonly listeners = new Set<() => void>();
+  private client: pg.Client | null = null;
+  private closed = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly connectionString: string) {}
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.client && !this.timer) this.connect();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    const client = new pg.Client({ connectionString: this.connectionString, application_name: 'tailor-wake' });
+    this.client = client;
+    const retry = (): void => {
+      if (this.client !== client) return;
+      this.client = null;
+      client.removeAllListeners('notification');
+      void client.end().catch(() => undefined);
+      if (this.closed) return;
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.connect();
+      }, RECONNECT_MS);
+      this.timer.unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', () => {
+      for (const l of this.listeners) l();
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${WAKE_CHANNEL}`))
+      // Changes may have arrived while nobody listened: wake once now.
+      .then(() => this.listeners.forEach((l) => l()))
+      .catch(retry);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const client = this.client;
+    this.client = null;
+    if (client) await client.end().catch(() => undefined);
+  }
+}
