@@ -79,6 +79,20 @@ describe('POST /firehose, in process', () => {
     expect((await h.post(load('subscription-remove.json'))).status).toBe(200);
   });
 
+  it("remove never deletes another account's X audiences: with other connections, only this one goes", async () => {
+    const other = await h.store.putConfiguration({ name: 'Other', accountId: 'acct0002', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
+    expect((await h.post(load('subscription-add.json'))).status).toBe(200);
+    expect((await h.post(forAccount(fixture('subscription-add.json'), 'acct0002'))).status).toBe(200);
+    expect(await h.store.listConnections('7622')).toHaveLength(2);
+
+    expect((await h.post(load('subscription-remove.json'))).status).toBe(200);
+    expect(await h.store.getAudience('7622')).not.toBeNull();
+    expect((await h.store.listConnections('7622')).map((c) => c.configurationId)).toEqual([other.configuration.id]);
+
+    expect((await h.post(forAccount(fixture('subscription-remove.json'), 'acct0002'))).status).toBe(200);
+    expect(await h.store.getAudience('7622')).toBeNull();
+  });
+
   it('absent settings mean every Forward toggle on', async () => {
     const msg = load('subscription-add.json');
     delete msg.audience_subscription_settings;
