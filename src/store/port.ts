@@ -208,6 +208,10 @@ export interface Store {
   settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean>;
   /** Gives the lease back without settling; the claimed changes stay pending. */
   release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean>;
+  /** Owners currently holding leases (for the sweep of owners known to be dead). */
+  leaseOwners(): Promise<string[]>;
+  /** Frees every lease of an owner known to be dead; its claimed changes stay pending. */
+  releaseOwner(owner: string): Promise<number>;
   /** Takes one request from a shared token bucket; returns 0 when granted, else ms to wait. */
   takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number>;
   /** Empties a token bucket until `until` (X answered 429 with that reset time). */

@@ -7,6 +7,7 @@ import type { Claim, Task } from '../store/port.ts';
 import { backoffMs } from './backoff.ts';
 import { WaitTooLong, type SyncContext, type TaskInput } from './context.ts';
 import type { RateFamily } from './rate.ts';
+import { sweepDeadOwners } from './sweep.ts';
 import { openTokens } from './tokens.ts';
 import { createTask } from './tasks/create.ts';
 import { deleteTask } from './tasks/delete.ts';
@@ -28,6 +29,8 @@ export const MAX_BATCH = Math.floor((MAX_BODY_BYTES - 200) / 83);
 export const LEASE_MS = 60_000;
 /** Idle workers look for due work at least this often (new changes wake them sooner). */
 const POLL_MS = 1_000;
+/** How often leases of dead local processes are looked for, beside once at start. */
+const SWEEP_EVERY_MS = 10_000;
 /** Longer rate waits release the lease and come back later instead of holding it idle. */
 const MAX_GATE_WAIT_MS = 5_000;
 
@@ -52,6 +55,8 @@ export interface WorkerOptions {
 export class SyncWorker {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private stopping = false;
+  private markStopped: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((resolve) => (this.markStopped = resolve));
   private loops: Promise<void>[] = [];
   private wake: (() => void) | null = null;
   private wakePromise: Promise<void> | null = null;
@@ -65,7 +70,19 @@ export class SyncWorker {
   start(): void {
     // Changes committed by other processes (PostgreSQL) wake idle loops too.
     this.unsubscribeWake = this.ctx.store.onWake?.(() => this.notify()) ?? null;
+    this.loops.push(this.sweeper());
     for (let i = 0; i < this.opts.concurrency; i += 1) this.loops.push(this.loop());
+  }
+
+  private async sweeper(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await sweepDeadOwners(this.ctx.store, this.ctx.log);
+      } catch (err) {
+        this.ctx.log.warn({ err: describe(err) }, 'lease sweep failed');
+      }
+      await Promise.race([sleep(SWEEP_EVERY_MS, undefined, { ref: false }), this.stopped]);
+    }
   }
 
   /** New changes arrived: idle loops look now rather than at their next poll. */
@@ -76,6 +93,7 @@ export class SyncWorker {
   /** Stops claiming, lets in-flight batches finish (bounded by X's timeout), then returns. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.markStopped();
     this.unsubscribeWake?.();
     this.notify();
     await Promise.all(this.loops);

@@ -131,6 +131,29 @@ for (const factory of STORES) {
       expect((await store.listDownstreams('a1'))[0]).toMatchObject({ members: 1, pending: 0 });
     });
 
+    it('an add whose answer was never settled (crash) is uncertain: a later remove is still sent', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(11) }] }], now);
+      await store.claim(opts()); // sent to X, then the worker died before settling
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'remove', identities: [] }], now);
+      const taken = (await store.claim(opts({ owner: 'w2', now: now + 60_000 + 31_000 })))!;
+      expect(taken.changes).toEqual([{ hash: h(11), op: 'remove' }]);
+    });
+
+    it('a remove whose answer was never settled (crash) is uncertain: a later add is still sent', async () => {
+      await createAll();
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(12) }] }], now);
+      await sendAll();
+      expect((await store.listDownstreams('a1'))[0]!.members).toBe(1);
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'remove', identities: [] }], now);
+      await store.claim(opts()); // the remove went out; the worker died before settling
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(12) }] }], now);
+      const taken = (await store.claim(opts({ owner: 'w2', now: now + 60_000 + 31_000 })))!;
+      expect(taken.changes).toEqual([{ hash: h(12), op: 'add' }]);
+      await store.settleSent(taken.downstream.id, taken.leaseToken, { sent: taken.changes, rejectedHashes: [] }, now);
+      expect((await store.listDownstreams('a1'))[0]).toMatchObject({ members: 1, pending: 0 });
+    });
+
     it('waits for the flush interval unless a full batch is pending', async () => {
       await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);

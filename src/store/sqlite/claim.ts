@@ -74,8 +74,9 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
 }
 
 /**
- * Marks the oldest pending changes with the lease token, then drops those that would not change
- * X (an add of a hash X holds, a remove of one it lacks): coalescing can leave such rows behind.
+ * Marks the oldest pending changes with the lease token, drops those that cannot change X (an add
+ * of a hash X confirmed, a remove of a hash X surely lacks), and marks the rest uncertain in the X
+ * ledger before they go out: until X's answer is settled, Tailor does not know whether they landed.
  */
 function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: string; op: 'add' | 'remove' }[] {
   db.prepare(
@@ -84,9 +85,21 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
   ).run(token, downstreamId, downstreamId, max);
   db.prepare(
     `DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ? AND (
-       (op = 'add' AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash))
+       (op = 'add' AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash AND x.confirmed = 1))
        OR (op = 'remove' AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash)))`,
   ).run(downstreamId, token);
+  const uncertain = db
+    .prepare(
+      `UPDATE x_members SET confirmed = 0 WHERE downstream_id = ? AND confirmed = 1 AND hash IN
+         (SELECT hash FROM outbox WHERE downstream_id = ? AND claim_token = ? AND op = 'remove')`,
+    )
+    .run(downstreamId, downstreamId, token).changes;
+  db.prepare(
+    `INSERT INTO x_members (downstream_id, hash, confirmed)
+     SELECT downstream_id, hash, 0 FROM outbox WHERE downstream_id = ? AND claim_token = ? AND op = 'add'
+     ON CONFLICT (downstream_id, hash) DO NOTHING`,
+  ).run(downstreamId, token);
+  if (uncertain > 0) db.prepare('UPDATE downstreams SET members = members - ? WHERE id = ?').run(uncertain, downstreamId);
   return db.prepare('SELECT hash, op FROM outbox WHERE downstream_id = ? AND claim_token = ? ORDER BY enqueued_at').all(downstreamId, token) as {
     hash: string;
     op: 'add' | 'remove';

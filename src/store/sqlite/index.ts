@@ -370,6 +370,21 @@ export class SqliteStore implements Store {
     this.tx(() => holdRate(this.db, key, until, now, perMinute));
   }
 
+  async leaseOwners(): Promise<string[]> {
+    return this.db.prepare('SELECT DISTINCT lease_owner FROM downstreams WHERE lease_token IS NOT NULL AND lease_owner IS NOT NULL').pluck().all() as string[];
+  }
+
+  async releaseOwner(owner: string): Promise<number> {
+    return this.tx(() => {
+      const ids = this.db.prepare('SELECT id FROM downstreams WHERE lease_owner = ? AND lease_token IS NOT NULL').pluck().all(owner) as number[];
+      for (const id of ids) {
+        this.db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ?').run(id);
+        this.db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(id);
+      }
+      return ids.length;
+    });
+  }
+
   async takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number> {
     return this.tx(() => takeRateToken(this.db, key, now, perMinute, burst));
   }

@@ -89,7 +89,7 @@ export class SqliteLedger {
         `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
          SELECT DISTINCT ?, m.hash, 'add', ?, NULL FROM members m
          WHERE m.audience_id = ? AND m.identity_type = ?
-           AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = ? AND x.hash = m.hash)
+           AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = ? AND x.hash = m.hash AND x.confirmed = 1)
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
       )
       .run(downstreamId, now, audienceId, type, downstreamId);

@@ -23,17 +23,20 @@ export function settleSent(
   const rejected = new Set(result.rejectedHashes);
   let adds = 0;
   let removes = 0;
-  const insert = db.prepare('INSERT OR IGNORE INTO x_members (downstream_id, hash) VALUES (?, ?)');
+  // X acknowledged the batch: its adds are now confirmed present, its removes surely absent.
+  const confirm = db.prepare(
+    'INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (?, ?, 1) ON CONFLICT (downstream_id, hash) DO UPDATE SET confirmed = 1 WHERE confirmed = 0',
+  );
   const remove = db.prepare('DELETE FROM x_members WHERE downstream_id = ? AND hash = ?');
   let delta = 0;
   for (const c of result.sent) {
     if (rejected.has(c.hash)) continue;
     if (c.op === 'add') {
       adds += 1;
-      delta += insert.run(downstreamId, c.hash).changes;
+      delta += confirm.run(downstreamId, c.hash).changes;
     } else {
       removes += 1;
-      delta -= remove.run(downstreamId, c.hash).changes;
+      remove.run(downstreamId, c.hash); // it was marked uncertain (and uncounted) when claimed
     }
   }
   db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);

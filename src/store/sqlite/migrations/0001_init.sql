@@ -53,7 +53,7 @@ CREATE TABLE downstreams (
   sent_adds INTEGER NOT NULL DEFAULT 0,
   sent_removes INTEGER NOT NULL DEFAULT 0,
   rejected INTEGER NOT NULL DEFAULT 0,
-  members INTEGER NOT NULL DEFAULT 0,    -- rows in x_members, kept in step by settle
+  members INTEGER NOT NULL DEFAULT 0,    -- confirmed rows in x_members, kept in step by claim and settle
   audience_size INTEGER,
   targetable INTEGER,
   reasons_not_targetable TEXT,           -- JSON array
@@ -83,10 +83,14 @@ CREATE TABLE members (
 ) WITHOUT ROWID;
 CREATE INDEX members_by_member ON members (audience_id, member_key);
 
--- The X ledger: which hashes each downstream audience holds on X, as far as X has confirmed.
+-- The X ledger: which hashes each downstream audience holds on X. confirmed = 1: X acknowledged
+-- it. confirmed = 0: uncertain, because a batch touching it went out and its answer was never
+-- settled (a crash, a dropped connection). An uncertain hash is never assumed present or absent:
+-- adds and removes of it are always sent, so no crash can make Tailor skip a needed change.
 CREATE TABLE x_members (
   downstream_id INTEGER NOT NULL,
   hash TEXT NOT NULL,
+  confirmed INTEGER NOT NULL,
   PRIMARY KEY (downstream_id, hash)
 ) WITHOUT ROWID;
 
