@@ -33,7 +33,7 @@ describe('crash safety', () => {
     const uuid = (n: number): string => `00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
     let rand = 42;
     const random = (): number => ((rand = (rand * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const KILLS = 6;
+    const KILLS = 10;
     const CHUNKS_PER_LIFE = 3;
     const CHUNK = 200;
     let next = 0;
@@ -49,11 +49,11 @@ describe('crash safety', () => {
           } else if (r < 0.3 && existing.length > 0) {
             // An identity change: same member, a new e-mail.
             const id = existing[Math.floor(random() * existing.length)]!;
-            add.push({ user_id: id, email: `changed${next}@example.com`, twitter_handle: `h${id}`, ios_advertising_id: uuid(Number(id.slice(1))) });
+            add.push({ user_id: id, email: `changed${next}@example.com`, twitter_handle: `handle_${id}_x`, ios_advertising_id: uuid(Number(id.slice(1))) });
             next += 1;
           } else {
             const id = `m${next}`;
-            add.push({ user_id: id, email: `crash${next}@example.com`, twitter_handle: `h${id}`, ios_advertising_id: uuid(next) });
+            add.push({ user_id: id, email: `crash${next}@example.com`, twitter_handle: `handle_${id}_x`, ios_advertising_id: uuid(next) });
             next += 1;
           }
         }
