@@ -62,7 +62,8 @@ const LEASE = `
 /**
  * The batch: the oldest pending changes of the leased downstream marked with the token. Rows
  * another transaction holds (an ingest updating them right now) are skipped, not waited for; they
- * go in a later batch. Each row says whether X already holds its hash, so no-ops can be dropped.
+ * go in a later batch. Each row says what the X ledger knows of its hash: confirmed present,
+ * present but uncertain, or absent.
  */
 const MARK_CHANGES = `
   WITH picked AS (
@@ -71,10 +72,22 @@ const MARK_CHANGES = `
   UPDATE outbox o SET claim_token = $2 FROM picked
   WHERE o.downstream_id = $1 AND o.hash = picked.hash
   RETURNING o.hash, o.op, o.enqueued_at,
-    EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = o.downstream_id AND x.hash = o.hash) AS on_x`;
+    (SELECT x.confirmed FROM x_members x WHERE x.downstream_id = o.downstream_id AND x.hash = o.hash) AS on_x`;
 
-/** Changes that would not change X (an add of a hash X holds, a remove of one it lacks): coalescing leaves such rows. */
+/**
+ * Changes that cannot change X (an add of a hash X confirmed, a remove of a hash X surely lacks):
+ * coalescing leaves such rows behind.
+ */
 const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[])';
+
+/**
+ * The rest goes out, so until X's answer is settled Tailor does not know whether it landed: the
+ * X ledger marks those hashes uncertain before the call (a confirmed hash about to be removed stops
+ * counting as a member; a hash about to be added is recorded, unconfirmed). The X ledger of a
+ * downstream audience is written only under its lease and row lock.
+ */
+const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::text[])';
+const MARK_UNCERTAIN_ADDS = 'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
@@ -121,11 +134,17 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
 }
 
 async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: string; op: 'add' | 'remove' }[]> {
-  const marked = await c.query<{ hash: string; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean }>(MARK_CHANGES, [downstreamId, token, max]);
-  const noops = marked.rows.filter((r) => (r.op === 'add') === r.on_x).map((r) => r.hash);
+  const marked = await c.query<{ hash: string; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
+  const noop = (r: { op: 'add' | 'remove'; on_x: boolean | null }): boolean => (r.op === 'add' ? r.on_x === true : r.on_x === null);
+  const noops = marked.rows.filter(noop).map((r) => r.hash);
   if (noops.length > 0) await c.query(DROP_NOOPS, [downstreamId, token, noops]);
-  return marked.rows
-    .filter((r) => (r.op === 'add') !== r.on_x)
-    .sort((a, b) => a.enqueued_at - b.enqueued_at)
-    .map((r) => ({ hash: r.hash, op: r.op }));
+  const changes = marked.rows.filter((r) => !noop(r)).sort((a, b) => a.enqueued_at - b.enqueued_at);
+  const removes = changes.filter((r) => r.op === 'remove').map((r) => r.hash);
+  const adds = changes.filter((r) => r.op === 'add').map((r) => r.hash);
+  if (removes.length > 0) {
+    const uncertain = (await c.query(MARK_UNCERTAIN_REMOVES, [downstreamId, removes])).rowCount ?? 0;
+    if (uncertain > 0) await c.query('UPDATE downstreams SET members = members - $2 WHERE id = $1', [downstreamId, uncertain]);
+  }
+  if (adds.length > 0) await c.query(MARK_UNCERTAIN_ADDS, [downstreamId, adds]);
+  return changes.map((r) => ({ hash: r.hash, op: r.op }));
 }

@@ -184,15 +184,15 @@ function push3(cols: { t: string[]; x: string[]; k: string[] }, t: string, x: st
 
 /**
  * Brings a downstream audience's outbox to the exact difference between the audience ledger and
- * the X ledger (adds for hashes members hold that X lacks, removes for hashes X holds that no
- * member does). Runs under the audience's exclusive lock and the downstream's row lock.
+ * the X ledger (adds for hashes members hold that X has not confirmed, removes for hashes X may
+ * hold that no member does). Runs under the audience's exclusive lock and the downstream's row lock.
  */
 export async function resync(c: Sql, downstreamId: number, audienceId: string, type: string, now: number): Promise<void> {
   await c.query(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
      SELECT $1, h.hash, 'add', $2, NULL FROM hash_holders h
      WHERE h.audience_id = $3 AND h.identity_type = $4
-       AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = $1 AND x.hash = h.hash)
+       AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = $1 AND x.hash = h.hash AND x.confirmed)
      ORDER BY h.hash
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
     [downstreamId, now, audienceId, type],

@@ -18,15 +18,18 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
     if (rejected.has(change.hash)) continue;
     (change.op === 'add' ? adds : removes).push(change.hash);
   }
+  // X acknowledged the batch: its adds are now confirmed present (each newly confirmed one counts
+  // as a member), its removes surely absent (they stopped counting when claimed, see claim.ts).
   let delta = 0;
   if (adds.length > 0) {
-    const r = await c.query('INSERT INTO x_members (downstream_id, hash) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [downstreamId, adds]);
+    const r = await c.query(
+      `INSERT INTO x_members AS x (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), true
+       ON CONFLICT (downstream_id, hash) DO UPDATE SET confirmed = true WHERE x.confirmed = false`,
+      [downstreamId, adds],
+    );
     delta += r.rowCount ?? 0;
   }
-  if (removes.length > 0) {
-    const r = await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
-    delta -= r.rowCount ?? 0;
-  }
+  if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
   await c.query(
