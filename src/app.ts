@@ -54,7 +54,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   let server: FastifyInstance | null = null;
   let url: string | null = null;
   if (opts.serve) {
-    server = await buildServer(services, { adminToken: config.adminToken ?? '', firehoseToken: config.firehoseToken, firehoseEncoding: config.firehoseEncoding });
+    server = await buildServer(services, { adminToken: config.adminToken ?? '', firehoseToken: config.firehoseToken, firehoseEncoding: config.firehoseEncoding, publicUrl: config.publicUrl });
     await server.listen({ host: config.host, port: config.port });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -10,6 +10,8 @@ import { registerFirehose } from '../sources/firehose/index.ts';
 import { credential, secretsEqual } from './auth.ts';
 import { ApiError, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { SessionKeys } from './session.ts';
+import { registerUi } from './ui.ts';
 
 /**
  * Largest request body Tailor reads (REST members, Firehose batches). 16 MB holds 100,000 members
@@ -22,6 +24,8 @@ export interface ServerOptions {
   firehoseToken: string | null;
   /** The identity encoding /firehose registers (TAILOR_FIREHOSE_ENCODING); raw when absent. */
   firehoseEncoding?: 'raw' | 'sha256';
+  /** TAILOR_PUBLIC_URL: where browsers reach Tailor (the X login's callback); null: the request's Host. */
+  publicUrl?: string | null;
 }
 
 /** The HTTP app: health, /api/v1 (bearer auth), and the routes later issues add. */
@@ -49,10 +53,15 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
+  // The web UI's browser sessions (signed cookie; session.ts), keyed from the admin token.
+  const sessions = new SessionKeys(opts.adminToken, s.now);
+
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/v1')) return;
     const token = credential(req.headers.authorization, 'Bearer');
     if (token === null || !secretsEqual(token, opts.adminToken)) {
+      // Or the web UI: no Authorization header, a valid session cookie, and for writes its CSRF header.
+      if (req.headers.authorization === undefined && sessions.allowsApi(req)) return;
       return sendError(reply, 'unauthorized', 'Send Authorization: Bearer <TAILOR_ADMIN_TOKEN>');
     }
   });
@@ -79,5 +88,6 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   registerConnections(app, s);
   registerMembers(app, s);
   registerFirehose(app, s, opts);
+  await registerUi(app, s, { sessions, publicUrl: opts.publicUrl ?? null });
   return app;
 }

@@ -1,0 +1,196 @@
+/**
+ * The web UI's session: a stateless, HMAC-signed cookie, and the sealed (encrypted) cookie that
+ * carries the X login between the popup's steps.
+ *
+ * - Keys are derived (HKDF) from TAILOR_ADMIN_TOKEN, the secret the user signs in with. Every
+ *   `tailor serve` process with the same token accepts the same cookies (no shared session
+ *   store), and rotating the token signs every browser out.
+ * - The session cookie is HttpOnly, SameSite=Strict, Path=/; it holds a random session id and an
+ *   expiry, signed. It cannot be revoked one by one (no server state): sign-out clears it in the
+ *   browser, and it expires after SESSION_TTL_MS.
+ * - CSRF: the token is HMAC(key, session id). Pages carry it (a meta tag, a hidden form field);
+ *   every state-changing request must send it back (the `x-csrf-token` header for fetch, the
+ *   `csrf` field for forms) and the server checks it in constant time. A cross-site page can
+ *   neither read it nor set the header without a CORS preflight, which Tailor never answers.
+ */
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { secretsEqual } from './auth.ts';
+
+export const SESSION_COOKIE = 'tailor_session';
+export const CSRF_HEADER = 'x-csrf-token';
+/** A working day: long enough not to nag, short enough that a forgotten laptop signs itself out. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+export interface Session {
+  sid: string;
+  expiresAt: number;
+}
+
+export interface CookieOptions {
+  maxAgeS: number;
+  path: string;
+  sameSite: 'Strict' | 'Lax';
+  secure: boolean;
+}
+
+const b64u = (b: Buffer): string => b.toString('base64url');
+
+function derive(secret: string, purpose: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', secret, 'tailor-ui', purpose, 32));
+}
+
+function equalBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Parses a Cookie header; the first value of a repeated name wins, as browsers send the most specific first. */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    const value = part.slice(eq + 1).trim();
+    if (name && !out.has(name)) out.set(name, value);
+  }
+  return out;
+}
+
+export function serializeCookie(name: string, value: string, o: CookieOptions): string {
+  return [`${name}=${value}`, `Path=${o.path}`, `Max-Age=${o.maxAgeS}`, 'HttpOnly', `SameSite=${o.sameSite}`, ...(o.secure ? ['Secure'] : [])].join('; ');
+}
+
+export class SessionKeys {
+  private readonly signKey: Buffer;
+  private readonly csrfKey: Buffer;
+  private readonly sealKey: Buffer;
+
+  constructor(
+    private readonly adminToken: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.signKey = derive(adminToken, 'session-v1');
+    this.csrfKey = derive(adminToken, 'csrf-v1');
+    this.sealKey = derive(adminToken, 'seal-v1');
+  }
+
+  /** True when the presented token is the admin token (constant time). */
+  checkAdminToken(presented: string): boolean {
+    return this.adminToken.length > 0 && secretsEqual(presented, this.adminToken);
+  }
+
+  /** A new session and its cookie value. */
+  issue(): { session: Session; value: string } {
+    const session: Session = { sid: b64u(randomBytes(18)), expiresAt: this.now() + SESSION_TTL_MS };
+    const payload = `${session.sid}.${session.expiresAt.toString(36)}`;
+    return { session, value: `${payload}.${this.sign(payload)}` };
+  }
+
+  /** The session of a request, when its cookie is present, authentic and not expired. */
+  read(req: FastifyRequest): Session | null {
+    const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
+    if (!value) return null;
+    const parts = value.split('.');
+    if (parts.length !== 3) return null;
+    const [sid, exp, mac] = parts as [string, string, string];
+    if (!equalBytes(Buffer.from(mac), Buffer.from(this.sign(`${sid}.${exp}`)))) return null;
+    const expiresAt = parseInt(exp, 36);
+    if (!Number.isFinite(expiresAt) || expiresAt <= this.now()) return null;
+    return { sid, expiresAt };
+  }
+
+  csrfToken(session: Session): string {
+    return b64u(createHmac('sha256', this.csrfKey).update(session.sid).digest());
+  }
+
+  checkCsrf(session: Session, presented: unknown): boolean {
+    if (typeof presented !== 'string' || presented.length === 0) return false;
+    return equalBytes(Buffer.from(presented), Buffer.from(this.csrfToken(session)));
+  }
+
+  /**
+   * Whether a browser request to /api/v1 may pass on its session: a valid session, plus the CSRF
+   * header for anything but GET/HEAD. (The Bearer token path is checked before this, unchanged.)
+   */
+  allowsApi(req: FastifyRequest): boolean {
+    const session = this.read(req);
+    if (!session) return false;
+    if (req.method === 'GET' || req.method === 'HEAD') return true;
+    return this.checkCsrf(session, req.headers[CSRF_HEADER]);
+  }
+
+  /** Encrypts and authenticates a small JSON value for a cookie; `purpose` must match on open. */
+  seal(purpose: string, value: unknown): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.sealKey, iv);
+    cipher.setAAD(Buffer.from(purpose));
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return `${b64u(iv)}.${b64u(cipher.getAuthTag())}.${b64u(body)}`;
+  }
+
+  /** The sealed value, or null when it is missing, tampered with or sealed for another purpose. */
+  open(purpose: string, sealed: string | undefined): unknown {
+    if (!sealed) return null;
+    const [iv, tag, body] = sealed.split('.');
+    if (!iv || !tag || body === undefined) return null;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', this.sealKey, Buffer.from(iv, 'base64url'));
+      decipher.setAAD(Buffer.from(purpose));
+      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+      const plain = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      return JSON.parse(plain) as unknown;
+    } catch {
+      return null;
+    }
+  }
+
+  private sign(payload: string): string {
+    return b64u(createHmac('sha256', this.signKey).update(payload).digest());
+  }
+}
+
+/** Sets the session cookie on a reply. */
+export function setSessionCookie(reply: FastifyReply, value: string, secure: boolean): void {
+  appendCookie(reply, serializeCookie(SESSION_COOKIE, value, { maxAgeS: Math.floor(SESSION_TTL_MS / 1000), path: '/', sameSite: 'Strict', secure }));
+}
+
+export function clearSessionCookie(reply: FastifyReply, secure: boolean): void {
+  appendCookie(reply, serializeCookie(SESSION_COOKIE, '', { maxAgeS: 0, path: '/', sameSite: 'Strict', secure }));
+}
+
+/** Adds a Set-Cookie header, keeping any set before. */
+export function appendCookie(reply: FastifyReply, cookie: string): void {
+  const prior = reply.getHeader('set-cookie');
+  const list = prior === undefined ? [] : Array.isArray(prior) ? prior.map(String) : [String(prior)];
+  reply.header('set-cookie', [...list, cookie]);
+}
+
+/** A Host header Tailor accepts: a DNS name or IPv4, or a bracketed IPv6, with an optional port. */
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/**
+ * The origin browsers use to reach Tailor: TAILOR_PUBLIC_URL when set (behind a proxy or TLS
+ * terminator), else the scheme and Host header of the request, when the Host is well formed.
+ * The X login's callback URL is built from it. A forged Host cannot send a victim anywhere: the
+ * routes that use it require a session cookie, which the browser sends only to the real host.
+ */
+export function originOf(req: FastifyRequest, publicUrl: string | null): string | null {
+  if (publicUrl !== null) return new URL(publicUrl).origin;
+  const host = req.headers.host;
+  if (typeof host !== 'string' || !HOST.test(host)) return null;
+  return `${req.protocol}://${host}`;
+}
+
+/**
+ * A state-changing form post must come from Tailor's own pages: browsers send Origin on every
+ * POST, and a cross-site page cannot forge it. (Requests without Origin, from old clients or
+ * tools, still need the CSRF token.)
+ */
+export function sameOrigin(req: FastifyRequest, publicUrl: string | null): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  const own = originOf(req, publicUrl);
+  return own !== null && (origin === own || origin === `${req.protocol}://${req.headers.host ?? ''}`);
+}

@@ -1,0 +1,54 @@
+// The JSON API (/api/v1) as the browser calls it: the session cookie travels by itself; writes
+// carry the page's CSRF token in a header, which the server checks.
+
+const meta = document.querySelector('meta[name="csrf-token"]');
+const CSRF = meta ? meta.getAttribute('content') || '' : '';
+
+export class ApiFailure extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function api(method, path, body) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET') headers['x-csrf-token'] = CSRF;
+  let res;
+  try {
+    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+  } catch {
+    throw new ApiFailure(0, 'network', 'Tailor did not answer (is it running?)');
+  }
+  if (res.status === 401) {
+    // The session ended (expired, or Tailor restarted with a new admin token): sign in again.
+    window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
+    throw new ApiFailure(401, 'unauthorized', 'Your session has ended; sign in again.');
+  }
+  if (res.status === 204) return null;
+  const text = await res.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const error = data && data.error ? data.error : {};
+    throw new ApiFailure(res.status, error.code || 'error', error.message || `Tailor answered HTTP ${res.status}`);
+  }
+  return data;
+}
+
+/** The same JSON as api(), for the UI's own helper routes (outside /api/v1). */
+export async function uiGet(path) {
+  const res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
+  if (res.status === 401) {
+    window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
+    throw new ApiFailure(401, 'unauthorized', 'Your session has ended; sign in again.');
+  }
+  if (!res.ok) throw new ApiFailure(res.status, 'error', `Tailor answered HTTP ${res.status}`);
+  return res.json();
+}

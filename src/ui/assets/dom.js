@@ -1,0 +1,184 @@
+// Small DOM helpers for Tailor's pages: element building (never innerHTML with data), the live
+// status and alert regions, focus-keeping re-renders, dialogs and formatting.
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+
+function build(el, attrs, children) {
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') el.setAttribute('class', String(value));
+    else if (key === 'text') el.textContent = String(value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(el, child);
+    else if (child instanceof Node) el.appendChild(child);
+    else el.appendChild(document.createTextNode(String(child)));
+  }
+}
+
+/** h('a', { href: '/x', class: 'y', onclick: fn }, 'text', otherNode, [more]) */
+export function h(tag, attrs, ...children) {
+  return build(document.createElement(tag), attrs, children);
+}
+
+export function s(tag, attrs, ...children) {
+  return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+export function byId(id) {
+  return document.getElementById(id);
+}
+
+/** Says something to screen readers and sighted users alike (role=status, polite). */
+export function announce(text) {
+  const el = byId('status');
+  if (!el) return;
+  el.textContent = '';
+  // A fresh text node makes screen readers read a repeated message again.
+  window.setTimeout(() => {
+    el.textContent = text;
+  }, 30);
+}
+
+/** Shows an error in the alert region (role=alert), or clears it with null. */
+export function showError(text) {
+  const el = byId('alert');
+  if (!el) return;
+  el.textContent = text || '';
+  el.hidden = !text;
+}
+
+/**
+ * Replaces a container's children, then gives focus back to the element with the same
+ * data-key as the one focused before, so a live update never steals a keyboard user's place.
+ */
+export function replaceKeepingFocus(container, nodes) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.getAttribute('data-key') : null;
+  container.replaceChildren(...nodes);
+  if (key) {
+    const again = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+    if (again instanceof HTMLElement) again.focus();
+  }
+}
+
+function dialogShell(title, content, buttons) {
+  const heading = h('h2', { id: 'dialog-title' }, title);
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' }, heading, content, h('div', { class: 'actions' }, buttons));
+  document.body.appendChild(dialog);
+  return dialog;
+}
+
+/**
+ * A modal confirmation. Resolves true when confirmed; Escape or the cancel button resolve false.
+ * Focus starts on the safe choice.
+ */
+export function confirmDialog({ title, body, confirmLabel, cancelLabel = 'Cancel', danger = false }) {
+  return new Promise((resolve) => {
+    const ok = h('button', { type: 'button', class: danger ? 'danger' : 'primary' }, confirmLabel);
+    const no = h('button', { type: 'button' }, cancelLabel);
+    const dialog = dialogShell(title, h('div', { class: 'dialog-body' }, body), [ok, no]);
+    let answer = false;
+    ok.addEventListener('click', () => {
+      answer = true;
+      dialog.close();
+    });
+    no.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    dialog.showModal();
+    no.focus();
+  });
+}
+
+/** A modal with one text field. Resolves the trimmed value, or null when cancelled. */
+export function promptDialog({ title, label, value = '', submitLabel, maxLength = 200, help }) {
+  return new Promise((resolve) => {
+    const input = h('input', { id: 'dialog-input', name: 'value', value, maxlength: maxLength, required: true, autocomplete: 'off' });
+    const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
+    const cancel = h('button', { type: 'button' }, 'Cancel');
+    let answer = null;
+    const form = h(
+      'form',
+      { class: 'stack', method: 'dialog' },
+      h('label', { for: 'dialog-input' }, label),
+      input,
+      help ? h('p', { class: 'muted small' }, help) : null,
+      h('div', { class: 'actions' }, submit, cancel),
+    );
+    const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' }, h('h2', { id: 'dialog-title' }, title), form);
+    document.body.appendChild(dialog);
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      const v = input.value.trim();
+      if (!v) {
+        input.setAttribute('aria-invalid', 'true');
+        input.focus();
+        return;
+      }
+      answer = v;
+      dialog.close();
+    });
+    cancel.addEventListener('click', () => dialog.close());
+    dialog.addEventListener('close', () => {
+      dialog.remove();
+      resolve(answer);
+    });
+    dialog.showModal();
+    input.focus();
+    input.select();
+  });
+}
+
+const numberFormat = new Intl.NumberFormat('en-US');
+
+export function fmtNumber(n) {
+  return n === null || n === undefined ? '—' : numberFormat.format(n);
+}
+
+export function fmtPercent(rate) {
+  return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
+}
+
+/** "12 s ago" for recent times, else the local date and time. */
+export function fmtAgo(iso) {
+  if (!iso) return 'never';
+  const t = Date.parse(iso);
+  const s = Math.round((Date.now() - t) / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(t).toLocaleString();
+}
+
+/** A <time> element showing fmtAgo, with the exact time on hover. */
+export function timeEl(iso) {
+  if (!iso) return h('span', { class: 'muted' }, 'never');
+  return h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, fmtAgo(iso));
+}
+
+/** Runs an action from a button: disables it meanwhile, shows failures in the alert region. */
+export async function act(button, fn) {
+  if (button) button.disabled = true;
+  showError(null);
+  try {
+    return await fn();
+  } catch (err) {
+    showError(err && err.message ? err.message : String(err));
+    return undefined;
+  } finally {
+    if (button && button.isConnected) button.disabled = false;
+  }
+}

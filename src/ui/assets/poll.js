@@ -1,0 +1,49 @@
+// Live updates: polls the JSON API every couple of seconds (slower while the tab is hidden or
+// Tailor does not answer), and says so when contact is lost or back.
+import { announce } from './dom.js';
+
+/** Every 2 s: fresh enough to watch a batch go out, light on a two-core server. */
+const EVERY_MS = 2000;
+/** A hidden tab checks in every 20 s. */
+const HIDDEN_MS = 20000;
+
+export function poll(fn) {
+  let timer = null;
+  let running = null;
+  let failures = 0;
+
+  const schedule = () => {
+    window.clearTimeout(timer);
+    const delay = document.hidden ? HIDDEN_MS : EVERY_MS * Math.min(8, 2 ** failures);
+    timer = window.setTimeout(() => void tick(), delay);
+  };
+
+  const tick = () => {
+    if (running) return running;
+    running = (async () => {
+      try {
+        await fn();
+        if (failures > 0) announce('Back in contact with Tailor.');
+        failures = 0;
+      } catch (err) {
+        failures += 1;
+        if (failures === 1 && err && err.status !== 401) announce(`Lost contact with Tailor (${err.message}); retrying.`);
+      } finally {
+        running = null;
+        schedule();
+      }
+    })();
+    return running;
+  };
+
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden) void tick();
+  });
+  void tick();
+  // After an action: wait out a poll already in flight (its data may predate the action), then fetch anew.
+  const refresh = async () => {
+    if (running) await running;
+    return tick();
+  };
+  return { refresh };
+}

@@ -1,0 +1,328 @@
+// One audience: Connect (add X as an output with the three Forward settings, edit, remove) and
+// the Status of each connection, down to every X audience, with a chart; updated live.
+import { api } from './api.js';
+import { chart } from './chart.js';
+import { act, announce, confirmDialog, fmtNumber, fmtPercent, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { poll } from './poll.js';
+import { deleteAudience, rememberDeletion, renameAudience } from './view-audiences.js';
+import { CONFIG_STATE_WORDS, IDENTITY_WORDS, reasonWords, rejectionWords, STATE_HELP, STATE_WORDS } from './words.js';
+
+const TOGGLES = [
+  { key: 'forward_emails', label: 'Forward Emails', help: 'SHA-256 of each member’s email address, to “<audience> (email)”.' },
+  { key: 'forward_twitter_handles', label: 'Forward Twitter Handles', help: 'SHA-256 of each member’s Twitter handle, to “<audience> (handle)”.' },
+  { key: 'forward_device_ids', label: 'Forward Device IDs', help: 'SHA-256 of IDFA (Apple) and Google Advertising ID (Android), to “<audience> (device id)”.' },
+];
+
+function togglesFieldset(prefix, values, legend) {
+  return h(
+    'fieldset',
+    { class: 'toggles' },
+    h('legend', {}, legend),
+    TOGGLES.map((t) => {
+      const id = `${prefix}-${t.key}`;
+      return h(
+        'div',
+        { class: 'toggle' },
+        h('input', { type: 'checkbox', id, name: t.key, checked: values[t.key] !== false, 'aria-describedby': `${id}-help` }),
+        h('label', { for: id }, t.label),
+        h('p', { id: `${id}-help`, class: 'muted small' }, t.help),
+      );
+    }),
+  );
+}
+
+function readToggles(form) {
+  const out = {};
+  for (const t of TOGGLES) out[t.key] = form.elements.namedItem(t.key).checked;
+  return out;
+}
+
+function field(label, value, extra) {
+  return h('div', { class: 'field-row' }, h('dt', {}, label), h('dd', {}, value, extra || null));
+}
+
+function downstreamCard(d, samples) {
+  const reasons = d.reasons_not_targetable || [];
+  const targetable =
+    d.audience_size === null && reasons.length === 0 && !d.targetable
+      ? h('span', { class: 'muted' }, 'not reported by X yet')
+      : d.targetable
+        ? h('span', { class: 'badge ok' }, 'Targetable')
+        : [h('span', { class: 'badge warn' }, 'Not targetable'), h('ul', { class: 'reasons' }, reasons.map((r) => h('li', {}, reasonWords(r))))];
+  const errors = d.recent_errors && d.recent_errors.length ? d.recent_errors : d.last_error ? [{ at: d.last_error_at, message: d.last_error }] : [];
+  const title = d.name || `${IDENTITY_WORDS[d.identity_type] || d.identity_type} audience (not created yet)`;
+  return h(
+    'article',
+    { class: `downstream state-${d.state}`, 'aria-labelledby': `ds-${d.identity_type}-${d.x_audience_id || 'new'}` },
+    h(
+      'header',
+      {},
+      h('h4', { id: `ds-${d.identity_type}-${d.x_audience_id || 'new'}` }, title),
+      h('span', { class: `badge state ${d.state}` }, STATE_WORDS[d.state] || d.state),
+    ),
+    h('p', { class: 'muted small' }, `${IDENTITY_WORDS[d.identity_type] || d.identity_type}. ${STATE_HELP[d.state] || ''}`),
+    d.name_suffix && d.name_suffix > 1 ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`) : null,
+    h(
+      'dl',
+      { class: 'facts' },
+      field('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
+      field('Members sent', fmtNumber(d.members), h('span', { class: 'muted small' }, ` (${fmtNumber(d.sent_adds)} adds, ${fmtNumber(d.sent_removes)} removes sent in total)`)),
+      field('Pending', fmtNumber(d.pending), d.pending > 0 && d.next_attempt_at ? h('span', { class: 'muted small' }, ' next try ', timeEl(d.next_attempt_at)) : null),
+      field('X audience size', d.audience_size === null ? h('span', { class: 'muted' }, 'not reported by X yet') : fmtNumber(d.audience_size)),
+      field('Targetable', targetable),
+      field('Match rate', fmtPercent(d.match_rate), h('span', { class: 'muted small' }, ' (X size ÷ members sent)')),
+      field('Last sync', timeEl(d.last_synced_at)),
+      field('Last checked on X', timeEl(d.last_refreshed_at)),
+      d.rejected ? field('Rejected by X', fmtNumber(d.rejected)) : null,
+    ),
+    errors.length
+      ? h('div', { class: 'errors' }, h('h5', {}, 'Recent errors'), h('ul', {}, errors.map((e) => h('li', {}, timeEl(e.at), ' — ', e.message))))
+      : h('p', { class: 'small ok-text' }, 'No errors.'),
+    chart(samples, title),
+  );
+}
+
+export function startAudience(view) {
+  const id = document.body.dataset.audienceId;
+  const title = document.getElementById('page-title');
+  let audience = null;
+  let configurations = [];
+  let history = { downstream_audiences: [] };
+  let connectKey = '';
+  let statusJson = '';
+
+  const headBox = h('div', { class: 'audience-head' });
+  const connectBox = h('div', {});
+  const statusBox = h('div', {});
+  view.replaceChildren(
+    headBox,
+    h('section', { id: 'connect', 'aria-labelledby': 'connect-title', class: 'card' }, h('h2', { id: 'connect-title' }, 'Connect'), connectBox),
+    h(
+      'section',
+      { id: 'status-section', 'aria-labelledby': 'status-title' },
+      h('h2', { id: 'status-title' }, 'Status'),
+      h(
+        'p',
+        { class: 'note' },
+        'Members reach X within seconds. X itself takes longer: it can take hours (mParticle says up to 60) before X reports an audience’s size, and an audience needs at least 100 matched users before it can be targeted. Until then the size shows as not reported and the audience as not targetable; that is normal.',
+      ),
+      statusBox,
+    ),
+  );
+  view.removeAttribute('aria-busy');
+
+  let headJson = '';
+  function renderHead() {
+    const json = JSON.stringify([audience.name, audience.members]);
+    if (json === headJson) return;
+    headJson = json;
+    title.textContent = audience.name;
+    document.title = `${audience.name} · Tailor`;
+    replaceKeepingFocus(headBox, [
+      h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Audiences'), ' › ', audience.name),
+      h(
+        'div',
+        { class: 'head-row' },
+        h('p', {}, 'ID ', h('span', { class: 'mono' }, audience.id), ' · ', h('strong', { id: 'member-count' }, fmtNumber(audience.members)), ' members'),
+        h(
+          'div',
+          { class: 'row-actions' },
+          h('button', { type: 'button', 'data-key': 'rename', onclick: (e) => void act(e.currentTarget, async () => {
+            const res = await renameAudience(audience);
+            if (res) {
+              await poller.refresh();
+              announce(`Renamed to “${res.name}”. Its X audiences follow.`);
+            }
+          }) }, 'Rename'),
+          h('button', { type: 'button', class: 'danger-quiet', 'data-key': 'delete', onclick: (e) => void act(e.currentTarget, async () => {
+            const snapshot = audience;
+            const res = await deleteAudience(snapshot);
+            if (res) {
+              rememberDeletion(snapshot, res);
+              window.location.assign('/');
+            }
+          }) }, 'Delete audience'),
+        ),
+      ),
+    ]);
+  }
+
+  function connectionForm(c) {
+    const prefix = `conn-${c.configuration_id}`;
+    const save = h('button', { type: 'submit', class: 'primary' }, 'Save settings');
+    const remove = h('button', { type: 'button', class: 'danger-quiet' }, 'Remove connection');
+    const form = h(
+      'form',
+      { class: 'connection', 'aria-labelledby': `${prefix}-title` },
+      h('h3', { id: `${prefix}-title` }, `X · ${c.configuration_name || c.configuration_id}`, h('span', { class: 'muted small' }, ` account ${c.account_id || '?'}`)),
+      c.configuration_state === 'needs_reauth'
+        ? h('p', { class: 'alert-inline' }, 'Paused: this configuration needs re-authorization. ', h('a', { href: '/outputs' }, 'Re-authorize in Setup › Outputs'), '.')
+        : null,
+      togglesFieldset(prefix, c, 'Forward to X'),
+      h('p', { class: 'muted small' }, 'Turning a setting off keeps that X audience on X, detached. Removing the connection keeps all of them on X.'),
+      h('div', { class: 'actions' }, save, remove),
+    );
+    form.addEventListener('input', () => {
+      form.dataset.dirty = '1';
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void act(save, async () => {
+        await api('PUT', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.configuration_id)}`, readToggles(form));
+        delete form.dataset.dirty;
+        await poller.refresh();
+        announce('Connection settings saved.');
+      });
+    });
+    remove.addEventListener('click', () => {
+      void act(remove, async () => {
+        const names = c.downstream_audiences.filter((d) => d.x_audience_id).map((d) => d.name);
+        const yes = await confirmDialog({
+          title: `Remove the connection to “${c.configuration_name}”?`,
+          body: [
+            h('p', {}, 'Tailor stops forwarding this audience to this X account.'),
+            names.length ? h('p', {}, `The X audiences stay on X (live campaigns may use them): ${names.join(', ')}.`) : null,
+          ],
+          confirmLabel: 'Remove connection',
+          danger: true,
+        });
+        if (!yes) return;
+        await api('DELETE', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.configuration_id)}`);
+        connectKey = '';
+        await poller.refresh();
+        announce('Connection removed. Its X audiences are kept on X.');
+      });
+    });
+    return form;
+  }
+
+  function addForm(available) {
+    if (configurations.length === 0) {
+      return h('p', {}, 'There is no X configuration yet. ', h('a', { href: '/outputs' }, 'Add one in Setup › Outputs'), ', then come back to connect this audience.');
+    }
+    if (available.length === 0) return h('p', { class: 'muted' }, 'This audience is connected to every X configuration.');
+    const select = h(
+      'select',
+      { id: 'add-config', name: 'configuration', required: true },
+      available.map((c) => h('option', { value: c.id }, `${c.name} — account ${c.account_id}${c.state === 'needs_reauth' ? ' (needs re-authorization)' : ''}`)),
+    );
+    const submit = h('button', { type: 'submit', class: 'primary' }, 'Add Connection');
+    const form = h(
+      'form',
+      { class: 'connection add', 'aria-labelledby': 'add-title' },
+      h('h3', { id: 'add-title' }, 'Add X as an output'),
+      h('div', { class: 'field' }, h('label', { for: 'add-config' }, 'X configuration'), select),
+      togglesFieldset('add', {}, 'Connection settings'),
+      h('div', { class: 'actions' }, submit),
+    );
+    form.addEventListener('input', () => {
+      form.dataset.dirty = '1';
+    });
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void act(submit, async () => {
+        const configurationId = select.value;
+        await api('PUT', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(configurationId)}`, readToggles(form));
+        connectKey = '';
+        delete form.dataset.dirty;
+        await poller.refresh();
+        announce('Connection added. Tailor creates the X audiences and starts sending members.');
+      });
+    });
+    return form;
+  }
+
+  function renderConnect() {
+    // Forms the user is editing are left alone; everything else follows the server.
+    if (connectBox.querySelector('form[data-dirty]')) return;
+    const key = JSON.stringify([audience.connections.map((c) => [c.configuration_id, c.configuration_name, c.configuration_state, c.forward_emails, c.forward_twitter_handles, c.forward_device_ids]), configurations.map((c) => [c.id, c.name, c.state])]);
+    if (key === connectKey) return;
+    connectKey = key;
+    const connected = new Set(audience.connections.map((c) => c.configuration_id));
+    replaceKeepingFocus(connectBox, [...audience.connections.map(connectionForm), addForm(configurations.filter((c) => !connected.has(c.id)))]);
+  }
+
+  const samplesOf = (configurationId, d) => {
+    const found = history.downstream_audiences.find((x) => x.configuration_id === configurationId && x.identity_type === d.identity_type);
+    return found ? found.samples : [];
+  };
+
+  let statusAt = 0;
+  function renderStatus() {
+    const json = JSON.stringify([audience.connections, audience.other_downstream_audiences, audience.rejected_identities, history]);
+    // Unchanged data is redrawn only now and then, to keep "12 s ago" honest.
+    if (json === statusJson && Date.now() - statusAt < 15000) return;
+    statusJson = json;
+    statusAt = Date.now();
+    const parts = [];
+    if (audience.connections.length === 0) parts.push(h('p', { class: 'muted' }, 'Not connected to X yet: use Connect above.'));
+    for (const c of audience.connections) {
+      parts.push(
+        h(
+          'section',
+          { class: 'connection-status', 'aria-labelledby': `st-${c.configuration_id}` },
+          h('h3', { id: `st-${c.configuration_id}` }, `X · ${c.configuration_name || c.configuration_id}`, h('span', { class: 'muted small' }, ` account ${c.account_id || '?'}`)),
+          c.configuration_state === 'needs_reauth'
+            ? h('p', { class: 'alert-inline' }, `${CONFIG_STATE_WORDS.needs_reauth}: ${c.configuration_state_reason || 'X refused the tokens.'} Changes are kept and go out after you `, h('a', { href: '/outputs' }, 're-authorize in Setup › Outputs'), '.')
+            : null,
+          c.downstream_audiences.length === 0
+            ? h('p', { class: 'muted' }, 'No X audience yet: Tailor creates one per enabled identity type when there are members to send.')
+            : h('div', { class: 'downstreams' }, c.downstream_audiences.map((d) => downstreamCard(d, samplesOf(c.configuration_id, d)))),
+        ),
+      );
+    }
+    const others = audience.other_downstream_audiences || [];
+    if (others.length) {
+      parts.push(
+        h(
+          'section',
+          { class: 'connection-status', 'aria-labelledby': 'st-others' },
+          h('h3', { id: 'st-others' }, 'Kept on X, no longer connected'),
+          h('div', { class: 'downstreams' }, others.map((d) => downstreamCard(d, samplesOf(d.configuration_id, d)))),
+        ),
+      );
+    }
+    const rejected = audience.rejected_identities || [];
+    if (rejected.length) {
+      parts.push(
+        h(
+          'section',
+          { class: 'connection-status', 'aria-labelledby': 'st-rejected' },
+          h('h3', { id: 'st-rejected' }, 'Identifiers Tailor could not use'),
+          h('p', { class: 'muted small' }, 'Dropped before hashing; the rest of each batch went through.'),
+          h(
+            'table',
+            {},
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num' }, 'Count'), h('th', { scope: 'col' }, 'Last seen'))),
+            h('tbody', {}, rejected.map((r) => h('tr', {}, h('td', {}, rejectionWords(r.reason)), h('td', { class: 'num' }, fmtNumber(r.count)), h('td', {}, timeEl(r.last_at))))),
+          ),
+        ),
+      );
+    }
+    replaceKeepingFocus(statusBox, parts);
+  }
+
+  let gone = false;
+  const poller = poll(async () => {
+    if (gone) return;
+    let a;
+    try {
+      a = await api('GET', `/audiences/${encodeURIComponent(id)}`);
+    } catch (err) {
+      if (err.status === 404) {
+        gone = true;
+        title.textContent = 'Audience not found';
+        view.replaceChildren(h('p', {}, `There is no audience “${id}” (it may have been deleted). `, h('a', { href: '/' }, 'Back to Audiences'), '.'));
+        return;
+      }
+      throw err;
+    }
+    const [c, hist] = await Promise.all([api('GET', '/configurations'), api('GET', `/audiences/${encodeURIComponent(id)}/history`)]);
+    audience = a;
+    configurations = c.data;
+    history = hist;
+    renderHead();
+    renderConnect();
+    renderStatus();
+  });
+}

@@ -1,0 +1,214 @@
+// Audiences: the list with member counts and connections; create, rename, delete.
+import { api, uiGet } from './api.js';
+import { act, announce, confirmDialog, fmtNumber, h, promptDialog, replaceKeepingFocus } from './dom.js';
+import { poll } from './poll.js';
+import { STATE_WORDS } from './words.js';
+
+const ID_PATTERN = '[A-Za-z0-9._~\\-]{1,128}';
+
+/** Every X audience that deleting this audience deletes on X. */
+export function xAudiencesOf(audience) {
+  const all = [...audience.connections.flatMap((c) => c.downstream_audiences), ...(audience.other_downstream_audiences || [])];
+  return all.filter((d) => d.x_audience_id && d.state !== 'deleted' && d.state !== 'deleting');
+}
+
+const DELETIONS_KEY = 'tailor.deletions';
+
+/** Remembers a deletion for the Audiences page, which follows its X audiences until X confirms. */
+export function rememberDeletion(audience, response) {
+  const all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+  all[audience.id] = { name: audience.name, xAudiences: response.deleting_x_audiences };
+  window.sessionStorage.setItem(DELETIONS_KEY, JSON.stringify(all));
+}
+
+function takeDeletions() {
+  const all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+  window.sessionStorage.removeItem(DELETIONS_KEY);
+  return new Map(Object.entries(all));
+}
+
+/** Asks, naming the X audiences that go with it; deletes; returns the response or null. */
+export async function deleteAudience(audience) {
+  const doomed = xAudiencesOf(audience);
+  const body = [
+    h('p', {}, `Delete the audience “${audience.name}” (${audience.id}) and its ${fmtNumber(audience.members)} members from Tailor?`),
+    doomed.length
+      ? [
+          h('p', {}, `These ${doomed.length} X audiences will be deleted on X too (campaigns that use them lose them):`),
+          h('ul', { class: 'doomed' }, doomed.map((d) => h('li', {}, h('strong', {}, d.name || '(unnamed)'), ' ', h('span', { class: 'mono' }, `X id ${d.x_audience_id}`)))),
+        ]
+      : h('p', {}, 'No X audience exists for it yet, so nothing is deleted on X.'),
+    h('p', { class: 'muted small' }, 'This cannot be undone.'),
+  ];
+  const yes = await confirmDialog({ title: `Delete “${audience.name}”?`, body, confirmLabel: doomed.length ? 'Delete audience and X audiences' : 'Delete audience', cancelLabel: 'Keep it', danger: true });
+  if (!yes) return null;
+  return api('DELETE', `/audiences/${encodeURIComponent(audience.id)}`);
+}
+
+export async function renameAudience(audience) {
+  const name = await promptDialog({ title: `Rename “${audience.name}”`, label: 'New name', value: audience.name, submitLabel: 'Rename', help: 'The X audiences are renamed to match: “<name> (email)” and so on.' });
+  if (name === null || name === audience.name) return null;
+  return api('PUT', `/audiences/${encodeURIComponent(audience.id)}`, { name });
+}
+
+function connectionsCell(a) {
+  if (a.connections.length === 0) return h('a', { href: `/audiences/${encodeURIComponent(a.id)}#connect`, 'data-key': `connect-${a.id}` }, 'Not connected — connect to X');
+  return h(
+    'ul',
+    { class: 'plain' },
+    a.connections.map((c) => {
+      const states = c.downstream_audiences.map((d) => STATE_WORDS[d.state] || d.state);
+      const counts = {};
+      for (const st of states) counts[st] = (counts[st] || 0) + 1;
+      const summary = Object.entries(counts)
+        .map(([st, n]) => `${n} ${st.toLowerCase()}`)
+        .join(', ');
+      return h(
+        'li',
+        {},
+        `X · ${c.configuration_name || c.configuration_id}`,
+        c.configuration_state === 'needs_reauth' ? h('span', { class: 'badge warn' }, 'needs re-authorization') : null,
+        h('span', { class: 'muted small' }, ` — ${c.downstream_audiences.length} X audience${c.downstream_audiences.length === 1 ? '' : 's'}${summary ? ` (${summary})` : ''}`),
+      );
+    }),
+  );
+}
+
+export function startAudiences(view) {
+  let audiences = [];
+  let lastJson = '';
+  // Audiences deleted in this tab (here or on their own page), whose X audiences are shown until gone.
+  const deletions = takeDeletions();
+
+  const idInput = h('input', { id: 'new-id', name: 'id', required: true, pattern: ID_PATTERN, maxlength: 128, autocomplete: 'off', 'aria-describedby': 'new-id-help' });
+  const nameInput = h('input', { id: 'new-name', name: 'name', required: true, maxlength: 200, autocomplete: 'off' });
+  const createButton = h('button', { type: 'submit', class: 'primary' }, 'Create audience');
+  const form = h(
+    'form',
+    { class: 'inline-form', 'aria-labelledby': 'create-title' },
+    h('div', { class: 'field' }, h('label', { for: 'new-name' }, 'Name'), nameInput),
+    h('div', { class: 'field' }, h('label', { for: 'new-id' }, 'Audience ID'), idInput, h('p', { id: 'new-id-help', class: 'muted small' }, 'Letters, digits and . _ ~ -; the id your API calls and mParticle use.')),
+    h('div', { class: 'field end' }, createButton),
+  );
+  nameInput.addEventListener('input', () => {
+    // Suggest an id from the name until the user types one.
+    if (idInput.dataset.touched) return;
+    idInput.value = nameInput.value
+      .toLowerCase()
+      .trim()
+      .replace(/[^a-z0-9._~-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 128);
+  });
+  idInput.addEventListener('input', () => {
+    idInput.dataset.touched = '1';
+  });
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void act(createButton, async () => {
+      const id = idInput.value.trim();
+      const name = nameInput.value.trim();
+      if (audiences.some((a) => a.id === id)) throw new Error(`An audience with the ID “${id}” already exists; choose another ID.`);
+      await api('PUT', `/audiences/${encodeURIComponent(id)}`, { name });
+      form.reset();
+      delete idInput.dataset.touched;
+      await poller.refresh();
+      announce(`Audience “${name}” created. Open it to connect it to X.`);
+      const link = view.querySelector(`a[data-key="open-${CSS.escape(id)}"]`);
+      if (link) link.focus();
+    });
+  });
+
+  const tableBox = h('div', { class: 'table-box' });
+  const deletingBox = h('div', { class: 'deleting', 'aria-live': 'polite' });
+  view.replaceChildren(
+    h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
+    deletingBox,
+    h('section', { 'aria-labelledby': 'list-title' }, h('h2', { id: 'list-title' }, 'All audiences'), tableBox),
+  );
+  view.removeAttribute('aria-busy');
+
+  function renderTable() {
+    if (audiences.length === 0) {
+      replaceKeepingFocus(tableBox, [h('p', { class: 'muted' }, 'No audiences yet. Create one above, or send one from mParticle or the REST API.')]);
+      return;
+    }
+    const rows = audiences.map((a) =>
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'row' }, h('a', { href: `/audiences/${encodeURIComponent(a.id)}`, 'data-key': `open-${a.id}` }, a.name)),
+        h('td', { class: 'mono' }, a.id),
+        h('td', { class: 'num' }, fmtNumber(a.members)),
+        h('td', {}, connectionsCell(a)),
+        h(
+          'td',
+          { class: 'row-actions' },
+          h('button', { type: 'button', 'data-key': `rename-${a.id}`, 'aria-label': `Rename ${a.name}`, onclick: (e) => void act(e.currentTarget, async () => {
+            const res = await renameAudience(a);
+            if (res) {
+              await poller.refresh();
+              announce(`Renamed to “${res.name}”. Its X audiences follow.`);
+            }
+          }) }, 'Rename'),
+          h('button', { type: 'button', class: 'danger-quiet', 'data-key': `delete-${a.id}`, 'aria-label': `Delete ${a.name}`, onclick: (e) => void act(e.currentTarget, async () => {
+            const res = await deleteAudience(a);
+            if (res) {
+              deletions.set(a.id, { name: a.name, xAudiences: res.deleting_x_audiences });
+              await poller.refresh();
+              announce(`Deleted “${a.name}”.${res.deleting_x_audiences.length ? ` Deleting ${res.deleting_x_audiences.length} X audiences on X.` : ''}`);
+            }
+          }) }, 'Delete'),
+        ),
+      ),
+    );
+    replaceKeepingFocus(tableBox, [
+      h(
+        'table',
+        {},
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'ID'), h('th', { scope: 'col', class: 'num' }, 'Members'), h('th', { scope: 'col' }, 'Connections'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h('tbody', {}, rows),
+      ),
+    ]);
+  }
+
+  /** Audiences just deleted here: their X audiences, until X confirms they are gone. */
+  async function renderDeletions() {
+    const items = [];
+    for (const [id, d] of deletions) {
+      if (d.xAudiences.length === 0) {
+        deletions.delete(id);
+        continue;
+      }
+      const left = await uiGet(`/ui/deleting/${encodeURIComponent(id)}`);
+      const pending = new Map(left.x_audiences.map((x) => [x.x_audience_id, x]));
+      items.push(
+        h(
+          'li',
+          {},
+          h('strong', {}, `“${d.name}”: `),
+          h(
+            'ul',
+            { class: 'plain' },
+            d.xAudiences.map((x) => {
+              const still = pending.get(x.x_audience_id);
+              return h('li', { class: 'x-audience' }, `${x.name} (X id ${x.x_audience_id}): `, still ? h('span', { class: 'badge' }, still.last_error ? `deleting on X — last error: ${still.last_error}` : 'deleting on X…') : h('span', { class: 'badge ok' }, 'deleted on X'));
+            }),
+          ),
+        ),
+      );
+    }
+    deletingBox.replaceChildren(...(items.length ? [h('section', { class: 'card', 'aria-labelledby': 'deleting-title' }, h('h2', { id: 'deleting-title' }, 'Deleted audiences'), h('ul', { class: 'plain' }, items))] : []));
+  }
+
+  const poller = poll(async () => {
+    const res = await api('GET', '/audiences');
+    audiences = res.data;
+    const json = JSON.stringify(audiences);
+    if (json !== lastJson) {
+      lastJson = json;
+      renderTable();
+    }
+    if (deletions.size) await renderDeletions();
+  });
+}
