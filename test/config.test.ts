@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+describe('config', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      database: { kind: 'sqlite', path: './data/tailor.db' },
+      host: '127.0.0.1',
+      port: 8080,
+      xApiUrl: 'https://ads-api.x.com',
+      xOauthUrl: 'https://api.x.com',
+      flushIntervalMs: 10_000,
+      firehoseToken: null,
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('reads postgres URLs and trims trailing slashes of X URLs', () => {
+    const c = loadConfig({ TAILOR_DATABASE_URL: 'postgres://u@127.0.0.1/db', TAILOR_X_API_URL: 'http://127.0.0.1:9/' });
+    expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u@127.0.0.1/db' });
+    expect(c.xApiUrl).toBe('http://127.0.0.1:9');
+  });
+
+  it('names every bad or missing variable at once', () => {
+    try {
+      loadConfig({ TAILOR_PORT: '70000', TAILOR_SECRET_KEY: 'short', TAILOR_X_API_URL: 'ftp://x' }, { adminToken: true, xApp: true });
+      expect.unreachable();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      for (const name of ['TAILOR_PORT', 'TAILOR_SECRET_KEY', 'TAILOR_X_API_URL', 'TAILOR_ADMIN_TOKEN', 'TAILOR_X_CONSUMER_KEY', 'TAILOR_X_CONSUMER_SECRET']) expect(problems).toContain(name);
+    }
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ TAILOR_PORT: '' }).port).toBe(8080);
+  });
+});
