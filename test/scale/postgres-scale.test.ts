@@ -202,7 +202,15 @@ describe.runIf(WITH_POSTGRES)('scale-out on PostgreSQL: 1 serve + 3 workers, a w
     expect(live).toHaveLength(AUDIENCES * 2);
     expect(new Set(live.map((a) => a.name)).size).toBe(AUDIENCES * 2);
     expect(xAudiences.filter((a) => a.name.includes('['))).toEqual([]);
-    const stats = await emu.get<{ total_429: number; audiences_created: Record<string, number>; max_requests_in_any_window: Record<string, number> }>('/_emulator/stats');
+    const stats = await emu.get<{
+      requests: Record<string, Record<string, number>>;
+      total_429: number;
+      audiences_created: Record<string, number>;
+      max_requests_in_any_window: Record<string, number>;
+    }>('/_emulator/stats');
+    const usersCalls = Object.entries(stats.requests)
+      .filter(([route]) => route.includes('users'))
+      .reduce((n, [, byStatus]) => n + Object.values(byStatus).reduce((a, b) => a + b, 0), 0);
     expect(stats.audiences_created[accountId]).toBe(AUDIENCES * 2);
 
     // X's rate limit was never exceeded, by the four processes together.
@@ -211,7 +219,8 @@ describe.runIf(WITH_POSTGRES)('scale-out on PostgreSQL: 1 serve + 3 workers, a w
 
     console.log(
       `scale: ${CHANGES} changes ingested in ${((ingested - started) / 1000).toFixed(1)} s, on X after ${((synced - started) / 1000).toFixed(1)} s; ` +
-        `killed worker held ${killedHolding} lease(s); busiest ${X_WINDOW_MS / 1000}-s window: ${Math.max(0, ...Object.values(stats.max_requests_in_any_window))} users calls (limit ${X_LIMIT})`,
+        `killed worker held ${killedHolding} lease(s); ${usersCalls} users calls in ${((synced - started) / 1000).toFixed(0)} s ` +
+        `(the gate allows at most ${Math.floor(TAILOR_BURST + (TAILOR_USERS_PER_MINUTE * (synced - started)) / 60_000)}); busiest ${X_WINDOW_MS / 1000}-s window: ${Math.max(0, ...Object.values(stats.max_requests_in_any_window))} users calls (limit ${X_LIMIT})`,
     );
   });
 });
