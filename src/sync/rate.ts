@@ -19,9 +19,12 @@ const READS_PER_MINUTE = 120;
 const WRITES_PER_MINUTE = 300;
 /**
  * A small burst: no 60-second window, wherever X starts it, can see more than a minute's rate plus
- * this many calls, so Tailor's 1400 per minute plus 25 stays under X's 1500.
+ * the burst, so Tailor's 1400 per minute plus 25 stays under X's 1500. Low rates get a burst of
+ * one fiftieth of the rate (at least 1), so the margin under X's limit stays proportionate.
  */
-const BURST = 25;
+export function burstFor(perMinute: number): number {
+  return Math.max(1, Math.min(25, Math.floor(perMinute / 50)));
+}
 
 export class RateGate {
   constructor(
@@ -36,7 +39,7 @@ export class RateGate {
   /** 0 when a call may go now, else how long to wait before asking again. */
   async take(accountId: string, family: RateFamily, now: number): Promise<number> {
     const perMinute = this.perMinute(family);
-    return this.store.takeRateToken(`${accountId}:${family}`, now, perMinute, Math.min(BURST, perMinute));
+    return this.store.takeRateToken(`${accountId}:${family}`, now, perMinute, burstFor(perMinute));
   }
 
   /** X answered 429: nobody calls that family for the account before X's reset. */

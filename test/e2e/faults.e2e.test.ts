@@ -115,3 +115,34 @@ describe('delivery under X errors, end to end', () => {
     expect(after.recent_errors.map((e: any) => e.message).join(' ')).toMatch(/deleted outside Tailor/);
   });
 });
+
+describe("X's request rate, end to end", () => {
+  it('never exceeds the configured rate, which stays under X’s limit', async () => {
+    // X's window scaled down to 6 s with 10 calls; Tailor at 90 per minute (9 per 6 s, burst 1).
+    const emu = await Emu.start({ usersRateLimit: { limit: 10, windowMs: 6_000 } });
+    const tailor = await TailorProcess.start(emu, { env: { TAILOR_X_REQUESTS_PER_MINUTE: '90', TAILOR_FLUSH_INTERVAL_MS: '50' } });
+    try {
+      const configId = await tailor.addConfiguration(emu);
+      const ids = Array.from({ length: 8 }, (_, i) => `rate${i}`);
+      for (const id of ids) {
+        await tailor.api('PUT', `/audiences/${id}`, { name: id });
+        await tailor.api('PUT', `/audiences/${id}/connections/${configId}`, { forward_twitter_handles: false, forward_device_ids: false });
+      }
+      // Four rounds of changes to eight audiences: at least 32 users calls wanting to go at once.
+      for (let round = 0; round < 4; round += 1) {
+        for (const id of ids) await tailor.api('POST', `/audiences/${id}/members`, { add: [{ user_id: `u${round}`, email: `${id}-${round}@example.com` }] });
+        await waitFor(`round ${round} sent`, async () => {
+          for (const id of ids) if ((await tailor.downstreams(id)).email?.pending !== 0) return false;
+          return true;
+        }, 60_000);
+      }
+      const stats = await emu.get<any>('/_emulator/stats');
+      expect(stats.requests['POST custom_audience_users']['200']).toBeGreaterThanOrEqual(32);
+      expect(stats.total_429).toBe(0);
+      for (const n of Object.values(stats.max_requests_in_any_window) as number[]) expect(n).toBeLessThanOrEqual(10);
+    } finally {
+      await tailor.stop();
+      await emu.close();
+    }
+  }, 120_000);
+});
