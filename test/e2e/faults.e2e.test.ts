@@ -139,7 +139,7 @@ describe("X's request rate, end to end", () => {
       const stats = await emu.get<any>('/_emulator/stats');
       expect(stats.requests['POST custom_audience_users']['200']).toBeGreaterThanOrEqual(32);
       expect(stats.total_429).toBe(0);
-      for (const n of Object.values(stats.max_requests_in_any_window) as number[]) expect(n).toBeLessThanOrEqual(10);
+      for (const n of Object.values<number>(stats.max_requests_in_any_window)) expect(n).toBeLessThanOrEqual(10);
     } finally {
       await tailor.stop();
       await emu.close();
