@@ -52,6 +52,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     return popup;
   }
 
+  const nav = (name: string): Locator => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const card = (name: string): Locator => page.locator('article.downstream', { has: page.getByRole('heading', { name, exact: true }) });
   const fact = (c: Locator, label: string): Locator => c.locator('.field-row', { has: page.locator('dt', { hasText: label }) }).locator('dd');
 
@@ -71,7 +72,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
   });
 
   it('adds an X configuration through the popup: an analyst cannot choose, Cancel cancels, an admin saves', async () => {
-    await page.getByRole('link', { name: 'Setup › Outputs', exact: true }).click();
+    await nav('Setup › Outputs').click();
     await page.getByText('No X configuration yet').waitFor();
 
     // 1. An X login with only CAMPAIGN_ANALYST: its account is shown, greyed out, with the reason.
@@ -116,7 +117,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
   });
 
   it('creates an audience and connects it to X with Forward Device IDs off', async () => {
-    await page.getByRole('link', { name: 'Audiences', exact: true }).click();
+    await nav('Audiences').click();
     await page.getByLabel('Name', { exact: true }).fill('Spring Sale');
     expect(await page.getByLabel('Audience ID').inputValue()).toBe(audienceId);
     await page.getByRole('button', { name: 'Create audience' }).click();
@@ -175,6 +176,13 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     }
     expect(downs.email.x_audience_id).toBeTruthy();
     await shot(page, 'audience-status');
+
+    // The list shows it too: members and its connection.
+    await nav('Audiences').click();
+    await page.getByRole('row', { name: /Spring Sale/ }).filter({ hasText: '200' }).filter({ hasText: 'X · Acme Outdoor' }).waitFor();
+    await shot(page, 'audiences');
+    await page.getByRole('link', { name: 'Spring Sale' }).click();
+    await page.getByRole('heading', { name: 'Spring Sale', level: 1 }).waitFor();
   });
 
   it('shows needs re-authorization when X revokes the token, and re-authorizes through the popup', async () => {
@@ -188,7 +196,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     // The next call Tailor makes (its refresh, every second) is refused; the page says so.
     await page.locator('.badge.state.paused').first().waitFor();
     await page.getByText(/needs re-authorization/i).first().waitFor();
-    await page.getByRole('link', { name: 'Setup › Outputs', exact: true }).click();
+    await nav('Setup › Outputs').click();
     const row = page.getByRole('row', { name: /Acme Outdoor/ });
     await row.filter({ hasText: 'Needs re-authorization' }).waitFor();
     await shot(page, 'outputs-needs-reauth');

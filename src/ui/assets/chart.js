@@ -2,9 +2,10 @@
 // GET /api/v1/audiences/:id/history. No library; styled by style.css (.chart-*).
 import { fmtNumber, h, s } from './dom.js';
 
-const W = 600;
-const H = 180;
-const PAD = { left: 56, right: 16, top: 14, bottom: 30 };
+// The card shows the chart about 500 px wide; a viewBox near that keeps its labels legible.
+const W = 520;
+const H = 220;
+const PAD = { left: 52, right: 14, top: 14, bottom: 30 };
 
 const clock = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 

@@ -38,15 +38,21 @@ export function byId(id) {
   return document.getElementById(id);
 }
 
-/** Says something to screen readers and sighted users alike (role=status, polite). */
+let announceTimer = null;
+
+/** Says something to screen readers and sighted users alike (role=status, polite); it fades after 10 s. */
 export function announce(text) {
   const el = byId('status');
   if (!el) return;
   el.textContent = '';
+  window.clearTimeout(announceTimer);
   // A fresh text node makes screen readers read a repeated message again.
   window.setTimeout(() => {
     el.textContent = text;
   }, 30);
+  announceTimer = window.setTimeout(() => {
+    el.textContent = '';
+  }, 10000);
 }
 
 /** Shows an error in the alert region (role=alert), or clears it with null. */

@@ -63,6 +63,12 @@ function downstreamCard(d, samples) {
     h('p', { class: 'muted small' }, `${IDENTITY_WORDS[d.identity_type] || d.identity_type}. ${STATE_HELP[d.state] || ''}`),
     d.name_suffix && d.name_suffix > 1 ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`) : null,
     h(
+      'div',
+      { class: 'downstream-body' },
+      h(
+        'div',
+        {},
+    h(
       'dl',
       { class: 'facts' },
       field('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
@@ -78,8 +84,21 @@ function downstreamCard(d, samples) {
     errors.length
       ? h('div', { class: 'errors' }, h('h5', {}, 'Recent errors'), h('ul', {}, errors.map((e) => h('li', {}, timeEl(e.at), ' — ', e.message))))
       : h('p', { class: 'small ok-text' }, 'No errors.'),
-    chart(samples, title),
+      ),
+      chart(samples, title),
+    ),
   );
+}
+
+/** Identity types switched off that never had an X audience: say so rather than show nothing. */
+function notForwarded(c) {
+  const off = [
+    ['email', 'forward_emails', 'Forward Emails'],
+    ['handle', 'forward_twitter_handles', 'Forward Twitter Handles'],
+    ['device_id', 'forward_device_ids', 'Forward Device IDs'],
+  ].filter(([type, key]) => c[key] === false && !c.downstream_audiences.some((d) => d.identity_type === type));
+  if (off.length === 0) return null;
+  return h('p', { class: 'muted small' }, off.map(([type, , label]) => `${IDENTITY_WORDS[type]}: not forwarded (${label} is off).`).join(' '));
 }
 
 export function startAudience(view) {
@@ -268,6 +287,7 @@ export function startAudience(view) {
           c.downstream_audiences.length === 0
             ? h('p', { class: 'muted' }, 'No X audience yet: Tailor creates one per enabled identity type when there are members to send.')
             : h('div', { class: 'downstreams' }, c.downstream_audiences.map((d) => downstreamCard(d, samplesOf(c.configuration_id, d)))),
+          notForwarded(c),
         ),
       );
     }

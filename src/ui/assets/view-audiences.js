@@ -143,7 +143,8 @@ export function startAudiences(view) {
         h('td', {}, connectionsCell(a)),
         h(
           'td',
-          { class: 'row-actions' },
+          {},
+          h('div', { class: 'row-actions' },
           h('button', { type: 'button', 'data-key': `rename-${a.id}`, 'aria-label': `Rename ${a.name}`, onclick: (e) => void act(e.currentTarget, async () => {
             const res = await renameAudience(a);
             if (res) {
@@ -159,6 +160,7 @@ export function startAudiences(view) {
               announce(`Deleted “${a.name}”.${res.deleting_x_audiences.length ? ` Deleting ${res.deleting_x_audiences.length} X audiences on X.` : ''}`);
             }
           }) }, 'Delete'),
+          ),
         ),
       ),
     );

@@ -100,9 +100,13 @@ export function startOutputs(view) {
         h('td', {}, users.length ? h('ul', { class: 'plain' }, users.map((a) => h('li', {}, h('a', { href: `/audiences/${encodeURIComponent(a.id)}` }, a.name)))) : h('span', { class: 'muted' }, 'No connections')),
         h(
           'td',
-          { class: 'row-actions' },
-          h('button', { type: 'button', class: needs ? 'primary' : null, 'data-key': `reauth-${c.id}`, 'aria-label': `Re-authorize ${c.name}`, onclick: () => openXLogin(c.id) }, 'Re-authorize'),
-          h('button', { type: 'button', class: 'danger-quiet', 'data-key': `delete-${c.id}`, 'aria-label': `Delete ${c.name}`, onclick: (e) => void remove(c, e.currentTarget) }, 'Delete'),
+          {},
+          h(
+            'div',
+            { class: 'row-actions' },
+            h('button', { type: 'button', class: needs ? 'primary' : null, 'data-key': `reauth-${c.id}`, 'aria-label': `Re-authorize ${c.name}`, onclick: () => openXLogin(c.id) }, 'Re-authorize'),
+            h('button', { type: 'button', class: 'danger-quiet', 'data-key': `delete-${c.id}`, 'aria-label': `Delete ${c.name}`, onclick: (e) => void remove(c, e.currentTarget) }, 'Delete'),
+          ),
         ),
       );
     });

@@ -1,0 +1,72 @@
+import type { FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { originOf, parseCookies, SESSION_COOKIE, SESSION_TTL_MS, SessionKeys } from '../../src/server/session.ts';
+
+const TOKEN = 'ui-admin-token-0123456789';
+
+function req(headers: Record<string, string>, method = 'GET', protocol: 'http' | 'https' = 'http'): FastifyRequest {
+  return { headers, method, protocol } as unknown as FastifyRequest;
+}
+
+describe('UI session cookie', () => {
+  it('accepts its own cookie and refuses a tampered, foreign or expired one', () => {
+    let now = 1_700_000_000_000;
+    const keys = new SessionKeys(TOKEN, () => now);
+    const { value, session } = keys.issue();
+    expect(keys.read(req({ cookie: `${SESSION_COOKIE}=${value}` }))).toEqual(session);
+
+    const [sid, exp, mac] = value.split('.') as [string, string, string];
+    const later = (parseInt(exp, 36) + 3_600_000).toString(36);
+    expect(keys.read(req({ cookie: `${SESSION_COOKIE}=${sid}.${later}.${mac}` }))).toBeNull();
+    expect(keys.read(req({ cookie: `${SESSION_COOKIE}=${sid}x.${exp}.${mac}` }))).toBeNull();
+    // Another admin token (another installation, or a rotated token) signs differently.
+    expect(new SessionKeys('another-admin-token-000000', () => now).read(req({ cookie: `${SESSION_COOKIE}=${value}` }))).toBeNull();
+
+    now += SESSION_TTL_MS;
+    expect(keys.read(req({ cookie: `${SESSION_COOKIE}=${value}` }))).toBeNull();
+  });
+
+  it('lets a session read /api/v1 but write only with its CSRF token', () => {
+    const keys = new SessionKeys(TOKEN);
+    const { value, session } = keys.issue();
+    const cookie = `${SESSION_COOKIE}=${value}`;
+    const csrf = keys.csrfToken(session);
+    expect(keys.allowsApi(req({ cookie }))).toBe(true);
+    expect(keys.allowsApi(req({ cookie }, 'PUT'))).toBe(false);
+    expect(keys.allowsApi(req({ cookie, 'x-csrf-token': 'nope' }, 'PUT'))).toBe(false);
+    expect(keys.allowsApi(req({ cookie, 'x-csrf-token': csrf }, 'DELETE'))).toBe(true);
+    // Another session's token does not fit.
+    expect(keys.checkCsrf(keys.issue().session, csrf)).toBe(false);
+    expect(keys.allowsApi(req({ 'x-csrf-token': csrf }, 'PUT'))).toBe(false);
+  });
+
+  it('seals values for one purpose only and detects tampering', () => {
+    const keys = new SessionKeys(TOKEN);
+    const sealed = keys.seal('x-login-v1', { a: 1 });
+    expect(keys.open('x-login-v1', sealed)).toEqual({ a: 1 });
+    expect(keys.open('other', sealed)).toBeNull();
+    expect(keys.open('x-login-v1', `${sealed.slice(0, -2)}AA`)).toBeNull();
+    expect(new SessionKeys('another-admin-token-000000').open('x-login-v1', sealed)).toBeNull();
+    expect(JSON.stringify(sealed)).not.toContain('"a"');
+  });
+
+  it('checks the admin token in constant time and never accepts an empty one', () => {
+    expect(new SessionKeys(TOKEN).checkAdminToken(TOKEN)).toBe(true);
+    expect(new SessionKeys(TOKEN).checkAdminToken(`${TOKEN}x`)).toBe(false);
+    expect(new SessionKeys('').checkAdminToken('')).toBe(false);
+  });
+
+  it('parses cookies, first value winning', () => {
+    expect(parseCookies('a=1; b=2; a=3;c')).toEqual(new Map([['a', '1'], ['b', '2']]));
+  });
+
+  it('builds the callback origin from TAILOR_PUBLIC_URL, else from a well-formed Host', () => {
+    expect(originOf(req({ host: '127.0.0.1:8080' }), null)).toBe('http://127.0.0.1:8080');
+    expect(originOf(req({ host: 'tailor.example.com' }, 'GET', 'https'), null)).toBe('https://tailor.example.com');
+    expect(originOf(req({ host: '[::1]:8080' }), null)).toBe('http://[::1]:8080');
+    expect(originOf(req({ host: 'evil.com/path' }), null)).toBeNull();
+    expect(originOf(req({ host: 'a b' }), null)).toBeNull();
+    expect(originOf(req({}), null)).toBeNull();
+    expect(originOf(req({ host: 'internal:8080' }), 'https://tailor.example.com/base')).toBe('https://tailor.example.com');
+  });
+});
