@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { StoreUnavailableError } from '../../core/errors.ts';
 import { IDENTITY_TYPES, type ConfigurationState, type IdentityType } from '../../core/terms.ts';
 import type {
   ApplyResult,
@@ -16,7 +17,7 @@ import type {
   XAudienceState,
 } from '../port.ts';
 import { claim } from './claim.ts';
-import { Db, createPool, type Sql } from './db.ts';
+import { Db, createPool, isUnavailable, type Sql } from './db.ts';
 import { recordSample } from './history.ts';
 import { RELEASE, forgetDownstreams, holdLease } from './lease.ts';
 import { FORWARDING_STATES, applyMemberChanges, resync } from './ledger.ts';
@@ -37,9 +38,18 @@ export async function openPostgresStore(url: string): Promise<PostgresStore> {
     await migrate(pool);
   } catch (err) {
     await pool.end();
-    throw err;
+    if (!isUnavailable(err)) throw err;
+    // The one line an operator sees when the database is down or the URL is wrong at start-up.
+    throw new StoreUnavailableError(`cannot reach PostgreSQL at ${redacted(url)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   return new PostgresStore(new Db(pool), withoutPoolOptions(url));
+}
+
+/** The URL without its password, for messages. */
+function redacted(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
 }
 
 function withoutPoolOptions(url: string): string {

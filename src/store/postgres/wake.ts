@@ -8,6 +8,12 @@ export const WAKE_CHANNEL = 'tailor_wake';
  * listener is down, workers still find work by polling (worker.ts, at least once a second).
  */
 const RECONNECT_MS = 1_000;
+/**
+ * At most one wake-up per this interval (the first at once, one more at its end if any arrived
+ * meanwhile). Under a stream of small ingest transactions (the Firehose), every commit notifies;
+ * without this, every idle loop of every process would run a claim for each one.
+ */
+const WAKE_MIN_INTERVAL_MS = 50;
 
 /**
  * One dedicated connection per process that LISTENs for wake-ups (LISTEN needs a session, so it
@@ -18,6 +24,8 @@ export class WakeListener {
   private client: pg.Client | null = null;
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
+  private throttle: NodeJS.Timeout | null = null;
+  private missed = false;
 
   constructor(private readonly connectionString: string) {}
 
@@ -47,9 +55,7 @@ export class WakeListener {
     };
     client.on('error', retry);
     client.on('end', retry);
-    client.on('notification', () => {
-      for (const l of this.listeners) l();
-    });
+    client.on('notification', () => this.wakeUp());
     client
       .connect()
       .then(() => client.query(`LISTEN ${WAKE_CHANNEL}`))
@@ -58,8 +64,25 @@ export class WakeListener {
       .catch(retry);
   }
 
+  private wakeUp(): void {
+    if (this.throttle) {
+      this.missed = true;
+      return;
+    }
+    for (const l of this.listeners) l();
+    this.throttle = setTimeout(() => {
+      this.throttle = null;
+      if (this.missed) {
+        this.missed = false;
+        this.wakeUp();
+      }
+    }, WAKE_MIN_INTERVAL_MS);
+    this.throttle.unref();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    if (this.throttle) clearTimeout(this.throttle);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const client = this.client;
