@@ -159,4 +159,26 @@ describe('sync semantics end to end', () => {
     await settled('taken', 'email', [sha('t@example.com')]);
     expect((await tailor.downstreams('taken')).email.name).toBe('Taken (email) [2]');
   });
+
+  it("reads X's size and targetability: TOO_SMALL under 100 matched users, targetable above", async () => {
+    const population = await emu.get<{ email: string; active: boolean }[]>('/_emulator/population?limit=400');
+    const active = population.filter((p) => p.active);
+    await connected('big', 'Big', { forward_twitter_handles: false, forward_device_ids: false });
+    await connected('small', 'Small', { forward_twitter_handles: false, forward_device_ids: false });
+    await tailor.api('POST', '/audiences/big/members', { add: active.slice(0, 150).map((p, i) => ({ user_id: `b${i}`, email: p.email })) });
+    await tailor.api('POST', '/audiences/small/members', { add: active.slice(150, 180).map((p, i) => ({ user_id: `s${i}`, email: p.email })) });
+    await settled('big', 'email', active.slice(0, 150).map((p) => sha(p.email.toLowerCase())));
+    await settled('small', 'email', active.slice(150, 180).map((p) => sha(p.email.toLowerCase())));
+    await emu.post('/_emulator/sizing', {});
+    const big = await waitFor('X size of Big', async () => {
+      const d = (await tailor.downstreams('big')).email;
+      return d.audience_size === 150 ? d : undefined;
+    });
+    expect(big).toMatchObject({ targetable: true, reasons_not_targetable: [], match_rate: 1 });
+    const small = await waitFor('X verdict on Small', async () => {
+      const d = (await tailor.downstreams('small')).email;
+      return d.reasons_not_targetable.includes('TOO_SMALL') && !d.reasons_not_targetable.includes('PROCESSING') ? d : undefined;
+    });
+    expect(small).toMatchObject({ targetable: false, audience_size: null });
+  });
 });
