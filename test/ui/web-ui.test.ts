@@ -24,6 +24,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
   let page: Page;
   let accountId: string;
   const audienceId = 'spring-sale';
+  /** Requests the page tried to make anywhere but Tailor and the emulator. */
+  const outside: string[] = [];
 
   beforeAll(async () => {
     emu = await Emu.start();
@@ -35,7 +37,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     // No request may leave for anything but Tailor and the emulator (no CDN fonts or scripts).
     await context.route('**/*', (route) => {
       const url = route.request().url();
-      return url.startsWith(tailor.url) || url.startsWith(emu.url) || url.startsWith('data:') ? route.continue() : route.abort();
+      if (url.startsWith(tailor.url) || url.startsWith(emu.url) || url.startsWith('data:')) return route.continue();
+      outside.push(url);
+      return route.abort();
     });
   });
 
@@ -201,6 +205,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     await row.filter({ hasText: 'Needs re-authorization' }).waitFor();
     await shot(page, 'outputs-needs-reauth');
 
+    // Deleting it is refused while an audience is connected, and the page says which.
+    await page.getByRole('button', { name: 'Delete Acme Outdoor' }).click();
+    await page.getByRole('alert').filter({ hasText: '“Acme Outdoor” cannot be deleted: the audience “Spring Sale” is connected to it' }).waitFor();
+
     const popup = await popupFrom(() => page.getByRole('button', { name: 'Re-authorize Acme Outdoor' }).click());
     await popup.getByLabel('@ads_admin').check();
     await popup.getByRole('button', { name: 'Authorize' }).click();
@@ -218,12 +226,32 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     await card('Spring Sale (email)').locator('.badge.state.active').waitFor();
   });
 
+  it('edits the connection (Forward Device IDs on re-sends the device ids) and renames the X audiences with the audience', async () => {
+    const connection = page.locator('form.connection:not(.add)');
+    await connection.getByLabel('Forward Device IDs').check();
+    await connection.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Connection settings saved' }).waitFor();
+    await fact(card('Spring Sale (device id)'), 'Members sent').filter({ hasText: /^200\b/ }).waitFor();
+    expect((await tailor.audience(audienceId)).connections[0].forward_device_ids).toBe(true);
+
+    await page.getByRole('button', { name: 'Rename' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Rename “Spring Sale”' });
+    await dialog.getByLabel('New name').fill('Summer Sale');
+    await dialog.getByRole('button', { name: 'Rename' }).click();
+    await page.getByRole('heading', { name: 'Summer Sale', level: 1 }).waitFor();
+    for (const type of ['email', 'handle', 'device id']) await card(`Summer Sale (${type})`).waitFor();
+    await waitFor('X audiences renamed on the emulator', async () => {
+      const names = (await emu.audiences(accountId)).filter((a) => !a.deleted).map((a) => a.name);
+      return ['Summer Sale (email)', 'Summer Sale (handle)', 'Summer Sale (device id)'].every((n) => names.includes(n));
+    });
+  });
+
   it('deletes the audience after naming its X audiences, and they disappear from X', async () => {
-    const before = (await emu.audiences(accountId)).filter((a) => a.name.startsWith('Spring Sale') && !a.deleted);
-    expect(before.map((a) => a.name).sort()).toEqual(['Spring Sale (email)', 'Spring Sale (handle)']);
+    const before = (await emu.audiences(accountId)).filter((a) => a.name.startsWith('Summer Sale') && !a.deleted);
+    expect(before.map((a) => a.name).sort()).toEqual(['Summer Sale (device id)', 'Summer Sale (email)', 'Summer Sale (handle)']);
 
     await page.getByRole('button', { name: 'Delete audience' }).click();
-    const dialog = page.getByRole('dialog', { name: 'Delete “Spring Sale”?' });
+    const dialog = page.getByRole('dialog', { name: 'Delete “Summer Sale”?' });
     for (const a of before) await dialog.getByText(a.name).waitFor();
     for (const a of before) await dialog.getByText(`X id ${a.id}`).waitFor();
     await shot(page, 'delete-confirm');
@@ -239,5 +267,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
       return before.every((a) => now.find((x) => x.id === a.id)?.deleted === true);
     });
     await shot(page, 'audiences-after-delete');
+  });
+
+  it('made no request outside Tailor and the X emulator', () => {
+    expect(outside).toEqual([]);
   });
 });
