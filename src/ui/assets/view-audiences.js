@@ -16,13 +16,18 @@ const DELETIONS_KEY = 'tailor.deletions';
 
 /** Remembers a deletion for the Audiences page, which follows its X audiences until X confirms. */
 export function rememberDeletion(audience, response) {
-  const all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+  const all = Object.fromEntries(takeDeletions());
   all[audience.id] = { name: audience.name, xAudiences: response.deleting_x_audiences };
   window.sessionStorage.setItem(DELETIONS_KEY, JSON.stringify(all));
 }
 
 function takeDeletions() {
-  const all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+  let all = {};
+  try {
+    all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+  } catch {
+    all = {};
+  }
   window.sessionStorage.removeItem(DELETIONS_KEY);
   return new Map(Object.entries(all));
 }
