@@ -94,6 +94,10 @@ describe('web UI security', () => {
     const signOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie }, body: 'csrf=forged' });
     expect(signOut.headers.get('set-cookie')).toBeNull();
     expect((await get('/outputs', { cookie })).status).toBe(200);
+    const realSignOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: tailor.url }, body: `csrf=${csrf}` });
+    expect(realSignOut.headers.get('location')).toBe('/sign-in');
+    expect(realSignOut.headers.get('set-cookie')).toMatch(/^tailor_session=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
+    expect((await get('/ui/deleting/a')).status).toBe(401);
   });
 
   /** Runs the X login up to X's redirect back: the flow cookie and the callback URL. */

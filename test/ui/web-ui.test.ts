@@ -56,6 +56,16 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     return popup;
   }
 
+  /** Form controls without an accessible name (label, aria-label or aria-labelledby): must be none. */
+  const unlabelled = (p: Page): Promise<string[]> =>
+    p.evaluate(() =>
+      [...document.querySelectorAll('input:not([type=hidden]):not([hidden]), select, textarea, button')]
+        .filter((el) => {
+          const c = el as HTMLInputElement;
+          return (c.labels?.length ?? 0) === 0 && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent?.trim());
+        })
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
   const nav = (name: string): Locator => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const card = (name: string): Locator => page.locator('article.downstream', { has: page.getByRole('heading', { name, exact: true }) });
   const fact = (c: Locator, label: string): Locator => c.locator('.field-row', { has: page.locator('dt', { hasText: label }) }).locator('dd');
@@ -108,6 +118,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     expect(await eu.isEnabled()).toBe(true);
     await acme.check();
     await shot(popup, 'x-login-accounts');
+    expect(await unlabelled(popup)).toEqual([]);
     await Promise.all([popup.waitForEvent('close'), popup.getByRole('button', { name: 'Save' }).click()]);
 
     // The page learns it from the popup and shows the configuration, active, with its X login.
@@ -118,6 +129,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     const configs = (await tailor.api<{ data: { account_id: string; screen_name: string; state: string }[] }>('GET', '/configurations')).body.data;
     expect(configs).toEqual([expect.objectContaining({ account_id: accountId, screen_name: 'ads_admin', state: 'active' })]);
     await shot(page, 'outputs');
+    expect(await unlabelled(page)).toEqual([]);
   });
 
   it('creates an audience and connects it to X with Forward Device IDs off', async () => {
@@ -180,11 +192,13 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
     }
     expect(downs.email.x_audience_id).toBeTruthy();
     await shot(page, 'audience-status');
+    expect(await unlabelled(page)).toEqual([]);
 
     // The list shows it too: members and its connection.
     await nav('Audiences').click();
     await page.getByRole('row', { name: /Spring Sale/ }).filter({ hasText: '200' }).filter({ hasText: 'X · Acme Outdoor' }).waitFor();
     await shot(page, 'audiences');
+    expect(await unlabelled(page)).toEqual([]);
     await page.getByRole('link', { name: 'Spring Sale' }).click();
     await page.getByRole('heading', { name: 'Spring Sale', level: 1 }).waitFor();
   });
