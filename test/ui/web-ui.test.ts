@@ -13,6 +13,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
 import { HAVE_CHROMIUM, launch, shot, untilText } from './browser.ts';
 
+/** Runs in the page (a string: this project's TypeScript has no DOM types). */
+const UNLABELLED = `[...document.querySelectorAll('input:not([type=hidden]):not([hidden]), select, textarea, button')]
+  .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map((el) => el.outerHTML.slice(0, 80))`;
+
 /** Long enough for a busy two-core machine; the states usually arrive within seconds. */
 const STATE_MS = 30_000;
 
@@ -57,15 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
   }
 
   /** Form controls without an accessible name (label, aria-label or aria-labelledby): must be none. */
-  const unlabelled = (p: Page): Promise<string[]> =>
-    p.evaluate(() =>
-      [...document.querySelectorAll('input:not([type=hidden]):not([hidden]), select, textarea, button')]
-        .filter((el) => {
-          const c = el as HTMLInputElement;
-          return (c.labels?.length ?? 0) === 0 && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent?.trim());
-        })
-        .map((el) => el.outerHTML.slice(0, 80)),
-    );
+  const unlabelled = (p: Page): Promise<string[]> => p.evaluate<string[]>(UNLABELLED);
   const nav = (name: string): Locator => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const card = (name: string): Locator => page.locator('article.downstream', { has: page.getByRole('heading', { name, exact: true }) });
   const fact = (c: Locator, label: string): Locator => c.locator('.field-row', { has: page.locator('dt', { hasText: label }) }).locator('dd');
