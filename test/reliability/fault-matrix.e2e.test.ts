@@ -1,0 +1,160 @@
+/**
+ * The fault matrix (issue 7): for every fault the X emulator can inject, a run of more than 20,000
+ * member changes over four audiences (new members, identity changes, removes; raw identifiers in
+ * large REST requests) ends with X holding exactly the acknowledged members, each downstream
+ * audience created once, no raw identifier on disk or in the logs, and the status saying what
+ * happened. Real processes: `tailor serve` as a child process, the emulator over HTTP.
+ *
+ * Each run prints one row of the results table in docs/reliability.md (and appends it to
+ * test-results/reliability-matrix.md).
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../e2e/harness.ts';
+import { createAudiences, expectCreatedOnce, expectNoRawPii, send, startStack, StatusWatcher, waitExact, type Stack } from './stack.ts';
+import { Workload } from './workload.ts';
+
+/** Two waves: 4 × 3,000 (mostly new members), then 4 × 2,500 mixed: 22,000 member changes. */
+const WAVES = [3_000, 2_500];
+const AUDIENCES = 4;
+
+interface Scenario {
+  fault: string;
+  /** Set on the emulator before the first change. */
+  faults?: Record<string, unknown>;
+  /** After the first wave is acknowledged (and, with `settleFirst`, on X). */
+  between?: (s: Stack, ids: string[]) => Promise<void>;
+  settleFirst?: boolean;
+  /** After the last wave, before waiting for X to be exact. */
+  before?: (s: Stack, ids: string[]) => Promise<void>;
+  /** Re-creations on X the scenario provokes. */
+  extraCreations?: number;
+  /** What the status must have shown. */
+  expectStatus: (w: StatusWatcher) => void;
+}
+
+const errorsMatch = (w: StatusWatcher, re: RegExp): void => {
+  expect([...w.errors].some((e) => re.test(e)), `an error matching ${re} in ${[...w.errors].join(' | ')}`).toBe(true);
+};
+
+const SCENARIOS: Scenario[] = [
+  {
+    fault: '5xx on 10% of X calls',
+    faults: { error_rate: 0.1, error_status: 503 },
+    expectStatus: (w) => errorsMatch(w, /503|unavailable/i),
+  },
+  {
+    fault: '5xx on 50% of X calls',
+    faults: { error_rate: 0.5, error_status: 500 },
+    expectStatus: (w) => errorsMatch(w, /500|internal/i),
+  },
+  {
+    fault: '429 bursts (5 calls, reset in 2 s), twice',
+    faults: { rate_limit_burst: { count: 5, reset_after_s: 2 } },
+    between: async (s) => {
+      await s.emu.faults({ rate_limit_burst: { count: 5, reset_after_s: 2 } });
+    },
+    expectStatus: (w) => errorsMatch(w, /rate limit/i),
+  },
+  {
+    fault: '2 s latency on every X call',
+    faults: { latency_ms: 2000 },
+    expectStatus: (w) => expect(w.states.has('active')).toBe(true),
+  },
+  {
+    fault: 'connections dropped before X applies (30%)',
+    faults: { drop_rate: 0.3, drop_when: 'before' },
+    expectStatus: (w) => errorsMatch(w, /Could not reach X|did not answer/i),
+  },
+  {
+    fault: 'connections dropped after X applied (30%)',
+    faults: { drop_rate: 0.3, drop_when: 'after' },
+    expectStatus: (w) => errorsMatch(w, /Could not reach X|did not answer/i),
+  },
+  {
+    fault: 'token revoked, then restored and re-authorized',
+    settleFirst: true,
+    between: async (s) => {
+      await s.emu.faults({ revoke_tokens: [s.emu.admin().user.access_token] });
+    },
+    before: async (s, ids) => {
+      // Paused with every change kept: nothing moves on X until the user logs in again.
+      await waitFor('the configuration to need re-authorization', async () => {
+        const a = await s.tailor.audience(ids[0]!);
+        return a.connections[0].configuration_state === 'needs_reauth';
+      });
+      const { user } = s.emu.admin();
+      await s.emu.faults({ restore_tokens: [user.access_token] });
+      const again = await s.tailor.api('POST', '/configurations', { account_id: s.accountId, access_token: user.access_token, access_token_secret: user.access_token_secret });
+      expect(again.status).toBe(200);
+      expect(again.body.state).toBe('active');
+    },
+    expectStatus: (w) => {
+      expect(w.states.has('paused')).toBe(true);
+      expect([...w.configurationStates].some((c) => c.startsWith('needs_reauth'))).toBe(true);
+    },
+  },
+  {
+    fault: 'every X audience deleted by hand mid-run',
+    settleFirst: true,
+    between: async (s, ids) => {
+      const doomed = [];
+      for (const id of ids) for (const d of Object.values(await s.tailor.downstreams(id))) doomed.push({ account_id: s.accountId, id: d.x_audience_id });
+      await s.emu.faults({ delete_audiences: doomed });
+    },
+    extraCreations: AUDIENCES * 3,
+    expectStatus: (w) => errorsMatch(w, /deleted outside Tailor/),
+  },
+  {
+    fault: 'sizing never finishes',
+    faults: { sizing: 'never' },
+    expectStatus: (w) => {
+      expect(w.reasons.has('PROCESSING')).toBe(true);
+      expect(w.states.has('active')).toBe(true);
+    },
+  },
+];
+
+describe('fault matrix: 22,000 changes under each X fault end exact', () => {
+  let stack: Stack | undefined;
+  afterEach(async () => {
+    await stack?.tailor.stop();
+    await stack?.emu.close();
+    stack = undefined;
+  });
+
+  it.each(SCENARIOS.map((s, i) => [s.fault, i] as const))('%s', async (_name, index) => {
+    const sc = SCENARIOS[index]!;
+    const started = Date.now();
+    const s = (stack = await startStack());
+    const ids = Array.from({ length: AUDIENCES }, (_, i) => `m${index}x${i}`);
+    await createAudiences(s.tailor, s.configId, ids);
+    if (sc.faults) await s.emu.faults(sc.faults);
+    const work = new Workload(`f${index}`, 7 + index);
+    const watcher = new StatusWatcher(() => s.tailor, ids);
+    try {
+      for (const [w, size] of WAVES.entries()) {
+        await Promise.all(ids.map((id) => send(() => s.tailor, work, id, work.request(id, size))));
+        if (w === 0) {
+          if (sc.settleFirst) await waitExact(s, work, ids);
+          await sc.between?.(s, ids);
+        }
+      }
+      await sc.before?.(s, ids);
+      await waitExact(s, work, ids, 120_000);
+    } finally {
+      await watcher.stop();
+    }
+    const seconds = (Date.now() - started) / 1000;
+    expect(work.changes).toBeGreaterThanOrEqual(20_000);
+    sc.expectStatus(watcher);
+    await expectCreatedOnce(s, ids, sc.extraCreations ?? 0);
+    expectNoRawPii(s.tailor.dir, s.tailor.logs, work.rawSample);
+
+    const members = ids.reduce((n, id) => n + work.memberCount(id), 0);
+    const row = `| ${sc.fault} | ${work.changes.toLocaleString('en-US')} | exact (${members.toLocaleString('en-US')} members, ${AUDIENCES * 3} X audiences) | ${seconds.toFixed(1)} s | ${watcher.summary().replace(/\|/g, '/')} |`;
+    console.log(row);
+    mkdirSync('test-results', { recursive: true });
+    appendFileSync('test-results/reliability-matrix.md', `${row}\n`);
+  }, 240_000);
+});
