@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { register as registerConfigurations } from './commands/configurations.ts';
 import { register as registerDemo } from './commands/demo.ts';
 import { register as registerEmulator } from './commands/emulator.ts';
+import { register as registerImport } from './commands/import.ts';
 import { register as registerServe } from './commands/serve.ts';
 
 const program = new Command('tailor')
@@ -16,5 +17,6 @@ registerDemo(program);
 registerServe(program);
 registerEmulator(program);
 registerConfigurations(program);
+registerImport(program);
 
 await program.parseAsync(process.argv);

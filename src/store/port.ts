@@ -111,6 +111,12 @@ export interface Claim {
   changes: { hash: string; op: ChangeOp }[];
   /** For `create`: the name a previous attempt used, if one may have reached X. */
   createAttemptName: string | null;
+  /**
+   * For `send`: when the oldest claimed change was first enqueued (acknowledged), epoch ms; the
+   * sync latency metric measures from it. Optional: a store that does not report it gets no
+   * latency observations.
+   */
+  oldestEnqueuedAt?: number;
 }
 
 export interface ClaimOptions {
@@ -141,6 +147,13 @@ export interface XAudienceState {
   reasonsNotTargetable: string[];
 }
 
+/** What `GET /metrics` reads from the store at each scrape: cheap aggregate queries only. */
+export interface MetricsSnapshot {
+  /** Every downstream audience not being deleted, with its outbox size and oldest change. */
+  pending: { audienceId: string; configurationId: string; identityType: IdentityType; count: number; oldestEnqueuedAt: number | null }[];
+  configurationsNeedingReauth: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Random id of this database, written into every X audience's description marker. */
@@ -154,6 +167,12 @@ export interface Store {
    * workers rely on in-process notify and polling; with it, polling stays the backstop.
    */
   onWake?(listener: () => void): () => void;
+
+  /**
+   * Optional: the figures `GET /metrics` reads at scrape. Without it, only the configurations
+   * gauge is exported (from listConfigurations) and pending changes are not.
+   */
+  metricsSnapshot?(): Promise<MetricsSnapshot>;
 
   // configurations
   putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }>;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncError, StoreUnavailableError } from '../core/errors.ts';
+import { rateLimitWaits, rateLimitWaitSeconds, syncRetries } from '../metrics.ts';
 import { MAX_BODY_BYTES } from '../x/pack.ts';
 import type { Claim, Task } from '../store/port.ts';
 import { backoffMs } from './backoff.ts';
@@ -147,6 +148,8 @@ export class SyncWorker {
       for (;;) {
         const wait = await this.ctx.rate.take(accountId, family, this.ctx.now());
         if (wait === 0) return;
+        rateLimitWaits.inc({ family, cause: 'tailor' });
+        rateLimitWaitSeconds.inc({ family, cause: 'tailor' }, wait / 1000);
         if (wait > MAX_GATE_WAIT_MS) throw new WaitTooLong(this.ctx.now() + wait);
         await sleep(wait);
       }
@@ -163,6 +166,7 @@ export class SyncWorker {
       if (!(err instanceof SyncError)) {
         if (err instanceof StoreUnavailableError) throw err;
         log.error({ err: describe(err), downstream: d.id, task: claim.task }, 'unexpected error in a sync task');
+        syncRetries.inc({ task: claim.task });
         await store.release(d.id, claim.leaseToken, { nextAttemptAt: now + backoffMs(d.attempts), error: `Internal error: ${describe(err)}`, countAttempt: true, now });
         return;
       }
@@ -180,6 +184,8 @@ export class SyncWorker {
         const resetAt = (err as SyncError & { resetAt: number }).resetAt;
         const family: RateFamily = claim.task === 'send' ? 'users' : claim.task === 'refresh' ? 'read' : 'write';
         await this.ctx.rate.hold(claim.configuration.accountId, family, resetAt, now);
+        rateLimitWaits.inc({ family, cause: 'x' });
+        rateLimitWaitSeconds.inc({ family, cause: 'x' }, Math.max(0, resetAt - now) / 1000);
         await store.release(d.id, claim.leaseToken, { nextAttemptAt: resetAt, error: err.message, countAttempt: false, now });
         log.warn({ ...fields, resetAt }, 'X rate limit reached; waiting for its reset');
         return;
@@ -187,6 +193,7 @@ export class SyncWorker {
       case 'retry': {
         const retryAfter = (err as SyncError & { retryAfterMs?: number }).retryAfterMs;
         const wait = Math.max(retryAfter ?? 0, backoffMs(d.attempts));
+        syncRetries.inc({ task: claim.task });
         await store.release(d.id, claim.leaseToken, { nextAttemptAt: now + wait, error: err.message, countAttempt: true, now });
         log.warn({ ...fields, retryInMs: wait }, 'X call failed; will retry');
         return;

@@ -6,6 +6,7 @@
  */
 import type { IdentityKind } from '../../identity/index.ts';
 import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
+import { changesAccepted, countRejections } from '../../metrics.ts';
 import type { Services } from '../../services/deps.ts';
 import type { Configuration, ConnectionToggles, MemberChange } from '../../store/port.ts';
 import { responseEnvelope } from './response.ts';
@@ -138,6 +139,10 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
     }
     if (plan.changes.length === 0 && Object.keys(plan.rejections).length === 0) continue;
     await s.store.applyMemberChanges(plan.audienceId, plan.changes, now, plan.rejections);
+    const adds = plan.changes.filter((c) => c.action === 'add').length;
+    changesAccepted.inc({ source: 'firehose', action: 'add' }, adds);
+    changesAccepted.inc({ source: 'firehose', action: 'remove' }, plan.changes.length - adds);
+    countRejections('firehose', plan.rejections);
   }
   if (plans.length > 0) s.notify(); // workers send; no X call on this path
   return respond(false);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
 import type { IdentityKind } from '../../identity/index.ts';
+import { countIngest } from '../../metrics.ts';
 import { ApiError } from '../../server/errors.ts';
 import { parse } from '../../server/validate.ts';
 import type { Services } from '../../services/deps.ts';
@@ -47,6 +48,8 @@ export function registerMembers(app: FastifyInstance, s: Services): void {
     const counts: Record<string, number> = { ...adds.counts };
     for (const [k, v] of Object.entries(removes.counts)) counts[k] = (counts[k] ?? 0) + v;
     const result = await s.store.applyMemberChanges(audience.id, [...adds.changes, ...removes.changes], s.now(), counts);
+    countIngest('rest', 'add', adds);
+    countIngest('rest', 'remove', removes);
     s.notify();
     return reply.code(202).send({
       accepted: { add: adds.accepted, remove: removes.accepted },

@@ -50,8 +50,10 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
       downstream: toDownstream({ ...row, lease_token: token }),
       audienceName: row.audience_name,
       configuration,
-      changes,
+      changes: changes.map(({ hash, op }) => ({ hash, op })),
       createAttemptName: row.create_attempt_name,
+      // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
+      ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
     };
   }
   return null;
@@ -78,7 +80,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
  * of a hash X confirmed, a remove of a hash X surely lacks), and marks the rest uncertain in the X
  * ledger before they go out: until X's answer is settled, Tailor does not know whether they landed.
  */
-function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: string; op: 'add' | 'remove' }[] {
+function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: string; op: 'add' | 'remove'; enqueued_at: number }[] {
   db.prepare(
     `UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash IN
        (SELECT hash FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at LIMIT ?)`,
@@ -100,8 +102,9 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
      ON CONFLICT (downstream_id, hash) DO NOTHING`,
   ).run(downstreamId, token);
   if (uncertain > 0) db.prepare('UPDATE downstreams SET members = members - ? WHERE id = ?').run(uncertain, downstreamId);
-  return db.prepare('SELECT hash, op FROM outbox WHERE downstream_id = ? AND claim_token = ? ORDER BY enqueued_at').all(downstreamId, token) as {
+  return db.prepare('SELECT hash, op, enqueued_at FROM outbox WHERE downstream_id = ? AND claim_token = ? ORDER BY enqueued_at').all(downstreamId, token) as {
     hash: string;
     op: 'add' | 'remove';
+    enqueued_at: number;
   }[];
 }

@@ -13,6 +13,7 @@ import type {
   ConnectionToggles,
   DownstreamStatus,
   MemberChange,
+  MetricsSnapshot,
   SentBatch,
   Store,
   XAudienceState,
@@ -59,6 +60,20 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  async metricsSnapshot(): Promise<MetricsSnapshot> {
+    // One pass over the outbox's (downstream_id, enqueued_at) index; no table rows are read.
+    const pending = this.db
+      .prepare(
+        `SELECT d.audience_id AS audienceId, d.configuration_id AS configurationId, d.identity_type AS identityType,
+           COUNT(o.hash) AS count, MIN(o.enqueued_at) AS oldestEnqueuedAt
+         FROM downstreams d LEFT JOIN outbox o ON o.downstream_id = d.id
+         WHERE d.state <> 'deleting' GROUP BY d.id`,
+      )
+      .all() as MetricsSnapshot['pending'];
+    const configurationsNeedingReauth = this.db.prepare("SELECT COUNT(*) FROM configurations WHERE state = 'needs_reauth'").pluck().get() as number;
+    return { pending, configurationsNeedingReauth };
   }
 
   async ping(): Promise<void> {

@@ -17,6 +17,11 @@ export function openSqlite(path: string): Database.Database {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // 64 MB of page cache (SQLite's default is 2 MB). The ledger and outbox are keyed by hash, so
+  // consecutive changes land on random pages; with the default cache, an audience of a few hundred
+  // thousand members turns nearly every change into page reads from the OS (bench: import rate
+  // +50% at 200,000 members). Fixed size: memory stays flat however large the database grows.
+  db.pragma('cache_size = -65536');
   // Another process (a `tailor migrate` or a CLI import) may hold the write lock briefly.
   db.pragma('busy_timeout = 5000');
   migrate(db);

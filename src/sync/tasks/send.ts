@@ -1,4 +1,5 @@
 import { RejectedError, type OperationError } from '../../core/errors.ts';
+import { batchesSent, batchUsers, syncLatency } from '../../metrics.ts';
 import { packUsers } from '../../x/pack.ts';
 import type { UsersRequest } from '../../x/types.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
@@ -18,6 +19,8 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
     try {
       const result = await ctx.x.sendUsers(input.tokens, input.accountId, d.xAudienceId ?? '', request);
       rejectedHashes.push(...hashesOf(request, result.operationErrors));
+      batchesSent.inc({ identity_type: d.identityType });
+      batchUsers.observe({ identity_type: d.identityType }, request.changes.length);
     } catch (err) {
       if (!(err instanceof RejectedError)) throw err;
       // X refused the request whole (batches are atomic). Drop only what it named, with the
@@ -29,7 +32,9 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
       return;
     }
   }
-  await ctx.store.settleSent(d.id, claim.leaseToken, { sent: claim.changes, rejectedHashes }, ctx.now());
+  const now = ctx.now();
+  const settled = await ctx.store.settleSent(d.id, claim.leaseToken, { sent: claim.changes, rejectedHashes }, now);
+  if (settled && claim.oldestEnqueuedAt !== undefined) syncLatency.observe({ identity_type: d.identityType }, Math.max(0, now - claim.oldestEnqueuedAt) / 1000);
 }
 
 /** The hashes of the operations X named in `operation_errors` (positions in the request body). */
