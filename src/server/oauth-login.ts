@@ -18,7 +18,6 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SyncError } from '../core/errors.ts';
 import { addConfiguration, REQUIRED_PERMISSION } from '../services/configurations.ts';
 import type { Services } from '../services/deps.ts';
-import { sealTokens } from '../sync/tokens.ts';
 import { permissionWords, renderAccountChooser, renderPopupMessage, type AccountChoice, type PopupMessage } from '../ui/pages/popup.ts';
 import type { XUserTokens } from '../x/types.ts';
 import { secretsEqual } from './auth.ts';
@@ -200,14 +199,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
     const name = typed !== '' ? typed : existing?.name;
     let saved;
     try {
-      saved = await addConfiguration(s, { name, accountId, tokens: flow.tokens });
-      // addConfiguration does not take the X login's screen name; record it with the same
-      // tokens so Setup › Outputs can say who authorized the account. Same row, same state.
-      const c = saved.configuration;
-      await s.store.putConfiguration(
-        { name: c.name, accountId: c.accountId, accountName: c.accountName, xUserId: c.xUserId ?? flow.userId, screenName: flow.screenName, tokens: sealTokens(s.box, flow.tokens) },
-        s.now(),
-      );
+      saved = await addConfiguration(s, { name, accountId, tokens: flow.tokens, screenName: flow.screenName });
     } catch (err) {
       const text = err instanceof ApiError || err instanceof SyncError ? err.message : 'Tailor could not save the configuration; see its log.';
       if (!(err instanceof ApiError)) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'X login: save failed');

@@ -12,6 +12,8 @@ export interface AddConfigurationInput {
   name?: string;
   accountId: string;
   tokens: XUserTokens;
+  /** The X login's screen name, when the OAuth flow told it (X's API does not). */
+  screenName?: string;
 }
 
 /**
@@ -44,7 +46,7 @@ export async function addConfiguration(s: Services, input: AddConfigurationInput
       accountId: input.accountId,
       accountName: account?.name ?? null,
       xUserId: access.userId,
-      screenName: null,
+      screenName: input.screenName ?? null,
       tokens: sealTokens(s.box, input.tokens),
     },
     s.now(),
