@@ -125,15 +125,17 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         downstream: toDownstream(row),
         audienceName: row.audience_name,
         configuration: toConfiguration(configuration.rows[0]!),
-        changes,
+        changes: changes.map(({ hash, op }) => ({ hash, op })),
         createAttemptName: row.create_attempt_name,
+        // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
+        ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
       };
     }
     return null;
   });
 }
 
-async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: string; op: 'add' | 'remove' }[]> {
+async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: string; op: 'add' | 'remove'; enqueued_at: number }[]> {
   const marked = await c.query<{ hash: string; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
   const noop = (r: { op: 'add' | 'remove'; on_x: boolean | null }): boolean => (r.op === 'add' ? r.on_x === true : r.on_x === null);
   const noops = marked.rows.filter(noop).map((r) => r.hash);
@@ -146,5 +148,5 @@ async function claimChanges(c: Sql, downstreamId: number, token: string, max: nu
     if (uncertain > 0) await c.query('UPDATE downstreams SET members = members - $2 WHERE id = $1', [downstreamId, uncertain]);
   }
   if (adds.length > 0) await c.query(MARK_UNCERTAIN_ADDS, [downstreamId, adds]);
-  return changes.map((r) => ({ hash: r.hash, op: r.op }));
+  return changes.map((r) => ({ hash: r.hash, op: r.op, enqueued_at: r.enqueued_at }));
 }

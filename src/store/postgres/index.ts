@@ -12,6 +12,7 @@ import type {
   ConnectionToggles,
   DownstreamStatus,
   MemberChange,
+  MetricsSnapshot,
   SentBatch,
   Store,
   XAudienceState,
@@ -90,6 +91,18 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.wake.close();
     await this.db.pool.end();
+  }
+
+  async metricsSnapshot(): Promise<MetricsSnapshot> {
+    // One pass over the outbox's (downstream_id, enqueued_at) index per downstream audience.
+    const pending = await this.db.query<MetricsSnapshot['pending'][number]>(
+      `SELECT d.audience_id AS "audienceId", d.configuration_id AS "configurationId", d.identity_type AS "identityType",
+         count(o.hash) AS count, min(o.enqueued_at) AS "oldestEnqueuedAt"
+       FROM downstreams d LEFT JOIN outbox o ON o.downstream_id = d.id
+       WHERE d.state <> 'deleting' GROUP BY d.id`,
+    );
+    const reauth = await this.db.query<{ n: number }>("SELECT count(*) AS n FROM configurations WHERE state = 'needs_reauth'");
+    return { pending: pending.rows, configurationsNeedingReauth: reauth.rows[0]!.n };
   }
 
   async ping(): Promise<void> {
