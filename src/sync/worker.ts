@@ -206,7 +206,7 @@ export class SyncWorker {
       }
       case 'not_found': {
         if (claim.task === 'delete') {
-          await store.settleDeleted(d.id, claim.leaseToken);
+          if (await store.settleDeleted(d.id, claim.leaseToken)) log.info(fields, 'downstream audience already gone on X; forgotten');
           return;
         }
         await store.settleNotFound(d.id, claim.leaseToken, `The X audience was deleted outside Tailor; re-creating it and sending its ${d.members} members again.`, now);

@@ -32,6 +32,7 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
     const id = parse(audienceId, req.params.audienceId, 'audienceId');
     const { name } = parse(putBody, req.body);
     const result = await s.store.putAudience(id, name, s.now());
+    if (result.created) s.log.info({ audience: id }, 'audience created');
     if (result.renamed) s.log.info({ audience: id }, 'audience renamed; its X audiences follow');
     s.notify();
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience));

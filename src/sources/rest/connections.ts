@@ -22,17 +22,14 @@ export function registerConnections(app: FastifyInstance, s: Services): void {
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
     const configuration = await s.store.getConfiguration(req.params.configurationId);
     if (!configuration) throw new ApiError('not_found', `Configuration ${req.params.configurationId} does not exist`);
-    const { created } = await s.store.putConnection(
-      audience.id,
-      configuration.id,
-      {
-        forwardEmails: toggles.forward_emails ?? true,
-        forwardTwitterHandles: toggles.forward_twitter_handles ?? true,
-        forwardDeviceIds: toggles.forward_device_ids ?? true,
-      },
-      s.now(),
-    );
-    s.log.info({ audience: audience.id, configuration: configuration.id, created }, created ? 'connection added' : 'connection updated');
+    const forward = {
+      forwardEmails: toggles.forward_emails ?? true,
+      forwardTwitterHandles: toggles.forward_twitter_handles ?? true,
+      forwardDeviceIds: toggles.forward_device_ids ?? true,
+    };
+    const { created } = await s.store.putConnection(audience.id, configuration.id, forward, s.now());
+    // A type turned off detaches its X audience (kept on X); turned back on, it is re-sent.
+    s.log.info({ audience: audience.id, configuration: configuration.id, created, ...forward }, created ? 'connection added' : 'connection updated; X audiences of types turned off are kept, detached');
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
   });
