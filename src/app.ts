@@ -10,6 +10,7 @@ import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
 import { openStore } from './store/open.ts';
 import type { Store } from './store/port.ts';
+import { meteredX } from './sync/metered-x.ts';
 import { RateGate } from './sync/rate.ts';
 import { SyncWorker } from './sync/worker.ts';
 import { XClient } from './x/client.ts';
@@ -45,7 +46,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
 
   if (opts.work) {
     worker = new SyncWorker(
-      { store, x, rate: new RateGate(store, { usersPerMinute: config.xRequestsPerMinute }), box, log: log.child({ part: 'sync' }), now: Date.now, installationId: await store.installationId() },
+      { store, x: meteredX(x), rate: new RateGate(store, { usersPerMinute: config.xRequestsPerMinute }), box, log: log.child({ part: 'sync' }), now: Date.now, installationId: await store.installationId() },
       { concurrency: config.workerConcurrency, flushIntervalMs: config.flushIntervalMs, refreshIntervalMs: config.refreshIntervalMs },
     );
     worker.start();

@@ -10,6 +10,7 @@ import { registerFirehose } from '../sources/firehose/index.ts';
 import { credential, secretsEqual } from './auth.ts';
 import { ApiError, sendError } from './errors.ts';
 import { registerHealth } from './health.ts';
+import { registerMetrics } from './metrics.ts';
 import { SessionKeys } from './session.ts';
 import { registerUi } from './ui.ts';
 
@@ -83,6 +84,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   app.setNotFoundHandler((req, reply) => sendError(reply, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`));
 
   registerHealth(app, s);
+  registerMetrics(app, s);
   registerConfigurations(app, s);
   registerAudiences(app, s);
   registerConnections(app, s);
