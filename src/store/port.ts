@@ -129,6 +129,12 @@ export interface ClaimOptions {
   fullBatch: number;
   /** Most changes returned in one claim. */
   maxChanges: number;
+  /**
+   * Optional, per identity type: replaces both `fullBatch` and `maxChanges` for downstream audiences
+   * of that type (a request holds more e-mail users than device-id users). A store that ignores it
+   * uses the two numbers above, which the worker sets for the longest type.
+   */
+  maxChangesByType?: Partial<Record<IdentityType, number>>;
   /** Refresh X's size and targetability when older than this. */
   refreshIntervalMs: number;
 }

@@ -44,6 +44,19 @@ export const EMPTY_OPERATION_BYTES: Record<OperationType, number> = {
   Delete: Buffer.byteLength(opOpen('Delete') + OP_CLOSE),
 };
 
+/**
+ * The most users of one identity type a request can carry, whatever its mix of adds and removes:
+ * every user weighs the same (a SHA-256 hex digest under the type's key), and a body holding both
+ * operations weighs `[` `]` + both empty operations + their comma + one user and comma per change.
+ * E-mail users (78 bytes) fit more per request than device ids (82), so a claim sized by type
+ * keeps every request as full as X allows.
+ */
+export function usersPerRequest(identityType: IdentityType, maxBodyBytes: number = MAX_BODY_BYTES): number {
+  const userBytes = Buffer.byteLength(`{${JSON.stringify(identityType)}:[${JSON.stringify('0'.repeat(64))}]}`) + 1;
+  const envelope = 2 + EMPTY_OPERATION_BYTES.Update + EMPTY_OPERATION_BYTES.Delete + 1;
+  return Math.floor((maxBodyBytes - envelope) / userBytes);
+}
+
 /** One request being filled. */
 class Draft {
   /** Operations in body order, each with its users' JSON and changes. */

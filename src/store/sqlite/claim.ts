@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { downstreamName } from '../../core/names.ts';
+import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from './rows.ts';
 
@@ -38,7 +39,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
       row.id,
     );
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
-    const changes = task === 'send' ? claimChanges(db, row.id, token, opts.maxChanges) : [];
+    const changes = task === 'send' ? claimChanges(db, row.id, token, batchOf(row, opts, 'maxChanges')) : [];
     if (task === 'send' && changes.length === 0) {
       // Every pending change was a no-op against the X ledger; nothing to send after all.
       db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
@@ -59,6 +60,11 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
   return null;
 }
 
+/** The batch size for this downstream audience's identity type, when the worker gives one per type. */
+function batchOf(row: Candidate, opts: ClaimOptions, key: 'fullBatch' | 'maxChanges'): number {
+  return opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts[key];
+}
+
 function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Task | null {
   if (row.state === 'deleting') return 'delete';
   if (row.audience_name === null) return null; // audience row gone but not yet marked: nothing to do
@@ -68,8 +74,9 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   const oldest = db.prepare('SELECT MIN(enqueued_at) FROM outbox WHERE downstream_id = ?').pluck().get(row.id) as number | null;
   if (oldest !== null) {
     if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
-    const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, opts.fullBatch) as number;
-    if (n >= opts.fullBatch) return 'send';
+    const full = batchOf(row, opts, 'fullBatch');
+    const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, full) as number;
+    if (n >= full) return 'send';
   }
   if (row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) return 'refresh';
   return null;
