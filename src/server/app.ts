@@ -43,6 +43,11 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     },
     // Fastify's own request lines carry the URL; ours (onResponse) carry the route pattern only.
     logController: new LogController({ disableRequestLogging: true }),
+    // URLs the router refuses before any route or hook runs (bad percent-encoding, a path
+    // parameter over 100 characters): the one error envelope, without echoing the URL back.
+    frameworkErrors: (err, _req, reply) => {
+      void sendError(reply, 'invalid_request', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is longer than 100 characters' : 'The URL is not valid (bad percent-encoding)');
+    },
   });
 
   app.addHook('onSend', async (req, reply) => {
