@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
 import { downstreamName } from '../../src/core/names.ts';
 import { STORES, h } from './helpers.ts';
@@ -206,6 +207,32 @@ for (const factory of STORES) {
       }
       expect(tasks).toEqual(['delete', 'delete', 'delete']);
       expect(await store.deleteConfiguration(configId)).toBe('deleted');
+    });
+
+    it('counts members exactly through any sequence of adds, identity changes and removes', async () => {
+      const change = fc.record({
+        key: fc.integer({ min: 0, max: 5 }),
+        action: fc.constantFrom('add' as const, 'remove' as const),
+        hashes: fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength: 3 }),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.array(change, { maxLength: 6 }), { maxLength: 5 }), async (requests) => {
+          const audience = `count-${Math.random().toString(36).slice(2)}`;
+          await store.putAudience(audience, audience, now);
+          const model = new Map<string, number>();
+          for (const request of requests) {
+            const changes = request.map((c) => ({
+              memberKey: `k${c.key}`,
+              action: c.action,
+              identities: c.hashes.map((n) => ({ type: 'email' as const, hash: h(n) })),
+            }));
+            await store.applyMemberChanges(audience, changes, now);
+            for (const c of changes) model.set(c.memberKey, c.action === 'add' ? c.identities.length : 0);
+          }
+          expect(await store.countMembers(audience)).toBe([...model.values()].filter((n) => n > 0).length);
+        }),
+        { numRuns: 30 },
+      );
     });
 
     it('token bucket: grants a burst, then asks to wait', async () => {

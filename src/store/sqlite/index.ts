@@ -175,7 +175,7 @@ export class SqliteStore implements Store {
 
   async listAudiences(): Promise<(Audience & { members: number })[]> {
     const rows = this.db
-      .prepare('SELECT a.*, (SELECT COUNT(DISTINCT member_key) FROM members m WHERE m.audience_id = a.id) AS members FROM audiences a ORDER BY a.created_at, a.id')
+      .prepare('SELECT a.*, a.member_count AS members FROM audiences a ORDER BY a.created_at, a.id')
       .all() as (AudienceRow & { members: number })[];
     return rows.map((r) => ({ ...toAudience(r), members: r.members }));
   }
@@ -199,7 +199,7 @@ export class SqliteStore implements Store {
   }
 
   async countMembers(audienceId: string): Promise<number> {
-    return this.db.prepare('SELECT COUNT(DISTINCT member_key) FROM members WHERE audience_id = ?').pluck().get(audienceId) as number;
+    return (this.db.prepare('SELECT member_count FROM audiences WHERE id = ?').pluck().get(audienceId) as number | undefined) ?? 0;
   }
 
   async deleteAudience(id: string, now: number): Promise<boolean> {

@@ -19,6 +19,7 @@ export class SqliteLedger {
   private readonly forwarding: Database.Statement<[string], { id: number; identity_type: string }>;
   private readonly enqueue: Database.Statement<[number, string, string, number]>;
   private readonly countRejection: Database.Statement<[string, string, number, number]>;
+  private readonly countMembers: Database.Statement<[number, string]>;
 
   constructor(private readonly db: Database.Database) {
     this.memberHashes = db.prepare('SELECT identity_type, hash FROM members WHERE audience_id = ? AND member_key = ?');
@@ -33,6 +34,7 @@ export class SqliteLedger {
       `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token) VALUES (?, ?, ?, ?, NULL)
        ON CONFLICT (downstream_id, hash) DO UPDATE SET op = excluded.op, claim_token = NULL`,
     );
+    this.countMembers = db.prepare('UPDATE audiences SET member_count = member_count + ? WHERE id = ?');
     this.countRejection = db.prepare(
       `INSERT INTO rejections (audience_id, reason, count, last_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (audience_id, reason) DO UPDATE SET count = count + excluded.count, last_at = excluded.last_at`,
@@ -54,11 +56,14 @@ export class SqliteLedger {
       }
     };
 
+    let memberDelta = 0;
     for (const change of changes) {
       const old = this.memberHashes.all(audienceId, change.memberKey);
       const target = new Map<string, { type: IdentityType; hash: string }>();
       if (change.action === 'add') for (const id of change.identities) target.set(`${id.type}:${id.hash}`, id);
       const oldKeys = new Set(old.map((o) => `${o.identity_type}:${o.hash}`));
+      // A member exists while it holds at least one hash.
+      memberDelta += (target.size > 0 ? 1 : 0) - (old.length > 0 ? 1 : 0);
 
       for (const o of old) {
         if (target.has(`${o.identity_type}:${o.hash}`)) continue;
@@ -72,6 +77,7 @@ export class SqliteLedger {
         if (!heldBefore) queue(id.type, id.hash, 'add');
       }
     }
+    if (memberDelta !== 0) this.countMembers.run(memberDelta, audienceId);
     for (const [reason, count] of Object.entries(rejections)) {
       if (count > 0) this.countRejection.run(audienceId, reason, count, now);
     }
