@@ -69,6 +69,13 @@ export class SyncWorker {
   private wake: (() => void) | null = null;
   private wakePromise: Promise<void> | null = null;
   private unsubscribeWake: (() => void) | null = null;
+  /**
+   * Leases this process still holds because their settle or release failed on a store error (disk
+   * full, database unwritable): downstream id → lease token. They are released as soon as the store
+   * takes writes again; left alone, they would idle their downstream audiences until the lease
+   * expires (LEASE_MS), long after the store recovered.
+   */
+  private readonly stranded = new Map<number, string>();
 
   constructor(
     private readonly ctx: SyncContext,
@@ -105,6 +112,7 @@ export class SyncWorker {
     this.unsubscribeWake?.();
     this.notify();
     await Promise.all(this.loops);
+    await this.releaseStranded().catch(() => undefined); // else they expire
   }
 
   private idle(ms: number): Promise<void> {
@@ -123,6 +131,7 @@ export class SyncWorker {
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
+        await this.releaseStranded();
         const claim = await this.ctx.store.claim({
           owner: this.owner,
           now: this.ctx.now(),
@@ -134,17 +143,37 @@ export class SyncWorker {
           refreshIntervalMs: this.opts.refreshIntervalMs,
         });
         if (claim) {
-          await this.run(claim);
+          try {
+            await this.run(claim);
+          } catch (err) {
+            if (err instanceof StoreUnavailableError) this.stranded.set(claim.downstream.id, claim.leaseToken);
+            throw err;
+          }
           continue;
         }
         const now = this.ctx.now();
         const due = await this.ctx.store.nextDueAt({ now, flushIntervalMs: this.opts.flushIntervalMs, refreshIntervalMs: this.opts.refreshIntervalMs });
         await this.idle(Math.max(10, Math.min(POLL_MS, (due ?? Infinity) - now)));
       } catch (err) {
-        // The store failed (disk full, database gone): nothing was settled, leases will expire.
+        // The store failed (disk full, database gone): nothing was settled; the lease, if any, is
+        // released once the store is back (releaseStranded).
         this.ctx.log.error({ err: describe(err) }, 'sync loop error; retrying');
         await this.idle(POLL_MS);
       }
+    }
+  }
+
+  /**
+   * Releases the leases whose outcome could not be recorded. Their changes stay pending and the
+   * hashes of a batch that may have reached X stay uncertain in the X ledger, as after a crash, so
+   * the next send is exact. Throws while the store still fails; the loop then tries again.
+   */
+  private async releaseStranded(): Promise<void> {
+    for (const [downstreamId, token] of this.stranded) {
+      const now = this.ctx.now();
+      await this.ctx.store.release(downstreamId, token, { nextAttemptAt: now, error: null, countAttempt: false, now });
+      this.stranded.delete(downstreamId);
+      this.ctx.log.info({ downstream: downstreamId }, 'released a lease whose settle had failed on a store error');
     }
   }
 
