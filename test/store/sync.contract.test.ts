@@ -109,6 +109,17 @@ for (const factory of STORES) {
       expect(again.changes).toEqual(c.changes);
     });
 
+    it('batch sizes per identity type replace fullBatch and maxChanges', async () => {
+      await created();
+      await store.applyMemberChanges('a1', [1, 2, 3].map((n) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] })), now + 60_000);
+      // Not yet waited the flush interval, and under fullBatch: nothing due...
+      expect(await store.claim(opts())).toBeNull();
+      expect(await store.claim(opts({ maxChangesByType: { device_id: 2 } }))).toBeNull();
+      // ...but a full batch for e-mails: due, and sized for e-mails.
+      const c = (await store.claim(opts({ maxChangesByType: { email: 2 } })))!;
+      expect([c.task, c.changes.length]).toEqual(['send', 2]);
+    });
+
     it('settleRejected drops what X refused, keeps the rest pending, and shows the error', async () => {
       await created();
       const c = await pendingSend([1, 2, 3]);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES } from '../../core/terms.ts';
+import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from './rows.ts';
@@ -32,6 +32,8 @@ const PICK = `
   FROM downstreams d
   JOIN configurations c ON c.id = d.configuration_id
   LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
+  -- A full batch per identity type when the worker gives one ($6: {"email": n, …}), else $4.
+  CROSS JOIN LATERAL (SELECT COALESCE(($6::jsonb ->> d.identity_type)::bigint, $4::bigint) AS full_batch) f
   CROSS JOIN LATERAL (SELECT CASE
       WHEN d.state = 'deleting' THEN 'delete'
       WHEN a.name IS NULL THEN NULL
@@ -39,7 +41,7 @@ const PICK = `
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
       WHEN CASE
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
-          ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT $4) s) >= $4
+          ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
       WHEN d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint THEN 'refresh'
     END AS task) t
@@ -98,7 +100,14 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
   return db.tx(async (c) => {
     const skipped: number[] = [];
     while (skipped.length < MAX_EMPTY_PICKS) {
-      const pick = await c.query<{ id: number; task: Task }>(PICK, [skipped, opts.now, opts.flushIntervalMs, opts.fullBatch, opts.refreshIntervalMs]);
+      const pick = await c.query<{ id: number; task: Task }>(PICK, [
+        skipped,
+        opts.now,
+        opts.flushIntervalMs,
+        opts.fullBatch,
+        opts.refreshIntervalMs,
+        JSON.stringify(opts.maxChangesByType ?? {}),
+      ]);
       const picked = pick.rows[0];
       if (!picked) return null;
       const token = randomUUID();
@@ -111,7 +120,8 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
       ]);
       const row = leased.rows[0];
       if (!row) return null;
-      const changes = picked.task === 'send' ? await claimChanges(c, picked.id, token, opts.maxChanges) : [];
+      const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
+      const changes = picked.task === 'send' ? await claimChanges(c, picked.id, token, max) : [];
       if (picked.task === 'send' && changes.length === 0) {
         // Every pending change was a no-op against the X ledger (or is being rewritten right now).
         await c.query(UNLEASE, [picked.id]);
