@@ -12,7 +12,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TailorProcess } from '../e2e/harness.ts';
-import { createAudiences, expectCreatedOnce, expectNoRawPii, send, startStack, waitExact, type Stack } from './stack.ts';
+import { createAudiences, expectCreatedOnce, expectNoRawPii, secretsOf, send, startStack, waitExact, type Stack } from './stack.ts';
 import { Workload } from './workload.ts';
 
 const KILLS = 24;
@@ -87,6 +87,6 @@ describe('crash safety', () => {
     expect(inFlight).toBeGreaterThan(0);
     expect(appliedUnheard).toBeGreaterThan(0);
 
-    expectNoRawPii(stack.tailor.dir, logs + stack.tailor.logs, work.rawSample);
+    expectNoRawPii(stack.tailor.dir, logs + stack.tailor.logs, work.rawSample, secretsOf(stack));
   }, 300_000);
 });

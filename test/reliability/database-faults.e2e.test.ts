@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../e2e/harness.ts';
 import { fixture, forAccount } from '../firehose/helpers.ts';
 import { randomBytes } from 'node:crypto';
-import { createAudiences, expectNoRawPii, send, startStack, waitExact, type Stack } from './stack.ts';
+import { createAudiences, expectNoRawPii, secretsOf, send, startStack, waitExact, type Stack } from './stack.ts';
 import { Workload, type MembersRequest } from './workload.ts';
 
 /** A Firehose membership message adding 50 new pre-hashed members to audience 7622. */
@@ -213,6 +213,6 @@ describe.skipIf(!ROOT)('database faults: disk full, database unwritable', () => 
     expect(s.tailor.child.exitCode).toBeNull();
     const fh = (await s.tailor.audience('7622')) as { members: number };
     expect(fh.members).toBeGreaterThan(0);
-    expectNoRawPii(mnt, s.tailor.logs, work.rawSample);
+    expectNoRawPii(mnt, s.tailor.logs, work.rawSample, secretsOf(s));
   }, 240_000);
 });

@@ -11,7 +11,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../e2e/harness.ts';
-import { createAudiences, expectCreatedOnce, expectNoRawPii, send, startStack, StatusWatcher, waitExact, type Stack } from './stack.ts';
+import { createAudiences, expectCreatedOnce, expectNoRawPii, secretsOf, send, startStack, StatusWatcher, waitExact, type Stack } from './stack.ts';
 import { Workload } from './workload.ts';
 
 /** Two waves: 4 × 3,000 (mostly new members), then 4 × 2,500 mixed: 22,000 member changes. */
@@ -149,7 +149,7 @@ describe('fault matrix: 22,000 changes under each X fault end exact', () => {
     expect(work.changes).toBeGreaterThanOrEqual(20_000);
     sc.expectStatus(watcher);
     await expectCreatedOnce(s, ids, sc.extraCreations ?? 0);
-    expectNoRawPii(s.tailor.dir, s.tailor.logs, work.rawSample);
+    expectNoRawPii(s.tailor.dir, s.tailor.logs, work.rawSample, secretsOf(s));
 
     const members = ids.reduce((n, id) => n + work.memberCount(id), 0);
     const row = `| ${sc.fault} | ${work.changes.toLocaleString('en-US')} | exact (${members.toLocaleString('en-US')} members, ${AUDIENCES * 3} X audiences) | ${seconds.toFixed(1)} s | ${watcher.summary().replace(/\|/g, '/')} |`;

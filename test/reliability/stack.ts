@@ -131,9 +131,19 @@ export async function expectCreatedOnce(s: Stack, audiences: string[], extraCrea
   expect(stats.audiences_created[s.accountId], 'X audiences created').toBe(audiences.length * 3 + extraCreations);
 }
 
-/** Fails if any raw identifier of the sample appears in any file of the directory or in the logs. */
-export function expectNoRawPii(dir: string, logs: string, raw: string[]): void {
+/** The secrets a run must never write down: X's tokens, the admin token, the secret key. */
+export function secretsOf(s: Stack): string[] {
+  const { user } = s.emu.admin();
+  return [user.access_token, user.access_token_secret, s.tailor.env.TAILOR_ADMIN_TOKEN!, s.tailor.env.TAILOR_SECRET_KEY!];
+}
+
+/**
+ * Fails if any raw identifier of the sample, or any of the secrets, appears in any file of the
+ * directory (database, WAL) or in the logs.
+ */
+export function expectNoRawPii(dir: string, logs: string, raw: string[], secrets: string[] = []): void {
   expect(raw.length).toBeGreaterThan(0);
+  raw = [...raw, ...secrets];
   const files = readdirSync(dir)
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).isFile());
@@ -141,9 +151,9 @@ export function expectNoRawPii(dir: string, logs: string, raw: string[]): void {
   const needles = raw.map((v) => Buffer.from(v));
   for (const file of files) {
     const content = readFileSync(file);
-    for (const n of needles) expect(content.includes(n), `raw identifier ${n.toString()} in ${file}`).toBe(false);
+    for (const n of needles) expect(content.includes(n), `raw identifier or secret ${n.toString()} in ${file}`).toBe(false);
   }
-  for (const v of raw) expect(logs.includes(v), `raw identifier ${v} in the logs`).toBe(false);
+  for (const v of raw) expect(logs.includes(v), `raw identifier or secret ${v} in the logs`).toBe(false);
 }
 
 /** What the status showed over a run: each state and error message seen, polled while it ran. */
