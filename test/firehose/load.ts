@@ -15,6 +15,8 @@ export interface FirehoseLoadResult {
   requests: number;
   profilesPerRequest: number;
   concurrency: number;
+  /** Requests per second when paced; null when sent back to back. */
+  ratePerSecond: number | null;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
@@ -37,7 +39,16 @@ function request(accountId: string, audienceId: number, seq: number, profiles: n
   return JSON.stringify({ type: 'audience_membership_change_request', id: randomUUID(), timestamp_ms: Date.now(), firehose_version: '3.2.0', account: { account_id: 1, account_settings: { accountId } }, user_profiles });
 }
 
-export async function firehoseLoad(opts: { requests?: number; concurrency?: number; profilesPerRequest?: number } = {}): Promise<FirehoseLoadResult> {
+export async function firehoseLoad(
+  opts: {
+    requests?: number;
+    concurrency?: number;
+    profilesPerRequest?: number;
+    /** Paced (open loop): request i is due at start + i/rate, and its time counts from then. Unset: back to back. */
+    ratePerSecond?: number;
+    onStarted?: (tailor: TailorProcess) => void;
+  } = {},
+): Promise<FirehoseLoadResult> {
   const requests = opts.requests ?? 400;
   const concurrency = opts.concurrency ?? 4;
   const profiles = opts.profilesPerRequest ?? 100;
@@ -45,9 +56,10 @@ export async function firehoseLoad(opts: { requests?: number; concurrency?: numb
   const tailor = await TailorProcess.start(emu, { env: { TAILOR_LOG_LEVEL: 'warn', TAILOR_FLUSH_INTERVAL_MS: '1000' } });
   try {
     await tailor.addConfiguration(emu);
+    opts.onStarted?.(tailor); // e.g. the benchmark samples the process's memory
     const accountId = emu.admin().accountId;
-    const post = async (body: string): Promise<number> => {
-      const started = performance.now();
+    const post = async (body: string, due?: number): Promise<number> => {
+      const started = due ?? performance.now();
       const res = await fetch(`${tailor.url}/firehose`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`firehose answered ${res.status}`);
@@ -61,13 +73,18 @@ export async function firehoseLoad(opts: { requests?: number; concurrency?: numb
     const started = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
-        while (next < bodies.length) times.push(await post(bodies[next++]!));
+        while (next < bodies.length) {
+          const i = next++;
+          const due = opts.ratePerSecond ? started + (i * 1000) / opts.ratePerSecond : undefined;
+          if (due !== undefined && due > performance.now()) await new Promise((r) => setTimeout(r, due - performance.now()));
+          times.push(await post(bodies[i]!, due));
+        }
       }),
     );
     const seconds = (performance.now() - started) / 1000;
     times.sort((a, b) => a - b);
     const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(times.length * q))]! * 10) / 10;
-    return { requests, profilesPerRequest: profiles, concurrency, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), changesPerSecond: Math.round((requests * profiles) / seconds) };
+    return { requests, profilesPerRequest: profiles, concurrency, ratePerSecond: opts.ratePerSecond ?? null, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), changesPerSecond: Math.round((requests * profiles) / seconds) };
   } finally {
     await tailor.stop();
     await emu.close();

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench`: every figure of product.md section 4 from one run on this machine, printed and
+ * written to docs/benchmarks.md (docs/benchmarks.md says how each is measured).
+ *
+ *   npm run bench                      the full run (about ten minutes on two cores)
+ *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
+ *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
+ *   npm run bench -- --no-write        print only
+ *
+ * Sections run one after another, never in parallel (two cores): each would slow the others.
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Emu, TailorProcess } from '../test/e2e/harness.ts';
+import { createTestDatabase, postgresAvailable } from '../test/store/pg.ts';
+import { hashingBench, type HashingResult } from './hashing.ts';
+import { postgresIngest, sqliteIngest, type IngestResult } from './ingest.ts';
+import { latencyBench, type LatencyResult } from './latency.ts';
+import { log } from './lib.ts';
+import { machine } from './machine.ts';
+import { firehoseMemory, importMemory, type ImportMemoryResult } from './memory.ts';
+import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type EngineBacklogResult, type PackingResult } from './packing.ts';
+import { renderReport, type Results } from './report.ts';
+import { workersBench, type WorkersRun } from './workers.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(name);
+const option = (name: string, fallback: number): number => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
+};
+const quick = flag('--quick');
+
+/** Sizes: each chosen so the whole run stays under ten minutes on the project's 2-core machine. */
+const SIZES = {
+  hashing: quick ? 100_000 : 1_000_000,
+  sqliteMembers: quick ? 10_000 : 100_000,
+  postgresMembers: quick ? 5_000 : 50_000,
+  packing: quick ? 100_000 : 1_000_000,
+  backlog: quick ? 100_000 : 1_000_000,
+  latencySeconds: quick ? 10 : 30,
+  firehoseRequests: quick ? 200 : 1_000,
+  firehosePacedSeconds: quick ? 8 : 30,
+  importRows: option('--import-rows', quick ? 300_000 : 10_000_000),
+  importBudget: option('--import-budget', quick ? 60 : 200),
+  workerAudiences: quick ? 3 : 6,
+  workerPerAudience: quick ? 5_000 : 20_000,
+  workerCounts: quick ? [1, 2] : [1, 2, 4],
+};
+/** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
+const FLUSH_MS = 1_000;
+
+async function section<T>(name: string, errors: Record<string, string>, fn: () => Promise<T>): Promise<T | null> {
+  try {
+    return await fn();
+  } catch (err) {
+    errors[name] = err instanceof Error ? err.message.split('\n')[0]! : String(err);
+    log(`${name} failed: ${errors[name]}`);
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const errors: Record<string, string> = {};
+  const pgUp = await postgresAvailable();
+  const pgDb = pgUp ? await createTestDatabase() : null;
+  try {
+    const m = await machine(`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, pgDb?.url ?? null);
+    log(`${m.cpu}, ${m.cores} cores, Node ${m.node}, commit ${m.commit}, load ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+
+    const hashing = await section<HashingResult>('hashing', errors, () => hashingBench(SIZES.hashing));
+    const ingest: IngestResult[] = [];
+    const sqlite = await section('ingest (SQLite)', errors, () => sqliteIngest(SIZES.sqliteMembers));
+    if (sqlite) ingest.push(sqlite);
+    if (pgDb) {
+      const postgres = await section('ingest (PostgreSQL)', errors, () => postgresIngest(SIZES.postgresMembers, pgDb.url));
+      if (postgres) ingest.push(postgres);
+    }
+    const packing = await section<PackingResult>('packing', errors, () => packingBench(SIZES.packing));
+
+    // One emulator and one `tailor serve` for the backlog drain, then the latency run.
+    const engine: { backlog: EngineBacklogResult | null; latency: LatencyResult | null } = { backlog: null, latency: null };
+    await section('engine', errors, async () => {
+      const emu = await Emu.start();
+      const dir = mkdtempSync(join(tmpdir(), 'tailor-bench-engine-'));
+      let tailor: TailorProcess | null = null;
+      try {
+        log(`packing through the engine: writing a backlog of ${SIZES.backlog.toLocaleString('en-US')} e-mail changes`);
+        await prepareBacklog(backlogDbPath(dir), emu, SIZES.backlog);
+        const startedAt = Date.now();
+        tailor = await TailorProcess.start(emu, { dir, env: { TAILOR_LOG_LEVEL: 'warn', TAILOR_FLUSH_INTERVAL_MS: String(FLUSH_MS), TAILOR_REFRESH_INTERVAL_MS: '3600000' } });
+        const t = tailor;
+        engine.backlog = await section('packing through the engine', errors, () => engineBacklog(t, emu, SIZES.backlog, startedAt));
+        const configId = ((await t.api<{ data: { id: string }[] }>('GET', '/configurations')).body.data[0]?.id ?? '');
+        engine.latency = await section('latency', errors, () => latencyBench(t, emu, configId, { flushIntervalMs: FLUSH_MS, seconds: SIZES.latencySeconds }));
+      } finally {
+        await tailor?.stop({ keepDir: true });
+        await emu.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    const firehose = await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
+    const importMem = await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
+
+    let workers: WorkersRun[] | null = null;
+    if (pgDb) {
+      workers = await section('workers (PostgreSQL)', errors, async () => {
+        const emu = await Emu.start();
+        try {
+          return await workersBench(emu, pgDb.url, { audiences: SIZES.workerAudiences, perAudience: SIZES.workerPerAudience, counts: SIZES.workerCounts });
+        } finally {
+          await emu.close();
+        }
+      });
+    }
+
+    const results: Results = {
+      machine: m,
+      quick,
+      seconds: (Date.now() - started) / 1000,
+      loadAtEnd: loadavg(),
+      flushIntervalMs: FLUSH_MS,
+      hashing,
+      ingest,
+      postgresSkipped: pgDb ? null : 'PostgreSQL is not reachable (set TAILOR_TEST_POSTGRES_URL)',
+      packing,
+      backlog: engine.backlog,
+      latency: engine.latency,
+      firehose,
+      importMemory: importMem,
+      workers,
+      errors,
+    };
+    const report = renderReport(results);
+    process.stdout.write(report);
+    if (!flag('--no-write')) {
+      writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), report);
+      log('written to docs/benchmarks.md');
+    }
+    log(`done in ${Math.round(results.seconds)} s`);
+  } finally {
+    await pgDb?.drop();
+  }
+}
+
+await main();
