@@ -6,26 +6,11 @@
  * ends holding exactly every acknowledged change. When X hangs, the wait is bounded by the X
  * timeout (TAILOR_X_TIMEOUT_MS): the batch is released, not lost.
  */
-import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TailorProcess, waitFor } from '../e2e/harness.ts';
-import { createAudiences, expectCreatedOnce, send, startStack, waitExact, type Stack } from './stack.ts';
+import { createAudiences, expectCreatedOnce, inFlight, leasesHeld, send, startStack, waitExact, type Stack } from './stack.ts';
 import { Workload } from './workload.ts';
-
-/** Reads Tailor's database beside it (WAL lets a reader in while it runs). */
-function count(dir: string, sql: string): number {
-  const db = new Database(join(dir, 'tailor.db'), { readonly: true });
-  try {
-    return db.prepare(sql).pluck().get() as number;
-  } finally {
-    db.close();
-  }
-}
-const leasesHeld = (dir: string): number => count(dir, 'SELECT COUNT(*) FROM downstreams WHERE lease_token IS NOT NULL');
-/** Changes in a claimed batch: a users call is on its way to X or waiting for its answer. */
-const inFlight = (dir: string): number => count(dir, 'SELECT COUNT(*) FROM outbox WHERE claim_token IS NOT NULL');
 
 async function usersCallsAnswered(s: Stack): Promise<number> {
   const stats = await s.emu.get<{ requests: Record<string, Record<string, number>> }>('/_emulator/stats');

@@ -4,6 +4,7 @@
  * to the Workload model, and the checks every run ends with: X holds exactly the model's hashes,
  * each downstream audience was created once, and no raw identifier reached the disk or the logs.
  */
+import Database from 'better-sqlite3';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -36,6 +37,20 @@ export async function startStack(opts: { emulator?: Parameters<typeof Emu.start>
     throw err;
   }
 }
+
+/** One number from Tailor's SQLite database, read beside it (WAL lets a reader in while it runs). */
+function count(dir: string, sql: string): number {
+  const db = new Database(join(dir, 'tailor.db'), { readonly: true });
+  try {
+    return db.prepare(sql).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+/** Downstream audiences leased by a worker. */
+export const leasesHeld = (dir: string): number => count(dir, 'SELECT COUNT(*) FROM downstreams WHERE lease_token IS NOT NULL');
+/** Changes in a claimed batch: a users call is on its way to X, or waiting for its answer. */
+export const inFlight = (dir: string): number => count(dir, 'SELECT COUNT(*) FROM outbox WHERE claim_token IS NOT NULL');
 
 /** Creates the audiences, each connected with all three identity types forwarded. */
 export async function createAudiences(tailor: TailorProcess, configId: string, ids: string[]): Promise<void> {
