@@ -194,19 +194,29 @@ export class StatusWatcher {
   }
 
   async sample(): Promise<void> {
+    const states = new Set<string>();
+    const reasons = new Set<string>();
     for (const id of this.audiences) {
       const a = await this.tailor().audience(id);
       for (const c of a?.connections ?? []) {
         if (c.configuration_state) this.configurationStates.add(c.configuration_state + (c.configuration_state_reason ? `: ${c.configuration_state_reason}` : ''));
         for (const d of c.downstream_audiences ?? []) {
-          this.states.add(d.state);
-          for (const r of d.reasons_not_targetable ?? []) this.reasons.add(r);
+          states.add(d.state);
+          for (const r of d.reasons_not_targetable ?? []) reasons.add(r);
           if (d.last_error) this.errors.add(d.last_error);
           for (const e of d.recent_errors ?? []) this.errors.add(e.message);
         }
       }
     }
+    for (const st of states) this.states.add(st);
+    for (const r of reasons) this.reasons.add(r);
+    this.finalStates = [...states];
+    this.finalReasons = [...reasons];
   }
+
+  /** The states and reasons of the last sample (after stop: the end of the run). */
+  finalStates: string[] = [];
+  finalReasons: string[] = [];
 
   async stop(): Promise<void> {
     this.running = false;
@@ -217,7 +227,8 @@ export class StatusWatcher {
   /** One line for the results table: the states seen and the distinct errors, shortened. */
   summary(): string {
     const errors = [...new Set([...this.errors].map((e) => e.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>').replace(/\d+ members/g, 'N members')))];
-    const reasons = this.reasons.size > 0 ? `; not targetable: ${[...this.reasons].join(', ')}` : '';
-    return `states: ${[...this.states].join(', ')}${reasons}; errors: ${errors.slice(0, 3).join(' | ') || 'none'}${errors.length > 3 ? ` (+${errors.length - 3})` : ''}`;
+    const reasons = this.finalReasons.length > 0 ? ` (not targetable: ${this.finalReasons.join(', ')})` : '';
+    const seenReasons = this.reasons.size > 0 ? ` (not targetable: ${[...this.reasons].join(', ')})` : '';
+    return `end: ${this.finalStates.join(', ')}${reasons}; seen: ${[...this.states].join(', ')}${seenReasons}; errors: ${errors.slice(0, 3).join(' | ') || 'none'}${errors.length > 3 ? ` (+${errors.length - 3} more)` : ''}`;
   }
 }
