@@ -6,6 +6,7 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
+ *   npm run bench -- --only workers    some sections (hashing, ingest, packing, engine, firehose, import, workers); never written
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -33,6 +34,8 @@ const option = (name: string, fallback: number): number => {
   return i >= 0 && args[i + 1] !== undefined ? Number(args[i + 1]) : fallback;
 };
 const quick = flag('--quick');
+const only = args.includes('--only') ? new Set((args[args.indexOf('--only') + 1] ?? '').split(',')) : null;
+const wanted = (name: string): boolean => only === null || only.has(name);
 
 /** Sizes: each chosen so the whole run stays under ten minutes on the project's 2-core machine. */
 const SIZES = {
@@ -45,9 +48,9 @@ const SIZES = {
   firehoseRequests: quick ? 200 : 1_000,
   firehosePacedSeconds: quick ? 8 : 30,
   importRows: option('--import-rows', quick ? 300_000 : 10_000_000),
-  importBudget: option('--import-budget', quick ? 60 : 200),
+  importBudget: option('--import-budget', quick ? 60 : 240),
   workerAudiences: quick ? 3 : 6,
-  workerPerAudience: quick ? 5_000 : 20_000,
+  workerPerAudience: quick ? 5_000 : 30_000,
   workerCounts: quick ? [1, 2] : [1, 2, 4],
 };
 /** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
@@ -72,19 +75,19 @@ async function main(): Promise<void> {
     const m = await machine(`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, pgDb?.url ?? null);
     log(`${m.cpu}, ${m.cores} cores, Node ${m.node}, commit ${m.commit}, load ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
 
-    const hashing = await section<HashingResult>('hashing', errors, () => hashingBench(SIZES.hashing));
+    const hashing = wanted('hashing') ? await section<HashingResult>('hashing', errors, () => hashingBench(SIZES.hashing)) : null;
     const ingest: IngestResult[] = [];
-    const sqlite = await section('ingest (SQLite)', errors, () => sqliteIngest(SIZES.sqliteMembers));
+    const sqlite = wanted('ingest') ? await section('ingest (SQLite)', errors, () => sqliteIngest(SIZES.sqliteMembers)) : null;
     if (sqlite) ingest.push(sqlite);
-    if (pgDb) {
+    if (pgDb && wanted('ingest')) {
       const postgres = await section('ingest (PostgreSQL)', errors, () => postgresIngest(SIZES.postgresMembers, pgDb.url));
       if (postgres) ingest.push(postgres);
     }
-    const packing = await section<PackingResult>('packing', errors, () => packingBench(SIZES.packing));
+    const packing = wanted('packing') ? await section<PackingResult>('packing', errors, () => packingBench(SIZES.packing)) : null;
 
     // One emulator and one `tailor serve` for the backlog drain, then the latency run.
     const engine: { backlog: EngineBacklogResult | null; latency: LatencyResult | null } = { backlog: null, latency: null };
-    await section('engine', errors, async () => {
+    if (wanted('engine')) await section('engine', errors, async () => {
       const emu = await Emu.start();
       const dir = mkdtempSync(join(tmpdir(), 'tailor-bench-engine-'));
       let tailor: TailorProcess | null = null;
@@ -104,11 +107,11 @@ async function main(): Promise<void> {
       }
     });
 
-    const firehose = await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
-    const importMem = await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
+    const firehose = !wanted('firehose') ? null : await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
+    const importMem = !wanted('import') ? null : await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
 
     let workers: WorkersRun[] | null = null;
-    if (pgDb) {
+    if (pgDb && wanted('workers')) {
       workers = await section('workers (PostgreSQL)', errors, async () => {
         const emu = await Emu.start();
         try {
@@ -138,7 +141,7 @@ async function main(): Promise<void> {
     };
     const report = renderReport(results);
     process.stdout.write(report);
-    if (!flag('--no-write')) {
+    if (!flag('--no-write') && only === null) {
       writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), report);
       log('written to docs/benchmarks.md');
     }

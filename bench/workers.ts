@@ -3,9 +3,11 @@
  * TAILOR_WORKER_CONCURRENCY of 4 sync loops) sharing one database and one X account: changes
  * delivered to the emulator per second while a backlog drains.
  *
- * Each run ingests its own backlog through the engine first (no worker running), across several
- * audiences (one in-flight batch per downstream audience, so audiences are the unit of
- * parallelism), then starts the workers and times until nothing is pending. The emulator runs in
+ * Each run ingests its own backlog through the engine first, across several audiences (one
+ * in-flight batch per downstream audience, so audiences are the unit of parallelism), with the
+ * configuration paused; then starts the workers, waits until they are all up, resumes the
+ * configuration (which wakes them through NOTIFY) and times until nothing is pending. Process
+ * start-up is therefore not in the figure; creating the X audiences is. The emulator runs in
  * the benchmark's process; on two cores the database, the emulator and the workers share the
  * same CPUs, which bounds what more processes can add.
  */
@@ -44,6 +46,8 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
     );
     for (const processes of opts.counts) {
       const ids = Array.from({ length: opts.audiences }, (_, k) => `w${processes}-${k}`);
+      // Paused: claims skip the configuration's audiences until the workers are all running.
+      await store.setConfigurationState(configuration.id, 'needs_reauth', 'bench: held until the workers are up', Date.now());
       log(`workers (PostgreSQL): ingesting ${(opts.audiences * opts.perAudience).toLocaleString('en-US')} changes for the ${processes}-process run`);
       for (const id of ids) {
         await store.putAudience(id, `Bench workers ${id}`, Date.now());
@@ -57,8 +61,9 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
       const total = await pending(store, ids);
       log(`workers (PostgreSQL): ${processes} process(es) draining ${total.toLocaleString('en-US')} changes`);
       const env = sharedEnv(emu, url, { TAILOR_LOG_LEVEL: 'info', TAILOR_FLUSH_INTERVAL_MS: '1000', TAILOR_REFRESH_INTERVAL_MS: '3600000' });
-      const started = performance.now();
       const workers = await Promise.all(Array.from({ length: processes }, () => WorkerProcess.start(env)));
+      const started = performance.now();
+      await store.setConfigurationState(configuration.id, 'active', null, Date.now());
       try {
         for (;;) {
           if ((await pending(store, ids)) === 0) break;
