@@ -71,6 +71,10 @@ async function main(): Promise<void> {
   const errors: Record<string, string> = {};
   const pgUp = await postgresAvailable();
   const pgDb = pgUp ? await createTestDatabase() : null;
+  // Ctrl-C: drop the throwaway database rather than leave it behind.
+  process.once('SIGINT', () => {
+    void (pgDb?.drop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
   try {
     const m = await machine(`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, pgDb?.url ?? null);
     log(`${m.cpu}, ${m.cores} cores, Node ${m.node}, commit ${m.commit}, load ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
