@@ -29,11 +29,11 @@ const POSTERS = 3;
 /**
  * Tailor's ceiling for `users` calls, low enough that the four processes together want more (the
  * gate binds for most of the run), and the emulator's limit just above it. Tailor's token bucket
- * (src/sync/rate.ts) lets through at most BURST + rate * window in any window: 25 + 120/min * 10 s
- * = 45. The emulator allows 50 per fixed 10-second window, so any excess at all (a bucket not
+ * (src/sync/rate.ts) lets through at most BURST + rate * window in any window: 25 + 90/min * 10 s
+ * = 40. The emulator allows 45 per fixed 10-second window, so any excess at all (a bucket not
  * shared between the processes, or not locked) shows up as a 429.
  */
-const TAILOR_USERS_PER_MINUTE = 120;
+const TAILOR_USERS_PER_MINUTE = 90;
 const TAILOR_BURST = 25;
 const X_WINDOW_MS = 10_000;
 const X_LIMIT = Math.ceil(TAILOR_BURST + (TAILOR_USERS_PER_MINUTE * X_WINDOW_MS) / 60_000) + 5;
