@@ -31,16 +31,23 @@ export const MAX_BATCH = Math.floor((MAX_BODY_BYTES - 200) / 83);
 export const BATCH_BY_TYPE: Record<IdentityType, number> = Object.fromEntries(IDENTITY_TYPES.map((t) => [t, usersPerRequest(t)])) as Record<IdentityType, number>;
 
 /**
- * A lease outlives the longest X call (30 s timeout) and a short rate wait; a worker that dies
- * holding one delays its downstream audience by at most this long.
+ * A lease outlives the longest X call (30 s timeout by default) and a short rate wait; a worker
+ * that dies holding one on another host delays its downstream audience by at most this long.
+ * Longer X timeouts lengthen it (leaseMsFor) so that a call always fits in a lease.
  */
 export const LEASE_MS = 60_000;
+
+export function leaseMsFor(xTimeoutMs: number): number {
+  return Math.max(LEASE_MS, 2 * xTimeoutMs + 10_000);
+}
 /** Idle workers look for due work at least this often (new changes wake them sooner). */
 const POLL_MS = 1_000;
 /** How often leases of dead local processes are looked for, beside once at start. */
 const SWEEP_EVERY_MS = 10_000;
-/** Longer rate waits release the lease and come back later instead of holding it idle. */
+/** Longer rate waits (in total, per call) release the lease and come back later instead of holding it idle. */
 const MAX_GATE_WAIT_MS = 5_000;
+/** Room kept between the end of the last possible X call and the lease's expiry: the settle. */
+const LEASE_SAFETY_MS = 5_000;
 
 const TASKS: Record<Task, (ctx: SyncContext, input: TaskInput) => Promise<void>> = {
   create: createTask,
@@ -54,6 +61,8 @@ export interface WorkerOptions {
   concurrency: number;
   flushIntervalMs: number;
   refreshIntervalMs: number;
+  /** The X client's timeout: a call may only start while the lease outlives it. */
+  xTimeoutMs: number;
 }
 
 /**
@@ -135,7 +144,7 @@ export class SyncWorker {
         const claim = await this.ctx.store.claim({
           owner: this.owner,
           now: this.ctx.now(),
-          leaseMs: LEASE_MS,
+          leaseMs: leaseMsFor(this.opts.xTimeoutMs),
           flushIntervalMs: this.opts.flushIntervalMs,
           fullBatch: MAX_BATCH,
           maxChanges: MAX_BATCH,
@@ -181,13 +190,23 @@ export class SyncWorker {
     const { store, log } = this.ctx;
     const d = claim.downstream;
     const accountId = claim.configuration.accountId;
+    // Every X call must end (answer or timeout) before the lease does, or another worker could
+    // take the downstream audience over while this call is still in flight. So a call starts
+    // only while the lease has room for it, and rate waits count against that room.
+    const leaseEnds = this.ctx.now() + leaseMsFor(this.opts.xTimeoutMs);
+    const latestStart = leaseEnds - this.opts.xTimeoutMs - LEASE_SAFETY_MS;
     const gate = async (family: RateFamily): Promise<void> => {
+      const gateStarted = this.ctx.now();
       for (;;) {
-        const wait = await this.ctx.rate.take(accountId, family, this.ctx.now());
-        if (wait === 0) return;
+        const now = this.ctx.now();
+        const wait = await this.ctx.rate.take(accountId, family, now);
+        if (wait === 0) {
+          if (now > latestStart) throw new WaitTooLong(now); // too late in the lease: claim afresh
+          return;
+        }
         rateLimitWaits.inc({ family, cause: 'tailor' });
         rateLimitWaitSeconds.inc({ family, cause: 'tailor' }, wait / 1000);
-        if (wait > MAX_GATE_WAIT_MS) throw new WaitTooLong(this.ctx.now() + wait);
+        if (now - gateStarted + wait > MAX_GATE_WAIT_MS || now + wait > latestStart) throw new WaitTooLong(now + wait);
         await sleep(wait);
       }
     };
