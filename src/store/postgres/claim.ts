@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import type { Db, Sql } from './db.ts';
-import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from './rows.ts';
+import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 /**
  * core/names.ts downstreamName() as SQL, built from the same suffix table: `<name> (email)`, and

@@ -26,7 +26,7 @@ import { lockAudience } from './locks.ts';
 import { migrate } from './migrate.ts';
 import { release } from './release.ts';
 import { holdRate, takeRateToken } from './rate.ts';
-import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from './rows.ts';
+import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRejected } from './settle-rejected.ts';
 import { settleSent } from './settle-sent.ts';

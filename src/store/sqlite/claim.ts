@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
-import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from './rows.ts';
+import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 type Candidate = DownstreamRow & { audience_name: string | null };
 

@@ -19,7 +19,7 @@ import type {
   XAudienceState,
 } from '../port.ts';
 import { openSqlite } from './open.ts';
-import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from './rows.ts';
+import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
 import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
 import { holdRate, holds, recordSample, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';

@@ -1,7 +1,13 @@
-import type { Audience, Configuration, Connection, Downstream } from '../port.ts';
-import type { ConfigurationState, DownstreamState, IdentityType } from '../../core/terms.ts';
+import type { Audience, Configuration, Connection, Downstream } from './port.ts';
+import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
-/* Row shapes as SQLite returns them, and their mapping to the port's types. */
+/*
+ * Row shapes as the drivers return them, and their mapping to the port's types. SQLite gives
+ * booleans as 0/1 and JSON as text; pg gives booleans and arrays; both read here the same way.
+ */
+
+type Flag = number | boolean;
+const flag = (v: Flag): boolean => v === true || v === 1;
 
 export interface ConfigurationRow {
   id: string;
@@ -47,9 +53,9 @@ export function toAudience(r: AudienceRow): Audience {
 export interface ConnectionRow {
   audience_id: string;
   configuration_id: string;
-  forward_emails: number;
-  forward_handles: number;
-  forward_device_ids: number;
+  forward_emails: Flag;
+  forward_handles: Flag;
+  forward_device_ids: Flag;
   created_at: number;
   updated_at: number;
 }
@@ -58,9 +64,9 @@ export function toConnection(r: ConnectionRow): Connection {
   return {
     audienceId: r.audience_id,
     configurationId: r.configuration_id,
-    forwardEmails: r.forward_emails === 1,
-    forwardTwitterHandles: r.forward_handles === 1,
-    forwardDeviceIds: r.forward_device_ids === 1,
+    forwardEmails: flag(r.forward_emails),
+    forwardTwitterHandles: flag(r.forward_handles),
+    forwardDeviceIds: flag(r.forward_device_ids),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -81,8 +87,8 @@ export interface DownstreamRow {
   rejected: number;
   members: number;
   audience_size: number | null;
-  targetable: number | null;
-  reasons_not_targetable: string | null;
+  targetable: Flag | null;
+  reasons_not_targetable: string | string[] | null;
   last_synced_at: number | null;
   last_error: string | null;
   last_error_at: number | null;
@@ -108,8 +114,12 @@ export function toDownstream(r: DownstreamRow): Downstream {
     rejected: r.rejected,
     members: r.members,
     audienceSize: r.audience_size,
-    targetable: r.targetable === null ? null : r.targetable === 1,
-    reasonsNotTargetable: r.reasons_not_targetable ? (JSON.parse(r.reasons_not_targetable) as string[]) : [],
+    targetable: r.targetable === null ? null : flag(r.targetable),
+    reasonsNotTargetable: Array.isArray(r.reasons_not_targetable)
+      ? r.reasons_not_targetable
+      : r.reasons_not_targetable
+        ? (JSON.parse(r.reasons_not_targetable) as string[])
+        : [],
     lastSyncedAt: r.last_synced_at,
     lastError: r.last_error,
     lastErrorAt: r.last_error_at,
