@@ -357,6 +357,11 @@ describe('hostile input', () => {
     if (view?.connections) expect(view.connections[0].forward_emails).toBe(true);
   });
 
+  it('UI forms are limited to 16 KB', async () => {
+    const res = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${'x'.repeat(20_000)}` });
+    expect(res.statusCode).toBe(413);
+  });
+
   it('odd content types, methods and headers are 4xx', async () => {
     expect((await call('POST', members, 'add=1', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
     // text/plain is read as a string (fastify's default parser), which the schema refuses.
