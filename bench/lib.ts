@@ -26,7 +26,10 @@ export function rssOf(pid: number): { rss: number; peak: number } | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
-    return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+    const rss = kb('VmRSS');
+    const peak = kb('VmHWM');
+    // A process that is exiting (or a zombie) has no memory lines: no sample rather than NaN.
+    return Number.isFinite(rss) && Number.isFinite(peak) ? { rss, peak } : null;
   } catch {
     return null;
   }

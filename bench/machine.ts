@@ -26,7 +26,8 @@ function git(args: string[]): string {
 }
 
 export async function machine(command: string, postgresUrl: string | null): Promise<Machine> {
-  const dirty = git(['status', '--porcelain', '--untracked-files=no']) !== '';
+  // Only what the figures depend on: other people's work in progress elsewhere does not count.
+  const dirty = git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'bench', 'bin', 'package.json', 'package-lock.json']) !== '';
   let postgres: string | null = null;
   if (postgresUrl) {
     const client = new pg.Client({ connectionString: postgresUrl });
@@ -39,7 +40,7 @@ export async function machine(command: string, postgresUrl: string | null): Prom
   db.close();
   return {
     date: new Date().toISOString(),
-    commit: `${git(['rev-parse', '--short=12', 'HEAD'])}${dirty ? ' (with uncommitted changes)' : ''}`,
+    commit: `${git(['rev-parse', '--short=12', 'HEAD'])}${dirty ? ' (with uncommitted changes in src, bench or package.json)' : ''}`,
     command,
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: cpus().length,
