@@ -13,7 +13,7 @@
 import type Database from 'better-sqlite3';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -371,6 +371,14 @@ describe('hostile input', () => {
     expect((await call('PATCH', members, {})).status).toBe(404);
     expect((await call('POST', '/firehose', '{"type":"module_registration_request"}', { 'content-type': 'application/xml' })).status).toBe(200);
     expect((await call('POST', '/firehose', '<xml/>', { 'content-type': 'application/xml' })).status).toBe(400);
+  });
+
+  it('no raw identifier of the requests above is in the database files', () => {
+    const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
+    expect(files.length).toBeGreaterThan(0);
+    for (const raw of ['big0@example.com', 'big_74999', 'c99999@example.com', 'p0@example.com', 'p99999@example.com', '00000000-0000-4000-8000-000000000001']) {
+      for (const content of files) expect(content.includes(Buffer.from(raw)), raw).toBe(false);
+    }
   });
 
   it('memory stays bounded', async () => {
