@@ -221,7 +221,7 @@ export function renderReport(r: Results): string {
       p();
       p(`**Falls short of the 10-million figure in this run:** the import was stopped by the benchmark's time budget`);
       p(`(${im.budgetSeconds} s, to keep \`npm run bench\` under ten minutes on two cores) after ${int(im.rowsApplied)} rows.`);
-      p(`At ${int(im.rowsPerSecond)} rows/s the whole file takes about ${int(eta / 60)} minutes; run it with`);
+      p(`At ${int(im.rowsPerSecond)} rows/s the whole file takes at least ${int(eta / 60)} minutes (the rate falls as the database grows); run it with`);
       p('`npm run bench -- --import-budget 0`. What limits the rate is the ledger, not the reader: SQLite\'s');
       p('B-trees keyed by hash take every change on a random page.');
     }
