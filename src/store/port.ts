@@ -139,6 +139,18 @@ export interface ClaimOptions {
   refreshIntervalMs: number;
 }
 
+export interface ReleaseOptions {
+  /** No task of this downstream audience is claimed before then. */
+  nextAttemptAt: number;
+  /** Shown as the last error (and kept in the recent errors) when not null. */
+  error: string | null;
+  /** Counts toward the backoff of the audience's batches. */
+  countAttempt: boolean;
+  now: number;
+  /** A failed read of X's size: no refresh before then, while batches go on as usual. */
+  refreshAfter?: number;
+}
+
 export interface SentBatch {
   /** The claimed changes as sent. */
   sent: { hash: string; op: ChangeOp }[];
@@ -232,7 +244,7 @@ export interface Store {
    */
   settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean>;
   /** Gives the lease back without settling; the claimed changes stay pending. */
-  release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean>;
+  release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean>;
   /** Owners currently holding leases (for the sweep of owners known to be dead). */
   leaseOwners(): Promise<string[]>;
   /** Frees every lease of an owner known to be dead; its claimed changes stay pending. */

@@ -95,6 +95,7 @@ export interface DownstreamRow {
   attempts: number;
   next_attempt_at: number;
   refreshed_at: number | null;
+  refresh_after: number;
   lease_token: string | null;
   lease_expires_at: number | null;
 }

@@ -46,6 +46,8 @@ const POLL_MS = 1_000;
 const SWEEP_EVERY_MS = 10_000;
 /** Longer rate waits (in total, per call) release the lease and come back later instead of holding it idle. */
 const MAX_GATE_WAIT_MS = 5_000;
+/** After a failed read of X's size, the next read waits about this long (or X's rate-limit reset). */
+const REFRESH_RETRY_MS = 30_000;
 /** Room kept between the end of the last possible X call and the lease's expiry: the settle. */
 const LEASE_SAFETY_MS = 5_000;
 
@@ -235,6 +237,15 @@ export class SyncWorker {
     const { store, log } = this.ctx;
     const d = claim.downstream;
     const fields = { downstream: d.id, task: claim.task, status: err.status, code: err.code };
+    if (claim.task === 'refresh' && (err.fate === 'retry' || err.fate === 'rate_limited' || err.fate === 'rejected')) {
+      // A failed read of X's size must not hold up the audience's batches: only the next read waits.
+      const resetAt = err.fate === 'rate_limited' ? (err as SyncError & { resetAt: number }).resetAt : null;
+      if (resetAt !== null) await this.ctx.rate.hold(claim.configuration.accountId, 'read', resetAt, now);
+      const refreshAfter = resetAt ?? now + Math.min(this.opts.refreshIntervalMs, REFRESH_RETRY_MS) * (0.5 + Math.random() / 2);
+      await store.release(d.id, claim.leaseToken, { nextAttemptAt: now, error: err.message, countAttempt: false, now, refreshAfter });
+      log.warn({ ...fields, refreshAfter }, "reading X's size failed; will read it again later");
+      return;
+    }
     switch (err.fate) {
       case 'rate_limited': {
         const resetAt = (err as SyncError & { resetAt: number }).resetAt;

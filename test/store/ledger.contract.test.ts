@@ -155,6 +155,28 @@ for (const factory of STORES) {
       expect((await store.listDownstreams('a1'))[0]).toMatchObject({ members: 1, pending: 0 });
     });
 
+    it('a failed read of X size defers the next read, not the batches', async () => {
+      await createAll();
+      const later = now + 10_000_000;
+      const read = (await store.claim(opts({ now: later })))!;
+      expect(read.task).toBe('refresh');
+      await store.release(read.downstream.id, read.leaseToken, { nextAttemptAt: later, error: 'X had a problem', countAttempt: false, now: later, refreshAfter: later + 60_000 });
+      for (const d of await store.listDownstreams('a1')) if (d.id !== read.downstream.id) expect(d.lastError).toBeNull();
+      const all = [{ type: 'email' as const, hash: h(13) }, { type: 'handle' as const, hash: h(14) }, { type: 'device_id' as const, hash: h(15) }];
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: all }], later);
+      const tasks: string[] = [];
+      for (;;) {
+        const c = await store.claim(opts({ now: later + 20_000 }));
+        if (!c) break;
+        tasks.push(`${c.downstream.id === read.downstream.id ? 'failed' : 'other'}:${c.task}`);
+        if (c.task === 'send') await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, later);
+        else await store.settleRefreshed(c.downstream.id, c.leaseToken, { audienceSize: null, targetable: false, reasonsNotTargetable: [] }, later + 20_000);
+      }
+      expect(tasks).toContain('failed:send');
+      expect(tasks).not.toContain('failed:refresh');
+      expect((await store.claim(opts({ now: later + 61_000 })))).toMatchObject({ task: 'refresh', downstream: { id: read.downstream.id } });
+    });
+
     it('waits for the flush interval unless a full batch is pending', async () => {
       await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);

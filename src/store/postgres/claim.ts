@@ -43,7 +43,7 @@ const PICK = `
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
-      WHEN d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint THEN 'refresh'
+      WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END AS task) t
   WHERE c.state = 'active'
     AND d.state IN ('creating', 'active', 'recreating', 'deleting')

@@ -16,6 +16,7 @@ import type {
   SentBatch,
   Store,
   XAudienceState,
+  ReleaseOptions,
 } from '../port.ts';
 import { claim } from './claim.ts';
 import { Db, createPool, isUnavailable, type Sql } from './db.ts';
@@ -408,7 +409,7 @@ export class PostgresStore implements Store {
     return this.db.tx((c) => settleRejected(c, downstreamId, token, rejectedHashes, error, now));
   }
 
-  async release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean> {
+  async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
     return this.db.tx((c) => release(c, downstreamId, token, opts));
   }
 
@@ -440,7 +441,7 @@ export class PostgresStore implements Store {
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number }): Promise<number | null> {
     const r = await this.db.query<{ due: number | null }>(
       `SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
-         LEAST(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE COALESCE(d.refreshed_at, 0) + $1::bigint END,
+         LEAST(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE GREATEST(COALESCE(d.refreshed_at, 0) + $1::bigint, d.refresh_after) END,
                COALESCE((SELECT MIN(o.enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + $2::bigint, 9000000000000000::bigint)))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
        WHERE c.state = 'active' AND d.state IN ${FORWARDING_STATES.slice(0, -1)}, 'deleting')`,

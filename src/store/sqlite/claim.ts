@@ -78,7 +78,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
     const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, full) as number;
     if (n >= full) return 'send';
   }
-  if (row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) return 'refresh';
+  if ((row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) && row.refresh_after <= opts.now) return 'refresh';
   return null;
 }
 

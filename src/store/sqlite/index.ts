@@ -14,6 +14,7 @@ import type {
   DownstreamStatus,
   MemberChange,
   MetricsSnapshot,
+  ReleaseOptions,
   SentBatch,
   Store,
   XAudienceState,
@@ -373,7 +374,7 @@ export class SqliteStore implements Store {
     return this.tx(() => settleNotFound(this.db, downstreamId, token, reason, now));
   }
 
-  async release(downstreamId: number, token: string, opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number }): Promise<boolean> {
+  async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
     return this.tx(() => release(this.db, downstreamId, token, opts));
   }
 
@@ -409,7 +410,7 @@ export class SqliteStore implements Store {
       .prepare(
         `SELECT MIN(due) FROM (
            SELECT MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
-             MIN(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE COALESCE(d.refreshed_at, 0) + ? END,
+             MIN(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE MAX(COALESCE(d.refreshed_at, 0) + ?, d.refresh_after) END,
                  COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + ?, 9e15))) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
            WHERE c.state = 'active' AND d.state IN ${FORWARDING_STATES.slice(0, -1)}, 'deleting'))`,

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { SentBatch } from '../port.ts';
+import type { ReleaseOptions, SentBatch } from '../port.ts';
 
 /*
  * Settling on SQLite. Every statement is guarded by the lease token: a worker whose lease expired
@@ -74,15 +74,15 @@ export function release(
   db: Database.Database,
   downstreamId: number,
   token: string,
-  opts: { nextAttemptAt: number; error: string | null; countAttempt: boolean; now: number },
+  opts: ReleaseOptions,
 ): boolean {
   if (!holds(db, downstreamId, token)) return false;
   db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(
-    `UPDATE downstreams SET ${RELEASE}, next_attempt_at = ?, attempts = attempts + ?,
+    `UPDATE downstreams SET ${RELEASE}, next_attempt_at = ?, attempts = attempts + ?, refresh_after = COALESCE(?, refresh_after),
        last_error = COALESCE(?, last_error), last_error_at = CASE WHEN ? IS NULL THEN last_error_at ELSE ? END, updated_at = ?
      WHERE id = ?`,
-  ).run(opts.nextAttemptAt, opts.countAttempt ? 1 : 0, opts.error, opts.error, opts.now, opts.now, downstreamId);
+  ).run(opts.nextAttemptAt, opts.countAttempt ? 1 : 0, opts.refreshAfter ?? null, opts.error, opts.error, opts.now, opts.now, downstreamId);
   if (opts.error !== null) recordError(db, downstreamId, opts.error, opts.now);
   return true;
 }

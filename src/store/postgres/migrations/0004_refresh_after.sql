@@ -1,0 +1,2 @@
+-- 0004: a failed read of X's size defers only the next read, not the audience's batches.
+ALTER TABLE downstreams ADD COLUMN refresh_after BIGINT NOT NULL DEFAULT 0;
