@@ -223,7 +223,8 @@ export function renderReport(r: Results): string {
       p(`(${im.budgetSeconds} s, to keep \`npm run bench\` under ten minutes on two cores) after ${int(im.rowsApplied)} rows.`);
       p(`At ${int(im.rowsPerSecond)} rows/s the whole file takes at least ${int(eta / 60)} minutes (the rate falls as the database grows); run it with`);
       p('`npm run bench -- --import-budget 0`. What limits the rate is the ledger, not the reader: SQLite\'s');
-      p('B-trees keyed by hash take every change on a random page.');
+      p('B-trees keyed by hash take every change on a random page. The last whole run is recorded in');
+      p('[import.md](import.md#size-memory-interruptions).');
     }
   } else p(failed(r, 'memory (import)'));
   p();
