@@ -112,6 +112,23 @@ export class Emu {
   }
 }
 
+/** What every Tailor process of a test needs: its database, the emulator as X, the test secrets. */
+export function tailorEnv(emu: Emu, databaseUrl: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    TAILOR_DATABASE_URL: databaseUrl,
+    TAILOR_HOST: '127.0.0.1',
+    TAILOR_PORT: '0',
+    TAILOR_X_API_URL: emu.url,
+    TAILOR_X_OAUTH_URL: emu.url,
+    TAILOR_X_CONSUMER_KEY: emu.creds.consumer_key,
+    TAILOR_X_CONSUMER_SECRET: emu.creds.consumer_secret,
+    TAILOR_SECRET_KEY: SECRET_KEY,
+    TAILOR_ADMIN_TOKEN: ADMIN_TOKEN,
+  };
+}
+
 /** A Tailor process and its database directory. */
 export class TailorProcess {
   private output = '';
@@ -129,17 +146,7 @@ export class TailorProcess {
   static async start(emu: Emu, opts: { dir?: string; env?: Record<string, string>; command?: string } = {}): Promise<TailorProcess> {
     const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tailor-e2e-'));
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      TAILOR_DATABASE_URL: `sqlite:${join(dir, 'tailor.db')}`,
-      TAILOR_HOST: '127.0.0.1',
-      TAILOR_PORT: '0',
-      TAILOR_X_API_URL: emu.url,
-      TAILOR_X_OAUTH_URL: emu.url,
-      TAILOR_X_CONSUMER_KEY: emu.creds.consumer_key,
-      TAILOR_X_CONSUMER_SECRET: emu.creds.consumer_secret,
-      TAILOR_SECRET_KEY: SECRET_KEY,
-      TAILOR_ADMIN_TOKEN: ADMIN_TOKEN,
+      ...tailorEnv(emu, `sqlite:${join(dir, 'tailor.db')}`),
       TAILOR_FLUSH_INTERVAL_MS: '200',
       TAILOR_REFRESH_INTERVAL_MS: '1000',
       TAILOR_X_TIMEOUT_MS: '5000',

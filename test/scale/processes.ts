@@ -4,22 +4,12 @@
  * through a spawn of its own that waits for the worker's start-up log line instead.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { ADMIN_TOKEN, SECRET_KEY, TailorProcess, type Emu } from '../e2e/harness.ts';
+import { TailorProcess, tailorEnv, type Emu } from '../e2e/harness.ts';
 
 /** The environment every process of one test shares: one database, one emulator, one flush interval. */
 export function sharedEnv(emu: Emu, databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '/tmp',
-    TAILOR_DATABASE_URL: databaseUrl,
-    TAILOR_HOST: '127.0.0.1',
-    TAILOR_PORT: '0',
-    TAILOR_X_API_URL: emu.url,
-    TAILOR_X_OAUTH_URL: emu.url,
-    TAILOR_X_CONSUMER_KEY: emu.creds.consumer_key,
-    TAILOR_X_CONSUMER_SECRET: emu.creds.consumer_secret,
-    TAILOR_SECRET_KEY: SECRET_KEY,
-    TAILOR_ADMIN_TOKEN: ADMIN_TOKEN,
+    ...tailorEnv(emu, databaseUrl),
     TAILOR_X_TIMEOUT_MS: '10000',
     TAILOR_LOG_LEVEL: 'info',
     ...extra,
