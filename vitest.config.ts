@@ -23,6 +23,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Tests reach 127.0.0.1 only (test/support/loopback-only.ts).
     setupFiles: ['test/support/loopback-only.ts'],
+    // dist/ built once per run: tests that spawn bin/tailor.js run the shipped code (scripts/build.mjs).
+    globalSetup: ['test/support/build.ts'],
     projects: [
       { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts', 'src/**/*.test.ts'], exclude: [...configDefaults.exclude, ...SLOW] } },
       { extends: true, test: { name: 'slow', include: SLOW } },

@@ -6,6 +6,7 @@ import { fixed, int, mb } from './lib.ts';
 import type { Machine } from './machine.ts';
 import type { FirehoseMemoryResult, ImportMemoryResult } from './memory.ts';
 import type { EngineBacklogResult, PackingResult } from './packing.ts';
+import type { StartupResult } from './startup.ts';
 import type { WorkersRun } from './workers.ts';
 
 export interface Results {
@@ -14,6 +15,7 @@ export interface Results {
   seconds: number;
   loadAtEnd: number[];
   flushIntervalMs: number;
+  startup: StartupResult | null;
   hashing: HashingResult | null;
   ingest: IngestResult[];
   postgresSkipped: string | null;
@@ -70,6 +72,12 @@ export function renderReport(r: Results): string {
   p();
   p('| bar | figure | |');
   p('|---|---|---|');
+  const st = r.startup;
+  p(
+    `| Start-up: \`tailor serve\` on SQLite answers /healthz within 500 ms of its start | ${
+      st ? `median ${int(st.medianMs)} ms, slowest ${int(st.maxMs)} ms of ${st.runs} starts` : failed(r, 'startup')
+    } | ${st ? verdict(st.maxMs < 500) : ''} |`,
+  );
   const sqlite = r.ingest.find((i) => i.dialect === 'sqlite');
   p(
     `| Ingest: changes made durable per second on SQLite, beside the raw upsert rate; the ratio is the figure | ${

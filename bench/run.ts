@@ -6,7 +6,7 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
- *   npm run bench -- --only workers    some sections (hashing, ingest, packing, engine, firehose, import, workers); never written
+ *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, import, workers); never written
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -22,6 +22,8 @@ import { postgresIngest, sqliteIngest, type IngestResult } from './ingest.ts';
 import { latencyBench, type LatencyResult } from './latency.ts';
 import { log } from './lib.ts';
 import { machine } from './machine.ts';
+import { startupBench, type StartupResult } from './startup.ts';
+import { execFileSync } from 'node:child_process';
 import { firehoseMemory, importMemory, type ImportMemoryResult } from './memory.ts';
 import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type EngineBacklogResult, type PackingResult } from './packing.ts';
 import { renderReport, type Results } from './report.ts';
@@ -79,6 +81,18 @@ async function main(): Promise<void> {
     const m = await machine(`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, pgDb?.url ?? null);
     log(`${m.cpu}, ${m.cores} cores, Node ${m.node}, commit ${m.commit}, load ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);
 
+    // Every process the benchmark starts runs the compiled build, as users run it.
+    execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+    const startup = !wanted('startup')
+      ? null
+      : await section<StartupResult>('startup', errors, async () => {
+          const emu = await Emu.start();
+          try {
+            return await startupBench(emu, quick ? 3 : 9);
+          } finally {
+            await emu.close();
+          }
+        });
     const hashing = wanted('hashing') ? await section<HashingResult>('hashing', errors, () => hashingBench(SIZES.hashing)) : null;
     const ingest: IngestResult[] = [];
     const sqlite = wanted('ingest') ? await section('ingest (SQLite)', errors, () => sqliteIngest(SIZES.sqliteMembers)) : null;
@@ -132,6 +146,7 @@ async function main(): Promise<void> {
       seconds: (Date.now() - started) / 1000,
       loadAtEnd: loadavg(),
       flushIntervalMs: FLUSH_MS,
+      startup,
       hashing,
       ingest,
       postgresSkipped: pgDb ? null : 'PostgreSQL is not reachable (set TAILOR_TEST_POSTGRES_URL)',

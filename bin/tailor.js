@@ -1,7 +1,11 @@
 #!/usr/bin/env node
-// The `tailor` command. Sources are TypeScript run through tsx's loader, so a clone works after
-// `npm ci` with no build step and no compiled copy that can drift from the sources.
-import { register } from 'tsx/esm/api';
+// The `tailor` command: the compiled code in dist/ (built by `npm ci` through `prepare`, or by
+// `npm run build`). No TypeScript loader at run time, so start-up stays fast.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('tailor: dist/ is missing; run `npm run build` (npm ci does it) and try again.\n');
+  process.exit(2);
+}
+await import(main.href);

@@ -15,13 +15,15 @@ export function isLoopback(host: string | undefined): boolean {
 }
 
 type Connect = (this: net.Socket, ...args: unknown[]) => net.Socket;
+// eslint-disable-next-line @typescript-eslint/unbound-method -- re-bound with apply below
 const connect = net.Socket.prototype.connect as unknown as Connect;
 
 function targetOf(args: unknown[]): { host?: string; path?: string } {
   const first = Array.isArray(args[0]) ? (args[0] as unknown[])[0] : args[0];
-  if (typeof first === 'object' && first !== null) return first as { host?: string; path?: string };
+  if (typeof first === 'object' && first !== null) return first;
   if (typeof first === 'string' && !/^\d+$/.test(first)) return { path: first };
-  return { host: typeof args[1] === 'string' ? args[1] : undefined };
+  const host = args[1];
+  return { host: typeof host === 'string' ? host : undefined };
 }
 
 (net.Socket.prototype as unknown as { connect: Connect }).connect = function guarded(this: net.Socket, ...args: unknown[]): net.Socket {

@@ -1,0 +1,9 @@
+/**
+ * Vitest global setup: builds dist/ once per run, so every test that spawns `bin/tailor.js` runs
+ * the code as it is now, compiled exactly as it ships.
+ */
+import { execFileSync } from 'node:child_process';
+
+export default function setup(): void {
+  execFileSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+}
