@@ -59,15 +59,15 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  // The web UI's browser sessions (signed cookie; session.ts), keyed from the admin token.
-  const sessions = new SessionKeys(opts.adminToken, s.now);
+  // The web UI's browser sessions (signed cookie + database row; session.ts), keyed from the admin token.
+  const sessions = new SessionKeys(opts.adminToken, s.store, s.now);
 
   app.addHook('onRequest', async (req, reply) => {
     if (!req.url.startsWith('/api/v1')) return;
     const token = credential(req.headers.authorization, 'Bearer');
     if (token === null || !secretsEqual(token, opts.adminToken)) {
       // Or the web UI: no Authorization header, a valid session cookie, and for writes its CSRF header.
-      if (req.headers.authorization === undefined && sessions.allowsApi(req)) return;
+      if (req.headers.authorization === undefined && (await sessions.allowsApi(req))) return;
       return sendError(reply, 'unauthorized', 'Send Authorization: Bearer <TAILOR_ADMIN_TOKEN>');
     }
   });

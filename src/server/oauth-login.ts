@@ -4,10 +4,16 @@
  *   GET  /oauth/x/start[?configuration=ID]  session required; gets a request token from X with
  *        the callback <origin>/oauth/x/callback, keeps it in a sealed cookie, redirects to X.
  *   GET  /oauth/x/callback?oauth_token&oauth_verifier (or ?denied=)  checks the token is the one
- *        issued to this browser (once only), trades it for the access token, lists the ad
- *        accounts the login reaches and its permissions on each, and shows the chooser.
- *   POST /oauth/x/save  session + CSRF; saves the chosen account (addConfiguration validates it
- *        against X again), then the popup tells its opener and closes.
+ *        issued to this browser and the verifier is there, then uses the token up (once, in the
+ *        database), trades it for the access token, lists the ad accounts the login reaches and
+ *        its permissions on each, and shows the chooser.
+ *   POST /oauth/x/save  session + CSRF; uses the access step up (once, in the database), saves
+ *        the chosen account (addConfiguration validates it against X again), then the popup tells
+ *        its opener and closes.
+ *
+ * Any site can send a browser to the callback, with the flow cookie (SameSite=Lax lets it
+ * through): an answer that does not fit the login in progress is refused and leaves the login as
+ * it was. Only X's real answer moves it on, and only once.
  *
  * Between the steps the flow lives in one sealed (AES-GCM) cookie, HttpOnly, SameSite=Lax (X's
  * redirect back is a cross-site top-level navigation, which Strict would strip), Path=/oauth/x,
@@ -15,6 +21,7 @@
  * never see them, and they are gone as soon as the configuration is saved.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { randomBytes } from 'node:crypto';
 import { SyncError } from '../core/errors.ts';
 import { addConfiguration, REQUIRED_PERMISSION } from '../services/configurations.ts';
 import type { Services } from '../services/deps.ts';
@@ -50,6 +57,8 @@ interface AccessStep {
   reauth: string | null;
   /** Accounts the login may save (ACCOUNT_ADMIN). */
   eligible: string[];
+  /** Random id of this step: the save uses it up in the database, so a copied cookie saves nothing. */
+  nonce: string;
   exp: number;
 }
 
@@ -65,18 +74,6 @@ export interface OAuthLoginOptions {
 const isString = (v: unknown): v is string => typeof v === 'string';
 
 export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLoginOptions): void {
-  /**
-   * Request tokens already traded in this process. X refuses a second trade of the same token
-   * anyway; this rejects a replayed callback before calling X. Entries expire with the flow.
-   */
-  const used = new Map<string, number>();
-  const markUsed = (token: string, now: number): boolean => {
-    for (const [t, exp] of used) if (exp <= now) used.delete(t);
-    if (used.has(token)) return false;
-    used.set(token, now + FLOW_TTL_MS);
-    return true;
-  };
-
   const secure = (req: FastifyRequest) => originOf(req, o.publicUrl)?.startsWith('https:') ?? false;
   const setFlow = (req: FastifyRequest, reply: FastifyReply, flow: Flow | null): void => {
     const value = flow === null ? '' : o.sessions.seal(SEAL_PURPOSE, flow);
@@ -85,6 +82,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
   const readFlow = (req: FastifyRequest): Flow | null => {
     const flow = o.sessions.open(SEAL_PURPOSE, parseCookies(req.headers.cookie).get(FLOW_COOKIE)) as Flow | null;
     if (flow === null || typeof flow !== 'object' || !isString(flow.sid) || typeof flow.exp !== 'number' || flow.exp <= s.now()) return null;
+    if (flow.step === 'access' && !isString(flow.nonce)) return null;
     return flow;
   };
   const message = (reply: FastifyReply, status: number, m: PopupMessage) => reply.code(status).type('text/html; charset=utf-8').send(renderPopupMessage(m));
@@ -93,7 +91,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
     message(reply, status, { result: 'failed', title: 'The X login did not finish', message: text, retryHref: startHref(reauth) });
 
   app.get<{ Querystring: { configuration?: string } }>('/oauth/x/start', async (req, reply) => {
-    const session = o.sessions.read(req);
+    const session = await o.sessions.read(req);
     if (!session) return o.needsSession(req, reply);
     let reauth: string | null = null;
     if (isString(req.query.configuration) && req.query.configuration !== '') {
@@ -122,12 +120,13 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
       return failed(reply, 400, 'This X login was not started here, has expired (10 minutes), or was already used. Start again.', flow?.reauth ?? null);
     }
     const presented = isString(denied) ? denied : token;
-    // The answer must be for the request token this browser was given, and count only once.
-    if (!isString(presented) || !secretsEqual(presented, flow.token) || !markUsed(flow.token, s.now())) {
-      setFlow(req, reply, null);
-      return failed(reply, 400, 'X answered for a different or already used login. Nothing was saved. Start again.', flow.reauth);
+    // An answer for another request token (a forged or stale link) is refused, and the login in
+    // progress goes on: whoever sent the browser here must not be able to cancel it.
+    if (!isString(presented) || !secretsEqual(presented, flow.token)) {
+      return failed(reply, 400, 'X answered for a different login than the one in progress. Nothing was changed.', flow.reauth);
     }
     if (isString(denied)) {
+      // Over either way: X will not trade a denied token, so there is nothing to use up.
       setFlow(req, reply, null);
       return message(reply, 200, {
         result: 'cancelled',
@@ -136,7 +135,17 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
         retryHref: startHref(flow.reauth),
       });
     }
-    if (!isString(verifier) || verifier === '') return failed(reply, 400, 'X sent no verifier. Start again.', flow.reauth);
+    // Checked before the token is used up, so a callback without a verifier costs nothing.
+    if (!isString(verifier) || verifier === '') return failed(reply, 400, 'X sent no verifier. Nothing was changed.', flow.reauth);
+    // Signed out since the start: the login ends with the session.
+    if (!(await o.sessions.alive(flow.sid))) {
+      setFlow(req, reply, null);
+      return o.needsSession(req, reply);
+    }
+    // Once only, on every process (X also refuses a second trade, but this asks it nothing).
+    if (!(await o.sessions.useOnce('x-request-token', flow.token, flow.exp))) {
+      return failed(reply, 400, 'This X login was already used. Nothing was saved. Start again.', flow.reauth);
+    }
 
     let access;
     let choices: AccountChoice[];
@@ -159,6 +168,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
       screenName,
       reauth: flow.reauth,
       eligible: choices.filter((c) => c.eligible).map((c) => c.id),
+      nonce: randomBytes(18).toString('base64url'),
       exp: s.now() + FLOW_TTL_MS,
     });
     const csrf = o.sessions.csrfToken({ sid: flow.sid, expiresAt: flow.exp });
@@ -177,7 +187,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
 
   app.post('/oauth/x/save', async (req, reply) => {
     reply.header('cache-control', 'no-store');
-    const session: Session | null = o.sessions.read(req);
+    const session: Session | null = await o.sessions.read(req);
     if (!session) return o.needsSession(req, reply);
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (!sameOrigin(req, o.publicUrl) || !o.sessions.checkCsrf(session, body.csrf)) {
@@ -195,6 +205,12 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
     if (flow.reauth !== null && existing?.id !== flow.reauth) {
       return failed(reply, 400, 'This account does not belong to the configuration being re-authorized.', flow.reauth);
     }
+    // Used up before saving: two posts of the same step (a replayed cookie, a double submit, on
+    // any process) save once. A save that then fails needs a new login, as its page says.
+    if (!(await o.sessions.useOnce('x-access-step', flow.nonce, flow.exp))) {
+      setFlow(req, reply, null);
+      return failed(reply, 400, 'This X login was already saved. Start again to save another account.', flow.reauth);
+    }
     const typed = isString(body.name) ? body.name.trim().slice(0, 200) : '';
     const name = typed !== '' ? typed : existing?.name;
     let saved;
@@ -203,6 +219,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
     } catch (err) {
       const text = err instanceof ApiError || err instanceof SyncError ? err.message : 'Tailor could not save the configuration; see its log.';
       if (!(err instanceof ApiError)) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'X login: save failed');
+      setFlow(req, reply, null);
       return failed(reply, err instanceof ApiError ? err.status : 500, text, flow.reauth);
     }
     setFlow(req, reply, null);

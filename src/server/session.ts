@@ -1,20 +1,27 @@
 /**
- * The web UI's session: a stateless, HMAC-signed cookie, and the sealed (encrypted) cookie that
- * carries the X login between the popup's steps.
+ * The web UI's session: an HMAC-signed cookie naming a session the database knows, and the sealed
+ * (encrypted) cookie that carries the X login between the popup's steps.
  *
- * - Keys are derived (HKDF) from TAILOR_ADMIN_TOKEN, the secret the user signs in with. Every
- *   `tailor serve` process with the same token accepts the same cookies (no shared session
- *   store), and rotating the token signs every browser out.
+ * - Keys are derived (HKDF) from TAILOR_ADMIN_TOKEN, the secret the user signs in with.
  * - The session cookie is HttpOnly, SameSite=Strict, Path=/; it holds a random session id and an
- *   expiry, signed. It cannot be revoked one by one (no server state): sign-out clears it in the
- *   browser, and it expires after SESSION_TTL_MS.
+ *   expiry, signed. The database holds the session too (`ui_sessions`, with its expiry), keyed by
+ *   HMAC(key, session id): never the id or the cookie, so a copy of the database signs no one in.
+ *   A session counts only while both hold: sign-out deletes the row, which ends the session on
+ *   every `tailor serve` process at once, and it expires after SESSION_TTL_MS.
+ * - Rotating the admin token ends every session twice over: old cookies fail the signature, and
+ *   their rows are keyed under the old token's key, so no lookup can reach them (they are pruned
+ *   at expiry).
  * - CSRF: the token is HMAC(key, session id). Pages carry it (a meta tag, a hidden form field);
  *   every state-changing request must send it back (the `x-csrf-token` header for fetch, the
  *   `csrf` field for forms) and the server checks it in constant time. A cross-site page can
  *   neither read it nor set the header without a CORS preflight, which Tailor never answers.
+ *   It is worth nothing once its session has ended.
+ * - Single-use steps (the X login's): `useOnce` records a keyed hash of the step in the database,
+ *   so a step is accepted once across every process.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Store } from '../store/port.ts';
 import { secretsEqual } from './auth.ts';
 
 export const SESSION_COOKIE = 'tailor_session';
@@ -26,6 +33,9 @@ export interface Session {
   sid: string;
   expiresAt: number;
 }
+
+/** What sessions need of the store. */
+export type SessionStore = Pick<Store, 'putSession' | 'getSession' | 'deleteSession' | 'useOnce'>;
 
 export interface CookieOptions {
   maxAgeS: number;
@@ -66,14 +76,19 @@ export class SessionKeys {
   private readonly signKey: Buffer;
   private readonly csrfKey: Buffer;
   private readonly sealKey: Buffer;
+  private readonly idKey: Buffer;
+  private readonly onceKey: Buffer;
 
   constructor(
     private readonly adminToken: string,
+    private readonly store: SessionStore,
     private readonly now: () => number = Date.now,
   ) {
     this.signKey = derive(adminToken, 'session-v1');
     this.csrfKey = derive(adminToken, 'csrf-v1');
     this.sealKey = derive(adminToken, 'seal-v1');
+    this.idKey = derive(adminToken, 'session-id-v1');
+    this.onceKey = derive(adminToken, 'once-v1');
   }
 
   /** True when the presented token is the admin token (constant time). */
@@ -81,24 +96,47 @@ export class SessionKeys {
     return this.adminToken.length > 0 && secretsEqual(presented, this.adminToken);
   }
 
-  /** A new session and its cookie value. */
-  issue(): { session: Session; value: string } {
-    const session: Session = { sid: b64u(randomBytes(18)), expiresAt: this.now() + SESSION_TTL_MS };
+  /** A new session, recorded in the database, and its cookie value. */
+  async issue(): Promise<{ session: Session; value: string }> {
+    const now = this.now();
+    const session: Session = { sid: b64u(randomBytes(18)), expiresAt: now + SESSION_TTL_MS };
+    await this.store.putSession(this.idHash(session.sid), session.expiresAt, now);
     const payload = `${session.sid}.${session.expiresAt.toString(36)}`;
     return { session, value: `${payload}.${this.sign(payload)}` };
   }
 
-  /** The session of a request, when its cookie is present, authentic and not expired. */
-  read(req: FastifyRequest): Session | null {
+  /** The session of a request, when its cookie is present, authentic and not expired, and the session not ended. */
+  async read(req: FastifyRequest): Promise<Session | null> {
     const value = parseCookies(req.headers.cookie).get(SESSION_COOKIE);
     if (!value) return null;
     const parts = value.split('.');
     if (parts.length !== 3) return null;
     const [sid, exp, mac] = parts as [string, string, string];
+    // The signature first: a forged cookie costs no database read.
     if (!equalBytes(Buffer.from(mac), Buffer.from(this.sign(`${sid}.${exp}`)))) return null;
     const expiresAt = parseInt(exp, 36);
     if (!Number.isFinite(expiresAt) || expiresAt <= this.now()) return null;
+    if (!(await this.alive(sid))) return null;
     return { sid, expiresAt };
+  }
+
+  /** Whether the session with this id is still recorded and unexpired (it may be read from a flow cookie). */
+  async alive(sid: string): Promise<boolean> {
+    return (await this.store.getSession(this.idHash(sid), this.now())) !== null;
+  }
+
+  /** Ends a session on every process (sign-out). */
+  async end(session: Session): Promise<void> {
+    await this.store.deleteSession(this.idHash(session.sid));
+  }
+
+  /**
+   * True the first time (`purpose`, `value`) is presented before `expiresAt`, on any process;
+   * false for every later presentation. The database sees only a keyed hash of the pair.
+   */
+  async useOnce(purpose: string, value: string, expiresAt: number): Promise<boolean> {
+    const key = b64u(createHmac('sha256', this.onceKey).update(`${purpose}\n${value}`).digest());
+    return this.store.useOnce(key, expiresAt, this.now());
   }
 
   csrfToken(session: Session): string {
@@ -114,8 +152,8 @@ export class SessionKeys {
    * Whether a browser request to /api/v1 may pass on its session: a valid session, plus the CSRF
    * header for anything but GET/HEAD. (The Bearer token path is checked before this, unchanged.)
    */
-  allowsApi(req: FastifyRequest): boolean {
-    const session = this.read(req);
+  async allowsApi(req: FastifyRequest): Promise<boolean> {
+    const session = await this.read(req);
     if (!session) return false;
     if (req.method === 'GET' || req.method === 'HEAD') return true;
     return this.checkCsrf(session, req.headers[CSRF_HEADER]);
@@ -144,6 +182,11 @@ export class SessionKeys {
     } catch {
       return null;
     }
+  }
+
+  /** The session's key in the database: keyed, so it depends on the admin token, and one-way. */
+  private idHash(sid: string): string {
+    return b64u(createHmac('sha256', this.idKey).update(sid).digest());
   }
 
   private sign(payload: string): string {

@@ -97,8 +97,8 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
       reply.code(status).header('cache-control', 'no-store').type('text/html; charset=utf-8').send(body);
 
     /** A signed-in page, or a redirect to sign-in that comes back here. */
-    const page = (req: FastifyRequest, reply: FastifyReply, render: (session: Session) => string) => {
-      const session = o.sessions.read(req);
+    const page = async (req: FastifyRequest, reply: FastifyReply, render: (session: Session) => string) => {
+      const session = await o.sessions.read(req);
       if (!session) return reply.redirect(`/sign-in?next=${encodeURIComponent(req.url)}`, 303);
       return htmlReply(reply, 200, render(session));
     };
@@ -110,7 +110,7 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
 
     ui.get<{ Querystring: { next?: string } }>('/sign-in', async (req, reply) => {
       const next = safeNext(req.query.next);
-      if (o.sessions.read(req)) return reply.redirect(next, 303);
+      if (await o.sessions.read(req)) return reply.redirect(next, 303);
       return htmlReply(reply, 200, renderSignIn(next));
     });
 
@@ -122,16 +122,18 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
         req.log.warn('UI sign-in refused: wrong admin token');
         return htmlReply(reply, 401, renderSignIn(next, 'That is not the admin token. Check TAILOR_ADMIN_TOKEN and try again.'));
       }
-      setSessionCookie(reply, o.sessions.issue().value, secure(req));
+      setSessionCookie(reply, (await o.sessions.issue()).value, secure(req));
       req.log.info('UI sign-in');
       return reply.redirect(next, 303);
     });
 
     ui.post('/sign-out', async (req, reply) => {
-      const session = o.sessions.read(req);
+      const session = await o.sessions.read(req);
       const body = (req.body ?? {}) as Record<string, unknown>;
       // Signing out without the CSRF token is refused: a cross-site page must not sign users out.
       if (session && (!sameOrigin(req, o.publicUrl) || !o.sessions.checkCsrf(session, body.csrf))) return reply.redirect('/', 303);
+      // Ended in the database, not only in this browser: a copy of the cookie is worth nothing now.
+      if (session) await o.sessions.end(session);
       clearSessionCookie(reply, secure(req));
       return reply.redirect('/sign-in', 303);
     });
@@ -139,7 +141,7 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
     // The X audiences of a deleted audience still being deleted on X (the Audiences page follows
     // them until X confirms). /api/v1 has no view of a deleted audience; this is the UI's own.
     ui.get<{ Params: { id: string } }>('/ui/deleting/:id', async (req, reply) => {
-      if (!o.sessions.read(req)) return reply.code(401).send({ error: { code: 'unauthorized', message: 'Sign in first' } });
+      if (!(await o.sessions.read(req))) return reply.code(401).send({ error: { code: 'unauthorized', message: 'Sign in first' } });
       const downstreams = await s.store.listDownstreams(req.params.id);
       reply.header('cache-control', 'no-store');
       return {

@@ -255,4 +255,19 @@ export interface Store {
   holdRate(key: string, until: number, now: number, perMinute: number): Promise<void>;
   /** Earliest moment something may become due (for idle workers), or null when nothing waits. */
   nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs'>): Promise<number | null>;
+
+  // web UI sessions and single-use steps (src/server/session.ts). Keys are keyed hashes computed
+  // by the caller: the store never sees a session id, a cookie or an X token.
+  /** Records a session until `expiresAt`, and prunes expired sessions. */
+  putSession(idHash: string, expiresAt: number, now: number): Promise<void>;
+  /** The session's expiry, or null when it is unknown, ended or expired at `now`. */
+  getSession(idHash: string, now: number): Promise<number | null>;
+  /** Ends a session (sign-out). False when there was none. */
+  deleteSession(idHash: string): Promise<boolean>;
+  /**
+   * True the first time `key` is used, false on every later use until `expiresAt`, across every
+   * process on the database. After that the key is forgotten (expired keys are pruned here), so
+   * `expiresAt` must be no earlier than the moment the caller stops accepting the step anyway.
+   */
+  useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 }

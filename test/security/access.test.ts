@@ -7,7 +7,8 @@
  * - UI pages carry the security headers;
  * - secrets are compared in constant time (`secretsEqual`), and no `===` compares a secret in src/;
  * - X tokens are unreadable in the database without TAILOR_SECRET_KEY (the raw rows are read).
- * The X login's callback (mismatched `oauth_token`, replays) is tested in test/ui/security.test.ts.
+ * The X login's callback (mismatched `oauth_token`, replays) is tested in test/ui/security.test.ts;
+ * sign-out, a changed admin token and single-use X login steps in test/security/sessions.test.ts.
  */
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';

@@ -14,15 +14,20 @@ describe('web UI security', () => {
   let cookie: string;
   let csrf: string;
 
-  beforeAll(async () => {
-    emu = await Emu.start();
-    tailor = await TailorProcess.start(emu);
+  /** A new session: its cookie and the CSRF token its pages carry. */
+  async function signIn(): Promise<{ cookie: string; csrf: string }> {
     const res = await fetch(`${tailor.url}/sign-in`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: tailor.url }, body: `token=${ADMIN_TOKEN}&next=%2Foutputs` });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/outputs');
-    cookie = res.headers.get('set-cookie')!.split(';')[0]!;
+    const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
     const page = await (await fetch(`${tailor.url}/outputs`, { headers: { cookie } })).text();
-    csrf = /name="csrf-token" content="([^"]+)"/.exec(page)![1]!;
+    return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page)![1]! };
+  }
+
+  beforeAll(async () => {
+    emu = await Emu.start();
+    tailor = await TailorProcess.start(emu);
+    ({ cookie, csrf } = await signIn());
   });
   afterAll(async () => {
     await tailor?.stop();
@@ -89,15 +94,24 @@ describe('web UI security', () => {
     for (const path of ['/assets/..%2Fpages%2Fhtml.ts', '/assets/%2e%2e%2f%2e%2e%2fpackage.json', '/assets/nope.js']) expect((await get(path)).status).toBe(404);
   });
 
-  it('needs a session to start the X login, and the CSRF token to sign out', async () => {
+  it('needs a session to start the X login, and the CSRF token to sign out; sign-out ends the session', async () => {
     expect((await get('/oauth/x/start')).status).toBe(401);
-    const signOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie }, body: 'csrf=forged' });
+    // A session of its own: the other tests go on with theirs.
+    const own = await signIn();
+    const signOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: own.cookie }, body: 'csrf=forged' });
     expect(signOut.headers.get('set-cookie')).toBeNull();
-    expect((await get('/outputs', { cookie })).status).toBe(200);
-    const realSignOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie, origin: tailor.url }, body: `csrf=${csrf}` });
+    expect((await get('/outputs', { cookie: own.cookie })).status).toBe(200);
+    const realSignOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: own.cookie, origin: tailor.url }, body: `csrf=${own.csrf}` });
     expect(realSignOut.headers.get('location')).toBe('/sign-in');
     expect(realSignOut.headers.get('set-cookie')).toMatch(/^tailor_session=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
     expect((await get('/ui/deleting/a')).status).toBe(401);
+    // A copy of the signed-out cookie (kept by anyone who saw it) opens nothing.
+    expect((await get('/outputs', { cookie: own.cookie })).status).toBe(303);
+    expect((await get('/ui/deleting/a', { cookie: own.cookie })).status).toBe(401);
+    expect((await get('/api/v1/audiences', { cookie: own.cookie })).status).toBe(401);
+    expect((await get('/oauth/x/start', { cookie: own.cookie })).status).toBe(401);
+    // The session signed in beside it is untouched.
+    expect((await get('/outputs', { cookie })).status).toBe(200);
   });
 
   /** Runs the X login up to X's redirect back: the flow cookie and the callback URL. */

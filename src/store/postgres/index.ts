@@ -28,6 +28,7 @@ import { migrate } from './migrate.ts';
 import { release } from './release.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
+import * as sessions from './sessions.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRejected } from './settle-rejected.ts';
 import { settleSent } from './settle-sent.ts';
@@ -436,6 +437,22 @@ export class PostgresStore implements Store {
 
   async holdRate(key: string, until: number, now: number, perMinute: number): Promise<void> {
     await this.db.tx((c) => holdRate(c, key, until, now, perMinute));
+  }
+
+  async putSession(idHash: string, expiresAt: number, now: number): Promise<void> {
+    await this.db.tx((c) => sessions.putSession(c, idHash, expiresAt, now));
+  }
+
+  async getSession(idHash: string, now: number): Promise<number | null> {
+    return sessions.getSession(this.db, idHash, now);
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    return sessions.deleteSession(this.db, idHash);
+  }
+
+  async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.db.tx((c) => sessions.useOnce(c, key, expiresAt, now));
   }
 
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number }): Promise<number | null> {

@@ -23,6 +23,7 @@ import { openSqlite } from './open.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
 import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
+import * as sessions from './sessions.ts';
 import { holdRate, holds, recordSample, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
@@ -403,6 +404,22 @@ export class SqliteStore implements Store {
 
   async takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number> {
     return this.tx(() => takeRateToken(this.db, key, now, perMinute, burst));
+  }
+
+  async putSession(idHash: string, expiresAt: number, now: number): Promise<void> {
+    this.tx(() => sessions.putSession(this.db, idHash, expiresAt, now));
+  }
+
+  async getSession(idHash: string, now: number): Promise<number | null> {
+    return sessions.getSession(this.db, idHash, now);
+  }
+
+  async deleteSession(idHash: string): Promise<boolean> {
+    return this.tx(() => sessions.deleteSession(this.db, idHash));
+  }
+
+  async useOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.tx(() => sessions.useOnce(this.db, key, expiresAt, now));
   }
 
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number }): Promise<number | null> {
