@@ -33,12 +33,28 @@ export interface ConfigurationInput {
   tokens: string;
 }
 
+/**
+ * Where an audience came from. `firehose` audiences carry the `accountId` (X ad account id) of
+ * the Firehose message that created them; audiences from before migration 0006 that were
+ * classified as Firehose ones carry none (see that migration).
+ */
+export type AudienceOrigin = { kind: 'api' } | { kind: 'firehose'; account: string };
+
 export interface Audience {
   id: string;
   name: string;
+  origin: 'api' | 'firehose';
+  originAccount: string | null;
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * Whether a Firehose message for one account may act on an audience: `unknown` (no such
+ * audience), `owned` (a Firehose audience created for that account, or one already connected to
+ * that account's configuration) or `foreign` (a REST or import audience, or another account's).
+ */
+export type FirehoseAccess = 'unknown' | 'owned' | 'foreign';
 
 export interface ConnectionToggles {
   forwardEmails: boolean;
@@ -202,7 +218,14 @@ export interface Store {
   setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
 
   // audiences and connections
-  putAudience(id: string, name: string, now: number): Promise<{ audience: Audience; created: boolean; renamed: boolean }>;
+  /**
+   * Creates (with `origin`, `api` when left out) or renames. With a `firehose` origin an existing
+   * audience the Firehose may not act on for that account is left alone and `foreign` is true,
+   * checked in the same transaction as the write.
+   */
+  putAudience(id: string, name: string, now: number, origin?: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
+  /** See FirehoseAccess: one read, for the Firehose handlers. */
+  firehoseAccess(audienceId: string, accountId: string): Promise<FirehoseAccess>;
   getAudience(id: string): Promise<Audience | null>;
   listAudiences(): Promise<(Audience & { members: number })[]>;
   /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */
