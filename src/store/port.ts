@@ -34,11 +34,20 @@ export interface ConfigurationInput {
 }
 
 /**
- * Where an audience came from. `firehose` audiences carry the `accountId` (X ad account id) of
- * the Firehose message that created them; audiences from before migration 0006 that were
- * classified as Firehose ones carry none (see that migration).
+ * Who sent a Firehose message: its mParticle account (`firehoseAccountKey` in
+ * sources/firehose/origin.ts) and the configuration its Account ID setting selected.
  */
-export type AudienceOrigin = { kind: 'api' } | { kind: 'firehose'; account: string };
+export interface FirehoseSender {
+  account: string;
+  configurationId: string;
+}
+
+/**
+ * Where an audience came from. `firehose` audiences carry the mParticle account of the message
+ * that created them; audiences from before migration 0006 that were classified as Firehose ones
+ * carry none (see that migration).
+ */
+export type AudienceOrigin = { kind: 'api' } | ({ kind: 'firehose' } & FirehoseSender);
 
 export interface Audience {
   id: string;
@@ -50,9 +59,9 @@ export interface Audience {
 }
 
 /**
- * Whether a Firehose message for one account may act on an audience: `unknown` (no such
- * audience), `owned` (a Firehose audience created for that account, or one already connected to
- * that account's configuration) or `foreign` (a REST or import audience, or another account's).
+ * Whether a Firehose message may act on an audience: `unknown` (no such audience), `owned` (a
+ * Firehose audience created for the sender's mParticle account, or one already connected to the
+ * sender's configuration) or `foreign` (a REST or import audience, or another mParticle account's).
  */
 export type FirehoseAccess = 'unknown' | 'owned' | 'foreign';
 
@@ -220,12 +229,12 @@ export interface Store {
   // audiences and connections
   /**
    * Creates (with `origin`, `api` when left out) or renames. With a `firehose` origin an existing
-   * audience the Firehose may not act on for that account is left alone and `foreign` is true,
+   * audience that sender may not act on (FirehoseAccess) is left alone and `foreign` is true,
    * checked in the same transaction as the write.
    */
   putAudience(id: string, name: string, now: number, origin?: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
   /** See FirehoseAccess: one read, for the Firehose handlers. */
-  firehoseAccess(audienceId: string, accountId: string): Promise<FirehoseAccess>;
+  firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess>;
   getAudience(id: string): Promise<Audience | null>;
   listAudiences(): Promise<(Audience & { members: number })[]>;
   /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */

@@ -23,49 +23,57 @@ for (const factory of STORES) {
   describe(`store contract: audience origin (${factory.name})`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
+    let a: string; // configuration of X account acc1
+    let b: string; // configuration of X account acc2
     const now = 1_000_000;
+    // mParticle account m1 through either configuration, and another mParticle account, m2.
+    const m1a = () => ({ account: 'mparticle:1', configurationId: a });
+    const m1b = () => ({ account: 'mparticle:1', configurationId: b });
+    const m2b = () => ({ account: 'mparticle:2', configurationId: b });
+    const fire = (sender: { account: string; configurationId: string }) => ({ kind: 'firehose' as const, ...sender });
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
+      a = (await store.putConfiguration(config('acc1'), now)).configuration.id;
+      b = (await store.putConfiguration(config('acc2'), now)).configuration.id;
     });
     afterEach(async () => cleanup());
 
     it('records the origin on creation; REST is the default', async () => {
       expect((await store.putAudience('rest', 'Rest', now)).audience).toMatchObject({ origin: 'api', originAccount: null });
-      expect((await store.putAudience('7622', 'Fire', now, { kind: 'firehose', account: 'acc1' })).audience).toMatchObject({ origin: 'firehose', originAccount: 'acc1' });
-      expect(await store.getAudience('7622')).toMatchObject({ origin: 'firehose', originAccount: 'acc1', name: 'Fire' });
-      expect(Object.fromEntries((await store.listAudiences()).map((a) => [a.id, [a.origin, a.originAccount]]))).toEqual({ rest: ['api', null], '7622': ['firehose', 'acc1'] });
+      expect((await store.putAudience('7622', 'Fire', now, fire(m1a()))).audience).toMatchObject({ origin: 'firehose', originAccount: 'mparticle:1' });
+      expect(await store.getAudience('7622')).toMatchObject({ origin: 'firehose', originAccount: 'mparticle:1', name: 'Fire' });
+      expect(Object.fromEntries((await store.listAudiences()).map((x) => [x.id, [x.origin, x.originAccount]]))).toEqual({ rest: ['api', null], '7622': ['firehose', 'mparticle:1'] });
     });
 
-    it('a Firehose message may act only on audiences the Firehose created for its account, or ones connected to it', async () => {
-      const a = (await store.putConfiguration(config('acc1'), now)).configuration;
-      const b = (await store.putConfiguration(config('acc2'), now)).configuration;
+    it('a Firehose message may act only on audiences the Firehose created for its mParticle account, or ones connected to its configuration', async () => {
       await store.putAudience('1', 'Rest', now);
-      await store.putAudience('2', 'Fire', now, { kind: 'firehose', account: 'acc1' });
-      expect(await store.firehoseAccess('9', 'acc1')).toBe('unknown');
-      expect(await store.firehoseAccess('1', 'acc1')).toBe('foreign');
-      expect(await store.firehoseAccess('2', 'acc1')).toBe('owned');
-      expect(await store.firehoseAccess('2', 'acc2')).toBe('foreign');
+      await store.putAudience('2', 'Fire', now, fire(m1a()));
+      expect(await store.firehoseAccess('9', m1a())).toBe('unknown');
+      expect(await store.firehoseAccess('1', m1a())).toBe('foreign');
+      expect(await store.firehoseAccess('2', m1a())).toBe('owned');
+      expect(await store.firehoseAccess('2', m1b())).toBe('owned'); // same mParticle account, second X output
+      expect(await store.firehoseAccess('2', m2b())).toBe('foreign');
 
-      // A connection an admin made to another account's configuration lets that account act on it too;
-      // a connection never makes a REST audience the Firehose's.
-      await store.putConnection('2', b.id, ALL, now);
-      await store.putConnection('1', a.id, ALL, now);
-      expect(await store.firehoseAccess('2', 'acc2')).toBe('owned');
-      expect(await store.firehoseAccess('1', 'acc1')).toBe('foreign');
+      // A connection to a configuration lets messages through it act on a Firehose audience (how
+      // rows classified by migration 0006 stay reachable); it never makes a REST audience the Firehose's.
+      await store.putConnection('2', b, ALL, now);
+      await store.putConnection('1', a, ALL, now);
+      expect(await store.firehoseAccess('2', m2b())).toBe('owned');
+      expect(await store.firehoseAccess('1', m1a())).toBe('foreign');
     });
 
-    it('a Firehose putAudience leaves a REST or another account’s audience as it is', async () => {
+    it('a Firehose putAudience leaves a REST or another mParticle account’s audience as it is', async () => {
       await store.putAudience('1', 'Rest', now);
-      await store.putAudience('2', 'Fire', now, { kind: 'firehose', account: 'acc1' });
-      expect(await store.putAudience('1', 'Taken over', now + 1, { kind: 'firehose', account: 'acc1' })).toMatchObject({ created: false, renamed: false, foreign: true });
-      expect(await store.putAudience('2', 'Taken over', now + 1, { kind: 'firehose', account: 'acc2' })).toMatchObject({ created: false, renamed: false, foreign: true });
+      await store.putAudience('2', 'Fire', now, fire(m1a()));
+      expect(await store.putAudience('1', 'Taken over', now + 1, fire(m1a()))).toMatchObject({ created: false, renamed: false, foreign: true });
+      expect(await store.putAudience('2', 'Taken over', now + 1, fire(m2b()))).toMatchObject({ created: false, renamed: false, foreign: true });
       expect(await store.getAudience('1')).toMatchObject({ name: 'Rest', origin: 'api', updatedAt: now });
-      expect(await store.getAudience('2')).toMatchObject({ name: 'Fire', origin: 'firehose', originAccount: 'acc1', updatedAt: now });
+      expect(await store.getAudience('2')).toMatchObject({ name: 'Fire', origin: 'firehose', originAccount: 'mparticle:1', updatedAt: now });
 
-      // Its own account renames it; an admin (REST) renames anything and never changes the origin.
-      expect(await store.putAudience('2', 'Fire 2', now + 2, { kind: 'firehose', account: 'acc1' })).toMatchObject({ renamed: true });
+      // Its own mParticle account renames it; an admin (REST) renames anything and never changes the origin.
+      expect(await store.putAudience('2', 'Fire 2', now + 2, fire(m1b()))).toMatchObject({ renamed: true });
       expect((await store.putAudience('2', 'Fire 3', now + 3)).foreign).toBeUndefined();
-      expect(await store.getAudience('2')).toMatchObject({ name: 'Fire 3', origin: 'firehose', originAccount: 'acc1' });
+      expect(await store.getAudience('2')).toMatchObject({ name: 'Fire 3', origin: 'firehose', originAccount: 'mparticle:1' });
     });
   });
 }
@@ -121,7 +129,7 @@ for (const [name, make] of DIALECTS) {
         // Build the schema as it was before 0006: migrate fully, then take 0006 back out.
         let store = await raw.open();
         const a = (await store.putConfiguration(config('acc1'), 1)).configuration;
-        await store.putConfiguration(config('acc2'), 1);
+        const b = (await store.putConfiguration(config('acc2'), 1)).configuration;
         for (const id of ['7622', '-15', 'buyers', '12ab', '--3', '99']) await store.putAudience(id, id, 1);
         for (const id of ['7622', '-15', 'buyers', '12ab', '--3']) await store.putConnection(id, a.id, ALL, 1);
         await store.close();
@@ -138,9 +146,10 @@ for (const [name, make] of DIALECTS) {
             '--3': ['api', null],
             '99': ['api', null], // no connection: nothing the Firehose was forwarding
           });
-          expect(await store.firehoseAccess('7622', 'acc1')).toBe('owned'); // running Firehose deployments go on
-          expect(await store.firehoseAccess('7622', 'acc2')).toBe('foreign');
-          expect(await store.firehoseAccess('99', 'acc1')).toBe('foreign');
+          const via = (configurationId: string) => ({ account: 'mparticle:1', configurationId });
+          expect(await store.firehoseAccess('7622', via(a.id))).toBe('owned'); // running Firehose deployments go on
+          expect(await store.firehoseAccess('7622', via(b.id))).toBe('foreign');
+          expect(await store.firehoseAccess('99', via(a.id))).toBe('foreign');
         } finally {
           await store.close();
         }

@@ -13,6 +13,7 @@ import type {
   ConnectionToggles,
   DownstreamStatus,
   FirehoseAccess,
+  FirehoseSender,
   MemberChange,
   MetricsSnapshot,
   SentBatch,
@@ -36,12 +37,12 @@ import { settleRejected } from './settle-rejected.ts';
 import { settleSent } from './settle-sent.ts';
 import { WAKE_CHANNEL, WakeListener } from './wake.ts';
 
-const FIREHOSE_ACCESS_SQL = firehoseAccessSql('$1', '$2');
+const FIREHOSE_ACCESS_SQL = firehoseAccessSql('$1', '$2', '$3');
 
 const accessOfRow = (row: { owned: number } | undefined): FirehoseAccess => (!row ? 'unknown' : row.owned ? 'owned' : 'foreign');
 
-async function accessOf(c: Sql, audienceId: string, accountId: string): Promise<FirehoseAccess> {
-  return accessOfRow((await c.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, accountId])).rows[0]);
+async function accessOf(c: Sql, audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
+  return accessOfRow((await c.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, sender.account, sender.configurationId])).rows[0]);
 }
 
 /** Opens the pool, applies pending migrations (under the migration advisory lock) and returns the store. */
@@ -200,7 +201,7 @@ export class PostgresStore implements Store {
       );
       const row = upserted.rows[0]!;
       if (row.inserted) return { audience: toAudience(row), created: true, renamed: false };
-      if (origin.kind === 'firehose' && (await accessOf(c, id, origin.account)) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
+      if (origin.kind === 'firehose' && (await accessOf(c, id, origin)) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
       if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
       // The claim compares each downstream's X name with the audience's: a rename follows.
       await c.query('UPDATE audiences SET name = $2, updated_at = $3 WHERE id = $1', [id, name, now]);
@@ -209,8 +210,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  async firehoseAccess(audienceId: string, accountId: string): Promise<FirehoseAccess> {
-    return accessOfRow((await this.db.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, accountId])).rows[0]);
+  async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
+    return accessOfRow((await this.db.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, sender.account, sender.configurationId])).rows[0]);
   }
 
   async getAudience(id: string): Promise<Audience | null> {

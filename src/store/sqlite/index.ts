@@ -14,6 +14,7 @@ import type {
   ConnectionToggles,
   DownstreamStatus,
   FirehoseAccess,
+  FirehoseSender,
   MemberChange,
   MetricsSnapshot,
   ReleaseOptions,
@@ -28,7 +29,7 @@ import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
 import { holdRate, holds, recordSample, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
 
-const FIREHOSE_ACCESS_SQL = firehoseAccessSql('@audience', '@account');
+const FIREHOSE_ACCESS_SQL = firehoseAccessSql('@audience', '@account', '@configuration');
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
@@ -168,7 +169,7 @@ export class SqliteStore implements Store {
         this.db.prepare('INSERT INTO audiences (id, name, origin, origin_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(id, name, origin.kind, account, now, now);
         return { audience: { id, name, origin: origin.kind, originAccount: account, createdAt: now, updatedAt: now }, created: true, renamed: false };
       }
-      if (origin.kind === 'firehose' && this.accessOf(id, origin.account) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
+      if (origin.kind === 'firehose' && this.accessOf(id, origin) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
       if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
       // The claim query compares each downstream's X name with the audience's: a rename follows.
       this.db.prepare('UPDATE audiences SET name = ?, updated_at = ? WHERE id = ?').run(name, now, id);
@@ -176,13 +177,13 @@ export class SqliteStore implements Store {
     });
   }
 
-  async firehoseAccess(audienceId: string, accountId: string): Promise<FirehoseAccess> {
-    return this.accessOf(audienceId, accountId);
+  async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
+    return this.accessOf(audienceId, sender);
   }
 
   /** The rule of FirehoseAccess (port.ts), as one query; the PostgreSQL store runs the same SQL. */
-  private accessOf(audienceId: string, accountId: string): FirehoseAccess {
-    const row = this.db.prepare(FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: accountId }) as { owned: number } | undefined;
+  private accessOf(audienceId: string, sender: FirehoseSender): FirehoseAccess {
+    const row = this.db.prepare(FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: sender.account, configuration: sender.configurationId }) as { owned: number } | undefined;
     if (!row) return 'unknown';
     return row.owned ? 'owned' : 'foreign';
   }
