@@ -60,8 +60,9 @@ export interface Audience {
 
 /**
  * Whether a Firehose message may act on an audience: `unknown` (no such audience), `owned` (a
- * Firehose audience created for the sender's mParticle account, or one already connected to the
- * sender's configuration) or `foreign` (a REST or import audience, or another mParticle account's).
+ * Firehose audience created for the sender's mParticle account, or one classified by migration
+ * 0006, which has no account, connected to the sender's configuration) or `foreign` (a REST or
+ * import audience, or another mParticle account's).
  */
 export type FirehoseAccess = 'unknown' | 'owned' | 'foreign';
 

@@ -45,7 +45,7 @@ for (const factory of STORES) {
       expect(Object.fromEntries((await store.listAudiences()).map((x) => [x.id, [x.origin, x.originAccount]]))).toEqual({ rest: ['api', null], '7622': ['firehose', 'mparticle:1'] });
     });
 
-    it('a Firehose message may act only on audiences the Firehose created for its mParticle account, or ones connected to its configuration', async () => {
+    it('a Firehose message may act only on audiences the Firehose created for its mParticle account', async () => {
       await store.putAudience('1', 'Rest', now);
       await store.putAudience('2', 'Fire', now, fire(m1a()));
       expect(await store.firehoseAccess('9', m1a())).toBe('unknown');
@@ -54,11 +54,11 @@ for (const factory of STORES) {
       expect(await store.firehoseAccess('2', m1b())).toBe('owned'); // same mParticle account, second X output
       expect(await store.firehoseAccess('2', m2b())).toBe('foreign');
 
-      // A connection to a configuration lets messages through it act on a Firehose audience (how
-      // rows classified by migration 0006 stay reachable); it never makes a REST audience the Firehose's.
+      // A connection gives no other mParticle account a way in, and never makes a REST audience the
+      // Firehose's (only rows classified by migration 0006, which have no account, go by connection).
       await store.putConnection('2', b, ALL, now);
       await store.putConnection('1', a, ALL, now);
-      expect(await store.firehoseAccess('2', m2b())).toBe('owned');
+      expect(await store.firehoseAccess('2', m2b())).toBe('foreign');
       expect(await store.firehoseAccess('1', m1a())).toBe('foreign');
     });
 
