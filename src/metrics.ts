@@ -34,6 +34,13 @@ export const changesRejected = new Counter({
   registers,
 });
 
+export const firehoseForeignAudience = new Counter({
+  name: 'tailor_firehose_foreign_audience_total',
+  help: 'Firehose messages for an audience the Firehose did not create for that account (REST, import, or another account), answered as for an unknown audience and not applied, by message',
+  labelNames: ['message'] as const,
+  registers,
+});
+
 export const pendingChanges = new Gauge({
   name: 'tailor_pending_changes',
   help: 'Changes waiting in the outbox, per downstream X audience (read from the store at scrape)',

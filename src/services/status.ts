@@ -50,6 +50,9 @@ export async function audienceView(store: Store, audience: Audience): Promise<Re
   return {
     id: audience.id,
     name: audience.name,
+    // api: PUT /api/v1/audiences (and imports into it); firehose: created by a Firehose message,
+    // the only kind a Firehose message may change (docs/firehose.md).
+    origin: audience.origin,
     members,
     created_at: iso(audience.createdAt),
     updated_at: iso(audience.updatedAt),

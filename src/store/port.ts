@@ -33,12 +33,38 @@ export interface ConfigurationInput {
   tokens: string;
 }
 
+/**
+ * Who sent a Firehose message: its mParticle account (`firehoseAccountKey` in
+ * sources/firehose/origin.ts) and the configuration its Account ID setting selected.
+ */
+export interface FirehoseSender {
+  account: string;
+  configurationId: string;
+}
+
+/**
+ * Where an audience came from. `firehose` audiences carry the mParticle account of the message
+ * that created them; audiences from before migration 0006 that were classified as Firehose ones
+ * carry none (see that migration).
+ */
+export type AudienceOrigin = { kind: 'api' } | ({ kind: 'firehose' } & FirehoseSender);
+
 export interface Audience {
   id: string;
   name: string;
+  origin: 'api' | 'firehose';
+  originAccount: string | null;
   createdAt: number;
   updatedAt: number;
 }
+
+/**
+ * Whether a Firehose message may act on an audience: `unknown` (no such audience), `owned` (a
+ * Firehose audience created for the sender's mParticle account, or one classified by migration
+ * 0006, which has no account, connected to the sender's configuration) or `foreign` (a REST or
+ * import audience, or another mParticle account's).
+ */
+export type FirehoseAccess = 'unknown' | 'owned' | 'foreign';
 
 export interface ConnectionToggles {
   forwardEmails: boolean;
@@ -202,7 +228,14 @@ export interface Store {
   setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
 
   // audiences and connections
-  putAudience(id: string, name: string, now: number): Promise<{ audience: Audience; created: boolean; renamed: boolean }>;
+  /**
+   * Creates (with `origin`, `api` when left out) or renames. With a `firehose` origin an existing
+   * audience that sender may not act on (FirehoseAccess) is left alone and `foreign` is true,
+   * checked in the same transaction as the write.
+   */
+  putAudience(id: string, name: string, now: number, origin?: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
+  /** See FirehoseAccess: one read, for the Firehose handlers. */
+  firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess>;
   getAudience(id: string): Promise<Audience | null>;
   listAudiences(): Promise<(Audience & { members: number })[]>;
   /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */

@@ -42,12 +42,14 @@ export function toConfiguration(r: ConfigurationRow): Configuration {
 export interface AudienceRow {
   id: string;
   name: string;
+  origin: string;
+  origin_account: string | null;
   created_at: number;
   updated_at: number;
 }
 
 export function toAudience(r: AudienceRow): Audience {
-  return { id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at };
+  return { id: r.id, name: r.name, origin: r.origin === 'firehose' ? 'firehose' : 'api', originAccount: r.origin_account, createdAt: r.created_at, updatedAt: r.updated_at };
 }
 
 export interface ConnectionRow {

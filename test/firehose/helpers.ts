@@ -54,7 +54,9 @@ export interface Harness {
 // tmpfs when there is one: the store fsyncs every commit, which is slow on a shared disk.
 const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
 
-export async function startInProcess(opts: { firehoseToken?: string; firehoseEncoding?: 'raw' | 'sha256'; wrapStore?: (store: Store) => Store } = {}): Promise<Harness> {
+export async function startInProcess(
+  opts: { firehoseToken?: string; firehoseEncoding?: 'raw' | 'sha256'; wrapStore?: (store: Store) => Store; now?: () => number; log?: Services['log'] } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(TMP, 'tailor-firehose-'));
   const path = join(dir, 'tailor.db');
   const real = SqliteStore.open(path);
@@ -64,8 +66,8 @@ export async function startInProcess(opts: { firehoseToken?: string; firehoseEnc
     store,
     box: new SecretBox('firehose-test-secret-0123456789abcdef'),
     x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
-    log: pino({ level: 'silent' }),
-    now: Date.now,
+    log: opts.log ?? pino({ level: 'silent' }),
+    now: opts.now ?? Date.now,
     notify: () => (notified += 1),
   };
   const { configuration } = await real.putConfiguration({ name: 'Test', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());

@@ -198,25 +198,41 @@ describe('POST /firehose, in process', () => {
     expect(h.members('1')).toEqual([{ audience_id: '1', identity_type: 'email', hash: sha256Hex('shared@example.com'), member_key: '2' }]);
   });
 
-  it('suspends, stores nothing, and shows why when the account is unknown or needs re-authorization', async () => {
+  it('suspends, stores nothing, and shows why when the account is unknown', async () => {
     const before = h.snapshot();
     const unknown = await h.post(fixture('membership-change.json'));
     expect(unknown.status).toBe(200);
     expect(unknown.body).toMatchObject({ type: 'audience_membership_change_response', suspend_subscription: true });
     expect((await h.post(fixture('verification-ping.json'))).body.suspend_subscription).toBe(true);
-
-    await h.store.setConfigurationState(h.configuration.id, 'needs_reauth', 'X answered 401: token revoked', Date.now());
-    const reauth = await h.post(load('membership-change.json'));
-    expect(reauth.body.suspend_subscription).toBe(true);
     expect(h.snapshot()).toEqual(before);
 
     const status = (await h.app.inject({ method: 'GET', url: '/api/v1/firehose', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
-    expect(status.suspensions).toEqual([
-      expect.objectContaining({ account_id: '18ce54d4x5t', reason: 'unknown_account', count: 2 }),
-      expect.objectContaining({ account_id: ACCOUNT, reason: 'needs_reauth', count: 1, message: expect.stringContaining('token revoked') }),
-    ]);
-    expect(status.messages.audience_membership_change_request).toBe(3);
+    expect(status.suspensions).toEqual([expect.objectContaining({ account_id: '18ce54d4x5t', reason: 'unknown_account', count: 2, message: expect.stringContaining('no configuration') })]);
+    expect(status.suspensions_forgotten).toBe(0);
+    expect(status.messages.audience_membership_change_request).toBe(2);
     expect((await h.app.inject({ method: 'GET', url: '/api/v1/firehose' })).statusCode).toBe(401);
+  });
+
+  it('while the configuration needs re-authorization, stores every change and answers as usual (paused, never dropped)', async () => {
+    await h.store.setConfigurationState(h.configuration.id, 'needs_reauth', 'X answered 401: token revoked', Date.now());
+    expect((await h.post(load('subscription-add.json'))).status).toBe(200);
+    const res = await h.post(load('membership-change.json'));
+    expect(res.status).toBe(200);
+    expect(res.body.suspend_subscription).toBe(false);
+    expect((await h.post(load('verification-ping.json'))).body.suspend_subscription).toBe(false);
+    expect(h.members('7622').length).toBeGreaterThan(0);
+
+    // The changes wait for X, shown per downstream audience as paused with their count.
+    const view = (await h.app.inject({ method: 'GET', url: '/api/v1/audiences/7622', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
+    const downstreams = view.connections[0].downstream_audiences;
+    expect(downstreams.length).toBeGreaterThan(0);
+    for (const d of downstreams) expect(d.state).toBe('paused');
+    const forwarded = new Set(downstreams.map((d: any) => d.identity_type));
+    const waiting = new Set(h.members('7622').filter((m) => forwarded.has(m.identity_type)).map((m) => `${m.identity_type}:${m.hash}`));
+    expect(waiting.size).toBeGreaterThan(0);
+    expect(downstreams.reduce((n: number, d: any) => n + d.pending, 0)).toBe(waiting.size);
+    const status = (await h.app.inject({ method: 'GET', url: '/api/v1/firehose', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
+    expect(status.suspensions).toEqual([]);
   });
 
   it('answers 400 with a precise reason to anything else', async () => {

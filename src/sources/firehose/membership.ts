@@ -4,11 +4,14 @@
  * the answer goes out only after every call has returned (durable), and a store failure is a 503
  * so that mParticle retries. Re-applying a request is harmless: the ledger holds sets.
  */
+import { cleanAudienceName } from '../../core/names.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
 import { changesAccepted, countRejections } from '../../metrics.ts';
 import type { Services } from '../../services/deps.ts';
 import type { Configuration, ConnectionToggles, MemberChange } from '../../store/port.ts';
+import { foreignAudience } from './foreign.ts';
+import { firehoseSender } from './origin.ts';
 import { responseEnvelope } from './response.ts';
 import { togglesOf, type FirehoseIdentity, type FirehoseProfile, type MembershipRequest, type Settings } from './schema.ts';
 import type { FirehoseStatus, SuspendReason } from './status.ts';
@@ -76,7 +79,7 @@ export function planMembership(msg: MembershipRequest): AudiencePlan[] {
         plan = { audienceId: e.audienceId, name: null, toggles: togglesOf(e.settings), hasAdds: false, changes: [], rejections: {} };
         plans.set(e.audienceId, plan);
       }
-      const name = e.name?.trim();
+      const name = e.name === undefined ? '' : cleanAudienceName(e.name);
       if (plan.name === null && name) plan.name = name;
       if (e.action === 'add') {
         plan.hasAdds = true;
@@ -90,21 +93,16 @@ export function planMembership(msg: MembershipRequest): AudiencePlan[] {
   return [...plans.values()];
 }
 
-/** The configuration to write to, or why the request must be answered `suspend_subscription: true`. */
-export function usable(
-  configuration: Configuration | null,
-  accountId: string,
-): { ok: true; configuration: Configuration } | { ok: false; reason: SuspendReason; message: string } {
+/**
+ * The configuration to write to, or why the request must be answered `suspend_subscription: true`:
+ * only when no configuration has that Account ID. A configuration that needs re-authorization is
+ * written to as usual: its downstream audiences are paused and its changes wait in the outbox until
+ * someone logs in with X again (mParticle never sends again a change answered 200, so suspending
+ * would lose it).
+ */
+export function usable(configuration: Configuration | null, accountId: string): { ok: true; configuration: Configuration } | { ok: false; reason: SuspendReason; message: string } {
   if (!configuration) {
     return { ok: false, reason: 'unknown_account', message: `Tailor has no configuration for X ad account ${accountId}; add it, then Resume the connection in mParticle` };
-  }
-  if (configuration.state === 'needs_reauth') {
-    const why = configuration.stateReason ? `: ${configuration.stateReason}` : '';
-    return {
-      ok: false,
-      reason: 'needs_reauth',
-      message: `Configuration ${configuration.id} (X ad account ${accountId}) needs re-authorization${why}; log in with X again, then Resume the connection in mParticle`,
-    };
   }
   return { ok: true, configuration };
 }
@@ -116,21 +114,31 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
   const check = usable(await s.store.getConfigurationByAccount(accountId), accountId);
   if (!check.ok) {
     // Nothing is stored: mParticle stops sending until the user fixes this and clicks Resume.
-    status.suspended(accountId, check.reason, check.message, s.now());
-    s.log.warn({ source: 'firehose', accountId, reason: check.reason }, `firehose membership change answered suspend_subscription: ${check.message}`);
+    const suspended = status.suspended(accountId, check.reason, check.message, s.now());
+    if (suspended > 0) s.log.warn({ source: 'firehose', accountId, reason: check.reason, suspended }, `firehose membership change answered suspend_subscription: ${check.message}`);
     return respond(true);
   }
   const configuration = check.configuration;
+  const sender = firehoseSender(msg.account, configuration);
 
   const now = s.now();
+  let foreign = 0;
   for (const plan of plans) {
-    const audience = await s.store.getAudience(plan.audienceId);
-    if (!audience) {
+    const access = await s.store.firehoseAccess(plan.audienceId, sender);
+    if (access === 'foreign') {
+      foreign += 1;
+      continue;
+    }
+    if (access === 'unknown') {
       // Nothing to remove from an audience Tailor has never held; only a join creates it.
       if (!plan.hasAdds) continue;
       // The subscription message was missed (or came before Tailor knew the account): connect
       // from what this message says. Later subscription updates own the name and the toggles.
-      await s.store.putAudience(plan.audienceId, plan.name ?? `mParticle audience ${plan.audienceId}`, now);
+      const put = await s.store.putAudience(plan.audienceId, plan.name ?? `mParticle audience ${plan.audienceId}`, now, { kind: 'firehose', ...sender });
+      if (put.foreign) {
+        foreign += 1; // created through the REST API a moment ago
+        continue;
+      }
       await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
       s.log.info({ source: 'firehose', audience: plan.audienceId, configuration: configuration.id }, 'firehose membership change for an unknown audience: audience created and connected');
     } else if (plan.hasAdds && !(await s.store.listConnections(plan.audienceId)).some((c) => c.configurationId === configuration.id)) {
@@ -144,6 +152,7 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
     changesAccepted.inc({ source: 'firehose', action: 'remove' }, plan.changes.length - adds);
     countRejections('firehose', plan.rejections);
   }
+  if (foreign > 0) foreignAudience(s, 'membership', foreign);
   if (plans.length > 0) s.notify(); // workers send; no X call on this path
   return respond(false);
 }

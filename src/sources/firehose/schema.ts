@@ -47,7 +47,8 @@ export function togglesOf(s: Settings | undefined): ConnectionToggles {
 /** The account setting `accountId`: the X ad account id of the Tailor configuration to use. */
 const account = z.object(
   {
-    account_id: z.union([z.number(), z.string()]).optional(),
+    // mParticle's account: audiences the Firehose creates belong to it (origin.ts).
+    account_id: z.union([z.number(), z.string().max(64, 'must be at most 64 characters')]).optional(),
     account_settings: z.object(
       {
         accountId: z

@@ -3,8 +3,11 @@
  * name) or removed from (remove) the X output. The configuration is the one whose Account ID is
  * the account setting `accountId`. Only the store is touched here; workers do the X calls.
  */
+import { cleanAudienceName } from '../../core/names.ts';
 import { ApiError } from '../../server/errors.ts';
 import type { Services } from '../../services/deps.ts';
+import { foreignAudience } from './foreign.ts';
+import { firehoseSender } from './origin.ts';
 import { responseEnvelope } from './response.ts';
 import { togglesOf, type SubscriptionRequest } from './schema.ts';
 
@@ -23,24 +26,37 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
   const now = s.now();
   const log = s.log.child({ source: 'firehose', audience: audienceId, configuration: configuration.id });
 
+  const sender = firehoseSender(msg.account, configuration);
+  let foreign = false;
   if (msg.action === 'remove') {
     // product.md: mParticle says "connection removed" and "audience deleted" with this one message;
     // Tailor treats it as the deletion and deletes the X audiences. When the same audience is also
     // connected to other configurations, only this connection goes (its X audiences are kept,
     // detached), so another account's audiences are never deleted by this account's message.
-    const others = (await s.store.listConnections(audienceId)).filter((c) => c.configurationId !== configuration.id);
-    if (others.length > 0) {
-      await s.store.deleteConnection(audienceId, configuration.id, now);
-      log.info({ others: others.length }, 'firehose subscription removed; other connections remain, so only this connection was removed (its X audiences are kept)');
-    } else if (await s.store.deleteAudience(audienceId, now)) {
-      log.info('firehose subscription removed: audience deleted; deleting its X audiences');
+    const access = await s.store.firehoseAccess(audienceId, sender);
+    if (access === 'foreign') {
+      foreign = true;
+    } else if (access === 'owned') {
+      const others = (await s.store.listConnections(audienceId)).filter((c) => c.configurationId !== configuration.id);
+      if (others.length > 0) {
+        await s.store.deleteConnection(audienceId, configuration.id, now);
+        log.info({ others: others.length }, 'firehose subscription removed; other connections remain, so only this connection was removed (its X audiences are kept)');
+      } else if (await s.store.deleteAudience(audienceId, now)) {
+        log.info('firehose subscription removed: audience deleted; deleting its X audiences');
+      }
     }
   } else {
-    const name = (msg.audience_name ?? '').trim();
-    const { created, renamed } = await s.store.putAudience(audienceId, name, now);
-    const { created: connected } = await s.store.putConnection(audienceId, configuration.id, togglesOf(msg.audience_subscription_settings), now);
-    log.info({ action: msg.action, created, renamed, connected }, 'firehose subscription applied');
+    // Cleaned once here, so what is stored is what X gets (core/names.ts).
+    const name = cleanAudienceName(msg.audience_name ?? '') || `mParticle audience ${audienceId}`;
+    const put = await s.store.putAudience(audienceId, name, now, { kind: 'firehose', ...sender });
+    if (put.foreign) {
+      foreign = true;
+    } else {
+      const { created: connected } = await s.store.putConnection(audienceId, configuration.id, togglesOf(msg.audience_subscription_settings), now);
+      log.info({ action: msg.action, created: put.created, renamed: put.renamed, connected }, 'firehose subscription applied');
+    }
   }
+  if (foreign) foreignAudience(s, 'subscription', 1);
   s.notify();
 
   const settings = msg.audience_subscription_settings;

@@ -4,6 +4,7 @@ import { IDENTITY_TYPES, type ConfigurationState, type IdentityType } from '../.
 import type {
   ApplyResult,
   Audience,
+  AudienceOrigin,
   Claim,
   ClaimOptions,
   Configuration,
@@ -11,6 +12,8 @@ import type {
   Connection,
   ConnectionToggles,
   DownstreamStatus,
+  FirehoseAccess,
+  FirehoseSender,
   MemberChange,
   MetricsSnapshot,
   SentBatch,
@@ -29,10 +32,19 @@ import { release } from './release.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
 import * as sessions from './sessions.ts';
+import { firehoseAccessSql } from '../origin.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRejected } from './settle-rejected.ts';
 import { settleSent } from './settle-sent.ts';
 import { WAKE_CHANNEL, WakeListener } from './wake.ts';
+
+const FIREHOSE_ACCESS_SQL = firehoseAccessSql('$1', '$2', '$3');
+
+const accessOfRow = (row: { owned: number } | undefined): FirehoseAccess => (!row ? 'unknown' : row.owned ? 'owned' : 'foreign');
+
+async function accessOf(c: Sql, audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
+  return accessOfRow((await c.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, sender.account, sender.configurationId])).rows[0]);
+}
 
 /** Opens the pool, applies pending migrations (under the migration advisory lock) and returns the store. */
 export async function openPostgresStore(url: string): Promise<PostgresStore> {
@@ -180,22 +192,27 @@ export class PostgresStore implements Store {
 
   // audiences and connections
 
-  async putAudience(id: string, name: string, now: number): Promise<{ audience: Audience; created: boolean; renamed: boolean }> {
+  async putAudience(id: string, name: string, now: number, origin: AudienceOrigin = { kind: 'api' }): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
     return this.db.tx(async (c) => {
       // The upsert locks an existing row (a no-op update) in the same statement that finds it.
       const upserted = await c.query<AudienceRow & { inserted: boolean }>(
-        `INSERT INTO audiences AS a (id, name, created_at, updated_at) VALUES ($1, $2, $3, $3)
+        `INSERT INTO audiences AS a (id, name, origin, origin_account, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
          ON CONFLICT (id) DO UPDATE SET id = a.id RETURNING a.*, (xmax = 0) AS inserted`,
-        [id, name, now],
+        [id, name, origin.kind, origin.kind === 'firehose' ? origin.account : null, now],
       );
       const row = upserted.rows[0]!;
       if (row.inserted) return { audience: toAudience(row), created: true, renamed: false };
+      if (origin.kind === 'firehose' && (await accessOf(c, id, origin)) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
       if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
       // The claim compares each downstream's X name with the audience's: a rename follows.
       await c.query('UPDATE audiences SET name = $2, updated_at = $3 WHERE id = $1', [id, name, now]);
       await c.query(NOTIFY);
       return { audience: { ...toAudience(row), name, updatedAt: now }, created: false, renamed: true };
     });
+  }
+
+  async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
+    return accessOfRow((await this.db.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, sender.account, sender.configurationId])).rows[0]);
   }
 
   async getAudience(id: string): Promise<Audience | null> {

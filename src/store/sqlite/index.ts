@@ -5,6 +5,7 @@ import { StoreUnavailableError } from '../../core/errors.ts';
 import type {
   ApplyResult,
   Audience,
+  AudienceOrigin,
   Claim,
   ClaimOptions,
   Configuration,
@@ -12,6 +13,8 @@ import type {
   Connection,
   ConnectionToggles,
   DownstreamStatus,
+  FirehoseAccess,
+  FirehoseSender,
   MemberChange,
   MetricsSnapshot,
   ReleaseOptions,
@@ -20,11 +23,14 @@ import type {
   XAudienceState,
 } from '../port.ts';
 import { openSqlite } from './open.ts';
+import { firehoseAccessSql } from '../origin.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
 import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
 import * as sessions from './sessions.ts';
 import { holdRate, holds, recordSample, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
+
+const FIREHOSE_ACCESS_SQL = firehoseAccessSql('@audience', '@account', '@configuration');
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
@@ -156,18 +162,31 @@ export class SqliteStore implements Store {
 
   // audiences and connections
 
-  async putAudience(id: string, name: string, now: number): Promise<{ audience: Audience; created: boolean; renamed: boolean }> {
+  async putAudience(id: string, name: string, now: number, origin: AudienceOrigin = { kind: 'api' }): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
     return this.tx(() => {
       const row = this.db.prepare('SELECT * FROM audiences WHERE id = ?').get(id) as AudienceRow | undefined;
       if (!row) {
-        this.db.prepare('INSERT INTO audiences (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)').run(id, name, now, now);
-        return { audience: { id, name, createdAt: now, updatedAt: now }, created: true, renamed: false };
+        const account = origin.kind === 'firehose' ? origin.account : null;
+        this.db.prepare('INSERT INTO audiences (id, name, origin, origin_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(id, name, origin.kind, account, now, now);
+        return { audience: { id, name, origin: origin.kind, originAccount: account, createdAt: now, updatedAt: now }, created: true, renamed: false };
       }
+      if (origin.kind === 'firehose' && this.accessOf(id, origin) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
       if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
       // The claim query compares each downstream's X name with the audience's: a rename follows.
       this.db.prepare('UPDATE audiences SET name = ?, updated_at = ? WHERE id = ?').run(name, now, id);
       return { audience: { ...toAudience(row), name, updatedAt: now }, created: false, renamed: true };
     });
+  }
+
+  async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
+    return this.accessOf(audienceId, sender);
+  }
+
+  /** The rule of FirehoseAccess (port.ts), as one query; the PostgreSQL store runs the same SQL. */
+  private accessOf(audienceId: string, sender: FirehoseSender): FirehoseAccess {
+    const row = this.db.prepare(FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: sender.account, configuration: sender.configurationId }) as { owned: number } | undefined;
+    if (!row) return 'unknown';
+    return row.owned ? 'owned' : 'foreign';
   }
 
   async getAudience(id: string): Promise<Audience | null> {
