@@ -45,18 +45,19 @@ export async function api(method, path, body) {
   }
   if (res.status === 204) return /** @type {T} */ (null);
   const text = await res.text();
-  /** @type {any} JSON.parse's own type: the error envelope or the caller's T */
-  let data = null;
+  /** @type {unknown} the error envelope, or the caller's T */
+  let data;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = null;
   }
   if (!res.ok) {
-    const error = data && data.error ? data.error : {};
+    const envelope = /** @type {{ error?: { code?: string, message?: string } } | null} */ (data);
+    const error = envelope && envelope.error ? envelope.error : {};
     throw new ApiFailure(res.status, error.code || 'error', error.message || `Tailor answered HTTP ${res.status}`);
   }
-  return data;
+  return /** @type {T} */ (data);
 }
 
 /**
@@ -72,5 +73,7 @@ export async function uiGet(path) {
     throw new ApiFailure(401, 'unauthorized', 'Your session has ended; sign in again.');
   }
   if (!res.ok) throw new ApiFailure(res.status, 'error', `Tailor answered HTTP ${res.status}`);
-  return res.json();
+  /** @type {unknown} */
+  const data = await res.json();
+  return /** @type {T} */ (data);
 }

@@ -15,7 +15,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
  * true is a bare attribute and null, undefined and false leave it out. `onclick` is typed so a
  * handler's event.currentTarget is the element it was set on.
  * @template {Element} E
- * @typedef {{ [name: string]: unknown, onclick?: (event: MouseEvent & { currentTarget: E }) => void } | null | undefined} Attrs
+ * @typedef {{ [name: string]: string | number | boolean | null | undefined | ((event: never) => void), onclick?: (event: MouseEvent & { currentTarget: E }) => void } | null | undefined} Attrs
  */
 
 /**

@@ -3,7 +3,11 @@
 // (same origin only), close after a save, and make "Cancel" / "Close" buttons work.
 
 const result = document.body.dataset.popupResult;
-const opener = window.opener && !window.opener.closed ? window.opener : null;
+// The DOM lib types window.opener as any; name it before use (a JSDoc cast alone hides it from the linter).
+/** @type {unknown} */
+const openerValue = window.opener;
+const openedBy = /** @type {Window | null} */ (openerValue);
+const opener = openedBy && !openedBy.closed ? openedBy : null;
 
 /**
  * @param {string | null} outcome 'saved', 'cancelled' or 'failed'

@@ -389,8 +389,11 @@ export function startAudience(view) {
       }
       throw err;
     }
-    /** @type {[import('./types.js').List<Configuration>, import('./types.js').History]} */
-    const [c, hist] = await Promise.all([api('GET', '/configurations'), api('GET', `/audiences/${encodeURIComponent(id)}/history`)]);
+    // In a .js file an uninferred type parameter is any, not unknown: name each promise's T.
+    const [c, hist] = await Promise.all([
+      /** @type {Promise<import('./types.js').List<Configuration>>} */ (api('GET', '/configurations')),
+      /** @type {Promise<import('./types.js').History>} */ (api('GET', `/audiences/${encodeURIComponent(id)}/history`)),
+    ]);
     audience = a;
     configurations = c.data;
     history = hist;

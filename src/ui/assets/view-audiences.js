@@ -36,9 +36,11 @@ export function rememberDeletion(audience, response) {
 /** @returns {Map<string, Deletion>} the deletions remembered, forgotten from storage */
 function takeDeletions() {
   /** @type {Record<string, Deletion>} */
-  let all = {};
+  let all;
   try {
-    all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+    /** @type {unknown} */
+    const stored = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+    all = /** @type {Record<string, Deletion>} */ (stored);
   } catch {
     all = {};
   }

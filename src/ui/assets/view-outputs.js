@@ -50,7 +50,7 @@ export function startOutputs(view) {
   view.removeAttribute('aria-busy');
 
   // The popup reports back (same origin only): saved, cancelled or failed.
-  window.addEventListener('message', (event) => {
+  window.addEventListener('message', (/** @type {MessageEvent<{ type?: unknown, result?: unknown } | null>} */ event) => {
     if (event.origin !== window.location.origin || !event.data || event.data.type !== 'tailor:x-login') return;
     if (event.data.result === 'saved') announce('X configuration saved.');
     else if (event.data.result === 'cancelled') announce('X login cancelled; nothing was saved.');
@@ -81,7 +81,7 @@ export function startOutputs(view) {
       try {
         await api('DELETE', `/configurations/${encodeURIComponent(config.id)}`);
       } catch (err) {
-        if (err instanceof ApiFailure && err.code === 'conflict') throw new Error(`“${config.name}” cannot be deleted: ${err.message}.`);
+        if (err instanceof ApiFailure && err.code === 'conflict') throw new Error(`“${config.name}” cannot be deleted: ${err.message}.`, { cause: err });
         throw err;
       }
       await poller.refresh();
@@ -138,8 +138,11 @@ export function startOutputs(view) {
   }
 
   const poller = poll(async () => {
-    /** @type {[import('./types.js').List<Configuration>, import('./types.js').List<Audience>]} */
-    const [c, a] = await Promise.all([api('GET', '/configurations'), api('GET', '/audiences')]);
+    // In a .js file an uninferred type parameter is any, not unknown: name each promise's T.
+    const [c, a] = await Promise.all([
+      /** @type {Promise<import('./types.js').List<Configuration>>} */ (api('GET', '/configurations')),
+      /** @type {Promise<import('./types.js').List<Audience>>} */ (api('GET', '/audiences')),
+    ]);
     configurations = c.data;
     audiences = a.data;
     const json = JSON.stringify([configurations, audiences.map((x) => [x.id, x.name, x.connections.map((k) => k.configuration_id)])]);
