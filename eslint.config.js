@@ -2,8 +2,15 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The browser names the web UI's modules use (the `globals` package is not installed). Any other
+ * free name, a Node global included, is a no-undef error: this code runs in a browser. Names used
+ * only in JSDoc types need no entry.
+ */
+const BROWSER_GLOBALS = Object.fromEntries(['window', 'document', 'fetch', 'CSS', 'Node', 'HTMLElement', 'HTMLInputElement'].map((name) => [name, 'readonly']));
+
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'coverage', 'test-results', 'dist', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules', 'data', 'coverage', 'test-results', 'dist', '**/*.js', '**/*.mjs', '!src/ui/assets/**/*.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -28,6 +35,21 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    // The web UI's plain modules, served as they are: the same typed rules as the TypeScript,
+    // with types from JSDoc through tsconfig.ui.json (which has the DOM lib), and browser globals.
+    // no-implicit-globals matters only if a file is ever loaded as a classic script.
+    files: ['src/ui/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: BROWSER_GLOBALS,
+      parserOptions: { projectService: false, project: './tsconfig.ui.json', tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      eqeqeq: 'error',
+      'no-implicit-globals': 'error',
     },
   },
 );

@@ -1,3 +1,4 @@
+// @ts-check
 // The JSON API (/api/v1) as the browser calls it: the session cookie travels by itself; writes
 // carry the page's CSRF token in a header, which the server checks.
 
@@ -5,6 +6,11 @@ const meta = document.querySelector('meta[name="csrf-token"]');
 const CSRF = meta ? meta.getAttribute('content') || '' : '';
 
 export class ApiFailure extends Error {
+  /**
+   * @param {number} status the HTTP status; 0 when Tailor did not answer
+   * @param {string} code the API's error code (src/server/errors.ts), or 'network' / 'error'
+   * @param {string} message
+   */
   constructor(status, code, message) {
     super(message);
     this.status = status;
@@ -12,7 +18,17 @@ export class ApiFailure extends Error {
   }
 }
 
+/**
+ * Calls /api/v1. The caller names the JSON it expects (see types.d.ts); nothing checks the answer
+ * against it, so T is a promise about the server, not a proof.
+ * @template T
+ * @param {'GET' | 'PUT' | 'POST' | 'DELETE'} method
+ * @param {string} path below /api/v1
+ * @param {unknown} [body] sent as JSON
+ * @returns {Promise<T>} the parsed answer; null for 204 or an empty body
+ */
 export async function api(method, path, body) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json' };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET') headers['x-csrf-token'] = CSRF;
@@ -27,22 +43,29 @@ export async function api(method, path, body) {
     window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
     throw new ApiFailure(401, 'unauthorized', 'Your session has ended; sign in again.');
   }
-  if (res.status === 204) return null;
+  if (res.status === 204) return /** @type {T} */ (null);
   const text = await res.text();
-  let data = null;
+  /** @type {unknown} the error envelope, or the caller's T */
+  let data;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
     data = null;
   }
   if (!res.ok) {
-    const error = data && data.error ? data.error : {};
+    const envelope = /** @type {{ error?: { code?: string, message?: string } } | null} */ (data);
+    const error = envelope && envelope.error ? envelope.error : {};
     throw new ApiFailure(res.status, error.code || 'error', error.message || `Tailor answered HTTP ${res.status}`);
   }
-  return data;
+  return /** @type {T} */ (data);
 }
 
-/** The same JSON as api(), for the UI's own helper routes (outside /api/v1). */
+/**
+ * The same JSON as api(), for the UI's own helper routes (outside /api/v1).
+ * @template T
+ * @param {string} path
+ * @returns {Promise<T>}
+ */
 export async function uiGet(path) {
   const res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin', cache: 'no-store' });
   if (res.status === 401) {
@@ -50,5 +73,7 @@ export async function uiGet(path) {
     throw new ApiFailure(401, 'unauthorized', 'Your session has ended; sign in again.');
   }
   if (!res.ok) throw new ApiFailure(res.status, 'error', `Tailor answered HTTP ${res.status}`);
-  return res.json();
+  /** @type {unknown} */
+  const data = await res.json();
+  return /** @type {T} */ (data);
 }

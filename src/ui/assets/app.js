@@ -1,10 +1,13 @@
+// @ts-check
 // Tailor's web UI entry: picks the page's view from <body data-page>, which the server sets.
 import { startAudience } from './view-audience.js';
 import { startAudiences } from './view-audiences.js';
 import { startOutputs } from './view-outputs.js';
 
+/** @type {Partial<Record<string, (view: HTMLElement) => void>>} */
 const VIEWS = { audiences: startAudiences, outputs: startOutputs, audience: startAudience };
 
-const start = VIEWS[document.body.dataset.page];
+const page = document.body.dataset.page;
+const start = page === undefined ? undefined : VIEWS[page];
 const view = document.getElementById('view');
 if (start && view) start(view);

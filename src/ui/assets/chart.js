@@ -1,28 +1,42 @@
+// @ts-check
 // A small inline SVG line chart: members Tailor has sent and X's audience_size over time, from
 // GET /api/v1/audiences/:id/history. No library; styled by style.css (.chart-*).
 import { fmtNumber, h, s } from './dom.js';
+
+/** @typedef {import('./types.js').Sample} Sample */
 
 // The card shows the chart about 500 px wide; a viewBox near that keeps its labels legible.
 const W = 520;
 const H = 220;
 const PAD = { left: 52, right: 14, top: 14, bottom: 30 };
 
+/** @param {number} t epoch ms */
 const clock = (t) => new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
-/** Splits a series at missing values (X had no size yet), so the line shows the gap. */
+/**
+ * Splits a series at missing values (X had no size yet), so the line shows the gap.
+ * @param {{ t: number, y: number | null | undefined }[]} points
+ * @returns {{ t: number, y: number }[][]}
+ */
 function segments(points) {
+  /** @type {{ t: number, y: number }[][]} */
   const out = [];
+  /** @type {{ t: number, y: number }[]} */
   let current = [];
   for (const p of points) {
     if (p.y === null || p.y === undefined) {
       if (current.length) out.push(current);
       current = [];
-    } else current.push(p);
+    } else current.push({ t: p.t, y: p.y });
   }
   if (current.length) out.push(current);
   return out;
 }
 
+/**
+ * @param {Sample[] | null | undefined} samples oldest first
+ * @param {string} label what the chart shows, for its accessible summary
+ */
 export function chart(samples, label) {
   const figure = h('figure', { class: 'chart' });
   if (!samples || samples.length === 0) {
@@ -34,7 +48,9 @@ export function chart(samples, label) {
   const t1 = Math.max(...times);
   const top = Math.max(1, ...samples.map((p) => Math.max(p.members || 0, p.audience_size || 0)));
   const yMax = Math.ceil((top * 1.1) / 10) * 10 || 10;
+  /** @param {number} t */
   const x = (t) => (t1 === t0 ? PAD.left + (W - PAD.left - PAD.right) / 2 : PAD.left + ((t - t0) / (t1 - t0)) * (W - PAD.left - PAD.right));
+  /** @param {number} v */
   const y = (v) => H - PAD.bottom - (v / yMax) * (H - PAD.top - PAD.bottom);
 
   const series = [

@@ -1,14 +1,36 @@
+// @ts-check
 // Small DOM helpers for Tailor's pages: element building (never innerHTML with data), the live
 // status and alert regions, focus-keeping re-renders, dialogs and formatting.
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
+/**
+ * What h() and s() take as children: nodes, text (numbers too), nested arrays; null, undefined
+ * and false are skipped.
+ * @typedef {import('./types.js').Tree<Node | string | number | boolean | null | undefined>} Child
+ */
+
+/**
+ * Attributes by name; `class` and `text` are special, `on<event>` functions become listeners,
+ * true is a bare attribute and null, undefined and false leave it out. `onclick` is typed so a
+ * handler's event.currentTarget is the element it was set on.
+ * @template {Element} E
+ * @typedef {{ [name: string]: string | number | boolean | null | undefined | ((event: never) => void), onclick?: (event: MouseEvent & { currentTarget: E }) => void } | null | undefined} Attrs
+ */
+
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @param {Attrs<E>} attrs
+ * @param {Child[]} children
+ * @returns {E}
+ */
 function build(el, attrs, children) {
   for (const [key, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (key === 'class') el.setAttribute('class', String(value));
     else if (key === 'text') el.textContent = String(value);
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), /** @type {EventListener} */ (value));
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
@@ -16,6 +38,10 @@ function build(el, attrs, children) {
   return el;
 }
 
+/**
+ * @param {Element} el
+ * @param {Child[]} children
+ */
 function append(el, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
@@ -25,22 +51,42 @@ function append(el, children) {
   }
 }
 
-/** h('a', { href: '/x', class: 'y', onclick: fn }, 'text', otherNode, [more]) */
+/**
+ * h('a', { href: '/x', class: 'y', onclick: fn }, 'text', otherNode, [more])
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs<HTMLElementTagNameMap[K]>} attrs
+ * @param {Child[]} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs, ...children) {
   return build(document.createElement(tag), attrs, children);
 }
 
+/**
+ * The same for SVG elements.
+ * @template {keyof SVGElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs<SVGElementTagNameMap[K]>} attrs
+ * @param {Child[]} children
+ * @returns {SVGElementTagNameMap[K]}
+ */
 export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
+/** @param {string} id */
 export function byId(id) {
   return document.getElementById(id);
 }
 
-let announceTimer = null;
+/** @type {number | undefined} */
+let announceTimer;
 
-/** Says something to screen readers and sighted users alike (role=status, polite); it fades after 10 s. */
+/**
+ * Says something to screen readers and sighted users alike (role=status, polite); it fades after 10 s.
+ * @param {string} text
+ */
 export function announce(text) {
   const el = byId('status');
   if (!el) return;
@@ -55,7 +101,10 @@ export function announce(text) {
   }, 10000);
 }
 
-/** Shows an error in the alert region (role=alert), or clears it with null. */
+/**
+ * Shows an error in the alert region (role=alert), or clears it with null.
+ * @param {string | null} text
+ */
 export function showError(text) {
   const el = byId('alert');
   if (!el) return;
@@ -66,6 +115,8 @@ export function showError(text) {
 /**
  * Replaces a container's children, then gives focus back to the element with the same
  * data-key as the one focused before, so a live update never steals a keyboard user's place.
+ * @param {Element} container
+ * @param {Node[]} nodes
  */
 export function replaceKeepingFocus(container, nodes) {
   const active = document.activeElement;
@@ -77,6 +128,11 @@ export function replaceKeepingFocus(container, nodes) {
   }
 }
 
+/**
+ * @param {string} title
+ * @param {Child} content
+ * @param {Child[]} buttons
+ */
 function dialogShell(title, content, buttons) {
   const heading = h('h2', { id: 'dialog-title' }, title);
   const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' }, heading, content, h('div', { class: 'actions' }, buttons));
@@ -87,6 +143,8 @@ function dialogShell(title, content, buttons) {
 /**
  * A modal confirmation. Resolves true when confirmed; Escape or the cancel button resolve false.
  * Focus starts on the safe choice.
+ * @param {{ title: string, body: Child, confirmLabel: string, cancelLabel?: string, danger?: boolean }} options
+ * @returns {Promise<boolean>}
  */
 export function confirmDialog({ title, body, confirmLabel, cancelLabel = 'Cancel', danger = false }) {
   return new Promise((resolve) => {
@@ -108,12 +166,17 @@ export function confirmDialog({ title, body, confirmLabel, cancelLabel = 'Cancel
   });
 }
 
-/** A modal with one text field. Resolves the trimmed value, or null when cancelled. */
+/**
+ * A modal with one text field. Resolves the trimmed value, or null when cancelled.
+ * @param {{ title: string, label: string, value?: string, submitLabel: string, maxLength?: number, help?: string }} options
+ * @returns {Promise<string | null>}
+ */
 export function promptDialog({ title, label, value = '', submitLabel, maxLength = 200, help }) {
   return new Promise((resolve) => {
     const input = h('input', { id: 'dialog-input', name: 'value', value, maxlength: maxLength, required: true, autocomplete: 'off' });
     const submit = h('button', { type: 'submit', class: 'primary' }, submitLabel);
     const cancel = h('button', { type: 'button' }, 'Cancel');
+    /** @type {string | null} */
     let answer = null;
     const form = h(
       'form',
@@ -149,15 +212,20 @@ export function promptDialog({ title, label, value = '', submitLabel, maxLength 
 
 const numberFormat = new Intl.NumberFormat('en-US');
 
+/** @param {number | null | undefined} n */
 export function fmtNumber(n) {
   return n === null || n === undefined ? '—' : numberFormat.format(n);
 }
 
+/** @param {number | null | undefined} rate a fraction: 0.5 is 50% */
 export function fmtPercent(rate) {
   return rate === null || rate === undefined ? '—' : `${Math.round(rate * 1000) / 10}%`;
 }
 
-/** "12 s ago" for recent times, else the local date and time. */
+/**
+ * "12 s ago" for recent times, else the local date and time.
+ * @param {string | null | undefined} iso
+ */
 export function fmtAgo(iso) {
   if (!iso) return 'never';
   const t = Date.parse(iso);
@@ -169,20 +237,30 @@ export function fmtAgo(iso) {
   return new Date(t).toLocaleString();
 }
 
-/** A <time> element showing fmtAgo, with the exact time on hover. */
+/**
+ * A <time> element showing fmtAgo, with the exact time on hover.
+ * @param {string | null | undefined} iso
+ */
 export function timeEl(iso) {
   if (!iso) return h('span', { class: 'muted' }, 'never');
   return h('time', { datetime: iso, title: new Date(iso).toLocaleString() }, fmtAgo(iso));
 }
 
-/** Runs an action from a button: disables it meanwhile, shows failures in the alert region. */
+/**
+ * Runs an action from a button: disables it meanwhile, shows failures in the alert region.
+ * @template T
+ * @param {HTMLButtonElement | null} button
+ * @param {() => Promise<T>} fn
+ * @returns {Promise<T | undefined>} what fn returned, or undefined when it failed
+ */
 export async function act(button, fn) {
   if (button) button.disabled = true;
   showError(null);
   try {
     return await fn();
   } catch (err) {
-    showError(err && err.message ? err.message : String(err));
+    // Everything thrown here is an Error (ApiFailure included; DOMException is one too).
+    showError(err instanceof Error && err.message ? err.message : String(err));
     return undefined;
   } finally {
     if (button && button.isConnected) button.disabled = false;

@@ -1,3 +1,4 @@
+// @ts-check
 // Live updates: polls the JSON API every couple of seconds (slower while the tab is hidden or
 // Tailor does not answer), and says so when contact is lost or back.
 import { announce } from './dom.js';
@@ -7,8 +8,15 @@ const EVERY_MS = 2000;
 /** A hidden tab checks in every 20 s. */
 const HIDDEN_MS = 20000;
 
+/**
+ * Calls fn now and then every EVERY_MS (backing off while it fails), one call at a time.
+ * @param {() => Promise<void>} fn
+ * @returns {{ refresh: () => Promise<void> }}
+ */
 export function poll(fn) {
-  let timer = null;
+  /** @type {number | undefined} */
+  let timer;
+  /** @type {Promise<void> | null} */
   let running = null;
   let failures = 0;
 
@@ -18,6 +26,7 @@ export function poll(fn) {
     timer = window.setTimeout(() => void tick(), delay);
   };
 
+  /** @returns {Promise<void>} */
   const tick = () => {
     if (running) return running;
     running = (async () => {
@@ -27,7 +36,9 @@ export function poll(fn) {
         failures = 0;
       } catch (err) {
         failures += 1;
-        if (failures === 1 && err && err.status !== 401) announce(`Lost contact with Tailor (${err.message}); retrying.`);
+        // Usually an ApiFailure (a 401 is already on its way to the sign-in page), else any Error.
+        const e = /** @type {{ status?: number, message?: string } | null | undefined} */ (err);
+        if (failures === 1 && e && e.status !== 401) announce(`Lost contact with Tailor (${e.message}); retrying.`);
       } finally {
         running = null;
         schedule();

@@ -1,18 +1,33 @@
+// @ts-check
 // One audience: Connect (add X as an output with the three Forward settings, edit, remove) and
 // the Status of each connection, down to every X audience, with a chart; updated live.
-import { api } from './api.js';
+import { api, ApiFailure } from './api.js';
 import { chart } from './chart.js';
 import { act, announce, confirmDialog, fmtNumber, fmtPercent, h, replaceKeepingFocus, timeEl } from './dom.js';
 import { poll } from './poll.js';
 import { deleteAudience, rememberDeletion, renameAudience } from './view-audiences.js';
 import { CONFIG_STATE_WORDS, IDENTITY_WORDS, reasonWords, rejectionWords, STATE_HELP, STATE_WORDS } from './words.js';
 
+/** @typedef {import('./types.js').Audience} Audience */
+/** @typedef {import('./types.js').Configuration} Configuration */
+/** @typedef {import('./types.js').Connection} Connection */
+/** @typedef {import('./types.js').Downstream} Downstream */
+/** @typedef {import('./types.js').ToggleKey} ToggleKey */
+/** @typedef {import('./types.js').Toggles} Toggles */
+/** @typedef {import('./dom.js').Child} Child */
+
+/** @type {{ key: ToggleKey, label: string, help: string }[]} */
 const TOGGLES = [
   { key: 'forward_emails', label: 'Forward Emails', help: 'SHA-256 of each member’s email address, to “<audience> (email)”.' },
   { key: 'forward_twitter_handles', label: 'Forward Twitter Handles', help: 'SHA-256 of each member’s Twitter handle, to “<audience> (handle)”.' },
   { key: 'forward_device_ids', label: 'Forward Device IDs', help: 'SHA-256 of IDFA (Apple) and Google Advertising ID (Android), to “<audience> (device id)”.' },
 ];
 
+/**
+ * @param {string} prefix of the inputs' ids
+ * @param {Partial<Toggles>} values what is on (a missing setting is on, as the API defaults it)
+ * @param {string} legend
+ */
 function togglesFieldset(prefix, values, legend) {
   return h(
     'fieldset',
@@ -31,16 +46,34 @@ function togglesFieldset(prefix, values, legend) {
   );
 }
 
+/**
+ * @param {HTMLFormElement} form built with togglesFieldset
+ * @returns {Toggles}
+ */
 function readToggles(form) {
+  /** @type {Partial<Toggles>} */
   const out = {};
-  for (const t of TOGGLES) out[t.key] = form.elements.namedItem(t.key).checked;
-  return out;
+  for (const t of TOGGLES) {
+    const input = form.elements.namedItem(t.key);
+    if (!(input instanceof HTMLInputElement)) throw new Error(`The form has no ${t.label} setting; reload the page.`);
+    out[t.key] = input.checked;
+  }
+  return /** @type {Toggles} */ (out);
 }
 
+/**
+ * @param {string} label
+ * @param {Child} value
+ * @param {Child} [extra]
+ */
 function field(label, value, extra) {
   return h('div', { class: 'field-row' }, h('dt', {}, label), h('dd', {}, value, extra || null));
 }
 
+/**
+ * @param {Downstream} d
+ * @param {import('./types.js').Sample[]} samples
+ */
 function downstreamCard(d, samples) {
   const reasons = d.reasons_not_targetable || [];
   const targetable =
@@ -90,22 +123,30 @@ function downstreamCard(d, samples) {
   );
 }
 
-/** Identity types switched off that never had an X audience: say so rather than show nothing. */
+/**
+ * Identity types switched off that never had an X audience: say so rather than show nothing.
+ * @param {Connection} c
+ */
 function notForwarded(c) {
-  const off = [
+  const off = /** @type {[import('./types.js').IdentityType, ToggleKey, string][]} */ ([
     ['email', 'forward_emails', 'Forward Emails'],
     ['handle', 'forward_twitter_handles', 'Forward Twitter Handles'],
     ['device_id', 'forward_device_ids', 'Forward Device IDs'],
-  ].filter(([type, key]) => c[key] === false && !c.downstream_audiences.some((d) => d.identity_type === type));
+  ]).filter(([type, key]) => c[key] === false && !c.downstream_audiences.some((d) => d.identity_type === type));
   if (off.length === 0) return null;
   return h('p', { class: 'muted small' }, off.map(([type, , label]) => `${IDENTITY_WORDS[type]}: not forwarded (${label} is off).`).join(' '));
 }
 
+/** @param {HTMLElement} view */
 export function startAudience(view) {
-  const id = document.body.dataset.audienceId;
+  // The server renders the audience page with its id (src/server/ui.ts).
+  const id = document.body.dataset.audienceId ?? '';
   const title = document.getElementById('page-title');
+  /** @type {Audience | null} null until the first answer */
   let audience = null;
+  /** @type {Configuration[]} */
   let configurations = [];
+  /** @type {Pick<import('./types.js').History, 'downstream_audiences'>} */
   let history = { downstream_audiences: [] };
   let connectKey = '';
   let statusJson = '';
@@ -132,10 +173,11 @@ export function startAudience(view) {
 
   let headJson = '';
   function renderHead() {
+    if (!audience) return;
     const json = JSON.stringify([audience.name, audience.members]);
     if (json === headJson) return;
     headJson = json;
-    title.textContent = audience.name;
+    if (title) title.textContent = audience.name;
     document.title = `${audience.name} · Tailor`;
     replaceKeepingFocus(headBox, [
       h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Audiences'), ' › ', audience.name),
@@ -147,6 +189,7 @@ export function startAudience(view) {
           'div',
           { class: 'row-actions' },
           h('button', { type: 'button', 'data-key': 'rename', onclick: (e) => void act(e.currentTarget, async () => {
+            if (!audience) return;
             const res = await renameAudience(audience);
             if (res) {
               await poller.refresh();
@@ -155,6 +198,7 @@ export function startAudience(view) {
           }) }, 'Rename'),
           h('button', { type: 'button', class: 'danger-quiet', 'data-key': 'delete', onclick: (e) => void act(e.currentTarget, async () => {
             const snapshot = audience;
+            if (!snapshot) return;
             const res = await deleteAudience(snapshot);
             if (res) {
               rememberDeletion(snapshot, res);
@@ -166,6 +210,7 @@ export function startAudience(view) {
     ]);
   }
 
+  /** @param {Connection} c */
   function connectionForm(c) {
     const prefix = `conn-${c.configuration_id}`;
     const save = h('button', { type: 'submit', class: 'primary' }, 'Save settings');
@@ -215,6 +260,7 @@ export function startAudience(view) {
     return form;
   }
 
+  /** @param {Configuration[]} available the configurations this audience is not connected to */
   function addForm(available) {
     if (configurations.length === 0) {
       return h('p', {}, 'There is no X configuration yet. ', h('a', { href: '/outputs' }, 'Add one in Setup › Outputs'), ', then come back to connect this audience.');
@@ -253,7 +299,7 @@ export function startAudience(view) {
 
   function renderConnect() {
     // Forms the user is editing are left alone; everything else follows the server.
-    if (connectBox.querySelector('form[data-dirty]')) return;
+    if (!audience || connectBox.querySelector('form[data-dirty]')) return;
     const key = JSON.stringify([audience.connections.map((c) => [c.configuration_id, c.configuration_name, c.configuration_state, c.forward_emails, c.forward_twitter_handles, c.forward_device_ids]), configurations.map((c) => [c.id, c.name, c.state])]);
     if (key === connectKey) return;
     connectKey = key;
@@ -261,6 +307,10 @@ export function startAudience(view) {
     replaceKeepingFocus(connectBox, [...audience.connections.map(connectionForm), addForm(configurations.filter((c) => !connected.has(c.id)))]);
   }
 
+  /**
+   * @param {string} configurationId
+   * @param {Downstream} d
+   */
   const samplesOf = (configurationId, d) => {
     const found = history.downstream_audiences.find((x) => x.configuration_id === configurationId && x.identity_type === d.identity_type);
     return found ? found.samples : [];
@@ -268,6 +318,7 @@ export function startAudience(view) {
 
   let statusAt = 0;
   function renderStatus() {
+    if (!audience) return;
     const json = JSON.stringify([audience.connections, audience.other_downstream_audiences, audience.rejected_identities, history]);
     // Unchanged data is redrawn only now and then, to keep "12 s ago" honest.
     if (json === statusJson && Date.now() - statusAt < 15000) return;
@@ -325,19 +376,24 @@ export function startAudience(view) {
   let gone = false;
   const poller = poll(async () => {
     if (gone) return;
+    /** @type {Audience} */
     let a;
     try {
       a = await api('GET', `/audiences/${encodeURIComponent(id)}`);
     } catch (err) {
-      if (err.status === 404) {
+      if (err instanceof ApiFailure && err.status === 404) {
         gone = true;
-        title.textContent = 'Audience not found';
+        if (title) title.textContent = 'Audience not found';
         view.replaceChildren(h('p', {}, `There is no audience “${id}” (it may have been deleted). `, h('a', { href: '/' }, 'Back to Audiences'), '.'));
         return;
       }
       throw err;
     }
-    const [c, hist] = await Promise.all([api('GET', '/configurations'), api('GET', `/audiences/${encodeURIComponent(id)}/history`)]);
+    // In a .js file an uninferred type parameter is any, not unknown: name each promise's T.
+    const [c, hist] = await Promise.all([
+      /** @type {Promise<import('./types.js').List<Configuration>>} */ (api('GET', '/configurations')),
+      /** @type {Promise<import('./types.js').History>} */ (api('GET', `/audiences/${encodeURIComponent(id)}/history`)),
+    ]);
     audience = a;
     configurations = c.data;
     history = hist;

@@ -1,12 +1,20 @@
+// @ts-check
 // Audiences: the list with member counts and connections; create, rename, delete.
 import { api, uiGet } from './api.js';
 import { act, announce, confirmDialog, fmtNumber, h, promptDialog, replaceKeepingFocus } from './dom.js';
 import { poll } from './poll.js';
 import { STATE_WORDS } from './words.js';
 
+/** @typedef {import('./types.js').Audience} Audience */
+/** @typedef {import('./types.js').AudienceDeleted} AudienceDeleted */
+/** @typedef {import('./types.js').Deletion} Deletion */
+
 const ID_PATTERN = '[A-Za-z0-9._~\\-]{1,128}';
 
-/** Every X audience that deleting this audience deletes on X. */
+/**
+ * Every X audience that deleting this audience deletes on X.
+ * @param {Audience} audience
+ */
 export function xAudiencesOf(audience) {
   const all = [...audience.connections.flatMap((c) => c.downstream_audiences), ...(audience.other_downstream_audiences || [])];
   return all.filter((d) => d.x_audience_id && d.state !== 'deleted' && d.state !== 'deleting');
@@ -14,17 +22,25 @@ export function xAudiencesOf(audience) {
 
 const DELETIONS_KEY = 'tailor.deletions';
 
-/** Remembers a deletion for the Audiences page, which follows its X audiences until X confirms. */
+/**
+ * Remembers a deletion for the Audiences page, which follows its X audiences until X confirms.
+ * @param {{ id: string, name: string }} audience
+ * @param {AudienceDeleted} response
+ */
 export function rememberDeletion(audience, response) {
   const all = Object.fromEntries(takeDeletions());
   all[audience.id] = { name: audience.name, xAudiences: response.deleting_x_audiences };
   window.sessionStorage.setItem(DELETIONS_KEY, JSON.stringify(all));
 }
 
+/** @returns {Map<string, Deletion>} the deletions remembered, forgotten from storage */
 function takeDeletions() {
-  let all = {};
+  /** @type {Record<string, Deletion>} */
+  let all;
   try {
-    all = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+    /** @type {unknown} */
+    const stored = JSON.parse(window.sessionStorage.getItem(DELETIONS_KEY) || '{}');
+    all = /** @type {Record<string, Deletion>} */ (stored);
   } catch {
     all = {};
   }
@@ -32,7 +48,11 @@ function takeDeletions() {
   return new Map(Object.entries(all));
 }
 
-/** Asks, naming the X audiences that go with it; deletes; returns the response or null. */
+/**
+ * Asks, naming the X audiences that go with it; deletes; returns the response or null.
+ * @param {Audience} audience
+ * @returns {Promise<AudienceDeleted | null>}
+ */
 export async function deleteAudience(audience) {
   const doomed = xAudiencesOf(audience);
   const body = [
@@ -50,12 +70,18 @@ export async function deleteAudience(audience) {
   return api('DELETE', `/audiences/${encodeURIComponent(audience.id)}`);
 }
 
+/**
+ * Asks for the new name; renames; returns the audience as renamed, or null when nothing changed.
+ * @param {Audience} audience
+ * @returns {Promise<Audience | null>}
+ */
 export async function renameAudience(audience) {
   const name = await promptDialog({ title: `Rename “${audience.name}”`, label: 'New name', value: audience.name, submitLabel: 'Rename', help: 'The X audiences are renamed to match: “<name> (email)” and so on.' });
   if (name === null || name === audience.name) return null;
   return api('PUT', `/audiences/${encodeURIComponent(audience.id)}`, { name });
 }
 
+/** @param {Audience} a */
 function connectionsCell(a) {
   if (a.connections.length === 0) return h('a', { href: `/audiences/${encodeURIComponent(a.id)}#connect`, 'data-key': `connect-${a.id}` }, 'Not connected — connect to X');
   return h(
@@ -63,6 +89,7 @@ function connectionsCell(a) {
     { class: 'plain' },
     a.connections.map((c) => {
       const states = c.downstream_audiences.map((d) => STATE_WORDS[d.state] || d.state);
+      /** @type {Record<string, number>} */
       const counts = {};
       for (const st of states) counts[st] = (counts[st] || 0) + 1;
       const summary = Object.entries(counts)
@@ -79,7 +106,9 @@ function connectionsCell(a) {
   );
 }
 
+/** @param {HTMLElement} view */
 export function startAudiences(view) {
+  /** @type {Audience[]} */
   let audiences = [];
   let lastJson = '';
   // Audiences deleted in this tab (here or on their own page), whose X audiences are shown until gone.
@@ -120,7 +149,7 @@ export function startAudiences(view) {
       await poller.refresh();
       announce(`Audience “${name}” created. Open it to connect it to X.`);
       const link = view.querySelector(`a[data-key="open-${CSS.escape(id)}"]`);
-      if (link) link.focus();
+      if (link instanceof HTMLElement) link.focus();
     });
   });
 
@@ -187,6 +216,7 @@ export function startAudiences(view) {
         deletions.delete(id);
         continue;
       }
+      /** @type {import('./types.js').StillDeleting} */
       const left = await uiGet(`/ui/deleting/${encodeURIComponent(id)}`);
       const pending = new Map(left.x_audiences.map((x) => [x.x_audience_id, x]));
       items.push(
@@ -209,6 +239,7 @@ export function startAudiences(view) {
   }
 
   const poller = poll(async () => {
+    /** @type {import('./types.js').List<Audience>} */
     const res = await api('GET', '/audiences');
     audiences = res.data;
     const json = JSON.stringify(audiences);

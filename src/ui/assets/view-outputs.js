@@ -1,15 +1,20 @@
+// @ts-check
 // Setup › Outputs: the X configurations. "Add X configuration" and "Re-authorize" open the X
 // login popup (/oauth/x/start); it saves on the server and tells this page when done.
-import { api } from './api.js';
+import { api, ApiFailure } from './api.js';
 import { act, announce, confirmDialog, h, replaceKeepingFocus, showError, timeEl } from './dom.js';
 import { poll } from './poll.js';
 import { CONFIG_STATE_WORDS } from './words.js';
+
+/** @typedef {import('./types.js').Audience} Audience */
+/** @typedef {import('./types.js').Configuration} Configuration */
 
 const POPUP_FEATURES = 'popup,width=640,height=760';
 
 /**
  * Opens the X login popup. When the browser blocks it, the login runs in this tab instead
  * (the saved page then links back here).
+ * @param {string | null} configurationId the one to re-authorize; null adds a new one
  */
 export function openXLogin(configurationId) {
   const url = configurationId ? `/oauth/x/start?configuration=${encodeURIComponent(configurationId)}` : '/oauth/x/start';
@@ -22,8 +27,11 @@ export function openXLogin(configurationId) {
   announce('The X login opened in a new window. Finish there; this page updates by itself.');
 }
 
+/** @param {HTMLElement} view */
 export function startOutputs(view) {
+  /** @type {Configuration[]} */
   let configurations = [];
+  /** @type {Audience[]} */
   let audiences = [];
   let lastJson = '';
 
@@ -42,15 +50,20 @@ export function startOutputs(view) {
   view.removeAttribute('aria-busy');
 
   // The popup reports back (same origin only): saved, cancelled or failed.
-  window.addEventListener('message', (event) => {
+  window.addEventListener('message', (/** @type {MessageEvent<{ type?: unknown, result?: unknown } | null>} */ event) => {
     if (event.origin !== window.location.origin || !event.data || event.data.type !== 'tailor:x-login') return;
     if (event.data.result === 'saved') announce('X configuration saved.');
     else if (event.data.result === 'cancelled') announce('X login cancelled; nothing was saved.');
     void poller.refresh();
   });
 
+  /** @param {string} configurationId */
   const usersOf = (configurationId) => audiences.filter((a) => a.connections.some((c) => c.configuration_id === configurationId));
 
+  /**
+   * @param {Configuration} config
+   * @param {HTMLButtonElement} button
+   */
   async function remove(config, button) {
     const users = usersOf(config.id);
     if (users.length > 0) {
@@ -68,7 +81,7 @@ export function startOutputs(view) {
       try {
         await api('DELETE', `/configurations/${encodeURIComponent(config.id)}`);
       } catch (err) {
-        if (err.code === 'conflict') throw new Error(`“${config.name}” cannot be deleted: ${err.message}.`);
+        if (err instanceof ApiFailure && err.code === 'conflict') throw new Error(`“${config.name}” cannot be deleted: ${err.message}.`, { cause: err });
         throw err;
       }
       await poller.refresh();
@@ -125,7 +138,11 @@ export function startOutputs(view) {
   }
 
   const poller = poll(async () => {
-    const [c, a] = await Promise.all([api('GET', '/configurations'), api('GET', '/audiences')]);
+    // In a .js file an uninferred type parameter is any, not unknown: name each promise's T.
+    const [c, a] = await Promise.all([
+      /** @type {Promise<import('./types.js').List<Configuration>>} */ (api('GET', '/configurations')),
+      /** @type {Promise<import('./types.js').List<Audience>>} */ (api('GET', '/audiences')),
+    ]);
     configurations = c.data;
     audiences = a.data;
     const json = JSON.stringify([configurations, audiences.map((x) => [x.id, x.name, x.connections.map((k) => k.configuration_id)])]);

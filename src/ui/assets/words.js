@@ -1,11 +1,14 @@
+// @ts-check
 // Tailor's states and X's codes in plain words, one place for every page.
 
+/** @type {Record<string, string>} */
 export const IDENTITY_WORDS = {
   email: 'Emails',
   handle: 'Twitter handles',
   device_id: 'Device IDs (IDFA, Google Advertising ID)',
 };
 
+/** @type {Record<string, string>} */
 export const STATE_WORDS = {
   creating: 'Creating on X',
   active: 'Active',
@@ -16,6 +19,7 @@ export const STATE_WORDS = {
   deleted: 'Deleted',
 };
 
+/** @type {Record<string, string>} */
 export const STATE_HELP = {
   creating: 'Tailor creates this audience on X when it has the first member to send.',
   active: 'Changes flow to X as they arrive.',
@@ -26,15 +30,18 @@ export const STATE_HELP = {
   deleted: 'Deleted on X.',
 };
 
+/** @type {Record<string, string>} */
 const REASON_WORDS = {
   TOO_SMALL: 'Too small: X needs at least 100 matched, active users before it can be targeted.',
   PROCESSING: 'X is still processing the latest changes; sizes can take hours to appear.',
 };
 
+/** @param {string} code one of X's reasons_not_targetable */
 export function reasonWords(code) {
   return REASON_WORDS[code] || code.toLowerCase().replace(/_/g, ' ');
 }
 
+/** @type {Record<string, string>} */
 const REJECTION_WORDS = {
   empty: 'empty value',
   invalid_email: 'not an email address',
@@ -44,10 +51,12 @@ const REJECTION_WORDS = {
   unsupported_encoding: 'MD5 or SHA-1 hashed; X matches only SHA-256',
 };
 
+/** @param {string} reason why Tailor dropped an identifier (src/identity/normalize.ts) */
 export function rejectionWords(reason) {
   return REJECTION_WORDS[reason] || reason.replace(/_/g, ' ');
 }
 
+/** @type {Record<string, string>} */
 export const CONFIG_STATE_WORDS = {
   active: 'Active',
   needs_reauth: 'Needs re-authorization',

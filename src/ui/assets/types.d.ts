@@ -1,0 +1,121 @@
+/**
+ * The JSON the web UI reads, for the type checker only (tsconfig.ui.json); the browser never
+ * loads this file (its name is not a servable asset, and it holds no code). The shapes follow
+ * src/services/status.ts (audienceView, downstreamView, historyView),
+ * src/services/configurations.ts (configurationView), the routes in src/sources/rest/ and the UI's
+ * own /ui/deleting/:id in src/server/ui.ts. Times are ISO 8601 strings. Nothing checks the server
+ * against these at run time: keep them in step when a view changes.
+ *
+ * Plain JSON only here (no DOM types): the project's main tsconfig also sees this file.
+ */
+
+export type IdentityType = 'email' | 'handle' | 'device_id';
+export type DownstreamState = 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
+export type ConfigurationState = 'active' | 'needs_reauth';
+
+/** The three Forward settings of a connection, as PUT …/connections/:configurationId takes them. */
+export type ToggleKey = 'forward_emails' | 'forward_twitter_handles' | 'forward_device_ids';
+export type Toggles = Record<ToggleKey, boolean>;
+
+/** GET /api/v1/configurations → { data: Configuration[] } */
+export interface Configuration {
+  id: string;
+  name: string;
+  account_id: string;
+  account_name: string | null;
+  x_user_id: string | null;
+  screen_name: string | null;
+  state: ConfigurationState;
+  state_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One X audience of a connection (downstreamView). */
+export interface Downstream {
+  identity_type: IdentityType;
+  x_audience_id: string | null;
+  name: string | null;
+  state: DownstreamState;
+  members: number;
+  pending: number;
+  sent_adds: number;
+  sent_removes: number;
+  rejected: number;
+  audience_size: number | null;
+  targetable: boolean | null;
+  reasons_not_targetable: string[];
+  match_rate: number | null;
+  name_suffix: number;
+  last_synced_at: string | null;
+  last_refreshed_at: string | null;
+  last_error: string | null;
+  last_error_at: string | null;
+  recent_errors: { at: string | null; message: string }[];
+  next_attempt_at: string | null;
+}
+
+/** An X audience whose connection is gone (kept on X, or being deleted). */
+export interface OtherDownstream extends Downstream {
+  configuration_id: string;
+}
+
+export interface Connection extends Toggles {
+  configuration_id: string;
+  /** null when the configuration is gone (the view joins it by id). */
+  configuration_name: string | null;
+  account_id: string | null;
+  configuration_state: ConfigurationState | null;
+  configuration_state_reason: string | null;
+  created_at: string | null;
+  downstream_audiences: Downstream[];
+}
+
+/** GET /api/v1/audiences/:id, and each item of GET /api/v1/audiences → { data: Audience[] } */
+export interface Audience {
+  id: string;
+  name: string;
+  members: number;
+  created_at: string | null;
+  updated_at: string | null;
+  rejected_identities: { reason: string; count: number; last_at: string | null }[];
+  connections: Connection[];
+  other_downstream_audiences: OtherDownstream[];
+}
+
+/** The list routes wrap their items. */
+export interface List<T> {
+  data: T[];
+}
+
+/** One point of GET /api/v1/audiences/:id/history. */
+export interface Sample {
+  at: string;
+  members: number;
+  audience_size: number | null;
+}
+
+export interface History {
+  id: string;
+  downstream_audiences: { identity_type: IdentityType; configuration_id: string; x_audience_id: string | null; samples: Sample[] }[];
+}
+
+/** DELETE /api/v1/audiences/:id (202). */
+export interface AudienceDeleted {
+  deleted: true;
+  deleting_x_audiences: { x_audience_id: string; name: string | null }[];
+}
+
+/** GET /ui/deleting/:id: the X audiences of a deleted audience still being deleted on X. */
+export interface StillDeleting {
+  x_audiences: { x_audience_id: string | null; name: string | null; last_error: string | null }[];
+}
+
+/** A deletion the Audiences page follows (kept in sessionStorage between pages). */
+export interface Deletion {
+  name: string;
+  xAudiences: AudienceDeleted['deleting_x_audiences'];
+}
+
+/** A value or nested arrays of them (dom.js's children; a JSDoc typedef cannot recurse). */
+export type Tree<Leaf> = Leaf | Tree<Leaf>[];
