@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // One PostgreSQL server for the run (the local one, or one started for it).
+    globalSetup: ['test/postgres-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
