@@ -6,7 +6,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
     // One PostgreSQL server for the run (the local one, or one started for it).
-    globalSetup: ['test/postgres-setup.ts'],
+    globalSetup: ['test/support/postgres.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -49,7 +49,7 @@ const postgres: StoreFactory = {
 
 /**
  * Every store implementation the contract tests run against. PostgreSQL is never left out: the
- * test run always has a server (test/postgres-setup.ts).
+ * test run always has a server (test/support/postgres.ts).
  */
 export const STORES: StoreFactory[] = [sqlite, postgres];
 

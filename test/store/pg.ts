@@ -1,7 +1,7 @@
 /**
  * Throwaway PostgreSQL databases for tests: each is created on the test server and dropped by the
  * test that made it. The server is TAILOR_TEST_POSTGRES_URL (any database on it serves as the
- * maintenance connection). Under vitest it is always set: test/postgres-setup.ts names the local
+ * maintenance connection). Under vitest it is always set: test/support/postgres.ts names the local
  * server when one answers, else starts one for the run. Outside vitest (the benchmark) the local
  * server is probed here.
  */

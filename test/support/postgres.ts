@@ -8,8 +8,8 @@
  * TAILOR_TEST_POSTGRES=embedded (a test-only knob) skips the local server and always starts one,
  * to exercise that path on a machine that has PostgreSQL.
  */
-import { LOCAL_SERVERS, firstAnswering } from './store/pg.ts';
-import { startEmbeddedPostgres } from './store/embedded-postgres.ts';
+import { LOCAL_SERVERS, firstAnswering } from '../store/pg.ts';
+import { startEmbeddedPostgres } from '../store/embedded-postgres.ts';
 
 export default async function setup(): Promise<(() => Promise<void>) | undefined> {
   if (process.env.TAILOR_TEST_POSTGRES_URL) return undefined;
