@@ -23,8 +23,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Tests reach 127.0.0.1 only (test/support/loopback-only.ts).
     setupFiles: ['test/support/loopback-only.ts'],
-    // dist/ built once per run: tests that spawn bin/tailor.js run the shipped code (scripts/build.mjs).
-    globalSetup: ['test/support/build.ts'],
+    // Once per run: dist/ built, so tests that spawn bin/tailor.js run the shipped code
+    // (scripts/build.mjs); one PostgreSQL server (the local one, or one started for the run).
+    globalSetup: ['test/support/build.ts', 'test/support/postgres.ts'],
     projects: [
       { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts', 'src/**/*.test.ts'], exclude: [...configDefaults.exclude, ...SLOW] } },
       { extends: true, test: { name: 'slow', include: SLOW } },

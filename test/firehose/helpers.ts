@@ -17,8 +17,8 @@ import type { Configuration, Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { XClient } from '../../src/x/client.ts';
 
-/** The shared fixtures, beside the repository: `<repo>/../shared/fixtures/firehose`. */
-export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/firehose');
+/** The Firehose fixtures, described in test/fixtures/firehose/README.md. */
+export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/firehose');
 
 export function fixture(name: string): any {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, name), 'utf8'));

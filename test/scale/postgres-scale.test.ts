@@ -9,7 +9,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { Emu, sha, waitFor, type TailorProcess } from '../e2e/harness.ts';
-import { WITH_POSTGRES } from '../store/helpers.ts';
 import { createTestDatabase, type TestDatabase } from '../store/pg.ts';
 import { WorkerProcess, sharedEnv, startServe } from './processes.ts';
 
@@ -60,7 +59,7 @@ function expected(k: number): { email: string[]; device_id: string[] } {
   return { email: emails.sort(), device_id: [...devices].sort() };
 }
 
-describe.runIf(WITH_POSTGRES)('scale-out on PostgreSQL: 1 serve + 3 workers, a worker killed', () => {
+describe('scale-out on PostgreSQL: 1 serve + 3 workers, a worker killed', () => {
   let emu: Emu;
   let db: TestDatabase;
   let serve: TailorProcess | undefined;

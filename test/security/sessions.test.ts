@@ -22,7 +22,6 @@ import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { XClient } from '../../src/x/client.ts';
 import { Emu } from '../e2e/harness.ts';
 import { createTestDatabase } from '../store/pg.ts';
-import { WITH_POSTGRES } from '../store/helpers.ts';
 
 const TOKEN = 'sessions-test-admin-token-0123456789';
 const OTHER_TOKEN = 'sessions-test-rotated-token-9876543210';
@@ -46,7 +45,7 @@ async function postgresDatabase(): Promise<SharedDatabase> {
   return { name: 'postgres', open: () => openPostgresStore(db.url), drop: () => db.drop() };
 }
 
-const DATABASES = WITH_POSTGRES ? [sqliteDatabase, postgresDatabase] : [sqliteDatabase];
+const DATABASES = [sqliteDatabase, postgresDatabase];
 
 const cookieOf = (res: LightMyRequestResponse, name: string): string | undefined => {
   const all = res.headers['set-cookie'];

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Store } from '../../src/store/port.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { POSTGRES_REQUIRED, createTestDatabase, postgresAvailable } from './pg.ts';
+import { createTestDatabase } from './pg.ts';
 
 export interface StoreFactory {
   name: string;
@@ -48,14 +48,9 @@ const postgres: StoreFactory = {
 };
 
 /**
- * Whether the PostgreSQL contract tests run. In CI (CI=true) or with TAILOR_TEST_POSTGRES_URL set
- * they always do, so an unreachable server fails them loudly; on a laptop without PostgreSQL they
- * are left out with a warning.
+ * Every store implementation the contract tests run against. PostgreSQL is never left out: the
+ * test run always has a server (test/support/postgres.ts).
  */
-export const WITH_POSTGRES = POSTGRES_REQUIRED || (await postgresAvailable());
-if (!WITH_POSTGRES) console.warn('PostgreSQL is not reachable on 127.0.0.1:5432: the PostgreSQL store tests are skipped (they are required in CI).');
-
-/** Every store implementation the contract tests run against. */
-export const STORES: StoreFactory[] = WITH_POSTGRES ? [sqlite, postgres] : [sqlite];
+export const STORES: StoreFactory[] = [sqlite, postgres];
 
 export const h = (n: number): string => n.toString(16).padStart(64, '0');

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/port.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { STORES, WITH_POSTGRES } from './helpers.ts';
+import { STORES } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
 
 const ALL = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
@@ -119,7 +119,7 @@ async function postgresRaw(): Promise<Raw> {
   };
 }
 
-const DIALECTS: [string, () => Promise<Raw>][] = WITH_POSTGRES ? [['sqlite', sqliteRaw], ['postgres', postgresRaw]] : [['sqlite', sqliteRaw]];
+const DIALECTS: [string, () => Promise<Raw>][] = [['sqlite', sqliteRaw], ['postgres', postgresRaw]];
 
 for (const [name, make] of DIALECTS) {
   describe(`migration 0006 classifies existing audiences (${name})`, () => {

@@ -9,7 +9,7 @@ import type { ClaimOptions, MemberChange, Store } from '../../src/store/port.ts'
 import { downstreamName } from '../../src/core/names.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import type { IdentityType } from '../../src/core/terms.ts';
-import { WITH_POSTGRES, h } from './helpers.ts';
+import { h } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './pg.ts';
 
 const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
@@ -34,7 +34,7 @@ function rng(seed: number): () => number {
   };
 }
 
-describe.runIf(WITH_POSTGRES)('postgres store under concurrency (two pools)', () => {
+describe('postgres store under concurrency (two pools)', () => {
   let db: TestDatabase;
   let a: Store;
   let b: Store;

@@ -4,10 +4,9 @@ import pg from 'pg';
 import { downstreamName } from '../../src/core/names.ts';
 import { IDENTITY_TYPES } from '../../src/core/terms.ts';
 import { downstreamNameSql } from '../../src/store/postgres/claim.ts';
-import { WITH_POSTGRES } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './pg.ts';
 
-describe.runIf(WITH_POSTGRES)('downstream names in SQL (postgres)', () => {
+describe('downstream names in SQL (postgres)', () => {
   let db: TestDatabase;
   let client: pg.Client;
   beforeAll(async () => {

@@ -1,17 +1,37 @@
 /**
  * Browser-test helpers: Debian's Chromium driven by playwright-core (never a downloaded browser),
- * and screenshots. Tests wait for states through Playwright's auto-waiting locators or `until`,
- * never for fixed times.
+ * the rule for when browser suites run (`describeInBrowser`), and screenshots. Tests wait for
+ * states through Playwright's auto-waiting locators or `until`, never for fixed times.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import { describe, it } from 'vitest';
 
 /** Chromium to drive; TAILOR_CHROMIUM overrides the Debian package's path. */
 export const CHROMIUM = process.env.TAILOR_CHROMIUM ?? '/usr/bin/chromium';
 
-/** Without a browser the suite is skipped locally, but fails in CI (CI=true), where one is required. */
-export const HAVE_CHROMIUM = existsSync(CHROMIUM) || process.env.CI !== undefined;
+const INSTALL = 'apt-get install chromium, or set TAILOR_CHROMIUM';
+
+/**
+ * A suite that needs Chromium. Without one it is skipped with one line saying how to get it, so
+ * `npm test` passes with Node and npm alone. In CI (CI=true) a browser is required: there its
+ * absence is one failing test, and the suite's hooks start nothing.
+ */
+export function describeInBrowser(name: string, fn: () => void): void {
+  if (existsSync(CHROMIUM)) {
+    describe(name, fn);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      it('has Chromium', () => {
+        throw new Error(`no Chromium at ${CHROMIUM} (${INSTALL}); CI=true requires it`);
+      });
+    });
+  } else {
+    console.warn(`${name}: skipped, no Chromium at ${CHROMIUM} (${INSTALL})`);
+    describe.skip(name, fn);
+  }
+}
 
 export function launch(): Promise<Browser> {
   return chromium.launch({

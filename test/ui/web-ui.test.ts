@@ -9,9 +9,9 @@
  * The steps share one browser and one Tailor and run in order.
  */
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { HAVE_CHROMIUM, launch, shot, untilText } from './browser.ts';
+import { describeInBrowser, launch, shot, untilText } from './browser.ts';
 
 /** Runs in the page (a string: this project's TypeScript has no DOM types). */
 const UNLABELLED = `[...document.querySelectorAll('input:not([type=hidden]):not([hidden]), select, textarea, button')]
@@ -21,7 +21,7 @@ const UNLABELLED = `[...document.querySelectorAll('input:not([type=hidden]):not(
 /** Long enough for a busy two-core machine; the states usually arrive within seconds. */
 const STATE_MS = 30_000;
 
-describe.skipIf(!HAVE_CHROMIUM)('web UI in Chromium', () => {
+describeInBrowser('web UI in Chromium', () => {
   let emu: Emu;
   let tailor: TailorProcess;
   let browser: Browser;
