@@ -31,9 +31,9 @@ export const MAX_BATCH = Math.floor((MAX_BODY_BYTES - 200) / 83);
 export const BATCH_BY_TYPE: Record<IdentityType, number> = Object.fromEntries(IDENTITY_TYPES.map((t) => [t, usersPerRequest(t)])) as Record<IdentityType, number>;
 
 /**
- * A lease outlives the longest X call (30 s timeout by default) and a short rate wait; a worker
- * that dies holding one on another host delays its downstream audience by at most this long.
- * Longer X timeouts lengthen it (leaseMsFor) so that a call always fits in a lease.
+ * The shortest lease. A lease outlives the longest X call and a short rate wait: leaseMsFor gives
+ * twice the X timeout plus 10 s (70 s at the default 30 s timeout), never less than this. A worker
+ * that dies holding one on another host delays its downstream audience by that long.
  */
 export const LEASE_MS = 60_000;
 
