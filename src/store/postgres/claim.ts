@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { renewalStepAllowed } from '../renewals.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
@@ -43,7 +44,7 @@ const PICK = `
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
-      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (below).
+      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
       WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
         AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at <= $2::bigint - $7::bigint) THEN 'send'
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
@@ -181,19 +182,13 @@ async function claimChanges(c: Sql, downstreamId: number, token: string, max: nu
 }
 
 /**
- * Renewals are spread over time: a downstream audience runs at most one renewal step per flush
- * interval, and a step takes at most what is left of one batch (one request). An audience whose
- * ten million members were all confirmed on one day therefore comes due as about one request per
- * flush interval (some 160 over half an hour at the defaults), not as a burst of 160 requests that
- * would hold up every other audience's adds and removes behind X's 1,500 requests a minute. X's
- * 13-month expiry leaves two months after the default 330 days, far more than any backlog needs.
- *
- * Renewals are not marked uncertain: present before, present after, whatever X answers or whether
- * it answers at all (an unsettled renewal stays due and goes again). The step is recorded even
- * when it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
+ * The renewal step, when renewals.ts allows it and the batch has room. Renewals are not marked
+ * uncertain: present before, present after, whatever X answers or whether it answers at all (an
+ * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
+ * a hash it must skip costs one look per flush interval, not a busy loop.
  */
 async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number): Promise<string[]> {
-  if (opts.renewAfterMs === undefined || room <= 0 || row.renew_claimed_at > opts.now - opts.flushIntervalMs) return [];
+  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
   await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
   const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
   return r.rows.map((x) => x.hash);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { renewalStepAllowed } from '../renewals.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
@@ -41,7 +42,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
     const max = batchOf(row, opts, 'maxChanges');
     const changes = task === 'send' ? claimChanges(db, row.id, token, max) : [];
-    const renewals = task === 'send' && renewalStepAllowed(row, opts) ? claimRenewals(db, row, opts, max - changes.length) : [];
+    const renewals = task === 'send' ? claimRenewals(db, row, opts, max - changes.length) : [];
     if (task === 'send' && changes.length === 0 && renewals.length === 0) {
       // Every pending change was a no-op against the X ledger; nothing to send after all.
       db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
@@ -81,7 +82,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
     const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, full) as number;
     if (n >= full) return 'send';
   }
-  if (renewalStepAllowed(row, opts) && opts.renewAfterMs !== undefined) {
+  if (renewalStepAllowed(row.renew_claimed_at, opts)) {
     const oldest = db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck().get(row.id) as number | null;
     if (oldest !== null && oldest <= opts.now - opts.renewAfterMs) return 'send';
   }
@@ -124,18 +125,6 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
 }
 
 /**
- * Renewals are spread over time: a downstream audience runs at most one renewal step per flush
- * interval, and a step takes at most what is left of one batch (one request). An audience whose
- * ten million members were all confirmed on one day therefore comes due as about one request per
- * flush interval (some 160 over half an hour at the defaults), not as a burst of 160 requests that
- * would hold up every other audience's adds and removes behind X's 1,500 requests a minute. X's
- * 13-month expiry leaves two months after the default 330 days, far more than any backlog needs.
- */
-export function renewalStepAllowed(row: { renew_claimed_at: number }, opts: ClaimOptions): boolean {
-  return opts.renewAfterMs !== undefined && row.renew_claimed_at <= opts.now - opts.flushIntervalMs;
-}
-
-/**
  * The hashes X confirmed longest ago, past the renewal age, that are still held and have no
  * pending change (a pending remove must not be undone by a renewal; a pending add sends it anyway).
  * They are not marked uncertain: present before, present after, whatever X answers or whether it
@@ -143,7 +132,8 @@ export function renewalStepAllowed(row: { renew_claimed_at: number }, opts: Clai
  * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
  */
 function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number): string[] {
-  if (room <= 0 || opts.renewAfterMs === undefined) return []; // a full batch: the step waits for the next claim
+  // No room (a full batch) or too soon (renewals.ts says why they are spread): a later claim.
+  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
   db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
   return db
     .prepare(
