@@ -26,16 +26,16 @@ export function settleSent(
   let renewed = 0;
   // X acknowledged the batch: its adds and renewals are now confirmed present, as of now (X's
   // expiry runs from this Update), and its removes surely absent.
-  const wasConfirmed = db.prepare('SELECT confirmed FROM x_members WHERE downstream_id = ? AND hash = ?').pluck();
-  const confirm = db.prepare(
-    `INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) VALUES (?, ?, 1, ?)
-     ON CONFLICT (downstream_id, hash) DO UPDATE SET confirmed = 1, confirmed_at = excluded.confirmed_at`,
-  );
+  // A claimed add's row is uncertain (claim.ts), so one statement settles it; a renewal's row is
+  // confirmed already and only its time moves. Each newly confirmed hash is one more member.
+  const confirmUncertain = db.prepare('UPDATE x_members SET confirmed = 1, confirmed_at = ? WHERE downstream_id = ? AND hash = ? AND confirmed = 0');
+  const insert = db.prepare('INSERT OR IGNORE INTO x_members (downstream_id, hash, confirmed, confirmed_at) VALUES (?, ?, 1, ?)');
+  const touch = db.prepare('UPDATE x_members SET confirmed_at = ? WHERE downstream_id = ? AND hash = ?');
   const remove = db.prepare('DELETE FROM x_members WHERE downstream_id = ? AND hash = ?');
   let delta = 0;
   const confirmed = (hash: string): void => {
-    if (wasConfirmed.get(downstreamId, hash) !== 1) delta += 1; // newly present: one more member
-    confirm.run(downstreamId, hash, now);
+    if (confirmUncertain.run(now, downstreamId, hash).changes > 0 || insert.run(downstreamId, hash, now).changes > 0) delta += 1;
+    else touch.run(now, downstreamId, hash);
   };
   for (const c of result.sent) {
     if (rejected.has(c.hash)) continue;
