@@ -47,7 +47,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   if (opts.work) {
     worker = new SyncWorker(
       { store, x: meteredX(x), rate: new RateGate(store, { usersPerMinute: config.xRequestsPerMinute }), box, log: log.child({ part: 'sync' }), now: Date.now, installationId: await store.installationId() },
-      { concurrency: config.workerConcurrency, flushIntervalMs: config.flushIntervalMs, refreshIntervalMs: config.refreshIntervalMs, xTimeoutMs: config.xTimeoutMs },
+      { concurrency: config.workerConcurrency, flushIntervalMs: config.flushIntervalMs, refreshIntervalMs: config.refreshIntervalMs, renewAfterMs: config.renewAfterMs, xTimeoutMs: config.xTimeoutMs },
     );
     worker.start();
   }

@@ -30,6 +30,8 @@ export interface Config {
   /** Tailor's own ceiling for X `users` calls per account, kept under X's 1500 per minute. */
   xRequestsPerMinute: number;
   refreshIntervalMs: number;
+  /** A hash X confirmed longer ago than this is sent again before X's 13-month expiry drops it. */
+  renewAfterMs: number;
   workerConcurrency: number;
   xTimeoutMs: number;
   logLevel: string;
@@ -50,6 +52,17 @@ const int = (min: number, max: number) =>
     .regex(/^\d+$/, `must be a whole number from ${min} to ${max}`)
     .transform(Number)
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+/**
+ * Days, decimals allowed (tests renew after seconds), up to X's 13-month default expiry: a member
+ * renewed later than that has already dropped out of X. 330 days leaves two months for a backlog.
+ */
+const MAX_RENEW_DAYS = 395;
+const days = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, `must be a number of days from 0.00001 to ${MAX_RENEW_DAYS}, decimals allowed`)
+  .transform(Number)
+  .pipe(z.number().min(0.00001, 'must be more than 0').max(MAX_RENEW_DAYS, `must be at most ${MAX_RENEW_DAYS} (X drops members 13 months after their last update)`));
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
@@ -76,6 +89,7 @@ const schema = z.object({
   TAILOR_FLUSH_INTERVAL_MS: int(10, 3_600_000).default(10_000),
   TAILOR_X_REQUESTS_PER_MINUTE: int(1, 1500).default(1400),
   TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
+  TAILOR_RENEW_AFTER_DAYS: days.default(330),
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
   TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
   TAILOR_PUBLIC_URL: url.optional(),
@@ -111,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     flushIntervalMs: e.TAILOR_FLUSH_INTERVAL_MS,
     xRequestsPerMinute: e.TAILOR_X_REQUESTS_PER_MINUTE,
     refreshIntervalMs: e.TAILOR_REFRESH_INTERVAL_MS,
+    renewAfterMs: Math.max(1, Math.round(e.TAILOR_RENEW_AFTER_DAYS * 86_400_000)),
     workerConcurrency: e.TAILOR_WORKER_CONCURRENCY,
     xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,
     logLevel: e.TAILOR_LOG_LEVEL,

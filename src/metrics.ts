@@ -68,6 +68,13 @@ export const batchesSent = new Counter({
   registers,
 });
 
+export const renewed = new Counter({
+  name: 'tailor_renewed_total',
+  help: "Hashes X held that were sent again before X's expiry dropped them (renewals accepted by X), by identity type",
+  labelNames: ['identity_type'] as const,
+  registers,
+});
+
 export const batchUsers = new Histogram({
   name: 'tailor_batch_users',
   help: 'Users (changes) per X users request accepted by X',

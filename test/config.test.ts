@@ -33,6 +33,15 @@ describe('config', () => {
     }
   });
 
+  it('renews after 330 days by default; decimals allowed, up to X expiry', () => {
+    expect(loadConfig({}).renewAfterMs).toBe(330 * 86_400_000);
+    expect(loadConfig({ TAILOR_RENEW_AFTER_DAYS: '0.5' }).renewAfterMs).toBe(43_200_000);
+    expect(loadConfig({ TAILOR_RENEW_AFTER_DAYS: String(3 / 86_400) }).renewAfterMs).toBe(3_000);
+    for (const bad of ['0', '396', '-1', 'ten', '1e3']) {
+      expect(() => loadConfig({ TAILOR_RENEW_AFTER_DAYS: bad }), bad).toThrow(/TAILOR_RENEW_AFTER_DAYS/);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ TAILOR_PORT: '' }).port).toBe(8080);
   });

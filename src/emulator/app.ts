@@ -8,6 +8,7 @@ import { recordCall } from './http/record-call.ts';
 import { pathOf } from './http/request-info.ts';
 import { xErrorBody } from './http/x-error.ts';
 import { registerBackdoorAudiences } from './routes/backdoor/audiences.ts';
+import { registerClock } from './routes/backdoor/clock.ts';
 import { registerConfig } from './routes/backdoor/config.ts';
 import { registerCredentials } from './routes/backdoor/credentials.ts';
 import { registerFaults } from './routes/backdoor/faults.ts';
@@ -53,6 +54,7 @@ export async function buildApp(world: World): Promise<FastifyInstance> {
   registerRequests(app, world);
   registerPopulation(app, world);
   registerConfig(app, world);
+  registerClock(app, world);
 
   app.setNotFoundHandler(async (request, reply) => {
     const at = Date.now();

@@ -18,6 +18,8 @@ export function downstreamView(d: DownstreamStatus, config: Configuration | unde
     pending: d.pending,
     sent_adds: d.sentAdds,
     sent_removes: d.sentRemoves,
+    // Hashes sent again before X's 13-month expiry dropped them (TAILOR_RENEW_AFTER_DAYS).
+    renewed: d.renewed,
     rejected: d.rejected,
     audience_size: d.audienceSize,
     targetable: d.targetable,

@@ -93,6 +93,8 @@ export interface Downstream {
   sentAdds: number;
   sentRemoves: number;
   rejected: number;
+  /** Hashes sent again before X's expiry ran out (renewals), never counted in sentAdds. */
+  renewed: number;
   /** Hashes X holds according to the ledger. */
   members: number;
   audienceSize: number | null;
@@ -135,6 +137,11 @@ export interface Claim {
   configuration: Configuration;
   /** For `send`: the changes under this lease, at most the requested number. */
   changes: { hash: string; op: ChangeOp }[];
+  /**
+   * For `send`: hashes X holds whose last confirmation is older than `renewAfterMs`, to be sent
+   * again as adds (an Update refreshes X's expiry). Never a hash with a pending change.
+   */
+  renewals: string[];
   /** For `create`: the name a previous attempt used, if one may have reached X. */
   createAttemptName: string | null;
   /**
@@ -163,6 +170,12 @@ export interface ClaimOptions {
   maxChangesByType?: Partial<Record<IdentityType, number>>;
   /** Refresh X's size and targetability when older than this. */
   refreshIntervalMs: number;
+  /**
+   * Renew a hash X confirmed longer ago than this (TAILOR_RENEW_AFTER_DAYS). Without it, no
+   * renewals are claimed. Renewals top up a batch to its size, at most one renewal step per
+   * downstream audience per flush interval.
+   */
+  renewAfterMs?: number;
 }
 
 export interface ReleaseOptions {
@@ -180,6 +193,8 @@ export interface ReleaseOptions {
 export interface SentBatch {
   /** The claimed changes as sent. */
   sent: { hash: string; op: ChangeOp }[];
+  /** The claim's renewals as sent (X confirms them like adds). */
+  renewed?: string[];
   /** Hashes X refused item by item (recorded and dropped). */
   rejectedHashes: string[];
 }
@@ -269,8 +284,12 @@ export interface Store {
   settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean>;
   settleDeleted(downstreamId: number, token: string): Promise<boolean>;
   settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean>;
-  /** X lost the audience: forget its id and X ledger, queue every current member again. */
-  settleNotFound(downstreamId: number, token: string, reason: string, now: number): Promise<boolean>;
+  /**
+   * X lost the audience: forget its id and X ledger, queue every current member again. The
+   * re-creation starts at `nameSuffix` when given (the worker passes the next one when the name
+   * about to be tried is the lost audience's own, which X never gives out again).
+   */
+  settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean>;
   /**
    * X refused some claimed changes item by item: drop those (counted as rejected, with the error
    * shown), give the lease back, and leave the other claimed changes pending for the next batch.
@@ -287,7 +306,7 @@ export interface Store {
   /** Empties a token bucket until `until` (X answered 429 with that reset time). */
   holdRate(key: string, until: number, now: number, perMinute: number): Promise<void>;
   /** Earliest moment something may become due (for idle workers), or null when nothing waits. */
-  nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs'>): Promise<number | null>;
+  nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs' | 'renewAfterMs'>): Promise<number | null>;
 
   // web UI sessions and single-use steps (src/server/session.ts). Keys are keyed hashes computed
   // by the caller: the store never sees a session id, a cookie or an X token.

@@ -87,6 +87,7 @@ export interface DownstreamRow {
   sent_adds: number;
   sent_removes: number;
   rejected: number;
+  renewed: number;
   members: number;
   audience_size: number | null;
   targetable: Flag | null;
@@ -115,6 +116,7 @@ export function toDownstream(r: DownstreamRow): Downstream {
     sentAdds: r.sent_adds,
     sentRemoves: r.sent_removes,
     rejected: r.rejected,
+    renewed: r.renewed,
     members: r.members,
     audienceSize: r.audience_size,
     targetable: r.targetable === null ? null : flag(r.targetable),

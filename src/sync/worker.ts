@@ -11,7 +11,7 @@ import { WaitTooLong, type SyncContext, type TaskInput } from './context.ts';
 import type { RateFamily } from './rate.ts';
 import { sweepDeadOwners } from './sweep.ts';
 import { openTokens } from './tokens.ts';
-import { createTask } from './tasks/create.ts';
+import { createTask, recreationSuffix } from './tasks/create.ts';
 import { deleteTask } from './tasks/delete.ts';
 import { refreshTask } from './tasks/refresh.ts';
 import { renameTask } from './tasks/rename.ts';
@@ -31,9 +31,9 @@ export const MAX_BATCH = Math.floor((MAX_BODY_BYTES - 200) / 83);
 export const BATCH_BY_TYPE: Record<IdentityType, number> = Object.fromEntries(IDENTITY_TYPES.map((t) => [t, usersPerRequest(t)])) as Record<IdentityType, number>;
 
 /**
- * A lease outlives the longest X call (30 s timeout by default) and a short rate wait; a worker
- * that dies holding one on another host delays its downstream audience by at most this long.
- * Longer X timeouts lengthen it (leaseMsFor) so that a call always fits in a lease.
+ * The shortest lease. A lease outlives the longest X call and a short rate wait: leaseMsFor gives
+ * twice the X timeout plus 10 s (70 s at the default 30 s timeout), never less than this. A worker
+ * that dies holding one on another host delays its downstream audience by that long.
  */
 export const LEASE_MS = 60_000;
 
@@ -63,6 +63,8 @@ export interface WorkerOptions {
   concurrency: number;
   flushIntervalMs: number;
   refreshIntervalMs: number;
+  /** Re-send a hash X confirmed longer ago than this (TAILOR_RENEW_AFTER_DAYS); unset: never. */
+  renewAfterMs?: number;
   /** The X client's timeout: a call may only start while the lease outlives it. */
   xTimeoutMs: number;
 }
@@ -152,6 +154,7 @@ export class SyncWorker {
           maxChanges: MAX_BATCH,
           maxChangesByType: BATCH_BY_TYPE,
           refreshIntervalMs: this.opts.refreshIntervalMs,
+          ...(this.opts.renewAfterMs === undefined ? {} : { renewAfterMs: this.opts.renewAfterMs }),
         });
         if (claim) {
           try {
@@ -163,7 +166,12 @@ export class SyncWorker {
           continue;
         }
         const now = this.ctx.now();
-        const due = await this.ctx.store.nextDueAt({ now, flushIntervalMs: this.opts.flushIntervalMs, refreshIntervalMs: this.opts.refreshIntervalMs });
+        const due = await this.ctx.store.nextDueAt({
+          now,
+          flushIntervalMs: this.opts.flushIntervalMs,
+          refreshIntervalMs: this.opts.refreshIntervalMs,
+          ...(this.opts.renewAfterMs === undefined ? {} : { renewAfterMs: this.opts.renewAfterMs }),
+        });
         await this.idle(Math.max(10, Math.min(POLL_MS, (due ?? Infinity) - now)));
       } catch (err) {
         // The store failed (disk full, database gone): nothing was settled; the lease, if any, is
@@ -276,7 +284,8 @@ export class SyncWorker {
           if (await store.settleDeleted(d.id, claim.leaseToken)) log.info(fields, 'downstream audience already gone on X; forgotten');
           return;
         }
-        await store.settleNotFound(d.id, claim.leaseToken, `The X audience was deleted outside Tailor; re-creating it and sending its ${d.members} members again.`, now);
+        const reason = `The X audience was deleted outside Tailor; re-creating it and sending its ${d.members} members again.`;
+        await store.settleNotFound(d.id, claim.leaseToken, reason, now, recreationSuffix(d, claim.audienceName));
         log.warn(fields, 'downstream audience missing on X; re-creating and refilling it');
         return;
       }

@@ -106,6 +106,7 @@ describe('delivery under X errors, end to end', () => {
     const members = emails('gone', 12);
     await emailAudience('gone', members);
     const before = await settled('gone', members);
+    const seq = Number((await fetch(`${emu.url}/_emulator/requests?limit=0`)).headers.get('x-emulator-last-seq'));
     await emu.faults({ delete_audiences: [{ account_id: accountId, id: before.x_audience_id }] });
     await add('gone', ['after@example.com']);
     const after = await settled('gone', [...members, 'after@example.com']);
@@ -113,6 +114,11 @@ describe('delivery under X errors, end to end', () => {
     expect(after.name).toBe('gone (email) [2]'); // X keeps the deleted audience's name
     expect(after.state).toBe('active');
     expect(after.recent_errors.map((e: any) => e.message).join(' ')).toMatch(/deleted outside Tailor/);
+    // X never gives the deleted audience's name out again: the re-creation goes straight to [2],
+    // with no refused create and no list call to look for an audience of its own under the old name.
+    const log = await emu.get<{ route: string; status: number; path: string }[]>(`/_emulator/requests?since=${seq}`);
+    const calls = (Array.isArray(log) ? log : (log as { data: any[] }).data).filter((e) => e.route === 'POST custom_audiences' || e.route === 'GET custom_audiences');
+    expect(calls.map((e) => `${e.route} ${e.status}`)).toEqual(['POST custom_audiences 201']);
   });
 });
 

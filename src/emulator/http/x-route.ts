@@ -18,6 +18,7 @@ import { RATE_LIMITED, serverError, UNAUTHORIZED_BODY, XError, xErrorBody } from
 
 export interface XContext {
   world: World;
+  /** X's time (world/clock.ts), not the wall clock that authentication and rate limits use. */
   now: number;
   token: AccessToken;
   /** Path parameters (account_id, custom_audience_id). */
@@ -107,7 +108,7 @@ async function runXCall(world: World, spec: XRouteSpec, request: FastifyRequest,
 
   let answer: XAnswer;
   try {
-    answer = spec.handle({ world, now: Date.now(), token, path, params, body: request.body, echo, notes });
+    answer = spec.handle({ world, now: world.clock.now(), token, path, params, body: request.body, echo, notes });
   } catch (err) {
     if (!(err instanceof XError)) throw err;
     answer = { status: err.status, body: xErrorBody(err.errors, echo, err.extra) };

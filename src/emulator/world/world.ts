@@ -22,6 +22,7 @@ import { RequestLog } from '../observe/request-log.ts';
 import { Stats } from '../observe/stats.ts';
 import type { Settings } from '../options.ts';
 import { createRng } from '../util/rng.ts';
+import { Clock } from './clock.ts';
 import { buildDirectory, type Directory } from './directory.ts';
 import { Population } from './population.ts';
 
@@ -43,6 +44,8 @@ export interface World {
   faults: Faults;
   log: RequestLog;
   stats: Stats;
+  /** X's time: memberships, sizing, audience timestamps (clock.ts). */
+  clock: Clock;
   /** Changeable at runtime through POST /_emulator/config. */
   config: { sizingDelayMs: number };
 }
@@ -63,6 +66,7 @@ export function createWorld(settings: Settings): World {
     faults: new Faults(createRng(settings.seed, 'faults')),
     log: new RequestLog(),
     stats: new Stats(),
+    clock: new Clock(),
     config: { sizingDelayMs: settings.sizingDelayMs },
   };
 }

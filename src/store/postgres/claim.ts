@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { renewalStepAllowed } from '../renewals.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
@@ -43,6 +44,9 @@ const PICK = `
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
+      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
+      WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
+        AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at <= $2::bigint - $7::bigint) THEN 'send'
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END AS task) t
   WHERE c.state = 'active'
@@ -91,6 +95,19 @@ const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token 
 const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::text[])';
 const MARK_UNCERTAIN_ADDS = 'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
 
+/**
+ * Renewals: the hashes X confirmed longest ago, past the renewal age, still held (hash_holders)
+ * and with no pending change (a pending remove must not be undone; a pending add sends it anyway).
+ * Read, not locked: a change an ingest is writing right now lands in the outbox and is sent after
+ * this batch (one lease per downstream audience), so X sees the renewal, then the change.
+ */
+const PICK_RENEWALS = `
+  SELECT x.hash FROM x_members x
+  WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
+    AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
+  ORDER BY x.confirmed_at LIMIT $5`;
+
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
 /** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
@@ -107,11 +124,12 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         opts.fullBatch,
         opts.refreshIntervalMs,
         JSON.stringify(opts.maxChangesByType ?? {}),
+        opts.renewAfterMs ?? null,
       ]);
       const picked = pick.rows[0];
       if (!picked) return null;
       const token = randomUUID();
-      const leased = await c.query<DownstreamRow & { audience_name: string | null; last_claimed_at: number }>(LEASE, [
+      const leased = await c.query<DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number }>(LEASE, [
         picked.id,
         opts.owner,
         token,
@@ -122,7 +140,8 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
       if (!row) return null;
       const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
       const changes = picked.task === 'send' ? await claimChanges(c, picked.id, token, max) : [];
-      if (picked.task === 'send' && changes.length === 0) {
+      const renewals = picked.task === 'send' ? await claimRenewals(c, row, opts, max - changes.length) : [];
+      if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
         // Every pending change was a no-op against the X ledger (or is being rewritten right now).
         await c.query(UNLEASE, [picked.id]);
         skipped.push(picked.id);
@@ -136,6 +155,7 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         audienceName: row.audience_name,
         configuration: toConfiguration(configuration.rows[0]!),
         changes: changes.map(({ hash, op }) => ({ hash, op })),
+        renewals,
         createAttemptName: row.create_attempt_name,
         // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
         ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
@@ -159,4 +179,17 @@ async function claimChanges(c: Sql, downstreamId: number, token: string, max: nu
   }
   if (adds.length > 0) await c.query(MARK_UNCERTAIN_ADDS, [downstreamId, adds]);
   return changes.map((r) => ({ hash: r.hash, op: r.op, enqueued_at: r.enqueued_at }));
+}
+
+/**
+ * The renewal step, when renewals.ts allows it and the batch has room. Renewals are not marked
+ * uncertain: present before, present after, whatever X answers or whether it answers at all (an
+ * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
+ * a hash it must skip costs one look per flush interval, not a busy loop.
+ */
+async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number): Promise<string[]> {
+  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+  await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
+  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
+  return r.rows.map((x) => x.hash);
 }

@@ -419,8 +419,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  async settleNotFound(downstreamId: number, token: string, reason: string, now: number): Promise<boolean> {
-    return this.db.tx((c) => settleNotFound(c, downstreamId, token, reason, now));
+  async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
+    return this.db.tx((c) => settleNotFound(c, downstreamId, token, reason, now, nameSuffix));
   }
 
   async settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
@@ -472,14 +472,19 @@ export class PostgresStore implements Store {
     return this.db.tx((c) => sessions.useOnce(c, key, expiresAt, now));
   }
 
-  async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number }): Promise<number | null> {
+  async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
+    // A renewal is due at its oldest confirmation + renewAfterMs ($3; null: no renewals), and no
+    // sooner than one flush interval after the last renewal step (claim.ts).
     const r = await this.db.query<{ due: number | null }>(
       `SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
          LEAST(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE GREATEST(COALESCE(d.refreshed_at, 0) + $1::bigint, d.refresh_after) END,
-               COALESCE((SELECT MIN(o.enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + $2::bigint, 9000000000000000::bigint)))) AS due
+               COALESCE((SELECT MIN(o.enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + $2::bigint, 9000000000000000::bigint),
+               CASE WHEN $3::bigint IS NULL OR d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9000000000000000::bigint
+                 ELSE GREATEST(d.renew_claimed_at + $2::bigint,
+                   COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
        WHERE c.state = 'active' AND d.state IN ${FORWARDING_STATES.slice(0, -1)}, 'deleting')`,
-      [opts.refreshIntervalMs, opts.flushIntervalMs],
+      [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],
     );
     return r.rows[0]?.due ?? null;
   }

@@ -9,7 +9,7 @@ import { lockAudience } from './locks.ts';
  * lock (locks.ts), taken before the downstream row as the lock order says: no ingest can be
  * between deciding a transition and writing it while the refill overwrites the outbox.
  */
-export async function settleNotFound(c: Sql, downstreamId: number, token: string, reason: string, now: number): Promise<boolean> {
+export async function settleNotFound(c: Sql, downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
   // audience_id never changes for a row, so reading it before the locks is safe.
   const owner = await c.query<{ audience_id: string }>('SELECT audience_id FROM downstreams WHERE id = $1', [downstreamId]);
   const audienceId = owner.rows[0]?.audience_id;
@@ -27,10 +27,10 @@ export async function settleNotFound(c: Sql, downstreamId: number, token: string
   await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = $1 AND claim_token IS NOT NULL', [downstreamId]);
   await c.query(
     `UPDATE downstreams SET ${RELEASE}, state = 'recreating', x_audience_id = NULL, create_attempt_name = NULL, members = 0,
-       audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
+       name_suffix = COALESCE($4::integer, name_suffix), audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
        last_error = $2, last_error_at = $3, attempts = 0, next_attempt_at = 0, updated_at = $3
      WHERE id = $1`,
-    [downstreamId, reason, now],
+    [downstreamId, reason, now, nameSuffix ?? null],
   );
   await recordError(c, downstreamId, reason, now);
   return true;

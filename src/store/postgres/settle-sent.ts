@@ -18,26 +18,33 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
     if (rejected.has(change.hash)) continue;
     (change.op === 'add' ? adds : removes).push(change.hash);
   }
-  // X acknowledged the batch: its adds are now confirmed present (each newly confirmed one counts
-  // as a member), its removes surely absent (they stopped counting when claimed, see claim.ts).
+  // X acknowledged the batch: its adds and renewals are now confirmed present, as of now (X's
+  // expiry runs from this Update), and its removes surely absent (they stopped counting when
+  // claimed, see claim.ts). Each newly confirmed hash counts as a member; a renewal is one already.
+  const renewed = (result.renewed ?? []).filter((h) => !rejected.has(h));
+  const confirmed = [...adds, ...renewed];
   let delta = 0;
-  if (adds.length > 0) {
-    const r = await c.query(
-      `INSERT INTO x_members AS x (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), true
-       ON CONFLICT (downstream_id, hash) DO UPDATE SET confirmed = true WHERE x.confirmed = false`,
-      [downstreamId, adds],
+  if (confirmed.length > 0) {
+    const wereUncertain = await c.query('UPDATE x_members SET confirmed = true WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND NOT confirmed', [
+      downstreamId,
+      confirmed,
+    ]);
+    const inserted = await c.query(
+      'INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) SELECT $1, unnest($2::text[]), true, $3 ON CONFLICT (downstream_id, hash) DO NOTHING',
+      [downstreamId, confirmed, now],
     );
-    delta += r.rowCount ?? 0;
+    delta = (wereUncertain.rowCount ?? 0) + (inserted.rowCount ?? 0);
+    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, confirmed, now]);
   }
   if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
   await c.query(
     `UPDATE downstreams SET ${RELEASE}, members = members + $2, sent_adds = sent_adds + $3, sent_removes = sent_removes + $4,
-       rejected = rejected + $5, last_synced_at = $6, attempts = 0, next_attempt_at = 0,
+       rejected = rejected + $5, renewed = renewed + $7, last_synced_at = $6, attempts = 0, next_attempt_at = 0,
        state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = $6
      WHERE id = $1`,
-    [downstreamId, delta, adds.length, removes.length, rejected.size, now],
+    [downstreamId, delta, adds.length, removes.length, rejected.size, now, renewed.length],
   );
   return true;
 }

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { renewalStepAllowed } from '../renewals.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
-type Candidate = DownstreamRow & { audience_name: string | null };
+type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -39,8 +40,10 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
       row.id,
     );
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
-    const changes = task === 'send' ? claimChanges(db, row.id, token, batchOf(row, opts, 'maxChanges')) : [];
-    if (task === 'send' && changes.length === 0) {
+    const max = batchOf(row, opts, 'maxChanges');
+    const changes = task === 'send' ? claimChanges(db, row.id, token, max) : [];
+    const renewals = task === 'send' ? claimRenewals(db, row, opts, max - changes.length) : [];
+    if (task === 'send' && changes.length === 0 && renewals.length === 0) {
       // Every pending change was a no-op against the X ledger; nothing to send after all.
       db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
       continue;
@@ -52,6 +55,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
       audienceName: row.audience_name,
       configuration,
       changes: changes.map(({ hash, op }) => ({ hash, op })),
+      renewals,
       createAttemptName: row.create_attempt_name,
       // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
       ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
@@ -77,6 +81,10 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
     const full = batchOf(row, opts, 'fullBatch');
     const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, full) as number;
     if (n >= full) return 'send';
+  }
+  if (renewalStepAllowed(row.renew_claimed_at, opts)) {
+    const oldest = db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck().get(row.id) as number | null;
+    if (oldest !== null && oldest <= opts.now - opts.renewAfterMs) return 'send';
   }
   if ((row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) && row.refresh_after <= opts.now) return 'refresh';
   return null;
@@ -114,4 +122,27 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
     op: 'add' | 'remove';
     enqueued_at: number;
   }[];
+}
+
+/**
+ * The hashes X confirmed longest ago, past the renewal age, that are still held and have no
+ * pending change (a pending remove must not be undone by a renewal; a pending add sends it anyway).
+ * They are not marked uncertain: present before, present after, whatever X answers or whether it
+ * answers at all (an unsettled renewal stays due and goes again). The step is recorded even when
+ * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
+ */
+function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number): string[] {
+  // No room (a full batch) or too soon (renewals.ts says why they are spread): a later claim.
+  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+  db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
+  return db
+    .prepare(
+      `SELECT x.hash FROM x_members x
+       WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
+         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+       ORDER BY x.confirmed_at LIMIT ?`,
+    )
+    .pluck()
+    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room) as string[];
 }

@@ -390,8 +390,8 @@ export class SqliteStore implements Store {
     });
   }
 
-  async settleNotFound(downstreamId: number, token: string, reason: string, now: number): Promise<boolean> {
-    return this.tx(() => settleNotFound(this.db, downstreamId, token, reason, now));
+  async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
+    return this.tx(() => settleNotFound(this.db, downstreamId, token, reason, now, nameSuffix));
   }
 
   async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
@@ -441,18 +441,23 @@ export class SqliteStore implements Store {
     return this.tx(() => sessions.useOnce(this.db, key, expiresAt, now));
   }
 
-  async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number }): Promise<number | null> {
+  async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
+    // A renewal is due at its oldest confirmation + renewAfterMs, and no sooner than one flush
+    // interval after the last renewal step (claim.ts).
+    const renew = opts.renewAfterMs === undefined ? '9e15' : `CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9e15 ELSE MAX(d.renew_claimed_at + @flush,
+                 COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1) + @renew, 9e15)) END`;
     const row = this.db
       .prepare(
         `SELECT MIN(due) FROM (
            SELECT MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
-             MIN(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE MAX(COALESCE(d.refreshed_at, 0) + ?, d.refresh_after) END,
-                 COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + ?, 9e15))) AS due
+             MIN(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE MAX(COALESCE(d.refreshed_at, 0) + @refresh, d.refresh_after) END,
+                 COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + @flush, 9e15),
+                 ${renew})) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
            WHERE c.state = 'active' AND d.state IN ${FORWARDING_STATES.slice(0, -1)}, 'deleting'))`,
       )
       .pluck()
-      .get(opts.refreshIntervalMs, opts.flushIntervalMs) as number | null;
+      .get({ refresh: opts.refreshIntervalMs, flush: opts.flushIntervalMs, ...(opts.renewAfterMs === undefined ? {} : { renew: opts.renewAfterMs }) }) as number | null;
     return row;
   }
 }

@@ -23,33 +23,46 @@ export function settleSent(
   const rejected = new Set(result.rejectedHashes);
   let adds = 0;
   let removes = 0;
-  // X acknowledged the batch: its adds are now confirmed present, its removes surely absent.
-  const confirm = db.prepare(
-    'INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (?, ?, 1) ON CONFLICT (downstream_id, hash) DO UPDATE SET confirmed = 1 WHERE confirmed = 0',
-  );
+  let renewed = 0;
+  // X acknowledged the batch: its adds and renewals are now confirmed present, as of now (X's
+  // expiry runs from this Update), and its removes surely absent.
+  // A claimed add's row is uncertain (claim.ts), so one statement settles it; a renewal's row is
+  // confirmed already and only its time moves. Each newly confirmed hash is one more member.
+  const confirmUncertain = db.prepare('UPDATE x_members SET confirmed = 1, confirmed_at = ? WHERE downstream_id = ? AND hash = ? AND confirmed = 0');
+  const insert = db.prepare('INSERT OR IGNORE INTO x_members (downstream_id, hash, confirmed, confirmed_at) VALUES (?, ?, 1, ?)');
+  const touch = db.prepare('UPDATE x_members SET confirmed_at = ? WHERE downstream_id = ? AND hash = ?');
   const remove = db.prepare('DELETE FROM x_members WHERE downstream_id = ? AND hash = ?');
   let delta = 0;
+  const confirmed = (hash: string): void => {
+    if (confirmUncertain.run(now, downstreamId, hash).changes > 0 || insert.run(downstreamId, hash, now).changes > 0) delta += 1;
+    else touch.run(now, downstreamId, hash);
+  };
   for (const c of result.sent) {
     if (rejected.has(c.hash)) continue;
     if (c.op === 'add') {
       adds += 1;
-      delta += confirm.run(downstreamId, c.hash).changes;
+      confirmed(c.hash);
     } else {
       removes += 1;
       remove.run(downstreamId, c.hash); // it was marked uncertain (and uncounted) when claimed
     }
   }
+  for (const hash of result.renewed ?? []) {
+    if (rejected.has(hash)) continue;
+    renewed += 1;
+    confirmed(hash);
+  }
   db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(
     `UPDATE downstreams SET ${RELEASE}, members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?,
-       rejected = rejected + ?, last_synced_at = ?, attempts = 0, next_attempt_at = 0,
+       renewed = renewed + ?, rejected = rejected + ?, last_synced_at = ?, attempts = 0, next_attempt_at = 0,
        state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = ?
      WHERE id = ?`,
-  ).run(delta, adds, removes, rejected.size, now, now, downstreamId);
+  ).run(delta, adds, removes, renewed, rejected.size, now, now, downstreamId);
   return true;
 }
 
-export function settleNotFound(db: Database.Database, downstreamId: number, token: string, reason: string, now: number): boolean {
+export function settleNotFound(db: Database.Database, downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): boolean {
   if (!holds(db, downstreamId, token)) return false;
   const row = db.prepare('SELECT audience_id, identity_type FROM downstreams WHERE id = ?').get(downstreamId) as { audience_id: string; identity_type: string };
   db.prepare('DELETE FROM x_members WHERE downstream_id = ?').run(downstreamId);
@@ -62,10 +75,10 @@ export function settleNotFound(db: Database.Database, downstreamId: number, toke
   db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ?').run(downstreamId);
   db.prepare(
     `UPDATE downstreams SET ${RELEASE}, state = 'recreating', x_audience_id = NULL, create_attempt_name = NULL, members = 0,
-       audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
+       name_suffix = COALESCE(?, name_suffix), audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
        last_error = ?, last_error_at = ?, attempts = 0, next_attempt_at = 0, updated_at = ?
      WHERE id = ?`,
-  ).run(reason, now, now, downstreamId);
+  ).run(nameSuffix ?? null, reason, now, now, downstreamId);
   recordError(db, downstreamId, reason, now);
   return true;
 }
@@ -110,7 +123,13 @@ export function settleRejected(db: Database.Database, downstreamId: number, toke
   if (!holds(db, downstreamId, token)) return false;
   const drop = db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND hash = ? AND claim_token = ?');
   let dropped = 0;
-  for (const hash of rejectedHashes) dropped += drop.run(downstreamId, hash, token).changes;
+  // A renewal X refused is not in the outbox, and its row is still confirmed (claimed changes are
+  // not): it waits a whole renewal period rather than being refused again at once, over and over.
+  const postpone = db.prepare('UPDATE x_members SET confirmed_at = ? WHERE downstream_id = ? AND hash = ? AND confirmed = 1');
+  for (const hash of rejectedHashes) {
+    const n = drop.run(downstreamId, hash, token).changes;
+    dropped += n + (n === 0 ? postpone.run(now, downstreamId, hash).changes : 0);
+  }
   db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(
     `UPDATE downstreams SET ${RELEASE}, rejected = rejected + ?, last_error = ?, last_error_at = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?`,

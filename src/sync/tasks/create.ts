@@ -1,5 +1,6 @@
 import { NameTakenError } from '../../core/errors.ts';
 import { descriptionWithMarker, downstreamMarker, downstreamName, hasMarker } from '../../core/names.ts';
+import type { Downstream } from '../../store/port.ts';
 import type { XCustomAudience } from '../../x/types.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
 
@@ -10,6 +11,17 @@ const MAX_NAME_TRIES = 20;
 export function suffixOf(name: string): number {
   const m = /\s\[(\d+)\]$/.exec(name);
   return m ? Number(m[1]) : 1;
+}
+
+/**
+ * The suffix a re-creation starts at, once X lost the audience. X never gives a name out again,
+ * not even after its audience was deleted, so when the name about to be tried is the lost
+ * audience's own, trying it costs a refused create and a list call for nothing: start at the next
+ * one. After a rename Tailor had not yet made on X, the name to try is another, and may be free.
+ */
+export function recreationSuffix(d: Pick<Downstream, 'xName' | 'identityType' | 'nameSuffix'>, audienceName: string | null): number {
+  const wouldTry = downstreamName(audienceName ?? '', d.identityType, d.nameSuffix);
+  return d.xName !== null && d.xName === wouldTry ? d.nameSuffix + 1 : d.nameSuffix;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { RejectedError, type OperationError } from '../../core/errors.ts';
-import { batchesSent, batchUsers, syncLatency } from '../../metrics.ts';
+import { batchesSent, batchUsers, renewed, syncLatency } from '../../metrics.ts';
 import { packUsers } from '../../x/pack.ts';
 import type { UsersRequest } from '../../x/types.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
@@ -12,7 +12,9 @@ import type { SyncContext, TaskInput } from '../context.ts';
 export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void> {
   const { claim } = input;
   const d = claim.downstream;
-  const requests = packUsers(d.identityType, claim.changes);
+  // Renewals are adds to X (an Update refreshes the hash's expiry), packed with the batch's own.
+  const renewals = claim.renewals.map((hash) => ({ hash, op: 'add' as const }));
+  const requests = packUsers(d.identityType, [...claim.changes, ...renewals]);
   const rejectedHashes: string[] = [];
   for (const request of requests) {
     await input.gate('users');
@@ -33,7 +35,11 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
     }
   }
   const now = ctx.now();
-  const settled = await ctx.store.settleSent(d.id, claim.leaseToken, { sent: claim.changes, rejectedHashes }, now);
+  const settled = await ctx.store.settleSent(d.id, claim.leaseToken, { sent: claim.changes, renewed: claim.renewals, rejectedHashes }, now);
+  if (settled && claim.renewals.length > 0) {
+    const refused = new Set(rejectedHashes);
+    renewed.inc({ identity_type: d.identityType }, claim.renewals.filter((h) => !refused.has(h)).length);
+  }
   if (settled && claim.oldestEnqueuedAt !== undefined) syncLatency.observe({ identity_type: d.identityType }, Math.max(0, now - claim.oldestEnqueuedAt) / 1000);
 }
 

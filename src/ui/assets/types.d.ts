@@ -41,6 +41,7 @@ export interface Downstream {
   pending: number;
   sent_adds: number;
   sent_removes: number;
+  renewed: number;
   rejected: number;
   audience_size: number | null;
   targetable: boolean | null;

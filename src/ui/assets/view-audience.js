@@ -105,7 +105,7 @@ function downstreamCard(d, samples) {
       'dl',
       { class: 'facts' },
       field('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
-      field('Members sent', fmtNumber(d.members), h('span', { class: 'muted small' }, ` (${fmtNumber(d.sent_adds)} adds, ${fmtNumber(d.sent_removes)} removes sent in total)`)),
+      field('Members sent', fmtNumber(d.members), h('span', { class: 'muted small' }, ` (${fmtNumber(d.sent_adds)} adds, ${fmtNumber(d.sent_removes)} removes sent in total, ${fmtNumber(d.renewed)} renewed before X's expiry)`)),
       field('Pending', fmtNumber(d.pending), d.pending > 0 && d.next_attempt_at ? h('span', { class: 'muted small' }, ' next try ', timeEl(d.next_attempt_at)) : null),
       field('X audience size', d.audience_size === null ? h('span', { class: 'muted' }, 'not reported by X yet') : fmtNumber(d.audience_size)),
       field('Targetable', targetable),

@@ -17,7 +17,7 @@ export function registerBackdoorAudiences(app: FastifyInstance, world: World): v
     if (!world.directory.accounts.some((a) => a.id === accountId)) {
       return backdoorError(reply, 404, 'NOT_FOUND', `No account ${accountId}`);
     }
-    const now = Date.now();
+    const now = world.clock.now();
     const sizing = sizingContext(world);
     return {
       data: world.audiences.list(accountId).map((a) => {
@@ -42,6 +42,6 @@ export function registerBackdoorAudiences(app: FastifyInstance, world: World): v
     const { account_id: accountId, id } = request.params as { account_id: string; id: string };
     const audience = world.audiences.find(accountId, id);
     if (audience === undefined) return backdoorError(reply, 404, 'NOT_FOUND', `No custom audience ${id} in account ${accountId}`);
-    return effectiveMembers(audience.members, world.windows, Date.now());
+    return effectiveMembers(audience.members, world.windows, world.clock.now());
   });
 }

@@ -34,7 +34,7 @@ export function registerFaults(app: FastifyInstance, world: World): void {
     });
     for (const token of revoke_tokens ?? []) world.tokens.revoke(token);
     for (const token of restore_tokens ?? []) world.tokens.restore(token);
-    const now = Date.now();
+    const now = world.clock.now();
     for (const t of targets) if (t.audience) world.audiences.markDeleted(t.audience, now);
     return state();
   });

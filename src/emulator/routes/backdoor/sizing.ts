@@ -10,7 +10,7 @@ export function registerSizing(app: FastifyInstance, world: World): void {
   app.post('/_emulator/sizing', async () => {
     const ctx = sizingContext(world);
     if (ctx.mode === 'never') return { sized: 0, sizing: 'never' };
-    const now = Date.now();
+    const now = world.clock.now();
     let sized = 0;
     for (const audience of world.audiences.all()) {
       if (audience.deleted) continue;
