@@ -17,12 +17,12 @@ import { createTestDatabase } from './pg.ts';
 const CREATED = 1_700_000_000_000;
 
 /** The migration files before 0007, in order. */
-function before7(dialect: 'sqlite' | 'postgres'): string[] {
+function before7(dialect: 'sqlite' | 'postgres'): [number, string][] {
   const dir = join(import.meta.dirname, '../../src/store', dialect, 'migrations');
   return readdirSync(dir)
     .filter((f) => /^\d{4}_.*\.sql$/.test(f) && Number(f.slice(0, 4)) < 7)
     .sort()
-    .map((f) => readFileSync(join(dir, f), 'utf8'));
+    .map((f) => [Number(f.slice(0, 4)), readFileSync(join(dir, f), 'utf8')]);
 }
 
 describe('migration 0007: confirmed_at of rows confirmed before it', () => {
@@ -31,10 +31,10 @@ describe('migration 0007: confirmed_at of rows confirmed before it', () => {
     const db = new Database(join(dir, 'tailor.db'));
     try {
       db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
-      before7('sqlite').forEach((sql, i) => {
+      for (const [version, sql] of before7('sqlite')) {
         db.exec(sql);
-        db.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(i + 1);
-      });
+        db.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(version);
+      }
       db.prepare("INSERT INTO configurations (id, name, account_id, tokens, created_at, updated_at) VALUES ('c', 'c', 'a', 't', 0, 0)").run();
       db.prepare("INSERT INTO downstreams (id, audience_id, configuration_id, identity_type, state, x_audience_id, created_at, updated_at) VALUES (1, 'a1', 'c', 'email', 'active', 'x1', ?, ?)").run(CREATED, CREATED);
       db.prepare('INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (1, ?, 1), (1, ?, 0)').run(h(1), h(2));
@@ -55,10 +55,9 @@ describe('migration 0007: confirmed_at of rows confirmed before it', () => {
     const pool = new pg.Pool({ connectionString: test.url, max: 1 });
     try {
       await pool.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
-      const files = before7('postgres');
-      for (const [i, sql] of files.entries()) {
+      for (const [version, sql] of before7('postgres')) {
         await pool.query(sql);
-        await pool.query('INSERT INTO schema_migrations VALUES ($1, 0)', [i + 1]);
+        await pool.query('INSERT INTO schema_migrations VALUES ($1, 0)', [version]);
       }
       await pool.query("INSERT INTO configurations (id, name, account_id, tokens, created_at, updated_at) VALUES ('c', 'c', 'a', 't', 0, 0)");
       await pool.query(
