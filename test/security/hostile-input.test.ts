@@ -21,6 +21,7 @@ import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
 import { BODY_LIMIT_BYTES, buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import { MAX_MEMBERS_PER_REQUEST } from '../../src/sources/rest/members.ts';
@@ -57,6 +58,7 @@ describe('hostile input', () => {
     const s: Services = {
       store,
       box: new SecretBox('hostile-secret-key-0123456789abcdef'),
+      memberKeys: new MemberKeys('hostile-secret-key-0123456789abcdef'),
       x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
       log: pino({ level: 'silent' }),
       now: Date.now,

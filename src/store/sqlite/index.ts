@@ -19,6 +19,7 @@ import type {
   Store,
   XAudienceState,
 } from '../port.ts';
+import type { OpenOptions } from '../open-options.ts';
 import { openSqlite } from './open.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
 import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
@@ -40,8 +41,8 @@ export class SqliteStore implements Store {
     this.ledger = new SqliteLedger(db);
   }
 
-  static open(path: string): SqliteStore {
-    return new SqliteStore(openSqlite(path));
+  static open(path: string, opts: OpenOptions = {}): SqliteStore {
+    return new SqliteStore(openSqlite(path, opts));
   }
 
   /** Runs fn in one IMMEDIATE transaction; storage failures become StoreUnavailableError. */

@@ -1,0 +1,23 @@
+/**
+ * 0005 (code, not SQL: the new keys need TAILOR_SECRET_KEY): every member key becomes its
+ * namespaced, keyed form (src/membership/member-key.ts); the legacy keys are classified by
+ * src/store/legacy-member-key.ts, which says what can and cannot be told apart. The conversion
+ * is one-to-one, so no two members merge; member_count is recounted anyway, in the same
+ * transaction, so it is exact whatever the file held.
+ */
+import type Database from 'better-sqlite3';
+import { LEGACY_IDENTITY_KEY, convertLegacyKey } from '../../legacy-member-key.ts';
+import { missingMemberKeySecret } from '../../missing-key.ts';
+import type { OpenOptions } from '../../open-options.ts';
+
+export function convertMemberKeys(db: Database.Database, opts: OpenOptions): void {
+  db.function('tailor_0005_legacy_identity', { deterministic: true }, (key: unknown) => (LEGACY_IDENTITY_KEY.test(String(key)) ? 1 : 0));
+  const toConvert = db.prepare('SELECT EXISTS (SELECT 1 FROM members WHERE tailor_0005_legacy_identity(member_key) = 0)').pluck().get() === 1;
+  if (toConvert) {
+    const memberKey = opts.memberKey;
+    if (!memberKey) throw missingMemberKeySecret();
+    db.function('tailor_0005_member_key', { deterministic: true }, (audienceId: unknown, key: unknown) => convertLegacyKey(String(audienceId), String(key), memberKey));
+    db.exec('UPDATE members SET member_key = tailor_0005_member_key(audience_id, member_key) WHERE tailor_0005_legacy_identity(member_key) = 0');
+  }
+  db.exec('UPDATE audiences SET member_count = (SELECT COUNT(DISTINCT member_key) FROM members m WHERE m.audience_id = audiences.id)');
+}
