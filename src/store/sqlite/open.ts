@@ -69,5 +69,12 @@ export function migrate(db: Database.Database, opts: OpenOptions = {}, upTo = In
     }).immediate();
     applied.push(version);
   }
+  // 0005 rewrote every user-id and mpid key, but SQLite leaves old cell contents in pages and free
+  // pages, and old frames in the WAL: the raw values would still be in the files. VACUUM rewrites
+  // the database from its live rows and the TRUNCATE checkpoint empties the WAL. Once, on upgrade.
+  if (applied.includes(5) && db.prepare('SELECT EXISTS (SELECT 1 FROM members)').pluck().get() === 1) {
+    db.exec('VACUUM');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  }
   return applied;
 }
