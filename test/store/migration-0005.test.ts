@@ -5,6 +5,7 @@
  * a remove for the same user id or mpid still meets the same member.
  */
 import Database from 'better-sqlite3';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +25,8 @@ import { migrate as migrateSqlite } from '../../src/store/sqlite/open.ts';
 import { WITH_POSTGRES, h } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
 
-const keys = new MemberKeys('migration-test-secret-0123456789abcdef');
+const SECRET = 'migration-test-secret-0123456789abcdef';
+const keys = new MemberKeys(SECRET);
 const WITH_KEY: OpenOptions = { memberKey: (kind, raw) => keys.of(kind, raw) };
 const now = 1_000_000;
 
@@ -56,6 +58,8 @@ const RAW_NEEDLES = ['alice@example.com', 'u-2', '-1327484737295091692', 'bob'];
 
 /** A database left by Tailor before 0005, and ways to look into it from outside the store. */
 interface Legacy {
+  /** TAILOR_DATABASE_URL for this database. */
+  url: string;
   open(opts: OpenOptions): Promise<Store>;
   ledger(): Promise<string[]>;
   counts(): Promise<Record<string, number>>;
@@ -95,6 +99,7 @@ const sqlite: Dialect = {
       }
     };
     return {
+      url: `sqlite:${path}`,
       async open(opts) {
         store = SqliteStore.open(path, opts);
         return store;
@@ -138,6 +143,7 @@ const postgres: Dialect = {
     const ledger = async (): Promise<string[]> =>
       (await pool.query<Record<string, string>>('SELECT audience_id, member_key, identity_type, hash FROM members')).rows.map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`).sort();
     return {
+      url: tdb.url,
       async open(opts) {
         store = await openPostgresStore(tdb.url, opts);
         return store;
@@ -167,6 +173,13 @@ const postgres: Dialect = {
 };
 
 const DIALECTS = WITH_POSTGRES ? [sqlite, postgres] : [sqlite];
+
+/** Runs `tailor migrate` as an operator would. */
+const migrateCli = (url: string, secret?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: url, ...(secret ? { TAILOR_SECRET_KEY: secret } : {}) };
+    execFile(process.execPath, ['bin/tailor.js', 'migrate'], { env }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+  });
 
 /** A REST/import or Firehose change, keyed as the sources key it now. */
 const change = (action: 'add' | 'remove', key: SourceKey, emails: string[] = []) =>
@@ -227,6 +240,17 @@ for (const dialect of DIALECTS) {
       expect(await legacy.ledger()).toEqual(ledgerOf(SEED, newKey));
     });
 
+    it('tailor migrate without TAILOR_SECRET_KEY exits 2 naming it and changes nothing; with it, converts', async () => {
+      legacy = await dialect.build(SEED);
+      const refused = await migrateCli(legacy.url);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/TAILOR_SECRET_KEY: is required to apply migration 0005/);
+      expect(await legacy.version()).toBe(4);
+      const done = await migrateCli(legacy.url, SECRET);
+      expect([done.code, done.stdout]).toEqual([0, 'Database is up to date.\n']);
+      expect(await legacy.ledger()).toEqual(ledgerOf(SEED, newKey));
+    });
+
     it('needs no key when nothing is keyed by a user id or an mpid', async () => {
       const identityOnly = SEED.filter((r) => r.kind === 'identity');
       legacy = await dialect.build(identityOnly);
@@ -238,3 +262,4 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
