@@ -1,9 +1,9 @@
 /**
  * `tailor import FILE --audience ID [--remove]`: bulk add (or remove) members from CSV or NDJSON,
- * straight into the database named by TAILOR_DATABASE_URL (no X credentials needed; TAILOR_SECRET_KEY,
- * the server's, keys the rows' user ids). A running
- * `tailor serve` or `tailor worker` on the same database sends the queued changes to X; on SQLite
- * the import and the server share the file safely (WAL, busy timeout).
+ * straight into the database named by TAILOR_DATABASE_URL (no X credentials needed; the server's
+ * TAILOR_SECRET_KEY keys the rows' user ids). A running `tailor serve` or `tailor worker` on the
+ * same database sends the queued changes to X; on SQLite the import and the server share the file
+ * safely (WAL, busy timeout).
  *
  * Exit codes: 0 when the file was processed (even with rejected rows: see the summary), 1 on an
  * I/O or format error or an unknown audience, 2 on a bad environment or flag, 130 on interrupt.
