@@ -174,6 +174,31 @@ const postgres: Dialect = {
 
 const DIALECTS = WITH_POSTGRES ? [sqlite, postgres] : [sqlite];
 
+describe('migration 0005 on SQLite: the raw values leave the files', () => {
+  it('a VACUUM that could not run (the file was busy) is run at the next open', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailor-0005-scrub-'));
+    try {
+      const path = join(dir, 'tailor.db');
+      await SqliteStore.open(path, WITH_KEY).close();
+      // As a busy VACUUM leaves it: converted rows, the request still in meta, a raw value in a free cell.
+      const db = new Database(path);
+      db.prepare("INSERT INTO meta (key, value) VALUES ('vacuum_requested_by', '0005')").run();
+      db.prepare("INSERT INTO meta (key, value) VALUES ('left-over', 'alice@example.com')").run();
+      db.prepare("DELETE FROM meta WHERE key = 'left-over'").run();
+      db.close();
+      const content = (): Buffer => Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+      expect(content().includes(Buffer.from('alice@example.com'))).toBe(true);
+      await SqliteStore.open(path, WITH_KEY).close();
+      expect(content().includes(Buffer.from('alice@example.com'))).toBe(false);
+      const after = new Database(path, { readonly: true });
+      expect(after.prepare("SELECT value FROM meta WHERE key = 'vacuum_requested_by'").get()).toBeUndefined();
+      after.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** Runs `tailor migrate` as an operator would. */
 const migrateCli = (url: string, secret?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {

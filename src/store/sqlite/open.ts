@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenOptions } from '../open-options.ts';
 import { convertMemberKeys } from './migrations/0005_member_keys.ts';
 import { makePrivate } from './private-files.ts';
+import { SCRUB_KEY } from './scrub.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
 
@@ -69,12 +70,26 @@ export function migrate(db: Database.Database, opts: OpenOptions = {}, upTo = In
     }).immediate();
     applied.push(version);
   }
-  // 0005 rewrote every user-id and mpid key, but SQLite leaves old cell contents in pages and free
-  // pages, and old frames in the WAL: the raw values would still be in the files. VACUUM rewrites
-  // the database from its live rows and the TRUNCATE checkpoint empties the WAL. Once, on upgrade.
-  if (applied.includes(5) && db.prepare('SELECT EXISTS (SELECT 1 FROM members)').pluck().get() === 1) {
-    db.exec('VACUUM');
-    db.pragma('wal_checkpoint(TRUNCATE)');
-  }
+  scrubIfAsked(db, opts);
   return applied;
+}
+
+/**
+ * A migration that rewrote raw values (0005: user ids and mpids) asks for this in `meta`, in its
+ * own transaction: SQLite leaves old cell contents in pages and free pages, and old frames in the
+ * WAL, so the raw values would still be in the files. VACUUM rewrites the database from its live
+ * rows and the TRUNCATE checkpoint empties the WAL. VACUUM cannot run inside a transaction, and
+ * another process may hold the file for longer than the busy timeout: then the request stays in
+ * `meta` and the next open tries again.
+ */
+function scrubIfAsked(db: Database.Database, opts: OpenOptions): void {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() === undefined) return;
+  if (db.prepare(`SELECT 1 FROM meta WHERE key = '${SCRUB_KEY}'`).get() === undefined) return;
+  try {
+    db.exec('VACUUM');
+    db.prepare(`DELETE FROM meta WHERE key = '${SCRUB_KEY}'`).run();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    (opts.notice ?? ((m: string) => process.stderr.write(`tailor: ${m}\n`)))(`could not yet VACUUM the database after converting member keys (${(err as Error).message}); it is tried again at the next start`);
+  }
 }

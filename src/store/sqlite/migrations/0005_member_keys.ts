@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import { LEGACY_IDENTITY_KEY, convertLegacyKey } from '../../legacy-member-key.ts';
 import { missingMemberKeySecret } from '../../missing-key.ts';
 import type { OpenOptions } from '../../open-options.ts';
+import { SCRUB_KEY } from '../scrub.ts';
 
 export function convertMemberKeys(db: Database.Database, opts: OpenOptions): void {
   db.function('tailor_0005_legacy_identity', { deterministic: true }, (key: unknown) => (LEGACY_IDENTITY_KEY.test(String(key)) ? 1 : 0));
@@ -18,6 +19,8 @@ export function convertMemberKeys(db: Database.Database, opts: OpenOptions): voi
     if (!memberKey) throw missingMemberKeySecret();
     db.function('tailor_0005_member_key', { deterministic: true }, (audienceId: unknown, key: unknown) => convertLegacyKey(String(audienceId), String(key), memberKey));
     db.exec('UPDATE members SET member_key = tailor_0005_member_key(audience_id, member_key) WHERE tailor_0005_legacy_identity(member_key) = 0');
+    // The raw values are still in the file's old cells and in the WAL: open.ts VACUUMs after this transaction.
+    db.prepare("INSERT INTO meta (key, value) VALUES (?, '0005') ON CONFLICT (key) DO NOTHING").run(SCRUB_KEY);
   }
   db.exec('UPDATE audiences SET member_count = (SELECT COUNT(DISTINCT member_key) FROM members m WHERE m.audience_id = audiences.id)');
 }
