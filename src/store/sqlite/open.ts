@@ -18,6 +18,8 @@ const CODE_STEPS: Record<number, (db: Database.Database, opts: OpenOptions) => v
   5: convertMemberKeys,
 };
 
+const noticeOf = (opts: OpenOptions): ((message: string) => void) => opts.notice ?? ((m) => process.stderr.write(`tailor: ${m}\n`));
+
 /**
  * Opens the database file with the settings Tailor relies on, and applies pending migrations.
  * WAL lets readers (status, UI) run beside the writer; synchronous=FULL makes a commit durable
@@ -26,7 +28,7 @@ const CODE_STEPS: Record<number, (db: Database.Database, opts: OpenOptions) => v
 export function openSqlite(path: string, opts: OpenOptions = {}): Database.Database {
   if (path !== ':memory:' && path !== '') {
     const changed = makePrivate(path);
-    if (changed) (opts.notice ?? ((m: string) => process.stderr.write(`tailor: ${m}\n`)))(changed);
+    if (changed) noticeOf(opts)(changed);
   }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -90,6 +92,6 @@ function scrubIfAsked(db: Database.Database, opts: OpenOptions): void {
     db.prepare(`DELETE FROM meta WHERE key = '${SCRUB_KEY}'`).run();
     db.pragma('wal_checkpoint(TRUNCATE)');
   } catch (err) {
-    (opts.notice ?? ((m: string) => process.stderr.write(`tailor: ${m}\n`)))(`could not yet VACUUM the database after converting member keys (${(err as Error).message}); it is tried again at the next start`);
+    noticeOf(opts)(`could not yet VACUUM the database after converting member keys (${(err as Error).message}); it is tried again at the next start`);
   }
 }
