@@ -2,6 +2,10 @@
  * 0005, the code half (after 0005_member_count.sql, in its transaction): every member key becomes
  * its namespaced, keyed form (src/membership/member-key.ts); legacy keys are classified by
  * src/store/legacy-member-key.ts, which says what can and cannot be told apart.
+ * The one ambiguity: the ledger never recorded which source wrote a key, so a key is taken for an
+ * mpid when both its audience id and itself have mParticle's forms (integer audience id, signed
+ * 64-bit integer key) and for a user id otherwise; a REST/import audience with an integer id and
+ * integer user ids is therefore converted as if fed by mParticle (docs/architecture.md, "Member keys").
  *
  * The new keys are computed in TypeScript (they need TAILOR_SECRET_KEY, which the database never
  * sees), so the old -> new map is built first in a temporary table, reading the ledger in key

@@ -1,7 +1,11 @@
 /**
  * 0005 (code, not SQL: the new keys need TAILOR_SECRET_KEY): every member key becomes its
  * namespaced, keyed form (src/membership/member-key.ts); the legacy keys are classified by
- * src/store/legacy-member-key.ts, which says what can and cannot be told apart. The conversion
+ * src/store/legacy-member-key.ts, which says what can and cannot be told apart.
+ * The one ambiguity: the ledger never recorded which source wrote a key, so a key is taken for an
+ * mpid when both its audience id and itself have mParticle's forms (integer audience id, signed
+ * 64-bit integer key) and for a user id otherwise; a REST/import audience with an integer id and
+ * integer user ids is therefore converted as if fed by mParticle (docs/architecture.md, "Member keys"). The conversion
  * is one-to-one, so no two members merge; member_count is recounted anyway, in the same
  * transaction, so it is exact whatever the file held.
  */
