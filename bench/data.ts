@@ -24,7 +24,7 @@ export function rawIdentity(kind: IdentityKind, i: number): string {
 /** Member i with a user_id and an e-mail, a handle and an IDFA: three identity changes. */
 export function member(i: number, prefix = 'm'): SourceMember {
   return {
-    memberKey: `${prefix}${i}`,
+    key: { kind: 'user_id', value: `${prefix}${i}` },
     identities: [
       { kind: 'email', value: rawIdentity('email', i) },
       { kind: 'twitter_handle', value: rawIdentity('twitter_handle', i) },

@@ -13,12 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { prepareChanges, type SourceMember } from '../src/membership/changes.ts';
+import { MemberKeys } from '../src/membership/member-key.ts';
 import { openStore } from '../src/store/open.ts';
 import type { Store } from '../src/store/port.ts';
 import { openSqlite } from '../src/store/sqlite/open.ts';
 import { hashIdentity, KIND_TO_TYPE } from '../src/identity/index.ts';
 import { member } from './data.ts';
 import { log, timed } from './lib.ts';
+
+const KEYS = new MemberKeys('bench-secret-key-0123456789abcdef0123');
 
 /** Members per transaction: a REST call of a thousand members, or a fifth of an import chunk. */
 export const INGEST_CHUNK = 1_000;
@@ -57,7 +60,7 @@ function rawRows(members: SourceMember[]): { type: string; hash: string; key: st
       m.identities.map((id) => {
         const r = hashIdentity(id.kind, id.value);
         if (!r.ok) throw new Error('bench data rejected');
-        return { type: KIND_TO_TYPE[id.kind], hash: r.hash, key: m.memberKey ?? '' };
+        return { type: KIND_TO_TYPE[id.kind], hash: r.hash, key: m.key?.value ?? '' };
       }),
     ),
   );
@@ -67,7 +70,7 @@ async function engine(store: Store, members: SourceMember[]): Promise<number> {
   const audience = await seed(store);
   const { seconds } = await timed(async () => {
     for (const chunk of chunks(members, INGEST_CHUNK)) {
-      const prepared = prepareChanges('add', chunk);
+      const prepared = prepareChanges(KEYS, 'add', chunk);
       await store.applyMemberChanges(audience, prepared.changes, Date.now(), prepared.counts);
     }
   });

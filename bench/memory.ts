@@ -73,7 +73,8 @@ export async function importMemory(rows: number, budgetSeconds: number): Promise
 
     log(`memory (import): tailor import, budget ${budgetSeconds > 0 ? `${budgetSeconds} s` : 'none'}`);
     const child = spawn(process.execPath, ['bin/tailor.js', 'import', file, '--audience', 'import', '--json'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${dbPath}` },
+      // An import keys the rows' user ids with the server's secret; any will do for the bench.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${dbPath}`, TAILOR_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -13,6 +13,7 @@
  */
 import { SecretBox } from '../src/core/secret-box.ts';
 import { prepareChanges } from '../src/membership/changes.ts';
+import { MemberKeys } from '../src/membership/member-key.ts';
 import { openStore } from '../src/store/open.ts';
 import type { Store } from '../src/store/port.ts';
 import { sealTokens } from '../src/sync/tokens.ts';
@@ -53,8 +54,8 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
         await store.putAudience(id, `Bench workers ${id}`, Date.now());
         await store.putConnection(id, configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, Date.now());
         for (let i = 0; i < opts.perAudience; i += 5_000) {
-          const members = Array.from({ length: Math.min(5_000, opts.perAudience - i) }, (_, j) => ({ memberKey: `${id}-${i + j}`, identities: [{ kind: 'email' as const, value: `w${i + j}@${id}.example` }] }));
-          const prepared = prepareChanges('add', members);
+          const members = Array.from({ length: Math.min(5_000, opts.perAudience - i) }, (_, j) => ({ key: { kind: 'user_id' as const, value: `${id}-${i + j}` }, identities: [{ kind: 'email' as const, value: `w${i + j}@${id}.example` }] }));
+          const prepared = prepareChanges(new MemberKeys(SECRET_KEY), 'add', members);
           await store.applyMemberChanges(id, prepared.changes, Date.now(), prepared.counts);
         }
       }

@@ -4,8 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { SecretBox } from './core/secret-box.ts';
+import { MemberKeys } from './membership/member-key.ts';
 import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
 import { openStore } from './store/open.ts';
@@ -33,8 +34,11 @@ export interface StartOptions {
 
 export async function startTailor(config: Config, opts: StartOptions): Promise<Tailor> {
   const log = opts.log;
-  const store = await openStore(config.database);
-  const box = new SecretBox(config.secretKey ?? '');
+  // Both derive their keys from it: without it, tokens could not be opened and member keys would not match.
+  if (config.secretKey === null) throw new ConfigError(['TAILOR_SECRET_KEY: is required to encrypt X tokens and key members at rest']);
+  const memberKeys = new MemberKeys(config.secretKey);
+  const store = await openStore(config.database, { memberKey: (kind, raw) => memberKeys.of(kind, raw), notice: (m) => log.warn(m) });
+  const box = new SecretBox(config.secretKey);
   const x = new XClient({
     apiUrl: config.xApiUrl,
     oauthUrl: config.xOauthUrl,
@@ -42,7 +46,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
-  const services: Services = { store, box, x, log, now: Date.now, notify: () => worker?.notify() };
+  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify() };
 
   if (opts.work) {
     worker = new SyncWorker(

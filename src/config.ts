@@ -105,7 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     if (wanted && present[name] === undefined) problems.push(`${name}: is required ${why}`);
   };
   need('TAILOR_ADMIN_TOKEN', needs.adminToken, 'to protect /api/v1 and the UI');
-  need('TAILOR_SECRET_KEY', needs.secretKey, 'to encrypt X tokens at rest');
+  need('TAILOR_SECRET_KEY', needs.secretKey, 'to encrypt X tokens and key members at rest');
   need('TAILOR_X_CONSUMER_KEY', needs.xApp, "(the X app's consumer key)");
   need('TAILOR_X_CONSUMER_SECRET', needs.xApp, "(the X app's consumer secret)");
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);

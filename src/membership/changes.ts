@@ -4,6 +4,7 @@
  */
 import { hashIdentity, type Encoding, type IdentityKind } from '../identity/index.ts';
 import type { MemberChange } from '../store/port.ts';
+import type { MemberKeys } from './member-key.ts';
 
 export interface SourceIdentity {
   kind: IdentityKind;
@@ -11,9 +12,15 @@ export interface SourceIdentity {
   encoding?: Encoding;
 }
 
+/** What keys a member in its source: a REST or import `user_id`, or a Firehose `mpid`, raw as sent. */
+export interface SourceKey {
+  kind: 'user_id' | 'mpid';
+  value: string;
+}
+
 export interface SourceMember {
-  /** mpid or user_id; null when the source has neither (each identity is then a member). */
-  memberKey: string | null;
+  /** null when the source has neither a user id nor an mpid (each identity is then a member). */
+  key: SourceKey | null;
   identities: SourceIdentity[];
 }
 
@@ -33,7 +40,8 @@ export interface PreparedChanges {
   counts: Record<string, number>;
 }
 
-export function prepareChanges(action: 'add' | 'remove', members: SourceMember[], firstIndex = 0): PreparedChanges {
+/** Every member key of a change is built here, by `keys` (member-key.ts); the raw user id or mpid goes no further. */
+export function prepareChanges(keys: MemberKeys, action: 'add' | 'remove', members: SourceMember[], firstIndex = 0): PreparedChanges {
   const changes: MemberChange[] = [];
   const rejected: Rejection[] = [];
   const counts: Record<string, number> = {};
@@ -49,13 +57,13 @@ export function prepareChanges(action: 'add' | 'remove', members: SourceMember[]
         counts[result.reason] = (counts[result.reason] ?? 0) + 1;
       }
     }
-    if (member.memberKey !== null) {
+    if (member.key !== null) {
       // With a key, an add states the member's whole current identity set (even an empty one);
       // a remove takes out everything the member contributed, whatever identities it names.
-      changes.push({ memberKey: member.memberKey, action, identities: action === 'add' ? identities : [] });
+      changes.push({ memberKey: keys.of(member.key.kind, member.key.value), action, identities: action === 'add' ? identities : [] });
       accepted += 1;
     } else {
-      for (const id of identities) changes.push({ memberKey: `${id.type}:${id.hash}`, action, identities: action === 'add' ? [id] : [] });
+      for (const id of identities) changes.push({ memberKey: keys.of('identity', `${id.type}:${id.hash}`), action, identities: action === 'add' ? [id] : [] });
       if (identities.length > 0) accepted += 1;
     }
   });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.ts';
+import type { MemberKeys } from '../membership/member-key.ts';
 import type { Store } from '../store/port.ts';
 import type { XClient } from '../x/client.ts';
 
@@ -7,6 +8,8 @@ import type { XClient } from '../x/client.ts';
 export interface Services {
   store: Store;
   box: SecretBox;
+  /** Builds every member key (user ids and mpids keyed under TAILOR_SECRET_KEY). */
+  memberKeys: MemberKeys;
   x: XClient;
   log: Logger;
   now: () => number;

@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import type { Configuration, Store } from '../../src/store/port.ts';
@@ -36,6 +37,11 @@ export function forAccount<T extends { account?: { account_settings?: Record<str
 }
 
 export const ACCOUNT = 'acct0001';
+
+/** The member keys the in-process server builds (its TAILOR_SECRET_KEY is this one). */
+export const MEMBER_KEYS = new MemberKeys('firehose-test-secret-0123456789abcdef');
+/** The ledger's key for an mpid. */
+export const mpidKey = (mpid: string): string => MEMBER_KEYS.of('mpid', mpid);
 
 export interface Harness {
   app: FastifyInstance;
@@ -65,6 +71,7 @@ export async function startInProcess(
   const s: Services = {
     store,
     box: new SecretBox('firehose-test-secret-0123456789abcdef'),
+    memberKeys: MEMBER_KEYS,
     x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
     log: opts.log ?? pino({ level: 'silent' }),
     now: opts.now ?? Date.now,

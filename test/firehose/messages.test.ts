@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/identity/index.ts';
-import { ACCOUNT, fixture, forAccount, startInProcess, type Harness } from './helpers.ts';
+import { ACCOUNT, fixture, forAccount, mpidKey, startInProcess, type Harness } from './helpers.ts';
 
 const E1 = '86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d';
 const H1 = '7618385caea382f562305468e586330381aae549829075b78dca7cb0d0aefac6';
@@ -119,7 +119,7 @@ describe('POST /firehose, in process', () => {
       { identity_type: 'device_id', hash: I1 },
       { identity_type: 'email', hash: E1 },
       { identity_type: 'handle', hash: H1 },
-    ].map((r) => ({ audience_id: '7622', ...r, member_key: '-1327484737295091692' }));
+    ].map((r) => ({ audience_id: '7622', ...r, member_key: mpidKey('-1327484737295091692') }));
     expect(h.members('7622')).toEqual(expected.sort((a, b) => a.identity_type.localeCompare(b.identity_type) || a.hash.localeCompare(b.hash)));
 
     // The raw twin normalizes to exactly the same hashes: nothing changes.
@@ -184,7 +184,7 @@ describe('POST /firehose, in process', () => {
     ];
     const res = await h.post(msg);
     expect(res.status).toBe(200);
-    expect(h.members()).toEqual([{ audience_id: '7622', identity_type: 'email', hash: sha256Hex('a@b.example'), member_key: '42' }]);
+    expect(h.members()).toEqual([{ audience_id: '7622', identity_type: 'email', hash: sha256Hex('a@b.example'), member_key: mpidKey('42') }]);
     expect(await h.store.getAudience('7623')).toBeNull();
   });
 
@@ -195,7 +195,7 @@ describe('POST /firehose, in process', () => {
     expect((await h.post(msg)).status).toBe(200);
     msg.user_profiles = [{ mpid: '1', audiences: [{ audience_id: 1, audience_name: 'One', action: 'delete' }] }, { mpid: '3', audiences: [{ audience_id: 1, action: 'delete' }] }];
     expect((await h.post(msg)).status).toBe(200);
-    expect(h.members('1')).toEqual([{ audience_id: '1', identity_type: 'email', hash: sha256Hex('shared@example.com'), member_key: '2' }]);
+    expect(h.members('1')).toEqual([{ audience_id: '1', identity_type: 'email', hash: sha256Hex('shared@example.com'), member_key: mpidKey('2') }]);
   });
 
   it('suspends, stores nothing, and shows why when the account is unknown', async () => {

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCOUNT, startInProcess, type Harness } from './helpers.ts';
+import { ACCOUNT, mpidKey, startInProcess, type Harness } from './helpers.ts';
 
 const sha = (v: string): string => createHash('sha256').update(v, 'utf8').digest('hex');
 
@@ -130,8 +130,8 @@ function model(req: { profiles: GenProfile[] }): ModelAudience[] {
       a.rejected += rejected;
       if (e.action === 'add') a.hasAdds = true;
       if (p.mpid !== undefined) {
-        if (e.action === 'add') a.members.set(p.mpid, new Set(hashes));
-        else a.members.delete(p.mpid);
+        if (e.action === 'add') a.members.set(mpidKey(p.mpid), new Set(hashes));
+        else a.members.delete(mpidKey(p.mpid));
       } else {
         for (const h of hashes) {
           if (e.action === 'add') a.members.set(h, new Set([h]));

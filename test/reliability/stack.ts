@@ -153,8 +153,10 @@ export function secretsOf(s: Stack): string[] {
 }
 
 /**
- * Fails if any raw identifier of the sample, or any of the secrets, appears in any file of the
- * directory (database, WAL) or in the logs.
+ * Fails if any raw identifier of the sample (e-mails, handles, device ids and the user ids that key
+ * the members), or any of the secrets, appears in any file of the directory (database, WAL) or in
+ * the logs. (mpids, which these REST workloads do not send, are checked by
+ * test/security/hostile-input.test.ts.)
  */
 export function expectNoRawPii(dir: string, logs: string, raw: string[], secrets: string[] = []): void {
   expect(raw.length).toBeGreaterThan(0);

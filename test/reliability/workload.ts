@@ -55,7 +55,7 @@ export class Workload {
   private next = 0;
   /** Member changes acknowledged so far (adds, identity changes and removes, counted per member). */
   changes = 0;
-  /** Raw identifiers sent, a sample for the "no raw PII on disk or in logs" checks. */
+  /** Raw identifiers sent (user ids included), a sample for the "no raw PII on disk or in logs" checks. */
   readonly rawSample: string[] = [];
 
   constructor(
@@ -88,7 +88,8 @@ export class Workload {
       twitter_handle: this.random() < 0.5 ? `@H_${this.tag}_${n}` : `h_${this.tag}_${n}`,
       [ios ? 'ios_advertising_id' : 'google_advertising_id']: this.random() < 0.3 ? device.toUpperCase() : device,
     };
-    if (this.rawSample.length < 300) this.rawSample.push(`${local}@example.com`, `h_${this.tag}_${n}`.toLowerCase(), device);
+    // User ids are stored only keyed (src/membership/member-key.ts); theirs hold non-hex letters, so no hash can spell one by chance.
+    if (this.rawSample.length < 400) this.rawSample.push(userId, `${local}@example.com`, `h_${this.tag}_${n}`.toLowerCase(), device);
     return { wire, held: { email: `${local}@example.com`.toLowerCase(), handle: `h_${this.tag}_${n}`.toLowerCase(), device } };
   }
 

@@ -18,6 +18,7 @@ import { join, relative } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { secretsEqual } from '../../src/server/auth.ts';
 import type { Services } from '../../src/services/deps.ts';
@@ -75,6 +76,7 @@ describe('access control and secrets', () => {
     const s: Services = {
       store,
       box: new SecretBox(SECRET_KEY),
+      memberKeys: new MemberKeys(SECRET_KEY),
       x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
       log: pino({ level: 'silent' }),
       now: Date.now,

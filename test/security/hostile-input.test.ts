@@ -21,6 +21,7 @@ import { runInNewContext } from 'node:vm';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
 import { BODY_LIMIT_BYTES, buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import { MAX_MEMBERS_PER_REQUEST } from '../../src/sources/rest/members.ts';
@@ -31,6 +32,7 @@ import { Emu } from '../e2e/harness.ts';
 const TOKEN = 'hostile-admin-token-0123456789';
 const AUDIENCE = 'fz';
 const RUNS = Number(process.env.TAILOR_FUZZ_RUNS ?? 150);
+const MPID_BASE = 4_611_686_018_427_387_904n;
 
 type Res = { status: number; body: any; raw: string };
 
@@ -57,6 +59,7 @@ describe('hostile input', () => {
     const s: Services = {
       store,
       box: new SecretBox('hostile-secret-key-0123456789abcdef'),
+      memberKeys: new MemberKeys('hostile-secret-key-0123456789abcdef'),
       x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
       log: pino({ level: 'silent' }),
       now: Date.now,
@@ -326,7 +329,8 @@ describe('hostile input', () => {
 
   it('100,000 profiles in one Firehose request are processed', async () => {
     // mParticle sends about 100 profiles a request; 100,000 fit in the 16 MB limit when compact.
-    const profiles = Array.from({ length: 100_000 }, (_, i) => ({ mpid: String(1_000_000 + i), user_identities: [{ type: 'email', value: `p${i}@example.com` }], audiences: [{ audience_id: 45, action: 'add' }] }));
+    // 19-digit mpids: a string that long cannot turn up by chance in the database's hex hashes (the at-rest check below).
+    const profiles = Array.from({ length: 100_000 }, (_, i) => ({ mpid: String(MPID_BASE + BigInt(i)), user_identities: [{ type: 'email', value: `p${i}@example.com` }], audiences: [{ audience_id: 45, action: 'add' }] }));
     profiles[0]!.audiences = [{ audience_id: 45, action: 'add', audience_name: 'Hundred thousand' } as (typeof profiles)[0]['audiences'][0]];
     const text = JSON.stringify({ type: 'audience_membership_change_request', account: { account_settings: { accountId } }, user_profiles: profiles });
     expect(text.length).toBeLessThan(BODY_LIMIT_BYTES);
@@ -373,10 +377,13 @@ describe('hostile input', () => {
     expect((await call('POST', '/firehose', '<xml/>', { 'content-type': 'application/xml' })).status).toBe(400);
   });
 
-  it('no raw identifier of the requests above is in the database files', () => {
+  it('no raw identifier of the requests above is in the database files, user ids and mpids included', () => {
     const files = readdirSync(dir).map((f) => readFileSync(join(dir, f)));
     expect(files.length).toBeGreaterThan(0);
-    for (const raw of ['big0@example.com', 'big_74999', 'c99999@example.com', 'p0@example.com', 'p99999@example.com', '00000000-0000-4000-8000-000000000001']) {
+    // User ids and mpids key the members: stored only as keyed digests (src/membership/member-key.ts).
+    // (`big…` holds non-hex letters and the mpids have 19 digits: no hash can spell one by chance.)
+    const keys = ['big0', 'big74999', String(MPID_BASE), String(MPID_BASE + 99_999n)];
+    for (const raw of ['big0@example.com', 'big_74999', 'c99999@example.com', 'p0@example.com', 'p99999@example.com', '00000000-0000-4000-8000-000000000001', ...keys]) {
       for (const content of files) expect(content.includes(Buffer.from(raw)), raw).toBe(false);
     }
   });

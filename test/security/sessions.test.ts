@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { SESSION_TTL_MS } from '../../src/server/session.ts';
 import type { Services } from '../../src/services/deps.ts';
@@ -73,6 +74,7 @@ for (const makeDatabase of DATABASES) {
       const s: Services = {
         store,
         box: new SecretBox(SECRET_KEY),
+        memberKeys: new MemberKeys(SECRET_KEY),
         x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
         log: pino({ level: 'silent' }),
         now: () => clock,

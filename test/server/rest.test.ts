@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
@@ -27,6 +28,7 @@ describe('REST API in process', () => {
     const s: Services = {
       store,
       box: new SecretBox('rest-test-secret-key-0123456789abcdef'),
+      memberKeys: new MemberKeys('rest-test-secret-key-0123456789abcdef'),
       x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
       log: pino({ level: 'silent' }),
       now: Date.now,

@@ -245,6 +245,35 @@ describe('postgres store under concurrency (two pools)', () => {
     }
   });
 
+  it('member_count stays exact while two processes add and remove the same members at once', async () => {
+    await a.putAudience('mc', 'mc', now);
+    const random = rng(11);
+    // Four streams over six members: the same member is often joined by one stream while another
+    // empties it, which is exactly where a count decided on a stale read would drift.
+    const streams = [a, a, b, b].map((store) => {
+      const batches: MemberChange[][] = Array.from({ length: 30 }, () =>
+        Array.from({ length: 4 }, (): MemberChange => {
+          const key = `k${Math.floor(random() * 6)}`;
+          if (random() < 0.35) return { memberKey: key, action: 'remove', identities: [] };
+          const n = Math.floor(random() * 3); // an add with no identity empties the member too
+          return { memberKey: key, action: 'add', identities: Array.from({ length: n }, () => ({ type: 'email', hash: h(Math.floor(random() * 5)) })) };
+        }),
+      );
+      return { store, batches };
+    });
+    await Promise.all(streams.map(async (s) => {
+      for (const changes of s.batches) await s.store.applyMemberChanges('mc', changes, now);
+    }));
+    const pgc = new pg.Client({ connectionString: db.url });
+    await pgc.connect();
+    const held = (await pgc.query<{ n: number }>('SELECT count(DISTINCT member_key)::int AS n FROM members WHERE audience_id = $1', ['mc'])).rows[0]!.n;
+    const rows = (await pgc.query<{ n: number }>('SELECT count(*)::int AS n FROM audience_members WHERE audience_id = $1', ['mc'])).rows[0]!.n;
+    await pgc.end();
+    expect(rows).toBe(held);
+    expect(await a.countMembers('mc')).toBe(held);
+    expect((await b.listAudiences()).find((x) => x.id === 'mc')?.members).toBe(held);
+  });
+
   it('the shared token bucket grants exactly the burst to many takers at once', async () => {
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).takeRateToken('acc1:users', now, 60, 10)));
     expect(results.filter((w) => w === 0)).toHaveLength(10);

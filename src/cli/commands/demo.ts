@@ -29,7 +29,7 @@ const SAMPLES = [
 function demoSecrets(dir: string): { secretKey: string; adminToken: string } {
   const file = `${dir}/demo-secrets.json`;
   if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { secretKey: string; adminToken: string };
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 }); // the data directory, private as the store makes it
   const secrets = { secretKey: randomBytes(32).toString('hex'), adminToken: randomBytes(24).toString('hex') };
   writeFileSync(file, JSON.stringify(secrets), { mode: 0o600 });
   return secrets;

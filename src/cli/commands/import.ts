@@ -1,8 +1,9 @@
 /**
  * `tailor import FILE --audience ID [--remove]`: bulk add (or remove) members from CSV or NDJSON,
- * straight into the database named by TAILOR_DATABASE_URL (no X credentials needed). A running
- * `tailor serve` or `tailor worker` on the same database sends the queued changes to X; on SQLite
- * the import and the server share the file safely (WAL, busy timeout).
+ * straight into the database named by TAILOR_DATABASE_URL (no X credentials needed; the server's
+ * TAILOR_SECRET_KEY keys the rows' user ids). A running `tailor serve` or `tailor worker` on the
+ * same database sends the queued changes to X; on SQLite the import and the server share the file
+ * safely (WAL, busy timeout).
  *
  * Exit codes: 0 when the file was processed (even with rejected rows: see the summary), 1 on an
  * I/O or format error or an unknown audience, 2 on a bad environment or flag, 130 on interrupt.
@@ -12,6 +13,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { importMembers, type ImportSummary } from '../../sources/import/run.ts';
 import { progressReporter } from '../../sources/import/progress.ts';
 import { formatOf, ImportFormatError, type ImportFormat } from '../../sources/import/read.ts';
+import { MemberKeys } from '../../membership/member-key.ts';
 import { openStore } from '../../store/open.ts';
 import { configOrExit, exitOnConfigError } from '../run.ts';
 
@@ -39,7 +41,9 @@ export function register(program: Command): void {
     .option('--format <format>', 'csv or ndjson (default: from the extension .csv, .ndjson, .jsonl)')
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (file: string, flags: Flags) => {
-      const config = configOrExit({});
+      // The secret keys the rows' user ids exactly as the server keys them (src/membership/member-key.ts).
+      const config = configOrExit({ secretKey: true });
+      const memberKeys = new MemberKeys(config.secretKey ?? '');
       let format: ImportFormat;
       if (flags.format !== undefined) {
         if (flags.format !== 'csv' && flags.format !== 'ndjson') fail(`--format must be csv or ndjson, got "${flags.format}"`, 2);
@@ -56,7 +60,7 @@ export function register(program: Command): void {
         fail(`cannot read ${file}: ${(err as Error).message}`);
       }
 
-      const store = await exitOnConfigError(() => openStore(config.database));
+      const store = await exitOnConfigError(() => openStore(config.database, { memberKey: (kind, raw) => memberKeys.of(kind, raw) }));
       const action = flags.remove ? 'remove' : 'add';
       let summary: ImportSummary;
       try {
@@ -78,6 +82,7 @@ export function register(program: Command): void {
         try {
           summary = await importMembers({
             store,
+            memberKeys,
             audienceId: audience.id,
             action,
             input,

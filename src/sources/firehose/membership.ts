@@ -7,6 +7,7 @@
 import { cleanAudienceName } from '../../core/names.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
+import type { MemberKeys } from '../../membership/member-key.ts';
 import { changesAccepted, countRejections } from '../../metrics.ts';
 import type { Services } from '../../services/deps.ts';
 import type { Configuration, ConnectionToggles, MemberChange } from '../../store/port.ts';
@@ -58,19 +59,19 @@ function entriesOf(p: FirehoseProfile): { audienceId: string; name: string | und
 
 /**
  * Pure: a validated request → per-audience ledger changes, in the order the profiles came. Each
- * profile's identities are normalized and hashed once; the member key is its `mpid` string as
- * sent, or, without one, each identity is a member of its own.
+ * profile's identities are normalized and hashed once; the member key is made from its `mpid`
+ * string as sent (membership/member-key.ts), or, without one, each identity is a member of its own.
  */
-export function planMembership(msg: MembershipRequest): AudiencePlan[] {
+export function planMembership(msg: MembershipRequest, keys: MemberKeys): AudiencePlan[] {
   const plans = new Map<string, AudiencePlan>();
   (msg.user_profiles ?? []).forEach((p, index) => {
     const entries = entriesOf(p).filter((e) => e.action !== 'attribute_update'); // attributes: acknowledged, not forwarded
     if (entries.length === 0) return;
     const member: SourceMember = {
-      memberKey: p.mpid ?? null,
+      key: p.mpid === undefined ? null : { kind: 'mpid', value: p.mpid },
       identities: [...sourceIdentities(p.user_identities, USER_KINDS), ...sourceIdentities(p.device_identities, DEVICE_KINDS)],
     };
-    const prepared = prepareChanges('add', [member], index);
+    const prepared = prepareChanges(keys, 'add', [member], index);
     // A removal takes out what the member contributed; it needs the keys, not the identities.
     const removals = prepared.changes.map((c): MemberChange => ({ memberKey: c.memberKey, action: 'remove', identities: [] }));
     for (const e of entries) {
@@ -109,7 +110,7 @@ export function usable(configuration: Configuration | null, accountId: string): 
 
 export async function handleMembership(s: Services, status: FirehoseStatus, msg: MembershipRequest): Promise<Record<string, unknown>> {
   const respond = (suspend: boolean) => ({ ...responseEnvelope('audience_membership_change_response', msg), suspend_subscription: suspend });
-  const plans = planMembership(msg); // hashing before any store call: a bad message never half-applies
+  const plans = planMembership(msg, s.memberKeys); // hashing before any store call: a bad message never half-applies
   const accountId = msg.account.account_settings.accountId;
   const check = usable(await s.store.getConfigurationByAccount(accountId), accountId);
   if (!check.ok) {

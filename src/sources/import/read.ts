@@ -56,7 +56,7 @@ function toMember(fields: Partial<Record<string, string>>, line: number): Import
     return value === undefined || value === '' ? [] : [{ kind, value }];
   });
   if (userId === '' && identities.length === 0) return { line, problem: { reason: 'empty_row', message: 'the row has no user_id and no identifier' } };
-  return { line, member: { memberKey: userId === '' ? null : userId, identities } };
+  return { line, member: { key: userId === '' ? null : { kind: 'user_id', value: userId }, identities } };
 }
 
 /** Header names, trimmed and lower-cased; unknown or repeated columns stop the import. */

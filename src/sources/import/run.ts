@@ -10,6 +10,7 @@
 import type { Readable } from 'node:stream';
 import { countIngest, countRejections } from '../../metrics.ts';
 import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
+import type { MemberKeys } from '../../membership/member-key.ts';
 import type { Store } from '../../store/port.ts';
 import { readRows, type ImportFormat, type RowProblem } from './read.ts';
 
@@ -51,6 +52,8 @@ export interface ImportProgress {
 
 export interface ImportOptions {
   store: Store;
+  /** Builds the member keys of rows with a user_id (from TAILOR_SECRET_KEY, as the server does). */
+  memberKeys: MemberKeys;
   audienceId: string;
   action: 'add' | 'remove';
   input: Readable;
@@ -81,7 +84,7 @@ export async function importMembers(opts: ImportOptions): Promise<ImportSummary>
   let lines: number[] = [];
   const flush = async (): Promise<void> => {
     if (members.length === 0) return;
-    const prepared = prepareChanges(opts.action, members);
+    const prepared = prepareChanges(opts.memberKeys, opts.action, members);
     for (const r of prepared.rejected) note({ line: lines[r.index] ?? 0, reason: r.reason, field: r.field, message: r.message });
     const result = await opts.store.applyMemberChanges(opts.audienceId, prepared.changes, now(), prepared.counts);
     countIngest('import', opts.action, prepared);
@@ -106,7 +109,7 @@ export async function importMembers(opts: ImportOptions): Promise<ImportSummary>
       continue;
     }
     // A remove by user_id takes out whatever the member contributed: its identifiers are not needed.
-    members.push(opts.action === 'remove' && row.member.memberKey !== null ? { memberKey: row.member.memberKey, identities: [] } : row.member);
+    members.push(opts.action === 'remove' && row.member.key !== null ? { key: row.member.key, identities: [] } : row.member);
     lines.push(row.line);
     if (members.length >= chunkRows) await flush();
   }

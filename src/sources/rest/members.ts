@@ -32,7 +32,7 @@ const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 
 /** A REST member as the ledger sees it; `user_id` is the member key when given. */
 export function toSourceMember(m: RestMember): SourceMember {
   return {
-    memberKey: m.user_id ?? null,
+    key: m.user_id === undefined ? null : { kind: 'user_id', value: m.user_id },
     identities: KINDS.flatMap((kind) => (m[kind] === undefined ? [] : [{ kind, value: m[kind] }])),
   };
 }
@@ -43,8 +43,8 @@ export function registerMembers(app: FastifyInstance, s: Services): void {
     const audience = await s.store.getAudience(req.params.audienceId);
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
     // Adds are applied before removes: a member in both lists ends removed.
-    const adds = prepareChanges('add', (input.add ?? []).map(toSourceMember));
-    const removes = prepareChanges('remove', (input.remove ?? []).map(toSourceMember));
+    const adds = prepareChanges(s.memberKeys, 'add', (input.add ?? []).map(toSourceMember));
+    const removes = prepareChanges(s.memberKeys, 'remove', (input.remove ?? []).map(toSourceMember));
     const counts: Record<string, number> = { ...adds.counts };
     for (const [k, v] of Object.entries(removes.counts)) counts[k] = (counts[k] ?? 0) + v;
     const result = await s.store.applyMemberChanges(audience.id, [...adds.changes, ...removes.changes], s.now(), counts);

@@ -28,6 +28,7 @@ import { RELEASE, forgetDownstreams, holdLease } from './lease.ts';
 import { FORWARDING_STATES, applyMemberChanges, resync } from './ledger.ts';
 import { lockAudience } from './locks.ts';
 import { migrate } from './migrate.ts';
+import type { OpenOptions } from '../open-options.ts';
 import { release } from './release.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
@@ -47,10 +48,10 @@ async function accessOf(c: Sql, audienceId: string, sender: FirehoseSender): Pro
 }
 
 /** Opens the pool, applies pending migrations (under the migration advisory lock) and returns the store. */
-export async function openPostgresStore(url: string): Promise<PostgresStore> {
+export async function openPostgresStore(url: string, opts: OpenOptions = {}): Promise<PostgresStore> {
   const pool = createPool(url);
   try {
-    await migrate(pool);
+    await migrate(pool, opts);
   } catch (err) {
     await pool.end();
     if (!isUnavailable(err)) throw err;
@@ -222,13 +223,14 @@ export class PostgresStore implements Store {
 
   async listAudiences(): Promise<(Audience & { members: number })[]> {
     const rows = await this.db.query<AudienceRow & { members: number }>(
-      'SELECT a.*, (SELECT count(*) FROM audience_members m WHERE m.audience_id = a.id) AS members FROM audiences a ORDER BY a.created_at, a.id',
+      'SELECT a.*, a.member_count AS members FROM audiences a ORDER BY a.created_at, a.id',
     );
     return rows.rows.map((r) => ({ ...toAudience(r), members: r.members }));
   }
 
   async countMembers(audienceId: string): Promise<number> {
-    return (await this.db.query<{ n: number }>('SELECT count(*) AS n FROM audience_members WHERE audience_id = $1', [audienceId])).rows[0]!.n;
+    // Maintained by the ledger in each ingest's transaction (ledger.ts); no count over the ledger.
+    return (await this.db.query<{ n: number }>('SELECT member_count AS n FROM audiences WHERE id = $1', [audienceId])).rows[0]?.n ?? 0;
   }
 
   async listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {

@@ -46,7 +46,8 @@ export async function applyMemberChanges(c: Sql, audienceId: string, changes: Me
   }
 
   let queued = 0;
-  if (target.size > 0) queued = await applyTargets(c, audienceId, target, now);
+  let memberDelta = 0;
+  if (target.size > 0) ({ queued, memberDelta } = await applyTargets(c, audienceId, target, now));
 
   const reasons = Object.entries(rejections).filter(([, n]) => n > 0);
   if (reasons.length > 0) {
@@ -57,12 +58,16 @@ export async function applyMemberChanges(c: Sql, audienceId: string, changes: Me
       [audienceId, now, reasons.map(([r]) => r), reasons.map(([, n]) => n)],
     );
   }
+  // The maintained member count, last of all (locks.ts): the audience's row is the one row every
+  // ingest of the audience that adds or drops a member updates, so it is locked only from here to
+  // the commit. The delta is exact: it was decided on member sets read under their members' locks.
+  if (memberDelta !== 0) await c.query('UPDATE audiences SET member_count = member_count + $2 WHERE id = $1', [audienceId, memberDelta]);
   // Delivered at commit, once per transaction whatever the number of calls: idle workers look now.
   if (queued > 0) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, 'changes']);
   return { queued };
 }
 
-async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<string, { type: IdentityType; hash: string }>>, now: number): Promise<number> {
+async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<string, { type: IdentityType; hash: string }>>, now: number): Promise<{ queued: number; memberDelta: number }> {
   const keys = [...target.keys()];
   // 1. Lock every member of the batch (a new member's row is created, and deleted again at the end if it holds nothing).
   await c.query(
@@ -89,8 +94,11 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<
   const ins = { t: [] as string[], x: [] as string[], k: [] as string[] };
   const delta = new Map<string, number>();
   const emptied: string[] = [];
+  // A member exists while it holds at least one hash (as on SQLite).
+  let memberDelta = 0;
   for (const [member, ids] of target) {
     const had = oldByMember.get(member) ?? new Set<string>();
+    memberDelta += (ids.size > 0 ? 1 : 0) - (had.size > 0 ? 1 : 0);
     for (const key of had) {
       if (ids.has(key)) continue;
       const [t, x] = key.split('\n') as [string, string];
@@ -164,7 +172,7 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<
 
   // 6. One change per transition and forwarding downstream audience of its type, in (downstream, hash)
   //    order. Last state wins and a newer change clears the claim, as on SQLite; the first enqueue time is kept.
-  if (out.t.length === 0) return 0;
+  if (out.t.length === 0) return { queued: 0, memberDelta };
   const queued = await c.query(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
      SELECT d.id, u.x, u.o, $2, NULL FROM unnest($3::text[], $4::text[], $5::text[]) AS u(t, x, o)
@@ -173,7 +181,7 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = excluded.op, claim_token = NULL`,
     [audienceId, now, out.t, out.x, out.o],
   );
-  return queued.rowCount ?? 0;
+  return { queued: queued.rowCount ?? 0, memberDelta };
 }
 
 function push3(cols: { t: string[]; x: string[]; k: string[] }, t: string, x: string, k: string): void {

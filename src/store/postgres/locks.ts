@@ -10,7 +10,11 @@ import type { Sql } from './db.ts';
  *   3. ledger rows of one audience: audience_members by member_key, then hash_holders by
  *      (identity_type, hash), then members (only ever touched under their member's lock);
  *   4. outbox rows, by (downstream_id, hash); x_members rows of one downstream;
- *   5. rejections by reason; samples, errors, rate buckets (one row each).
+ *   5. rejections by reason; samples, errors, rate buckets (one row each);
+ *   6. last, the audience's own row when ingest moves its maintained member_count (ledger.ts).
+ *      Every ingest that adds or drops a member takes it, so nothing is locked after it and it
+ *      is held only until the commit. (putAudience locks that row alone; the structural changes
+ *      take it after the exclusive advisory lock, so they never wait for it holding less.)
  *
  * Claims never wait at all: they take downstream rows and outbox rows with SKIP LOCKED.
  */

@@ -22,6 +22,7 @@ import type {
   Store,
   XAudienceState,
 } from '../port.ts';
+import type { OpenOptions } from '../open-options.ts';
 import { openSqlite } from './open.ts';
 import { firehoseAccessSql } from '../origin.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
@@ -47,8 +48,8 @@ export class SqliteStore implements Store {
     this.ledger = new SqliteLedger(db);
   }
 
-  static open(path: string): SqliteStore {
-    return new SqliteStore(openSqlite(path));
+  static open(path: string, opts: OpenOptions = {}): SqliteStore {
+    return new SqliteStore(openSqlite(path, opts));
   }
 
   /** Runs fn in one IMMEDIATE transaction; storage failures become StoreUnavailableError. */

@@ -1,18 +1,35 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import type { OpenOptions } from '../open-options.ts';
+import { convertMemberKeys } from './migrations/0005_member_keys.ts';
+import { makePrivate } from './private-files.ts';
+import { SCRUB_KEY } from './scrub.ts';
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/**
+ * Migrations written in code, by version: they run after the version's .sql file (if any), in the
+ * same transaction. Frozen like the .sql files.
+ */
+const CODE_STEPS: Record<number, (db: Database.Database, opts: OpenOptions) => void> = {
+  5: convertMemberKeys,
+};
+
+const noticeOf = (opts: OpenOptions): ((message: string) => void) => opts.notice ?? ((m) => process.stderr.write(`tailor: ${m}\n`));
 
 /**
  * Opens the database file with the settings Tailor relies on, and applies pending migrations.
  * WAL lets readers (status, UI) run beside the writer; synchronous=FULL makes a commit durable
  * before a change is acknowledged, which is the promise behind every 200 and 202.
  */
-export function openSqlite(path: string): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+export function openSqlite(path: string, opts: OpenOptions = {}): Database.Database {
+  if (path !== ':memory:' && path !== '') {
+    const changed = makePrivate(path);
+    if (changed) noticeOf(opts)(changed);
+  }
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -24,25 +41,57 @@ export function openSqlite(path: string): Database.Database {
   db.pragma('cache_size = -65536');
   // Another process (a `tailor migrate` or a CLI import) may hold the write lock briefly.
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  try {
+    migrate(db, opts);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
   return db;
 }
 
-/** Applies numbered migrations in order, each in its own transaction. Returns the versions applied. */
-export function migrate(db: Database.Database): number[] {
+/**
+ * Applies numbered migrations in order, each in its own transaction. Returns the versions applied.
+ * `upTo` stops after that version: tests use it to build a database as an older Tailor left it.
+ */
+export function migrate(db: Database.Database, opts: OpenOptions = {}, upTo = Infinity): number[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const files = new Map(readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).map((f) => [Number(f.slice(0, 4)), f] as const));
+  const versions = [...new Set([...files.keys(), ...Object.keys(CODE_STEPS).map(Number)])].sort((a, b) => a - b);
   const applied: number[] = [];
-  for (const file of readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort()) {
-    const version = Number(file.slice(0, 4));
-    if (done.has(version)) continue;
-    const sql = readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
+  for (const version of versions) {
+    if (done.has(version) || version > upTo) continue;
+    const file = files.get(version);
+    const sql = file === undefined ? null : readFileSync(join(MIGRATIONS_DIR, file), 'utf8');
     db.transaction(() => {
-      db.exec(sql);
+      if (sql !== null) db.exec(sql);
+      CODE_STEPS[version]?.(db, opts);
       db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(version, Date.now());
       if (version === 1) db.prepare("INSERT INTO meta (key, value) VALUES ('installation_id', ?)").run(randomUUID());
     }).immediate();
     applied.push(version);
   }
+  scrubIfAsked(db, opts);
   return applied;
+}
+
+/**
+ * A migration that rewrote raw values (0005: user ids and mpids) asks for this in `meta`, in its
+ * own transaction: SQLite leaves old cell contents in pages and free pages, and old frames in the
+ * WAL, so the raw values would still be in the files. VACUUM rewrites the database from its live
+ * rows and the TRUNCATE checkpoint empties the WAL. VACUUM cannot run inside a transaction, and
+ * another process may hold the file for longer than the busy timeout: then the request stays in
+ * `meta` and the next open tries again.
+ */
+function scrubIfAsked(db: Database.Database, opts: OpenOptions): void {
+  if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() === undefined) return;
+  if (db.prepare(`SELECT 1 FROM meta WHERE key = '${SCRUB_KEY}'`).get() === undefined) return;
+  try {
+    db.exec('VACUUM');
+    db.prepare(`DELETE FROM meta WHERE key = '${SCRUB_KEY}'`).run();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (err) {
+    noticeOf(opts)(`could not yet VACUUM the database after converting member keys (${(err as Error).message}); it is tried again at the next start`);
+  }
 }

@@ -1,0 +1,12 @@
+/** What a caller hands the store when opening it, beyond where the database is. */
+export interface OpenOptions {
+  /**
+   * Builds the member key of a user id or an mpid (`MemberKeys.of`, src/membership/member-key.ts,
+   * bound to TAILOR_SECRET_KEY). Only migration 0005 needs it, to convert a ledger written before
+   * keys were namespaced and keyed; when a conversion is needed and it is missing, opening fails
+   * with a ConfigError naming TAILOR_SECRET_KEY and nothing is changed.
+   */
+  memberKey?: (kind: 'user_id' | 'mpid', raw: string) => string;
+  /** Where a one-line notice goes (e.g. file permissions tightened at open). Default: stderr. */
+  notice?: (message: string) => void;
+}
