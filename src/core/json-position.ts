@@ -3,7 +3,6 @@
  * text (V8's JSON.parse messages quote the text around the error, which may be an identifier).
  */
 
-const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 
@@ -41,6 +40,27 @@ export function jsonErrorPosition(text: string): number {
     }
     return n;
   };
+  const digits = (): boolean => {
+    const start = i;
+    while (i < n && text[i]! >= '0' && text[i]! <= '9') i += 1;
+    return i > start;
+  };
+  /** Past a number starting at i; the error offset (where V8 reports it), or -1. */
+  const number = (): number => {
+    if (text[i] === '-') i += 1;
+    if (text[i] === '0') i += 1;
+    else if (!digits()) return i;
+    if (text[i] === '.') {
+      i += 1;
+      if (!digits()) return i;
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i += 1;
+      if (text[i] === '+' || text[i] === '-') i += 1;
+      if (!digits()) return i;
+    }
+    return -1;
+  };
   for (;;) {
     skipSpace();
     if (state === 'key') {
@@ -69,14 +89,16 @@ export function jsonErrorPosition(text: string): number {
       if (c === '"') {
         const bad = string();
         if (bad !== -1) return bad;
-      } else if (text.startsWith('true', i)) i += 4;
-      else if (text.startsWith('false', i)) i += 5;
-      else if (text.startsWith('null', i)) i += 4;
-      else {
-        JSON_NUMBER.lastIndex = i;
-        const m = JSON_NUMBER.exec(text);
-        if (m === null) return i;
-        i += m[0].length;
+      } else if (c === 't' || c === 'f' || c === 'n') {
+        // V8 points at the first character that breaks the literal.
+        const word = c === 't' ? 'true' : c === 'f' ? 'false' : 'null';
+        for (const w of word) {
+          if (text[i] !== w) return i;
+          i += 1;
+        }
+      } else {
+        const bad = number();
+        if (bad !== -1) return bad;
       }
       state = 'after';
       continue;
