@@ -33,7 +33,7 @@ export function identifierText<S extends z.ZodType<string>>(schema: S): S {
   return schema.superRefine((v, ctx) => {
     const problem = identifierTextProblem(v);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: `invalid_encoding: ${problem}` });
-  }) as unknown as S;
+  });
 }
 
 function describe(issue: z.core.$ZodIssue): string {
