@@ -85,6 +85,7 @@ describe('errors do not echo values', () => {
       ['POST', '/api/v1/audiences/echo/members', { add: [{ email: [EMAIL] }] }],
       ['POST', '/api/v1/audiences/echo/members', { remove: { email: EMAIL } }],
       ['POST', '/firehose', membershipMessage([{ mpid: EMAIL, user_identities: [{ type: 'email', encoding: EMAIL, value: EMAIL.repeat(50) }], audiences: [{ audience_id: EMAIL, action: EMAIL }] }])],
+      ['POST', '/firehose', { type: EMAIL }],
       ['POST', '/firehose', { type: 'audience_subscription_request', account: { account_settings: { accountId: `${EMAIL}\u0000` } }, audience_id: 1, audience_name: 'x', action: EMAIL }],
     ];
     for (const [method, url, body] of bodies) {

@@ -63,7 +63,8 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
         default:
           throw new ApiError(
             'invalid_request',
-            `type: unsupported message type ${JSON.stringify(type).slice(0, 80)}; Tailor is an audience integration and handles ${Object.values(MESSAGE_TYPES).join(', ')}`,
+            // Quoted only when it looks like a message type: any string can arrive here.
+            `type: unsupported message type${/^[a-z_]{1,64}$/.test(type) ? ` "${type}"` : ''}; Tailor is an audience integration and handles ${Object.values(MESSAGE_TYPES).join(', ')}`,
           );
       }
     });
