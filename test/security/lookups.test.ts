@@ -12,7 +12,9 @@
  */
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importMembers } from '../../src/sources/import/run.ts';
 import { membershipMessage, startServer, type Server } from './server.ts';
 
 const RUNS = Number(process.env.TAILOR_FUZZ_RUNS ?? 150);
@@ -56,6 +58,37 @@ describe('lookups by client-supplied strings', () => {
     const view = (await srv.call('GET', '/api/v1/audiences/600')).body;
     expect(view.members).toBe(1);
     expect(view.rejected_identities).toEqual([]);
+  });
+
+  it('every other lookup by a client string: message types, encodings, settings, REST fields, import columns', async () => {
+    for (const key of [...PROTO_KEYS, 'prototype']) {
+      // Message type dispatch.
+      let res = await srv.call('POST', '/firehose', { type: key });
+      expect(res.status, key).toBe(400);
+      // Encodings.
+      res = await srv.call('POST', '/firehose', membershipMessage([{ mpid: '7', user_identities: [{ type: 'email', encoding: key, value: 'enc@example.com' }], audiences: [{ audience_id: 650, audience_name: 'Enc', action: 'add' }] }]));
+      expect(res.status, key).toBe(400);
+      expect(res.body.error.message).toContain('encoding: must be one of raw, sha256, md5, sha1');
+      // Settings named after prototype members are kept as sent and set no toggle.
+      res = await srv.call('POST', '/firehose', `{"type":"audience_subscription_request","account":{"account_settings":{"accountId":"acct0011"}},"audience_id":651,"audience_name":"Settings","action":"add","audience_subscription_settings":{${JSON.stringify(key)}:"false","forwardDeviceIds":"false"}}`);
+      expect(res.status, key).toBe(200);
+      const view = (await srv.call('GET', '/api/v1/audiences/651')).body;
+      expect(view.connections[0]).toMatchObject({ forward_emails: true, forward_twitter_handles: true, forward_device_ids: false });
+      // REST fields: strict schemas refuse them by name.
+      res = await srv.call('POST', '/api/v1/audiences/650/members', `{"add":[{"email":"a@example.com",${JSON.stringify(key)}:"x"}]}`);
+      expect(res.status, key).toBe(400);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('import column and field names that are prototype keys stop the file or the line, never match', async () => {
+    await srv.store.putAudience('imp-proto', 'Import', Date.now());
+    for (const key of [...PROTO_KEYS, 'prototype']) {
+      await expect(importMembers({ store: srv.store, audienceId: 'imp-proto', action: 'add', input: Readable.from([Buffer.from(`email,${key}\na@example.com,x\n`)]), format: 'csv' })).rejects.toThrow(/unknown column: column 2;/);
+      const summary = await importMembers({ store: srv.store, audienceId: 'imp-proto', action: 'add', input: Readable.from([Buffer.from(`{"email":"b@example.com",${JSON.stringify(key)}:"x"}\n`)]), format: 'ndjson' });
+      expect(summary.reasons, key).toEqual({ unknown_field: 1 });
+    }
+    expect((await srv.call('GET', '/api/v1/audiences/imp-proto')).body.members).toBe(0);
   });
 
   // --- the property ----------------------------------------------------------------------------
