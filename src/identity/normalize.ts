@@ -84,7 +84,7 @@ export function normalizeRaw(kind: IdentityKind, value: string): { ok: true; val
 /**
  * Normalizes and hashes one identifier. A value that is already a 64-hex SHA-256 digest is
  * lower-cased and passed through, whatever the declared encoding, so pre-hashed REST input works.
- * A value that is not valid Unicode text, or holds NUL, is refused before anything else
+ * A value that is not valid Unicode text, or holds NUL or U+FFFD, is refused before anything else
  * (`invalid_encoding`, see core/text.ts): it is never hashed.
  */
 export function hashIdentity(kind: IdentityKind, value: string, encoding: Encoding = 'raw'): Normalized {

@@ -64,7 +64,7 @@ function toMember(fields: Partial<Record<string, string>>, line: number): Import
 }
 
 /** The known field a misspelt name was probably meant to be (at most two edits away), or null. */
-export function meantField(name: string): string | null {
+function meantField(name: string): string | null {
   let best: string | null = null;
   let bestDistance = 3;
   for (const field of IMPORT_FIELDS) {
@@ -90,7 +90,7 @@ function editDistance(a: string, b: string): number {
  * name is never quoted: a file without a header has data in its first row (someone's e-mail and
  * handle), so the message says which column and, for a misspelling, which name was meant.
  */
-export function checkHeader(header: string[]): string[] {
+function checkHeader(header: string[]): string[] {
   const names = header.map((h) => h.trim().toLowerCase());
   const known = (n: string): boolean => (IMPORT_FIELDS as readonly string[]).includes(n);
   if (!names.some(known)) {
