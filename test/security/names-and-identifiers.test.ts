@@ -99,6 +99,13 @@ describe('names and identifiers', () => {
     expect(view.members).toBe(1);
     expect(view.rejected_identities).toEqual([expect.objectContaining({ reason: 'invalid_encoding', count: 2 })]);
 
+    // mpid is the member key as sent: only the digits of a signed 64-bit integer pass.
+    for (const mpid of ['1\u0000', '\ud8001', '１２']) {
+      const r = await srv.call('POST', '/firehose', membershipMessage([{ mpid, user_identities: [{ type: 'email', value: 'm@example.com' }], audiences: [{ audience_id: 801, action: 'add' }] }]));
+      expect(r.status).toBe(400);
+      expect(r.body.error.message).toContain('user_profiles[0].mpid: must be a signed 64-bit integer');
+    }
+
     const msg = membershipMessage([]);
     for (const accountId of [`${ACCOUNT}\u0000`, `${ACCOUNT}\u202e`, '\ud800']) {
       (msg.account as { account_settings: { accountId: string } }).account_settings.accountId = accountId;
