@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IdentityType } from '../core/terms.ts';
+import { identifierTextProblem } from '../core/text.ts';
 
 /** What a source calls an identifier; each maps onto one X `users` key. */
 export type IdentityKind = 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id';
@@ -18,6 +19,7 @@ export const KIND_TO_TYPE: Record<IdentityKind, IdentityType> = {
 
 /** How the value arrives: mParticle's `encoding`. `md5` and `sha1` cannot be matched by X. */
 export type Encoding = 'raw' | 'sha256' | 'md5' | 'sha1';
+const ENCODINGS: ReadonlySet<string> = new Set<Encoding>(['raw', 'sha256', 'md5', 'sha1']);
 
 export type RejectReason =
   | 'empty'
@@ -26,7 +28,9 @@ export type RejectReason =
   | 'invalid_device_id'
   | 'zeroed_device_id'
   | 'invalid_sha256'
-  | 'unsupported_encoding';
+  | 'unsupported_encoding'
+  | 'invalid_encoding'
+  | 'unknown_identity_type';
 
 export type Normalized =
   | { ok: true; type: IdentityType; hash: string }
@@ -73,14 +77,25 @@ export function normalizeRaw(kind: IdentityKind, value: string): { ok: true; val
       return { ok: true, value: id };
     }
   }
+  // Reached only when a caller's cast let a string that is not an IdentityKind through.
+  return reject(kind, 'unknown_identity_type', 'the identity type is not one Tailor forwards');
 }
 
 /**
  * Normalizes and hashes one identifier. A value that is already a 64-hex SHA-256 digest is
  * lower-cased and passed through, whatever the declared encoding, so pre-hashed REST input works.
+ * A value that is not valid Unicode text, or holds NUL or U+FFFD, is refused before anything else
+ * (`invalid_encoding`, see core/text.ts): it is never hashed.
  */
 export function hashIdentity(kind: IdentityKind, value: string, encoding: Encoding = 'raw'): Normalized {
+  // Own-property checks: the kind and encoding may have come from a client's string, and a plain
+  // object lookup would find `constructor` or `toString` on Object.prototype.
+  if (!Object.hasOwn(KIND_TO_TYPE, kind)) return reject(kind, 'unknown_identity_type', 'the identity type is not one Tailor forwards');
   const type = KIND_TO_TYPE[kind];
+  if (typeof value !== 'string') return reject(kind, 'invalid_encoding', `${kind} is not a string`);
+  const textProblem = identifierTextProblem(value);
+  if (textProblem !== null) return reject(kind, 'invalid_encoding', `${kind} ${textProblem}`);
+  if (!ENCODINGS.has(encoding)) return reject(kind, 'unsupported_encoding', `${kind} arrived in an encoding Tailor does not know; it cannot be forwarded`);
   if (encoding === 'md5' || encoding === 'sha1') {
     return reject(kind, 'unsupported_encoding', `${kind} arrived ${encoding}-encoded; X matches only SHA-256, so it cannot be forwarded`);
   }

@@ -1,4 +1,5 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { identifierTextProblem, nameTextProblem } from '../core/text.ts';
 import { ApiError } from './errors.ts';
 
 /**
@@ -8,14 +9,62 @@ import { ApiError } from './errors.ts';
 const MAX_ECHO_CHARS = 200;
 const clip = (s: string): string => (s.length > MAX_ECHO_CHARS ? `${s.slice(0, MAX_ECHO_CHARS)}… (${s.length} characters)` : s);
 
+/**
+ * A key a client sent is quoted back only when it looks like a field name. Anything else (an
+ * e-mail address used as a key, a value pasted where a key goes) is described, not quoted: a 400
+ * and its log line never carry an identifier.
+ */
+const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const keyText = (key: string): string => (FIELD_NAME.test(key) ? key : `(a key of ${key.length} characters)`);
+
+/** A name Tailor shows and sends to X: trimmed, 1–200 characters, no control or bidi characters. */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .superRefine((v, ctx) => {
+    const problem = nameTextProblem(v);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+/** Refuses a member key (REST `user_id`) that is not valid Unicode or holds NUL; never quotes it. */
+export function identifierText<S extends z.ZodType<string>>(schema: S): S {
+  return schema.superRefine((v, ctx) => {
+    const problem = identifierTextProblem(v);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `invalid_encoding: ${problem}` });
+  });
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => (FIELD_NAME.test(k) ? `"${k}"` : keyText(k)));
+    return `unknown field${keys.length > 1 ? 's' : ''} ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ` and ${keys.length - 5} more` : ''}`;
+  }
+  return issue.message;
+}
+
 /** Parses input with a zod schema; on failure one 400 naming every bad field, e.g. `add[3].email`. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.slice(0, 20).map((i) => {
-    const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${clip(String(p))}` : clip(String(p))), '');
-    return `${path || what}: ${clip(i.message)}`;
+    const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${keyText(String(p))}` : keyText(String(p))), '');
+    return `${path || what}: ${clip(describe(i))}`;
   });
   const more = result.error.issues.length > 20 ? ` (and ${result.error.issues.length - 20} more)` : '';
   throw new ApiError('invalid_request', `Invalid ${what}: ${problems.join('; ')}${more}`);
+}
+
+/** The shape of every id Tailor gives out or accepts: audience ids (REST and Firehose) and configuration ids (UUIDs). */
+const ID = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/**
+ * An id from a URL path, checked before it reaches the store: one of another shape names nothing
+ * Tailor holds, so it is a 404 that does not quote it (it may hold NUL, which PostgreSQL refuses
+ * with an error, or text that is no id at all).
+ */
+export function pathId(id: string, what: 'Audience' | 'Configuration'): string {
+  if (!ID.test(id)) throw new ApiError('not_found', `${what} does not exist (ids are letters, digits and . _ ~ -, at most 128 characters)`);
+  return id;
 }

@@ -146,7 +146,7 @@ describe('tailor import', () => {
     writeFileSync(bad, 'user_id,emial\nu1,a@example.com\n');
     const unknownColumn = await runImport(tailor, [bad, '--audience', 'mixed']);
     expect(unknownColumn.code).toBe(1);
-    expect(unknownColumn.stderr).toContain('unknown column "emial" in the CSV header; the columns are user_id, email, twitter_handle, ios_advertising_id, google_advertising_id');
+    expect(unknownColumn.stderr).toContain('the CSV header has an unknown column: column 2 (did you mean email?); the columns are user_id, email, twitter_handle, ios_advertising_id, google_advertising_id');
 
     const good = join(dir, 'good.csv');
     writeFileSync(good, 'email\na@example.com\n');

@@ -11,7 +11,7 @@ import { credential, secretsEqual } from '../../server/auth.ts';
 import { ApiError } from '../../server/errors.ts';
 import { parse } from '../../server/validate.ts';
 import type { Services } from '../../services/deps.ts';
-import { parseFirehoseJson } from './json.ts';
+import { JsonSyntaxError, parseFirehoseJson } from './json.ts';
 import { handleMembership } from './membership.ts';
 import { registrationResponse, type RegisteredEncoding } from './registration.ts';
 import { MESSAGE_TYPES, membershipRequest, subscriptionRequest } from './schema.ts';
@@ -39,7 +39,8 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
       try {
         done(null, parseFirehoseJson(body as string));
       } catch (err) {
-        done(new ApiError('invalid_request', `Body is not valid JSON: ${(err as Error).message}`), undefined);
+        // Never err.message of anything else: V8's JSON errors quote the body.
+        done(new ApiError('invalid_request', err instanceof JsonSyntaxError ? err.message : 'Body is not valid JSON'), undefined);
       }
     });
 
@@ -62,7 +63,8 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
         default:
           throw new ApiError(
             'invalid_request',
-            `type: unsupported message type ${JSON.stringify(type).slice(0, 80)}; Tailor is an audience integration and handles ${Object.values(MESSAGE_TYPES).join(', ')}`,
+            // Quoted only when it looks like a message type: any string can arrive here.
+            `type: unsupported message type${/^[a-z_]{1,64}$/.test(type) ? ` "${type}"` : ''}; Tailor is an audience integration and handles ${Object.values(MESSAGE_TYPES).join(', ')}`,
           );
       }
     });

@@ -3,8 +3,9 @@
  * integer, which plain `JSON.parse` keeps exact. A sender that writes it as a bare JSON number
  * would lose digits in `JSON.parse` (anything beyond 2^53), so before parsing, an integer number
  * that is the value of an `mpid` key is wrapped in quotes, digit for digit. Everything else is
- * plain `JSON.parse`.
+ * plain `JSON.parse`. A body that is not JSON is refused with the position of the mistake.
  */
+import { jsonErrorPosition } from '../../core/json-position.ts';
 
 // Cheap pre-check: the scan below runs only when some `mpid` is written as a number.
 const MPID_NUMBER_HINT = /"mpid"\s*:\s*-?\d/;
@@ -12,8 +13,25 @@ const MPID_NUMBER_HINT = /"mpid"\s*:\s*-?\d/;
 const JSON_INTEGER = /^-?(?:0|[1-9]\d*)$/;
 const NUMBER_CHAR = /[0-9eE.+-]/;
 
+/**
+ * A body that is not JSON. The message names where the text goes wrong, never what it says:
+ * V8's own messages quote the text around the error, which may be an identifier.
+ */
+export class JsonSyntaxError extends Error {
+  constructor(readonly position: number | null) {
+    super(position === null ? 'Body is not valid JSON' : `Body is not valid JSON (at position ${position})`);
+    this.name = 'JsonSyntaxError';
+  }
+}
+
 export function parseFirehoseJson(text: string): unknown {
-  return JSON.parse(MPID_NUMBER_HINT.test(text) ? quoteMpidNumbers(text) : text) as unknown;
+  try {
+    return JSON.parse(MPID_NUMBER_HINT.test(text) ? quoteMpidNumbers(text) : text) as unknown;
+  } catch {
+    // The scan runs on the text as sent: quoting mpid numbers would shift the positions.
+    const at = jsonErrorPosition(text);
+    throw new JsonSyntaxError(at === -1 ? null : at);
+  }
 }
 
 /**

@@ -5,7 +5,6 @@
  * so that mParticle retries. Re-applying a request is harmless: the ledger holds sets.
  */
 import { cleanAudienceName } from '../../core/names.ts';
-import type { IdentityKind } from '../../identity/index.ts';
 import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
 import type { MemberKeys } from '../../membership/member-key.ts';
 import { changesAccepted, countRejections } from '../../metrics.ts';
@@ -14,12 +13,8 @@ import type { Configuration, ConnectionToggles, MemberChange } from '../../store
 import { foreignAudience } from './foreign.ts';
 import { firehoseSender } from './origin.ts';
 import { responseEnvelope } from './response.ts';
-import { togglesOf, type FirehoseIdentity, type FirehoseProfile, type MembershipRequest, type Settings } from './schema.ts';
+import { identityKindOf, togglesOf, type FirehoseIdentity, type FirehoseProfile, type IdentityList, type MembershipRequest, type Settings } from './schema.ts';
 import type { FirehoseStatus, SuspendReason } from './status.ts';
-
-/** The identity types Tailor registers, by list; every other type is ignored (never registered). */
-const USER_KINDS: Partial<Record<string, IdentityKind>> = { email: 'email', twitter: 'twitter_handle' };
-const DEVICE_KINDS: Partial<Record<string, IdentityKind>> = { ios_advertising_id: 'ios_advertising_id', google_advertising_id: 'google_advertising_id' };
 
 /** One audience's share of a request. */
 export interface AudiencePlan {
@@ -34,13 +29,15 @@ export interface AudiencePlan {
   rejections: Record<string, number>;
 }
 
-function sourceIdentities(list: FirehoseIdentity[] | undefined, kinds: Partial<Record<string, IdentityKind>>): SourceIdentity[] {
-  const out: SourceIdentity[] = [];
+/** The identities Tailor forwards; other mParticle types are ignored, non-types counted (schema.ts). */
+function sourceIdentities(list: FirehoseIdentity[] | undefined, which: IdentityList, out: SourceIdentity[]): number {
+  let unknown = 0;
   for (const id of list ?? []) {
-    const kind = kinds[id.type];
-    if (kind) out.push({ kind, value: id.value ?? '', encoding: id.encoding ?? 'raw' });
+    const kind = identityKindOf(which, id.type);
+    if (kind === 'unknown') unknown += 1;
+    else if (kind !== 'ignored') out.push({ kind, value: id.value ?? '', encoding: id.encoding ?? 'raw' });
   }
-  return out;
+  return unknown;
 }
 
 function entriesOf(p: FirehoseProfile): { audienceId: string; name: string | undefined; settings: Settings | undefined; action: 'add' | 'delete' | 'attribute_update' }[] {
@@ -67,11 +64,10 @@ export function planMembership(msg: MembershipRequest, keys: MemberKeys): Audien
   (msg.user_profiles ?? []).forEach((p, index) => {
     const entries = entriesOf(p).filter((e) => e.action !== 'attribute_update'); // attributes: acknowledged, not forwarded
     if (entries.length === 0) return;
-    const member: SourceMember = {
-      key: p.mpid === undefined ? null : { kind: 'mpid', value: p.mpid },
-      identities: [...sourceIdentities(p.user_identities, USER_KINDS), ...sourceIdentities(p.device_identities, DEVICE_KINDS)],
-    };
+    const member: SourceMember = { key: p.mpid === undefined ? null : { kind: 'mpid', value: p.mpid }, identities: [] };
+    const unknownTypes = sourceIdentities(p.user_identities, 'user_identities', member.identities) + sourceIdentities(p.device_identities, 'device_identities', member.identities);
     const prepared = prepareChanges(keys, 'add', [member], index);
+    if (unknownTypes > 0) prepared.counts.unknown_identity_type = (prepared.counts.unknown_identity_type ?? 0) + unknownTypes;
     // A removal takes out what the member contributed; it needs the keys, not the identities.
     const removals = prepared.changes.map((c): MemberChange => ({ memberKey: c.memberKey, action: 'remove', identities: [] }));
     for (const e of entries) {

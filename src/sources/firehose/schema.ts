@@ -5,6 +5,8 @@
  * 400 naming every bad field before anything is stored.
  */
 import { z } from 'zod';
+import { cleanName, nameTextProblem } from '../../core/text.ts';
+import type { IdentityKind } from '../../identity/index.ts';
 import type { ConnectionToggles } from '../../store/port.ts';
 
 export const MESSAGE_TYPES = {
@@ -54,7 +56,13 @@ const account = z.object(
         accountId: z
           .union([z.string(), z.number()], { error: 'is required: the X ad account id of a Tailor configuration (account setting accountId)' })
           .transform((v) => String(v).trim())
-          .pipe(z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters')),
+          .pipe(
+            z
+              .string()
+              .min(1, 'must not be empty')
+              .max(64, 'must be at most 64 characters')
+              .refine((v) => nameTextProblem(v) === null, 'must be an X ad account id (printable text)'),
+          ),
       },
       { error: 'is required (it holds accountId)' },
     ),
@@ -86,6 +94,51 @@ const mpid = z
 
 export const ENCODINGS = ['raw', 'sha256', 'md5', 'sha1'] as const;
 
+export type IdentityList = 'user_identities' | 'device_identities';
+
+/** The identity types Tailor registers (registration.ts), by list, and what each one is. */
+const REGISTERED: Record<IdentityList, ReadonlyMap<string, IdentityKind>> = {
+  user_identities: new Map([
+    ['email', 'email'],
+    ['twitter', 'twitter_handle'],
+  ]),
+  device_identities: new Map([
+    ['ios_advertising_id', 'ios_advertising_id'],
+    ['google_advertising_id', 'google_advertising_id'],
+  ]),
+};
+
+/** mParticle's identity types (`mparticle-firehose.md` section 6 lists them); Tailor registers a few. */
+const MPARTICLE_TYPES: Record<IdentityList, ReadonlySet<string>> = {
+  user_identities: new Set(['other', 'customer', 'facebook', 'twitter', 'google', 'microsoft', 'yahoo', 'email', 'mobile_number', 'phone_number_2', 'phone_number_3', ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `other${n}`)]),
+  device_identities: new Set([
+    'android_id',
+    'google_advertising_id',
+    'ios_advertising_id',
+    'ios_vendor_id',
+    'google_cloud_messaging_token',
+    'apple_push_notification_token',
+    'roku_advertising_id',
+    'microsoft_advertising_id',
+    'microsoft_publisher_id',
+    'fire_advertising_id',
+    'roku_publisher_id',
+  ]),
+};
+
+/**
+ * What an identity's `type` is to Tailor: a kind it forwards; `ignored`, an mParticle type it did
+ * not register (sent only by a misconfigured sender; dropped silently, as mParticle's own outputs
+ * do); or `unknown`, a string that is no identity type of that list at all, which the caller
+ * counts as a rejection. Looked up in Maps and Sets, never in a plain object: a type such as
+ * `constructor` or `__proto__` must not find anything on Object.prototype.
+ */
+export function identityKindOf(list: IdentityList, type: string): IdentityKind | 'ignored' | 'unknown' {
+  const kind = REGISTERED[list].get(type);
+  if (kind !== undefined) return kind;
+  return MPARTICLE_TYPES[list].has(type) ? 'ignored' : 'unknown';
+}
+
 const identity = z.object({
   type: z.string({ error: 'is required (an identity type such as email)' }),
   // mParticle always sends it; absent means the value is as collected.
@@ -95,7 +148,9 @@ const identity = z.object({
 });
 export type FirehoseIdentity = z.output<typeof identity>;
 
-const audienceName = z.string().max(200, 'must be at most 200 characters');
+// mParticle sends the name it has and cannot be asked for another: control and bidi characters
+// are cleaned out rather than refused (REST refuses them; core/text.ts).
+const audienceName = z.string().max(200, 'must be at most 200 characters').transform(cleanName);
 
 const legacyAudience = z.object({
   audience_id: audienceId,

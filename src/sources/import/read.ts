@@ -4,9 +4,10 @@
  * with its line number; only a problem with the file as a whole (an unknown column, an unreadable
  * file) throws, as an ImportFormatError. Values never appear in a problem's message.
  */
-import { parse as csvParse, type CsvError } from 'csv-parse';
+import { CsvError, parse as csvParse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { identifierTextProblem } from '../../core/text.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { SourceMember } from '../../membership/changes.ts';
 
@@ -51,6 +52,9 @@ export function readRows(input: Readable, format: ImportFormat): AsyncGenerator<
 function toMember(fields: Partial<Record<string, string>>, line: number): ImportRow {
   const userId = fields.user_id ?? '';
   if (userId.length > MAX_USER_ID) return { line, problem: { reason: 'invalid_user_id', field: 'user_id', message: `user_id is longer than ${MAX_USER_ID} characters` } };
+  // The member key is stored as read; identifiers get the same check in hashIdentity.
+  const userIdProblem = identifierTextProblem(userId);
+  if (userIdProblem !== null) return { line, problem: { reason: 'invalid_encoding', field: 'user_id', message: `user_id ${userIdProblem}` } };
   const identities = IDENTITY_FIELDS.flatMap((kind) => {
     const value = fields[kind];
     return value === undefined || value === '' ? [] : [{ kind, value }];
@@ -59,13 +63,49 @@ function toMember(fields: Partial<Record<string, string>>, line: number): Import
   return { line, member: { key: userId === '' ? null : { kind: 'user_id', value: userId }, identities } };
 }
 
-/** Header names, trimmed and lower-cased; unknown or repeated columns stop the import. */
+/** The known field a misspelt name was probably meant to be (at most two edits away), or null. */
+function meantField(name: string): string | null {
+  let best: string | null = null;
+  let bestDistance = 3;
+  for (const field of IMPORT_FIELDS) {
+    const d = editDistance(name, field);
+    if (d < bestDistance) [best, bestDistance] = [field, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 2) return 3;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j += 1) row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = row;
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Header names, trimmed and lower-cased; unknown or repeated columns stop the import. An unknown
+ * name is never quoted: a file without a header has data in its first row (someone's e-mail and
+ * handle), so the message says which column and, for a misspelling, which name was meant.
+ */
 function checkHeader(header: string[]): string[] {
   const names = header.map((h) => h.trim().toLowerCase());
-  const unknown = names.filter((n) => !(IMPORT_FIELDS as readonly string[]).includes(n));
-  if (unknown.length > 0) {
+  const known = (n: string): boolean => (IMPORT_FIELDS as readonly string[]).includes(n);
+  if (!names.some(known)) {
     throw new ImportFormatError(
-      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u.slice(0, 60))).join(', ')} in the CSV header; the columns are ${IMPORT_FIELDS.join(', ')}`,
+      `the first row looks like data, not a header: none of its ${names.length} cells names a column. A CSV import starts with a header naming its columns: ${IMPORT_FIELDS.join(', ')}`,
+    );
+  }
+  const unknown = names.flatMap((n, i) => (known(n) ? [] : [i]));
+  if (unknown.length > 0) {
+    const described = unknown.map((i) => {
+      const meant = meantField(names[i]!);
+      return `column ${i + 1}${meant !== null && !names.includes(meant) ? ` (did you mean ${meant}?)` : ''}`;
+    });
+    throw new ImportFormatError(
+      `the CSV header has ${unknown.length > 1 ? 'unknown columns' : 'an unknown column'}: ${described.join(', ')}; the columns are ${IMPORT_FIELDS.join(', ')}`,
     );
   }
   const repeated = names.filter((n, i) => names.indexOf(n) !== i);
@@ -102,7 +142,12 @@ async function* readCsv(input: Readable): AsyncGenerator<ImportRow> {
   } catch (err) {
     if (err instanceof ImportFormatError) throw err;
     const code = (err as { code?: string }).code;
-    if (code !== undefined && code.startsWith('CSV_')) throw new ImportFormatError(`the file is not readable as CSV: ${(err as Error).message}`);
+    // csv-parse's messages may quote a field's value (INVALID_OPENING_QUOTE does): only its code
+    // and line are passed on.
+    if (err instanceof CsvError || (code !== undefined && /^(CSV_|INVALID_)/.test(code))) {
+      const line = (err as { lines?: unknown }).lines;
+      throw new ImportFormatError(`the file is not readable as CSV (${code ?? 'unknown error'}${typeof line === 'number' ? ` at line ${line}` : ''})`);
+    }
     throw err;
   }
   yield* skipped;
@@ -144,7 +189,9 @@ async function* readNdjson(input: Readable): AsyncGenerator<ImportRow> {
     let problem: RowProblem | null = null;
     for (const [key, v] of Object.entries(value)) {
       if (!(IMPORT_FIELDS as readonly string[]).includes(key)) {
-        problem = { reason: 'unknown_field', field: key.slice(0, 60), message: `unknown field ${JSON.stringify(key.slice(0, 60))}; the fields are ${IMPORT_FIELDS.join(', ')}` };
+        // Not quoted: a key may be an identifier (a line keyed by e-mail address).
+        const meant = meantField(key.trim().toLowerCase());
+        problem = { reason: 'unknown_field', message: `the line has an unknown field${meant !== null ? ` (did you mean ${meant}?)` : ''}; the fields are ${IMPORT_FIELDS.join(', ')}` };
         break;
       }
       if (v === null || v === undefined) continue;

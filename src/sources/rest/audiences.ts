@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../server/errors.ts';
-import { parse } from '../../server/validate.ts';
+import { displayName, parse, pathId } from '../../server/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView, historyView } from '../../services/status.ts';
 
 const audienceId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
-const putBody = z.strictObject({ name: z.string().trim().min(1, 'must not be empty').max(200) });
+const putBody = z.strictObject({ name: displayName });
 
 export function registerAudiences(app: FastifyInstance, s: Services): void {
   app.get('/api/v1/audiences', async () => {
@@ -17,13 +17,13 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
   });
 
   app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req) => {
-    const audience = await s.store.getAudience(req.params.audienceId);
+    const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
     return audienceView(s.store, audience);
   });
 
   app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/history', async (req) => {
-    const audience = await s.store.getAudience(req.params.audienceId);
+    const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
     return historyView(s.store, audience);
   });
@@ -39,7 +39,7 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
   });
 
   app.delete<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req, reply) => {
-    const audience = await s.store.getAudience(req.params.audienceId);
+    const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
     const downstreams = await s.store.listDownstreams(audience.id);
     await s.store.deleteAudience(audience.id, s.now());

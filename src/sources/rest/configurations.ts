@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../server/errors.ts';
-import { parse } from '../../server/validate.ts';
+import { displayName, parse, pathId } from '../../server/validate.ts';
 import { addConfiguration, configurationView } from '../../services/configurations.ts';
 import type { Services } from '../../services/deps.ts';
 
 const body = z.strictObject({
-  name: z.string().trim().min(1).max(200).optional(),
+  name: displayName.optional(),
   account_id: z.string().min(1).max(64).regex(/^[A-Za-z0-9]+$/, 'must be an X ad account id (letters and digits)'),
   access_token: z.string().min(1).max(512),
   access_token_secret: z.string().min(1).max(512),
@@ -26,7 +26,7 @@ export function registerConfigurations(app: FastifyInstance, s: Services): void 
   });
 
   app.delete<{ Params: { id: string } }>('/api/v1/configurations/:id', async (req, reply) => {
-    const result = await s.store.deleteConfiguration(req.params.id);
+    const result = await s.store.deleteConfiguration(pathId(req.params.id, 'Configuration'));
     if (result === 'not_found') throw new ApiError('not_found', `Configuration ${req.params.id} does not exist`);
     if (result === 'in_use') throw new ApiError('conflict', 'Connections still use this configuration (or its X audiences are being deleted); remove them first');
     s.log.info({ configuration: req.params.id }, 'configuration deleted');

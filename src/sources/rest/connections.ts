@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ApiError } from '../../server/errors.ts';
-import { parse } from '../../server/validate.ts';
+import { parse, pathId } from '../../server/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 
@@ -18,9 +18,9 @@ type Params = { audienceId: string; configurationId: string };
 export function registerConnections(app: FastifyInstance, s: Services): void {
   app.put<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
-    const audience = await s.store.getAudience(req.params.audienceId);
+    const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
-    const configuration = await s.store.getConfiguration(req.params.configurationId);
+    const configuration = await s.store.getConfiguration(pathId(req.params.configurationId, 'Configuration'));
     if (!configuration) throw new ApiError('not_found', `Configuration ${req.params.configurationId} does not exist`);
     const forward = {
       forwardEmails: toggles.forward_emails ?? true,
@@ -35,7 +35,7 @@ export function registerConnections(app: FastifyInstance, s: Services): void {
   });
 
   app.delete<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
-    const removed = await s.store.deleteConnection(req.params.audienceId, req.params.configurationId, s.now());
+    const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
     if (!removed) throw new ApiError('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');
     return reply.code(204).send();

@@ -4,7 +4,7 @@ import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { countIngest } from '../../metrics.ts';
 import { ApiError } from '../../server/errors.ts';
-import { parse } from '../../server/validate.ts';
+import { identifierText, parse, pathId } from '../../server/validate.ts';
 import type { Services } from '../../services/deps.ts';
 
 /** Most members in one request: keeps one request's transaction short; import handles more. */
@@ -12,7 +12,8 @@ export const MAX_MEMBERS_PER_REQUEST = 100_000;
 
 const value = z.string().max(1024, 'must be at most 1024 characters');
 const member = z.strictObject({
-  user_id: z.string().min(1).max(256).optional(),
+  // The member key is stored as sent: text that is not valid Unicode, or NUL, is refused.
+  user_id: identifierText(z.string().min(1).max(256)).optional(),
   email: value.optional(),
   twitter_handle: value.optional(),
   ios_advertising_id: value.optional(),
@@ -40,7 +41,7 @@ export function toSourceMember(m: RestMember): SourceMember {
 export function registerMembers(app: FastifyInstance, s: Services): void {
   app.post<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/members', async (req, reply) => {
     const input = parse(body, req.body);
-    const audience = await s.store.getAudience(req.params.audienceId);
+    const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
     // Adds are applied before removes: a member in both lists ends removed.
     const adds = prepareChanges(s.memberKeys, 'add', (input.add ?? []).map(toSourceMember));
