@@ -167,7 +167,7 @@ describe('access control and secrets', () => {
     const source = readFileSync('src/server/auth.ts', 'utf8');
     expect(source).toMatch(/timingSafeEqual\(a, b\)/);
     // Every place that checks a presented admin, Firehose or OAuth token goes through it.
-    for (const file of ['src/server/app.ts', 'src/sources/firehose/index.ts', 'src/server/session.ts', 'src/server/oauth-login.ts']) {
+    for (const file of ['src/server/guards.ts', 'src/sources/firehose/index.ts', 'src/server/session.ts', 'src/server/oauth-login.ts']) {
       expect(readFileSync(file, 'utf8'), file).toMatch(/secretsEqual\(/);
     }
   });
