@@ -13,7 +13,7 @@
  *             CSRF header; Host checked
  *   firehose  POST /firehose: `Authorization: Token <TAILOR_FIREHOSE_TOKEN>` (guards.ts)
  */
-import type { FastifyInstance, onRequestHookHandler, preHandlerHookHandler, preParsingHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler, preHandlerAsyncHookHandler, preParsingAsyncHookHandler, RouteOptions } from 'fastify';
 
 export type Access = 'health' | 'public' | 'session' | 'bearer' | 'firehose';
 
@@ -26,9 +26,9 @@ declare module 'fastify' {
 
 /** The hooks that enforce one access class, run before any of the route's own. */
 export interface Guard {
-  onRequest?: onRequestHookHandler;
-  preParsing?: preParsingHookHandler;
-  preHandler?: preHandlerHookHandler;
+  onRequest?: onRequestAsyncHookHandler;
+  preParsing?: preParsingAsyncHookHandler;
+  preHandler?: preHandlerAsyncHookHandler;
 }
 
 export interface RouteAccess {
