@@ -4,10 +4,11 @@
  * browser, but its requests still say `Host: evil.example`, which is refused (421).
  *
  * Allowed: the host of TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS, the listen address, and, when
- * listening on loopback, `localhost`, `127.0.0.1` and `[::1]`. Any port: rebinding is about the
- * name, and a proxy may forward Tailor under another port. When listening on every interface
- * (`0.0.0.0`, `::`), any IP literal too: the address a client dialled may be any of the machine's,
- * or a NAT's in front of it, and an IP literal cannot be rebound (its origin is the address).
+ * listening on loopback (or every interface), `localhost`, `127.0.0.1` and `[::1]`. Any port:
+ * rebinding is about the name, and a proxy may forward Tailor under another port. When listening
+ * on every interface (`0.0.0.0`, `::`), any IP literal too: the address a client dialled may be
+ * any of the machine's, or a NAT's in front of it, and an IP literal cannot be rebound (its
+ * origin is the address itself).
  */
 import { isIP } from 'node:net';
 import { hostName, isLoopbackHost } from '../core/hosts.ts';
@@ -37,8 +38,9 @@ export class AllowedHosts {
   constructor(o: HostOptions) {
     if (o.publicUrl !== null) this.names.add(new URL(o.publicUrl).hostname.toLowerCase());
     for (const name of o.allowedHosts) this.names.add(name.toLowerCase());
-    if (isLoopbackHost(o.listenHost)) for (const name of ['localhost', '127.0.0.1', '[::1]']) this.names.add(name);
     this.anyIpLiteral = isWildcard(o.listenHost);
+    // Every interface includes loopback; and `localhost` is no name an attacker can point anywhere.
+    if (isLoopbackHost(o.listenHost) || this.anyIpLiteral) for (const name of ['localhost', '127.0.0.1', '[::1]']) this.names.add(name);
     if (!this.anyIpLiteral) this.names.add(asHostHeaderName(o.listenHost));
   }
 

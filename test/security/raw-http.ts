@@ -65,6 +65,8 @@ export function rawRequest(port: number, r: RawRequest, timeoutMs = 10_000): Pro
 export interface HeldSocket {
   socket: Socket;
   closed: Promise<RawResponse>;
+  /** The response's status line and headers, as soon as they arrive (the body still unsent, maybe). */
+  head(timeoutMs?: number): Promise<RawResponse>;
 }
 
 /** Opens a connection and sends `initial`; the caller drips the rest, or nothing. */
@@ -76,9 +78,25 @@ export function holdSocket(port: number, initial = ''): Promise<HeldSocket> {
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', () => undefined);
     const closed = new Promise<RawResponse>((done) => socket.on('close', () => done(parseResponse(Buffer.concat(chunks).toString('utf8'), Date.now() - started))));
+    const head = (timeoutMs = 5_000) =>
+      new Promise<RawResponse>((done, fail) => {
+        const check = (): void => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (!text.includes('\r\n\r\n')) return;
+          clearTimeout(timer);
+          socket.off('data', check);
+          done(parseResponse(text, Date.now() - started));
+        };
+        const timer = setTimeout(() => {
+          socket.off('data', check);
+          fail(new Error(`no response head in ${timeoutMs} ms`));
+        }, timeoutMs);
+        socket.on('data', check);
+        check();
+      });
     socket.once('connect', () => {
       if (initial) socket.write(initial);
-      resolve({ socket, closed });
+      resolve({ socket, closed, head });
     });
     socket.once('error', reject);
   });
