@@ -3,7 +3,8 @@
  * reads input, in process (`buildServer` over a temporary SQLite store, the X emulator for the
  * configuration checks), plus the extreme cases by hand: wrong types, unknown fields, deep
  * nesting, huge strings, invalid UTF-8, 10 MB bodies, 100,000 profiles or members in one request,
- * bodies over their route's limit (16 MB for members and the Firehose, 64 KB elsewhere), prototype-pollution keys (`__proto__`, `constructor`, `prototype`).
+ * bodies over their route's limit (16 MB for members and the Firehose, 64 KB elsewhere),
+ * prototype-pollution keys (`__proto__`, `constructor`, `prototype`).
  *
  * Every request must be answered 4xx with the error envelope and a reason, or processed (2xx);
  * never a 5xx, never a crash. A rejected request stores nothing: the store connection's
