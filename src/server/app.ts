@@ -140,6 +140,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.
   await scopes.register((_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'), (scope) => registerFirehose(scope, s, opts), { bodyLimit: BODY_LIMIT_BYTES });
-  await scopes.register(classifyUiRoute, (scope) => registerUi(scope, s, { sessions, publicUrl: opts.publicUrl ?? null }));
+  // UI forms are small (a token, a name, an account id): the form parser's 16 KB, here too.
+  await scopes.register(classifyUiRoute, (scope) => registerUi(scope, s, { sessions, publicUrl: opts.publicUrl ?? null }), { bodyLimit: 16 * 1024 });
   return app;
 }

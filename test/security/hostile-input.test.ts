@@ -366,6 +366,7 @@ describe('hostile input', () => {
   it('UI forms are limited to 16 KB', async () => {
     const res = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${'x'.repeat(20_000)}` });
     expect(res.statusCode).toBe(413);
+    expect(res.json().error.message).toBe('Request body is larger than 16384 bytes');
   });
 
   it('odd content types, methods and headers are 4xx', async () => {
