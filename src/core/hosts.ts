@@ -4,8 +4,11 @@
  */
 import { isIP } from 'node:net';
 
-/** A host name, IPv4 or bracketed IPv6, lower-case, without port. */
-const NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,62})(?:\.[a-z0-9](?:[a-z0-9-]{0,62}))*|\[[0-9a-f:.]+\])$/;
+/**
+ * A host name, IPv4 or bracketed IPv6, lower-case, without port. Underscores are not in the DNS
+ * grammar but are in Docker Compose service names, which containers use as Host.
+ */
+const NAME = /^(?:[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*|\[[0-9a-f:.]+\])$/;
 
 /** Whether a listen address (TAILOR_HOST) is loopback only. */
 export function isLoopbackHost(host: string): boolean {

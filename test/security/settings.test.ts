@@ -60,7 +60,7 @@ function serve(env: Record<string, string>): Promise<{ code: number | null; outp
 describe('issue 11 settings', () => {
   it('TAILOR_ALLOWED_HOSTS: host names, comma-separated, lower-cased', () => {
     expect(loadConfig({}).allowedHosts).toEqual([]);
-    expect(loadConfig({ TAILOR_ALLOWED_HOSTS: ' Tailor.Example.com, 10.0.0.5 ,[fd00::1],,tailor-internal ' }).allowedHosts).toEqual(['tailor.example.com', '10.0.0.5', '[fd00::1]', 'tailor-internal']);
+    expect(loadConfig({ TAILOR_ALLOWED_HOSTS: ' Tailor.Example.com, 10.0.0.5 ,[fd00::1],,tailor-internal,tailor_app ' }).allowedHosts).toEqual(['tailor.example.com', '10.0.0.5', '[fd00::1]', 'tailor-internal', 'tailor_app']);
     for (const bad of ['https://tailor.example.com', 'tailor.example.com:8443', 'tailor.example.com/ui', '*.example.com', 'a b', 'fd00::1', '-x.example']) {
       expect(problems({ TAILOR_ALLOWED_HOSTS: bad }), bad).toEqual([expect.stringMatching(/^TAILOR_ALLOWED_HOSTS: must be host names/)]);
     }
