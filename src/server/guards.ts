@@ -38,8 +38,8 @@ export function buildGuards(o: GuardOptions): Record<Access, Guard> {
   };
 
   return {
-    // Probes, scrapers and mParticle call these from anywhere, under whatever name they were given
-    // (an IP, a load balancer's internal name), so no Host check: they hold no credentials.
+    // Load balancers and scrapers call these under whatever name they were given (an IP, an
+    // internal name), so no Host check; they hold nothing a rebinding page could use.
     health: {},
     public: {
       onRequest: async (req, reply) => {
@@ -73,7 +73,9 @@ export function buildGuards(o: GuardOptions): Record<Access, Guard> {
  * answered. Without TAILOR_FIREHOSE_TOKEN (Tailor then listens on loopback only, config.ts)
  * everything is accepted except requests from browsers: a web page can post to 127.0.0.1
  * (`Content-Type: text/plain` needs no CORS preflight), and browsers mark every POST with
- * `Origin`, which mParticle's servers do not send.
+ * `Origin`, which mParticle's servers do not send. No Host check: mParticle calls under whatever
+ * name the URL it was given has (a proxy's, a tunnel's); the token, or the Origin refusal, is what
+ * protects the route.
  */
 function firehoseGuard(expected: string | null): Guard {
   const registrationOnly = new WeakSet<FastifyRequest>();
