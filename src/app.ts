@@ -59,7 +59,17 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   let server: FastifyInstance | null = null;
   let url: string | null = null;
   if (opts.serve) {
-    server = await buildServer(services, { adminToken: config.adminToken ?? '', firehoseToken: config.firehoseToken, firehoseEncoding: config.firehoseEncoding, publicUrl: config.publicUrl });
+    // Off loopback the config already refused to start without it (config.ts).
+    if (config.firehoseToken === null) log.warn('TAILOR_FIREHOSE_TOKEN is not set: /firehose accepts every message from any process on this machine; set it before mParticle or anything else can reach Tailor');
+    server = await buildServer(services, {
+      adminToken: config.adminToken ?? '',
+      firehoseToken: config.firehoseToken,
+      firehoseEncoding: config.firehoseEncoding,
+      publicUrl: config.publicUrl,
+      listenHost: config.host,
+      allowedHosts: config.allowedHosts,
+      limits: { requestTimeoutMs: config.requestTimeoutMs, maxConnections: config.maxConnections },
+    });
     await server.listen({ host: config.host, port: config.port });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;

@@ -3,6 +3,7 @@
  * variable is named in a single ConfigError; the CLI prints it and exits with code 2.
  */
 import { z } from 'zod';
+import { isHostName, isLoopbackHost } from './core/hosts.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -37,6 +38,12 @@ export interface Config {
   logLevel: string;
   /** Where browsers reach Tailor (the X login's callback URL is built from it); null: the request's Host. */
   publicUrl: string | null;
+  /** Extra `Host` names the UI and /api/v1 answer to (src/server/hosts.ts), lower-case. */
+  allowedHosts: readonly string[];
+  /** Most open client connections (Node's `server.maxConnections`). */
+  maxConnections: number;
+  /** Longest time a client may take to send one request, headers and body. */
+  requestTimeoutMs: number;
 }
 
 /** What a command needs beyond the defaults. */
@@ -44,6 +51,11 @@ export interface Needs {
   adminToken?: boolean;
   secretKey?: boolean;
   xApp?: boolean;
+  /**
+   * The command serves HTTP: a non-loopback TAILOR_HOST then needs TAILOR_FIREHOSE_TOKEN, since
+   * /firehose would otherwise take membership changes from anyone who can reach the port.
+   */
+  serves?: boolean;
 }
 
 const int = (min: number, max: number) =>
@@ -93,6 +105,13 @@ const schema = z.object({
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
   TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
   TAILOR_PUBLIC_URL: url.optional(),
+  TAILOR_ALLOWED_HOSTS: z
+    .string()
+    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))
+    .refine((hosts) => hosts.every(isHostName), 'must be host names without scheme, port or path, comma-separated (e.g. tailor.example.com,10.0.0.5)')
+    .optional(),
+  TAILOR_MAX_CONNECTIONS: int(1, 1_000_000).default(1000),
+  TAILOR_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
   TAILOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -108,6 +127,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
   need('TAILOR_SECRET_KEY', needs.secretKey, 'to encrypt X tokens and key members at rest');
   need('TAILOR_X_CONSUMER_KEY', needs.xApp, "(the X app's consumer key)");
   need('TAILOR_X_CONSUMER_SECRET', needs.xApp, "(the X app's consumer secret)");
+  const host = parsed.success ? parsed.data.TAILOR_HOST : undefined;
+  if (needs.serves && host !== undefined && !isLoopbackHost(host)) {
+    need('TAILOR_FIREHOSE_TOKEN', true, `when TAILOR_HOST (${host}) is not loopback: without it /firehose takes membership changes from anyone who reaches the port`);
+  }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;
   return Object.freeze({
@@ -130,5 +153,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,
     logLevel: e.TAILOR_LOG_LEVEL,
     publicUrl: e.TAILOR_PUBLIC_URL ?? null,
+    allowedHosts: Object.freeze(e.TAILOR_ALLOWED_HOSTS ?? []),
+    maxConnections: e.TAILOR_MAX_CONNECTIONS,
+    requestTimeoutMs: e.TAILOR_REQUEST_TIMEOUT_MS,
   });
 }

@@ -7,18 +7,46 @@ import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
 import { registerMembers } from '../sources/rest/members.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
-import { credential, secretsEqual } from './auth.ts';
+import { AccessScopes } from './access.ts';
 import { ApiError, sendError } from './errors.ts';
+import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
-import { registerMetrics } from './metrics.ts';
+import { AllowedHosts } from './hosts.ts';
+import { registerMetrics, timeRequests } from './metrics.ts';
 import { SessionKeys } from './session.ts';
+import { classifyUiRoute, refuseUiSession } from './ui-access.ts';
 import { registerUi } from './ui.ts';
 
 /**
- * Largest request body Tailor reads (REST members, Firehose batches). 16 MB holds 100,000 members
- * with every identifier; bigger uploads belong to `tailor import`.
+ * Largest request body Tailor reads, on the two routes that carry members (REST members,
+ * authenticated Firehose batches). 16 MB holds 100,000 members with every identifier; bigger
+ * uploads belong to `tailor import`.
  */
 export const BODY_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Every other route's body limit. Their bodies are a name, a few toggles or a configuration's
+ * two tokens, well under 2 KB; 64 KB is ample and keeps a caller from making Tailor buffer 16 MB
+ * on a route that never needs it.
+ */
+export const SMALL_BODY_LIMIT_BYTES = 64 * 1024;
+
+/** A client's `X-Request-Id` is kept only when it is a UUID, so log lines never carry text a caller chose. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What one client can hold. */
+export interface ServerLimits {
+  /** Longest time to receive one request, headers and body (TAILOR_REQUEST_TIMEOUT_MS); Node answers 408 and closes. */
+  requestTimeoutMs: number;
+  /** A socket silent both ways this long is closed. Longer than any handler's wait on X. */
+  connectionTimeoutMs: number;
+  /** How long an idle keep-alive connection stays open: above the 60 s idle timeout of common load balancers. */
+  keepAliveTimeoutMs: number;
+  /** Most open connections (TAILOR_MAX_CONNECTIONS); Node drops the ones above. */
+  maxConnections: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 30_000, connectionTimeoutMs: 120_000, keepAliveTimeoutMs: 72_000, maxConnections: 1000 };
 
 export interface ServerOptions {
   adminToken: string;
@@ -27,19 +55,35 @@ export interface ServerOptions {
   firehoseEncoding?: 'raw' | 'sha256';
   /** TAILOR_PUBLIC_URL: where browsers reach Tailor (the X login's callback); null: the request's Host. */
   publicUrl?: string | null;
+  /** TAILOR_HOST, where the server will listen (for the Host check); loopback when absent. */
+  listenHost?: string;
+  /** TAILOR_ALLOWED_HOSTS. */
+  allowedHosts?: readonly string[];
+  limits?: Partial<ServerLimits>;
 }
 
-/** The HTTP app: health, /api/v1 (bearer auth), and the routes later issues add. */
+/** The HTTP app: every route inside its access scope (access.ts), with bounded work per client. */
 export async function buildServer(s: Services, opts: ServerOptions): Promise<FastifyInstance> {
+  const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
     // Typed as fastify's logger so routes registered elsewhere take a plain FastifyInstance.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: s.log as FastifyBaseLogger,
-    bodyLimit: BODY_LIMIT_BYTES,
-    // Requests carry their id through every log line; a caller's own id is kept when it sends one.
+    bodyLimit: SMALL_BODY_LIMIT_BYTES,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    http: {
+      // Headers are small: a client dripping them (slowloris) is cut well before the request timeout.
+      headersTimeout: Math.min(10_000, limits.requestTimeoutMs),
+      requestTimeout: limits.requestTimeoutMs,
+      // Node looks for expired requests this often (30 s by default, which would double the timeout).
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.requestTimeoutMs / 10))),
+    },
+    // Requests carry their id through every log line: Tailor's own, or a caller's when it is a UUID.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+      return typeof given === 'string' && UUID.test(given) ? given.toLowerCase() : randomUUID();
     },
     // Fastify's own request lines carry the URL; ours (onResponse) carry the route pattern only.
     logController: new LogController({ disableRequestLogging: true }),
@@ -50,6 +94,10 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     },
   });
 
+  app.server.maxConnections = limits.maxConnections;
+
+  // Root hooks first: scopes registered below inherit them.
+  timeRequests(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
   });
@@ -59,19 +107,6 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     req.log.info({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request');
   });
 
-  // The web UI's browser sessions (signed cookie + database row; session.ts), keyed from the admin token.
-  const sessions = new SessionKeys(opts.adminToken, s.store, s.now);
-
-  app.addHook('onRequest', async (req, reply) => {
-    if (!req.url.startsWith('/api/v1')) return;
-    const token = credential(req.headers.authorization, 'Bearer');
-    if (token === null || !secretsEqual(token, opts.adminToken)) {
-      // Or the web UI: no Authorization header, a valid session cookie, and for writes its CSRF header.
-      if (req.headers.authorization === undefined && (await sessions.allowsApi(req))) return;
-      return sendError(reply, 'unauthorized', 'Send Authorization: Bearer <TAILOR_ADMIN_TOKEN>');
-    }
-  });
-
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.details);
     if (err instanceof StoreUnavailableError) {
@@ -79,7 +114,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
       return sendError(reply, 'unavailable', 'The change could not be stored durably; retry later');
     }
     const status = (err as FastifyError).statusCode;
-    if (status === 413) return sendError(reply, 'payload_too_large', `Request body is larger than ${BODY_LIMIT_BYTES} bytes`);
+    if (status === 413) return sendError(reply, 'payload_too_large', `Request body is larger than ${req.routeOptions.bodyLimit} bytes`);
     if (status === 415) return sendError(reply, 'unsupported_media_type', 'Send Content-Type: application/json');
     if (status !== undefined && status >= 400 && status < 500) return sendError(reply, 'invalid_request', err.message);
     req.log.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'internal error');
@@ -88,13 +123,24 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
 
   app.setNotFoundHandler((req, reply) => sendError(reply, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}`));
 
-  registerHealth(app, s);
-  registerMetrics(app, s);
-  registerConfigurations(app, s);
-  registerAudiences(app, s);
-  registerConnections(app, s);
-  registerMembers(app, s);
-  registerFirehose(app, s, opts);
-  await registerUi(app, s, { sessions, publicUrl: opts.publicUrl ?? null });
+  // The web UI's browser sessions (signed cookie + database row; session.ts), keyed from the admin token.
+  const sessions = new SessionKeys(opts.adminToken, s.store, s.now);
+  const hosts = new AllowedHosts({ listenHost: opts.listenHost ?? '127.0.0.1', publicUrl: opts.publicUrl ?? null, allowedHosts: opts.allowedHosts ?? [] });
+  const scopes = new AccessScopes(app, buildGuards({ adminToken: opts.adminToken, firehoseToken: opts.firehoseToken, hosts, sessions, refuseSession: refuseUiSession }));
+
+  await scopes.register('health', (scope) => {
+    registerHealth(scope, s);
+    registerMetrics(scope, s);
+  });
+  await scopes.register('bearer', (scope) => {
+    registerConfigurations(scope, s);
+    registerAudiences(scope, s);
+    registerConnections(scope, s);
+  });
+  await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
+  // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.
+  await scopes.register((_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'), (scope) => registerFirehose(scope, s, opts), { bodyLimit: BODY_LIMIT_BYTES });
+  // UI forms are small (a token, a name, an account id): the form parser's 16 KB, here too.
+  await scopes.register(classifyUiRoute, (scope) => registerUi(scope, s, { sessions, publicUrl: opts.publicUrl ?? null }), { bodyLimit: 16 * 1024 });
   return app;
 }

@@ -3,7 +3,9 @@ import type { FastifyReply } from 'fastify';
 /** The closed set of error codes of /api/v1 and their HTTP statuses: one envelope for all. */
 export type ApiErrorCode =
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
+  | 'misdirected'
   | 'invalid_request'
   | 'payload_too_large'
   | 'unsupported_media_type'
@@ -15,7 +17,10 @@ export type ApiErrorCode =
 
 const STATUS: Record<ApiErrorCode, number> = {
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  // A Host Tailor does not answer to (src/server/hosts.ts): RFC 9110's "Misdirected Request".
+  misdirected: 421,
   invalid_request: 400,
   payload_too_large: 413,
   unsupported_media_type: 415,

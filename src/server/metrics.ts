@@ -11,11 +11,14 @@ import type { FastifyInstance } from 'fastify';
 import { configurationsNeedingReauth, httpDuration, oldestPendingAge, pendingChanges, registry } from '../metrics.ts';
 import type { Services } from '../services/deps.ts';
 
-export function registerMetrics(app: FastifyInstance, s: Services): void {
+/** Times every answer of the app; on the root, before any route, so every scope inherits it. */
+export function timeRequests(app: FastifyInstance): void {
   app.addHook('onResponse', async (req, reply) => {
     httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+}
 
+export function registerMetrics(app: FastifyInstance, s: Services): void {
   app.get('/metrics', async (_req, reply) => {
     await readStore(s);
     return reply.header('content-type', registry.contentType).send(await registry.metrics());

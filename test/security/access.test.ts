@@ -2,8 +2,9 @@
  * Access control and secrets (issue 7), in process (`buildServer` over a temporary SQLite store,
  * the X emulator behind it):
  * - every route the app has (read from fastify's own route table, so a route added later is
- *   covered without editing this file) refuses a caller without credentials, unless it is on the
- *   short public list below with its reason;
+ *   covered without editing this file) refuses a caller without credentials, or with a wrong
+ *   token or a forged cookie, unless it is on the short public list below with its reason (every
+ *   spelling of each path, over real sockets: route-table.test.ts);
  * - UI pages carry the security headers;
  * - secrets are compared in constant time (`secretsEqual`), and no `===` compares a secret in src/;
  * - X tokens are unreadable in the database without TAILOR_SECRET_KEY (the raw rows are read).
@@ -170,7 +171,7 @@ describe('access control and secrets', () => {
     const source = readFileSync('src/server/auth.ts', 'utf8');
     expect(source).toMatch(/timingSafeEqual\(a, b\)/);
     // Every place that checks a presented admin, Firehose or OAuth token goes through it.
-    for (const file of ['src/server/app.ts', 'src/sources/firehose/index.ts', 'src/server/session.ts', 'src/server/oauth-login.ts']) {
+    for (const file of ['src/server/guards.ts', 'src/sources/firehose/index.ts', 'src/server/session.ts', 'src/server/oauth-login.ts']) {
       expect(readFileSync(file, 'utf8'), file).toMatch(/secretsEqual\(/);
     }
   });

@@ -3,7 +3,8 @@
  * reads input, in process (`buildServer` over a temporary SQLite store, the X emulator for the
  * configuration checks), plus the extreme cases by hand: wrong types, unknown fields, deep
  * nesting, huge strings, invalid UTF-8, 10 MB bodies, 100,000 profiles or members in one request,
- * bodies over the 16 MB limit, prototype-pollution keys (`__proto__`, `constructor`, `prototype`).
+ * bodies over their route's limit (16 MB for members and the Firehose, 64 KB elsewhere),
+ * prototype-pollution keys (`__proto__`, `constructor`, `prototype`).
  *
  * Every request must be answered 4xx with the error envelope and a reason, or processed (2xx);
  * never a 5xx, never a crash. A rejected request stores nothing: the store connection's
@@ -22,7 +23,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';
-import { BODY_LIMIT_BYTES, buildServer } from '../../src/server/app.ts';
+import { BODY_LIMIT_BYTES, buildServer, SMALL_BODY_LIMIT_BYTES } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import { MAX_MEMBERS_PER_REQUEST } from '../../src/sources/rest/members.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
@@ -264,7 +265,7 @@ describe('hostile input', () => {
 
   // --- the extremes, by hand --------------------------------------------------------------------
 
-  it('deep nesting (100,000 levels) is a 400', async () => {
+  it('deep nesting (100,000 levels) is a 400, or a 413 on a route with a small body limit', async () => {
     for (const depth of [1_000, 100_000]) {
       for (const [open, close] of [
         ['[', ']'],
@@ -273,7 +274,8 @@ describe('hostile input', () => {
         const text = `${open.repeat(depth)}1${close.repeat(depth)}`;
         expect((await call('POST', members, `{"add":${text}}`)).status).toBe(400);
         expect((await call('POST', '/firehose', `{"type":"audience_membership_change_request","user_profiles":${text}}`)).status).toBe(400);
-        expect((await call('PUT', `/api/v1/audiences/${AUDIENCE}`, text)).status).toBe(400);
+        // Only the members and Firehose routes read 16 MB; the others stop at 64 KB, unparsed.
+        expect((await call('PUT', `/api/v1/audiences/${AUDIENCE}`, text)).status).toBe(text.length > SMALL_BODY_LIMIT_BYTES ? 413 : 400);
       }
     }
   });
@@ -286,7 +288,11 @@ describe('hostile input', () => {
     res = await call('POST', members, `{"add":[{"${huge}":"a@example.com"}]}`);
     expect(res.status).toBe(400);
     expect(res.body.error.message.length).toBeLessThan(5_000); // the reason does not echo 10 MB back
+    // An audience's body is small (64 KB limit): refused before it is read whole.
     res = await call('PUT', `/api/v1/audiences/${AUDIENCE}`, { name: huge });
+    expect(res.status).toBe(413);
+    expect(res.body.error.message).toBe(`Request body is larger than ${SMALL_BODY_LIMIT_BYTES} bytes`);
+    res = await call('PUT', `/api/v1/audiences/${AUDIENCE}`, { name: 'x'.repeat(SMALL_BODY_LIMIT_BYTES - 100) });
     expect(res.status).toBe(400);
     const msg = { type: 'audience_membership_change_request', account: { account_settings: { accountId } }, user_profiles: [{ mpid: '1', user_identities: [{ type: 'email', encoding: 'raw', value: huge }], audiences: [{ audience_id: 44, audience_name: 'Huge', action: 'add' }] }] };
     res = await call('POST', '/firehose', msg);
@@ -364,6 +370,7 @@ describe('hostile input', () => {
   it('UI forms are limited to 16 KB', async () => {
     const res = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${'x'.repeat(20_000)}` });
     expect(res.statusCode).toBe(413);
+    expect(res.json().error.message).toBe('Request body is larger than 16384 bytes');
   });
 
   it('odd content types, methods and headers are 4xx', async () => {

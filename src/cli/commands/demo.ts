@@ -45,7 +45,7 @@ export function register(program: Command): void {
       const emulator = await startEmulator({ port: 0, sizingDelayMs: 5_000, seed: 1 });
       const creds = (await (await fetch(`${emulator.url}/_emulator/credentials`)).json()) as Credentials;
       const config = configOrExit(
-        { adminToken: true, secretKey: true, xApp: true },
+        { adminToken: true, secretKey: true, xApp: true, serves: true },
         {
           TAILOR_FLUSH_INTERVAL_MS: '2000',
           TAILOR_REFRESH_INTERVAL_MS: '5000',

@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command('serve')
     .description('HTTP API, web UI and sync workers in one process')
     .action(async () => {
-      const config = configOrExit({ adminToken: true, secretKey: true, xApp: true });
+      const config = configOrExit({ adminToken: true, secretKey: true, xApp: true, serves: true });
       const log = createLogger(config.logLevel);
       const tailor = await exitOnConfigError(() => startTailor(config, { serve: true, work: true, log }));
       log.info({ url: tailor.url }, 'Tailor is serving');

@@ -1,0 +1,85 @@
+/**
+ * A real, listening Tailor HTTP server (`buildServer`) over a temporary SQLite store, for the
+ * security tests that need sockets. Every call a handler could make outside the process (the
+ * store, X, the workers' wake-up) is counted, so a test can tell that no handler ran.
+ */
+import type Database from 'better-sqlite3';
+import type { FastifyInstance } from 'fastify';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { SecretBox } from '../../src/core/secret-box.ts';
+import { MemberKeys } from '../../src/membership/member-key.ts';
+import { buildServer, type ServerOptions } from '../../src/server/app.ts';
+import type { Services } from '../../src/services/deps.ts';
+import type { Store } from '../../src/store/port.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { XClient } from '../../src/x/client.ts';
+
+export const ADMIN = 'security-admin-token-0123456789';
+export const FIREHOSE = 'security-firehose-token-0123456789';
+
+export interface TestServer {
+  app: FastifyInstance;
+  port: number;
+  store: SqliteStore;
+  /** Calls made on the store, X or notify since start, by name. */
+  calls: string[];
+  /** Rows inserted, updated or deleted on the store's connection since it opened. */
+  changes(): number;
+  /** Log lines written (pino JSON), for request-id checks. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Counts every method call of `target` into `calls`. */
+function counted<T extends object>(target: T, name: string, calls: string[]): T {
+  return new Proxy(target, {
+    get(t, key, receiver) {
+      const value = Reflect.get(t, key, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(`${name}.${String(key)}`);
+        return (value as (...a: unknown[]) => unknown).apply(t, args);
+      };
+    },
+  });
+}
+
+/** Listens on 127.0.0.1; `opts.listenHost` only tells the Host check where it would listen. */
+export async function startServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tailor-security-'));
+  const store = SqliteStore.open(join(dir, 'tailor.db'));
+  const db = (store as unknown as { db: Database.Database }).db;
+  const calls: string[] = [];
+  const logs: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
+  const s: Services = {
+    store: counted<Store>(store, 'store', calls),
+    box: new SecretBox('security-secret-key-0123456789abcdef'),
+    memberKeys: new MemberKeys('security-secret-key-0123456789abcdef'),
+    // Nothing listens there: a handler that reached X would fail, and be counted first.
+    x: counted(new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }), 'x', calls),
+    log,
+    now: Date.now,
+    notify: () => void calls.push('notify'),
+  };
+  const app = await buildServer(s, { adminToken: ADMIN, firehoseToken: FIREHOSE, ...opts });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const port = (app.server.address() as AddressInfo).port;
+  return {
+    app,
+    port,
+    store,
+    calls,
+    changes: () => db.prepare('SELECT total_changes()').pluck().get() as number,
+    logs,
+    async close() {
+      await app.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
