@@ -4,7 +4,7 @@
  */
 
 const ESCAPES = new Set(['"', '\\', '/', 'b', 'f', 'n', 'r', 't']);
-const HEX4 = /^[0-9a-fA-F]{4}$/;
+const HEX_DIGIT = /^[0-9a-fA-F]$/;
 
 /**
  * The offset (0-based, in UTF-16 units, as V8 counts) of the first character at which `text`
@@ -32,7 +32,8 @@ export function jsonErrorPosition(text: string): number {
       if (c === 0x5c) {
         const e = text[i + 1];
         if (e === 'u') {
-          if (!HEX4.test(text.slice(i + 2, i + 6))) return i + 1;
+          // V8 points at the first character of the four that is not a hex digit.
+          for (let k = i + 2; k < i + 6; k += 1) if (!HEX_DIGIT.test(text[k] ?? '')) return k;
           i += 6;
         } else if (e !== undefined && ESCAPES.has(e)) i += 2;
         else return i + 1;

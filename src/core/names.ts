@@ -25,21 +25,3 @@ export function descriptionWithMarker(marker: string): string {
 export function hasMarker(description: string | null, marker: string): boolean {
   return description !== null && description.includes(`[${marker}]`);
 }
-
-/**
- * Characters an audience name must not carry to X: C0 and C1 controls (with DEL) and the Unicode
- * bidi controls (LRM, RLM, ALM, the embeddings and overrides U+202A–U+202E, the isolates
- * U+2066–U+2069), which can make a name on X read differently from what it is.
- */
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]+/g;
-const BIDI = /[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]/g;
-
-/**
- * An audience name as Tailor keeps it and sends it to X: controls become one space (a newline or
- * tab separated words), bidi controls go, runs of spaces collapse, the ends are trimmed. May be
- * empty: the caller picks a fallback.
- */
-export function cleanAudienceName(name: string): string {
-  return name.replace(BIDI, '').replace(CONTROLS, ' ').replace(/ {2,}/g, ' ').trim();
-}

@@ -4,7 +4,8 @@
  * name (built from the stored one, core/names.ts downstreamName) carry none of them.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cleanAudienceName, downstreamName } from '../../src/core/names.ts';
+import { downstreamName } from '../../src/core/names.ts';
+import { cleanName } from '../../src/core/text.ts';
 import { ACCOUNT, fixture, forAccount, startInProcess, type Harness } from './helpers.ts';
 
 const load = (name: string) => forAccount(fixture(name), ACCOUNT);
@@ -14,13 +15,13 @@ const C0 = Array.from({ length: 32 }, (_, i) => String.fromCharCode(i));
 const C1 = Array.from({ length: 33 }, (_, i) => String.fromCharCode(0x7f + i));
 const UNWANTED = new RegExp(`[${[...BIDI, ...C0, ...C1].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}]`);
 
-describe('cleanAudienceName', () => {
+describe('cleanName', () => {
   it('drops bidi controls, turns controls into one space, keeps every other character', () => {
-    expect(cleanAudienceName('Cart\u202e\u2066 buyers\u2069')).toBe('Cart buyers');
-    expect(cleanAudienceName('Cart\nbuyers\t\u0000 (VIP)\u0085')).toBe('Cart buyers (VIP)');
-    expect(cleanAudienceName('  Käufer 購入者 🛒 – été  ')).toBe('Käufer 購入者 🛒 – été');
-    expect(cleanAudienceName('\u0007\u202e\u200f')).toBe('');
-    for (const c of [...BIDI, ...C0, ...C1]) expect(cleanAudienceName(`a${c}b`), `U+${c.charCodeAt(0).toString(16)}`).not.toMatch(UNWANTED);
+    expect(cleanName('Cart\u202e\u2066 buyers\u2069')).toBe('Cart buyers');
+    expect(cleanName('Cart\nbuyers\t\u0000 (VIP)\u0085')).toBe('Cart buyers (VIP)');
+    expect(cleanName('  Käufer 購入者 🛒 – été  ')).toBe('Käufer 購入者 🛒 – été');
+    expect(cleanName('\u0007\u202e\u200f')).toBe('');
+    for (const c of [...BIDI, ...C0, ...C1]) expect(cleanName(`a${c}b`), `U+${c.charCodeAt(0).toString(16)}`).not.toMatch(UNWANTED);
   });
 });
 

@@ -104,7 +104,7 @@ describe('errors do not echo values', () => {
     const run = (file: string): Promise<{ code: number | null; out: string }> =>
       new Promise((resolve) => {
         const child = spawn(process.execPath, ['bin/tailor.js', 'import', file, '--audience', 'echo'], {
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${join(srv.dir, 'tailor.db')}` },
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${join(srv.dir, 'tailor.db')}`, TAILOR_SECRET_KEY: 'security-test-secret-0123456789abcdef' },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

@@ -4,7 +4,6 @@
  * the answer goes out only after every call has returned (durable), and a store failure is a 503
  * so that mParticle retries. Re-applying a request is harmless: the ledger holds sets.
  */
-import { cleanAudienceName } from '../../core/names.ts';
 import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
 import type { MemberKeys } from '../../membership/member-key.ts';
 import { changesAccepted, countRejections } from '../../metrics.ts';
@@ -76,7 +75,7 @@ export function planMembership(msg: MembershipRequest, keys: MemberKeys): Audien
         plan = { audienceId: e.audienceId, name: null, toggles: togglesOf(e.settings), hasAdds: false, changes: [], rejections: {} };
         plans.set(e.audienceId, plan);
       }
-      const name = e.name === undefined ? '' : cleanAudienceName(e.name);
+      const name = e.name ?? ''; // cleaned by the schema (core/text.ts cleanName)
       if (plan.name === null && name) plan.name = name;
       if (e.action === 'add') {
         plan.hasAdds = true;

@@ -198,7 +198,9 @@ export const subscriptionRequest = z
     action: z.enum(['add', 'update', 'remove'], { error: 'must be add, update or remove' }),
   })
   .superRefine((m, ctx) => {
-    if (m.action !== 'remove' && (m.audience_name === undefined || m.audience_name.trim() === '')) {
+    // Present but empty once cleaned (only controls, or blank): the audience gets a fallback name
+    // (subscription.ts), since mParticle cannot be asked for a better one.
+    if (m.action !== 'remove' && m.audience_name === undefined) {
       ctx.addIssue({ code: 'custom', path: ['audience_name'], message: `is required for action ${m.action}` });
     }
   });

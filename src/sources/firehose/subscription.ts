@@ -3,7 +3,6 @@
  * name) or removed from (remove) the X output. The configuration is the one whose Account ID is
  * the account setting `accountId`. Only the store is touched here; workers do the X calls.
  */
-import { cleanAudienceName } from '../../core/names.ts';
 import { ApiError } from '../../server/errors.ts';
 import type { Services } from '../../services/deps.ts';
 import { foreignAudience } from './foreign.ts';
@@ -47,7 +46,8 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
     }
   } else {
     // Cleaned once here, so what is stored is what X gets (core/names.ts).
-    const name = cleanAudienceName(msg.audience_name ?? '') || `mParticle audience ${audienceId}`;
+    // The schema has cleaned the name (core/text.ts cleanName); nothing may be left of it.
+    const name = (msg.audience_name ?? '') || `mParticle audience ${audienceId}`;
     const put = await s.store.putAudience(audienceId, name, now, { kind: 'firehose', ...sender });
     if (put.foreign) {
       foreign = true;
