@@ -49,7 +49,7 @@ export function renderReport(r: Results): string {
   p('# Benchmarks');
   p();
   p('Written by `npm run bench` (`bench/run.ts`), which measures every figure of');
-  p('`product.md` section 4 in one run and rewrites this file. Numbers from a shared two-core');
+  p('`docs/reference/product.md` section 4 in one run and rewrites this file. Numbers from a shared two-core');
   p('machine move from run to run by ten or twenty percent; the ratios (engine to raw database, requests');
   p('to the minimum, p99 to the flush interval) move much less, which is why they are the headline figures.');
   if (r.quick) p('\n**This was a `--quick` run: sizes are reduced, and the figures only check the benchmark itself.**');
@@ -68,7 +68,7 @@ export function renderReport(r: Results): string {
   p();
 
   // ---- summary against the bars
-  p('## Against product.md section 4');
+  p('## Against docs/reference/product.md section 4');
   p();
   p('| bar | figure | |');
   p('|---|---|---|');
@@ -161,7 +161,7 @@ export function renderReport(r: Results): string {
   p();
   const pk = r.packing;
   if (pk) {
-    p(`X's limits (x-ads-api.md 3.4): 5,000,000 bytes and 2,500 operations per \`users\` request. Sizes measured with`);
+    p(`X's limits (docs/reference/x-ads-api.md 3.4): 5,000,000 bytes and 2,500 operations per \`users\` request. Sizes measured with`);
     p(`\`JSON.stringify\`, independently of \`pack.ts\`: a request holds at most ${int(pk.k1)} ${pk.identityType} users with one`);
     p(`operation and ${int(pk.k2)} with both (the operations limit never binds: Tailor uses two at most). For`);
     p(`${int(pk.changes)} changes (${int(pk.adds)} adds, ${int(pk.removes)} removes, distinct hashes) the fewest requests are`);

@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every figure of product.md section 4 from one run on this machine, printed and
+ * `npm run bench`: every figure of docs/reference/product.md section 4 from one run on this machine, printed and
  * written to docs/benchmarks.md (docs/benchmarks.md says how each is measured).
  *
  *   npm run bench                      the full run (about ten minutes on two cores)

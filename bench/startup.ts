@@ -1,7 +1,7 @@
 /**
  * Start-up: from spawning `tailor serve` (the compiled build, on a fresh SQLite file) to the first
  * 200 from /healthz, polled every 5 ms. Includes Node's own start, loading the code, opening the
- * database and running every migration. Bar: 500 ms (product.md section 4).
+ * database and running every migration. Bar: 500 ms (docs/reference/product.md section 4).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';

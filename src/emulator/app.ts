@@ -23,7 +23,7 @@ import { registerCustomAudienceUsers } from './routes/x/custom-audience-users.ts
 import { registerCustomAudiencesList } from './routes/x/custom-audiences-list.ts';
 import type { World } from './world/world.ts';
 
-/** x-ads-api.md 1.3: every response carries the current version. */
+/** docs/reference/x-ads-api.md 1.3: every response carries the current version. */
 const CURRENT_API_VERSION = '12';
 
 export async function buildApp(world: World): Promise<FastifyInstance> {

@@ -1,6 +1,6 @@
 /**
  * The X Ads API emulator: a standalone stand-in for X, written from the documentation
- * (docs/emulator.md; ../shared/spec/x-ads-api.md). It imports nothing from the rest of Tailor.
+ * (docs/emulator.md; docs/reference/x-ads-api.md). It imports nothing from the rest of Tailor.
  *
  *   const x = await startEmulator({ port: 0 });
  *   // x.url → "http://127.0.0.1:54321"; GET `${x.url}/_emulator/credentials` for tokens

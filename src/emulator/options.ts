@@ -48,10 +48,10 @@ export const DEFAULT_POPULATION_SIZE = 10_000;
 /** The population's hash index costs ~150 bytes per identifier; 2M users is ~1.2 GB, the sane ceiling. */
 export const MAX_POPULATION_SIZE = 2_000_000;
 
-/** X sizes audiences in batches every 6 to 8 hours (x-ads-api.md 6.3); seconds stand in for hours here. */
+/** X sizes audiences in batches every 6 to 8 hours (docs/reference/x-ads-api.md 6.3); seconds stand in for hours here. */
 export const DEFAULT_SIZING_DELAY_MS = 3_000;
 
-/** x-ads-api.md 3.4: 1500 requests per 1-minute window on the users endpoint. */
+/** docs/reference/x-ads-api.md 3.4: 1500 requests per 1-minute window on the users endpoint. */
 export const DEFAULT_USERS_RATE_LIMIT = { limit: 1500, windowMs: 60_000 } as const;
 
 export function resolveSettings(opts: EmulatorOptions = {}): Settings {

@@ -1,5 +1,5 @@
 /**
- * "Log in with X" (product.md 1.2): the popup's OAuth 1.0a three-legged flow.
+ * "Log in with X" (docs/reference/product.md 1.2): the popup's OAuth 1.0a three-legged flow.
  *
  *   GET  /oauth/x/start[?configuration=ID]  session required; gets a request token from X with
  *        the callback <origin>/oauth/x/callback, keeps it in a sealed cookie, redirects to X.

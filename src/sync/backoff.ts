@@ -1,7 +1,7 @@
 /**
  * Exponential backoff with full jitter for transient failures (5xx, timeouts, resets). The first
  * retry comes within a second; the cap of five minutes follows X's guidance to back off to
- * minutes (x-ads-api.md 3.8) while still retrying a long outage several times an hour.
+ * minutes (docs/reference/x-ads-api.md 3.8) while still retrying a long outage several times an hour.
  */
 export const BACKOFF_BASE_MS = 1_000;
 export const BACKOFF_CAP_MS = 300_000;

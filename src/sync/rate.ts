@@ -7,7 +7,7 @@ import type { Store } from '../store/port.ts';
 export type RateFamily = 'users' | 'read' | 'write';
 
 export interface RateLimits {
-  /** `users` calls per minute; X allows 1500 (x-ads-api.md 3.4), Tailor stays under it. */
+  /** `users` calls per minute; X allows 1500 (docs/reference/x-ads-api.md 3.4), Tailor stays under it. */
   usersPerMinute: number;
 }
 

@@ -28,7 +28,7 @@ import type {
   XUserTokens,
 } from './types.ts';
 
-/** The newest Ads API version (x-ads-api.md 1.2); every audience reference uses it. */
+/** The newest Ads API version (docs/reference/x-ads-api.md 1.2); every audience reference uses it. */
 export const API_VERSION = '12';
 /**
  * X usually answers in well under a second; a full 5 MB `users` body uploads in a few seconds on a

@@ -1,6 +1,6 @@
 /**
  * The one place where what X answered (or failed to answer) becomes a typed error with its fate.
- * The HTTP status decides first, because X's bodies are not always JSON (x-ads-api.md 8.1, 12.8);
+ * The HTTP status decides first, because X's bodies are not always JSON (docs/reference/x-ads-api.md 8.1, 12.8);
  * the body's `code` and `parameter` then refine the message and a few cases.
  */
 import {

@@ -16,7 +16,7 @@ import type { IdentityType } from '../core/terms.ts';
 import { RejectedError } from '../core/errors.ts';
 import type { UserChange, UsersRequest } from './types.ts';
 
-/** X's body limit for `users` requests (x-ads-api.md 3.4); we pack to it exactly. */
+/** X's body limit for `users` requests (docs/reference/x-ads-api.md 3.4); we pack to it exactly. */
 export const MAX_BODY_BYTES = 5_000_000;
 /**
  * X's limit on operation objects per request (3.4, current reference). We never use more than two

@@ -1,5 +1,5 @@
 /**
- * Reads X's rate-limit headers (x-ads-api.md 7.1). Account-level headers come only on GETs and take
+ * Reads X's rate-limit headers (docs/reference/x-ads-api.md 7.1). Account-level headers come only on GETs and take
  * precedence when present; otherwise the user token's headers apply.
  */
 import { epochSecondsHeader, getHeader, type HeaderSource } from './errors.ts';

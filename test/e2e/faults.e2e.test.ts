@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Emu, TailorProcess, sha, waitFor } from './harness.ts';
 
-/** product.md "Delivery to X": each error decides its own fate, and nothing is lost. */
+/** docs/reference/product.md "Delivery to X": each error decides its own fate, and nothing is lost. */
 describe('delivery under X errors, end to end', () => {
   let emu: Emu;
   let tailor: TailorProcess;

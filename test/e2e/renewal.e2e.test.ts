@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emu, TailorProcess, sha, waitFor } from './harness.ts';
 
 /**
- * X holds a member 13 months after its last Update (x-ads-api.md 3.2). Two Tailor installations
+ * X holds a member 13 months after its last Update (docs/reference/x-ads-api.md 3.2). Two Tailor installations
  * (own databases) write to one emulator account; X's clock is moved forward in steps of 200 days.
  * The one that never renews (the default 330 days is never reached in a test) loses its members on
  * X; the one that renews after 3 s keeps them, because each step waits for a renewal first, and

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Emu, TailorProcess, sha, waitFor } from './harness.ts';
 
 /**
- * product.md section 2, end to end: a real Tailor process, the emulator over HTTP, and the
+ * docs/reference/product.md section 2, end to end: a real Tailor process, the emulator over HTTP, and the
  * emulator's view of each X audience as the judge.
  */
 describe('sync semantics end to end', () => {

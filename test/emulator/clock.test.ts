@@ -1,6 +1,6 @@
 /**
  * X's time moved forward through the back door (POST /_emulator/clock): memberships expire as X
- * documents (expires_at, 13 months after the Update by default; x-ads-api.md 3.2), sizing follows,
+ * documents (expires_at, 13 months after the Update by default; docs/reference/x-ads-api.md 3.2), sizing follows,
  * and what a client compares with its own clock (OAuth timestamps, rate-limit windows and resets)
  * stays on the wall clock.
  */

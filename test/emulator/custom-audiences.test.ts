@@ -1,4 +1,4 @@
-/** Custom audience CRUD (x-ads-api.md 2.3-2.7): shapes, names, pagination, not-found paths. */
+/** Custom audience CRUD (docs/reference/x-ads-api.md 2.3-2.7): shapes, names, pagination, not-found paths. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bench, boot, call, createAudience, tokenOf } from './helpers.ts';
 

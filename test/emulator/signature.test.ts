@@ -1,6 +1,6 @@
 /**
  * The emulator's verifier against X's documented signature example ("Creating a signature",
- * x-ads-api.md 9.2 [S8]) and against the independent oauth-1.0a signer.
+ * docs/reference/x-ads-api.md 9.2 [S8]) and against the independent oauth-1.0a signer.
  */
 import { createHmac } from 'node:crypto';
 import OAuth from 'oauth-1.0a';

@@ -1,6 +1,6 @@
 /**
  * audience_size, targetable and reasons_not_targetable against the synthetic population
- * (x-ads-api.md 4, 6): PROCESSING until a sizing run, TOO_SMALL below 100, targetable from 100.
+ * (docs/reference/x-ads-api.md 4, 6): PROCESSING until a sizing run, TOO_SMALL below 100, targetable from 100.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath, waitFor, type Json } from './helpers.ts';

@@ -1,4 +1,4 @@
-/** POST …/custom_audiences/:id/users (x-ads-api.md 3): format, limits, atomic validation, effect. */
+/** POST …/custom_audiences/:id/users (docs/reference/x-ads-api.md 3): format, limits, atomic validation, effect. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath, waitFor, type Json } from './helpers.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Property-based tests of the membership request parser, through the real endpoint:
  * - any valid message is answered 200 and leaves the ledger exactly as an independent model of
- *   product.md's membership rules says (hashes, member keys, created audiences, toggles, rejections);
+ *   docs/reference/product.md's membership rules says (hashes, member keys, created audiences, toggles, rejections);
  * - any mutation that breaks the schema is a 400 naming the broken field, and changes nothing.
  */
 import fc from 'fast-check';
@@ -113,7 +113,7 @@ interface ModelAudience {
   toggles: { forwardEmails: boolean; forwardTwitterHandles: boolean; forwardDeviceIds: boolean } | null;
 }
 
-/** product.md "Membership is exact", written independently of Tailor's code. */
+/** docs/reference/product.md "Membership is exact", written independently of Tailor's code. */
 function model(req: { profiles: GenProfile[] }): ModelAudience[] {
   const auds: ModelAudience[] = [0, 1, 2].map(() => ({ members: new Map(), hasAdds: false, rejected: 0, toggles: null }));
   const on = (v: string | undefined) => v === undefined || v.toLowerCase() === 'true';

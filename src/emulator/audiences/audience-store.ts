@@ -1,6 +1,6 @@
 /**
  * Every audience of every account, and every name each account has ever used: X rejects a name
- * used before, by a live or a deleted audience (x-ads-api.md 2.5; product.md 2).
+ * used before, by a live or a deleted audience (docs/reference/x-ads-api.md 2.5; docs/reference/product.md 2).
  */
 import { BASE36, type Rng } from '../util/rng.ts';
 import type { Audience } from './audience.ts';

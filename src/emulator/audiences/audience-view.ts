@@ -1,5 +1,5 @@
 /**
- * An audience as X's API shows it (x-ads-api.md 4). Size and targetability:
+ * An audience as X's API shows it (docs/reference/x-ads-api.md 4). Size and targetability:
  * - changed since the last sizing run: audience_size null, reasons PROCESSING (plus TOO_SMALL
  *   unless the last run found at least 100), targetable false;
  * - sized, fewer than 100 matched: audience_size null, reasons [TOO_SMALL], targetable false.

@@ -1,7 +1,7 @@
 /**
  * An audience's members: per identifier key, the hashes it holds and each one's membership window
  * [effective_at, expires_at). A hash counts only while effective_at <= now < expires_at
- * (x-ads-api.md 3.2). Windows are interned: one request's operation shares one window, so a
+ * (docs/reference/x-ads-api.md 3.2). Windows are interned: one request's operation shares one window, so a
  * member costs a map entry and a small integer, not an object.
  */
 

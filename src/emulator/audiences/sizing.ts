@@ -1,5 +1,5 @@
 /**
- * Audience sizing, standing in for X's batch jobs (x-ads-api.md 6): an audience changed at time t
+ * Audience sizing, standing in for X's batch jobs (docs/reference/x-ads-api.md 6): an audience changed at time t
  * is sized at t + sizing delay. Sizing is lazy: it happens when someone looks (any API read, the
  * back door, or POST /_emulator/sizing), which nobody can tell apart from a timer, and it needs no
  * timers to cancel on close.
@@ -11,7 +11,7 @@ import type { Population } from '../world/population.ts';
 import type { Audience } from './audience.ts';
 import type { WindowTable } from './membership.ts';
 
-/** x-ads-api.md 6.1, project decision: 100 matched users active in the past 90 days. */
+/** docs/reference/x-ads-api.md 6.1, project decision: 100 matched users active in the past 90 days. */
 export const TARGETING_MINIMUM = 100;
 
 export type SizingMode = 'normal' | 'never';

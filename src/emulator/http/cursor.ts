@@ -1,5 +1,5 @@
 /**
- * Opaque pagination cursors (x-ads-api.md 2.1): the position after the last item of a page, as
+ * Opaque pagination cursors (docs/reference/x-ads-api.md 2.1): the position after the last item of a page, as
  * base64url JSON. A cursor that does not decode is X's 400 on `cursor`.
  */
 import { invalidParameter } from './x-error.ts';

@@ -1,5 +1,5 @@
 /**
- * The request's non-OAuth parameters, from the query string and a form body (x-ads-api.md 2.1:
+ * The request's non-OAuth parameters, from the query string and a form body (docs/reference/x-ads-api.md 2.1:
  * POST and PUT may send them either way), with parsers that echo what they read into
  * `request.params` and throw X's 400 on a bad value. Scalars are echoed as the strings sent (X's
  * docs echo `"with_deleted": "true"`), lists as arrays (`"custom_audience_ids": ["1nmth"]`).

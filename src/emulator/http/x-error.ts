@@ -1,5 +1,5 @@
 /**
- * X's error envelope (x-ads-api.md 8.1):
+ * X's error envelope (docs/reference/x-ads-api.md 8.1):
  *   {"errors":[{"code","message","parameter"?}],"request":{"params":{…}}}
  * Routes throw XError; the pipeline turns it into the envelope with the params parsed so far.
  */
@@ -34,7 +34,7 @@ export function missingParameter(parameter: string): XError {
   return new XError(400, [{ code: 'MISSING_PARAMETER', message: `"${parameter}" is a required parameter`, parameter }]);
 }
 
-/** The one 401 body X gives for every authentication failure (x-ads-api.md 8.2). */
+/** The one 401 body X gives for every authentication failure (docs/reference/x-ads-api.md 8.2). */
 export const UNAUTHORIZED_BODY = {
   errors: [{ code: 'UNAUTHORIZED_ACCESS', message: 'This request is not properly authenticated' }],
   request: { params: {} },

@@ -1,5 +1,5 @@
 /**
- * Rate-limit families: each /12/ endpoint counts against one, per access token (x-ads-api.md 7.1:
+ * Rate-limit families: each /12/ endpoint counts against one, per access token (docs/reference/x-ads-api.md 7.1:
  * "All Ads API rate limiting is tied to OAuth 1.0a user tokens"). Limits follow table 7.2 where
  * it is clear, and are generous where the doc marks the mapping UNCONFIRMED, so tests exercise
  * Tailor's limiter rather than trip over a guess.
@@ -26,7 +26,7 @@ const QUARTER_HOUR = 15 * MINUTE;
 
 export function defaultRateLimits(users: RateLimit): Record<RateFamily, RateLimit> {
   return {
-    // x-ads-api.md 3.4: 1500 per minute (configurable, for fast tests of Tailor's limiter).
+    // docs/reference/x-ads-api.md 3.4: 1500 per minute (configurable, for fast tests of Tailor's limiter).
     users: { ...users },
     // "Writes (POST/PUT/DELETE) 450 per 1 min"; whether audience CRUD counts is UNCONFIRMED.
     audience_writes: { limit: 450, windowMs: MINUTE },
@@ -38,7 +38,7 @@ export function defaultRateLimits(users: RateLimit): Record<RateFamily, RateLimi
     // GET accounts (no :account_id): the table says "5 per 15 min (as written)", which looks like
     // a typo and would trip every login; the emulator allows 1000.
     global_reads: { limit: 1000, windowMs: QUARTER_HOUR },
-    // Any request with with_total_count=true: 200 per 15 min (x-ads-api.md 2.3).
+    // Any request with with_total_count=true: 200 per 15 min (docs/reference/x-ads-api.md 2.3).
     total_count: { limit: 200, windowMs: QUARTER_HOUR },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Verifies one OAuth 1.0a request, as X's server does (x-ads-api.md 9.1, 9.2; RFC 5849 3.2).
+ * Verifies one OAuth 1.0a request, as X's server does (docs/reference/x-ads-api.md 9.1, 9.2; RFC 5849 3.2).
  * Checks run in a fixed order and the first failure wins; every failure is the same 401 to the
  * caller, and the reason travels in a diagnostic header for humans and tests.
  */

@@ -1,5 +1,5 @@
 /**
- * HMAC-SHA1 signatures per RFC 5849 3.4, as X documents them (x-ads-api.md 9.2):
+ * HMAC-SHA1 signatures per RFC 5849 3.4, as X documents them (docs/reference/x-ads-api.md 9.2):
  *   base string = METHOD & pct(base URL) & pct(sorted "k=v" pairs joined by "&")
  *   key         = pct(consumer secret) & pct(token secret)
  * Only query, form-body and protocol parameters enter the base string; a JSON body never does.

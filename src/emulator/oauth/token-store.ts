@@ -1,6 +1,6 @@
 /**
  * OAuth tokens X has issued: request tokens (step 1 of the three-legged flow, short-lived, used
- * once) and access tokens (do not expire, x-ads-api.md 9.1; revocable through the faults).
+ * once) and access tokens (do not expire, docs/reference/x-ads-api.md 9.1; revocable through the faults).
  * Revocation is kept apart from the tokens so that a test can revoke any token string, seeded
  * or issued, and restore it later.
  */

@@ -2,7 +2,7 @@
  * Applies validated operations in order: an Update puts each hash into the audience with the
  * operation's window (refreshing the window of a hash already held); a Delete removes each hash
  * a user object lists, under its key. Members are kept per key, so removal matches exactly the
- * hashes sent (x-ads-api.md 3.3).
+ * hashes sent (docs/reference/x-ads-api.md 3.3).
  */
 import type { Audience } from '../audiences/audience.ts';
 import type { IdentifierKey, WindowTable } from '../audiences/membership.ts';

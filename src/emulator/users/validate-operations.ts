@@ -1,5 +1,5 @@
 /**
- * Validation of the users endpoint's body (x-ads-api.md 3.2): a JSON array of
+ * Validation of the users endpoint's body (docs/reference/x-ads-api.md 3.2): a JSON array of
  *   {operation_type: "Update"|"Delete", params: {users: [...], effective_at?, expires_at?}}
  * Each problem is reported at its operation's position, with `parameter` naming the item inside
  * the operation, e.g. `params.users[3].email[0]`. Any problem fails the whole request (3.3).
@@ -27,13 +27,13 @@ export type Validation =
   | { ok: true; operations: ValidOperation[]; userCount: number }
   | { ok: false; operationErrors: OperationError[][] };
 
-/** x-ads-api.md 3.2: expires_at defaults to 13 months after the request. */
+/** docs/reference/x-ads-api.md 3.2: expires_at defaults to 13 months after the request. */
 export const DEFAULT_EXPIRY_MONTHS = 13;
 
 /** Enough to show what is wrong with an operation without answering megabytes of errors. */
 const MAX_ERRORS_PER_OPERATION = 20;
 
-/** partner_user_id is the one unhashed key (x-ads-api.md 3.2); X does not give its maximum length. */
+/** partner_user_id is the one unhashed key (docs/reference/x-ads-api.md 3.2); X does not give its maximum length. */
 const MAX_PARTNER_USER_ID_LENGTH = 1024;
 
 export function validateOperations(body: readonly unknown[], now: number): Validation {

@@ -20,7 +20,7 @@ export type Permission =
   | 'TWEET_COMPOSER';
 
 /**
- * Who may change audiences. x-ads-api.md 9.4 calls this UNCONFIRMED beyond "ACCOUNT_ADMIN and
+ * Who may change audiences. docs/reference/x-ads-api.md 9.4 calls this UNCONFIRMED beyond "ACCOUNT_ADMIN and
  * AD_MANAGER almost certainly can"; PARTNER_AUDIENCE_MANAGER exists for exactly this.
  */
 export const AUDIENCE_WRITERS: readonly Permission[] = ['ACCOUNT_ADMIN', 'AD_MANAGER', 'PARTNER_AUDIENCE_MANAGER'];

@@ -2,9 +2,9 @@
  * The synthetic population of X users that audiences are matched against. User i has the raw
  * identities `user{i}@population.example`, handle `popuser{i}`, an IDFA and a GAID (seeded UUIDs),
  * and an "active in the last 90 days" flag: only active users count in an audience's size
- * (x-ads-api.md 6.4).
+ * (docs/reference/x-ads-api.md 6.4).
  *
- * Matching follows X's normalization (x-ads-api.md 5.2): emails and handles lower-case (handles
+ * Matching follows X's normalization (docs/reference/x-ads-api.md 5.2): emails and handles lower-case (handles
  * without "@"), device ids lower-case with dashes, each SHA-256 hex.
  */
 import { createRng } from '../util/rng.ts';

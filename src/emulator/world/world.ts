@@ -27,7 +27,7 @@ import { buildDirectory, type Directory } from './directory.ts';
 import { Population } from './population.ts';
 
 /**
- * X rejects "old" requests without saying how old (x-ads-api.md 9.2). Five minutes either way is
+ * X rejects "old" requests without saying how old (docs/reference/x-ads-api.md 9.2). Five minutes either way is
  * the common OAuth server choice and tolerates ordinary clock skew.
  */
 export const TIMESTAMP_WINDOW_MS = 5 * 60_000;

@@ -1,6 +1,6 @@
 /**
  * `POST /firehose`: mParticle's Firehose audience protocol on one URL, dispatching on `type`
- * (`mparticle-firehose.md`). Registration needs no token; everything else needs
+ * (`docs/reference/mparticle-firehose.md`). Registration needs no token; everything else needs
  * `Authorization: Token <TAILOR_FIREHOSE_TOKEN>` when that variable is set. Answers come from the
  * store alone (no X call), so they stay within mParticle's 100 ms.
  *

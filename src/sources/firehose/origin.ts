@@ -3,7 +3,7 @@ import type { MembershipRequest } from './schema.ts';
 
 /**
  * The mParticle account a Firehose message speaks for, as the audiences it creates record it:
- * `account.account_id` (mParticle's account, which owns its audience ids: mparticle-firehose.md
+ * `account.account_id` (mParticle's account, which owns its audience ids: docs/reference/mparticle-firehose.md
  * keys downstream state by `account.account_id` and `audience_id`), as `mparticle:<id>`. A message
  * without one (mParticle always sends it) is keyed by its Account ID setting, as `x:<accountId>`,
  * so it reaches only what such messages for that X account created.

@@ -1,7 +1,7 @@
 /**
  * `module_registration_request` → `module_registration_response`: Tailor described as mParticle
  * describes its Twitter audience output (`mparticle-twitter-audience.md`), with the setting ids
- * of product.md. Needs no authentication: mParticle asks before it has minted the token.
+ * of docs/reference/product.md. Needs no authentication: mParticle asks before it has minted the token.
  */
 import { AUDIENCE_NAME_SUFFIX } from '../../core/terms.ts';
 import { responseEnvelope } from './response.ts';

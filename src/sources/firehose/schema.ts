@@ -1,5 +1,5 @@
 /**
- * The Firehose messages Tailor reads, as zod schemas (`mparticle-firehose.md`, sections 2, 5, 6
+ * The Firehose messages Tailor reads, as zod schemas (`docs/reference/mparticle-firehose.md`, sections 2, 5, 6
  * and 9). Unknown fields are ignored and absent lists and maps are empty, as mParticle leaves out
  * every empty value; what Tailor needs and cannot default is required, so a bad message gets one
  * 400 naming every bad field before anything is stored.
@@ -108,7 +108,7 @@ const REGISTERED: Record<IdentityList, ReadonlyMap<string, IdentityKind>> = {
   ]),
 };
 
-/** mParticle's identity types (`mparticle-firehose.md` section 6 lists them); Tailor registers a few. */
+/** mParticle's identity types (`docs/reference/mparticle-firehose.md` section 6 lists them); Tailor registers a few. */
 const MPARTICLE_TYPES: Record<IdentityList, ReadonlySet<string>> = {
   user_identities: new Set(['other', 'customer', 'facebook', 'twitter', 'google', 'microsoft', 'yahoo', 'email', 'mobile_number', 'phone_number_2', 'phone_number_3', ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `other${n}`)]),
   device_identities: new Set([

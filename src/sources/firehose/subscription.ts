@@ -28,7 +28,7 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
   const sender = firehoseSender(msg.account, configuration);
   let foreign = false;
   if (msg.action === 'remove') {
-    // product.md: mParticle says "connection removed" and "audience deleted" with this one message;
+    // docs/reference/product.md: mParticle says "connection removed" and "audience deleted" with this one message;
     // Tailor treats it as the deletion and deletes the X audiences. When the same audience is also
     // connected to other configurations, only this connection goes (its X audiences are kept,
     // detached), so another account's audiences are never deleted by this account's message.

@@ -4,7 +4,7 @@
  */
 import { frame, html, type Html } from './html.ts';
 
-/** X's permission names in words (x-ads-api.md 9.4). */
+/** X's permission names in words (docs/reference/x-ads-api.md 9.4). */
 const PERMISSION_WORDS: Record<string, string> = {
   ACCOUNT_ADMIN: 'Account Administrator',
   AD_MANAGER: 'Ad Manager',

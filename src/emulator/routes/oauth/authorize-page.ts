@@ -1,5 +1,5 @@
 /**
- * The HTML of X's authorize page (x-ads-api.md 9.1 step 2), emulated: the app's name, a choice of
+ * The HTML of X's authorize page (docs/reference/x-ads-api.md 9.1 step 2), emulated: the app's name, a choice of
  * which X login signs in (the emulator has several; X would show the one signed in), and the
  * Authorize and Cancel buttons, posting back to /oauth/authorize.
  */

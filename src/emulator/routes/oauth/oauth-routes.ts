@@ -1,5 +1,5 @@
 /**
- * X's OAuth 1.0a three-legged flow (x-ads-api.md 9.1): request_token (signed by the consumer
+ * X's OAuth 1.0a three-legged flow (docs/reference/x-ads-api.md 9.1): request_token (signed by the consumer
  * alone), the authorize page, and access_token (signed with the request token, carrying the
  * verifier). Failures are X's 401 body; the reason is in x-emulator-auth-failure.
  */

@@ -1,6 +1,6 @@
 /**
  * Account reach: a token's user reaches the accounts it holds permissions on. Anything else is
- * 403 ACCOUNT_NOT_FOUND, whether the account exists or not (x-ads-api.md 8.3), so account ids
+ * 403 ACCOUNT_NOT_FOUND, whether the account exists or not (docs/reference/x-ads-api.md 8.3), so account ids
  * cannot be probed. Changing audiences needs a writer permission (world/directory.ts).
  */
 import { XError } from '../../http/x-error.ts';

@@ -1,6 +1,6 @@
 /**
  * GET /12/accounts, GET /12/accounts/:account_id and
- * GET /12/accounts/:account_id/authenticated_user_access (x-ads-api.md 9.4).
+ * GET /12/accounts/:account_id/authenticated_user_access (docs/reference/x-ads-api.md 9.4).
  */
 import type { FastifyInstance } from 'fastify';
 import { decodeCursor, encodeCursor } from '../../http/cursor.ts';

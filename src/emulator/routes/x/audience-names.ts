@@ -1,6 +1,6 @@
 /**
  * Audience name and description rules for create and update. X requires unique names and
- * rejects names used before, deleted audiences included (x-ads-api.md 2.5, 2.6; product.md 2).
+ * rejects names used before, deleted audiences included (docs/reference/x-ads-api.md 2.5, 2.6; docs/reference/product.md 2).
  * The error code for a duplicate is UNCONFIRMED; INVALID_PARAMETER on `name` is X's general
  * answer to a bad parameter value.
  */
@@ -25,7 +25,7 @@ export function readNewName(ctx: XContext, accountId: string, current?: string):
   return name;
 }
 
-/** undefined = not sent; an empty string unsets it (x-ads-api.md 2.1). */
+/** undefined = not sent; an empty string unsets it (docs/reference/x-ads-api.md 2.1). */
 export function readDescription(ctx: XContext): string | null | undefined {
   const description = ctx.params.string('description');
   if (description === undefined) return undefined;

@@ -1,5 +1,5 @@
 /**
- * One audience: GET (x-ads-api.md 2.4), POST create (2.5), PUT update (2.6), DELETE (2.7).
+ * One audience: GET (docs/reference/x-ads-api.md 2.4), POST create (2.5), PUT update (2.6), DELETE (2.7).
  * Create answers 201 (a "200-series" success, error-codes-and-responses); the rest 200.
  */
 import type { FastifyInstance } from 'fastify';
@@ -53,7 +53,7 @@ export function registerCustomAudienceCrud(app: FastifyInstance, world: World): 
       const audience = findAudience(ctx, false);
       const name = readNewName(ctx, account.id, audience.name);
       const description = readDescription(ctx);
-      // Only the fields sent change (x-ads-api.md 2.1); the old name stays used.
+      // Only the fields sent change (docs/reference/x-ads-api.md 2.1); the old name stays used.
       if (name !== undefined && name !== audience.name) world.audiences.rename(audience, name);
       if (description !== undefined) audience.description = description;
       if (name !== undefined || description !== undefined) audience.updatedAt = ctx.now;

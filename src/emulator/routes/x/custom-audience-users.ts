@@ -1,5 +1,5 @@
 /**
- * POST /12/accounts/:account_id/custom_audiences/:custom_audience_id/users (x-ads-api.md 3).
+ * POST /12/accounts/:account_id/custom_audiences/:custom_audience_id/users (docs/reference/x-ads-api.md 3).
  * Checks, in order: account and write permission (403), audience (404), JSON content type (415),
  * body size (413), JSON array, operation count, each operation (400 with operation_errors).
  * Atomic: nothing is applied unless every operation is valid.
@@ -15,10 +15,10 @@ import type { World } from '../../world/world.ts';
 import { requireAccount } from './account-access.ts';
 import { findAudience } from './audience-lookup.ts';
 
-/** x-ads-api.md 3.4: at most 2500 operation objects per request (the current reference's reading). */
+/** docs/reference/x-ads-api.md 3.4: at most 2500 operation objects per request (the current reference's reading). */
 export const MAX_OPERATIONS = 2500;
 
-/** x-ads-api.md 3.4: body at most 5,000,000 bytes. */
+/** docs/reference/x-ads-api.md 3.4: body at most 5,000,000 bytes. */
 export const MAX_BODY_BYTES = 5_000_000;
 
 export function registerCustomAudienceUsers(app: FastifyInstance, world: World): void {
@@ -33,7 +33,7 @@ export function registerCustomAudienceUsers(app: FastifyInstance, world: World):
       const audience = findAudience(ctx, false);
       const body = ctx.body;
       if (!(body instanceof RawBody) || mediaType(body.contentType) !== 'application/json') {
-        // Reported in practice for form bodies (x-ads-api.md 8.3); the body's code is the emulator's.
+        // Reported in practice for form bodies (docs/reference/x-ads-api.md 8.3); the body's code is the emulator's.
         throw new XError(415, [
           { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The users endpoint takes a JSON body with Content-Type: application/json' },
         ]);

@@ -1,4 +1,4 @@
-/** GET /12/accounts/:account_id/custom_audiences (x-ads-api.md 2.3). */
+/** GET /12/accounts/:account_id/custom_audiences (docs/reference/x-ads-api.md 2.3). */
 import type { FastifyInstance } from 'fastify';
 import type { Audience } from '../../audiences/audience.ts';
 import { audienceView } from '../../audiences/audience-view.ts';
