@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FirehoseStatus, LOG_EVERY_MS, MAX_LINES, MAX_SUSPENSIONS } from '../../src/sources/firehose/status.ts';
-import { fixture, forAccount, startInProcess, type Harness } from './helpers.ts';
+import { fixture, forAccount, startInProcess, type Harness } from '../firehose/helpers.ts';
 
 const ADMIN = { authorization: 'Bearer admin-token-0123456789' };
 const ping = (accountId: string) => forAccount(fixture('verification-ping.json'), accountId);

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { cleanName } from '../../src/core/text.ts';
-import { ACCOUNT, fixture, forAccount, startInProcess, type Harness } from './helpers.ts';
+import { ACCOUNT, fixture, forAccount, startInProcess, type Harness } from '../firehose/helpers.ts';
 
 const load = (name: string) => forAccount(fixture(name), ACCOUNT);
 // Everything the cleaning must take out, one of each.

@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/identity/index.ts';
 import { parseMetrics, valueOf } from '../metrics/prometheus.ts';
-import { ACCOUNT, fixture, forAccount, startInProcess, type Harness } from './helpers.ts';
+import { ACCOUNT, fixture, forAccount, startInProcess, type Harness } from '../firehose/helpers.ts';
 
 const ADMIN = { authorization: 'Bearer admin-token-0123456789' };
 const load = (name: string) => forAccount(fixture(name), ACCOUNT);
