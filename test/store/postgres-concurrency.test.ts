@@ -296,13 +296,13 @@ describe('postgres store under concurrency (two pools)', () => {
     await audiences(['w']);
     let woken = 0;
     const unsubscribe = b.onWake!(() => (woken += 1));
-    await new Promise((r) => setTimeout(r, 300)); // LISTEN is set up
+    // The store wakes its listeners once as soon as LISTEN is in place (changes may have come
+    // before): that first wake-up says the channel is ready.
+    await expect.poll(() => woken, { timeout: 5_000 }).toBeGreaterThan(0);
     const before = woken;
     await a.applyMemberChanges('w', [{ memberKey: 'm', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
-    const deadline = Date.now() + 5_000;
-    while (woken === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await expect.poll(() => woken, { timeout: 5_000 }).toBeGreaterThan(before);
     unsubscribe();
-    expect(woken).toBeGreaterThan(before);
   });
 });
 
