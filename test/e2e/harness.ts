@@ -15,20 +15,7 @@ export const SECRET_KEY = 'e2e-secret-key-0123456789abcdef0123456789';
 
 export const sha = (v: string): string => createHash('sha256').update(v, 'utf8').digest('hex');
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== null && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor } from '../support/wait.ts';
 
 export interface EmulatorUser {
   user_id: string;

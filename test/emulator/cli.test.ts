@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { getJson, waitFor } from './helpers.ts';
+import { getJson } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('tailor emulator', () => {
   it('starts, answers /_emulator/credentials and stops cleanly on SIGTERM', async () => {
@@ -13,7 +14,7 @@ describe('tailor emulator', () => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     try {
-      const url = await waitFor(async () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 20_000, 'the emulator URL');
+      const url = await waitFor('the emulator URL', async () => /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1], 20_000);
       const creds = await getJson(`${url}/_emulator/credentials`);
       expect(creds.consumer_key).toBe('cli-key');
       expect(creds.consumer_secret).toBe('cli-secret');

@@ -1,6 +1,7 @@
 /** x-rate-limit-* headers on every answer, 429 TOO_MANY_REQUESTS past the limit, OK after reset. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath, waitFor } from './helpers.ts';
+import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 let bench: Bench;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ afterAll(async () => {
 const json = [{ operation_type: 'Update', params: { users: [{ email: [sha256('r@x.com')] }] } }];
 
 /** Waits until the wall clock reaches an x-rate-limit-reset value (epoch seconds). */
-const untilReset = (resetS: number) => waitFor(async () => (Date.now() >= resetS * 1000 ? true : undefined), 5000, 'rate-limit reset');
+const untilReset = (resetS: number) => waitFor('rate-limit reset', async () => (Date.now() >= resetS * 1000 ? true : undefined), 5000);
 
 describe('rate limits', () => {
   it('sends the headers on every /12/ answer, errors included', async () => {

@@ -3,7 +3,8 @@
  * (docs/reference/x-ads-api.md 4, 6): PROCESSING until a sizing run, TOO_SMALL below 100, targetable from 100.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath, waitFor, type Json } from './helpers.ts';
+import { backdoor, type Bench, boot, call, createAudience, sha256, usersPath, type Json } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 interface PopUser {
   email: string;
@@ -100,10 +101,10 @@ describe('sizing', () => {
       const id = await createAudience(bench, 'sizing-auto');
       await add(id, active.slice(0, 120).map((u) => ({ email: [sha256(u.email)] })));
       expect((await get(id)).reasons_not_targetable).toContain('PROCESSING');
-      const sized = await waitFor(async (): Promise<Json> => {
+      const sized = await waitFor('sizing', async (): Promise<Json> => {
         const a = await get(id);
         return a.reasons_not_targetable.includes('PROCESSING') ? undefined : a;
-      }, 3000, 'sizing');
+      }, 3000);
       expect(sized).toMatchObject({ audience_size: 120, targetable: true });
     } finally {
       await backdoor(bench, 'POST', '/_emulator/config', { sizing_delay_ms: 60_000 });
@@ -135,10 +136,10 @@ describe('sizing', () => {
     expect(res.status).toBe(200);
     await size();
     expect((await get(id)).audience_size).toBe(100);
-    const later = await waitFor(async (): Promise<Json> => {
+    const later = await waitFor('window to open', async (): Promise<Json> => {
       const a = await get(id);
       return a.audience_size === 130 ? a : undefined;
-    }, 3000, 'window to open');
+    }, 3000);
     expect(later.reasons_not_targetable).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 /** POST …/custom_audiences/:id/users (docs/reference/x-ads-api.md 3): format, limits, atomic validation, effect. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath, waitFor, type Json } from './helpers.ts';
+import { backdoor, type Bench, boot, call, createAudience, sha256, tokenOf, usersPath, type Json } from './helpers.ts';
+import { waitFor } from '../support/wait.ts';
 
 let bench: Bench;
 beforeAll(async () => {
@@ -197,8 +198,8 @@ describe('membership windows', () => {
     ]);
     expect(res.status).toBe(200);
     expect((await members(id)).email).toEqual([h('briefly'), h('default')].sort());
-    await waitFor(async () => ((await members(id)).email.includes(h('later')) ? true : undefined), 3000, 'effective_at');
-    await waitFor(async () => (!(await members(id)).email.includes(h('briefly')) ? true : undefined), 3000, 'expires_at');
+    await waitFor('effective_at', async () => ((await members(id)).email.includes(h('later')) ? true : undefined), 3000);
+    await waitFor('expires_at', async () => (!(await members(id)).email.includes(h('briefly')) ? true : undefined), 3000);
     expect((await members(id)).email).toEqual([h('later'), h('default')].sort());
   });
 });
