@@ -1,11 +1,10 @@
 import type { IdentityType } from '../../core/terms.ts';
 import type { ApplyResult, MemberChange } from '../port.ts';
 import type { Sql } from './db.ts';
+import { FORWARDING_STATES } from '../states.ts';
 import { lockAudience } from './locks.ts';
 import { WAKE_CHANNEL } from './wake.ts';
 
-/** Downstream states that receive changes. Detached and deleting ones are no longer written. */
-export const FORWARDING_STATES = "('creating', 'active', 'recreating')";
 
 type Op = 'add' | 'remove';
 

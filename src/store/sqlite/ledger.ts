@@ -1,9 +1,8 @@
 import type Database from 'better-sqlite3';
 import type { ApplyResult, MemberChange } from '../port.ts';
 import type { IdentityType } from '../../core/terms.ts';
+import { FORWARDING_STATES } from '../states.ts';
 
-/** Downstream states that receive changes. Detached and deleting ones are no longer written. */
-export const FORWARDING_STATES = "('creating', 'active', 'recreating')";
 
 /**
  * The membership ledger on SQLite. For each member change it diffs the member's hashes, updates

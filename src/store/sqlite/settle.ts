@@ -1,12 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { ReleaseOptions, SentBatch } from '../port.ts';
+import { ERRORS_KEPT, RELEASE_LEASE as RELEASE, SAMPLES_KEPT } from '../states.ts';
 
 /*
  * Settling on SQLite. Every statement is guarded by the lease token: a worker whose lease expired
  * (and was taken over) settles nothing. Callers run these inside one IMMEDIATE transaction.
  */
-
-const RELEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL';
 
 export function holds(db: Database.Database, downstreamId: number, token: string): boolean {
   return db.prepare('SELECT 1 FROM downstreams WHERE id = ? AND lease_token = ?').get(downstreamId, token) !== undefined;
@@ -147,11 +146,6 @@ export function holdRate(db: Database.Database, key: string, until: number, now:
     now,
   );
 }
-
-/** Samples kept per downstream audience: a few days at the default refresh interval. */
-export const SAMPLES_KEPT = 2_000;
-/** Errors kept per downstream audience for the status page. */
-export const ERRORS_KEPT = 20;
 
 export function recordSample(db: Database.Database, downstreamId: number, now: number): void {
   db.prepare('INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size) SELECT id, ?, members, audience_size FROM downstreams WHERE id = ?').run(now, downstreamId);
