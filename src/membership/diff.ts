@@ -14,18 +14,24 @@
  *    (`outboxChanges`); the outbox keeps one row per (downstream, hash), so the last op wins.
  */
 import type { ChangeOp, IdentityType } from '../core/terms.ts';
-import type { MemberChange } from '../store/port.ts';
 
 export interface Identity {
   type: IdentityType;
   hash: string;
 }
 
+/** A member change as the store port has it (`MemberChange`), described here so this file needs core only. */
+export interface Change {
+  memberKey: string;
+  action: 'add' | 'remove';
+  identities: readonly Identity[];
+}
+
 /** One key per (type, hash): the same digest under two types is two identities. */
 export const identityKey = (id: Identity): string => `${id.type}\n${id.hash}`;
 
 /** The identities a member ends with after `change`, each once, in the order given. */
-export function targetOf(change: Pick<MemberChange, 'action' | 'identities'>): Identity[] {
+export function targetOf(change: Pick<Change, 'action' | 'identities'>): Identity[] {
   if (change.action !== 'add') return [];
   const seen = new Map<string, Identity>();
   for (const id of change.identities) if (!seen.has(identityKey(id))) seen.set(identityKey(id), { type: id.type, hash: id.hash });
@@ -33,7 +39,7 @@ export function targetOf(change: Pick<MemberChange, 'action' | 'identities'>): I
 }
 
 /** Each member's target after a whole batch: only its last change counts. */
-export function lastChangeWins(changes: readonly MemberChange[]): Map<string, Identity[]> {
+export function lastChangeWins(changes: readonly Change[]): Map<string, Identity[]> {
   const target = new Map<string, Identity[]>();
   for (const change of changes) target.set(change.memberKey, targetOf(change));
   return target;
