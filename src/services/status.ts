@@ -1,4 +1,4 @@
-import type { Audience, Configuration, DownstreamStatus, Store } from '../store/port.ts';
+import type { Audience, CatalogStore, Configuration, DownstreamStatus, StatusStore } from '../store/port.ts';
 
 const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
@@ -37,7 +37,7 @@ export function downstreamView(d: DownstreamStatus, config: Configuration | unde
 }
 
 /** GET /api/v1/audiences/:id: the audience, its connections and each downstream X audience. */
-export async function audienceView(store: Store, audience: Audience): Promise<Record<string, unknown>> {
+export async function audienceView(store: Pick<CatalogStore, 'listConnections' | 'listConfigurations'> & StatusStore, audience: Audience): Promise<Record<string, unknown>> {
   const [connections, downstreams, configurations, members, rejections, errors] = await Promise.all([
     store.listConnections(audience.id),
     store.listDownstreams(audience.id),
@@ -82,7 +82,7 @@ export async function audienceView(store: Store, audience: Audience): Promise<Re
 }
 
 /** GET /api/v1/audiences/:id/history: members sent and X's size over time, per downstream audience. */
-export async function historyView(store: Store, audience: Audience): Promise<Record<string, unknown>> {
+export async function historyView(store: Pick<StatusStore, 'listDownstreams' | 'listSamples'>, audience: Audience): Promise<Record<string, unknown>> {
   const [downstreams, samples] = await Promise.all([store.listDownstreams(audience.id), store.listSamples(audience.id)]);
   return {
     id: audience.id,

@@ -1,7 +1,8 @@
 /**
- * The store port: everything Tailor keeps, behind one narrow interface. The engine, the sources
- * and the server depend on this file only; sqlite/ and postgres/ implement it. Every method is a
- * single transaction: it either happens whole or not at all.
+ * The store port: everything Tailor keeps, split by the role of its callers. The sync engine sees
+ * `QueueStore`, ingest `LedgerStore`, the REST API and the UI `CatalogStore`, `StatusStore` and
+ * `SessionStore`; `Store`, all of them, is for the composition root and the adapters (sqlite/ and
+ * postgres/ implement it). Every method is a single transaction: it either happens whole or not at all.
  *
  * Claims follow one rule: a worker leases one downstream audience (owner, token, expiry), does
  * the X work, and settles with the token. A settle whose token no longer matches (the lease
@@ -213,13 +214,12 @@ export interface MetricsSnapshot {
   configurationsNeedingReauth: number;
 }
 
-export interface Store {
-  readonly dialect: 'sqlite' | 'postgres';
-  /** Random id of this database, written into every X audience's description marker. */
-  installationId(): Promise<string>;
-  close(): Promise<void>;
-  /** A cheap read and write check, for /readyz. */
-  ping(): Promise<void>;
+/**
+ * What `src/sync/` needs: the claim, its settles and release, lease recovery, the shared rate
+ * buckets and the wake-ups. Pausing a configuration belongs here too: a worker pauses one when X
+ * no longer accepts its tokens, and claims then skip its downstream audiences.
+ */
+export interface QueueStore {
   /**
    * Optional: calls `listener` when another process committed changes that may give sync workers
    * work (PostgreSQL: LISTEN/NOTIFY). Returns the unsubscribe. Without it (SQLite, one process),
@@ -227,51 +227,7 @@ export interface Store {
    */
   onWake?(listener: () => void): () => void;
 
-  /**
-   * Optional: the figures `GET /metrics` reads at scrape. Without it, only the configurations
-   * gauge is exported (from listConfigurations) and pending changes are not.
-   */
-  metricsSnapshot?(): Promise<MetricsSnapshot>;
-
-  // configurations
-  putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }>;
-  listConfigurations(): Promise<Configuration[]>;
-  getConfiguration(id: string): Promise<Configuration | null>;
-  getConfigurationByAccount(accountId: string): Promise<Configuration | null>;
-  /** Refused (returns 'in_use') while connections use it. */
-  deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
-  setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
-
-  // audiences and connections
-  /**
-   * Creates (with `origin`, `api` when left out) or renames. With a `firehose` origin an existing
-   * audience that sender may not act on (FirehoseAccess) is left alone and `foreign` is true,
-   * checked in the same transaction as the write.
-   */
-  putAudience(id: string, name: string, now: number, origin?: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
-  /** See FirehoseAccess: one read, for the Firehose handlers. */
-  firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess>;
-  getAudience(id: string): Promise<Audience | null>;
-  listAudiences(): Promise<(Audience & { members: number })[]>;
-  /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */
-  deleteAudience(id: string, now: number): Promise<boolean>;
-  putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }>;
-  listConnections(audienceId: string): Promise<Connection[]>;
-  /** Stops forwarding; the downstream audiences stay on X, detached. */
-  deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean>;
-  listDownstreams(audienceId: string): Promise<DownstreamStatus[]>;
-  countMembers(audienceId: string): Promise<number>;
-  /** Members sent and X's size over time, per downstream audience, oldest first (recorded at each refresh). */
-  listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]>;
-  /** The most recent errors of the audience's downstream audiences, newest first. */
-  listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
-
-  // membership
-  /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */
-  applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
-  listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]>;
-
-  // sync: claim, then exactly one settle or release with the lease token
+  // claim, then exactly one settle or release with the lease token
   claim(opts: ClaimOptions): Promise<Claim | null>;
   /** Records the name about to be created, before the X call, so a crash can find it again. */
   recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean>;
@@ -307,9 +263,72 @@ export interface Store {
   holdRate(key: string, until: number, now: number, perMinute: number): Promise<void>;
   /** Earliest moment something may become due (for idle workers), or null when nothing waits. */
   nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs' | 'renewAfterMs'>): Promise<number | null>;
+  /** Pauses (or resumes) a configuration; claims skip the downstream audiences of one not `active`. */
+  setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
+}
 
-  // web UI sessions and single-use steps (src/server/session.ts). Keys are keyed hashes computed
-  // by the caller: the store never sees a session id, a cookie or an X token.
+/**
+ * What ingest (REST members, Firehose, CSV import) writes: member changes into the ledger, the
+ * outbox changes they cause (the rule is membership/diff.ts), and the identifiers dropped on the way.
+ */
+export interface LedgerStore {
+  /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */
+  applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
+}
+
+/** Configurations, audiences and connections: what the REST API, the Firehose and the UI manage. */
+export interface CatalogStore {
+  // configurations
+  putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }>;
+  listConfigurations(): Promise<Configuration[]>;
+  getConfiguration(id: string): Promise<Configuration | null>;
+  getConfigurationByAccount(accountId: string): Promise<Configuration | null>;
+  /** Refused (returns 'in_use') while connections use it. */
+  deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
+
+  // audiences and connections
+  /**
+   * Creates (with `origin`, `api` when left out) or renames. With a `firehose` origin an existing
+   * audience that sender may not act on (FirehoseAccess) is left alone and `foreign` is true,
+   * checked in the same transaction as the write.
+   */
+  putAudience(id: string, name: string, now: number, origin?: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
+  /** See FirehoseAccess: one read, for the Firehose handlers. */
+  firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess>;
+  getAudience(id: string): Promise<Audience | null>;
+  listAudiences(): Promise<(Audience & { members: number })[]>;
+  /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */
+  deleteAudience(id: string, now: number): Promise<boolean>;
+  putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }>;
+  listConnections(audienceId: string): Promise<Connection[]>;
+  /** Stops forwarding; the downstream audiences stay on X, detached. */
+  deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean>;
+}
+
+/** The reads behind the status page, `GET /metrics` and `/readyz`: nothing here writes but `ping`. */
+export interface StatusStore {
+  /** A cheap read and write check, for /readyz. */
+  ping(): Promise<void>;
+  /**
+   * Optional: the figures `GET /metrics` reads at scrape. Without it, only the configurations
+   * gauge is exported (from listConfigurations) and pending changes are not.
+   */
+  metricsSnapshot?(): Promise<MetricsSnapshot>;
+  listDownstreams(audienceId: string): Promise<DownstreamStatus[]>;
+  countMembers(audienceId: string): Promise<number>;
+  /** Members sent and X's size over time, per downstream audience, oldest first (recorded at each refresh). */
+  listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]>;
+  /** The most recent errors of the audience's downstream audiences, newest first. */
+  listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
+  /** Identifiers dropped at ingest (LedgerStore), by reason. */
+  listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]>;
+}
+
+/**
+ * Web UI sessions and single-use steps (src/server/session.ts). Keys are keyed hashes computed by
+ * the caller: the store never sees a session id, a cookie or an X token.
+ */
+export interface SessionStore {
   /** Records a session until `expiresAt`, and prunes expired sessions. */
   putSession(idHash: string, expiresAt: number, now: number): Promise<void>;
   /** The session's expiry, or null when it is unknown, ended or expired at `now`. */
@@ -322,4 +341,16 @@ export interface Store {
    * `expiresAt` must be no earlier than the moment the caller stops accepting the step anyway.
    */
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
+}
+
+/**
+ * The whole store: every role, plus what only its owner does (open, identify, close). Only the
+ * composition root (app.ts, the CLI commands that open a store) and the adapters see this type;
+ * every other caller names the role it uses.
+ */
+export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Random id of this database, written into every X audience's description marker. */
+  installationId(): Promise<string>;
+  close(): Promise<void>;
 }

@@ -1,13 +1,13 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.ts';
-import type { Claim, Store } from '../store/port.ts';
+import type { Claim, QueueStore } from '../store/port.ts';
 import type { XUserTokens } from '../x/types.ts';
 import type { RateFamily, RateGate } from './rate.ts';
 import type { XApi } from './x-api.ts';
 
 /** What a task needs: the store, X, the rate gate, a clock and a logger. */
 export interface SyncContext {
-  store: Store;
+  store: QueueStore;
   x: XApi;
   rate: RateGate;
   box: SecretBox;

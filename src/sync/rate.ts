@@ -1,4 +1,4 @@
-import type { Store } from '../store/port.ts';
+import type { QueueStore } from '../store/port.ts';
 
 /**
  * Tailor's side of X's rate limits, shared through the store by every worker of every process.
@@ -28,7 +28,7 @@ export function burstFor(perMinute: number): number {
 
 export class RateGate {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<QueueStore, 'takeRateToken' | 'holdRate'>,
     private readonly limits: RateLimits,
   ) {}
 

@@ -1,13 +1,13 @@
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { Store } from '../store/port.ts';
+import type { QueueStore } from '../store/port.ts';
 
 /**
  * Frees leases held by processes of this host that no longer exist (killed, crashed), so a
  * restarted Tailor picks their work up at once instead of after the lease expires. Leases of other
  * hosts cannot be checked this way and simply expire.
  */
-export async function sweepDeadOwners(store: Store, log: Logger): Promise<void> {
+export async function sweepDeadOwners(store: Pick<QueueStore, 'leaseOwners' | 'releaseOwner'>, log: Logger): Promise<void> {
   const host = hostname();
   for (const owner of await store.leaseOwners()) {
     const [ownerHost, pid] = owner.split(':');

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { countIngest, countRejections } from '../../metrics.ts';
 import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
 import type { MemberKeys } from '../../membership/member-key.ts';
-import type { Store } from '../../store/port.ts';
+import type { LedgerStore } from '../../store/port.ts';
 import { readRows, type ImportFormat, type RowProblem } from './read.ts';
 
 /**
@@ -51,7 +51,7 @@ export interface ImportProgress {
 }
 
 export interface ImportOptions {
-  store: Store;
+  store: LedgerStore;
   /** Builds the member keys of rows with a user_id (from TAILOR_SECRET_KEY, as the server does). */
   memberKeys: MemberKeys;
   audienceId: string;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { renewalStepAllowed } from '../renewals.ts';
+import { WORKED_STATES } from '../states.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
@@ -50,7 +51,7 @@ const PICK = `
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END AS task) t
   WHERE c.state = 'active'
-    AND d.state IN ('creating', 'active', 'recreating', 'deleting')
+    AND d.state IN ${WORKED_STATES}
     AND d.next_attempt_at <= $2
     AND (d.lease_token IS NULL OR d.lease_expires_at < $2)
     AND d.id <> ALL($1::bigint[])

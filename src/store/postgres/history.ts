@@ -1,9 +1,6 @@
+import { ERRORS_KEPT, SAMPLES_KEPT } from '../states.ts';
 import type { Sql } from './db.ts';
 
-/** Samples kept per downstream audience: a few days at the default refresh interval (as on SQLite). */
-export const SAMPLES_KEPT = 2_000;
-/** Errors kept per downstream audience for the status page (as on SQLite). */
-export const ERRORS_KEPT = 20;
 
 /** Members sent and X's size now, for the status page's history. Runs under the downstream's row lock. */
 export async function recordSample(c: Sql, downstreamId: number, now: number): Promise<void> {

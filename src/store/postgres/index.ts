@@ -25,7 +25,8 @@ import { claim } from './claim.ts';
 import { Db, createPool, isUnavailable, type Sql } from './db.ts';
 import { recordSample } from './history.ts';
 import { RELEASE, forgetDownstreams, holdLease } from './lease.ts';
-import { FORWARDING_STATES, applyMemberChanges, resync } from './ledger.ts';
+import { WORKED_STATES } from '../states.ts';
+import { applyMemberChanges, resync } from './ledger.ts';
 import { lockAudience } from './locks.ts';
 import { migrate } from './migrate.ts';
 import type { OpenOptions } from '../open-options.ts';
@@ -485,7 +486,7 @@ export class PostgresStore implements Store {
                  ELSE GREATEST(d.renew_claimed_at + $2::bigint,
                    COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-       WHERE c.state = 'active' AND d.state IN ${FORWARDING_STATES.slice(0, -1)}, 'deleting')`,
+       WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}`,
       [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],
     );
     return r.rows[0]?.due ?? null;

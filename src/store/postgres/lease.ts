@@ -6,7 +6,8 @@ import type { Sql } from './db.ts';
  * row lock also keeps a claim (which skips locked rows) from re-leasing the row mid-settle.
  */
 
-export const RELEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL';
+/** The SET clause that gives a lease back (states.ts, shared with SQLite). */
+export { RELEASE_LEASE as RELEASE } from '../states.ts';
 
 export interface Held {
   audience_id: string;

@@ -1,17 +1,23 @@
-import type { IdentityType } from '../../core/terms.ts';
+import type { ChangeOp, IdentityType } from '../../core/terms.ts';
+import { diffMember, holderDeltas, holderTransition, identityKey, lastChangeWins, type Identity, type MemberDiff } from '../../membership/diff.ts';
 import type { ApplyResult, MemberChange } from '../port.ts';
+import { FORWARDING_STATES } from '../states.ts';
 import type { Sql } from './db.ts';
 import { lockAudience } from './locks.ts';
 import { WAKE_CHANNEL } from './wake.ts';
 
-/** Downstream states that receive changes. Detached and deleting ones are no longer written. */
-export const FORWARDING_STATES = "('creating', 'active', 'recreating')";
-
-type Op = 'add' | 'remove';
-
 /**
  * The membership ledger on PostgreSQL, set-based: one statement per step whatever the number of
  * members, so a 100,000-member request is a handful of round trips.
+ *
+ * The rule is membership/diff.ts, as on SQLite: the batch's targets (lastChangeWins), each
+ * member's diff (diffMember), each hash's net holder change (holderDeltas) and its transition
+ * (holderTransition) are computed by it in memory, between the statements that read and write.
+ * One step stays in SQL: the fan-out of transitions to the forwarding downstream audiences
+ * (outboxChanges on SQLite) is the JOIN of the outbox INSERT below. Doing it in memory would need
+ * the downstream audiences read first, one more round trip per ingest batch, for a join the
+ * INSERT does anyway; the JOIN is outboxChanges' rule (one change per transition and forwarding
+ * downstream audience of its type) and the store contract tests hold both to it.
  *
  * Exactness under concurrency (two processes ingesting into one audience at once):
  * - The audience's advisory lock is taken SHARED (locks.ts): ingest transactions run side by side,
@@ -38,12 +44,7 @@ export async function applyMemberChanges(c: Sql, audienceId: string, changes: Me
   if ((await c.query('SELECT 1 FROM audiences WHERE id = $1', [audienceId])).rowCount === 0) return { queued: 0 };
 
   // Each member's final identities in this batch: the last change wins.
-  const target = new Map<string, Map<string, { type: IdentityType; hash: string }>>();
-  for (const change of changes) {
-    const ids = new Map<string, { type: IdentityType; hash: string }>();
-    if (change.action === 'add') for (const id of change.identities) ids.set(`${id.type}\n${id.hash}`, id);
-    target.set(change.memberKey, ids);
-  }
+  const target = lastChangeWins(changes);
 
   let queued = 0;
   let memberDelta = 0;
@@ -67,7 +68,7 @@ export async function applyMemberChanges(c: Sql, audienceId: string, changes: Me
   return { queued };
 }
 
-async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<string, { type: IdentityType; hash: string }>>, now: number): Promise<{ queued: number; memberDelta: number }> {
+async function applyTargets(c: Sql, audienceId: string, target: Map<string, Identity[]>, now: number): Promise<{ queued: number; memberDelta: number }> {
   const keys = [...target.keys()];
   // 1. Lock every member of the batch (a new member's row is created, and deleted again at the end if it holds nothing).
   await c.query(
@@ -82,57 +83,47 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<
     'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::text[])',
     [audienceId, keys],
   );
-  const oldByMember = new Map<string, Set<string>>();
+  const oldByMember = new Map<string, Identity[]>();
   for (const r of old.rows) {
-    let set = oldByMember.get(r.member_key);
-    if (!set) oldByMember.set(r.member_key, (set = new Set()));
-    set.add(`${r.identity_type}\n${r.hash}`);
+    let ids = oldByMember.get(r.member_key);
+    if (!ids) oldByMember.set(r.member_key, (ids = []));
+    ids.push({ type: r.identity_type, hash: r.hash });
   }
 
-  // 3. The diff, and each hash's net change in holders.
+  // 3. The diff (membership/diff.ts), and each hash's net change in holders.
   const del = { t: [] as string[], x: [] as string[], k: [] as string[] };
   const ins = { t: [] as string[], x: [] as string[], k: [] as string[] };
-  const delta = new Map<string, number>();
+  const diffs: MemberDiff[] = [];
   const emptied: string[] = [];
-  // A member exists while it holds at least one hash (as on SQLite).
   let memberDelta = 0;
   for (const [member, ids] of target) {
-    const had = oldByMember.get(member) ?? new Set<string>();
-    memberDelta += (ids.size > 0 ? 1 : 0) - (had.size > 0 ? 1 : 0);
-    for (const key of had) {
-      if (ids.has(key)) continue;
-      const [t, x] = key.split('\n') as [string, string];
-      push3(del, t, x, member);
-      delta.set(key, (delta.get(key) ?? 0) - 1);
-    }
-    for (const [key, id] of ids) {
-      if (had.has(key)) continue;
-      push3(ins, id.type, id.hash, member);
-      delta.set(key, (delta.get(key) ?? 0) + 1);
-    }
-    if (ids.size === 0) emptied.push(member);
+    const diff = diffMember(oldByMember.get(member) ?? [], ids);
+    diffs.push(diff);
+    memberDelta += diff.memberDelta;
+    for (const id of diff.remove) push3(del, id.type, id.hash, member);
+    for (const id of diff.insert) push3(ins, id.type, id.hash, member);
+    if (ids.length === 0) emptied.push(member);
   }
+  const delta = holderDeltas(diffs);
 
   // 4. Holder counts, row-locked in (type, hash) order; the transitions follow from old and new counts.
-  const changed = [...delta].filter(([, d]) => d !== 0);
-  const out = { t: [] as string[], x: [] as string[], o: [] as Op[] };
+  const changed = [...delta.values()];
+  const out = { t: [] as string[], x: [] as string[], o: [] as ChangeOp[] };
   if (changed.length > 0) {
-    const types = changed.map(([k]) => k.slice(0, k.indexOf('\n')));
-    const hashes = changed.map(([k]) => k.slice(k.indexOf('\n') + 1));
-    const counts = await c.query<{ identity_type: string; hash: string; holders: number }>(
+    const counts = await c.query<{ identity_type: IdentityType; hash: string; holders: number }>(
       `INSERT INTO hash_holders AS h (audience_id, identity_type, hash, holders)
        SELECT $1, u.t, u.x, u.d FROM unnest($2::text[], $3::text[], $4::int[]) AS u(t, x, d) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
        ON CONFLICT (audience_id, identity_type, hash) DO UPDATE SET holders = h.holders + excluded.holders
        RETURNING identity_type, hash, holders`,
-      [audienceId, types, hashes, changed.map(([, d]) => d)],
+      [audienceId, changed.map((e) => e.id.type), changed.map((e) => e.id.hash), changed.map((e) => e.delta)],
     );
     const zero = { t: [] as string[], x: [] as string[] };
     for (const r of counts.rows) {
       const after = r.holders;
-      const before = after - (delta.get(`${r.identity_type}\n${r.hash}`) ?? 0);
+      const before = after - (delta.get(identityKey({ type: r.identity_type, hash: r.hash }))?.delta ?? 0);
       // The count covers exactly the members rows, which are read under their members' locks.
       if (after < 0 || before < 0) throw new Error(`ledger out of step: hash holders ${before} -> ${after} in audience ${audienceId}`);
-      const op: Op | null = before === 0 && after > 0 ? 'add' : before > 0 && after === 0 ? 'remove' : null;
+      const op = holderTransition(before, after);
       if (op) {
         out.t.push(r.identity_type);
         out.x.push(r.hash);
@@ -170,8 +161,9 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Map<
     await c.query('DELETE FROM audience_members WHERE audience_id = $1 AND member_key = ANY($2::text[])', [audienceId, emptied]);
   }
 
-  // 6. One change per transition and forwarding downstream audience of its type, in (downstream, hash)
-  //    order. Last state wins and a newer change clears the claim, as on SQLite; the first enqueue time is kept.
+  // 6. One change per transition and forwarding downstream audience of its type (outboxChanges' rule
+  //    as a JOIN: see the comment at the top), in (downstream, hash) order. Last state wins and a
+  //    newer change clears the claim, as on SQLite; the first enqueue time is kept.
   if (out.t.length === 0) return { queued: 0, memberDelta };
   const queued = await c.query(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)

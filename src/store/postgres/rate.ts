@@ -1,8 +1,9 @@
+import { refilled, tokensHeldUntil, waitForToken } from '../rate-bucket.ts';
 import type { Sql } from './db.ts';
 
 /*
  * X's request rate, shared by every worker of every process through one row per (account,
- * family). A token bucket refilled continuously: taking a token locks the row (SELECT … FOR
+ * family). A token bucket refilled continuously (the arithmetic: ../rate-bucket.ts): taking a token locks the row (SELECT … FOR
  * UPDATE), so ten workers asking at once are served one after another on the latest count, and
  * together never get more than the rate. With `burst` well under a minute's worth, no 60-second
  * window (X's, wherever it starts) sees more than perMinute + burst requests.
@@ -13,18 +14,17 @@ import type { Sql } from './db.ts';
  */
 
 export async function takeRateToken(c: Sql, key: string, now: number, perMinute: number, burst: number): Promise<number> {
-  const ratePerMs = perMinute / 60_000;
   await c.query('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [key, burst, now]);
   const row = (await c.query<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM rate_buckets WHERE key = $1 FOR UPDATE', [key])).rows[0]!;
-  const tokens = Math.min(burst, row.tokens + Math.max(0, now - row.updated_at) * ratePerMs);
-  if (tokens < 1) return Math.ceil((1 - tokens) / ratePerMs);
+  const tokens = refilled(row.tokens, row.updated_at, now, perMinute, burst);
+  if (tokens < 1) return waitForToken(tokens, perMinute);
   await c.query('UPDATE rate_buckets SET tokens = $2, updated_at = GREATEST(updated_at, $3) WHERE key = $1', [key, tokens - 1, now]);
   return 0;
 }
 
 /** Sets the bucket so that it refills to one token exactly at `until` (X answered 429 with that reset time). */
 export async function holdRate(c: Sql, key: string, until: number, now: number, perMinute: number): Promise<void> {
-  const tokens = 1 - Math.max(0, until - now) * (perMinute / 60_000);
+  const tokens = tokensHeldUntil(until, now, perMinute);
   await c.query(
     `INSERT INTO rate_buckets AS b (key, tokens, updated_at) VALUES ($1, $2, $3)
      ON CONFLICT (key) DO UPDATE SET tokens = LEAST(b.tokens, excluded.tokens), updated_at = GREATEST(b.updated_at, excluded.updated_at)`,

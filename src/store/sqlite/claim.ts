@@ -4,6 +4,7 @@ import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { renewalStepAllowed } from '../renewals.ts';
+import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
@@ -21,7 +22,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
        JOIN configurations c ON c.id = d.configuration_id
        LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
        WHERE c.state = 'active'
-         AND d.state IN ('creating', 'active', 'recreating', 'deleting')
+         AND d.state IN ${WORKED_STATES}
          AND d.next_attempt_at <= ?
          AND (d.lease_token IS NULL OR d.lease_expires_at < ?)
        ORDER BY d.last_claimed_at, d.id`,

@@ -26,7 +26,8 @@ import type { OpenOptions } from '../open-options.ts';
 import { openSqlite } from './open.ts';
 import { firehoseAccessSql } from '../origin.ts';
 import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
-import { FORWARDING_STATES, SqliteLedger } from './ledger.ts';
+import { WORKED_STATES } from '../states.ts';
+import { SqliteLedger } from './ledger.ts';
 import { claim } from './claim.ts';
 import * as sessions from './sessions.ts';
 import { holdRate, holds, recordSample, release, settleNotFound, settleRejected, settleSent, takeRateToken } from './settle.ts';
@@ -455,7 +456,7 @@ export class SqliteStore implements Store {
                  COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + @flush, 9e15),
                  ${renew})) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-           WHERE c.state = 'active' AND d.state IN ${FORWARDING_STATES.slice(0, -1)}, 'deleting'))`,
+           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES})`,
       )
       .pluck()
       .get({ refresh: opts.refreshIntervalMs, flush: opts.flushIntervalMs, ...(opts.renewAfterMs === undefined ? {} : { renew: opts.renewAfterMs }) }) as number | null;

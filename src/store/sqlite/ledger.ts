@@ -1,22 +1,22 @@
 import type Database from 'better-sqlite3';
 import type { ApplyResult, MemberChange } from '../port.ts';
-import type { IdentityType } from '../../core/terms.ts';
-
-/** Downstream states that receive changes. Detached and deleting ones are no longer written. */
-export const FORWARDING_STATES = "('creating', 'active', 'recreating')";
+import type { ChangeOp, IdentityType } from '../../core/terms.ts';
+import { diffMember, holderTransition, outboxChanges, targetOf, type Identity } from '../../membership/diff.ts';
+import { FORWARDING_STATES } from '../states.ts';
 
 /**
- * The membership ledger on SQLite. For each member change it diffs the member's hashes, updates
- * the audience ledger, and queues a change for every forwarding downstream audience of that type
- * when a hash's holder count goes from 0 to 1 (add) or from 1 to 0 (remove). A hash shared by two
- * members therefore stays on X until the last of them leaves.
+ * The membership ledger on SQLite. The rule (member diff, holder transitions, fan-out to the
+ * forwarding downstream audiences) is membership/diff.ts; this class reads the ledger and writes
+ * what the rule returns. Changes are applied one after another, each against the ledger as the
+ * previous one left it, inside the caller's IMMEDIATE transaction (one writer per file), so a
+ * hash's holders are read with EXISTS on the members table itself and need no separate count.
  */
 export class SqliteLedger {
-  private readonly memberHashes: Database.Statement<[string, string], { identity_type: string; hash: string }>;
+  private readonly memberHashes: Database.Statement<[string, string], { identity_type: IdentityType; hash: string }>;
   private readonly insertMember: Database.Statement<[string, string, string, string]>;
   private readonly deleteMember: Database.Statement<[string, string, string, string]>;
   private readonly hashHeld: Database.Statement<[string, string, string], number>;
-  private readonly forwarding: Database.Statement<[string], { id: number; identity_type: string }>;
+  private readonly forwarding: Database.Statement<[string], { id: number; identity_type: IdentityType }>;
   private readonly enqueue: Database.Statement<[number, string, string, number]>;
   private readonly countRejection: Database.Statement<[string, string, number, number]>;
   private readonly countMembers: Database.Statement<[number, string]>;
@@ -42,39 +42,31 @@ export class SqliteLedger {
   }
 
   apply(audienceId: string, changes: MemberChange[], now: number, rejections: Record<string, number> = {}): ApplyResult {
-    const targets = new Map<string, number[]>();
-    for (const row of this.forwarding.all(audienceId)) {
-      const ids = targets.get(row.identity_type) ?? [];
-      ids.push(row.id);
-      targets.set(row.identity_type, ids);
-    }
+    const forwarding = this.forwarding.all(audienceId).map((r) => ({ id: r.id, identityType: r.identity_type }));
     let queued = 0;
-    const queue = (type: string, hash: string, op: 'add' | 'remove'): void => {
-      for (const id of targets.get(type) ?? []) {
-        this.enqueue.run(id, hash, op, now);
+    const queue = (id: Identity, op: ChangeOp | null): void => {
+      if (op === null) return;
+      for (const c of outboxChanges([{ id, op }], forwarding)) {
+        this.enqueue.run(c.downstreamId, c.hash, c.op, now);
         queued += 1;
       }
     };
+    const held = (id: Identity): number => this.hashHeld.get(audienceId, id.type, id.hash) ?? 0;
 
     let memberDelta = 0;
     for (const change of changes) {
-      const old = this.memberHashes.all(audienceId, change.memberKey);
-      const target = new Map<string, { type: IdentityType; hash: string }>();
-      if (change.action === 'add') for (const id of change.identities) target.set(`${id.type}:${id.hash}`, id);
-      const oldKeys = new Set(old.map((o) => `${o.identity_type}:${o.hash}`));
-      // A member exists while it holds at least one hash.
-      memberDelta += (target.size > 0 ? 1 : 0) - (old.length > 0 ? 1 : 0);
-
-      for (const o of old) {
-        if (target.has(`${o.identity_type}:${o.hash}`)) continue;
-        this.deleteMember.run(audienceId, o.identity_type, o.hash, change.memberKey);
-        if (this.hashHeld.get(audienceId, o.identity_type, o.hash) === 0) queue(o.identity_type, o.hash, 'remove');
+      const old = this.memberHashes.all(audienceId, change.memberKey).map((r) => ({ type: r.identity_type, hash: r.hash }));
+      const diff = diffMember(old, targetOf(change));
+      memberDelta += diff.memberDelta;
+      // The member held each of these: at least one holder before, and EXISTS says whether any is left.
+      for (const id of diff.remove) {
+        this.deleteMember.run(audienceId, id.type, id.hash, change.memberKey);
+        queue(id, holderTransition(1, held(id)));
       }
-      for (const [key, id] of target) {
-        if (oldKeys.has(key)) continue;
-        const heldBefore = this.hashHeld.get(audienceId, id.type, id.hash) === 1;
+      for (const id of diff.insert) {
+        const before = held(id);
         this.insertMember.run(audienceId, id.type, id.hash, change.memberKey);
-        if (!heldBefore) queue(id.type, id.hash, 'add');
+        queue(id, holderTransition(before, 1));
       }
     }
     if (memberDelta !== 0) this.countMembers.run(memberDelta, audienceId);

@@ -1,12 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { ReleaseOptions, SentBatch } from '../port.ts';
+import { refilled, tokensHeldUntil, waitForToken } from '../rate-bucket.ts';
+import { ERRORS_KEPT, RELEASE_LEASE as RELEASE, SAMPLES_KEPT } from '../states.ts';
 
 /*
  * Settling on SQLite. Every statement is guarded by the lease token: a worker whose lease expired
  * (and was taken over) settles nothing. Callers run these inside one IMMEDIATE transaction.
  */
-
-const RELEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL';
 
 export function holds(db: Database.Database, downstreamId: number, token: string): boolean {
   return db.prepare('SELECT 1 FROM downstreams WHERE id = ? AND lease_token = ?').get(downstreamId, token) !== undefined;
@@ -100,14 +100,10 @@ export function release(
   return true;
 }
 
-/**
- * A token bucket per key, refilled continuously. With `burst` well under a minute's worth, no
- * 60-second window (X's, wherever it starts) can see more than perMinute + burst requests.
- */
+/** A token bucket per key (../rate-bucket.ts), read and written inside the caller's IMMEDIATE transaction. */
 export function takeRateToken(db: Database.Database, key: string, now: number, perMinute: number, burst: number): number {
-  const ratePerMs = perMinute / 60_000;
   const row = db.prepare('SELECT tokens, updated_at FROM rate_buckets WHERE key = ?').get(key) as { tokens: number; updated_at: number } | undefined;
-  const tokens = Math.min(burst, (row?.tokens ?? burst) + Math.max(0, now - (row?.updated_at ?? now)) * ratePerMs);
+  const tokens = refilled(row?.tokens ?? burst, row?.updated_at ?? now, now, perMinute, burst);
   if (tokens >= 1) {
     db.prepare('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at').run(
       key,
@@ -116,7 +112,7 @@ export function takeRateToken(db: Database.Database, key: string, now: number, p
     );
     return 0;
   }
-  return Math.ceil((1 - tokens) / ratePerMs);
+  return waitForToken(tokens, perMinute);
 }
 
 export function settleRejected(db: Database.Database, downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): boolean {
@@ -140,18 +136,13 @@ export function settleRejected(db: Database.Database, downstreamId: number, toke
 
 /** Sets the bucket so that it refills to one token exactly at `until`. */
 export function holdRate(db: Database.Database, key: string, until: number, now: number, perMinute: number): void {
-  const tokens = 1 - Math.max(0, until - now) * (perMinute / 60_000);
+  const tokens = tokensHeldUntil(until, now, perMinute);
   db.prepare('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = MIN(rate_buckets.tokens, excluded.tokens), updated_at = excluded.updated_at').run(
     key,
     tokens,
     now,
   );
 }
-
-/** Samples kept per downstream audience: a few days at the default refresh interval. */
-export const SAMPLES_KEPT = 2_000;
-/** Errors kept per downstream audience for the status page. */
-export const ERRORS_KEPT = 20;
 
 export function recordSample(db: Database.Database, downstreamId: number, now: number): void {
   db.prepare('INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size) SELECT id, ?, members, audience_size FROM downstreams WHERE id = ?').run(now, downstreamId);

@@ -1,0 +1,18 @@
+/*
+ * SQL fragments and limits both adapters use, written once so SQLite and PostgreSQL cannot drift.
+ */
+
+/** Downstream states that receive changes. Detached and deleting ones are no longer written. */
+export const FORWARDING_STATES = "('creating', 'active', 'recreating')";
+
+/** Downstream states a worker has something to do for: the forwarding ones, and those to delete on X. */
+export const WORKED_STATES = "('creating', 'active', 'recreating', 'deleting')";
+
+/** The SET clause that gives a downstream audience's lease back. */
+export const RELEASE_LEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL';
+
+/** Samples kept per downstream audience: a few days at the default refresh interval. */
+export const SAMPLES_KEPT = 2_000;
+
+/** Errors kept per downstream audience for the status page. */
+export const ERRORS_KEPT = 20;
