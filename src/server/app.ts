@@ -8,7 +8,7 @@ import { registerConnections } from '../sources/rest/connections.ts';
 import { registerMembers } from '../sources/rest/members.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
-import { ApiError, sendError } from './errors.ts';
+import { ApiError, sendError } from '../http/errors.ts';
 import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
 import { AllowedHosts } from './hosts.ts';

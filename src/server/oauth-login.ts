@@ -27,8 +27,8 @@ import { addConfiguration, REQUIRED_PERMISSION } from '../services/configuration
 import type { Services } from '../services/deps.ts';
 import { permissionWords, renderAccountChooser, renderPopupMessage, type AccountChoice, type PopupMessage } from '../ui/pages/popup.ts';
 import type { XUserTokens } from '../x/types.ts';
-import { secretsEqual } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { secretsEqual } from '../http/auth.ts';
+import { ApiError } from '../http/errors.ts';
 import { appendCookie, originOf, parseCookies, sameOrigin, serializeCookie, type Session, type SessionKeys } from './session.ts';
 
 const FLOW_COOKIE = 'tailor_x_login';

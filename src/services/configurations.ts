@@ -1,5 +1,5 @@
 import { SyncError } from '../core/errors.ts';
-import { ApiError } from '../server/errors.ts';
+import { ApiError } from '../http/errors.ts';
 import type { Configuration } from '../store/port.ts';
 import { sealTokens } from '../sync/tokens.ts';
 import type { XUserTokens } from '../x/types.ts';

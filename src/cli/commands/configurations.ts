@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { startTailor } from '../../app.ts';
 import { createLogger } from '../../log.ts';
-import { ApiError } from '../../server/errors.ts';
+import { ApiError } from '../../http/errors.ts';
 import { addConfiguration } from '../../services/configurations.ts';
 import { configOrExit, exitOnConfigError } from '../run.ts';
 

@@ -3,7 +3,7 @@
  * name) or removed from (remove) the X output. The configuration is the one whose Account ID is
  * the account setting `accountId`. Only the store is touched here; workers do the X calls.
  */
-import { ApiError } from '../../server/errors.ts';
+import { ApiError } from '../../http/errors.ts';
 import type { Services } from '../../services/deps.ts';
 import { foreignAudience } from './foreign.ts';
 import { firehoseSender } from './origin.ts';

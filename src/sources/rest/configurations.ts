@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../server/errors.ts';
-import { displayName, parse, pathId } from '../../server/validate.ts';
+import { ApiError } from '../../http/errors.ts';
+import { displayName, parse, pathId } from '../../http/validate.ts';
 import { addConfiguration, configurationView } from '../../services/configurations.ts';
 import type { Services } from '../../services/deps.ts';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../server/errors.ts';
-import { parse, pathId } from '../../server/validate.ts';
+import { ApiError } from '../../http/errors.ts';
+import { parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 

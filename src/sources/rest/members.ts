@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { countIngest } from '../../metrics.ts';
-import { ApiError } from '../../server/errors.ts';
-import { identifierText, parse, pathId } from '../../server/validate.ts';
+import { ApiError } from '../../http/errors.ts';
+import { identifierText, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 
 /** Most members in one request: keeps one request's transaction short; import handles more. */
