@@ -26,6 +26,7 @@ import { Refusal, SyncError } from '../core/errors.ts';
 import { addConfiguration, REQUIRED_PERMISSION } from '../services/configurations.ts';
 import type { Services } from '../services/deps.ts';
 import { permissionWords, renderAccountChooser, renderPopupMessage, type AccountChoice, type PopupMessage } from '../ui/pages/popup.ts';
+import { MAX_NAME_CHARS } from '../x/facts.ts';
 import type { XUserTokens } from '../x/types.ts';
 import { secretsEqual } from '../http/auth.ts';
 import { apiCodeOf, statusOf } from '../http/errors.ts';
@@ -211,7 +212,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
       setFlow(req, reply, null);
       return failed(reply, 400, 'This X login was already saved. Start again to save another account.', flow.reauth);
     }
-    const typed = isString(body.name) ? body.name.trim().slice(0, 200) : '';
+    const typed = isString(body.name) ? body.name.trim().slice(0, MAX_NAME_CHARS) : '';
     const name = typed !== '' ? typed : existing?.name;
     let saved;
     try {
