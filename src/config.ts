@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isHostName, isLoopbackHost } from './core/hosts.ts';
+import { MEMBERSHIP_DAYS, USERS_REQUESTS_PER_MINUTE } from './x/facts.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -28,7 +29,7 @@ export interface Config {
   /** The `encoding` Tailor asks mParticle for in its Firehose registration: raw (Tailor normalizes) or sha256. */
   firehoseEncoding: 'raw' | 'sha256';
   flushIntervalMs: number;
-  /** Tailor's own ceiling for X `users` calls per account, kept under X's 1500 per minute. */
+  /** Tailor's own ceiling for X `users` calls per account, kept under X's 1500 per minute (USERS_REQUESTS_PER_MINUTE). */
   xRequestsPerMinute: number;
   refreshIntervalMs: number;
   /** A hash X confirmed longer ago than this is sent again before X's 13-month expiry drops it. */
@@ -66,10 +67,11 @@ const int = (min: number, max: number) =>
     .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
 /**
- * Days, decimals allowed (tests renew after seconds), up to X's 13-month default expiry: a member
- * renewed later than that has already dropped out of X. 330 days leaves two months for a backlog.
+ * Days, decimals allowed (tests renew after seconds), up to X's 13-month default expiry
+ * (MEMBERSHIP_DAYS): a member renewed later than that has already dropped out of X. 330 days
+ * leaves two months for a backlog.
  */
-const MAX_RENEW_DAYS = 395;
+const MAX_RENEW_DAYS = MEMBERSHIP_DAYS;
 const days = z
   .string()
   .regex(/^\d+(\.\d+)?$/, `must be a number of days from 0.00001 to ${MAX_RENEW_DAYS}, decimals allowed`)
@@ -99,7 +101,7 @@ const schema = z.object({
   TAILOR_FIREHOSE_TOKEN: z.string().min(1).optional(),
   TAILOR_FIREHOSE_ENCODING: z.enum(['raw', 'sha256'], { error: 'must be raw or sha256' }).default('raw'),
   TAILOR_FLUSH_INTERVAL_MS: int(10, 3_600_000).default(10_000),
-  TAILOR_X_REQUESTS_PER_MINUTE: int(1, 1500).default(1400),
+  TAILOR_X_REQUESTS_PER_MINUTE: int(1, USERS_REQUESTS_PER_MINUTE).default(1400),
   TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
   TAILOR_RENEW_AFTER_DAYS: days.default(330),
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { descriptionWithMarker, downstreamMarker, downstreamName, hasMarker } from '../src/core/names.ts';
+import { downstreamName } from '../src/core/names.ts';
 import { SecretBox } from '../src/core/secret-box.ts';
 import { backoffMs, BACKOFF_CAP_MS } from '../src/sync/backoff.ts';
 import { suffixOf } from '../src/sync/tasks/create.ts';
+import { descriptionWithMarker, downstreamMarker, hasMarker } from '../src/x/facts.ts';
 
 describe('names and markers', () => {
   it('names downstream audiences as mParticle does, with [n] after a refusal', () => {

@@ -79,14 +79,26 @@ export class RejectedError extends SyncError {
   }
 }
 
-/** Bad input from a source (REST, Firehose, import): answered with 400 and a reason. */
-export class InputError extends Error {
+/**
+ * The closed set of refusals outside the sync path, in Tailor's words rather than HTTP's: what a
+ * service (adding a configuration), a REST handler or an import refuses. Each front end maps the
+ * code once, exhaustively: the HTTP error handler to a status and the error envelope
+ * (`src/http/errors.ts`), the CLI to a message and an exit code (`src/cli/refusal.ts`).
+ */
+export type RefusalCode =
+  | 'not_found' // what the request names does not exist
+  | 'in_use' // something still depends on it (connections on a configuration)
+  | 'invalid' // the input itself is wrong (a file no import can read)
+  | 'x_refused' // X answered and said no (tokens, permissions on the account)
+  | 'x_unreachable'; // X could not be asked (timeout, 5xx, rate limit): the same request may pass later
+
+export class Refusal extends Error {
   constructor(
+    readonly code: RefusalCode,
     message: string,
-    readonly code: string = 'invalid_request',
   ) {
     super(message);
-    this.name = 'InputError';
+    this.name = new.target.name;
   }
 }
 

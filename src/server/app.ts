@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { StoreUnavailableError } from '../core/errors.ts';
+import { Refusal, StoreUnavailableError } from '../core/errors.ts';
 import type { Services } from '../services/deps.ts';
 import { registerAudiences } from '../sources/rest/audiences.ts';
 import { registerConfigurations } from '../sources/rest/configurations.ts';
@@ -8,7 +8,7 @@ import { registerConnections } from '../sources/rest/connections.ts';
 import { registerMembers } from '../sources/rest/members.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
-import { ApiError, sendError } from './errors.ts';
+import { ApiError, apiCodeOf, sendError } from '../http/errors.ts';
 import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
 import { AllowedHosts } from './hosts.ts';
@@ -109,6 +109,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
 
   app.setErrorHandler((err: FastifyError | Error, req, reply) => {
     if (err instanceof ApiError) return sendError(reply, err.code, err.message, err.details);
+    if (err instanceof Refusal) return sendError(reply, apiCodeOf(err.code), err.message);
     if (err instanceof StoreUnavailableError) {
       req.log.error({ err: err.message }, 'store unavailable');
       return sendError(reply, 'unavailable', 'The change could not be stored durably; retry later');

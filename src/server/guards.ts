@@ -6,8 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { MESSAGE_TYPES } from '../sources/firehose/schema.ts';
 import type { Access, Guard } from './access.ts';
-import { credential, secretsEqual } from './auth.ts';
-import { ApiError, sendError } from './errors.ts';
+import { credential, secretsEqual } from '../http/auth.ts';
+import { ApiError, sendError } from '../http/errors.ts';
 import type { AllowedHosts } from './hosts.ts';
 import type { SessionKeys } from './session.ts';
 

@@ -22,13 +22,14 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { randomBytes } from 'node:crypto';
-import { SyncError } from '../core/errors.ts';
+import { Refusal, SyncError } from '../core/errors.ts';
 import { addConfiguration, REQUIRED_PERMISSION } from '../services/configurations.ts';
 import type { Services } from '../services/deps.ts';
 import { permissionWords, renderAccountChooser, renderPopupMessage, type AccountChoice, type PopupMessage } from '../ui/pages/popup.ts';
+import { MAX_NAME_CHARS } from '../x/facts.ts';
 import type { XUserTokens } from '../x/types.ts';
-import { secretsEqual } from './auth.ts';
-import { ApiError } from './errors.ts';
+import { secretsEqual } from '../http/auth.ts';
+import { apiCodeOf, statusOf } from '../http/errors.ts';
 import { appendCookie, originOf, parseCookies, sameOrigin, serializeCookie, type Session, type SessionKeys } from './session.ts';
 
 const FLOW_COOKIE = 'tailor_x_login';
@@ -211,16 +212,16 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
       setFlow(req, reply, null);
       return failed(reply, 400, 'This X login was already saved. Start again to save another account.', flow.reauth);
     }
-    const typed = isString(body.name) ? body.name.trim().slice(0, 200) : '';
+    const typed = isString(body.name) ? body.name.trim().slice(0, MAX_NAME_CHARS) : '';
     const name = typed !== '' ? typed : existing?.name;
     let saved;
     try {
       saved = await addConfiguration(s, { name, accountId, tokens: flow.tokens, screenName: flow.screenName });
     } catch (err) {
-      const text = err instanceof ApiError || err instanceof SyncError ? err.message : 'Tailor could not save the configuration; see its log.';
-      if (!(err instanceof ApiError)) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'X login: save failed');
+      const text = err instanceof Refusal || err instanceof SyncError ? err.message : 'Tailor could not save the configuration; see its log.';
+      if (!(err instanceof Refusal)) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'X login: save failed');
       setFlow(req, reply, null);
-      return failed(reply, err instanceof ApiError ? err.status : 500, text, flow.reauth);
+      return failed(reply, err instanceof Refusal ? statusOf(apiCodeOf(err.code)) : 500, text, flow.reauth);
     }
     setFlow(req, reply, null);
     const c = saved.configuration;

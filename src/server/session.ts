@@ -22,7 +22,7 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/port.ts';
-import { secretsEqual } from './auth.ts';
+import { secretsEqual } from '../http/auth.ts';
 
 export const SESSION_COOKIE = 'tailor_session';
 export const CSRF_HEADER = 'x-csrf-token';

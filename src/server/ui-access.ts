@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderPopupMessage } from '../ui/pages/popup.ts';
 import type { Access } from './access.ts';
-import { sendError } from './errors.ts';
+import { sendError } from '../http/errors.ts';
 
 /** "METHOD pattern" → why it is open. HEAD follows GET. */
 export const UI_PUBLIC_ROUTES: ReadonlyMap<string, string> = new Map([

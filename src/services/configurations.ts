@@ -1,5 +1,4 @@
-import { SyncError } from '../core/errors.ts';
-import { ApiError } from '../server/errors.ts';
+import { Refusal, SyncError } from '../core/errors.ts';
 import type { Configuration } from '../store/port.ts';
 import { sealTokens } from '../sync/tokens.ts';
 import type { XUserTokens } from '../x/types.ts';
@@ -28,14 +27,14 @@ export async function addConfiguration(s: Services, input: AddConfigurationInput
     accounts = await s.x.listAccounts(input.tokens);
   } catch (err) {
     if (err instanceof SyncError) {
-      if (err.fate === 'retry' || err.fate === 'rate_limited') throw new ApiError('x_unavailable', `Could not reach X to check the tokens: ${err.message}`);
-      throw new ApiError('x_rejected', `X did not accept these tokens for account ${input.accountId}: ${err.message}`);
+      if (err.fate === 'retry' || err.fate === 'rate_limited') throw new Refusal('x_unreachable', `Could not reach X to check the tokens: ${err.message}`);
+      throw new Refusal('x_refused', `X did not accept these tokens for account ${input.accountId}: ${err.message}`);
     }
     throw err;
   }
   if (!access.permissions.includes(REQUIRED_PERMISSION)) {
-    throw new ApiError(
-      'x_rejected',
+    throw new Refusal(
+      'x_refused',
       `This X login has ${access.permissions.join(', ') || 'no permissions'} on account ${input.accountId}; ${REQUIRED_PERMISSION} (Account Administrator) is required.`,
     );
   }

@@ -4,7 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncError, StoreUnavailableError } from '../core/errors.ts';
 import { rateLimitWaits, rateLimitWaitSeconds, syncRetries } from '../metrics.ts';
 import { IDENTITY_TYPES, type IdentityType } from '../core/terms.ts';
-import { MAX_BODY_BYTES, usersPerRequest } from '../x/pack.ts';
+import { USERS_MAX_BODY_BYTES } from '../x/facts.ts';
+import { usersPerRequest } from '../x/pack.ts';
 import type { Claim, Task } from '../store/port.ts';
 import { backoffMs } from './backoff.ts';
 import { WaitTooLong, type SyncContext, type TaskInput } from './context.ts';
@@ -22,7 +23,7 @@ import { sendTask } from './tasks/send.ts';
  * its comma) as fit in X's 5,000,000-byte body with room for the operation envelopes. One claim is
  * then one request, and a backlog drains at the fewest requests X's limits allow.
  */
-export const MAX_BATCH = Math.floor((MAX_BODY_BYTES - 200) / 83);
+export const MAX_BATCH = Math.floor((USERS_MAX_BODY_BYTES - 200) / 83);
 /**
  * The same bound per identity type: e-mail and handle users are shorter than device ids, so their
  * requests carry more (63,289 e-mails against 60,239 device ids). Without it a backlog of e-mails

@@ -27,16 +27,13 @@ import type {
   XUserAccess,
   XUserTokens,
 } from './types.ts';
+import { API_VERSION, LIST_MAX_COUNT } from './facts.ts';
 
-/** The newest Ads API version (docs/reference/x-ads-api.md 1.2); every audience reference uses it. */
-export const API_VERSION = '12';
 /**
  * X usually answers in well under a second; a full 5 MB `users` body uploads in a few seconds on a
  * server link. 30 s leaves room for both while still freeing a worker stuck on a dead connection.
  */
 export const DEFAULT_TIMEOUT_MS = 30_000;
-/** The largest page X serves (2.3, 9.4): fewer calls against the read limits. */
-const PAGE_SIZE = 1000;
 
 /** The part of a pino logger the client uses. */
 export interface XClientLogger {
@@ -300,7 +297,7 @@ export class XClient {
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (;;) {
-      const pageQuery: Param[] = [...query, ['count', String(PAGE_SIZE)]];
+      const pageQuery: Param[] = [...query, ['count', String(LIST_MAX_COUNT)]];
       if (cursor !== undefined) pageQuery.push(['cursor', cursor]);
       const answer = await this.call({
         operation,

@@ -1,7 +1,8 @@
 /** The X Ads API client: OAuth 1.0a signing, packing, calls, and X's failures as typed errors. */
-export { XClient, API_VERSION, DEFAULT_TIMEOUT_MS } from './client.ts';
+export { XClient, DEFAULT_TIMEOUT_MS } from './client.ts';
 export type { XClientOptions, XClientLogger } from './client.ts';
-export { packUsers, MAX_BODY_BYTES, MAX_OPERATIONS, EMPTY_OPERATION_BYTES } from './pack.ts';
+export * from './facts.ts';
+export { packUsers, usersPerRequest, EMPTY_OPERATION_BYTES } from './pack.ts';
 export type { PackLimits } from './pack.ts';
 export { xError, parseOperationErrors } from './errors.ts';
 export type { XFailure, XErrorContext, XOperation, HeaderSource } from './errors.ts';

@@ -14,15 +14,8 @@
  */
 import type { IdentityType } from '../core/terms.ts';
 import { RejectedError } from '../core/errors.ts';
+import { USERS_MAX_BODY_BYTES, USERS_MAX_OPERATIONS } from './facts.ts';
 import type { UserChange, UsersRequest } from './types.ts';
-
-/** X's body limit for `users` requests (docs/reference/x-ads-api.md 3.4); we pack to it exactly. */
-export const MAX_BODY_BYTES = 5_000_000;
-/**
- * X's limit on operation objects per request (3.4, current reference). We never use more than two
- * per request, so it cannot bind; it is kept as a checked invariant.
- */
-export const MAX_OPERATIONS = 2500;
 
 export interface PackLimits {
   maxBodyBytes?: number;
@@ -51,7 +44,7 @@ export const EMPTY_OPERATION_BYTES: Record<OperationType, number> = {
  * E-mail users (78 bytes) fit more per request than device ids (82), so a claim sized by type
  * keeps every request as full as X allows.
  */
-export function usersPerRequest(identityType: IdentityType, maxBodyBytes: number = MAX_BODY_BYTES): number {
+export function usersPerRequest(identityType: IdentityType, maxBodyBytes: number = USERS_MAX_BODY_BYTES): number {
   const userBytes = Buffer.byteLength(`{${JSON.stringify(identityType)}:[${JSON.stringify('0'.repeat(64))}]}`) + 1;
   const envelope = 2 + EMPTY_OPERATION_BYTES.Update + EMPTY_OPERATION_BYTES.Delete + 1;
   return Math.floor((maxBodyBytes - envelope) / userBytes);
@@ -128,8 +121,8 @@ export function packUsers(
   changes: readonly UserChange[],
   limits: PackLimits = {},
 ): UsersRequest[] {
-  const maxBytes = limits.maxBodyBytes ?? MAX_BODY_BYTES;
-  const maxOps = limits.maxOperations ?? MAX_OPERATIONS;
+  const maxBytes = limits.maxBodyBytes ?? USERS_MAX_BODY_BYTES;
+  const maxOps = limits.maxOperations ?? USERS_MAX_OPERATIONS;
   const keyPrefix = `{${JSON.stringify(identityType)}:[`;
   const keyBytes = Buffer.byteLength(keyPrefix) + 2; // + `]}`
 

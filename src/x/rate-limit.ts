@@ -3,10 +3,11 @@
  * precedence when present; otherwise the user token's headers apply.
  */
 import { epochSecondsHeader, getHeader, type HeaderSource } from './errors.ts';
+import { RATE_LIMIT_HEADERS } from './facts.ts';
 import type { RateLimitInfo } from './types.ts';
 
 export function readRateLimit(headers: HeaderSource): RateLimitInfo | undefined {
-  return read(headers, 'x-account-rate-limit', 'account') ?? read(headers, 'x-rate-limit', 'token');
+  return read(headers, RATE_LIMIT_HEADERS.account, 'account') ?? read(headers, RATE_LIMIT_HEADERS.token, 'token');
 }
 
 function read(headers: HeaderSource, prefix: string, scope: 'account' | 'token'): RateLimitInfo | undefined {

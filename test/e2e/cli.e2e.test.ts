@@ -45,7 +45,7 @@ describe('the tailor command', () => {
     expect((await tailor(['migrate'], env)).status).toBe(0);
   });
 
-  it('configurations add validates the tokens against X and refuses a login without ACCOUNT_ADMIN', async () => {
+  it('configurations add validates the tokens against X, refuses a login without ACCOUNT_ADMIN, and exits 75 while X is unreachable', async () => {
     const emu = await Emu.start();
     try {
       const dir = tempDir();
@@ -67,6 +67,11 @@ describe('the tailor command', () => {
       const refused = await tailor(['configurations', 'add', '--account-id', account.id, '--access-token', analyst.access_token, '--access-token-secret', analyst.access_token_secret], env);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toMatch(/ACCOUNT_ADMIN/);
+      // X unreachable is not the input's fault: EX_TEMPFAIL, so a script knows to try again.
+      await emu.faults({ error_every: 1, error_status: 503 });
+      const later = await tailor(['configurations', 'add', '--account-id', accountId, '--access-token', user.access_token, '--access-token-secret', user.access_token_secret], env);
+      expect(later.status).toBe(75);
+      expect(later.stderr).toMatch(/^tailor: Could not reach X to check the tokens: /);
     } finally {
       await emu.close();
     }

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
-import { secretsEqual } from '../../src/server/auth.ts';
+import { secretsEqual } from '../../src/http/auth.ts';
 import type { Services } from '../../src/services/deps.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { XClient } from '../../src/x/client.ts';
@@ -168,7 +168,7 @@ describe('access control and secrets', () => {
     expect(secretsEqual('', TOKEN)).toBe(false);
     expect(secretsEqual(TOKEN.slice(0, -1), TOKEN)).toBe(false);
     expect(secretsEqual('x'.repeat(100_000), TOKEN)).toBe(false); // no throw on unequal lengths
-    const source = readFileSync('src/server/auth.ts', 'utf8');
+    const source = readFileSync('src/http/auth.ts', 'utf8');
     expect(source).toMatch(/timingSafeEqual\(a, b\)/);
     // Every place that checks a presented admin, Firehose or OAuth token goes through it.
     for (const file of ['src/server/guards.ts', 'src/sources/firehose/index.ts', 'src/server/session.ts', 'src/server/oauth-login.ts']) {

@@ -114,6 +114,20 @@ describe('REST API in process', () => {
     expect((await app.inject({ method: 'DELETE', url: `/api/v1/configurations/${config.id}`, headers: auth })).statusCode).toBe(404);
   });
 
+  it('answers 502 x_unavailable when X cannot be asked about the tokens, and stores nothing', async () => {
+    const { user, accountId } = emu.admin();
+    const before = (await store.listConfigurations()).length;
+    await emu.faults({ error_every: 1, error_status: 503 });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/configurations', headers: auth, payload: { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret } });
+      expect(res.statusCode).toBe(502);
+      expect(res.json().error).toMatchObject({ code: 'x_unavailable', message: expect.stringMatching(/^Could not reach X to check the tokens: /) });
+    } finally {
+      await emu.faults({ reset: true });
+    }
+    expect(await store.listConfigurations()).toHaveLength(before);
+  });
+
   it('answers health and readiness without credentials', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });

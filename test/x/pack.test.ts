@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RejectedError } from '../../src/core/errors.ts';
 import type { IdentityType } from '../../src/core/terms.ts';
-import { MAX_BODY_BYTES, MAX_OPERATIONS, packUsers } from '../../src/x/pack.ts';
+import { USERS_MAX_BODY_BYTES as MAX_BODY_BYTES, USERS_MAX_OPERATIONS as MAX_OPERATIONS } from '../../src/x/facts.ts';
+import { packUsers } from '../../src/x/pack.ts';
 import type { UserChange, UsersRequest } from '../../src/x/types.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

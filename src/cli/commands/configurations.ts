@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { startTailor } from '../../app.ts';
 import { createLogger } from '../../log.ts';
-import { ApiError } from '../../server/errors.ts';
+import { Refusal } from '../../core/errors.ts';
 import { addConfiguration } from '../../services/configurations.ts';
+import { reportRefusal } from '../refusal.ts';
 import { configOrExit, exitOnConfigError } from '../run.ts';
 
 export function register(program: Command): void {
@@ -25,9 +26,8 @@ export function register(program: Command): void {
         });
         process.stdout.write(`${created ? 'Added' : 'Re-authorized'} configuration ${configuration.id} for account ${configuration.accountId} (${configuration.name}).\n`);
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-        process.stderr.write(`tailor: ${err.message}\n`);
-        process.exitCode = 1;
+        if (!(err instanceof Refusal)) throw err;
+        reportRefusal(err);
       } finally {
         await tailor.close();
       }

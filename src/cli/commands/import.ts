@@ -12,9 +12,11 @@ import type { Command } from 'commander';
 import { createReadStream, statSync } from 'node:fs';
 import { importMembers, type ImportSummary } from '../../sources/import/run.ts';
 import { progressReporter } from '../../sources/import/progress.ts';
-import { formatOf, ImportFormatError, type ImportFormat } from '../../sources/import/read.ts';
+import { formatOf, type ImportFormat } from '../../sources/import/read.ts';
 import { MemberKeys } from '../../membership/member-key.ts';
 import { openStore } from '../../store/open.ts';
+import { Refusal } from '../../core/errors.ts';
+import { exitCodeOf } from '../refusal.ts';
 import { configOrExit, exitOnConfigError } from '../run.ts';
 
 interface Flags {
@@ -99,7 +101,7 @@ export function register(program: Command): void {
         }
       } catch (err) {
         await store.close();
-        if (err instanceof ImportFormatError) fail(`${file}: ${err.message}`);
+        if (err instanceof Refusal) fail(`${file}: ${err.message}`, exitCodeOf(err.code));
         const code = (err as NodeJS.ErrnoException).code;
         if (typeof code === 'string' && code.startsWith('E')) fail(`cannot read ${file}: ${(err as Error).message}`);
         throw err;

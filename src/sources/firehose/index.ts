@@ -7,9 +7,9 @@
  * `GET /api/v1/firehose` (admin token) shows what the endpoint has answered, suspensions first.
  */
 import type { FastifyInstance } from 'fastify';
-import { credential, secretsEqual } from '../../server/auth.ts';
-import { ApiError } from '../../server/errors.ts';
-import { parse } from '../../server/validate.ts';
+import { credential, secretsEqual } from '../../http/auth.ts';
+import { ApiError } from '../../http/errors.ts';
+import { parse } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { JsonSyntaxError, parseFirehoseJson } from './json.ts';
 import { handleMembership } from './membership.ts';

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { cleanName, nameTextProblem } from '../../core/text.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { ConnectionToggles } from '../../store/port.ts';
+import { MAX_NAME_CHARS } from '../../x/facts.ts';
 
 export const MESSAGE_TYPES = {
   registration: 'module_registration_request',
@@ -150,7 +151,7 @@ export type FirehoseIdentity = z.output<typeof identity>;
 
 // mParticle sends the name it has and cannot be asked for another: control and bidi characters
 // are cleaned out rather than refused (REST refuses them; core/text.ts).
-const audienceName = z.string().max(200, 'must be at most 200 characters').transform(cleanName);
+const audienceName = z.string().max(MAX_NAME_CHARS, `must be at most ${MAX_NAME_CHARS} characters`).transform(cleanName);
 
 const legacyAudience = z.object({
   audience_id: audienceId,

@@ -3,7 +3,7 @@
  * name) or removed from (remove) the X output. The configuration is the one whose Account ID is
  * the account setting `accountId`. Only the store is touched here; workers do the X calls.
  */
-import { ApiError } from '../../server/errors.ts';
+import { Refusal } from '../../core/errors.ts';
 import type { Services } from '../../services/deps.ts';
 import { foreignAudience } from './foreign.ts';
 import { firehoseSender } from './origin.ts';
@@ -16,8 +16,8 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
   if (!configuration) {
     // mParticle does not retry a 400, and a subscription cannot be suspended: the user must add
     // the configuration in Tailor first, then connect the audience again in mParticle.
-    throw new ApiError(
-      'invalid_request',
+    throw new Refusal(
+      'invalid',
       `account.account_settings.accountId: Tailor has no configuration for X ad account ${accountId}; add it first (Log in with X, POST /api/v1/configurations or tailor configurations add), then connect the audience again`,
     );
   }

@@ -7,6 +7,7 @@
 import { CsvError, parse as csvParse } from 'csv-parse';
 import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { Refusal } from '../../core/errors.ts';
 import { identifierTextProblem } from '../../core/text.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { SourceMember } from '../../membership/changes.ts';
@@ -20,10 +21,9 @@ const IDENTITY_FIELDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_adverti
 const MAX_USER_ID = 256;
 
 /** A problem with the file itself: nothing more can be read from it. */
-export class ImportFormatError extends Error {
+export class ImportFormatError extends Refusal {
   constructor(message: string) {
-    super(message);
-    this.name = 'ImportFormatError';
+    super('invalid', message);
   }
 }
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../server/errors.ts';
-import { displayName, parse, pathId } from '../../server/validate.ts';
+import { Refusal } from '../../core/errors.ts';
+import { displayName, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView, historyView } from '../../services/status.ts';
 
@@ -18,13 +18,13 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
 
   app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
+    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return audienceView(s.store, audience);
   });
 
   app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/history', async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
+    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return historyView(s.store, audience);
   });
 
@@ -40,7 +40,7 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
 
   app.delete<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req, reply) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
+    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const downstreams = await s.store.listDownstreams(audience.id);
     await s.store.deleteAudience(audience.id, s.now());
     s.log.info({ audience: audience.id }, 'audience deleted; deleting its X audiences');

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../server/errors.ts';
-import { displayName, parse, pathId } from '../../server/validate.ts';
+import { Refusal } from '../../core/errors.ts';
+import { displayName, parse, pathId } from '../../http/validate.ts';
 import { addConfiguration, configurationView } from '../../services/configurations.ts';
 import type { Services } from '../../services/deps.ts';
 
@@ -27,8 +27,8 @@ export function registerConfigurations(app: FastifyInstance, s: Services): void 
 
   app.delete<{ Params: { id: string } }>('/api/v1/configurations/:id', async (req, reply) => {
     const result = await s.store.deleteConfiguration(pathId(req.params.id, 'Configuration'));
-    if (result === 'not_found') throw new ApiError('not_found', `Configuration ${req.params.id} does not exist`);
-    if (result === 'in_use') throw new ApiError('conflict', 'Connections still use this configuration (or its X audiences are being deleted); remove them first');
+    if (result === 'not_found') throw new Refusal('not_found', `Configuration ${req.params.id} does not exist`);
+    if (result === 'in_use') throw new Refusal('in_use', 'Connections still use this configuration (or its X audiences are being deleted); remove them first');
     s.log.info({ configuration: req.params.id }, 'configuration deleted');
     return reply.code(204).send();
   });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ApiError } from '../../server/errors.ts';
-import { parse, pathId } from '../../server/validate.ts';
+import { Refusal } from '../../core/errors.ts';
+import { parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 
@@ -19,9 +19,9 @@ export function registerConnections(app: FastifyInstance, s: Services): void {
   app.put<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist`);
+    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const configuration = await s.store.getConfiguration(pathId(req.params.configurationId, 'Configuration'));
-    if (!configuration) throw new ApiError('not_found', `Configuration ${req.params.configurationId} does not exist`);
+    if (!configuration) throw new Refusal('not_found', `Configuration ${req.params.configurationId} does not exist`);
     const forward = {
       forwardEmails: toggles.forward_emails ?? true,
       forwardTwitterHandles: toggles.forward_twitter_handles ?? true,
@@ -36,7 +36,7 @@ export function registerConnections(app: FastifyInstance, s: Services): void {
 
   app.delete<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
     const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
-    if (!removed) throw new ApiError('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
+    if (!removed) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');
     return reply.code(204).send();
   });

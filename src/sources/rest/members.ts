@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { countIngest } from '../../metrics.ts';
-import { ApiError } from '../../server/errors.ts';
-import { identifierText, parse, pathId } from '../../server/validate.ts';
+import { Refusal } from '../../core/errors.ts';
+import { identifierText, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 
 /** Most members in one request: keeps one request's transaction short; import handles more. */
@@ -42,7 +42,7 @@ export function registerMembers(app: FastifyInstance, s: Services): void {
   app.post<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/members', async (req, reply) => {
     const input = parse(body, req.body);
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new ApiError('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
+    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
     // Adds are applied before removes: a member in both lists ends removed.
     const adds = prepareChanges(s.memberKeys, 'add', (input.add ?? []).map(toSourceMember));
     const removes = prepareChanges(s.memberKeys, 'remove', (input.remove ?? []).map(toSourceMember));

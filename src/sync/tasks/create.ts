@@ -1,11 +1,9 @@
 import { NameTakenError } from '../../core/errors.ts';
-import { descriptionWithMarker, downstreamMarker, downstreamName, hasMarker } from '../../core/names.ts';
+import { downstreamName, MAX_NAME_TRIES } from '../../core/names.ts';
 import type { Downstream } from '../../store/port.ts';
+import { descriptionWithMarker, downstreamMarker, hasMarker } from '../../x/facts.ts';
 import type { XCustomAudience } from '../../x/types.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
-
-/** How many `[n]` suffixes to try before giving up on a name (and retrying later). */
-const MAX_NAME_TRIES = 20;
 
 /** The `[n]` suffix of a name Tailor gave, or 1. */
 export function suffixOf(name: string): number {

@@ -1,4 +1,4 @@
-import { hasMarker, downstreamMarker } from '../../core/names.ts';
+import { downstreamMarker, hasMarker } from '../../x/facts.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
 
 /** Deletes the X audience of a deleted source audience (found by marker if its id was never recorded). */

@@ -1,8 +1,6 @@
 import { NameTakenError } from '../../core/errors.ts';
-import { downstreamName } from '../../core/names.ts';
+import { downstreamName, MAX_NAME_TRIES } from '../../core/names.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
-
-const MAX_NAME_TRIES = 20;
 
 /** Renames the X audience after its source audience, taking the first name X accepts. */
 export async function renameTask(ctx: SyncContext, input: TaskInput): Promise<void> {

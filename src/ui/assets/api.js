@@ -8,7 +8,7 @@ const CSRF = meta ? meta.getAttribute('content') || '' : '';
 export class ApiFailure extends Error {
   /**
    * @param {number} status the HTTP status; 0 when Tailor did not answer
-   * @param {string} code the API's error code (src/server/errors.ts), or 'network' / 'error'
+   * @param {string} code the API's error code (src/http/errors.ts), or 'network' / 'error'
    * @param {string} message
    */
   constructor(status, code, message) {

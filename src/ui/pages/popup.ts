@@ -2,6 +2,7 @@
  * The pages of the "Log in with X" popup after X sends the user back: choose the ad account,
  * then a saved / cancelled / failed page that tells the opener (via /assets/popup.js).
  */
+import { MAX_NAME_CHARS } from '../../x/facts.ts';
 import { frame, html, type Html } from './html.ts';
 
 /** X's permission names in words (docs/reference/x-ads-api.md 9.4). */
@@ -79,7 +80,7 @@ export function renderAccountChooser(o: ChooserOptions): string {
       o.reauth
         ? ''
         : html`<label for="name">Configuration name <span class="muted">(optional; the account name when empty)</span></label>
-    <input id="name" name="name" maxlength="200" autocomplete="off">`
+    <input id="name" name="name" maxlength="${MAX_NAME_CHARS}" autocomplete="off">`
     }
     <div class="actions">
       <button type="submit" class="primary"${eligible.length === 0 ? html` disabled` : ''}>Save</button>

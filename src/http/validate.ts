@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { identifierTextProblem, nameTextProblem } from '../core/text.ts';
+import { MAX_NAME_CHARS } from '../x/facts.ts';
 import { ApiError } from './errors.ts';
 
 /**
@@ -17,12 +18,12 @@ const clip = (s: string): string => (s.length > MAX_ECHO_CHARS ? `${s.slice(0, M
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 const keyText = (key: string): string => (FIELD_NAME.test(key) ? key : `(a key of ${key.length} characters)`);
 
-/** A name Tailor shows and sends to X: trimmed, 1–200 characters, no control or bidi characters. */
+/** A name Tailor shows and sends to X: trimmed, 1–200 characters (MAX_NAME_CHARS), no control or bidi characters. */
 export const displayName = z
   .string()
   .trim()
   .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters')
+  .max(MAX_NAME_CHARS, `must be at most ${MAX_NAME_CHARS} characters`)
   .superRefine((v, ctx) => {
     const problem = nameTextProblem(v);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });

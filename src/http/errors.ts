@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import type { RefusalCode } from '../core/errors.ts';
 
 /** The closed set of error codes of /api/v1 and their HTTP statuses: one envelope for all. */
 export type ApiErrorCode =
@@ -31,6 +32,31 @@ const STATUS: Record<ApiErrorCode, number> = {
   internal: 500,
 };
 
+/** An HTTP status of the envelope's code. */
+export function statusOf(code: ApiErrorCode): number {
+  return STATUS[code];
+}
+
+/**
+ * The envelope code of each refusal a service, a REST handler or an import throws
+ * (src/core/errors.ts). Exhaustive: a new refusal code does not compile until it has its answer.
+ */
+export function apiCodeOf(code: RefusalCode): ApiErrorCode {
+  switch (code) {
+    case 'not_found':
+      return 'not_found';
+    case 'in_use':
+      return 'conflict';
+    case 'invalid':
+      return 'invalid_request';
+    case 'x_refused':
+      return 'x_rejected';
+    case 'x_unreachable':
+      return 'x_unavailable';
+  }
+}
+
+/** An error only HTTP has (authentication, body limits, request validation), thrown by route code. */
 export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
@@ -39,10 +65,6 @@ export class ApiError extends Error {
   ) {
     super(message);
     this.name = 'ApiError';
-  }
-
-  get status(): number {
-    return STATUS[this.code];
   }
 }
 
