@@ -14,6 +14,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { pathId } from '../http/validate.ts';
 import type { Services } from '../services/deps.ts';
 import { renderPopupMessage } from '../ui/pages/popup.ts';
 import { renderShell, type ShellPage } from '../ui/pages/shell.ts';
@@ -142,7 +143,8 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
     // them until X confirms). /api/v1 has no view of a deleted audience; this is the UI's own.
     ui.get<{ Params: { id: string } }>('/ui/deleting/:id', async (req, reply) => {
       if (!(await o.sessions.read(req))) return reply.code(401).send({ error: { code: 'unauthorized', message: 'Sign in first' } });
-      const downstreams = await s.store.listDownstreams(req.params.id);
+      // Tailor's id shape first: a NUL in an id is an error on PostgreSQL, never a row.
+      const downstreams = await s.store.listDownstreams(pathId(req.params.id, 'Audience'));
       reply.header('cache-control', 'no-store');
       return {
         x_audiences: downstreams

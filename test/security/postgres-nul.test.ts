@@ -74,6 +74,14 @@ describe('NUL in client strings on PostgreSQL', () => {
     }
   });
 
+  it("the UI's own read of a deleted audience takes a NUL id as unknown, not as a database error", async () => {
+    const signIn = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${TOKEN}` });
+    expect(signIn.statusCode).toBe(303);
+    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    const res = await app.inject({ method: 'GET', url: '/ui/deleting/a%00b', headers: { cookie } });
+    expect(res.statusCode).toBe(404);
+  });
+
   it('names, member keys and identifiers holding NUL are refused or rejected', async () => {
     expect((await call('PUT', '/api/v1/audiences/ok', { name: 'a\u0000b' })).status).toBe(400);
     expect((await call('POST', '/api/v1/configurations', { name: 'n\u0000', account_id: 'abc', access_token: 't', access_token_secret: 's' })).status).toBe(400);
