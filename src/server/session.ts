@@ -23,6 +23,7 @@ import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, ti
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Store } from '../store/port.ts';
 import { secretsEqual } from '../http/auth.ts';
+import { hostName } from '../core/hosts.ts';
 
 export const SESSION_COOKIE = 'tailor_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -210,9 +211,6 @@ export function appendCookie(reply: FastifyReply, cookie: string): void {
   reply.header('set-cookie', [...list, cookie]);
 }
 
-/** A Host header Tailor accepts: a DNS name or IPv4, or a bracketed IPv6, with an optional port. */
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /**
  * The origin browsers use to reach Tailor: TAILOR_PUBLIC_URL when set (behind a proxy or TLS
  * terminator), else the scheme and Host header of the request, when the Host is well formed.
@@ -222,7 +220,8 @@ const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9
 export function originOf(req: FastifyRequest, publicUrl: string | null): string | null {
   if (publicUrl !== null) return new URL(publicUrl).origin;
   const host = req.headers.host;
-  if (typeof host !== 'string' || !HOST.test(host)) return null;
+  // The same grammar as the Host check (core/hosts.ts): a name, IPv4 or bracketed IPv6, a port.
+  if (typeof host !== 'string' || hostName(host) === null) return null;
   return `${req.protocol}://${host}`;
 }
 

@@ -99,6 +99,9 @@ describe('UI session cookie', () => {
     expect(originOf(req({ host: '127.0.0.1:8080' }), null)).toBe('http://127.0.0.1:8080');
     expect(originOf(req({ host: 'tailor.example.com' }, 'GET', 'https'), null)).toBe('https://tailor.example.com');
     expect(originOf(req({ host: '[::1]:8080' }), null)).toBe('http://[::1]:8080');
+    // A Docker Compose service name, as the Host check accepts it (core/hosts.ts).
+    expect(originOf(req({ host: 'tailor_web:8080' }), null)).toBe('http://tailor_web:8080');
+    expect(originOf(req({ host: 'evil.com:8080@x' }), null)).toBeNull();
     expect(originOf(req({ host: 'evil.com/path' }), null)).toBeNull();
     expect(originOf(req({ host: 'a b' }), null)).toBeNull();
     expect(originOf(req({}), null)).toBeNull();
