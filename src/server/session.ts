@@ -21,7 +21,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Store } from '../store/port.ts';
+import type { SessionStore } from '../store/port.ts';
 import { secretsEqual } from '../http/auth.ts';
 import { hostName } from '../core/hosts.ts';
 
@@ -34,9 +34,6 @@ export interface Session {
   sid: string;
   expiresAt: number;
 }
-
-/** What sessions need of the store. */
-export type SessionStore = Pick<Store, 'putSession' | 'getSession' | 'deleteSession' | 'useOnce'>;
 
 export interface CookieOptions {
   maxAgeS: number;
