@@ -9,7 +9,6 @@
  * Every metric is named in docs/benchmarks.md ("Observability").
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { PreparedChanges } from './membership/changes.ts';
 
 export const registry = new Registry();
 // process_* and nodejs_*: CPU, resident memory, heap, event-loop lag, open handles.
@@ -129,10 +128,13 @@ export const httpDuration = new Histogram({
   registers,
 });
 
-/** Counts one prepared list of member changes that was just made durable. */
-export function countIngest(source: ChangeSource, action: 'add' | 'remove', prepared: Pick<PreparedChanges, 'accepted' | 'counts'>): void {
-  if (prepared.accepted > 0) changesAccepted.inc({ source, action }, prepared.accepted);
-  countRejections(source, prepared.counts);
+/**
+ * Counts one ingest that was just made durable (membership/ingest.ts): what was accepted, by
+ * action, and the identifiers dropped, by reason.
+ */
+export function countIngest(source: ChangeSource, accepted: Record<'add' | 'remove', number>, rejections: Record<string, number>): void {
+  for (const action of ['add', 'remove'] as const) if (accepted[action] > 0) changesAccepted.inc({ source, action }, accepted[action]);
+  countRejections(source, rejections);
 }
 
 /** Counts identifiers dropped at ingest, by reason. */

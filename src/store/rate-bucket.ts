@@ -1,7 +1,7 @@
 /**
  * The token bucket both stores keep per (account, endpoint family) in `rate_buckets`, as pure
  * arithmetic: each adapter reads the row under its own lock, calls these, and writes the result
- * (sqlite/settle.ts, postgres/rate.ts). The bucket refills continuously at `perMinute` up to
+ * (sqlite/rate.ts, postgres/rate.ts). The bucket refills continuously at `perMinute` up to
  * `burst`; with `burst` well under a minute's worth, no 60-second window (X's, wherever it starts)
  * sees more than perMinute + burst requests.
  */

@@ -1,14 +1,15 @@
 /**
  * `audience_membership_change_request`: every profile, every audience in it. Changes are grouped
- * per audience and each audience's changes go to the ledger in one `applyMemberChanges` call;
- * the answer goes out only after every call has returned (durable), and a store failure is a 503
- * so that mParticle retries. Re-applying a request is harmless: the ledger holds sets.
+ * per audience and each audience's share goes to the ledger through one `ingest` (one
+ * transaction, membership/ingest.ts); the answer goes out only after every call has returned
+ * (durable), and a store failure is a 503 so that mParticle retries. Re-applying a request is
+ * harmless: the ledger holds sets.
  */
-import { prepareChanges, type SourceIdentity, type SourceMember } from '../../membership/changes.ts';
-import type { MemberKeys } from '../../membership/member-key.ts';
-import { changesAccepted, countRejections } from '../../metrics.ts';
+import type { SourceIdentity, SourceMember } from '../../membership/changes.ts';
+import { ingest, type IngestPart } from '../../membership/ingest.ts';
+import { countIngest } from '../../metrics.ts';
 import type { Services } from '../../services/deps.ts';
-import type { Configuration, ConnectionToggles, MemberChange } from '../../store/port.ts';
+import type { Configuration, ConnectionToggles } from '../../store/port.ts';
 import { foreignAudience } from './foreign.ts';
 import { firehoseSender } from './origin.ts';
 import { responseEnvelope } from './response.ts';
@@ -23,8 +24,9 @@ export interface AudiencePlan {
   toggles: ConnectionToggles;
   /** Whether any profile joins it (only then is a missing audience or connection created). */
   hasAdds: boolean;
-  changes: MemberChange[];
-  /** Identities dropped at ingest, by reason (md5/sha1 encodings, invalid values). */
+  /** Each profile's join (add) or leave (remove), in the order the profiles came. */
+  parts: IngestPart[];
+  /** Identities of types that are not mParticle's, dropped before hashing (the rest are counted by ingest). */
   rejections: Record<string, number>;
 }
 
@@ -54,36 +56,28 @@ function entriesOf(p: FirehoseProfile): { audienceId: string; name: string | und
 }
 
 /**
- * Pure: a validated request → per-audience ledger changes, in the order the profiles came. Each
- * profile's identities are normalized and hashed once; the member key is made from its `mpid`
- * string as sent (membership/member-key.ts), or, without one, each identity is a member of its own.
+ * Pure: a validated request → per-audience joins and leaves, in the order the profiles came. The
+ * member is keyed by its `mpid` string as sent, or, without one, each identity is a member of its
+ * own (membership/changes.ts); a leave takes out what the member contributed, whatever it names.
  */
-export function planMembership(msg: MembershipRequest, keys: MemberKeys): AudiencePlan[] {
+export function planMembership(msg: MembershipRequest): AudiencePlan[] {
   const plans = new Map<string, AudiencePlan>();
   (msg.user_profiles ?? []).forEach((p, index) => {
     const entries = entriesOf(p).filter((e) => e.action !== 'attribute_update'); // attributes: acknowledged, not forwarded
     if (entries.length === 0) return;
     const member: SourceMember = { key: p.mpid === undefined ? null : { kind: 'mpid', value: p.mpid }, identities: [] };
     const unknownTypes = sourceIdentities(p.user_identities, 'user_identities', member.identities) + sourceIdentities(p.device_identities, 'device_identities', member.identities);
-    const prepared = prepareChanges(keys, 'add', [member], index);
-    if (unknownTypes > 0) prepared.counts.unknown_identity_type = (prepared.counts.unknown_identity_type ?? 0) + unknownTypes;
-    // A removal takes out what the member contributed; it needs the keys, not the identities.
-    const removals = prepared.changes.map((c): MemberChange => ({ memberKey: c.memberKey, action: 'remove', identities: [] }));
     for (const e of entries) {
       let plan = plans.get(e.audienceId);
       if (!plan) {
-        plan = { audienceId: e.audienceId, name: null, toggles: togglesOf(e.settings), hasAdds: false, changes: [], rejections: {} };
+        plan = { audienceId: e.audienceId, name: null, toggles: togglesOf(e.settings), hasAdds: false, parts: [], rejections: {} };
         plans.set(e.audienceId, plan);
       }
       const name = e.name ?? ''; // cleaned by the schema (core/text.ts cleanName)
       if (plan.name === null && name) plan.name = name;
-      if (e.action === 'add') {
-        plan.hasAdds = true;
-        plan.changes.push(...prepared.changes);
-      } else {
-        plan.changes.push(...removals);
-      }
-      for (const [reason, n] of Object.entries(prepared.counts)) plan.rejections[reason] = (plan.rejections[reason] ?? 0) + n;
+      if (e.action === 'add') plan.hasAdds = true;
+      plan.parts.push({ action: e.action === 'add' ? 'add' : 'remove', members: [member], firstIndex: index });
+      if (unknownTypes > 0) plan.rejections.unknown_identity_type = (plan.rejections.unknown_identity_type ?? 0) + unknownTypes;
     }
   });
   return [...plans.values()];
@@ -105,7 +99,7 @@ export function usable(configuration: Configuration | null, accountId: string): 
 
 export async function handleMembership(s: Services, status: FirehoseStatus, msg: MembershipRequest): Promise<Record<string, unknown>> {
   const respond = (suspend: boolean) => ({ ...responseEnvelope('audience_membership_change_response', msg), suspend_subscription: suspend });
-  const plans = planMembership(msg, s.memberKeys); // hashing before any store call: a bad message never half-applies
+  const plans = planMembership(msg);
   const accountId = msg.account.account_settings.accountId;
   const check = usable(await s.store.getConfigurationByAccount(accountId), accountId);
   if (!check.ok) {
@@ -141,12 +135,9 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
       await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
       s.log.info({ source: 'firehose', audience: plan.audienceId, configuration: configuration.id }, 'firehose membership change for an unconnected audience: connection added');
     }
-    if (plan.changes.length === 0 && Object.keys(plan.rejections).length === 0) continue;
-    await s.store.applyMemberChanges(plan.audienceId, plan.changes, now, plan.rejections);
-    const adds = plan.changes.filter((c) => c.action === 'add').length;
-    changesAccepted.inc({ source: 'firehose', action: 'add' }, adds);
-    changesAccepted.inc({ source: 'firehose', action: 'remove' }, plan.changes.length - adds);
-    countRejections('firehose', plan.rejections);
+    const result = await ingest(s.store, s.memberKeys, { audienceId: plan.audienceId, parts: plan.parts, now, rejections: plan.rejections });
+    // The Firehose has always counted ledger changes (a profile without an mpid makes one per identity), REST and import members.
+    countIngest('firehose', result.changes, result.counts);
   }
   if (foreign > 0) foreignAudience(s, 'membership', foreign);
   if (plans.length > 0) s.notify(); // workers send; no X call on this path

@@ -9,7 +9,8 @@
  */
 import type { Readable } from 'node:stream';
 import { countIngest, countRejections } from '../../metrics.ts';
-import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
+import type { SourceMember } from '../../membership/changes.ts';
+import { ingest } from '../../membership/ingest.ts';
 import type { MemberKeys } from '../../membership/member-key.ts';
 import type { LedgerStore } from '../../store/port.ts';
 import { readRows, type ImportFormat, type RowProblem } from './read.ts';
@@ -84,12 +85,12 @@ export async function importMembers(opts: ImportOptions): Promise<ImportSummary>
   let lines: number[] = [];
   const flush = async (): Promise<void> => {
     if (members.length === 0) return;
-    const prepared = prepareChanges(opts.memberKeys, opts.action, members);
-    for (const r of prepared.rejected) note({ line: lines[r.index] ?? 0, reason: r.reason, field: r.field, message: r.message });
-    const result = await opts.store.applyMemberChanges(opts.audienceId, prepared.changes, now(), prepared.counts);
-    countIngest('import', opts.action, prepared);
-    summary.accepted += prepared.accepted;
-    summary.rejectedRows += members.length - prepared.accepted;
+    const result = await ingest(opts.store, opts.memberKeys, { audienceId: opts.audienceId, parts: [{ action: opts.action, members }], now: now() });
+    for (const r of result.rejected) note({ line: lines[r.index] ?? 0, reason: r.reason, field: r.field, message: r.message });
+    countIngest('import', result.accepted, result.counts);
+    const accepted = result.accepted[opts.action];
+    summary.accepted += accepted;
+    summary.rejectedRows += members.length - accepted;
     summary.queued += result.queued;
     members = [];
     lines = [];

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { prepareChanges, type SourceMember } from '../../membership/changes.ts';
+import type { SourceMember } from '../../membership/changes.ts';
+import { ingest } from '../../membership/ingest.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { countIngest } from '../../metrics.ts';
 import { Refusal } from '../../core/errors.ts';
@@ -44,20 +45,19 @@ export function registerMembers(app: FastifyInstance, s: Services): void {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
     // Adds are applied before removes: a member in both lists ends removed.
-    const adds = prepareChanges(s.memberKeys, 'add', (input.add ?? []).map(toSourceMember));
-    const removes = prepareChanges(s.memberKeys, 'remove', (input.remove ?? []).map(toSourceMember));
-    const counts: Record<string, number> = { ...adds.counts };
-    for (const [k, v] of Object.entries(removes.counts)) counts[k] = (counts[k] ?? 0) + v;
-    const result = await s.store.applyMemberChanges(audience.id, [...adds.changes, ...removes.changes], s.now(), counts);
-    countIngest('rest', 'add', adds);
-    countIngest('rest', 'remove', removes);
+    const result = await ingest(s.store, s.memberKeys, {
+      audienceId: audience.id,
+      parts: [
+        { action: 'add', members: (input.add ?? []).map(toSourceMember) },
+        { action: 'remove', members: (input.remove ?? []).map(toSourceMember) },
+      ],
+      now: s.now(),
+    });
+    countIngest('rest', result.accepted, result.counts);
     s.notify();
     return reply.code(202).send({
-      accepted: { add: adds.accepted, remove: removes.accepted },
-      rejected: [
-        ...adds.rejected.map((r) => ({ list: 'add', ...r })),
-        ...removes.rejected.map((r) => ({ list: 'remove', ...r })),
-      ],
+      accepted: result.accepted,
+      rejected: result.rejected.map(({ action, ...r }) => ({ list: action, ...r })),
       queued: result.queued,
     });
   });

@@ -9,6 +9,11 @@ import { StoreUnavailableError } from '../../core/errors.ts';
 
 export type Sql = Pick<pg.PoolClient, 'query'>;
 
+/** What one autocommitted statement needs: a transaction's client or the pool (Db) alike. */
+export interface Reader {
+  query<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
 const INT8_OID = 20;
 
 /**

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
-import { IDENTITY_TYPES, type ConfigurationState, type IdentityType } from '../../core/terms.ts';
+import type { ConfigurationState } from '../../core/terms.ts';
 import type {
   ApplyResult,
   Audience,
@@ -21,32 +20,42 @@ import type {
   XAudienceState,
   ReleaseOptions,
 } from '../port.ts';
-import { claim } from './claim.ts';
-import { Db, createPool, isUnavailable, type Sql } from './db.ts';
-import { recordSample } from './history.ts';
-import { RELEASE, forgetDownstreams, holdLease } from './lease.ts';
-import { WORKED_STATES } from '../states.ts';
-import { applyMemberChanges, resync } from './ledger.ts';
-import { lockAudience } from './locks.ts';
-import { migrate } from './migrate.ts';
 import type { OpenOptions } from '../open-options.ts';
-import { release } from './release.ts';
+import { WORKED_STATES } from '../states.ts';
+import * as audiences from './audiences.ts';
+import { claim } from './claim.ts';
+import * as configurations from './configurations.ts';
+import * as connections from './connections.ts';
+import { Db, createPool, isUnavailable } from './db.ts';
+import { applyMemberChanges } from './ledger.ts';
+import * as meta from './meta.ts';
+import { migrate } from './migrate.ts';
 import { holdRate, takeRateToken } from './rate.ts';
-import { toAudience, toConfiguration, toConnection, toDownstream, type AudienceRow, type ConfigurationRow, type ConnectionRow, type DownstreamRow } from '../rows.ts';
+import { release } from './release.ts';
+import { leaseOwners, releaseOwner } from './release-owner.ts';
 import * as sessions from './sessions.ts';
-import { firehoseAccessSql } from '../origin.ts';
+import { recordCreateAttempt, settleCreated } from './settle-created.ts';
+import { settleDeleted } from './settle-deleted.ts';
 import { settleNotFound } from './settle-not-found.ts';
+import { settleRefreshed } from './settle-refreshed.ts';
 import { settleRejected } from './settle-rejected.ts';
+import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
-import { WAKE_CHANNEL, WakeListener } from './wake.ts';
+import * as status from './status.ts';
+import { WakeListener } from './wake.ts';
 
-const FIREHOSE_ACCESS_SQL = firehoseAccessSql('$1', '$2', '$3');
-
-const accessOfRow = (row: { owned: number } | undefined): FirehoseAccess => (!row ? 'unknown' : row.owned ? 'owned' : 'foreign');
-
-async function accessOf(c: Sql, audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
-  return accessOfRow((await c.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, sender.account, sender.configurationId])).rows[0]);
-}
+/*
+ * The store on PostgreSQL. This class only wires the port (port.ts) to one file per operation and
+ * owns the transactions: `this.db.tx` (db.ts: READ COMMITTED, retried whole on a deadlock) for
+ * every operation of more than one statement, `this.db.query` (autocommit) for single statements
+ * and reads. The operation files are named as in ../sqlite/, so a reader who knows one side finds
+ * the other (test/store/file-set.test.ts keeps it so); src/store/README.md lists them.
+ *
+ * Files of this side only: db.ts (the pool, transactions, error mapping), locks.ts (the lock order
+ * and the per-audience advisory lock, which SQLite's one writer per file makes unneeded),
+ * wake.ts (LISTEN/NOTIFY between processes), migrate.ts (migrations under an advisory lock; on
+ * SQLite, open.ts runs them). nextDueAt stays below, next to the claim it mirrors.
+ */
 
 /** Opens the pool, applies pending migrations (under the migration advisory lock) and returns the store. */
 export async function openPostgresStore(url: string, opts: OpenOptions = {}): Promise<PostgresStore> {
@@ -75,12 +84,6 @@ function withoutPoolOptions(url: string): string {
   return u.toString();
 }
 
-function toggleFor(t: ConnectionToggles, type: IdentityType): boolean {
-  return type === 'email' ? t.forwardEmails : type === 'handle' ? t.forwardTwitterHandles : t.forwardDeviceIds;
-}
-
-const NOTIFY = `SELECT pg_notify('${WAKE_CHANNEL}', 'structure')`;
-
 /**
  * The store on PostgreSQL, for many `tailor serve` and `tailor worker` processes over one
  * database. Same semantics as the SQLite store (the reference); what differs is how concurrent
@@ -100,7 +103,7 @@ export class PostgresStore implements Store {
   }
 
   async installationId(): Promise<string> {
-    this.installation ??= (await this.db.query<{ value: string }>("SELECT value FROM meta WHERE key = 'installation_id'")).rows[0]!.value;
+    this.installation ??= await meta.installationId(this.db);
     return this.installation;
   }
 
@@ -110,19 +113,11 @@ export class PostgresStore implements Store {
   }
 
   async metricsSnapshot(): Promise<MetricsSnapshot> {
-    // One pass over the outbox's (downstream_id, enqueued_at) index per downstream audience.
-    const pending = await this.db.query<MetricsSnapshot['pending'][number]>(
-      `SELECT d.audience_id AS "audienceId", d.configuration_id AS "configurationId", d.identity_type AS "identityType",
-         count(o.hash) AS count, min(o.enqueued_at) AS "oldestEnqueuedAt"
-       FROM downstreams d LEFT JOIN outbox o ON o.downstream_id = d.id
-       WHERE d.state <> 'deleting' GROUP BY d.id`,
-    );
-    const reauth = await this.db.query<{ n: number }>("SELECT count(*) AS n FROM configurations WHERE state = 'needs_reauth'");
-    return { pending: pending.rows, configurationsNeedingReauth: reauth.rows[0]!.n };
+    return status.metricsSnapshot(this.db);
   }
 
   async ping(): Promise<void> {
-    await this.db.query("INSERT INTO meta (key, value) VALUES ('ping', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(Date.now())]);
+    await meta.ping(this.db);
   }
 
   /**
@@ -136,219 +131,77 @@ export class PostgresStore implements Store {
   // configurations
 
   async putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }> {
-    // One statement: two processes adding the same account at once end with one row. New tokens
-    // for a known account are a re-authorization, and resume it.
-    const r = await this.db.query<ConfigurationRow & { inserted: boolean }>(
-      `INSERT INTO configurations AS c (id, name, account_id, account_name, x_user_id, screen_name, tokens, state, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $8)
-       ON CONFLICT (account_id) DO UPDATE SET name = excluded.name, account_name = excluded.account_name, x_user_id = excluded.x_user_id,
-         screen_name = excluded.screen_name, tokens = excluded.tokens, state = 'active', state_reason = NULL, updated_at = excluded.updated_at
-       RETURNING c.*, (xmax = 0) AS inserted`,
-      [randomUUID(), input.name, input.accountId, input.accountName, input.xUserId, input.screenName, input.tokens, now],
-    );
-    const row = r.rows[0]!;
-    if (!row.inserted) await this.db.query(NOTIFY);
-    return { configuration: toConfiguration(row), created: row.inserted };
+    return configurations.putConfiguration(this.db, input, now);
   }
 
   async listConfigurations(): Promise<Configuration[]> {
-    return (await this.db.query<ConfigurationRow>('SELECT * FROM configurations ORDER BY created_at, id')).rows.map(toConfiguration);
+    return configurations.listConfigurations(this.db);
   }
 
   async getConfiguration(id: string): Promise<Configuration | null> {
-    const row = (await this.db.query<ConfigurationRow>('SELECT * FROM configurations WHERE id = $1', [id])).rows[0];
-    return row ? toConfiguration(row) : null;
+    return configurations.getConfiguration(this.db, id);
   }
 
   async getConfigurationByAccount(accountId: string): Promise<Configuration | null> {
-    const row = (await this.db.query<ConfigurationRow>('SELECT * FROM configurations WHERE account_id = $1', [accountId])).rows[0];
-    return row ? toConfiguration(row) : null;
+    return configurations.getConfigurationByAccount(this.db, accountId);
   }
 
   async deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
-    return this.db.tx(async (c) => {
-      // The row lock makes a concurrent putConnection's foreign-key check wait for this decision.
-      if ((await c.query('SELECT 1 FROM configurations WHERE id = $1 FOR UPDATE', [id])).rowCount === 0) return 'not_found';
-      const inUse = await c.query(
-        "SELECT 1 WHERE EXISTS (SELECT 1 FROM connections WHERE configuration_id = $1) OR EXISTS (SELECT 1 FROM downstreams WHERE configuration_id = $1 AND state = 'deleting')",
-        [id],
-      );
-      if ((inUse.rowCount ?? 0) > 0) return 'in_use';
-      // Detached downstream audiences stay on X; Tailor only forgets them.
-      const ids = await c.query<{ id: number }>('SELECT id FROM downstreams WHERE configuration_id = $1 ORDER BY id FOR UPDATE', [id]);
-      await forgetDownstreams(
-        c,
-        ids.rows.map((r) => r.id),
-      );
-      await c.query('DELETE FROM configurations WHERE id = $1', [id]);
-      return 'deleted';
-    });
+    return this.db.tx((c) => configurations.deleteConfiguration(c, id));
   }
 
   async setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void> {
-    await this.db.tx(async (c) => {
-      await c.query('UPDATE configurations SET state = $2, state_reason = $3, updated_at = $4 WHERE id = $1', [id, state, reason, now]);
-      if (state === 'active') await c.query(NOTIFY);
-    });
+    await this.db.tx((c) => configurations.setConfigurationState(c, id, state, reason, now));
   }
 
   // audiences and connections
 
   async putAudience(id: string, name: string, now: number, origin: AudienceOrigin = { kind: 'api' }): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
-    return this.db.tx(async (c) => {
-      // The upsert locks an existing row (a no-op update) in the same statement that finds it.
-      const upserted = await c.query<AudienceRow & { inserted: boolean }>(
-        `INSERT INTO audiences AS a (id, name, origin, origin_account, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
-         ON CONFLICT (id) DO UPDATE SET id = a.id RETURNING a.*, (xmax = 0) AS inserted`,
-        [id, name, origin.kind, origin.kind === 'firehose' ? origin.account : null, now],
-      );
-      const row = upserted.rows[0]!;
-      if (row.inserted) return { audience: toAudience(row), created: true, renamed: false };
-      if (origin.kind === 'firehose' && (await accessOf(c, id, origin)) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
-      if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
-      // The claim compares each downstream's X name with the audience's: a rename follows.
-      await c.query('UPDATE audiences SET name = $2, updated_at = $3 WHERE id = $1', [id, name, now]);
-      await c.query(NOTIFY);
-      return { audience: { ...toAudience(row), name, updatedAt: now }, created: false, renamed: true };
-    });
+    return this.db.tx((c) => audiences.putAudience(c, id, name, now, origin));
   }
 
   async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
-    return accessOfRow((await this.db.query<{ owned: number }>(FIREHOSE_ACCESS_SQL, [audienceId, sender.account, sender.configurationId])).rows[0]);
+    return audiences.firehoseAccess(this.db, audienceId, sender);
   }
 
   async getAudience(id: string): Promise<Audience | null> {
-    const row = (await this.db.query<AudienceRow>('SELECT * FROM audiences WHERE id = $1', [id])).rows[0];
-    return row ? toAudience(row) : null;
+    return audiences.getAudience(this.db, id);
   }
 
   async listAudiences(): Promise<(Audience & { members: number })[]> {
-    const rows = await this.db.query<AudienceRow & { members: number }>(
-      'SELECT a.*, a.member_count AS members FROM audiences a ORDER BY a.created_at, a.id',
-    );
-    return rows.rows.map((r) => ({ ...toAudience(r), members: r.members }));
+    return audiences.listAudiences(this.db);
   }
 
   async countMembers(audienceId: string): Promise<number> {
-    // Maintained by the ledger in each ingest's transaction (ledger.ts); no count over the ledger.
-    return (await this.db.query<{ n: number }>('SELECT member_count AS n FROM audiences WHERE id = $1', [audienceId])).rows[0]?.n ?? 0;
+    return audiences.countMembers(this.db, audienceId);
   }
 
   async listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
-    const r = await this.db.query<{ downstreamId: number; at: number; members: number; audienceSize: number | null }>(
-      `SELECT s.downstream_id AS "downstreamId", s.at, s.members, s.audience_size AS "audienceSize" FROM samples s
-       JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = $1 ORDER BY s.at`,
-      [audienceId],
-    );
-    return r.rows;
+    return status.listSamples(this.db, audienceId);
   }
 
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
-    const r = await this.db.query<{ downstreamId: number; at: number; message: string }>(
-      `SELECT e.downstream_id AS "downstreamId", e.at, e.message FROM downstream_errors e
-       JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = $1 ORDER BY e.id DESC LIMIT $2`,
-      [audienceId, limit],
-    );
-    return r.rows;
-  }
-
-  /**
-   * Structural changes of one audience start the same way: its advisory lock EXCLUSIVE (no ingest
-   * in flight), then its downstream rows in id order (no settle in flight). See locks.ts.
-   */
-  private async lockStructure(c: Sql, audienceId: string, where = '', params: unknown[] = []): Promise<{ id: number; state: string; x_audience_id: string | null; create_attempt_name: string | null; configuration_id: string; identity_type: string }[]> {
-    await lockAudience(c, audienceId, 'exclusive');
-    const r = await c.query<{ id: number; state: string; x_audience_id: string | null; create_attempt_name: string | null; configuration_id: string; identity_type: string }>(
-      `SELECT id, state, x_audience_id, create_attempt_name, configuration_id, identity_type FROM downstreams WHERE audience_id = $1 ${where} ORDER BY id FOR UPDATE`,
-      [audienceId, ...params],
-    );
-    return r.rows;
+    return status.listErrors(this.db, audienceId, limit);
   }
 
   async deleteAudience(id: string, now: number): Promise<boolean> {
-    return this.db.tx(async (c) => {
-      const downs = await this.lockStructure(c, id, "AND state <> 'deleting'");
-      if ((await c.query('SELECT 1 FROM audiences WHERE id = $1 FOR UPDATE', [id])).rowCount === 0) return false;
-      const never = downs.filter((d) => d.x_audience_id === null && d.create_attempt_name === null).map((d) => d.id); // never reached X
-      const reached = downs.filter((d) => !never.includes(d.id)).map((d) => d.id);
-      await forgetDownstreams(c, never);
-      if (reached.length > 0) {
-        await c.query('DELETE FROM outbox WHERE downstream_id = ANY($1::bigint[])', [reached]);
-        await c.query("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, updated_at = $2 WHERE id = ANY($1::bigint[])", [reached, now]);
-      }
-      for (const table of ['members', 'hash_holders', 'audience_members', 'rejections', 'connections']) {
-        await c.query(`DELETE FROM ${table} WHERE audience_id = $1`, [id]);
-      }
-      await c.query('DELETE FROM audiences WHERE id = $1', [id]);
-      await c.query(NOTIFY);
-      return true;
-    });
+    return this.db.tx((c) => audiences.deleteAudience(c, id, now));
   }
 
   async putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }> {
-    return this.db.tx(async (c) => {
-      const downs = await this.lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
-      const upserted = await c.query<ConnectionRow & { inserted: boolean }>(
-        `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $6)
-         ON CONFLICT (audience_id, configuration_id) DO UPDATE SET forward_emails = excluded.forward_emails,
-           forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids, updated_at = excluded.updated_at
-         RETURNING k.*, (xmax = 0) AS inserted`,
-        [audienceId, configurationId, toggles.forwardEmails, toggles.forwardTwitterHandles, toggles.forwardDeviceIds, now],
-      );
-      for (const type of IDENTITY_TYPES) {
-        const row = downs.find((d) => d.identity_type === type);
-        const on = toggleFor(toggles, type);
-        if (on && !row) {
-          const created = await c.query<{ id: number }>(
-            "INSERT INTO downstreams (audience_id, configuration_id, identity_type, state, created_at, updated_at) VALUES ($1, $2, $3, 'creating', $4, $4) RETURNING id",
-            [audienceId, configurationId, type, now],
-          );
-          await resync(c, created.rows[0]!.id, audienceId, type, now);
-        } else if (on && row?.state === 'detached') {
-          await c.query('UPDATE downstreams SET state = $2, next_attempt_at = 0, updated_at = $3 WHERE id = $1', [row.id, row.x_audience_id ? 'active' : 'creating', now]);
-          await resync(c, row.id, audienceId, type, now);
-        } else if (!on && row && row.state !== 'detached') {
-          await this.detach(c, [row.id], now);
-        }
-      }
-      await c.query(NOTIFY);
-      const k = upserted.rows[0]!;
-      return { connection: toConnection(k), created: k.inserted };
-    });
-  }
-
-  private async detach(c: Sql, ids: number[], now: number): Promise<void> {
-    if (ids.length === 0) return;
-    await c.query('DELETE FROM outbox WHERE downstream_id = ANY($1::bigint[])', [ids]);
-    await c.query("UPDATE downstreams SET state = 'detached', updated_at = $2 WHERE id = ANY($1::bigint[])", [ids, now]);
+    return this.db.tx((c) => connections.putConnection(c, audienceId, configurationId, toggles, now));
   }
 
   async listConnections(audienceId: string): Promise<Connection[]> {
-    return (await this.db.query<ConnectionRow>('SELECT * FROM connections WHERE audience_id = $1 ORDER BY created_at', [audienceId])).rows.map(toConnection);
+    return connections.listConnections(this.db, audienceId);
   }
 
   async deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean> {
-    return this.db.tx(async (c) => {
-      const downs = await this.lockStructure(c, audienceId, "AND configuration_id = $2 AND state NOT IN ('deleting', 'detached')", [configurationId]);
-      const deleted = await c.query('DELETE FROM connections WHERE audience_id = $1 AND configuration_id = $2', [audienceId, configurationId]);
-      if ((deleted.rowCount ?? 0) === 0) return false;
-      await this.detach(
-        c,
-        downs.map((d) => d.id),
-        now,
-      );
-      return true;
-    });
+    return this.db.tx((c) => connections.deleteConnection(c, audienceId, configurationId, now));
   }
 
   async listDownstreams(audienceId: string): Promise<DownstreamStatus[]> {
-    const rows = await this.db.query<DownstreamRow & { pending: number }>(
-      `SELECT d.*, (SELECT count(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending FROM downstreams d
-       WHERE d.audience_id = $1 ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
-      [audienceId],
-    );
-    return rows.rows.map((r) => ({ ...toDownstream(r), pending: r.pending }));
+    return status.listDownstreams(this.db, audienceId);
   }
 
   // membership
@@ -358,11 +211,7 @@ export class PostgresStore implements Store {
   }
 
   async listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]> {
-    const r = await this.db.query<{ reason: string; count: number; lastAt: number }>(
-      'SELECT reason, count, last_at AS "lastAt" FROM rejections WHERE audience_id = $1 ORDER BY count DESC',
-      [audienceId],
-    );
-    return r.rows;
+    return status.listRejections(this.db, audienceId);
   }
 
   // sync
@@ -372,29 +221,15 @@ export class PostgresStore implements Store {
   }
 
   async recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean> {
-    const r = await this.db.query('UPDATE downstreams SET create_attempt_name = $3 WHERE id = $1 AND lease_token = $2', [downstreamId, token, name]);
-    return (r.rowCount ?? 0) > 0;
+    return recordCreateAttempt(this.db, downstreamId, token, name);
   }
 
   async settleCreated(downstreamId: number, token: string, x: XAudienceState & { id: string; name: string; nameSuffix: number }, now: number): Promise<boolean> {
-    // A re-created audience stays 'recreating' until its refill has been sent (settleSent).
-    const r = await this.db.query(
-      `UPDATE downstreams SET ${RELEASE}, x_audience_id = $3, x_name = $4, name_suffix = $5,
-         state = CASE WHEN state = 'creating' THEN 'active' ELSE state END, audience_size = $6, targetable = $7,
-         reasons_not_targetable = $8, refreshed_at = $9, attempts = 0, next_attempt_at = 0, updated_at = $9
-       WHERE id = $1 AND lease_token = $2`,
-      [downstreamId, token, x.id, x.name, x.nameSuffix, x.audienceSize, x.targetable, JSON.stringify(x.reasonsNotTargetable), now],
-    );
-    return (r.rowCount ?? 0) > 0;
+    return settleCreated(this.db, downstreamId, token, x, now);
   }
 
   async settleRenamed(downstreamId: number, token: string, xName: string, nameSuffix: number, now: number): Promise<boolean> {
-    const r = await this.db.query(
-      `UPDATE downstreams SET ${RELEASE}, x_name = $3, name_suffix = $4, attempts = 0, next_attempt_at = 0, updated_at = $5
-       WHERE id = $1 AND lease_token = $2`,
-      [downstreamId, token, xName, nameSuffix, now],
-    );
-    return (r.rowCount ?? 0) > 0;
+    return settleRenamed(this.db, downstreamId, token, xName, nameSuffix, now);
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
@@ -402,24 +237,11 @@ export class PostgresStore implements Store {
   }
 
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
-    return this.db.tx(async (c) => {
-      if (!(await holdLease(c, downstreamId, token))) return false;
-      await forgetDownstreams(c, [downstreamId]);
-      return true;
-    });
+    return this.db.tx((c) => settleDeleted(c, downstreamId, token));
   }
 
   async settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean> {
-    return this.db.tx(async (c) => {
-      const r = await c.query(
-        `UPDATE downstreams SET ${RELEASE}, audience_size = $3, targetable = $4, reasons_not_targetable = $5, refreshed_at = $6,
-           attempts = 0, next_attempt_at = 0, updated_at = $6 WHERE id = $1 AND lease_token = $2`,
-        [downstreamId, token, x.audienceSize, x.targetable, JSON.stringify(x.reasonsNotTargetable), now],
-      );
-      if ((r.rowCount ?? 0) === 0) return false;
-      await recordSample(c, downstreamId, now);
-      return true;
-    });
+    return this.db.tx((c) => settleRefreshed(c, downstreamId, token, x, now));
   }
 
   async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
@@ -435,20 +257,11 @@ export class PostgresStore implements Store {
   }
 
   async leaseOwners(): Promise<string[]> {
-    const r = await this.db.query<{ lease_owner: string }>('SELECT DISTINCT lease_owner FROM downstreams WHERE lease_token IS NOT NULL AND lease_owner IS NOT NULL');
-    return r.rows.map((row) => row.lease_owner);
+    return leaseOwners(this.db);
   }
 
   async releaseOwner(owner: string): Promise<number> {
-    return this.db.tx(async (c) => {
-      // Lock order (locks.ts): the downstream rows, then their claimed outbox rows, each sorted.
-      const ids = (await c.query<{ id: number }>('SELECT id FROM downstreams WHERE lease_owner = $1 AND lease_token IS NOT NULL ORDER BY id FOR UPDATE', [owner])).rows.map((r) => r.id);
-      if (ids.length === 0) return 0;
-      await c.query('SELECT 1 FROM outbox WHERE downstream_id = ANY($1::bigint[]) AND claim_token IS NOT NULL ORDER BY downstream_id, hash FOR UPDATE', [ids]);
-      await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ANY($1::bigint[]) AND claim_token IS NOT NULL', [ids]);
-      await c.query(`UPDATE downstreams SET ${RELEASE} WHERE id = ANY($1::bigint[])`, [ids]);
-      return ids.length;
-    });
+    return this.db.tx((c) => releaseOwner(c, owner));
   }
 
   async takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number> {

@@ -43,3 +43,25 @@ export async function lockAudience(c: Sql, audienceId: string, mode: 'shared' | 
   const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
   await c.query(`SELECT ${fn}($1, hashtext($2))`, [AUDIENCE_LOCK_SPACE, audienceId]);
 }
+
+export interface LockedDownstream {
+  id: number;
+  state: string;
+  x_audience_id: string | null;
+  create_attempt_name: string | null;
+  configuration_id: string;
+  identity_type: string;
+}
+
+/**
+ * Structural changes of one audience start the same way: its advisory lock EXCLUSIVE (no ingest
+ * in flight), then its downstream rows in id order (no settle in flight), steps 1 and 2 above.
+ */
+export async function lockStructure(c: Sql, audienceId: string, where = '', params: unknown[] = []): Promise<LockedDownstream[]> {
+  await lockAudience(c, audienceId, 'exclusive');
+  const r = await c.query<LockedDownstream>(
+    `SELECT id, state, x_audience_id, create_attempt_name, configuration_id, identity_type FROM downstreams WHERE audience_id = $1 ${where} ORDER BY id FOR UPDATE`,
+    [audienceId, ...params],
+  );
+  return r.rows;
+}

@@ -3,6 +3,9 @@ import pg from 'pg';
 /** The channel ingest and structural changes NOTIFY on commit; every worker process LISTENs. */
 export const WAKE_CHANNEL = 'tailor_wake';
 
+/** Sent inside a structural change's transaction: PostgreSQL delivers it only if that commits. */
+export const NOTIFY_STRUCTURE = `SELECT pg_notify('${WAKE_CHANNEL}', 'structure')`;
+
 /**
  * After a lost connection, listen again this soon. Wake-ups are an optimization: while the
  * listener is down, workers still find work by polling (worker.ts, at least once a second).

@@ -1,0 +1,59 @@
+/**
+ * The one way member changes enter the ledger, for REST, the Firehose and import alike: prepare
+ * (normalize, hash, build member keys: changes.ts), then apply everything in one
+ * `applyMemberChanges` transaction, rejections counted by reason in the same transaction. The
+ * sources differ only in how they parse a request and how they answer it.
+ */
+import type { LedgerStore } from '../store/port.ts';
+import type { MemberChange } from '../store/port.ts';
+import { prepareChanges, type Rejection, type SourceMember } from './changes.ts';
+import type { MemberKeys } from './member-key.ts';
+
+export type IngestAction = 'add' | 'remove';
+
+/** Members that share one action. */
+export interface IngestPart {
+  action: IngestAction;
+  members: SourceMember[];
+  /** Position of the first member in its request or file, for the rejections' `index` (default 0). */
+  firstIndex?: number;
+}
+
+export interface IngestRequest {
+  audienceId: string;
+  /** Applied in this order, in one transaction: a member in an add part and a later remove part ends removed. */
+  parts: IngestPart[];
+  now: number;
+  /** Identifiers the source dropped before hashing (the Firehose's unknown identity types), by reason. */
+  rejections?: Record<string, number>;
+}
+
+export interface IngestResult {
+  /** Members accepted, by action: a member with a key, or one with at least one valid identity. */
+  accepted: Record<IngestAction, number>;
+  /** Ledger changes made, by action: a member without a key makes one per valid identity. */
+  changes: Record<IngestAction, number>;
+  /** Every identifier dropped, in part order, with the action of its part; never the value. */
+  rejected: (Rejection & { action: IngestAction })[];
+  /** Identifiers dropped, by reason (as stored for the audience's status). */
+  counts: Record<string, number>;
+  /** Changes queued for X (ApplyResult). */
+  queued: number;
+}
+
+export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestRequest): Promise<IngestResult> {
+  const result: IngestResult = { accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: { ...req.rejections }, queued: 0 };
+  const changes: MemberChange[] = [];
+  for (const part of req.parts) {
+    const prepared = prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0);
+    changes.push(...prepared.changes);
+    result.accepted[part.action] += prepared.accepted;
+    result.changes[part.action] += prepared.changes.length;
+    for (const r of prepared.rejected) result.rejected.push({ ...r, action: part.action });
+    for (const [reason, n] of Object.entries(prepared.counts)) result.counts[reason] = (result.counts[reason] ?? 0) + n;
+  }
+  // Nothing to write: no transaction (an empty request or an attribute-only Firehose entry).
+  if (changes.length === 0 && Object.keys(result.counts).length === 0) return result;
+  result.queued = (await ledger.applyMemberChanges(req.audienceId, changes, req.now, result.counts)).queued;
+  return result;
+}

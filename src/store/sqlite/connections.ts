@@ -1,0 +1,70 @@
+import type Database from 'better-sqlite3';
+import { IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
+import type { Connection, ConnectionToggles } from '../port.ts';
+import { toConnection, type ConnectionRow } from '../rows.ts';
+import { toggleFor } from '../toggles.ts';
+import type { SqliteLedger } from './ledger.ts';
+
+/*
+ * Connections and the downstream audiences they switch on and off. Inside the caller's IMMEDIATE
+ * transaction, so a connection's downstream rows and the resync of a new one (ledger.ts) are
+ * written with no ingest in between: the new downstream audience misses no member.
+ */
+
+export function putConnection(
+  db: Database.Database,
+  ledger: SqliteLedger,
+  audienceId: string,
+  configurationId: string,
+  toggles: ConnectionToggles,
+  now: number,
+): { connection: Connection; created: boolean } {
+  const existing = db.prepare('SELECT 1 FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId);
+  db.prepare(
+    `INSERT INTO connections (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (audience_id, configuration_id) DO UPDATE SET forward_emails = excluded.forward_emails,
+       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids, updated_at = excluded.updated_at`,
+  ).run(audienceId, configurationId, +toggles.forwardEmails, +toggles.forwardTwitterHandles, +toggles.forwardDeviceIds, now, now);
+  for (const type of IDENTITY_TYPES) applyToggle(db, ledger, audienceId, configurationId, type, toggleFor(toggles, type), now);
+  const row = db.prepare('SELECT * FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId) as ConnectionRow;
+  return { connection: toConnection(row), created: !existing };
+}
+
+function applyToggle(db: Database.Database, ledger: SqliteLedger, audienceId: string, configurationId: string, type: IdentityType, on: boolean, now: number): void {
+  const row = db
+    .prepare("SELECT id, state, x_audience_id FROM downstreams WHERE audience_id = ? AND configuration_id = ? AND identity_type = ? AND state <> 'deleting'")
+    .get(audienceId, configurationId, type) as { id: number; state: string; x_audience_id: string | null } | undefined;
+  if (on && !row) {
+    const id = db
+      .prepare("INSERT INTO downstreams (audience_id, configuration_id, identity_type, state, created_at, updated_at) VALUES (?, ?, ?, 'creating', ?, ?)")
+      .run(audienceId, configurationId, type, now, now).lastInsertRowid as number;
+    ledger.resync(id, audienceId, type, now);
+  } else if (on && row?.state === 'detached') {
+    db.prepare('UPDATE downstreams SET state = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?').run(row.x_audience_id ? 'active' : 'creating', now, row.id);
+    ledger.resync(row.id, audienceId, type, now);
+  } else if (!on && row && row.state !== 'detached') {
+    detach(db, row.id, now);
+  }
+}
+
+/** A detached downstream audience stays on X as it is; its pending changes are dropped. */
+function detach(db: Database.Database, downstreamId: number, now: number): void {
+  db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(downstreamId);
+  db.prepare("UPDATE downstreams SET state = 'detached', updated_at = ? WHERE id = ?").run(now, downstreamId);
+}
+
+export function listConnections(db: Database.Database, audienceId: string): Connection[] {
+  return (db.prepare('SELECT * FROM connections WHERE audience_id = ? ORDER BY created_at').all(audienceId) as ConnectionRow[]).map(toConnection);
+}
+
+export function deleteConnection(db: Database.Database, audienceId: string, configurationId: string, now: number): boolean {
+  const deleted = db.prepare('DELETE FROM connections WHERE audience_id = ? AND configuration_id = ?').run(audienceId, configurationId).changes > 0;
+  if (!deleted) return false;
+  const ids = db
+    .prepare("SELECT id FROM downstreams WHERE audience_id = ? AND configuration_id = ? AND state NOT IN ('deleting', 'detached')")
+    .pluck()
+    .all(audienceId, configurationId) as number[];
+  for (const id of ids) detach(db, id, now);
+  return true;
+}

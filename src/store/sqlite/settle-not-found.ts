@@ -1,0 +1,29 @@
+import type Database from 'better-sqlite3';
+import { recordError } from './history.ts';
+import { RELEASE, holds } from './lease.ts';
+
+/**
+ * X no longer has the downstream audience: forget what it held, queue every member again, and
+ * mark it 'recreating' so the next claim creates it anew. Inside the caller's IMMEDIATE
+ * transaction, so an ingest cannot slip a change between the refill and the state change.
+ */
+export function settleNotFound(db: Database.Database, downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): boolean {
+  if (!holds(db, downstreamId, token)) return false;
+  const row = db.prepare('SELECT audience_id, identity_type FROM downstreams WHERE id = ?').get(downstreamId) as { audience_id: string; identity_type: string };
+  db.prepare('DELETE FROM x_members WHERE downstream_id = ?').run(downstreamId);
+  // Every member the audience holds goes to X again, into the audience created in its place.
+  db.prepare(
+    `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
+     SELECT DISTINCT ?, hash, 'add', ?, NULL FROM members WHERE audience_id = ? AND identity_type = ?
+     ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
+  ).run(downstreamId, now, row.audience_id, row.identity_type);
+  db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ?').run(downstreamId);
+  db.prepare(
+    `UPDATE downstreams SET ${RELEASE}, state = 'recreating', x_audience_id = NULL, create_attempt_name = NULL, members = 0,
+       name_suffix = COALESCE(?, name_suffix), audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
+       last_error = ?, last_error_at = ?, attempts = 0, next_attempt_at = 0, updated_at = ?
+     WHERE id = ?`,
+  ).run(nameSuffix ?? null, reason, now, now, downstreamId);
+  recordError(db, downstreamId, reason, now);
+  return true;
+}
