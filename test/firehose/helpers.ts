@@ -9,14 +9,12 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pino from 'pino';
-import { SecretBox } from '../../src/core/secret-box.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import type { Configuration, Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
+import { testServices } from '../support/services.ts';
 
 /** The Firehose fixtures, described in test/fixtures/firehose/README.md. */
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/firehose');
@@ -39,7 +37,8 @@ export function forAccount<T extends { account?: { account_settings?: Record<str
 export const ACCOUNT = 'acct0001';
 
 /** The member keys the in-process server builds (its TAILOR_SECRET_KEY is this one). */
-export const MEMBER_KEYS = new MemberKeys('firehose-test-secret-0123456789abcdef');
+const FIREHOSE_SECRET = 'firehose-test-secret-0123456789abcdef';
+export const MEMBER_KEYS = new MemberKeys(FIREHOSE_SECRET);
 /** The ledger's key for an mpid. */
 export const mpidKey = (mpid: string): string => MEMBER_KEYS.of('mpid', mpid);
 
@@ -68,15 +67,7 @@ export async function startInProcess(
   const real = SqliteStore.open(path);
   const store = opts.wrapStore ? opts.wrapStore(real) : real;
   let notified = 0;
-  const s: Services = {
-    store,
-    box: new SecretBox('firehose-test-secret-0123456789abcdef'),
-    memberKeys: MEMBER_KEYS,
-    x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
-    log: opts.log ?? pino({ level: 'silent' }),
-    now: opts.now ?? Date.now,
-    notify: () => (notified += 1),
-  };
+  const s = testServices(store, { secretKey: FIREHOSE_SECRET, log: opts.log, now: opts.now, notify: () => (notified += 1) });
   const { configuration } = await real.putConfiguration({ name: 'Test', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
   const app = await buildServer(s, { adminToken: 'admin-token-0123456789', firehoseToken: opts.firehoseToken ?? null, firehoseEncoding: opts.firehoseEncoding });
   await app.ready();

@@ -16,16 +16,13 @@ import type { FastifyInstance } from 'fastify';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretBox } from '../../src/core/secret-box.ts';
-import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { secretsEqual } from '../../src/http/auth.ts';
-import type { Services } from '../../src/services/deps.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
 import { Emu } from '../e2e/harness.ts';
+import { testServices } from '../support/services.ts';
 
 const TOKEN = 'access-test-admin-token-0123456789';
 const SECRET_KEY = 'access-test-secret-key-0123456789abcdef';
@@ -74,15 +71,7 @@ describe('access control and secrets', () => {
     emu = await Emu.start({ populationSize: 100 });
     dir = mkdtempSync(join(tmpdir(), 'tailor-access-'));
     store = SqliteStore.open(join(dir, 'tailor.db'));
-    const s: Services = {
-      store,
-      box: new SecretBox(SECRET_KEY),
-      memberKeys: new MemberKeys(SECRET_KEY),
-      x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      notify: () => undefined,
-    };
+    const s = testServices(store, { secretKey: SECRET_KEY, emu });
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: FIREHOSE_TOKEN });
     await app.ready();
   });

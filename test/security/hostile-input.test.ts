@@ -19,16 +19,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretBox } from '../../src/core/secret-box.ts';
-import { MemberKeys } from '../../src/membership/member-key.ts';
 import { BODY_LIMIT_BYTES, buildServer, SMALL_BODY_LIMIT_BYTES } from '../../src/server/app.ts';
-import type { Services } from '../../src/services/deps.ts';
 import { MAX_MEMBERS_PER_REQUEST } from '../../src/sources/rest/members.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
 import { Emu } from '../e2e/harness.ts';
+import { testServices } from '../support/services.ts';
 
 const TOKEN = 'hostile-admin-token-0123456789';
 const AUDIENCE = 'fz';
@@ -57,15 +53,7 @@ describe('hostile input', () => {
     dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tailor-hostile-'));
     store = SqliteStore.open(join(dir, 'tailor.db'));
     db = (store as unknown as { db: Database.Database }).db;
-    const s: Services = {
-      store,
-      box: new SecretBox('hostile-secret-key-0123456789abcdef'),
-      memberKeys: new MemberKeys('hostile-secret-key-0123456789abcdef'),
-      x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      notify: () => undefined,
-    };
+    const s = testServices(store, { emu });
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     await app.ready();
     const { user } = emu.admin();

@@ -10,13 +10,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { SecretBox } from '../../src/core/secret-box.ts';
-import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer, type ServerOptions } from '../../src/server/app.ts';
-import type { Services } from '../../src/services/deps.ts';
 import type { Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
+import { testServices, testXClient } from '../support/services.ts';
 
 export const ADMIN = 'security-admin-token-0123456789';
 export const FIREHOSE = 'security-firehose-token-0123456789';
@@ -56,16 +53,8 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Te
   const calls: string[] = [];
   const logs: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
-  const s: Services = {
-    store: counted<Store>(store, 'store', calls),
-    box: new SecretBox('security-secret-key-0123456789abcdef'),
-    memberKeys: new MemberKeys('security-secret-key-0123456789abcdef'),
-    // Nothing listens there: a handler that reached X would fail, and be counted first.
-    x: counted(new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }), 'x', calls),
-    log,
-    now: Date.now,
-    notify: () => void calls.push('notify'),
-  };
+  // Nothing listens where X is: a handler that reached X would fail, and be counted first.
+  const s = testServices(counted<Store>(store, 'store', calls), { secretKey: 'security-secret-key-0123456789abcdef', x: counted(testXClient(), 'x', calls), log, notify: () => void calls.push('notify') });
   const app = await buildServer(s, { adminToken: ADMIN, firehoseToken: FIREHOSE, ...opts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;

@@ -5,15 +5,11 @@
  * below is a 4xx, or processed with the NUL cleaned out (Firehose audience names), never a 5xx.
  */
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretBox } from '../../src/core/secret-box.ts';
-import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
-import type { Services } from '../../src/services/deps.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.ts';
-import { XClient } from '../../src/x/client.ts';
 import { createTestDatabase, type TestDatabase } from '../store/pg.ts';
+import { testServices } from '../support/services.ts';
 
 const TOKEN = 'postgres-nul-admin-token-0123';
 const ACCOUNT = 'acctnul1';
@@ -27,15 +23,7 @@ describe('NUL in client strings on PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     store = await openPostgresStore(db.url);
-    const s: Services = {
-      store,
-      box: new SecretBox('postgres-nul-secret-0123456789abcdef'),
-      memberKeys: new MemberKeys('postgres-nul-secret-0123456789abcdef'),
-      x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      notify: () => undefined,
-    };
+    const s = testServices(store);
     configId = (await store.putConfiguration({ name: 'Nul', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now())).configuration.id;
     await store.putAudience('ok', 'OK', Date.now());
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });

@@ -11,14 +11,13 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { expect } from 'vitest';
-import { SecretBox } from '../../src/core/secret-box.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
-import type { Services } from '../../src/services/deps.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
+import { testServices } from '../support/services.ts';
 
 export const TOKEN = 'security-admin-token-0123456789';
+const SECRET = 'security-test-secret-0123456789abcdef';
 export const ACCOUNT = 'acct0011';
 
 export interface Res {
@@ -57,16 +56,8 @@ export async function startServer(): Promise<Server> {
       cb();
     },
   });
-  const memberKeys = new MemberKeys('security-test-secret-0123456789abcdef');
-  const s: Services = {
-    store,
-    box: new SecretBox('security-test-secret-0123456789abcdef'),
-    memberKeys,
-    x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
-    log: pino({ level: 'debug' }, sink),
-    now: Date.now,
-    notify: () => undefined,
-  };
+  const memberKeys = new MemberKeys(SECRET);
+  const s = testServices(store, { secretKey: SECRET, log: pino({ level: 'debug' }, sink) });
   await store.putConfiguration({ name: 'Security', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
   const app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
   await app.ready();

@@ -10,19 +10,15 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SecretBox } from '../../src/core/secret-box.ts';
-import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
 import { SESSION_TTL_MS } from '../../src/server/session.ts';
-import type { Services } from '../../src/services/deps.ts';
 import type { Store } from '../../src/store/port.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
 import { Emu } from '../e2e/harness.ts';
 import { createTestDatabase } from '../store/pg.ts';
+import { testServices } from '../support/services.ts';
 
 const TOKEN = 'sessions-test-admin-token-0123456789';
 const OTHER_TOKEN = 'sessions-test-rotated-token-9876543210';
@@ -71,15 +67,7 @@ for (const makeDatabase of DATABASES) {
     async function serve(adminToken = TOKEN): Promise<FastifyInstance> {
       const store = await db.open();
       stores.push(store);
-      const s: Services = {
-        store,
-        box: new SecretBox(SECRET_KEY),
-        memberKeys: new MemberKeys(SECRET_KEY),
-        x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
-        log: pino({ level: 'silent' }),
-        now: () => clock,
-        notify: () => undefined,
-      };
+      const s = testServices(store, { secretKey: SECRET_KEY, emu, now: () => clock });
       const app = await buildServer(s, { adminToken, firehoseToken: null });
       await app.ready();
       apps.push(app);

@@ -2,15 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SecretBox } from '../../src/core/secret-box.ts';
-import { MemberKeys } from '../../src/membership/member-key.ts';
 import { buildServer } from '../../src/server/app.ts';
-import type { Services } from '../../src/services/deps.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { XClient } from '../../src/x/client.ts';
 import { Emu } from '../e2e/harness.ts';
+import { testServices } from '../support/services.ts';
 
 const TOKEN = 'rest-test-admin-token-0123';
 
@@ -25,15 +21,7 @@ describe('REST API in process', () => {
     emu = await Emu.start();
     dir = mkdtempSync(join(tmpdir(), 'tailor-rest-'));
     store = SqliteStore.open(join(dir, 'tailor.db'));
-    const s: Services = {
-      store,
-      box: new SecretBox('rest-test-secret-key-0123456789abcdef'),
-      memberKeys: new MemberKeys('rest-test-secret-key-0123456789abcdef'),
-      x: new XClient({ apiUrl: emu.url, oauthUrl: emu.url, app: { consumerKey: emu.creds.consumer_key, consumerSecret: emu.creds.consumer_secret } }),
-      log: pino({ level: 'silent' }),
-      now: Date.now,
-      notify: () => undefined,
-    };
+    const s = testServices(store, { emu });
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
   });
   afterAll(async () => {
