@@ -32,6 +32,38 @@ const toJsonSchema = createJsonSchemaTransform({
   },
 });
 
+/** Routes whose body may be left out (`METHOD /path/{param}`), noted as the routes are transformed. */
+const optionalBodies = new Set<string>();
+const openApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
+
+/**
+ * The document as @fastify/swagger leaves it, finished: a body the route's schema makes optional
+ * is not `required` (the generator marks every body required), and the input copies of the shared
+ * views (the generator emits one per component) go when nothing refers to them.
+ */
+function finish(document: ReturnType<typeof jsonSchemaTransformObject>): ReturnType<typeof jsonSchemaTransformObject> {
+  const doc = document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>; components?: { schemas?: Record<string, unknown> } };
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(ops)) if (op.requestBody && optionalBodies.has(`${method.toUpperCase()} ${path}`)) op.requestBody.required = false;
+  }
+  const schemas = doc.components?.schemas ?? {};
+  const referred = (name: string): boolean => {
+    const { [name]: _self, ...others } = schemas;
+    return JSON.stringify({ ...doc, components: { ...doc.components, schemas: others } }).includes(`"#/components/schemas/${name}"`);
+  };
+  // Until nothing changes: an unused input view may be the only one referring to another.
+  for (let pruned = true; pruned; ) {
+    pruned = false;
+    for (const name of Object.keys(schemas)) {
+      if (name.endsWith('Input') && !referred(name)) {
+        delete schemas[name];
+        pruned = true;
+      }
+    }
+  }
+  return document;
+}
+
 /** Collects the routes as they are registered: call before any route (root hook). */
 export async function collectOpenApi(app: FastifyInstance): Promise<void> {
   await app.register(swagger, {
@@ -53,8 +85,13 @@ export async function collectOpenApi(app: FastifyInstance): Promise<void> {
       ],
     },
     // Only /api/v1's documented routes: the UI, health and POST /firehose are not this API.
-    transform: (doc) => (doc.url.startsWith('/api/v1/') && doc.url !== OPENAPI_PATH ? toJsonSchema(doc) : { schema: { ...doc.schema, hide: true }, url: doc.url }),
-    transformObject: jsonSchemaTransformObject,
+    transform: (doc) => {
+      if (!doc.url.startsWith('/api/v1/') || doc.url === OPENAPI_PATH) return { schema: { ...doc.schema, hide: true }, url: doc.url };
+      const body = doc.schema?.body as { safeParse?: (v: unknown) => { success: boolean } } | undefined;
+      if (body?.safeParse?.(undefined).success) for (const m of [doc.route.method].flat()) optionalBodies.add(`${m} ${openApiPath(doc.url)}`);
+      return toJsonSchema(doc);
+    },
+    transformObject: (doc) => finish(jsonSchemaTransformObject(doc)),
   });
 }
 
