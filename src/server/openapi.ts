@@ -4,18 +4,21 @@
  * src/services/views.ts, the error envelope in src/http/schema.ts), and its docs page.
  *
  *   GET /api/v1/openapi.json   the document
- *   GET /api/docs              Swagger UI (@fastify/swagger-ui), from the package's own files:
- *                              no CDN, under the UI's Content-Security-Policy; it reads the same
- *                              document from /api/docs/json
+ *   GET /api/docs              Swagger UI, from the files @fastify/swagger-ui ships (no CDN),
+ *                              under the UI's Content-Security-Policy; it reads the document above
+ *   GET /api/docs/:file        those files
  *
  * Both are public (src/server/access.ts): the document describes routes, all of them behind the
  * admin token; it holds no data, no token and nothing about this deployment.
  * POST /firehose is mParticle's protocol, not part of this API: docs/firehose.md describes it.
  */
 import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import { createJsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sendError } from '../http/errors.ts';
 import { SECURITY_HEADERS } from './ui.ts';
 
 export const OPENAPI_PATH = '/api/v1/openapi.json';
@@ -95,14 +98,74 @@ export async function collectOpenApi(app: FastifyInstance): Promise<void> {
   });
 }
 
+/**
+ * Swagger UI's files as @fastify/swagger-ui ships them (its `static/` folder, built from
+ * swagger-ui-dist), served by Tailor itself at a fixed list of names, like the UI's own assets.
+ * The plugin's own routes are not used: they add a wildcard file route, a second copy of the
+ * document and a `/api/docs/` twin that fastify registers without telling the access table.
+ */
+const SWAGGER_UI_FILES: Record<string, string> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'index.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+  'favicon-16x16.png': 'image/png',
+};
+
+/** Starts Swagger UI on the document; a file of its own, as the CSP allows no inline script. */
+const START = `window.onload = function () {
+  window.ui = SwaggerUIBundle({
+    url: ${JSON.stringify(OPENAPI_PATH)},
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: 'StandaloneLayout',
+  });
+};
+`;
+
+const PAGE = `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Tailor API</title>
+<link rel="stylesheet" href="${DOCS_PATH}/swagger-ui.css">
+<link rel="stylesheet" href="${DOCS_PATH}/index.css">
+<link rel="icon" type="image/png" href="${DOCS_PATH}/favicon-32x32.png" sizes="32x32">
+<link rel="icon" type="image/png" href="${DOCS_PATH}/favicon-16x16.png" sizes="16x16">
+</head>
+<body>
+<div id="swagger-ui"></div>
+<script src="${DOCS_PATH}/swagger-ui-bundle.js"></script>
+<script src="${DOCS_PATH}/swagger-ui-standalone-preset.js"></script>
+<script src="${DOCS_PATH}/start.js"></script>
+</body>
+</html>
+`;
+
+function loadFiles(): Map<string, { type: string; body: Buffer }> {
+  const dir = join(dirname(fileURLToPath(import.meta.resolve('@fastify/swagger-ui'))), 'static');
+  const files = new Map(Object.entries(SWAGGER_UI_FILES).map(([name, type]) => [name, { type, body: readFileSync(join(dir, name)) }]));
+  files.set('start.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(START) });
+  return files;
+}
+
 /** The document and its page, registered inside the public scope. */
 export async function registerOpenApi(scope: FastifyInstance): Promise<void> {
   scope.get(OPENAPI_PATH, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(scope.swagger()));
+  const files = loadFiles();
   await scope.register(async (docs) => {
-    // The UI's headers: scripts and styles from Tailor only (the page's own files are all in the package).
+    // The UI's headers: scripts and styles from Tailor only, nothing inline, no framing.
     docs.addHook('onSend', async (_req, reply) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     });
-    await docs.register(swaggerUi, { routePrefix: DOCS_PATH, uiConfig: { deepLinking: true }, validatorUrl: false });
+    docs.get(DOCS_PATH, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(PAGE));
+    docs.get<{ Params: { file: string } }>(`${DOCS_PATH}/:file`, { schema: { hide: true } }, async (req, reply) => {
+      const file = files.get(req.params.file);
+      if (!file) return sendError(reply, 'not_found', 'No such file');
+      return reply.header('cache-control', 'no-cache').type(file.type).send(file.body);
+    });
   });
 }
