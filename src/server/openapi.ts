@@ -108,20 +108,23 @@ const SWAGGER_UI_FILES: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
   'index.css': 'text/css; charset=utf-8',
   'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'text/javascript; charset=utf-8',
   'favicon-32x32.png': 'image/png',
   'favicon-16x16.png': 'image/png',
 };
 
-/** Starts Swagger UI on the document; a file of its own, as the CSP allows no inline script. */
+/**
+ * Starts Swagger UI on the document; a file of its own, as the CSP allows no inline script. The
+ * base layout: the standalone one's top bar (a URL box, and a logo with an inline <style> the CSP
+ * refuses) has no use here.
+ */
 const START = `window.onload = function () {
   window.ui = SwaggerUIBundle({
     url: ${JSON.stringify(OPENAPI_PATH)},
     dom_id: '#swagger-ui',
     deepLinking: true,
     validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
-    layout: 'StandaloneLayout',
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
   });
 };
 `;
@@ -139,7 +142,6 @@ const PAGE = `<!DOCTYPE html>
 <body>
 <div id="swagger-ui"></div>
 <script src="${DOCS_PATH}/swagger-ui-bundle.js"></script>
-<script src="${DOCS_PATH}/swagger-ui-standalone-preset.js"></script>
 <script src="${DOCS_PATH}/start.js"></script>
 </body>
 </html>

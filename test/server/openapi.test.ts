@@ -118,7 +118,7 @@ describe('the OpenAPI document', () => {
       }
       for (const status of ['400', '401', '500']) {
         const schema = op!.responses?.[status] && 'content' in op!.responses[status] ? op!.responses[status].content?.['application/json']?.schema : undefined;
-        expect((schema as OpenAPIV3_1.SchemaObject | undefined)?.properties?.error, `${what}: ${status} is the error envelope`).toBeDefined();
+        expect((schema)?.properties?.error, `${what}: ${status} is the error envelope`).toBeDefined();
       }
     }
     // Nor anything more: each documented operation is a route.
