@@ -1,7 +1,11 @@
 import type { Audience, CatalogStore, Configuration, DownstreamStatus, StatusStore } from '../store/port.ts';
 import type { AudienceView, DownstreamView, HistoryView } from './views.ts';
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+function iso(t: number): string;
+function iso(t: number | null): string | null;
+function iso(t: number | null): string | null {
+  return t === null ? null : new Date(t).toISOString();
+}
 
 /** A downstream audience's state as the user sees it: a paused configuration pauses its audiences. */
 function shownState(d: DownstreamStatus, config: Configuration | undefined): DownstreamView['state'] {

@@ -52,7 +52,7 @@ export const downstreamViewSchema = z
     last_refreshed_at: time.nullable(),
     last_error: z.string().nullable(),
     last_error_at: time.nullable(),
-    recent_errors: z.array(z.object({ at: time.nullable(), message: z.string() })),
+    recent_errors: z.array(z.object({ at: time, message: z.string() })),
     next_attempt_at: time.nullable(),
   })
   .meta({ id: 'DownstreamAudience', description: 'One X audience of an audience, per configuration and identity type' });
@@ -80,7 +80,7 @@ export const audienceViewSchema = z
     members: z.number().int(),
     created_at: time.nullable(),
     updated_at: time.nullable(),
-    rejected_identities: z.array(z.object({ reason: z.string(), count: z.number().int(), last_at: time.nullable() })).describe('Identifiers dropped at ingest, by reason'),
+    rejected_identities: z.array(z.object({ reason: z.string(), count: z.number().int(), last_at: time })).describe('Identifiers dropped at ingest, by reason'),
     connections: z.array(connectionViewSchema),
     other_downstream_audiences: z
       .array(downstreamViewSchema.extend({ configuration_id: z.string() }))
@@ -96,7 +96,7 @@ export const historyViewSchema = z
         identity_type: identityType,
         configuration_id: z.string(),
         x_audience_id: z.string().nullable(),
-        samples: z.array(z.object({ at: time.nullable(), members: z.number().int(), audience_size: z.number().int().nullable() })),
+        samples: z.array(z.object({ at: time, members: z.number().int(), audience_size: z.number().int().nullable() })),
       }),
     ),
   })

@@ -117,8 +117,9 @@ describe('the OpenAPI document', () => {
         else expect(response.content?.['application/json']?.schema, `${what}: ${status}'s schema`).toBeDefined();
       }
       for (const status of ['400', '401', '500']) {
-        const schema = op!.responses?.[status] && 'content' in op!.responses[status] ? op!.responses[status].content?.['application/json']?.schema : undefined;
-        expect((schema)?.properties?.error, `${what}: ${status} is the error envelope`).toBeDefined();
+        const response = op!.responses?.[status] as OpenAPIV3_1.ResponseObject | undefined;
+        const schema = response?.content?.['application/json']?.schema;
+        expect(schema && 'properties' in schema ? schema.properties?.error : undefined, `${what}: ${status} is the error envelope`).toBeDefined();
       }
     }
     // Nor anything more: each documented operation is a route.

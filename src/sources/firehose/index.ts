@@ -18,7 +18,7 @@ import { JsonSyntaxError, parseFirehoseJson } from './json.ts';
 import { handleMembership } from './membership.ts';
 import { registrationResponse, type RegisteredEncoding } from './registration.ts';
 import { MESSAGE_TYPES, membershipRequest, subscriptionRequest } from './schema.ts';
-import { FirehoseStatus } from './status.ts';
+import { FirehoseStatus, MAX_SUSPENSIONS } from './status.ts';
 import { handleSubscription } from './subscription.ts';
 
 export interface FirehoseOptions {
@@ -35,7 +35,7 @@ export const firehoseStatusSchema = z.object({
   suspensions: z
     .array(z.object({ account_id: z.string(), reason: z.enum(['unknown_account']), message: z.string(), count: z.number().int(), last_at: z.iso.datetime() }))
     .describe('Accounts answered `suspend_subscription: true`, most recent first'),
-  suspensions_forgotten: z.number().int().describe('Accounts dropped from the list above (it keeps 1,000)'),
+  suspensions_forgotten: z.number().int().describe(`Accounts dropped from the list above (it keeps ${MAX_SUSPENSIONS})`),
 });
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -19,41 +19,47 @@ export const audienceDeleted = z.object({
   deleting_x_audiences: z.array(z.object({ x_audience_id: z.string(), name: z.string().nullable() })).describe('The X audiences being deleted on X'),
 });
 
+/** What each route declares (src/http/schema.ts): the OpenAPI document and the handlers' types come from these. */
+const list = { tags: TAGS, summary: 'List audiences with their connections and X audiences', response: { 200: z.object({ data: z.array(audienceViewSchema) }), ...errorResponses() } };
+const get = { params: audienceParams, tags: TAGS, summary: 'An audience, its connections and each X audience', response: { 200: audienceViewSchema, ...errorResponses('not_found') } };
+const history = { params: audienceParams, tags: TAGS, summary: 'Members sent and X’s size over time', response: { 200: historyViewSchema, ...errorResponses('not_found') } };
+const put = {
+  params: audienceParams,
+  tags: TAGS,
+  summary: 'Create or rename an audience (its X audiences follow a rename)',
+  body: putBody,
+  response: { 200: audienceViewSchema.describe('Renamed or unchanged'), 201: audienceViewSchema.describe('Created'), ...bodyErrors('unavailable') },
+};
+const del = {
+  params: audienceParams,
+  tags: TAGS,
+  summary: 'Delete an audience and its X audiences',
+  response: { 202: audienceDeleted.describe('Deleted; its X audiences are being deleted on X'), ...errorResponses('not_found', 'unavailable') },
+};
+
 export function registerAudiences(fastify: FastifyInstance, s: Services): void {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
-  const one = { params: audienceParams, tags: TAGS };
 
-  app.get('/api/v1/audiences', { ...DESCRIBED, schema: { tags: TAGS, summary: 'List audiences with their connections and X audiences', response: { 200: z.object({ data: z.array(audienceViewSchema) }), ...errorResponses() } } }, async () => {
+  app.get('/api/v1/audiences', { ...DESCRIBED, schema: list }, async () => {
     const audiences = await s.store.listAudiences();
     return {
       data: await Promise.all(audiences.map((a) => audienceView(s.store, a))),
     };
   });
 
-  app.get('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: { ...one, summary: 'An audience, its connections and each X audience', response: { 200: audienceViewSchema, ...errorResponses('not_found') } } }, async (req) => {
+  app.get('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: get }, async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return audienceView(s.store, audience);
   });
 
-  app.get('/api/v1/audiences/:audienceId/history', { ...DESCRIBED, schema: { ...one, summary: 'Members sent and X’s size over time', response: { 200: historyViewSchema, ...errorResponses('not_found') } } }, async (req) => {
+  app.get('/api/v1/audiences/:audienceId/history', { ...DESCRIBED, schema: history }, async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return historyView(s.store, audience);
   });
 
-  app.put(
-    '/api/v1/audiences/:audienceId',
-    {
-      ...DESCRIBED,
-      schema: {
-        ...one,
-        summary: 'Create or rename an audience (its X audiences follow a rename)',
-        body: putBody,
-        response: { 200: audienceViewSchema.describe('Renamed or unchanged'), 201: audienceViewSchema.describe('Created'), ...bodyErrors('unavailable') },
-      },
-    },
-    async (req, reply) => {
+  app.put('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const id = parse(audienceId, req.params.audienceId, 'audienceId');
     const { name } = parse(putBody, req.body);
     const result = await s.store.putAudience(id, name, s.now());
@@ -61,13 +67,9 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     if (result.renamed) s.log.info({ audience: id }, 'audience renamed; its X audiences follow');
     s.notify();
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience));
-    },
-  );
+  });
 
-  app.delete(
-    '/api/v1/audiences/:audienceId',
-    { ...DESCRIBED, schema: { ...one, summary: 'Delete an audience and its X audiences', response: { 202: audienceDeleted.describe('Deleted; its X audiences are being deleted on X'), ...errorResponses('not_found', 'unavailable') } } },
-    async (req, reply) => {
+  app.delete('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: del }, async (req, reply) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const downstreams = await s.store.listDownstreams(audience.id);
@@ -78,6 +80,5 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
       deleted: true,
       deleting_x_audiences: downstreams.flatMap((d) => (d.xAudienceId === null ? [] : [{ x_audience_id: d.xAudienceId, name: d.xName }])),
     });
-    },
-  );
+  });
 }
