@@ -35,8 +35,6 @@ const toJsonSchema = createJsonSchemaTransform({
   },
 });
 
-/** Routes whose body may be left out (`METHOD /path/{param}`), noted as the routes are transformed. */
-const optionalBodies = new Set<string>();
 const openApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
 
 /**
@@ -44,7 +42,7 @@ const openApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
  * is not `required` (the generator marks every body required), and the input copies of the shared
  * views (the generator emits one per component) go when nothing refers to them.
  */
-function finish(document: ReturnType<typeof jsonSchemaTransformObject>): ReturnType<typeof jsonSchemaTransformObject> {
+function finish(document: ReturnType<typeof jsonSchemaTransformObject>, optionalBodies: ReadonlySet<string>): ReturnType<typeof jsonSchemaTransformObject> {
   const doc = document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>; components?: { schemas?: Record<string, unknown> } };
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
     for (const [method, op] of Object.entries(ops)) if (op.requestBody && optionalBodies.has(`${method.toUpperCase()} ${path}`)) op.requestBody.required = false;
@@ -69,6 +67,8 @@ function finish(document: ReturnType<typeof jsonSchemaTransformObject>): ReturnT
 
 /** Collects the routes as they are registered: call before any route (root hook). */
 export async function collectOpenApi(app: FastifyInstance): Promise<void> {
+  /** Routes whose body may be left out (`METHOD /path/{param}`), noted as the routes are transformed. */
+  const optionalBodies = new Set<string>();
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -94,7 +94,7 @@ export async function collectOpenApi(app: FastifyInstance): Promise<void> {
       if (body?.safeParse?.(undefined).success) for (const m of [doc.route.method].flat()) optionalBodies.add(`${m} ${openApiPath(doc.url)}`);
       return toJsonSchema(doc);
     },
-    transformObject: (doc) => finish(jsonSchemaTransformObject(doc)),
+    transformObject: (doc) => finish(jsonSchemaTransformObject(doc), optionalBodies),
   });
 }
 
