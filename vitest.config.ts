@@ -10,6 +10,7 @@ const SLOW = [
   'test/**/*.e2e.test.ts', // real `tailor` processes and the emulator over HTTP
   'test/scale/**/*.test.ts', // several processes on PostgreSQL
   'test/ui/web-ui.test.ts', // Chromium
+  'test/ui/api-docs.test.ts', // Chromium
   'test/emulator/cli.test.ts', // spawns `tailor emulator`
 ];
 

@@ -32,6 +32,9 @@ const STATUS: Record<ApiErrorCode, number> = {
   internal: 500,
 };
 
+/** Every code, in a fixed order (the OpenAPI document's enum). */
+export const API_ERROR_CODES = Object.keys(STATUS) as [ApiErrorCode, ...ApiErrorCode[]];
+
 /** An HTTP status of the envelope's code. */
 export function statusOf(code: ApiErrorCode): number {
   return STATUS[code];

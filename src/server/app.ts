@@ -13,6 +13,7 @@ import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
 import { AllowedHosts } from './hosts.ts';
 import { registerMetrics, timeRequests } from './metrics.ts';
+import { collectOpenApi, registerOpenApi } from './openapi.ts';
 import { SessionKeys } from './session.ts';
 import { classifyUiRoute, refuseUiSession } from './ui-access.ts';
 import { registerUi } from './ui.ts';
@@ -129,6 +130,8 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   const hosts = new AllowedHosts({ listenHost: opts.listenHost ?? '127.0.0.1', publicUrl: opts.publicUrl ?? null, allowedHosts: opts.allowedHosts ?? [] });
   const scopes = new AccessScopes(app, buildGuards({ adminToken: opts.adminToken, firehoseToken: opts.firehoseToken, hosts, sessions, refuseSession: refuseUiSession }));
 
+  // Before any route: the OpenAPI document is built from the routes' schemas as they register.
+  await collectOpenApi(app);
   await scopes.register('health', (scope) => {
     registerHealth(scope, s);
     registerMetrics(scope, s);
@@ -141,6 +144,8 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.
   await scopes.register((_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'), (scope) => registerFirehose(scope, s, opts), { bodyLimit: BODY_LIMIT_BYTES });
+  // The API's description and its docs page: public, like the sign-in page (openapi.ts says why).
+  await scopes.register('public', (scope) => registerOpenApi(scope));
   // UI forms are small (a token, a name, an account id): the form parser's 16 KB, here too.
   await scopes.register(classifyUiRoute, (scope) => registerUi(scope, s, { sessions, publicUrl: opts.publicUrl ?? null }), { bodyLimit: 16 * 1024 });
   return app;

@@ -3,6 +3,7 @@ import type { Configuration } from '../store/port.ts';
 import { sealTokens } from '../sync/tokens.ts';
 import type { XUserTokens } from '../x/types.ts';
 import type { Services } from './deps.ts';
+import type { ConfigurationView } from './views.ts';
 
 /** The one X permission that may connect an ad account (mParticle's "Account Administrator"). */
 export const REQUIRED_PERMISSION = 'ACCOUNT_ADMIN';
@@ -56,7 +57,7 @@ export async function addConfiguration(s: Services, input: AddConfigurationInput
 }
 
 /** A configuration as the API shows it: never its tokens. */
-export function configurationView(c: Configuration): Record<string, unknown> {
+export function configurationView(c: Configuration): ConfigurationView {
   return {
     id: c.id,
     name: c.name,

@@ -1,14 +1,19 @@
 import type { Audience, CatalogStore, Configuration, DownstreamStatus, StatusStore } from '../store/port.ts';
+import type { AudienceView, DownstreamView, HistoryView } from './views.ts';
 
-const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
+function iso(t: number): string;
+function iso(t: number | null): string | null;
+function iso(t: number | null): string | null {
+  return t === null ? null : new Date(t).toISOString();
+}
 
 /** A downstream audience's state as the user sees it: a paused configuration pauses its audiences. */
-function shownState(d: DownstreamStatus, config: Configuration | undefined): string {
+function shownState(d: DownstreamStatus, config: Configuration | undefined): DownstreamView['state'] {
   if (config?.state === 'needs_reauth' && d.state !== 'detached') return 'paused';
   return d.state;
 }
 
-export function downstreamView(d: DownstreamStatus, config: Configuration | undefined, errors: { at: number; message: string }[] = []): Record<string, unknown> {
+export function downstreamView(d: DownstreamStatus, config: Configuration | undefined, errors: { at: number; message: string }[] = []): DownstreamView {
   return {
     identity_type: d.identityType,
     x_audience_id: d.xAudienceId,
@@ -37,7 +42,7 @@ export function downstreamView(d: DownstreamStatus, config: Configuration | unde
 }
 
 /** GET /api/v1/audiences/:id: the audience, its connections and each downstream X audience. */
-export async function audienceView(store: Pick<CatalogStore, 'listConnections' | 'listConfigurations'> & StatusStore, audience: Audience): Promise<Record<string, unknown>> {
+export async function audienceView(store: Pick<CatalogStore, 'listConnections' | 'listConfigurations'> & StatusStore, audience: Audience): Promise<AudienceView> {
   const [connections, downstreams, configurations, members, rejections, errors] = await Promise.all([
     store.listConnections(audience.id),
     store.listDownstreams(audience.id),
@@ -82,7 +87,7 @@ export async function audienceView(store: Pick<CatalogStore, 'listConnections' |
 }
 
 /** GET /api/v1/audiences/:id/history: members sent and X's size over time, per downstream audience. */
-export async function historyView(store: Pick<StatusStore, 'listDownstreams' | 'listSamples'>, audience: Audience): Promise<Record<string, unknown>> {
+export async function historyView(store: Pick<StatusStore, 'listDownstreams' | 'listSamples'>, audience: Audience): Promise<HistoryView> {
   const [downstreams, samples] = await Promise.all([store.listDownstreams(audience.id), store.listSamples(audience.id)]);
   return {
     id: audience.id,

@@ -32,7 +32,7 @@ const FIREHOSE_TOKEN = 'access-test-firehose-token';
  * Routes open without credentials, each for a reason. Anything else must answer 401, or, for a
  * UI page, send the browser to sign-in.
  */
-const PUBLIC: { route: RegExp; why: string; expect: (status: number, res: { headers: Record<string, unknown> }) => boolean }[] = [
+const PUBLIC: { route: RegExp; why: string; expect: (status: number, res: { headers: Record<string, unknown> }) => boolean; names?: true }[] = [
   { route: /^(GET|HEAD) \/(healthz|readyz)$/, why: 'health checks for load balancers: no data', expect: (s) => s === 200 || s === 503 },
   { route: /^(GET|HEAD) \/metrics$/, why: 'Prometheus: counts and ids, never identifiers or tokens (src/server/metrics.ts)', expect: (s) => s === 200 },
   { route: /^POST \/firehose$/, why: 'mParticle registration needs no token; every other message needs TAILOR_FIREHOSE_TOKEN when set (below)', expect: (s) => s === 200 || s === 400 || s === 401 },
@@ -40,6 +40,10 @@ const PUBLIC: { route: RegExp; why: string; expect: (status: number, res: { head
   { route: /^(GET|HEAD) \/assets\/:file$/, why: 'static files of the UI, no data', expect: (s) => s === 200 || s === 404 },
   { route: /^POST \/sign-out$/, why: 'clears the cookie; needs the session and its CSRF token to do anything', expect: (s) => s === 303 || s === 403 || s === 401 },
   { route: /^(GET|HEAD) \/oauth\/x\/callback$/, why: 'X redirects the browser here; refused without the flow cookie issued at start', expect: (s) => s === 400 },
+  // `names`: the document names the API's fields (`access_token` among them), never a value.
+  { route: /^(GET|HEAD) \/api\/v1\/openapi\.json$/, why: 'the API’s OpenAPI document: routes and shapes, no data (src/server/openapi.ts)', expect: (s) => s === 200, names: true },
+  { route: /^(GET|HEAD) \/api\/docs$/, why: 'the docs page rendering that document', expect: (s) => s === 200 },
+  { route: /^(GET|HEAD) \/api\/docs\/:file$/, why: 'Swagger UI’s files for that page (a fixed list)', expect: (s) => s === 200 || s === 404 },
 ];
 
 /** The routes of the app from `printRoutes({ commonPrefix: false })`: "METHOD /path/:param". */
@@ -114,7 +118,8 @@ describe('access control and secrets', () => {
           expect(toSignIn || res.statusCode === 401, where).toBe(true);
         }
         // Nothing of the admin data in a refused answer.
-        expect(res.body, where).not.toContain('access_token');
+        if (!pub?.names) expect(res.body, where).not.toContain('access_token');
+        expect(res.body, where).not.toContain(TOKEN);
       }
       checked.push(r);
     }

@@ -23,7 +23,12 @@ const PUBLIC: { route: RegExp; why: string }[] = [
   { route: /^POST \/sign-out$/, why: 'clears the cookie; needs the session and its CSRF token to do anything' },
   { route: /^(GET|HEAD) \/assets\/:file$/, why: 'static files of the UI, no data' },
   { route: /^(GET|HEAD) \/oauth\/x\/callback$/, why: 'X redirects the browser here; refused without the flow cookie issued at start' },
+  { route: /^(GET|HEAD) \/api\/v1\/openapi\.json$/, why: 'the API’s OpenAPI document: routes and shapes, no data, no token (src/server/openapi.ts)' },
+  { route: /^(GET|HEAD) \/api\/docs(\/:file)?$/, why: 'the docs page: Swagger UI’s files, which read the document above' },
 ];
+
+/** The routes of /api/ that are not bearer: the API's own description (on PUBLIC above, for its reason). */
+const API_DESCRIPTION = /^\/api\/(v1\/openapi\.json|docs|docs\/:file)$/;
 
 /** The routes of the app from `printRoutes({ commonPrefix: false })`: "METHOD /path/:param". */
 function printedRoutes(text: string): string[] {
@@ -123,8 +128,10 @@ describe('every route has its check, whatever the spelling of its path', () => {
     const open = table.filter((r) => r.access === 'health' || r.access === 'public').map((r) => `${r.method} ${r.url}`);
     for (const r of open) expect(PUBLIC.some((p) => p.route.test(r)), `${r} is open but not on the public list`).toBe(true);
     for (const p of PUBLIC) expect(open.some((r) => p.route.test(r)), `${p.route} (${p.why}) matches no open route`).toBe(true);
-    // Classes follow the URL space: a /api/v1 route is never anything but bearer.
-    for (const r of table) if (r.url.startsWith('/api/')) expect(r.access, `${r.method} ${r.url}`).toBe('bearer');
+    // Classes follow the URL space: an /api/ route is never anything but bearer, its description aside.
+    for (const r of table) if (r.url.startsWith('/api/')) expect(r.access, `${r.method} ${r.url}`).toBe(API_DESCRIPTION.test(r.url) ? 'public' : 'bearer');
+    // And the description is only that: no other /api/v1 route is public.
+    expect(table.filter((r) => r.url.startsWith('/api/v1/') && r.access === 'public').map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /api/v1/openapi.json', 'HEAD /api/v1/openapi.json']);
     expect(table.find((r) => r.method === 'POST' && r.url === '/firehose')?.access).toBe('firehose');
   });
 

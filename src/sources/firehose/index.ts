@@ -7,15 +7,18 @@
  * `GET /api/v1/firehose` (admin token) shows what the endpoint has answered, suspensions first.
  */
 import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
 import { credential, secretsEqual } from '../../http/auth.ts';
 import { ApiError } from '../../http/errors.ts';
+import { DESCRIBED, errorResponses } from '../../http/schema.ts';
 import { parse } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { JsonSyntaxError, parseFirehoseJson } from './json.ts';
 import { handleMembership } from './membership.ts';
 import { registrationResponse, type RegisteredEncoding } from './registration.ts';
 import { MESSAGE_TYPES, membershipRequest, subscriptionRequest } from './schema.ts';
-import { FirehoseStatus } from './status.ts';
+import { FirehoseStatus, MAX_SUSPENSIONS } from './status.ts';
 import { handleSubscription } from './subscription.ts';
 
 export interface FirehoseOptions {
@@ -23,6 +26,17 @@ export interface FirehoseOptions {
   /** The identity encoding asked for in the registration (TAILOR_FIREHOSE_ENCODING); raw by default. */
   firehoseEncoding?: RegisteredEncoding;
 }
+
+/** GET /api/v1/firehose: what POST /firehose registers and has answered since the process started. */
+export const firehoseStatusSchema = z.object({
+  encoding: z.enum(['raw', 'sha256']).describe('The identity encoding the registration asks mParticle for (TAILOR_FIREHOSE_ENCODING)'),
+  token_required: z.boolean().describe('Whether POST /firehose needs `Authorization: Token <TAILOR_FIREHOSE_TOKEN>`'),
+  messages: z.record(z.string(), z.number().int()).describe('Messages received, by type (`unsupported` for any other)'),
+  suspensions: z
+    .array(z.object({ account_id: z.string(), reason: z.enum(['unknown_account']), message: z.string(), count: z.number().int(), last_at: z.iso.datetime() }))
+    .describe('Accounts answered `suspend_subscription: true`, most recent first'),
+  suspensions_forgotten: z.number().int().describe(`Accounts dropped from the list above (it keeps ${MAX_SUSPENSIONS})`),
+});
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -70,5 +84,6 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
     });
   });
 
-  app.get('/api/v1/firehose', async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
+  const get = { tags: ['firehose'], summary: 'What the Firehose endpoint (POST /firehose) has answered, suspensions first', response: { 200: firehoseStatusSchema, ...errorResponses() } };
+  app.withTypeProvider<ZodTypeProvider>().get('/api/v1/firehose', { ...DESCRIBED, schema: get }, async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
 }

@@ -1,34 +1,65 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView, historyView } from '../../services/status.ts';
+import { audienceViewSchema, historyViewSchema } from '../../services/views.ts';
 
 const audienceId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
-const putBody = z.strictObject({ name: displayName });
+const putBody = z.strictObject({ name: displayName.describe('Trimmed; no control or bidi characters') });
 
-export function registerAudiences(app: FastifyInstance, s: Services): void {
-  app.get('/api/v1/audiences', async () => {
+export const audienceParams = z.object({ audienceId: audienceId.describe('The audience id (the mParticle audience id for Firehose audiences)') });
+const TAGS = ['audiences'];
+
+export const audienceDeleted = z.object({
+  deleted: z.literal(true),
+  deleting_x_audiences: z.array(z.object({ x_audience_id: z.string(), name: z.string().nullable() })).describe('The X audiences being deleted on X'),
+});
+
+/** What each route declares (src/http/schema.ts): the OpenAPI document and the handlers' types come from these. */
+const list = { tags: TAGS, summary: 'List audiences with their connections and X audiences', response: { 200: z.object({ data: z.array(audienceViewSchema) }), ...errorResponses() } };
+const get = { params: audienceParams, tags: TAGS, summary: 'An audience, its connections and each X audience', response: { 200: audienceViewSchema, ...errorResponses('not_found') } };
+const history = { params: audienceParams, tags: TAGS, summary: 'Members sent and X’s size over time', response: { 200: historyViewSchema, ...errorResponses('not_found') } };
+const put = {
+  params: audienceParams,
+  tags: TAGS,
+  summary: 'Create or rename an audience (its X audiences follow a rename)',
+  body: putBody,
+  response: { 200: audienceViewSchema.describe('Renamed or unchanged'), 201: audienceViewSchema.describe('Created'), ...bodyErrors('unavailable') },
+};
+const del = {
+  params: audienceParams,
+  tags: TAGS,
+  summary: 'Delete an audience and its X audiences',
+  response: { 202: audienceDeleted.describe('Deleted; its X audiences are being deleted on X'), ...errorResponses('not_found', 'unavailable') },
+};
+
+export function registerAudiences(fastify: FastifyInstance, s: Services): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+
+  app.get('/api/v1/audiences', { ...DESCRIBED, schema: list }, async () => {
     const audiences = await s.store.listAudiences();
     return {
       data: await Promise.all(audiences.map((a) => audienceView(s.store, a))),
     };
   });
 
-  app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req) => {
+  app.get('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: get }, async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return audienceView(s.store, audience);
   });
 
-  app.get<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/history', async (req) => {
+  app.get('/api/v1/audiences/:audienceId/history', { ...DESCRIBED, schema: history }, async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return historyView(s.store, audience);
   });
 
-  app.put<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req, reply) => {
+  app.put('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const id = parse(audienceId, req.params.audienceId, 'audienceId');
     const { name } = parse(putBody, req.body);
     const result = await s.store.putAudience(id, name, s.now());
@@ -38,7 +69,7 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience));
   });
 
-  app.delete<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId', async (req, reply) => {
+  app.delete('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: del }, async (req, reply) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const downstreams = await s.store.listDownstreams(audience.id);
@@ -47,7 +78,7 @@ export function registerAudiences(app: FastifyInstance, s: Services): void {
     s.notify();
     return reply.code(202).send({
       deleted: true,
-      deleting_x_audiences: downstreams.filter((d) => d.xAudienceId !== null).map((d) => ({ x_audience_id: d.xAudienceId, name: d.xName })),
+      deleting_x_audiences: downstreams.flatMap((d) => (d.xAudienceId === null ? [] : [{ x_audience_id: d.xAudienceId, name: d.xName }])),
     });
   });
 }

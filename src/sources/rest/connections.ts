@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
 import { parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
+import { audienceViewSchema } from '../../services/views.ts';
 
 const body = z
   .strictObject({
@@ -13,10 +16,19 @@ const body = z
   })
   .optional();
 
-type Params = { audienceId: string; configurationId: string };
+const params = z.object({ audienceId: z.string().describe('The audience id'), configurationId: z.string().describe('The configuration id') });
+const TAGS = ['connections'];
 
-export function registerConnections(app: FastifyInstance, s: Services): void {
-  app.put<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
+export function registerConnections(fastify: FastifyInstance, s: Services): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const put = {
+    tags: TAGS,
+    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true)',
+    params,
+    body: body.describe('Optional: leave the body out to forward every type'),
+    response: { 200: audienceViewSchema.describe('Updated: the audience'), 201: audienceViewSchema.describe('Connected: the audience'), ...bodyErrors('not_found', 'unavailable') },
+  };
+  app.put('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
@@ -34,7 +46,8 @@ export function registerConnections(app: FastifyInstance, s: Services): void {
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
   });
 
-  app.delete<{ Params: Params }>('/api/v1/audiences/:audienceId/connections/:configurationId', async (req, reply) => {
+  const del = { tags: TAGS, summary: 'Disconnect; its X audiences are kept on X, detached', params, response: { 204: noContent('Disconnected'), ...errorResponses('not_found', 'unavailable') } };
+  app.delete('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: del }, async (req, reply) => {
     const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
     if (!removed) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');

@@ -5,8 +5,11 @@ import { ingest } from '../../membership/ingest.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import { countIngest } from '../../metrics.ts';
 import { Refusal } from '../../core/errors.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { DESCRIBED, bodyErrors } from '../../http/schema.ts';
 import { identifierText, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
+import { audienceParams } from './audiences.ts';
 
 /** Most members in one request: keeps one request's transaction short; import handles more. */
 export const MAX_MEMBERS_PER_REQUEST = 100_000;
@@ -31,6 +34,23 @@ const body = z
 
 const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'];
 
+/** 202: what was taken (members with at least one usable identifier) and every identifier refused. */
+export const membersAccepted = z.object({
+  accepted: z.object({ add: z.number().int(), remove: z.number().int() }).describe('Members taken, per list'),
+  rejected: z
+    .array(
+      z.object({
+        list: z.enum(['add', 'remove']),
+        index: z.number().int().describe('Position of the member in its list'),
+        field: z.enum(['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id']),
+        reason: z.string(),
+        message: z.string().describe('Never quotes the identifier'),
+      }),
+    )
+    .describe('Identifiers refused; the rest of their member is kept'),
+  queued: z.number().int().describe('Changes queued for X across the audience’s X audiences'),
+});
+
 /** A REST member as the ledger sees it; `user_id` is the member key when given. */
 export function toSourceMember(m: RestMember): SourceMember {
   return {
@@ -39,8 +59,16 @@ export function toSourceMember(m: RestMember): SourceMember {
   };
 }
 
-export function registerMembers(app: FastifyInstance, s: Services): void {
-  app.post<{ Params: { audienceId: string } }>('/api/v1/audiences/:audienceId/members', async (req, reply) => {
+export function registerMembers(fastify: FastifyInstance, s: Services): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
+  const post = {
+    tags: ['audiences'],
+    summary: `Add and remove members (at most ${MAX_MEMBERS_PER_REQUEST} per request; adds are applied first)`,
+    params: audienceParams,
+    body,
+    response: { 202: membersAccepted.describe('Stored; X follows'), ...bodyErrors('not_found', 'unavailable') },
+  };
+  app.post('/api/v1/audiences/:audienceId/members', { ...DESCRIBED, schema: post }, async (req, reply) => {
     const input = parse(body, req.body);
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);

@@ -1,0 +1,108 @@
+/**
+ * The JSON shapes of the views services build for `/api/v1` (status.ts, configurations.ts), as
+ * zod schemas: the views are typed from them, the routes declare them as their responses, and the
+ * OpenAPI document (`GET /api/v1/openapi.json`, src/server/openapi.ts) is generated from them.
+ * test/server/openapi.test.ts checks real answers against them. Times are ISO 8601 strings.
+ * The web UI's own copy of these types is src/ui/assets/types.d.ts (it cannot import this file).
+ */
+import { z } from 'zod';
+import { IDENTITY_TYPES } from '../core/terms.ts';
+
+const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
+
+export const identityType = z.enum(IDENTITY_TYPES).describe('The X `users` key of a downstream audience: one X audience per type');
+export const downstreamState = z
+  .enum(['creating', 'active', 'detached', 'recreating', 'paused', 'deleting', 'deleted'])
+  .describe('creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted');
+export const configurationState = z.enum(['active', 'needs_reauth']);
+
+export const configurationViewSchema = z
+  .object({
+    id: z.string().describe('The configuration id (a UUID)'),
+    name: z.string(),
+    account_id: z.string().describe('The X ad account id'),
+    account_name: z.string().nullable(),
+    x_user_id: z.string().nullable(),
+    screen_name: z.string().nullable(),
+    state: configurationState,
+    state_reason: z.string().nullable(),
+    created_at: time,
+    updated_at: time,
+  })
+  .meta({ id: 'Configuration', description: 'An X ad account and the tokens Tailor writes to it with (the tokens are never returned)' });
+
+export const downstreamViewSchema = z
+  .object({
+    identity_type: identityType,
+    x_audience_id: z.string().nullable(),
+    name: z.string().nullable().describe('The name on X, once created'),
+    state: downstreamState,
+    members: z.number().int().describe('Hashes X holds according to the ledger'),
+    pending: z.number().int().describe('Changes queued for X'),
+    sent_adds: z.number().int(),
+    sent_removes: z.number().int(),
+    renewed: z.number().int().describe('Hashes sent again before X’s 13-month expiry (TAILOR_RENEW_AFTER_DAYS)'),
+    rejected: z.number().int(),
+    audience_size: z.number().int().nullable().describe('X’s matched size; null until X has sized it'),
+    targetable: z.boolean().nullable(),
+    reasons_not_targetable: z.array(z.string()),
+    match_rate: z.number().nullable().describe('audience_size / members, three decimals; null until X has sized it'),
+    name_suffix: z.number().int().describe('1 for `<name> (email)`, 2 for `<name> (email) [2]`, …'),
+    last_synced_at: time.nullable(),
+    last_refreshed_at: time.nullable(),
+    last_error: z.string().nullable(),
+    last_error_at: time.nullable(),
+    recent_errors: z.array(z.object({ at: time, message: z.string() })),
+    next_attempt_at: time.nullable(),
+  })
+  .meta({ id: 'DownstreamAudience', description: 'One X audience of an audience, per configuration and identity type' });
+
+export const connectionViewSchema = z
+  .object({
+    configuration_id: z.string(),
+    configuration_name: z.string().nullable(),
+    account_id: z.string().nullable(),
+    configuration_state: configurationState.nullable(),
+    configuration_state_reason: z.string().nullable(),
+    forward_emails: z.boolean(),
+    forward_twitter_handles: z.boolean(),
+    forward_device_ids: z.boolean(),
+    created_at: time.nullable(),
+    downstream_audiences: z.array(downstreamViewSchema),
+  })
+  .meta({ id: 'Connection' });
+
+export const audienceViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    origin: z.enum(['api', 'firehose']).describe('api: PUT /api/v1/audiences/{id} (or an import); firehose: created by a Firehose message'),
+    members: z.number().int(),
+    created_at: time.nullable(),
+    updated_at: time.nullable(),
+    rejected_identities: z.array(z.object({ reason: z.string(), count: z.number().int(), last_at: time })).describe('Identifiers dropped at ingest, by reason'),
+    connections: z.array(connectionViewSchema),
+    other_downstream_audiences: z
+      .array(downstreamViewSchema.extend({ configuration_id: z.string() }))
+      .describe('X audiences whose connection was removed (kept on X) or that are being deleted'),
+  })
+  .meta({ id: 'Audience' });
+
+export const historyViewSchema = z
+  .object({
+    id: z.string(),
+    downstream_audiences: z.array(
+      z.object({
+        identity_type: identityType,
+        configuration_id: z.string(),
+        x_audience_id: z.string().nullable(),
+        samples: z.array(z.object({ at: time, members: z.number().int(), audience_size: z.number().int().nullable() })),
+      }),
+    ),
+  })
+  .meta({ id: 'History', description: 'Members sent and X’s size over time, per downstream audience' });
+
+export type ConfigurationView = z.infer<typeof configurationViewSchema>;
+export type DownstreamView = z.infer<typeof downstreamViewSchema>;
+export type AudienceView = z.infer<typeof audienceViewSchema>;
+export type HistoryView = z.infer<typeof historyViewSchema>;
