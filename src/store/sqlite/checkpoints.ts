@@ -13,9 +13,11 @@ import { Worker } from 'node:worker_threads';
  * fifth of the event loop.
  *
  * So the connection that serves requests checkpoints like this instead:
- * - Every second, if it wrote since the last look, a worker thread with its own connection runs a
+ * - Every 100 ms, if it wrote since the last look, a worker thread with its own connection runs a
  *   PASSIVE checkpoint: it copies what is committed without taking the write lock or waiting for
- *   readers, beside the event loop, and pages rewritten within the second are copied once.
+ *   readers, beside the event loop, and a page rewritten meanwhile is copied once. Not every
+ *   second: at 50 REST requests a second a second's WAL can pass the cap, and then a request
+ *   would pay for copying it all inline after all.
  * - A cap (`wal_autocheckpoint` raised from 1,000 pages to CAP_BYTES) stays as SQLite's own inline
  *   checkpoint: under back-to-back writes (a tight import loop, where timers do not run) or if the
  *   worker fails, the WAL still cannot grow past it by more than one transaction. The worker has
@@ -29,8 +31,8 @@ import { Worker } from 'node:worker_threads';
  * the file (a CLI import) checkpoint by their own settings; a checkpoint by any of them covers all.
  */
 const CAP_BYTES = 64 * 1024 * 1024;
-/** How often the serving connection looks whether it wrote, and if so asks for a checkpoint. */
-const EVERY_MS = 1_000;
+/** How often the serving connection looks whether it wrote (one cheap statement), and if so asks for a checkpoint. */
+const EVERY_MS = 100;
 /** How long close() waits for a checkpoint in flight to end before it closes anyway. */
 const CLOSE_WAIT_MS = 10_000;
 
@@ -76,6 +78,7 @@ export function checkpointInBackground(db: Database.Database, path: string, noti
   const done = new Int32Array(new SharedArrayBuffer(4));
   let worker: Worker | null = null;
   let failed = false;
+  let failing = false;
   let busy = false;
   let seen = changes.get() as number;
 
@@ -84,12 +87,15 @@ export function checkpointInBackground(db: Database.Database, path: string, noti
     w.unref();
     w.on('message', (m: { ok: boolean; message?: string }) => {
       busy = false;
-      if (!m.ok) giveUp(m.message ?? 'unknown error');
+      // A failed checkpoint (disk full, say) is tried again at the next look; said once per spell.
+      if (!m.ok && !failing) notice(`a background WAL checkpoint failed (${m.message ?? 'unknown error'}); retrying`);
+      failing = !m.ok;
+      if (failing) seen = -1;
     });
     w.on('error', (err) => giveUp(err.message));
     return w;
   };
-  // The inline cap still bounds the WAL, so a failing worker costs speed, not safety.
+  // The worker itself died. The inline cap still bounds the WAL: this costs speed, not safety.
   const giveUp = (message: string): void => {
     if (failed) return;
     failed = true;
