@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CAP_BYTES } from '../../src/store/sqlite/checkpoints.ts';
 import { openSqlite } from '../../src/store/sqlite/open.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -48,19 +49,19 @@ describe('SQLite checkpoints', () => {
     let largest = 0;
     let previous = 0;
     let oneTransaction = 0;
-    // Some 200 MB of WAL frames without ever yielding to the event loop: the timer never fires.
-    for (let i = 0; i < 40; i += 1) {
+    // Some 100 MB of WAL frames without ever yielding to the event loop: the timer never fires.
+    for (let i = 0; i < 20; i += 1) {
       write(db, 20_000);
       const size = statSync(`${path}-wal`).size;
       oneTransaction = Math.max(oneTransaction, size - previous);
       largest = Math.max(largest, size);
       previous = size;
     }
-    // Without the cap (wal_autocheckpoint = 0) it would pass 200 MB. The slack: the transaction
+    // Without the cap (wal_autocheckpoint = 0) it would pass 100 MB. The slack: the transaction
     // that crosses the cap may be larger than the growth measured (a reset WAL is overwritten
     // from its start without growing the file).
-    expect(largest).toBeGreaterThan(64 * 1024 * 1024);
-    expect(largest).toBeLessThanOrEqual(64 * 1024 * 1024 + 2 * oneTransaction);
+    expect(largest).toBeGreaterThan(CAP_BYTES);
+    expect(largest).toBeLessThanOrEqual(CAP_BYTES + 2 * oneTransaction);
     db.close();
   });
 
