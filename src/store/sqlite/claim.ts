@@ -6,6 +6,7 @@ import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
+import { holdsFullBatch, statementsOf } from './due-check.ts';
 
 type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
 
@@ -75,13 +76,11 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   if (row.audience_name === null) return null; // audience row gone but not yet marked: nothing to do
   if (row.x_audience_id === null) return 'create';
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
-  // MIN over the (downstream_id, enqueued_at) index is one seek; the count stops at a full batch.
-  const oldest = db.prepare('SELECT MIN(enqueued_at) FROM outbox WHERE downstream_id = ?').pluck().get(row.id) as number | null;
+  // MIN over the (downstream_id, enqueued_at) index is one seek; fullness is due-check.ts's.
+  const oldest = statementsOf(db).oldest.get(row.id) as number | null;
   if (oldest !== null) {
     if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
-    const full = batchOf(row, opts, 'fullBatch');
-    const n = db.prepare('SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE downstream_id = ? LIMIT ?)').pluck().get(row.id, full) as number;
-    if (n >= full) return 'send';
+    if (holdsFullBatch(db, row.id, batchOf(row, opts, 'fullBatch'))) return 'send';
   }
   if (renewalStepAllowed(row.renew_claimed_at, opts)) {
     const oldest = db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck().get(row.id) as number | null;

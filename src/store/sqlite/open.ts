@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { OpenOptions } from '../open-options.ts';
 import { convertMemberKeys } from './migrations/0005_member_keys.ts';
+import { checkpointInBackground } from './checkpoints.ts';
 import { makePrivate } from './private-files.ts';
 import { SCRUB_KEY } from './scrub.ts';
 
@@ -46,6 +47,17 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
   } catch (err) {
     db.close();
     throw err;
+  }
+  if (path !== ':memory:' && path !== '') {
+    // Checkpoints run beside the event loop, not inside a request's commit (checkpoints.ts). The
+    // instance's close() stops them first, so every opener (the store, the CLI, the benchmarks)
+    // keeps calling plain db.close() and still gets the final checkpoint.
+    const checkpoints = checkpointInBackground(db, path, noticeOf(opts));
+    const close = db.close.bind(db);
+    db.close = () => {
+      checkpoints.stop();
+      return close();
+    };
   }
   return db;
 }

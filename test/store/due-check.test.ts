@@ -1,0 +1,89 @@
+/**
+ * A full batch is due at once, however the claim decides it cheaply (src/store/sqlite/due-check.ts
+ * remembers counts under the batch size): a change that fills the batch, written through this
+ * store or through another connection to the same database, makes the next claim a send.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { downstreamName } from '../../src/core/names.ts';
+import type { ClaimOptions, MemberChange, Store } from '../../src/store/port.ts';
+import { openPostgresStore } from '../../src/store/postgres/index.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { h } from './helpers.ts';
+import { createTestDatabase } from './pg.ts';
+
+const now = 1_000_000;
+const FULL = 5;
+const opts: ClaimOptions = {
+  owner: 'host:1:w',
+  // The changes below are younger than the flush interval: only a full batch makes them due.
+  now: now + 1_000,
+  leaseMs: 30_000,
+  flushIntervalMs: 10_000,
+  fullBatch: FULL,
+  maxChanges: 100,
+  refreshIntervalMs: 3_600_000,
+};
+const adds = (from: number, n: number): MemberChange[] =>
+  Array.from({ length: n }, (_, i) => ({ memberKey: `m${from + i}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(from + i) }] }));
+
+/** Two stores on one database: two connections, as two processes would have. */
+const PAIRS: { name: string; open(): Promise<{ a: Store; b: Store; cleanup: () => Promise<void> }> }[] = [
+  {
+    name: 'sqlite',
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'tailor-due-'));
+      const a = SqliteStore.open(join(dir, 'tailor.db'));
+      const b = SqliteStore.open(join(dir, 'tailor.db'));
+      return { a, b, cleanup: async () => (await Promise.all([a.close(), b.close()]), rmSync(dir, { recursive: true, force: true })) };
+    },
+  },
+  {
+    name: 'postgres',
+    async open() {
+      const db = await createTestDatabase();
+      const a = await openPostgresStore(db.url);
+      const b = await openPostgresStore(db.url);
+      return { a, b, cleanup: async () => (await Promise.all([a.close(), b.close()]), await db.drop()) };
+    },
+  },
+];
+
+for (const pair of PAIRS) {
+  describe(`a full batch is due at once (${pair.name})`, () => {
+    let cleanup: () => Promise<void> = async () => undefined;
+    afterEach(async () => cleanup());
+
+    async function ready(): Promise<{ a: Store; b: Store }> {
+      const opened = await pair.open();
+      cleanup = opened.cleanup;
+      const { a } = opened;
+      const { configuration } = await a.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, now);
+      await a.putAudience('a1', 'Buyers', now);
+      await a.putConnection('a1', configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, now);
+      const c = (await a.claim({ ...opts, now }))!;
+      await a.settleCreated(c.downstream.id, c.leaseToken, { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] }, now);
+      return opened;
+    }
+
+    it('filled through the same store', async () => {
+      const { a } = await ready();
+      await a.applyMemberChanges('a1', adds(0, FULL - 1), now);
+      expect(await a.claim(opts)).toBeNull();
+      expect(await a.claim(opts)).toBeNull(); // looked again with nothing new: still not due
+      await a.applyMemberChanges('a1', adds(FULL - 1, 1), now);
+      expect(await a.claim(opts)).toMatchObject({ task: 'send', changes: { length: FULL } });
+    });
+
+    it('filled through another connection', async () => {
+      const { a, b } = await ready();
+      await a.applyMemberChanges('a1', adds(0, FULL - 1), now);
+      expect(await a.claim(opts)).toBeNull();
+      // Written by the other connection: this one changed nothing meanwhile.
+      await b.applyMemberChanges('a1', adds(FULL - 1, 1), now);
+      expect(await a.claim(opts)).toMatchObject({ task: 'send', changes: { length: FULL } });
+    });
+  });
+}
