@@ -18,7 +18,11 @@ const BROWSER_GLOBALS = Object.fromEntries(['window', 'document', 'fetch', 'CSS'
  * `node:` import at all (browser code). A file's no-restricted-imports comes from one block only
  * (ESLint does not merge a rule's options across blocks), so each folder lists all its rules here.
  */
-const DRIVERS = { regex: '^(better-sqlite3|pg)(/|$)', caseSensitive: true, message: 'Only src/store/sqlite and src/store/postgres know a database driver; use the store port (docs/architecture.md).' };
+const DRIVERS = {
+  regex: '^(better-sqlite3|pg)(/|$)',
+  caseSensitive: true,
+  message: 'Only src/store/sqlite and src/store/postgres know a database driver; use the store port (docs/architecture.md).',
+};
 const MAX_DEPTH = 4;
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -31,11 +35,21 @@ function layer(folder, { only, never = [], drivers = false, bare = true, why }) 
     const patterns = [];
     if (only) {
       const rest = folderDepth - 1 > 0 ? `(\\.\\./){${folderDepth - 1}}` : '';
-      patterns.push({ regex: `${outOfFolder}(?!${rest}(${only.map(escape).join('|')})/)`, caseSensitive: true, message: `src/${folder} imports only ${only.map((f) => `src/${f}`).join(', ')}: ${why}` });
+      patterns.push({
+        regex: `${outOfFolder}(?!${rest}(${only.map(escape).join('|')})/)`,
+        caseSensitive: true,
+        message: `src/${folder} imports only ${only.map((f) => `src/${f}`).join(', ')}: ${why}`,
+      });
     }
-    for (const target of never) patterns.push({ regex: `${toSrc}${escape(target)}(/|$)`, caseSensitive: true, message: `src/${folder} never imports src/${target}: ${why}` });
+    for (const target of never)
+      patterns.push({ regex: `${toSrc}${escape(target)}(/|$)`, caseSensitive: true, message: `src/${folder} never imports src/${target}: ${why}` });
     if (drivers) patterns.push(DRIVERS);
-    if (!bare) patterns.push({ regex: '^(?![./])', caseSensitive: true, message: `src/${folder} is browser code, served as it is: only relative imports of its own modules` });
+    if (!bare)
+      patterns.push({
+        regex: '^(?![./])',
+        caseSensitive: true,
+        message: `src/${folder} is browser code, served as it is: only relative imports of its own modules`,
+      });
     blocks.push({ files: [`src/${folder}/${'*/'.repeat(depth)}*.{ts,js}`], rules: { 'no-restricted-imports': ['error', { patterns }] } });
   }
   return blocks;
@@ -52,9 +66,21 @@ const LAYERS = [
   ...layer('x', { only: ['x', 'core'], why: 'the X client knows X and the core terms, nothing of the engine.' }),
   ...layer('emulator', { only: ['emulator'], why: 'the emulator is X as documented, a separate world: it checks Tailor, so it shares none of its code.' }),
   ...layer('http', { only: ['http', 'core', 'x'], why: 'the HTTP plumbing sits below server/ and sources/, which both use it.' }),
-  ...layer('sources', { never: [...FRONT_ENDS, ...STORE_INSIDES], drivers: true, why: 'server/ mounts sources/, so sources/ may not import it back; sources know the store port only.' }),
-  ...layer('services', { never: [...FRONT_ENDS, 'sources', 'http', ...STORE_INSIDES], drivers: true, why: 'services are shared by HTTP and the CLI, so they throw refusals (core/errors.ts), not HTTP errors, and know the store port only.' }),
-  ...layer('sync', { never: [...FRONT_ENDS, 'sources', 'services', 'http', ...STORE_INSIDES], drivers: true, why: 'workers know the store port and the X client, never a database or a front end.' }),
+  ...layer('sources', {
+    never: [...FRONT_ENDS, ...STORE_INSIDES],
+    drivers: true,
+    why: 'server/ mounts sources/, so sources/ may not import it back; sources know the store port only.',
+  }),
+  ...layer('services', {
+    never: [...FRONT_ENDS, 'sources', 'http', ...STORE_INSIDES],
+    drivers: true,
+    why: 'services are shared by HTTP and the CLI, so they throw refusals (core/errors.ts), not HTTP errors, and know the store port only.',
+  }),
+  ...layer('sync', {
+    never: [...FRONT_ENDS, 'sources', 'services', 'http', ...STORE_INSIDES],
+    drivers: true,
+    why: 'workers know the store port and the X client, never a database or a front end.',
+  }),
   ...layer('ui/assets', { only: ['ui/assets'], bare: false, why: 'browser code, served as it is.' }),
 ];
 

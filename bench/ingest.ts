@@ -41,7 +41,10 @@ export interface IngestResult {
 
 async function seed(store: Store): Promise<string> {
   const now = Date.now();
-  const { configuration } = await store.putConfiguration({ name: 'bench', accountId: 'bench0001', accountName: null, xUserId: null, screenName: null, tokens: 'unused' }, now);
+  const { configuration } = await store.putConfiguration(
+    { name: 'bench', accountId: 'bench0001', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
+    now,
+  );
   await store.putAudience('bench', 'Bench', now);
   await store.putConnection('bench', configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true }, now);
   return 'bench';
@@ -107,7 +110,9 @@ export async function sqliteIngest(count: number): Promise<IngestResult> {
 
     // Same file settings (openSqlite: WAL, synchronous=FULL, the page cache), same chunks.
     const db = openSqlite(join(dir, 'raw.db'));
-    db.exec('CREATE TABLE bare (identity_type TEXT NOT NULL, hash TEXT NOT NULL, member_key TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (identity_type, hash)) WITHOUT ROWID');
+    db.exec(
+      'CREATE TABLE bare (identity_type TEXT NOT NULL, hash TEXT NOT NULL, member_key TEXT NOT NULL, updated_at INTEGER NOT NULL, PRIMARY KEY (identity_type, hash)) WITHOUT ROWID',
+    );
     const upsert = db.prepare(
       'INSERT INTO bare (identity_type, hash, member_key, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (identity_type, hash) DO UPDATE SET member_key = excluded.member_key, updated_at = excluded.updated_at',
     );
@@ -140,7 +145,9 @@ export async function postgresIngest(count: number, url: string): Promise<Ingest
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    await client.query('CREATE TABLE bare (identity_type text NOT NULL, hash text NOT NULL, member_key text NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (identity_type, hash))');
+    await client.query(
+      'CREATE TABLE bare (identity_type text NOT NULL, hash text NOT NULL, member_key text NOT NULL, updated_at bigint NOT NULL, PRIMARY KEY (identity_type, hash))',
+    );
     const raw = await timed(async () => {
       for (const chunk of rows) {
         await client.query('BEGIN');

@@ -66,7 +66,10 @@ export async function importMemory(rows: number, budgetSeconds: number): Promise
     const dbPath = join(dir, 'tailor.db');
     const store = await openStore({ kind: 'sqlite', path: dbPath });
     const now = Date.now();
-    const { configuration } = await store.putConfiguration({ name: 'bench', accountId: 'bench0001', accountName: null, xUserId: null, screenName: null, tokens: 'unused' }, now);
+    const { configuration } = await store.putConfiguration(
+      { name: 'bench', accountId: 'bench0001', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
+      now,
+    );
     await store.putAudience('import', 'Bench import', now);
     await store.putConnection('import', configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true }, now);
     await store.close();
@@ -74,7 +77,12 @@ export async function importMemory(rows: number, budgetSeconds: number): Promise
     log(`memory (import): tailor import, budget ${budgetSeconds > 0 ? `${budgetSeconds} s` : 'none'}`);
     const child = spawn(process.execPath, ['bin/tailor.js', 'import', file, '--audience', 'import', '--json'], {
       // An import keys the rows' user ids with the server's secret; any will do for the bench.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${dbPath}`, TAILOR_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        TAILOR_DATABASE_URL: `sqlite:${dbPath}`,
+        TAILOR_SECRET_KEY: 'bench-secret-key-0123456789abcdef0123',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -124,7 +132,11 @@ async function firehoseRun(opts: { requests: number; concurrency: number; ratePe
  * takes: throughput and memory under pressure), then paced at half that throughput for
  * `pacedSeconds` (a sustained load below capacity: the answer-time bar).
  */
-export async function firehoseMemory(requests: number, concurrency: number, pacedSeconds: number): Promise<{ saturated: FirehoseMemoryResult; paced: FirehoseMemoryResult }> {
+export async function firehoseMemory(
+  requests: number,
+  concurrency: number,
+  pacedSeconds: number,
+): Promise<{ saturated: FirehoseMemoryResult; paced: FirehoseMemoryResult }> {
   log(`Firehose: ${requests} requests of 100 profiles, back to back from ${concurrency} senders`);
   const saturated = await firehoseRun({ requests, concurrency });
   const rate = Math.max(1, Math.round(saturated.changesPerSecond / saturated.profilesPerRequest / 2));

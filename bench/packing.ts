@@ -57,7 +57,9 @@ function measure(type: IdentityType): { base: number; op: number; user: number }
   const body = (ops: number, users: number): number => {
     const perOp = Array.from({ length: ops }, (_, i) => (i === 0 ? users : 1));
     return Buffer.byteLength(
-      JSON.stringify(perOp.map((n, i) => ({ operation_type: i === 0 ? 'Update' : 'Delete', params: { users: Array.from({ length: n }, () => ({ [type]: [sha('x')] })) } }))),
+      JSON.stringify(
+        perOp.map((n, i) => ({ operation_type: i === 0 ? 'Update' : 'Delete', params: { users: Array.from({ length: n }, () => ({ [type]: [sha('x')] })) } })),
+      ),
     );
   };
   const user = body(1, 2) - body(1, 1);
@@ -129,7 +131,14 @@ export async function prepareBacklog(dbPath: string, emu: Emu, count: number): P
   const now = Date.now();
   const box = new SecretBox(SECRET_KEY);
   const { configuration } = await store.putConfiguration(
-    { name: 'bench', accountId, accountName: null, xUserId: user.user_id, screenName: null, tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }) },
+    {
+      name: 'bench',
+      accountId,
+      accountName: null,
+      xUserId: user.user_id,
+      screenName: null,
+      tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }),
+    },
     now,
   );
   await store.putAudience('backlog', 'Bench backlog', now);
@@ -163,8 +172,10 @@ export async function engineBacklog(tailor: TailorProcess, emu: Emu, count: numb
   const drainSeconds = (Date.now() - startedAt) / 1000;
   const xId = (await tailor.downstreams('backlog')).email.x_audience_id as string;
   const calls: { route: string; audience_id: string | null; status: number; users: number | null; bytes: number }[] = [];
-  for (let since = 0; ; ) {
-    const page = await emu.get<{ seq: number; route: string; audience_id: string | null; status: number; users: number | null; bytes: number }[]>(`/_emulator/requests?since=${since}&limit=10000`);
+  for (let since = 0; ;) {
+    const page = await emu.get<{ seq: number; route: string; audience_id: string | null; status: number; users: number | null; bytes: number }[]>(
+      `/_emulator/requests?since=${since}&limit=10000`,
+    );
     if (page.length === 0) break;
     calls.push(...page);
     since = page[page.length - 1]!.seq;

@@ -63,7 +63,9 @@ export function renderReport(r: Results): string {
   p(`| command | \`${m.command}\` |`);
   p(`| machine | ${m.cpu}, ${m.cores} cores, ${int(m.memoryBytes / 1024 ** 3)} GB memory |`);
   p(`| software | Node ${m.node}, SQLite ${m.sqlite}${m.postgres ? `, PostgreSQL ${m.postgres}` : ''} |`);
-  p(`| load average (1, 5, 15 min) | ${m.loadAtStart.map((l) => fixed(l)).join(', ')} at start; ${r.loadAtEnd.map((l) => fixed(l)).join(', ')} at end (other work on the machine shares its two cores) |`);
+  p(
+    `| load average (1, 5, 15 min) | ${m.loadAtStart.map((l) => fixed(l)).join(', ')} at start; ${r.loadAtEnd.map((l) => fixed(l)).join(', ')} at end (other work on the machine shares its two cores) |`,
+  );
   p(`| duration | ${int(r.seconds)} s |`);
   p();
 
@@ -81,7 +83,9 @@ export function renderReport(r: Results): string {
   const sqlite = r.ingest.find((i) => i.dialect === 'sqlite');
   p(
     `| Ingest: changes made durable per second on SQLite, beside the raw upsert rate; the ratio is the figure | ${
-      sqlite ? `${int(sqlite.engineIdentitiesPerSecond)}/s through the engine, ${int(sqlite.rawRowsPerSecond)}/s raw: **ratio ${fixed(sqlite.ratio)}**` : 'not measured'
+      sqlite
+        ? `${int(sqlite.engineIdentitiesPerSecond)}/s through the engine, ${int(sqlite.rawRowsPerSecond)}/s raw: **ratio ${fixed(sqlite.ratio)}**`
+        : 'not measured'
     } | no number is set; see below |`,
   );
   const b = r.backlog;
@@ -107,7 +111,9 @@ export function renderReport(r: Results): string {
   const im = r.importMemory;
   p(
     `| Memory: flat while importing 10 million members | ${
-      im ? `peak RSS **${mb(im.peakRssBytes)}** over ${int(im.rowsApplied)} of ${int(im.fileRows)} rows${im.completed ? '' : ' (time budget reached, see below)'}` : 'not measured'
+      im
+        ? `peak RSS **${mb(im.peakRssBytes)}** over ${int(im.rowsApplied)} of ${int(im.fileRows)} rows${im.completed ? '' : ' (time budget reached, see below)'}`
+        : 'not measured'
     } | ${im ? `${isFlat(im.rssProfile) ? 'flat' : '**not flat**'}${im.completed && im.fileRows >= 10_000_000 ? '' : '; **10M not reached in this run**'}` : ''} |`,
   );
   p();
@@ -117,12 +123,12 @@ export function renderReport(r: Results): string {
   p();
   p('Membership changes made durable per second through the engine: `prepareChanges` (normalize and');
   p('hash) and `store.applyMemberChanges` (member ledger, hash-holder checks, and the outbox fan-out to');
-  p('the connection\'s downstream audiences; the connection has all three Forward toggles on), in');
+  p("the connection's downstream audiences; the connection has all three Forward toggles on), in");
   p(`transactions of ${sqlite?.chunk ?? 1000} members, each member with a user id, an e-mail, a handle and an IDFA (three identity`);
   p('changes). Beside it, in the same run and on the same database settings (SQLite: WAL, `synchronous =');
   p('FULL`, the same page cache; PostgreSQL: the same server and database), the raw rate of');
   p('`INSERT … ON CONFLICT DO UPDATE` of the same hashes into a bare table keyed by (identity type, hash),');
-  p('in the same chunks, with the hashes computed beforehand. The ratio says how much of the database\'s');
+  p("in the same chunks, with the hashes computed beforehand. The ratio says how much of the database's");
   p('own write ceiling the engine keeps while doing its bookkeeping (per identity: a ledger lookup, a');
   p('member row, a holder check and an outbox row, against one upsert).');
   p();
@@ -130,7 +136,9 @@ export function renderReport(r: Results): string {
     p('| database | members | identity changes | engine | engine (members) | raw upserts | **ratio** |');
     p('|---|---|---|---|---|---|---|');
     for (const i of r.ingest) {
-      p(`| ${i.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${int(i.members)} | ${int(i.identities)} | ${int(i.engineIdentitiesPerSecond)}/s | ${int(i.engineMembersPerSecond)}/s | ${int(i.rawRowsPerSecond)}/s | **${fixed(i.ratio)}** |`);
+      p(
+        `| ${i.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} | ${int(i.members)} | ${int(i.identities)} | ${int(i.engineIdentitiesPerSecond)}/s | ${int(i.engineMembersPerSecond)}/s | ${int(i.rawRowsPerSecond)}/s | **${fixed(i.ratio)}** |`,
+      );
     }
   } else p(failed(r, 'ingest (SQLite)'));
   if (r.postgresSkipped) p(`\nPostgreSQL: skipped (${r.postgresSkipped}).`);
@@ -169,7 +177,9 @@ export function renderReport(r: Results): string {
     p();
     p('| | requests | efficiency (minimum / requests) | average body |');
     p('|---|---|---|---|');
-    p(`| \`packUsers\` on all ${int(pk.changes)} at once | ${pk.packerRequests} | **${fixed(pk.packerEfficiency, 3)}** | ${int(pk.packerAverageBytes)} bytes |`);
+    p(
+      `| \`packUsers\` on all ${int(pk.changes)} at once | ${pk.packerRequests} | **${fixed(pk.packerEfficiency, 3)}** | ${int(pk.packerAverageBytes)} bytes |`,
+    );
     p(`| \`packUsers\` behind the worker's claims (per-type claim size) | ${pk.claimedRequests} | **${fixed(pk.claimedEfficiency, 3)}** | |`);
     if (b) {
       p(
@@ -181,7 +191,7 @@ export function renderReport(r: Results): string {
       p(`Engine run: \`tailor serve\` with \`TAILOR_FLUSH_INTERVAL_MS=${r.flushIntervalMs}\` on a database holding the backlog`);
       p(`(written straight into the outbox: this measures the sync side); ${int(b.usersSent)} users accepted by X,`);
       p(`answers by status ${JSON.stringify(b.statuses)}, drained in ${fixed(b.drainSeconds, 1)} s (${int(b.changesPerSecond)} changes/s`);
-      p('including the X audience\'s creation and the emulator\'s own work on the same two cores).');
+      p("including the X audience's creation and the emulator's own work on the same two cores).");
       p(`The claim is sized per identity type (\`BATCH_BY_TYPE\` in src/sync/worker.ts): sized for the longest type`);
       p('(device ids), e-mail backlogs took 17 requests where 16 suffice (0.94).');
     } else p(`Engine run: ${failed(r, 'packing through the engine')}`);
@@ -196,7 +206,7 @@ export function renderReport(r: Results): string {
     p(`A steady ${int(l.changesPerSecond)} changes per second for ${l.seconds} s through \`POST /api/v1/audiences/:id/members\``);
     p('(requests of ten members), far below capacity. Latency runs from the 202 reaching the client to the');
     p('arrival at the emulator of the `users` call that carried the change; each call is matched to the hashes');
-    p('that appear in the emulator\'s audience after it (when two calls land between two reads, the later');
+    p("that appear in the emulator's audience after it (when two calls land between two reads, the later");
     p('time is used, which can only overstate).');
     p();
     p('| changes | p50 | p95 | p99 | max | users calls | not delivered |');
@@ -204,7 +214,7 @@ export function renderReport(r: Results): string {
     p(`| ${int(l.samples)} | ${int(l.p50Ms)} ms | ${int(l.p95Ms)} ms | **${int(l.p99Ms)} ms** | ${int(l.maxMs)} ms | ${l.usersCalls} | ${l.missing} |`);
     p();
     p(`Bar: p99 ≤ flush interval + 1 s = ${int(l.flushIntervalMs + 1000)} ms: ${verdict(l.p99Ms <= l.flushIntervalMs + 1000 && l.missing === 0)}.`);
-    p('A change waits for its batch\'s oldest change to reach the flush interval, so latencies spread from');
+    p("A change waits for its batch's oldest change to reach the flush interval, so latencies spread from");
     p('near zero up to the interval plus the claim, the call and the settle.');
   } else p(failed(r, 'latency'));
   p();
@@ -221,16 +231,20 @@ export function renderReport(r: Results): string {
     p();
     p('| rows applied | time | rows/s | peak RSS | RSS at 10% / 25% / 50% / 75% / 100% of the run |');
     p('|---|---|---|---|---|');
-    p(`| ${int(im.rowsApplied)}${im.completed ? '' : ` of ${int(im.fileRows)}`} | ${int(im.seconds)} s | ${int(im.rowsPerSecond)} | **${mb(im.peakRssBytes)}** | ${im.rssProfile.map((x) => mb(x.rssBytes)).join(' / ')} |`);
+    p(
+      `| ${int(im.rowsApplied)}${im.completed ? '' : ` of ${int(im.fileRows)}`} | ${int(im.seconds)} s | ${int(im.rowsPerSecond)} | **${mb(im.peakRssBytes)}** | ${im.rssProfile.map((x) => mb(x.rssBytes)).join(' / ')} |`,
+    );
     p();
-    p(`Memory is ${isFlat(im.rssProfile) ? '**flat**' : '**not flat**'} over the run (flat: the RSS late in the run within 15% or 64 MB of its value a quarter of the way in).`);
+    p(
+      `Memory is ${isFlat(im.rssProfile) ? '**flat**' : '**not flat**'} over the run (flat: the RSS late in the run within 15% or 64 MB of its value a quarter of the way in).`,
+    );
     if (!im.completed) {
       const eta = (im.fileRows - im.rowsApplied) / im.rowsPerSecond + im.seconds;
       p();
       p(`**Falls short of the 10-million figure in this run:** the import was stopped by the benchmark's time budget`);
       p(`(${im.budgetSeconds} s, to keep \`npm run bench\` under ten minutes on two cores) after ${int(im.rowsApplied)} rows.`);
       p(`At ${int(im.rowsPerSecond)} rows/s the whole file takes at least ${int(eta / 60)} minutes (the rate falls as the database grows); run it with`);
-      p('`npm run bench -- --import-budget 0`. What limits the rate is the ledger, not the reader: SQLite\'s');
+      p("`npm run bench -- --import-budget 0`. What limits the rate is the ledger, not the reader: SQLite's");
       p('B-trees keyed by hash take every change on a random page. The last whole run is recorded in');
       p('[import.md](import.md#size-memory-interruptions).');
     }
@@ -260,7 +274,9 @@ export function renderReport(r: Results): string {
       p('settles, which run on the same event loop (better-sqlite3 is synchronous; a claim of a few thousand changes');
       p('holds the loop for tens of milliseconds).');
     }
-    p(`Memory of \`tailor serve\` under load: ${isFlat(f.saturated.rssProfile) ? 'flat' : '**not flat**'} (back to back), ${isFlat(f.paced.rssProfile) ? 'flat' : '**not flat**'} (paced).`);
+    p(
+      `Memory of \`tailor serve\` under load: ${isFlat(f.saturated.rssProfile) ? 'flat' : '**not flat**'} (back to back), ${isFlat(f.paced.rssProfile) ? 'flat' : '**not flat**'} (paced).`,
+    );
   } else p(failed(r, 'memory (Firehose)'));
   p();
 
@@ -281,7 +297,7 @@ export function renderReport(r: Results): string {
     p();
     p('On two cores the database, the emulator and every worker share the same CPUs, so more processes add');
     p('little here, and more sync loops than audiences (16 loops for 6) only contend for the same rows and');
-    p('cores; on separate machines each process adds its own CPU until the database or X\'s rate');
+    p("cores; on separate machines each process adds its own CPU until the database or X's rate");
     p('limit (1,400 `users` calls per minute per account in Tailor, about 88 million changes per minute) binds.');
   } else p(r.postgresSkipped ? `Skipped: ${r.postgresSkipped}.` : failed(r, 'workers (PostgreSQL)'));
   p();

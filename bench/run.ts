@@ -105,28 +105,36 @@ async function main(): Promise<void> {
 
     // One emulator and one `tailor serve` for the backlog drain, then the latency run.
     const engine: { backlog: EngineBacklogResult | null; latency: LatencyResult | null } = { backlog: null, latency: null };
-    if (wanted('engine')) await section('engine', errors, async () => {
-      const emu = await Emu.start();
-      const dir = mkdtempSync(join(tmpdir(), 'tailor-bench-engine-'));
-      let tailor: TailorProcess | null = null;
-      try {
-        log(`packing through the engine: writing a backlog of ${SIZES.backlog.toLocaleString('en-US')} e-mail changes`);
-        await prepareBacklog(backlogDbPath(dir), emu, SIZES.backlog);
-        const startedAt = Date.now();
-        tailor = await TailorProcess.start(emu, { dir, env: { TAILOR_LOG_LEVEL: 'warn', TAILOR_FLUSH_INTERVAL_MS: String(FLUSH_MS), TAILOR_REFRESH_INTERVAL_MS: '3600000' } });
-        const t = tailor;
-        engine.backlog = await section('packing through the engine', errors, () => engineBacklog(t, emu, SIZES.backlog, startedAt));
-        const configId = ((await t.api<{ data: { id: string }[] }>('GET', '/configurations')).body.data[0]?.id ?? '');
-        engine.latency = await section('latency', errors, () => latencyBench(t, emu, configId, { flushIntervalMs: FLUSH_MS, seconds: SIZES.latencySeconds }));
-      } finally {
-        await tailor?.stop({ keepDir: true });
-        await emu.close();
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    if (wanted('engine'))
+      await section('engine', errors, async () => {
+        const emu = await Emu.start();
+        const dir = mkdtempSync(join(tmpdir(), 'tailor-bench-engine-'));
+        let tailor: TailorProcess | null = null;
+        try {
+          log(`packing through the engine: writing a backlog of ${SIZES.backlog.toLocaleString('en-US')} e-mail changes`);
+          await prepareBacklog(backlogDbPath(dir), emu, SIZES.backlog);
+          const startedAt = Date.now();
+          tailor = await TailorProcess.start(emu, {
+            dir,
+            env: { TAILOR_LOG_LEVEL: 'warn', TAILOR_FLUSH_INTERVAL_MS: String(FLUSH_MS), TAILOR_REFRESH_INTERVAL_MS: '3600000' },
+          });
+          const t = tailor;
+          engine.backlog = await section('packing through the engine', errors, () => engineBacklog(t, emu, SIZES.backlog, startedAt));
+          const configId = (await t.api<{ data: { id: string }[] }>('GET', '/configurations')).body.data[0]?.id ?? '';
+          engine.latency = await section('latency', errors, () => latencyBench(t, emu, configId, { flushIntervalMs: FLUSH_MS, seconds: SIZES.latencySeconds }));
+        } finally {
+          await tailor?.stop({ keepDir: true });
+          await emu.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
 
-    const firehose = !wanted('firehose') ? null : await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
-    const importMem = !wanted('import') ? null : await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
+    const firehose = !wanted('firehose')
+      ? null
+      : await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
+    const importMem = !wanted('import')
+      ? null
+      : await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
 
     let workers: WorkersRun[] | null = null;
     if (pgDb && wanted('workers')) {

@@ -24,7 +24,10 @@ async function once(emu: Emu): Promise<number> {
   const child = spawn(process.execPath, ['bin/tailor.js', 'serve'], { env, stdio: 'ignore' });
   try {
     for (;;) {
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) return performance.now() - started;
       if (child.exitCode !== null) throw new Error(`tailor serve exited with ${child.exitCode}`);
       if (performance.now() - started > 20_000) throw new Error('tailor serve did not answer /healthz within 20 s');

@@ -42,7 +42,14 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
     const { user, accountId } = emu.admin();
     const box = new SecretBox(SECRET_KEY);
     const { configuration } = await store.putConfiguration(
-      { name: 'bench', accountId, accountName: null, xUserId: user.user_id, screenName: null, tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }) },
+      {
+        name: 'bench',
+        accountId,
+        accountName: null,
+        xUserId: user.user_id,
+        screenName: null,
+        tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }),
+      },
       Date.now(),
     );
     for (const processes of opts.counts) {
@@ -54,7 +61,10 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
         await store.putAudience(id, `Bench workers ${id}`, Date.now());
         await store.putConnection(id, configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, Date.now());
         for (let i = 0; i < opts.perAudience; i += 5_000) {
-          const members = Array.from({ length: Math.min(5_000, opts.perAudience - i) }, (_, j) => ({ key: { kind: 'user_id' as const, value: `${id}-${i + j}` }, identities: [{ kind: 'email' as const, value: `w${i + j}@${id}.example` }] }));
+          const members = Array.from({ length: Math.min(5_000, opts.perAudience - i) }, (_, j) => ({
+            key: { kind: 'user_id' as const, value: `${id}-${i + j}` },
+            identities: [{ kind: 'email' as const, value: `w${i + j}@${id}.example` }],
+          }));
           const prepared = prepareChanges(new MemberKeys(SECRET_KEY), 'add', members);
           await store.applyMemberChanges(id, prepared.changes, Date.now(), prepared.counts);
         }

@@ -50,8 +50,22 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
 
   if (opts.work) {
     worker = new SyncWorker(
-      { store, x: meteredX(x), rate: new RateGate(store, { usersPerMinute: config.xRequestsPerMinute }), box, log: log.child({ part: 'sync' }), now: Date.now, installationId: await store.installationId() },
-      { concurrency: config.workerConcurrency, flushIntervalMs: config.flushIntervalMs, refreshIntervalMs: config.refreshIntervalMs, renewAfterMs: config.renewAfterMs, xTimeoutMs: config.xTimeoutMs },
+      {
+        store,
+        x: meteredX(x),
+        rate: new RateGate(store, { usersPerMinute: config.xRequestsPerMinute }),
+        box,
+        log: log.child({ part: 'sync' }),
+        now: Date.now,
+        installationId: await store.installationId(),
+      },
+      {
+        concurrency: config.workerConcurrency,
+        flushIntervalMs: config.flushIntervalMs,
+        refreshIntervalMs: config.refreshIntervalMs,
+        renewAfterMs: config.renewAfterMs,
+        xTimeoutMs: config.xTimeoutMs,
+      },
     );
     worker.start();
   }
@@ -60,7 +74,10 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   let url: string | null = null;
   if (opts.serve) {
     // Off loopback the config already refused to start without it (config.ts).
-    if (config.firehoseToken === null) log.warn('TAILOR_FIREHOSE_TOKEN is not set: /firehose accepts every message from any process on this machine; set it before mParticle or anything else can reach Tailor');
+    if (config.firehoseToken === null)
+      log.warn(
+        'TAILOR_FIREHOSE_TOKEN is not set: /firehose accepts every message from any process on this machine; set it before mParticle or anything else can reach Tailor',
+      );
     server = await buildServer(services, {
       adminToken: config.adminToken ?? '',
       firehoseToken: config.firehoseToken,

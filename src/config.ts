@@ -76,7 +76,9 @@ const days = z
   .string()
   .regex(/^\d+(\.\d+)?$/, `must be a number of days from 0.00001 to ${MAX_RENEW_DAYS}, decimals allowed`)
   .transform(Number)
-  .pipe(z.number().min(0.00001, 'must be more than 0').max(MAX_RENEW_DAYS, `must be at most ${MAX_RENEW_DAYS} (X drops members 13 months after their last update)`));
+  .pipe(
+    z.number().min(0.00001, 'must be more than 0').max(MAX_RENEW_DAYS, `must be at most ${MAX_RENEW_DAYS} (X drops members 13 months after their last update)`),
+  );
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
@@ -109,7 +111,12 @@ const schema = z.object({
   TAILOR_PUBLIC_URL: url.optional(),
   TAILOR_ALLOWED_HOSTS: z
     .string()
-    .transform((v) => v.split(',').map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter((h) => h !== ''),
+    )
     .refine((hosts) => hosts.every(isHostName), 'must be host names without scheme, port or path, comma-separated (e.g. tailor.example.com,10.0.0.5)')
     .optional(),
   TAILOR_MAX_CONNECTIONS: int(1, 1_000_000).default(1000),
@@ -131,7 +138,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
   need('TAILOR_X_CONSUMER_SECRET', needs.xApp, "(the X app's consumer secret)");
   const host = parsed.success ? parsed.data.TAILOR_HOST : undefined;
   if (needs.serves && host !== undefined && !isLoopbackHost(host)) {
-    need('TAILOR_FIREHOSE_TOKEN', true, `when TAILOR_HOST (${host}) is not loopback: without it /firehose takes membership changes from anyone who reaches the port`);
+    need(
+      'TAILOR_FIREHOSE_TOKEN',
+      true,
+      `when TAILOR_HOST (${host}) is not loopback: without it /firehose takes membership changes from anyone who reaches the port`,
+    );
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   const e = parsed.data;

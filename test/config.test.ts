@@ -29,7 +29,8 @@ describe('config', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['TAILOR_PORT', 'TAILOR_SECRET_KEY', 'TAILOR_X_API_URL', 'TAILOR_ADMIN_TOKEN', 'TAILOR_X_CONSUMER_KEY', 'TAILOR_X_CONSUMER_SECRET']) expect(problems).toContain(name);
+      for (const name of ['TAILOR_PORT', 'TAILOR_SECRET_KEY', 'TAILOR_X_API_URL', 'TAILOR_ADMIN_TOKEN', 'TAILOR_X_CONSUMER_KEY', 'TAILOR_X_CONSUMER_SECRET'])
+        expect(problems).toContain(name);
     }
   });
 

@@ -9,9 +9,7 @@ import { register as registerEmulator } from './commands/emulator.ts';
 import { register as registerImport } from './commands/import.ts';
 import { register as registerServe } from './commands/serve.ts';
 
-const program = new Command('tailor')
-  .description('Forward audiences from mParticle or any HTTP client to X Ads Custom Audiences.')
-  .showHelpAfterError();
+const program = new Command('tailor').description('Forward audiences from mParticle or any HTTP client to X Ads Custom Audiences.').showHelpAfterError();
 
 registerDemo(program);
 registerServe(program);

@@ -70,10 +70,7 @@ export class RejectedError extends SyncError {
   readonly fate = 'rejected' as const;
   /** X's per-operation errors, so each item can be recorded; empty when the body had none. */
   readonly operationErrors: OperationError[];
-  constructor(
-    message: string,
-    opts: { status?: number; code?: string; cause?: unknown; operationErrors?: OperationError[] } = {},
-  ) {
+  constructor(message: string, opts: { status?: number; code?: string; cause?: unknown; operationErrors?: OperationError[] } = {}) {
     super(message, opts);
     this.operationErrors = opts.operationErrors ?? [];
   }

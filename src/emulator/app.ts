@@ -68,9 +68,7 @@ export async function buildApp(world: World): Promise<FastifyInstance> {
     const at = Date.now();
     const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const item =
-      status === 500
-        ? { code: 'INTERNAL_ERROR', message: 'Internal error' }
-        : { code: 'INVALID_PARAMETER', message: error.message ?? 'Invalid request' };
+      status === 500 ? { code: 'INTERNAL_ERROR', message: 'Internal error' } : { code: 'INVALID_PARAMETER', message: error.message ?? 'Invalid request' };
     if (status === 500) request.log.error(error);
     await reply.code(status).send(xErrorBody([item], {}));
     if (isXCall(request)) recordCall(world, request, at, `${request.method} rejected`, status);

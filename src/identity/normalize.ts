@@ -32,9 +32,7 @@ export type RejectReason =
   | 'invalid_encoding'
   | 'unknown_identity_type';
 
-export type Normalized =
-  | { ok: true; type: IdentityType; hash: string }
-  | { ok: false; kind: IdentityKind; reason: RejectReason; message: string };
+export type Normalized = { ok: true; type: IdentityType; hash: string } | { ok: false; kind: IdentityKind; reason: RejectReason; message: string };
 
 const SHA256_HEX = /^[0-9a-fA-F]{64}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

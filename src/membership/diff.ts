@@ -109,7 +109,10 @@ export interface OutboxChange {
 }
 
 /** One outbox change per transition and forwarding downstream audience of its identity type. */
-export function outboxChanges(transitions: readonly { id: Identity; op: ChangeOp }[], forwarding: readonly { id: number; identityType: IdentityType }[]): OutboxChange[] {
+export function outboxChanges(
+  transitions: readonly { id: Identity; op: ChangeOp }[],
+  forwarding: readonly { id: number; identityType: IdentityType }[],
+): OutboxChange[] {
   const out: OutboxChange[] = [];
   for (const t of transitions) {
     for (const d of forwarding) if (d.identityType === t.id.type) out.push({ downstreamId: d.id, hash: t.id.hash, op: t.op });

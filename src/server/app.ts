@@ -91,7 +91,11 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     // URLs the router refuses before any route or hook runs (bad percent-encoding, a path
     // parameter over 100 characters): the one error envelope, without echoing the URL back.
     frameworkErrors: (err, _req, reply) => {
-      void sendError(reply, 'invalid_request', err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is longer than 100 characters' : 'The URL is not valid (bad percent-encoding)');
+      void sendError(
+        reply,
+        'invalid_request',
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is longer than 100 characters' : 'The URL is not valid (bad percent-encoding)',
+      );
     },
   });
 
@@ -128,7 +132,10 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   // The web UI's browser sessions (signed cookie + database row; session.ts), keyed from the admin token.
   const sessions = new SessionKeys(opts.adminToken, s.store, s.now);
   const hosts = new AllowedHosts({ listenHost: opts.listenHost ?? '127.0.0.1', publicUrl: opts.publicUrl ?? null, allowedHosts: opts.allowedHosts ?? [] });
-  const scopes = new AccessScopes(app, buildGuards({ adminToken: opts.adminToken, firehoseToken: opts.firehoseToken, hosts, sessions, refuseSession: refuseUiSession }));
+  const scopes = new AccessScopes(
+    app,
+    buildGuards({ adminToken: opts.adminToken, firehoseToken: opts.firehoseToken, hosts, sessions, refuseSession: refuseUiSession }),
+  );
 
   // Before any route: the OpenAPI document is built from the routes' schemas as they register.
   await collectOpenApi(app);
@@ -143,7 +150,11 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   });
   await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.
-  await scopes.register((_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'), (scope) => registerFirehose(scope, s, opts), { bodyLimit: BODY_LIMIT_BYTES });
+  await scopes.register(
+    (_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'),
+    (scope) => registerFirehose(scope, s, opts),
+    { bodyLimit: BODY_LIMIT_BYTES },
+  );
   // The API's description and its docs page: public, like the sign-in page (openapi.ts says why).
   await scopes.register('public', (scope) => registerOpenApi(scope));
   // UI forms are small (a token, a name, an account id): the form parser's 16 KB, here too.

@@ -82,14 +82,16 @@ function firehoseGuard(expected: string | null): Guard {
   if (expected === null) {
     return {
       onRequest: async (req, reply) => {
-        if (req.headers.origin !== undefined) return sendError(reply, 'forbidden', 'Browsers may not call /firehose; set TAILOR_FIREHOSE_TOKEN to accept it from anywhere');
+        if (req.headers.origin !== undefined)
+          return sendError(reply, 'forbidden', 'Browsers may not call /firehose; set TAILOR_FIREHOSE_TOKEN to accept it from anywhere');
       },
     };
   }
   return {
     onRequest: async (req, reply) => {
       if (req.headers.authorization === undefined) {
-        if (Number(req.headers['content-length']) > UNAUTHENTICATED_FIREHOSE_BODY_BYTES) return sendError(reply, 'unauthorized', 'Send Authorization: Token <TAILOR_FIREHOSE_TOKEN>');
+        if (Number(req.headers['content-length']) > UNAUTHENTICATED_FIREHOSE_BODY_BYTES)
+          return sendError(reply, 'unauthorized', 'Send Authorization: Token <TAILOR_FIREHOSE_TOKEN>');
         registrationOnly.add(req);
         return;
       }
@@ -100,7 +102,8 @@ function firehoseGuard(expected: string | null): Guard {
     preHandler: async (req, reply) => {
       if (!registrationOnly.has(req)) return;
       const body = req.body as { type?: unknown } | null;
-      if (typeof body !== 'object' || body === null || body.type !== MESSAGE_TYPES.registration) return sendError(reply, 'unauthorized', 'Send Authorization: Token <TAILOR_FIREHOSE_TOKEN>');
+      if (typeof body !== 'object' || body === null || body.type !== MESSAGE_TYPES.registration)
+        return sendError(reply, 'unauthorized', 'Send Authorization: Token <TAILOR_FIREHOSE_TOKEN>');
     },
   };
 }

@@ -78,7 +78,10 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
   const secure = (req: FastifyRequest) => originOf(req, o.publicUrl)?.startsWith('https:') ?? false;
   const setFlow = (req: FastifyRequest, reply: FastifyReply, flow: Flow | null): void => {
     const value = flow === null ? '' : o.sessions.seal(SEAL_PURPOSE, flow);
-    appendCookie(reply, serializeCookie(FLOW_COOKIE, value, { path: FLOW_PATH, sameSite: 'Lax', secure: secure(req), maxAgeS: flow === null ? 0 : FLOW_TTL_MS / 1000 }));
+    appendCookie(
+      reply,
+      serializeCookie(FLOW_COOKIE, value, { path: FLOW_PATH, sameSite: 'Lax', secure: secure(req), maxAgeS: flow === null ? 0 : FLOW_TTL_MS / 1000 }),
+    );
   };
   const readFlow = (req: FastifyRequest): Flow | null => {
     const flow = o.sessions.open(SEAL_PURPOSE, parseCookies(req.headers.cookie).get(FLOW_COOKIE)) as Flow | null;
@@ -101,7 +104,8 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
       reauth = existing.id;
     }
     const origin = originOf(req, o.publicUrl);
-    if (origin === null) return failed(reply, 400, 'Tailor cannot tell its own address from this request. Set TAILOR_PUBLIC_URL to the URL you open Tailor at.', reauth);
+    if (origin === null)
+      return failed(reply, 400, 'Tailor cannot tell its own address from this request. Set TAILOR_PUBLIC_URL to the URL you open Tailor at.', reauth);
     let token;
     try {
       token = await s.x.requestToken(`${origin}/oauth/x/callback`);
@@ -173,17 +177,15 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
       exp: s.now() + FLOW_TTL_MS,
     });
     const csrf = o.sessions.csrfToken({ sid: flow.sid, expiresAt: flow.exp });
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        renderAccountChooser({
-          csrf,
-          screenName,
-          accounts: choices,
-          reauth: reauth && { id: reauth.id, name: reauth.name, accountId: reauth.accountId },
-          restartHref: startHref(flow.reauth),
-        }),
-      );
+    return reply.type('text/html; charset=utf-8').send(
+      renderAccountChooser({
+        csrf,
+        screenName,
+        accounts: choices,
+        reauth: reauth && { id: reauth.id, name: reauth.name, accountId: reauth.accountId },
+        restartHref: startHref(flow.reauth),
+      }),
+    );
   });
 
   app.post('/oauth/x/save', async (req, reply) => {
@@ -244,7 +246,15 @@ async function accountChoices(s: Services, tokens: XUserTokens, who: string, rea
     if (config) {
       const reached = accounts.find((a) => a.id === config.accountId);
       if (!reached) {
-        return [{ id: config.accountId, name: config.accountName ?? config.name, permissions: null, eligible: false, reason: `@${who} cannot reach this ad account.` }];
+        return [
+          {
+            id: config.accountId,
+            name: config.accountName ?? config.name,
+            permissions: null,
+            eligible: false,
+            reason: `@${who} cannot reach this ad account.`,
+          },
+        ];
       }
       accounts = [reached];
     }
@@ -258,7 +268,9 @@ async function accountChoices(s: Services, tokens: XUserTokens, who: string, rea
         name: a.name,
         permissions: access.permissions,
         eligible,
-        reason: eligible ? null : `@${who} has ${permissionWords(access.permissions)} on this account; saving it needs Account Administrator (${REQUIRED_PERMISSION}).`,
+        reason: eligible
+          ? null
+          : `@${who} has ${permissionWords(access.permissions)} on this account; saving it needs Account Administrator (${REQUIRED_PERMISSION}).`,
       };
     }),
   );

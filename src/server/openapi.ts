@@ -43,9 +43,13 @@ const openApiPath = (url: string): string => url.replace(/:(\w+)/g, '{$1}');
  * views (the generator emits one per component) go when nothing refers to them.
  */
 function finish(document: ReturnType<typeof jsonSchemaTransformObject>, optionalBodies: ReadonlySet<string>): ReturnType<typeof jsonSchemaTransformObject> {
-  const doc = document as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>; components?: { schemas?: Record<string, unknown> } };
+  const doc = document as {
+    paths?: Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+    components?: { schemas?: Record<string, unknown> };
+  };
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
-    for (const [method, op] of Object.entries(ops)) if (op.requestBody && optionalBodies.has(`${method.toUpperCase()} ${path}`)) op.requestBody.required = false;
+    for (const [method, op] of Object.entries(ops))
+      if (op.requestBody && optionalBodies.has(`${method.toUpperCase()} ${path}`)) op.requestBody.required = false;
   }
   const schemas = doc.components?.schemas ?? {};
   const referred = (name: string): boolean => {
@@ -53,7 +57,7 @@ function finish(document: ReturnType<typeof jsonSchemaTransformObject>, optional
     return JSON.stringify({ ...doc, components: { ...doc.components, schemas: others } }).includes(`"#/components/schemas/${name}"`);
   };
   // Until nothing changes: an unused input view may be the only one referring to another.
-  for (let pruned = true; pruned; ) {
+  for (let pruned = true; pruned;) {
     pruned = false;
     for (const name of Object.keys(schemas)) {
       if (name.endsWith('Input') && !referred(name)) {
@@ -163,7 +167,9 @@ export async function registerOpenApi(scope: FastifyInstance): Promise<void> {
     docs.addHook('onSend', async (_req, reply) => {
       for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
     });
-    docs.get(DOCS_PATH, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(PAGE));
+    docs.get(DOCS_PATH, { schema: { hide: true } }, async (_req, reply) =>
+      reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(PAGE),
+    );
     docs.get<{ Params: { file: string } }>(`${DOCS_PATH}/:file`, { schema: { hide: true } }, async (req, reply) => {
       const file = files.get(req.params.file);
       if (!file) return sendError(reply, 'not_found', 'No such file');

@@ -14,7 +14,7 @@ export const UI_PUBLIC_ROUTES: ReadonlyMap<string, string> = new Map([
   ['POST /sign-in', 'the sign-in form; it checks the admin token itself'],
   ['POST /sign-out', 'clears the cookie; needs the session and its CSRF token to do anything'],
   ['GET /assets/:file', "the UI's static files (only those shipped in src/ui/assets); the sign-in page needs them"],
-  ['GET /oauth/x/callback', "X redirects the browser here; refused without the flow cookie issued by /oauth/x/start, which needs a session"],
+  ['GET /oauth/x/callback', 'X redirects the browser here; refused without the flow cookie issued by /oauth/x/start, which needs a session'],
 ]);
 
 /** Pages a signed-out browser is sent to sign in from, and back. */

@@ -103,7 +103,10 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
       if (!session) return reply.redirect(`/sign-in?next=${encodeURIComponent(req.url)}`, 303);
       return htmlReply(reply, 200, render(session));
     };
-    const shell = (name: ShellPage, data: Record<string, string> = {}) => (session: Session) => renderShell(name, o.sessions.csrfToken(session), data);
+    const shell =
+      (name: ShellPage, data: Record<string, string> = {}) =>
+      (session: Session) =>
+        renderShell(name, o.sessions.csrfToken(session), data);
 
     ui.get('/', async (req, reply) => page(req, reply, shell('audiences')));
     ui.get('/outputs', async (req, reply) => page(req, reply, shell('outputs')));
@@ -147,9 +150,7 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
       const downstreams = await s.store.listDownstreams(pathId(req.params.id, 'Audience'));
       reply.header('cache-control', 'no-store');
       return {
-        x_audiences: downstreams
-          .filter((d) => d.state === 'deleting')
-          .map((d) => ({ x_audience_id: d.xAudienceId, name: d.xName, last_error: d.lastError })),
+        x_audiences: downstreams.filter((d) => d.state === 'deleting').map((d) => ({ x_audience_id: d.xAudienceId, name: d.xName, last_error: d.lastError })),
       };
     });
 
@@ -168,7 +169,12 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
         htmlReply(
           reply,
           401,
-          renderPopupMessage({ result: 'failed', title: 'Sign in to Tailor first', message: 'Your Tailor session has ended. Sign in again, then start the X login from Setup › Outputs.', retryHref: '/sign-in?next=%2Foutputs' }),
+          renderPopupMessage({
+            result: 'failed',
+            title: 'Sign in to Tailor first',
+            message: 'Your Tailor session has ended. Sign in again, then start the X login from Setup › Outputs.',
+            retryHref: '/sign-in?next=%2Foutputs',
+          }),
         ),
     });
   });

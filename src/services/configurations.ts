@@ -51,7 +51,10 @@ export async function addConfiguration(s: Services, input: AddConfigurationInput
     },
     s.now(),
   );
-  s.log.info({ configuration: result.configuration.id, accountId: input.accountId, created: result.created }, result.created ? 'configuration added' : 'configuration re-authorized');
+  s.log.info(
+    { configuration: result.configuration.id, accountId: input.accountId, created: result.created },
+    result.created ? 'configuration added' : 'configuration re-authorized',
+  );
   s.notify();
   return result;
 }

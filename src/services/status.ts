@@ -42,7 +42,10 @@ export function downstreamView(d: DownstreamStatus, config: Configuration | unde
 }
 
 /** GET /api/v1/audiences/:id: the audience, its connections and each downstream X audience. */
-export async function audienceView(store: Pick<CatalogStore, 'listConnections' | 'listConfigurations'> & StatusStore, audience: Audience): Promise<AudienceView> {
+export async function audienceView(
+  store: Pick<CatalogStore, 'listConnections' | 'listConfigurations'> & StatusStore,
+  audience: Audience,
+): Promise<AudienceView> {
   const [connections, downstreams, configurations, members, rejections, errors] = await Promise.all([
     store.listConnections(audience.id),
     store.listDownstreams(audience.id),

@@ -13,7 +13,9 @@ const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
 export const identityType = z.enum(IDENTITY_TYPES).describe('The X `users` key of a downstream audience: one X audience per type');
 export const downstreamState = z
   .enum(['creating', 'active', 'detached', 'recreating', 'paused', 'deleting', 'deleted'])
-  .describe('creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted');
+  .describe(
+    'creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted',
+  );
 export const configurationState = z.enum(['active', 'needs_reauth']);
 
 export const configurationViewSchema = z

@@ -292,7 +292,12 @@ export interface CatalogStore {
    * audience that sender may not act on (FirehoseAccess) is left alone and `foreign` is true,
    * checked in the same transaction as the write.
    */
-  putAudience(id: string, name: string, now: number, origin?: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
+  putAudience(
+    id: string,
+    name: string,
+    now: number,
+    origin?: AudienceOrigin,
+  ): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
   /** See FirehoseAccess: one read, for the Firehose handlers. */
   firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess>;
   getAudience(id: string): Promise<Audience | null>;

@@ -9,6 +9,9 @@ import type { ClaimOptions } from './port.ts';
  * that would hold up every other audience's adds and removes behind X's 1,500 requests a minute.
  * X's 13-month expiry leaves two months after the default 330 days, far more than any backlog needs.
  */
-export function renewalStepAllowed(renewClaimedAt: number, opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'renewAfterMs'>): opts is typeof opts & { renewAfterMs: number } {
+export function renewalStepAllowed(
+  renewClaimedAt: number,
+  opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'renewAfterMs'>,
+): opts is typeof opts & { renewAfterMs: number } {
   return opts.renewAfterMs !== undefined && renewClaimedAt <= opts.now - opts.flushIntervalMs;
 }

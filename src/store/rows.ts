@@ -49,7 +49,14 @@ export interface AudienceRow {
 }
 
 export function toAudience(r: AudienceRow): Audience {
-  return { id: r.id, name: r.name, origin: r.origin === 'firehose' ? 'firehose' : 'api', originAccount: r.origin_account, createdAt: r.created_at, updatedAt: r.updated_at };
+  return {
+    id: r.id,
+    name: r.name,
+    origin: r.origin === 'firehose' ? 'firehose' : 'api',
+    originAccount: r.origin_account,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 export interface ConnectionRow {

@@ -29,7 +29,10 @@ export const MAX_BATCH = Math.floor((USERS_MAX_BODY_BYTES - 200) / 83);
  * requests carry more (63,289 e-mails against 60,239 device ids). Without it a backlog of e-mails
  * drains in 5% more requests than X's limits need (npm run bench, packing).
  */
-export const BATCH_BY_TYPE: Record<IdentityType, number> = Object.fromEntries(IDENTITY_TYPES.map((t) => [t, usersPerRequest(t)])) as Record<IdentityType, number>;
+export const BATCH_BY_TYPE: Record<IdentityType, number> = Object.fromEntries(IDENTITY_TYPES.map((t) => [t, usersPerRequest(t)])) as Record<
+  IdentityType,
+  number
+>;
 
 /**
  * The shortest lease. A lease outlives the longest X call and a short rate wait: leaseMsFor gives
@@ -234,7 +237,12 @@ export class SyncWorker {
         if (err instanceof StoreUnavailableError) throw err;
         log.error({ err: describe(err), downstream: d.id, task: claim.task }, 'unexpected error in a sync task');
         syncRetries.inc({ task: claim.task });
-        await store.release(d.id, claim.leaseToken, { nextAttemptAt: now + backoffMs(d.attempts), error: `Internal error: ${describe(err)}`, countAttempt: true, now });
+        await store.release(d.id, claim.leaseToken, {
+          nextAttemptAt: now + backoffMs(d.attempts),
+          error: `Internal error: ${describe(err)}`,
+          countAttempt: true,
+          now,
+        });
         return;
       }
       await this.decide(claim, err, now);

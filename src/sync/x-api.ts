@@ -1,12 +1,4 @@
-import type {
-  CreateAudienceInput,
-  ListAudiencesOptions,
-  UpdateAudienceInput,
-  UsersRequest,
-  UsersResult,
-  XCustomAudience,
-  XUserTokens,
-} from '../x/types.ts';
+import type { CreateAudienceInput, ListAudiencesOptions, UpdateAudienceInput, UsersRequest, UsersResult, XCustomAudience, XUserTokens } from '../x/types.ts';
 
 /** The part of the X client the sync engine calls; x/client.ts implements it. */
 export interface XApi {

@@ -129,10 +129,7 @@ export class XClient {
   }
 
   /** Step 3: the user's access token, from the request token and the verifier X returned. */
-  async accessToken(
-    requestToken: Pick<RequestToken, 'oauthToken' | 'oauthTokenSecret'>,
-    verifier: string,
-  ): Promise<AccessToken> {
+  async accessToken(requestToken: Pick<RequestToken, 'oauthToken' | 'oauthTokenSecret'>, verifier: string): Promise<AccessToken> {
     const operation = 'access_token';
     const answer = await this.call({
       operation,
@@ -174,11 +171,7 @@ export class XClient {
 
   // ---- Custom audiences (2.3 to 2.7) ----
 
-  async listAudiences(
-    tokens: XUserTokens,
-    accountId: string,
-    opts: ListAudiencesOptions = {},
-  ): Promise<XCustomAudience[]> {
+  async listAudiences(tokens: XUserTokens, accountId: string, opts: ListAudiencesOptions = {}): Promise<XCustomAudience[]> {
     const query: Param[] = [];
     if (opts.q !== undefined) query.push(['q', opts.q]);
     if (opts.withDeleted) query.push(['with_deleted', 'true']);
@@ -188,12 +181,7 @@ export class XClient {
   }
 
   /** One audience. A deleted one is an AudienceNotFoundError unless `withDeleted` is set. */
-  async getAudience(
-    tokens: XUserTokens,
-    accountId: string,
-    id: string,
-    opts: { withDeleted?: boolean } = {},
-  ): Promise<XCustomAudience> {
+  async getAudience(tokens: XUserTokens, accountId: string, id: string, opts: { withDeleted?: boolean } = {}): Promise<XCustomAudience> {
     const query: Param[] = opts.withDeleted ? [['with_deleted', 'true']] : [];
     return this.audienceCall(tokens, 'get_audience', 'GET', accountId, id, query);
   }
@@ -206,12 +194,7 @@ export class XClient {
   }
 
   /** Renames or re-describes an audience; only the fields given change. */
-  async updateAudience(
-    tokens: XUserTokens,
-    accountId: string,
-    id: string,
-    input: UpdateAudienceInput,
-  ): Promise<XCustomAudience> {
+  async updateAudience(tokens: XUserTokens, accountId: string, id: string, input: UpdateAudienceInput): Promise<XCustomAudience> {
     const query: Param[] = [];
     if (input.name !== undefined) query.push(['name', input.name]);
     if (input.description !== undefined) query.push(['description', input.description]);
@@ -235,12 +218,7 @@ export class XClient {
    * Sends one packed request. X applies it whole or not at all; the counts must match the user
    * objects sent, or the batch is treated as not applied and must be sent again.
    */
-  async sendUsers(
-    tokens: XUserTokens,
-    accountId: string,
-    audienceId: string,
-    request: UsersRequest,
-  ): Promise<UsersResult> {
+  async sendUsers(tokens: XUserTokens, accountId: string, audienceId: string, request: UsersRequest): Promise<UsersResult> {
     const sent = request.changes.length; // one user object per change (pack.ts)
     if (sent === 0) return { successCount: 0, totalCount: 0, operationErrors: [] };
     const operation = 'send_users';
@@ -255,10 +233,7 @@ export class XClient {
     const parsed = this.parse(operation, answer, schemas.users);
     const { success_count: successCount, total_count: totalCount } = parsed.data;
     if (successCount !== sent || totalCount !== sent) {
-      throw xError(
-        { kind: 'count_mismatch', status: answer.status, successCount, totalCount, sent },
-        { operation },
-      );
+      throw xError({ kind: 'count_mismatch', status: answer.status, successCount, totalCount, sent }, { operation });
     }
     return { successCount, totalCount, operationErrors: parseOperationErrors(parsed.operation_errors) };
   }

@@ -41,12 +41,7 @@ const DOING: Record<XOperation, string> = {
 };
 
 /** Operations addressed to one audience: there, a 404 means the audience is gone. */
-const ON_AN_AUDIENCE: ReadonlySet<XOperation> = new Set([
-  'get_audience',
-  'update_audience',
-  'delete_audience',
-  'send_users',
-]);
+const ON_AN_AUDIENCE: ReadonlySet<XOperation> = new Set(['get_audience', 'update_audience', 'delete_audience', 'send_users']);
 
 /** When X gave no reset time with a 429: one minute is the shortest window X uses (7.2). */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
@@ -102,11 +97,7 @@ export function xError(failure: XFailure, ctx: XErrorContext): SyncError {
   }
 }
 
-function responseError(
-  failure: Extract<XFailure, { kind: 'response' }>,
-  ctx: XErrorContext,
-  doing: string,
-): SyncError {
+function responseError(failure: Extract<XFailure, { kind: 'response' }>, ctx: XErrorContext, doing: string): SyncError {
   const { status, headers } = failure;
   const body = parseErrorBody(failure.body);
   const { code } = body;
@@ -116,8 +107,7 @@ function responseError(
 
   if (status === 429) {
     const now = ctx.now ?? Date.now();
-    const reset =
-      epochSecondsHeader(headers, 'x-account-rate-limit-reset') ?? epochSecondsHeader(headers, 'x-rate-limit-reset');
+    const reset = epochSecondsHeader(headers, 'x-account-rate-limit-reset') ?? epochSecondsHeader(headers, 'x-rate-limit-reset');
     const resetAt = reset ?? now + DEFAULT_RATE_LIMIT_WAIT_MS;
     const when = new Date(resetAt).toISOString();
     return new RateLimitedError(`X's rate limit was reached while ${doing}${tag}; sending resumes at ${when}.`, resetAt, opts);

@@ -22,10 +22,7 @@ export interface OAuthCredentials {
  * by hand. A lone surrogate throws `URIError`: it has no UTF-8 form, so X could not read it either.
  */
 export function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
+  return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** `scheme://host[:port]/path`, lower-case scheme and host, no default port, no query (3.4.1.2). */
@@ -118,10 +115,7 @@ export function signRequest(input: SignInput): Signed {
     oauth_version: '1.0',
   };
   if (input.token) oauthParams.oauth_token = input.token.key;
-  const baseString = signatureBaseString(input.method, input.url, [
-    ...(input.form ?? []),
-    ...Object.entries(oauthParams),
-  ]);
+  const baseString = signatureBaseString(input.method, input.url, [...(input.form ?? []), ...Object.entries(oauthParams)]);
   const signature = hmacSha1Signature(baseString, input.consumer.secret, input.token?.secret ?? '');
   oauthParams.oauth_signature = signature;
   return { authorization: authorizationHeader(oauthParams), signature, baseString, oauthParams };

@@ -116,11 +116,7 @@ function schedule(changes: readonly UserChange[]): UserChange[] {
  * Packs changes of one downstream audience into the fewest `users` requests X accepts. Every change
  * is in exactly one request; a hash's changes keep their order across requests.
  */
-export function packUsers(
-  identityType: IdentityType,
-  changes: readonly UserChange[],
-  limits: PackLimits = {},
-): UsersRequest[] {
+export function packUsers(identityType: IdentityType, changes: readonly UserChange[], limits: PackLimits = {}): UsersRequest[] {
   const maxBytes = limits.maxBodyBytes ?? USERS_MAX_BODY_BYTES;
   const maxOps = limits.maxOperations ?? USERS_MAX_OPERATIONS;
   const keyPrefix = `{${JSON.stringify(identityType)}:[`;
@@ -145,10 +141,9 @@ export function packUsers(
       cost = draft.cost(change, userBytes);
     }
     if (draft.bytes + cost > maxBytes) {
-      throw new RejectedError(
-        `A single user (${userBytes} bytes) does not fit in X's ${maxBytes}-byte request limit; it cannot be sent.`,
-        { code: 'USER_TOO_LARGE' },
-      );
+      throw new RejectedError(`A single user (${userBytes} bytes) does not fit in X's ${maxBytes}-byte request limit; it cannot be sent.`, {
+        code: 'USER_TOO_LARGE',
+      });
     }
     draft.add(change, userJson, cost);
   }

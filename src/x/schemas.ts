@@ -18,8 +18,7 @@ const xAudience = z.object({
 
 const xAccount = z.object({ id: z.string().min(1), name: z.string().nullish() });
 
-const page = <T extends z.ZodType>(item: T) =>
-  z.object({ data: z.array(item), next_cursor: z.string().nullish() });
+const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullish() });
 
 export const schemas = {
   audience: z.object({ data: xAudience }),

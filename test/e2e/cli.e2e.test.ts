@@ -58,18 +58,27 @@ describe('the tailor command', () => {
         TAILOR_SECRET_KEY: SECRET_KEY,
       };
       const { user, accountId } = emu.admin();
-      const ok = await tailor(['configurations', 'add', '--account-id', accountId, '--access-token', user.access_token, '--access-token-secret', user.access_token_secret], env);
+      const ok = await tailor(
+        ['configurations', 'add', '--account-id', accountId, '--access-token', user.access_token, '--access-token-secret', user.access_token_secret],
+        env,
+      );
       expect(ok.stderr).toBe('');
       expect(ok).toMatchObject({ status: 0 });
       expect(ok.stdout).toMatch(new RegExp(`^Added configuration \\S+ for account ${accountId}`));
       const analyst = emu.creds.users.find((u) => u.accounts.every((a) => !a.permissions.includes('ACCOUNT_ADMIN')))!;
       const account = analyst.accounts[0]!;
-      const refused = await tailor(['configurations', 'add', '--account-id', account.id, '--access-token', analyst.access_token, '--access-token-secret', analyst.access_token_secret], env);
+      const refused = await tailor(
+        ['configurations', 'add', '--account-id', account.id, '--access-token', analyst.access_token, '--access-token-secret', analyst.access_token_secret],
+        env,
+      );
       expect(refused.status).toBe(1);
       expect(refused.stderr).toMatch(/ACCOUNT_ADMIN/);
       // X unreachable is not the input's fault: EX_TEMPFAIL, so a script knows to try again.
       await emu.faults({ error_every: 1, error_status: 503 });
-      const later = await tailor(['configurations', 'add', '--account-id', accountId, '--access-token', user.access_token, '--access-token-secret', user.access_token_secret], env);
+      const later = await tailor(
+        ['configurations', 'add', '--account-id', accountId, '--access-token', user.access_token, '--access-token-secret', user.access_token_secret],
+        env,
+      );
       expect(later.status).toBe(75);
       expect(later.stderr).toMatch(/^tailor: Could not reach X to check the tokens: /);
     } finally {
@@ -90,7 +99,11 @@ describe('the tailor command', () => {
       expect(token).not.toBe(ADMIN_TOKEN);
       const res = await fetch(`${url}/api/v1/audiences/cart-abandoners`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { connections: { downstream_audiences: { name: string; members: number }[] }[] };
-      expect(body.connections[0]!.downstream_audiences.map((d) => d.name)).toEqual(['Cart abandoners (email)', 'Cart abandoners (handle)', 'Cart abandoners (device id)']);
+      expect(body.connections[0]!.downstream_audiences.map((d) => d.name)).toEqual([
+        'Cart abandoners (email)',
+        'Cart abandoners (handle)',
+        'Cart abandoners (device id)',
+      ]);
     } finally {
       const code = await new Promise<number | null>((resolve) => {
         child.once('exit', (c) => resolve(c));

@@ -96,7 +96,11 @@ describe('delivery under X errors, end to end', () => {
     expect(((await emu.members(accountId, (await tailor.downstreams('auth')).email.x_audience_id)).email ?? []).length).toBe(1);
 
     await emu.faults({ restore_tokens: [user.access_token] });
-    const again = await tailor.api('POST', '/configurations', { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret });
+    const again = await tailor.api('POST', '/configurations', {
+      account_id: accountId,
+      access_token: user.access_token,
+      access_token_secret: user.access_token_secret,
+    });
     expect(again.status).toBe(200);
     expect(again.body.state).toBe('active');
     await settled('auth', ['before@example.com', ...emails('paused', 5)]);
@@ -117,7 +121,9 @@ describe('delivery under X errors, end to end', () => {
     // X never gives the deleted audience's name out again: the re-creation goes straight to [2],
     // with no refused create and no list call to look for an audience of its own under the old name.
     const log = await emu.get<{ route: string; status: number; path: string }[]>(`/_emulator/requests?since=${seq}`);
-    const calls = (Array.isArray(log) ? log : (log as { data: any[] }).data).filter((e) => e.route === 'POST custom_audiences' || e.route === 'GET custom_audiences');
+    const calls = (Array.isArray(log) ? log : (log as { data: any[] }).data).filter(
+      (e) => e.route === 'POST custom_audiences' || e.route === 'GET custom_audiences',
+    );
     expect(calls.map((e) => `${e.route} ${e.status}`)).toEqual(['POST custom_audiences 201']);
   });
 });
@@ -137,10 +143,14 @@ describe("X's request rate, end to end", () => {
       // Four rounds of changes to eight audiences: at least 32 users calls wanting to go at once.
       for (let round = 0; round < 4; round += 1) {
         for (const id of ids) await tailor.api('POST', `/audiences/${id}/members`, { add: [{ user_id: `u${round}`, email: `${id}-${round}@example.com` }] });
-        await waitFor(`round ${round} sent`, async () => {
-          for (const id of ids) if ((await tailor.downstreams(id)).email?.pending !== 0) return false;
-          return true;
-        }, 60_000);
+        await waitFor(
+          `round ${round} sent`,
+          async () => {
+            for (const id of ids) if ((await tailor.downstreams(id)).email?.pending !== 0) return false;
+            return true;
+          },
+          60_000,
+        );
       }
       const stats = await emu.get<any>('/_emulator/stats');
       expect(stats.requests['POST custom_audience_users']['200']).toBeGreaterThanOrEqual(32);

@@ -175,7 +175,11 @@ export class TailorProcess {
   /** Adds the emulator's admin login as a configuration; returns its id. */
   async addConfiguration(emu: Emu): Promise<string> {
     const { user, accountId } = emu.admin();
-    const res = await this.api<{ id: string }>('POST', '/configurations', { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret });
+    const res = await this.api<{ id: string }>('POST', '/configurations', {
+      account_id: accountId,
+      access_token: user.access_token,
+      access_token_secret: user.access_token_secret,
+    });
     if (res.status >= 300) throw new Error(`add configuration: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.id;
   }

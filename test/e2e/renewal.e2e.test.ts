@@ -21,10 +21,7 @@ describe('renewal before X expiry, end to end', () => {
   beforeAll(async () => {
     emu = await Emu.start();
     accountId = emu.admin().accountId;
-    [lapsing, renewing] = await Promise.all([
-      TailorProcess.start(emu),
-      TailorProcess.start(emu, { env: RENEW_ENV }),
-    ]);
+    [lapsing, renewing] = await Promise.all([TailorProcess.start(emu), TailorProcess.start(emu, { env: RENEW_ENV })]);
   });
   afterAll(async () => {
     await lapsing?.stop();
@@ -50,7 +47,9 @@ describe('renewal before X expiry, end to end', () => {
   /** The newest request-log position, then users calls to `xId` answered 200 after it. */
   const lastSeq = async (): Promise<number> => Number((await fetch(`${emu.url}/_emulator/requests?limit=0`)).headers.get('x-emulator-last-seq'));
   async function usersCallsSince(seq: number, xId: string, arrivedAfter: number): Promise<{ users: number }[]> {
-    const log = await emu.get<{ route: string; status: number; audience_id: string; at: number; users: number }[] | { data: any[] }>(`/_emulator/requests?since=${seq}`);
+    const log = await emu.get<{ route: string; status: number; audience_id: string; at: number; users: number }[] | { data: any[] }>(
+      `/_emulator/requests?since=${seq}`,
+    );
     const entries = Array.isArray(log) ? log : log.data;
     return entries.filter((e) => e.route === 'POST custom_audience_users' && e.status === 200 && e.audience_id === xId && e.at > arrivedAfter);
   }

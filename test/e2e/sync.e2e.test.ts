@@ -108,7 +108,11 @@ describe('sync semantics end to end', () => {
     await tailor.api('POST', '/audiences/flap/members', { add: [{ user_id: 'x', email: 'seed@example.com' }] });
     await settled('flap', 'email', [sha('seed@example.com')]);
     const before = (await tailor.downstreams('flap')).email;
-    for (const body of [{ add: [{ user_id: 'f', email: 'flap@example.com' }] }, { remove: [{ user_id: 'f' }] }, { add: [{ user_id: 'f', email: 'flap@example.com' }] }]) {
+    for (const body of [
+      { add: [{ user_id: 'f', email: 'flap@example.com' }] },
+      { remove: [{ user_id: 'f' }] },
+      { add: [{ user_id: 'f', email: 'flap@example.com' }] },
+    ]) {
       await tailor.api('POST', '/audiences/flap/members', body);
     }
     await settled('flap', 'email', [sha('seed@example.com'), sha('flap@example.com')]);
@@ -167,8 +171,16 @@ describe('sync semantics end to end', () => {
     await connected('small', 'Small', { forward_twitter_handles: false, forward_device_ids: false });
     await tailor.api('POST', '/audiences/big/members', { add: active.slice(0, 150).map((p, i) => ({ user_id: `b${i}`, email: p.email })) });
     await tailor.api('POST', '/audiences/small/members', { add: active.slice(150, 180).map((p, i) => ({ user_id: `s${i}`, email: p.email })) });
-    await settled('big', 'email', active.slice(0, 150).map((p) => sha(p.email.toLowerCase())));
-    await settled('small', 'email', active.slice(150, 180).map((p) => sha(p.email.toLowerCase())));
+    await settled(
+      'big',
+      'email',
+      active.slice(0, 150).map((p) => sha(p.email.toLowerCase())),
+    );
+    await settled(
+      'small',
+      'email',
+      active.slice(150, 180).map((p) => sha(p.email.toLowerCase())),
+    );
     await emu.post('/_emulator/sizing', {});
     const big = await waitFor('X size of Big', async () => {
       const d = (await tailor.downstreams('big')).email;

@@ -67,13 +67,17 @@ describe('OAuth 1.0a verification on /12/', () => {
       body: 'name=tampered',
     });
     expect(res.status).toBe(401);
-    const ok = await call(bench, 'POST', '/12/accounts/' + bench.account + '/custom_audiences', { token: bench.adminToken, form: { name: 'signed form + spaces' } });
+    const ok = await call(bench, 'POST', '/12/accounts/' + bench.account + '/custom_audiences', {
+      token: bench.adminToken,
+      form: { name: 'signed form + spaces' },
+    });
     expect(ok.status).toBe(201);
     expect(ok.body.data.name).toBe('signed form + spaces');
   });
 
   it('does not sign a JSON body', async () => {
-    const id = (await call(bench, 'POST', `/12/accounts/${bench.account}/custom_audiences`, { token: bench.adminToken, query: { name: 'json-unsigned' } })).body.data.id;
+    const id = (await call(bench, 'POST', `/12/accounts/${bench.account}/custom_audiences`, { token: bench.adminToken, query: { name: 'json-unsigned' } })).body
+      .data.id;
     const res = await call(bench, 'POST', `/12/accounts/${bench.account}/custom_audiences/${id}/users`, {
       token: bench.adminToken,
       json: [{ operation_type: 'Update', params: { users: [{ handle: ['a'.repeat(64)] }] } }],

@@ -19,8 +19,12 @@ afterAll(async () => {
 
 const h = (s: string) => sha256(s);
 const update = (id: string, emails: string[], params: Record<string, unknown> = {}) =>
-  call(bench, 'POST', usersPath(bench, id), { token: bench.adminToken, json: [{ operation_type: 'Update', params: { ...params, users: emails.map((e) => ({ email: [e] })) } }] });
-const members = async (id: string): Promise<string[]> => (await backdoor(bench, 'GET', `/_emulator/accounts/${bench.account}/custom_audiences/${id}/members`)).body.email;
+  call(bench, 'POST', usersPath(bench, id), {
+    token: bench.adminToken,
+    json: [{ operation_type: 'Update', params: { ...params, users: emails.map((e) => ({ email: [e] })) } }],
+  });
+const members = async (id: string): Promise<string[]> =>
+  (await backdoor(bench, 'GET', `/_emulator/accounts/${bench.account}/custom_audiences/${id}/members`)).body.email;
 const advance = async (ms: number): Promise<Json> => {
   const res = await backdoor(bench, 'POST', '/_emulator/clock', { advance_ms: ms });
   expect(res.status).toBe(200);
@@ -70,9 +74,17 @@ describe('expiry on a moved clock', () => {
   it('sizes the audience again once its members expired', async () => {
     const population = (await (await fetch(`${bench.url}/_emulator/population?offset=0&limit=1000`)).json()) as { email: string; active: boolean }[];
     const id = await createAudience(bench, 'clock-sizing');
-    expect((await update(id, population.map((u) => sha256(u.email)))).status).toBe(200);
+    expect(
+      (
+        await update(
+          id,
+          population.map((u) => sha256(u.email)),
+        )
+      ).status,
+    ).toBe(200);
     await backdoor(bench, 'POST', '/_emulator/sizing');
-    const get = async (): Promise<Json> => (await call(bench, 'GET', `/12/accounts/${bench.account}/custom_audiences/${id}`, { token: bench.adminToken })).body.data;
+    const get = async (): Promise<Json> =>
+      (await call(bench, 'GET', `/12/accounts/${bench.account}/custom_audiences/${id}`, { token: bench.adminToken })).body.data;
     const sized = await get();
     expect(sized.audience_size).toBe(population.filter((u) => u.active).length);
     expect(sized.targetable).toBe(true);

@@ -131,7 +131,12 @@ export function signer(bench: Pick<Bench, 'creds'>, opts: Pick<CallOptions, 'non
 
 /** One signed X call. Paths are relative to the emulator, e.g. "/12/accounts". */
 export async function call(bench: Pick<Bench, 'url' | 'creds'>, method: string, path: string, opts: CallOptions = {}): Promise<Answer> {
-  const qs = opts.query && Object.keys(opts.query).length > 0 ? `?${Object.entries(opts.query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}` : '';
+  const qs =
+    opts.query && Object.keys(opts.query).length > 0
+      ? `?${Object.entries(opts.query)
+          .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+          .join('&')}`
+      : '';
   const url = `${bench.url}${path}${qs}`;
   const headers: Record<string, string> = {};
   let body: string | Buffer | undefined;
@@ -175,7 +180,6 @@ export async function backdoor(bench: Pick<Bench, 'url'>, method: string, path: 
 export function sha256(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
-
 
 export const UNAUTHORIZED = {
   errors: [{ code: 'UNAUTHORIZED_ACCESS', message: 'This request is not properly authenticated' }],

@@ -56,8 +56,14 @@ describe('sizing', () => {
 
     // 99 active users, each sent by email AND handle (one person counts once), plus inactive ones.
     const first = active.slice(0, 99);
-    await add(id, first.map((u) => ({ email: [sha256(u.email)], handle: [sha256(u.handle)] })));
-    await add(id, inactive.slice(0, 20).map((u) => ({ email: [sha256(u.email)] })));
+    await add(
+      id,
+      first.map((u) => ({ email: [sha256(u.email)], handle: [sha256(u.handle)] })),
+    );
+    await add(
+      id,
+      inactive.slice(0, 20).map((u) => ({ email: [sha256(u.email)] })),
+    );
     expect(await get(id)).toMatchObject({ audience_size: null, reasons_not_targetable: ['PROCESSING', 'TOO_SMALL'] });
     expect((await size()).body).toMatchObject({ sized: expect.any(Number) });
     expect(await get(id)).toMatchObject({ audience_size: null, targetable: false, reasons_not_targetable: ['TOO_SMALL'] });
@@ -73,7 +79,10 @@ describe('sizing', () => {
     expect(await get(id)).toMatchObject({ audience_size: 100, targetable: true, reasons_not_targetable: [] });
 
     // GAIDs match too; removing users shrinks the size below the minimum again.
-    await add(id, active.slice(100, 150).map((u) => ({ device_id: [sha256(u.gaid)] })));
+    await add(
+      id,
+      active.slice(100, 150).map((u) => ({ device_id: [sha256(u.gaid)] })),
+    );
     // A big-enough audience being re-processed is PROCESSING only.
     expect(await get(id)).toMatchObject({ audience_size: null, targetable: false, reasons_not_targetable: ['PROCESSING'] });
     await size();
@@ -89,7 +98,10 @@ describe('sizing', () => {
 
   it('ignores hashes that match nobody and upper-case identities hashed without normalizing', async () => {
     const id = await createAudience(bench, 'sizing-nomatch');
-    await add(id, active.slice(0, 150).map((u) => ({ email: [sha256(u.email.toUpperCase())] })));
+    await add(
+      id,
+      active.slice(0, 150).map((u) => ({ email: [sha256(u.email.toUpperCase())] })),
+    );
     await size();
     const inspect = (await backdoor(bench, 'GET', `/_emulator/accounts/${bench.account}/custom_audiences`)).body.data.find((a: { id: string }) => a.id === id);
     expect(inspect.emulator.matched_size).toBe(0);
@@ -99,12 +111,19 @@ describe('sizing', () => {
     await backdoor(bench, 'POST', '/_emulator/config', { sizing_delay_ms: 150 });
     try {
       const id = await createAudience(bench, 'sizing-auto');
-      await add(id, active.slice(0, 120).map((u) => ({ email: [sha256(u.email)] })));
+      await add(
+        id,
+        active.slice(0, 120).map((u) => ({ email: [sha256(u.email)] })),
+      );
       expect((await get(id)).reasons_not_targetable).toContain('PROCESSING');
-      const sized = await waitFor('sizing', async (): Promise<Json> => {
-        const a = await get(id);
-        return a.reasons_not_targetable.includes('PROCESSING') ? undefined : a;
-      }, 3000);
+      const sized = await waitFor(
+        'sizing',
+        async (): Promise<Json> => {
+          const a = await get(id);
+          return a.reasons_not_targetable.includes('PROCESSING') ? undefined : a;
+        },
+        3000,
+      );
       expect(sized).toMatchObject({ audience_size: 120, targetable: true });
     } finally {
       await backdoor(bench, 'POST', '/_emulator/config', { sizing_delay_ms: 60_000 });
@@ -113,7 +132,10 @@ describe('sizing', () => {
 
   it('never sizes while the sizing fault says never', async () => {
     const id = await createAudience(bench, 'sizing-never');
-    await add(id, active.slice(0, 120).map((u) => ({ email: [sha256(u.email)] })));
+    await add(
+      id,
+      active.slice(0, 120).map((u) => ({ email: [sha256(u.email)] })),
+    );
     expect((await backdoor(bench, 'POST', '/_emulator/faults', { sizing: 'never' })).body.sizing).toBe('never');
     try {
       expect((await size()).body).toEqual({ sized: 0, sizing: 'never' });
@@ -128,7 +150,10 @@ describe('sizing', () => {
   it('counts members only inside their window, refreshing the size when a window opens', async () => {
     const id = await createAudience(bench, 'sizing-window');
     const soon = new Date(Date.now() + 300).toISOString();
-    await add(id, active.slice(0, 100).map((u) => ({ email: [sha256(u.email)] })));
+    await add(
+      id,
+      active.slice(0, 100).map((u) => ({ email: [sha256(u.email)] })),
+    );
     const res = await call(bench, 'POST', usersPath(bench, id), {
       token: bench.adminToken,
       json: [{ operation_type: 'Update', params: { effective_at: soon, users: active.slice(100, 130).map((u) => ({ email: [sha256(u.email)] })) } }],
@@ -136,10 +161,14 @@ describe('sizing', () => {
     expect(res.status).toBe(200);
     await size();
     expect((await get(id)).audience_size).toBe(100);
-    const later = await waitFor('window to open', async (): Promise<Json> => {
-      const a = await get(id);
-      return a.audience_size === 130 ? a : undefined;
-    }, 3000);
+    const later = await waitFor(
+      'window to open',
+      async (): Promise<Json> => {
+        const a = await get(id);
+        return a.audience_size === 130 ? a : undefined;
+      },
+      3000,
+    );
     expect(later.reasons_not_targetable).toEqual([]);
   });
 

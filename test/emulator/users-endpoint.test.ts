@@ -12,8 +12,7 @@ afterAll(async () => {
 });
 
 const h = (s: string) => sha256(s);
-const post = (id: string, json: unknown, account = bench.account) =>
-  call(bench, 'POST', usersPath(bench, id, account), { token: bench.adminToken, json });
+const post = (id: string, json: unknown, account = bench.account) => call(bench, 'POST', usersPath(bench, id, account), { token: bench.adminToken, json });
 const members = async (id: string, account = bench.account): Promise<Json> =>
   (await backdoor(bench, 'GET', `/_emulator/accounts/${account}/custom_audiences/${id}/members`)).body;
 
@@ -21,7 +20,15 @@ describe('success', () => {
   it('counts user objects, not operations, and applies Updates and Deletes', async () => {
     const id = await createAudience(bench, 'users-basic');
     const res = await post(id, [
-      { operation_type: 'Update', params: { users: [{ email: [h('a@x.com')], handle: [h('jack'), h('adsapi')] }, { email: [h('b@x.com')], twitter_id: [h('143567')] }] } },
+      {
+        operation_type: 'Update',
+        params: {
+          users: [
+            { email: [h('a@x.com')], handle: [h('jack'), h('adsapi')] },
+            { email: [h('b@x.com')], twitter_id: [h('143567')] },
+          ],
+        },
+      },
       { operation_type: 'Update', params: { users: [{ device_id: [h('4b61639e-47cc-4056-a16a-c8217e029462')] }, { partner_user_id: ['crm-42'] }] } },
     ]);
     expect(res.status).toBe(200);
@@ -56,7 +63,10 @@ describe('success', () => {
   it('accepts application/json with a charset, and logs operations, users and bytes', async () => {
     const id = await createAudience(bench, 'users-log');
     const since = Number((await fetch(`${bench.url}/_emulator/requests?limit=0`)).headers.get('x-emulator-last-seq'));
-    const json = [{ operation_type: 'Update', params: { users: [{ email: [h('1')] }, { email: [h('2')] }] } }, { operation_type: 'Delete', params: { users: [{ email: [h('3')] }] } }];
+    const json = [
+      { operation_type: 'Update', params: { users: [{ email: [h('1')] }, { email: [h('2')] }] } },
+      { operation_type: 'Delete', params: { users: [{ email: [h('3')] }] } },
+    ];
     const body = JSON.stringify(json);
     const res = await call(bench, 'POST', usersPath(bench, id), { token: bench.adminToken, raw: { body, contentType: 'application/json; charset=utf-8' } });
     expect(res.status).toBe(200);
@@ -106,11 +116,17 @@ describe('transport errors', () => {
   it('rejects more than 2500 operations and applies nothing; 2500 is fine', async () => {
     const id = await createAudience(bench, 'users-ops');
     const op = (i: number) => ({ operation_type: 'Update', params: { users: [{ email: [h(`ops${i}`)] }] } });
-    const tooMany = await post(id, Array.from({ length: 2501 }, (_, i) => op(i)));
+    const tooMany = await post(
+      id,
+      Array.from({ length: 2501 }, (_, i) => op(i)),
+    );
     expect(tooMany.status).toBe(400);
     expect(tooMany.body.errors[0]).toMatchObject({ code: 'INVALID_PARAMETER', message: expect.stringContaining('2500') });
     expect((await members(id)).email).toEqual([]);
-    const max = await post(id, Array.from({ length: 2500 }, (_, i) => op(i)));
+    const max = await post(
+      id,
+      Array.from({ length: 2500 }, (_, i) => op(i)),
+    );
     expect(max.status).toBe(200);
     expect(max.body.data).toEqual({ success_count: 2500, total_count: 2500 });
   });
@@ -140,12 +156,7 @@ describe('operation errors', () => {
       {
         operation_type: 'Update',
         params: {
-          users: [
-            { email: [h('0')] },
-            { email: [h('1')] },
-            { email: [h('2')] },
-            { email: [h('3'), h('x').toUpperCase()], handle: ['jack'] },
-          ],
+          users: [{ email: [h('0')] }, { email: [h('1')] }, { email: [h('2')] }, { email: [h('3'), h('x').toUpperCase()], handle: ['jack'] }],
         },
       },
       { operation_type: 'Remove', params: { users: [{ fax: ['1'] }] } },

@@ -47,7 +47,11 @@ describe('mParticle Firehose fixtures, end to end', () => {
     replayed.add(name);
     const msg = forAccount(fixture(name), accountId);
     const started = performance.now();
-    const res = await fetch(`${tailor.url}/firehose`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Token ${TOKEN}` }, body: JSON.stringify(msg) });
+    const res = await fetch(`${tailor.url}/firehose`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Token ${TOKEN}` },
+      body: JSON.stringify(msg),
+    });
     return { status: res.status, body: await res.json(), ms: performance.now() - started };
   }
 
@@ -87,7 +91,10 @@ describe('mParticle Firehose fixtures, end to end', () => {
     // 2. Subscription add: "Abandoned Cart", device ids off.
     const add = await send('subscription-add.json');
     expect(add.status).toBe(200);
-    expect(add.body).toMatchObject({ type: 'audience_subscription_response', audience_subscription_settings: fixture('subscription-add.json').audience_subscription_settings });
+    expect(add.body).toMatchObject({
+      type: 'audience_subscription_response',
+      audience_subscription_settings: fixture('subscription-add.json').audience_subscription_settings,
+    });
 
     // 3. Membership, sha256: profile 1 joins (E1, H1, I1, G1), profile 2 leaves (never joined).
     const responseShape = fixture('membership-response.json');
@@ -143,7 +150,7 @@ describe('mParticle Firehose fixtures, end to end', () => {
     expect([...replayed].sort()).toEqual(fixtureNames().filter((n) => !NOT_YET.includes(n)));
   });
 
-  it('answers from the store alone, well within mParticle\'s 100 ms', async () => {
+  it("answers from the store alone, well within mParticle's 100 ms", async () => {
     // A smoke check on a shared machine (the sustained p50/p99 figure belongs to the benchmark):
     // the median answer of a warm process, X work being left to the workers.
     const times: number[] = [];

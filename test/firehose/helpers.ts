@@ -24,7 +24,9 @@ export function fixture(name: string): any {
 }
 
 export function fixtureNames(): string[] {
-  return readdirSync(FIXTURES_DIR).filter((f) => f.endsWith('.json')).sort();
+  return readdirSync(FIXTURES_DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
 }
 
 /** A fixture message addressed to another X ad account (fixtures say `18ce54d4x5t`). */
@@ -68,8 +70,15 @@ export async function startInProcess(
   const store = opts.wrapStore ? opts.wrapStore(real) : real;
   let notified = 0;
   const s = testServices(store, { secretKey: FIREHOSE_SECRET, log: opts.log, now: opts.now, notify: () => (notified += 1) });
-  const { configuration } = await real.putConfiguration({ name: 'Test', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
-  const app = await buildServer(s, { adminToken: 'admin-token-0123456789', firehoseToken: opts.firehoseToken ?? null, firehoseEncoding: opts.firehoseEncoding });
+  const { configuration } = await real.putConfiguration(
+    { name: 'Test', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+    Date.now(),
+  );
+  const app = await buildServer(s, {
+    adminToken: 'admin-token-0123456789',
+    firehoseToken: opts.firehoseToken ?? null,
+    firehoseEncoding: opts.firehoseEncoding,
+  });
   await app.ready();
   const reader = new Database(path, { readonly: true });
   const inject = async (payload: string, headers: Record<string, string>) => {
@@ -85,12 +94,16 @@ export async function startInProcess(
     postRaw: (payload, headers = {}) => inject(payload, headers),
     snapshot() {
       const out: Record<string, unknown[]> = {};
-      for (const t of ['audiences', 'connections', 'downstreams', 'members', 'outbox', 'rejections']) out[t] = reader.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
+      for (const t of ['audiences', 'connections', 'downstreams', 'members', 'outbox', 'rejections'])
+        out[t] = reader.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
       return out;
     },
     members(audienceId) {
       const sql = 'SELECT audience_id, identity_type, hash, member_key FROM members';
-      const rows = audienceId === undefined ? reader.prepare(`${sql} ORDER BY 1, 2, 3, 4`).all() : reader.prepare(`${sql} WHERE audience_id = ? ORDER BY 1, 2, 3, 4`).all(audienceId);
+      const rows =
+        audienceId === undefined
+          ? reader.prepare(`${sql} ORDER BY 1, 2, 3, 4`).all()
+          : reader.prepare(`${sql} WHERE audience_id = ? ORDER BY 1, 2, 3, 4`).all(audienceId);
       return rows as { audience_id: string; identity_type: string; hash: string; member_key: string }[];
     },
     async close() {

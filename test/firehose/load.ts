@@ -33,10 +33,24 @@ function request(accountId: string, audienceId: number, seq: number, profiles: n
         { type: 'twitter', encoding: 'raw', value: `@user${n}` },
       ],
       device_identities: [{ type: 'ios_advertising_id', encoding: 'raw', value: randomUUID() }],
-      audiences: [{ audience_id: audienceId, audience_name: 'Load', audience_subscription_settings: { forwardEmails: 'true', forwardTwitterHandles: 'true', forwardDeviceIds: 'true' }, action: n % 10 === 9 ? 'delete' : 'add' }],
+      audiences: [
+        {
+          audience_id: audienceId,
+          audience_name: 'Load',
+          audience_subscription_settings: { forwardEmails: 'true', forwardTwitterHandles: 'true', forwardDeviceIds: 'true' },
+          action: n % 10 === 9 ? 'delete' : 'add',
+        },
+      ],
     };
   });
-  return JSON.stringify({ type: 'audience_membership_change_request', id: randomUUID(), timestamp_ms: Date.now(), firehose_version: '3.2.0', account: { account_id: 1, account_settings: { accountId } }, user_profiles });
+  return JSON.stringify({
+    type: 'audience_membership_change_request',
+    id: randomUUID(),
+    timestamp_ms: Date.now(),
+    firehose_version: '3.2.0',
+    account: { account_id: 1, account_settings: { accountId } },
+    user_profiles,
+  });
 }
 
 export async function firehoseLoad(
@@ -84,7 +98,16 @@ export async function firehoseLoad(
     const seconds = (performance.now() - started) / 1000;
     times.sort((a, b) => a - b);
     const at = (q: number) => Math.round(times[Math.min(times.length - 1, Math.floor(times.length * q))]! * 10) / 10;
-    return { requests, profilesPerRequest: profiles, concurrency, ratePerSecond: opts.ratePerSecond ?? null, p50Ms: at(0.5), p99Ms: at(0.99), maxMs: at(1), changesPerSecond: Math.round((requests * profiles) / seconds) };
+    return {
+      requests,
+      profilesPerRequest: profiles,
+      concurrency,
+      ratePerSecond: opts.ratePerSecond ?? null,
+      p50Ms: at(0.5),
+      p99Ms: at(0.99),
+      maxMs: at(1),
+      changesPerSecond: Math.round((requests * profiles) / seconds),
+    };
   } finally {
     await tailor.stop();
     await emu.close();

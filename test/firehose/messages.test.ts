@@ -80,7 +80,10 @@ describe('POST /firehose, in process', () => {
   });
 
   it("remove never deletes another account's X audiences: with other connections, only this one goes", async () => {
-    const other = await h.store.putConfiguration({ name: 'Other', accountId: 'acct0002', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
+    const other = await h.store.putConfiguration(
+      { name: 'Other', accountId: 'acct0002', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+      Date.now(),
+    );
     expect((await h.post(load('subscription-add.json'))).status).toBe(200);
     expect((await h.post(forAccount(fixture('subscription-add.json'), 'acct0002'))).status).toBe(200);
     expect(await h.store.listConnections('7622')).toHaveLength(2);
@@ -113,7 +116,13 @@ describe('POST /firehose, in process', () => {
     await h.post(load('subscription-add.json'));
     const res = await h.post(load('membership-change.json'));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ type: 'audience_membership_change_response', id: expect.stringMatching(UUID), timestamp_ms: expect.any(Number), firehose_version: '3.2.0', suspend_subscription: false });
+    expect(res.body).toEqual({
+      type: 'audience_membership_change_response',
+      id: expect.stringMatching(UUID),
+      timestamp_ms: expect.any(Number),
+      firehose_version: '3.2.0',
+      suspend_subscription: false,
+    });
     const expected = [
       { identity_type: 'device_id', hash: G1 },
       { identity_type: 'device_id', hash: I1 },
@@ -189,11 +198,18 @@ describe('POST /firehose, in process', () => {
   });
 
   it('a profile leaving takes out every hash its mpid contributed, and a shared hash stays', async () => {
-    const join = (mpid: string, email: string) => ({ mpid, user_identities: [{ type: 'email', encoding: 'raw', value: email }], audiences: [{ audience_id: 1, audience_name: 'One', action: 'add' }] });
+    const join = (mpid: string, email: string) => ({
+      mpid,
+      user_identities: [{ type: 'email', encoding: 'raw', value: email }],
+      audiences: [{ audience_id: 1, audience_name: 'One', action: 'add' }],
+    });
     const msg = load('verification-ping.json');
     msg.user_profiles = [join('1', 'shared@example.com'), join('2', 'shared@example.com'), join('3', 'three@example.com')];
     expect((await h.post(msg)).status).toBe(200);
-    msg.user_profiles = [{ mpid: '1', audiences: [{ audience_id: 1, audience_name: 'One', action: 'delete' }] }, { mpid: '3', audiences: [{ audience_id: 1, action: 'delete' }] }];
+    msg.user_profiles = [
+      { mpid: '1', audiences: [{ audience_id: 1, audience_name: 'One', action: 'delete' }] },
+      { mpid: '3', audiences: [{ audience_id: 1, action: 'delete' }] },
+    ];
     expect((await h.post(msg)).status).toBe(200);
     expect(h.members('1')).toEqual([{ audience_id: '1', identity_type: 'email', hash: sha256Hex('shared@example.com'), member_key: mpidKey('2') }]);
   });
@@ -207,7 +223,9 @@ describe('POST /firehose, in process', () => {
     expect(h.snapshot()).toEqual(before);
 
     const status = (await h.app.inject({ method: 'GET', url: '/api/v1/firehose', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
-    expect(status.suspensions).toEqual([expect.objectContaining({ account_id: '18ce54d4x5t', reason: 'unknown_account', count: 2, message: expect.stringContaining('no configuration') })]);
+    expect(status.suspensions).toEqual([
+      expect.objectContaining({ account_id: '18ce54d4x5t', reason: 'unknown_account', count: 2, message: expect.stringContaining('no configuration') }),
+    ]);
     expect(status.suspensions_forgotten).toBe(0);
     expect(status.messages.audience_membership_change_request).toBe(2);
     expect((await h.app.inject({ method: 'GET', url: '/api/v1/firehose' })).statusCode).toBe(401);
@@ -228,7 +246,12 @@ describe('POST /firehose, in process', () => {
     expect(downstreams.length).toBeGreaterThan(0);
     for (const d of downstreams) expect(d.state).toBe('paused');
     const forwarded = new Set(downstreams.map((d: any) => d.identity_type));
-    const waiting = new Set(h.members('7622').filter((m) => forwarded.has(m.identity_type)).map((m) => `${m.identity_type}:${m.hash}`));
+    const waiting = new Set(
+      h
+        .members('7622')
+        .filter((m) => forwarded.has(m.identity_type))
+        .map((m) => `${m.identity_type}:${m.hash}`),
+    );
     expect(waiting.size).toBeGreaterThan(0);
     expect(downstreams.reduce((n: number, d: any) => n + d.pending, 0)).toBe(waiting.size);
     const status = (await h.app.inject({ method: 'GET', url: '/api/v1/firehose', headers: { authorization: 'Bearer admin-token-0123456789' } })).json();
@@ -247,7 +270,10 @@ describe('POST /firehose, in process', () => {
       ['{"type":"audience_membership_change_request","account":{"account_settings":{}}}', /account\.account_settings\.accountId: is required/],
       [JSON.stringify({ ...load('subscription-add.json'), action: 'delete' }), /action: must be add, update or remove/],
       [JSON.stringify({ ...load('subscription-add.json'), audience_name: undefined }), /audience_name: is required for action add/],
-      [JSON.stringify({ ...load('subscription-add.json'), audience_subscription_settings: { forwardEmails: 'yes' } }), /audience_subscription_settings\.forwardEmails: must be "true" or "false"/],
+      [
+        JSON.stringify({ ...load('subscription-add.json'), audience_subscription_settings: { forwardEmails: 'yes' } }),
+        /audience_subscription_settings\.forwardEmails: must be "true" or "false"/,
+      ],
     ];
     const before = h.snapshot();
     for (const [payload, reason] of cases) {

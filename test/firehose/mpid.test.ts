@@ -11,7 +11,12 @@ describe('mpid is kept exactly as sent (keyed, never stored raw)', () => {
     await h.close();
   });
 
-  const message = (profiles: unknown[]) => ({ type: 'audience_membership_change_request', id: 'x', account: { account_id: 1, account_settings: { accountId: ACCOUNT } }, user_profiles: profiles });
+  const message = (profiles: unknown[]) => ({
+    type: 'audience_membership_change_request',
+    id: 'x',
+    account: { account_id: 1, account_settings: { accountId: ACCOUNT } },
+    user_profiles: profiles,
+  });
   const profile = (mpid: string, email: string, action: 'add' | 'delete') => ({
     mpid,
     user_identities: action === 'add' ? [{ type: 'email', encoding: 'raw', value: email }] : [],
@@ -25,7 +30,12 @@ describe('mpid is kept exactly as sent (keyed, never stored raw)', () => {
   ])('%s and its neighbour %s stay two members (as JavaScript numbers they would be one)', async (a, b) => {
     expect(Number(a)).toBe(Number(b)); // the trap: both round to the same double
     expect((await h.post(message([profile(a, `${a}@example.com`, 'add'), profile(b, `${b}@example.com`, 'add')]))).status).toBe(200);
-    expect(h.members('9').map((r) => r.member_key).sort()).toEqual([mpidKey(a), mpidKey(b)].sort());
+    expect(
+      h
+        .members('9')
+        .map((r) => r.member_key)
+        .sort(),
+    ).toEqual([mpidKey(a), mpidKey(b)].sort());
     // A second message removing `a` by its mpid alone takes out exactly a's hash.
     expect((await h.post(message([profile(a, '', 'delete')]))).status).toBe(200);
     expect(h.members('9').map((r) => r.member_key)).toEqual([mpidKey(b)]);

@@ -18,20 +18,27 @@ interface GenIdentity {
   outcome: { hash: string; kind: Kind } | 'rejected' | 'ignored';
 }
 
-const randomCase = (s: string) => fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }).map((up) => [...s].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
+const randomCase = (s: string) =>
+  fc.array(fc.boolean(), { minLength: s.length, maxLength: s.length }).map((up) => [...s].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
 const pad = fc.constantFrom('', ' ', '  ', '\t');
 
-const email = fc
-  .tuple(fc.stringMatching(/^[a-z0-9._]{1,8}$/), fc.constantFrom('example.com', 'mail.example', 'x.io'))
-  .map(([l, d]) => `${l}@${d}`);
+const email = fc.tuple(fc.stringMatching(/^[a-z0-9._]{1,8}$/), fc.constantFrom('example.com', 'mail.example', 'x.io')).map(([l, d]) => `${l}@${d}`);
 const handle = fc.stringMatching(/^[a-z0-9_]{1,15}$/);
 const uuid = fc.uuid();
 
 function registered(type: string, kind: Kind, normalized: fc.Arbitrary<string>, rawForm: (n: string) => fc.Arbitrary<string>): fc.Arbitrary<GenIdentity> {
   return fc.oneof(
     normalized.chain((n) => rawForm(n).map((value): GenIdentity => ({ wire: { type, encoding: 'raw', value }, outcome: { hash: sha(n), kind } }))),
-    normalized.chain((n) => fc.boolean().map((up): GenIdentity => ({ wire: { type, encoding: 'sha256', value: up ? sha(n).toUpperCase() : sha(n) }, outcome: { hash: sha(n), kind } }))),
-    fc.constantFrom('md5', 'sha1').chain((encoding) => normalized.map((n): GenIdentity => ({ wire: { type, encoding, value: sha(n).slice(0, encoding === 'md5' ? 32 : 40) }, outcome: 'rejected' }))),
+    normalized.chain((n) =>
+      fc
+        .boolean()
+        .map((up): GenIdentity => ({ wire: { type, encoding: 'sha256', value: up ? sha(n).toUpperCase() : sha(n) }, outcome: { hash: sha(n), kind } })),
+    ),
+    fc
+      .constantFrom('md5', 'sha1')
+      .chain((encoding) =>
+        normalized.map((n): GenIdentity => ({ wire: { type, encoding, value: sha(n).slice(0, encoding === 'md5' ? 32 : 40) }, outcome: 'rejected' })),
+      ),
     fc.constantFrom('not valid!', '', 'a b').map((value): GenIdentity => ({ wire: { type, encoding: 'raw', value }, outcome: 'rejected' })),
   );
 }
@@ -48,7 +55,9 @@ const deviceIdentity = fc.oneof(
 );
 
 const toggle = fc.option(fc.constantFrom('true', 'false', 'TRUE', 'False'), { nil: undefined });
-const settings = fc.option(fc.record({ forwardEmails: toggle, forwardTwitterHandles: toggle, forwardDeviceIds: toggle }, { requiredKeys: [] }), { nil: undefined });
+const settings = fc.option(fc.record({ forwardEmails: toggle, forwardTwitterHandles: toggle, forwardDeviceIds: toggle }, { requiredKeys: [] }), {
+  nil: undefined,
+});
 
 interface GenEntry {
   slot: number; // which of the run's three audiences
@@ -72,7 +81,10 @@ interface GenProfile {
 }
 const profile: fc.Arbitrary<GenProfile> = fc.record({
   // Small pool so members meet again across profiles; big values beyond 2^53 included.
-  mpid: fc.option(fc.oneof(fc.constantFrom('1', '-1327484737295091692', '9223372036854775807'), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String)), { nil: undefined }),
+  mpid: fc.option(
+    fc.oneof(fc.constantFrom('1', '-1327484737295091692', '9223372036854775807'), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String)),
+    { nil: undefined },
+  ),
   users: fc.array(userIdentity, { maxLength: 3 }),
   devices: fc.array(deviceIdentity, { maxLength: 2 }),
   entries: fc.array(entry, { maxLength: 3 }),
@@ -126,7 +138,11 @@ function model(req: { profiles: GenProfile[] }): ModelAudience[] {
     for (const e of entries) {
       if (e.action === 'attribute_update') continue;
       const a = auds[e.slot]!;
-      a.toggles ??= { forwardEmails: on(e.settings?.forwardEmails), forwardTwitterHandles: on(e.settings?.forwardTwitterHandles), forwardDeviceIds: on(e.settings?.forwardDeviceIds) };
+      a.toggles ??= {
+        forwardEmails: on(e.settings?.forwardEmails),
+        forwardTwitterHandles: on(e.settings?.forwardTwitterHandles),
+        forwardDeviceIds: on(e.settings?.forwardDeviceIds),
+      };
       a.rejected += rejected;
       if (e.action === 'add') a.hasAdds = true;
       if (p.mpid !== undefined) {
@@ -144,7 +160,9 @@ function model(req: { profiles: GenProfile[] }): ModelAudience[] {
 }
 
 const rowsOf = (audienceId: string, a: ModelAudience) =>
-  [...a.members].flatMap(([key, set]) => [...set].map((kh) => ({ audience_id: audienceId, identity_type: kh.split(':')[0]!, hash: kh.split(':')[1]!, member_key: key })));
+  [...a.members].flatMap(([key, set]) =>
+    [...set].map((kh) => ({ audience_id: audienceId, identity_type: kh.split(':')[0]!, hash: kh.split(':')[1]!, member_key: key })),
+  );
 const sortRows = <T extends { identity_type: string; hash: string; member_key: string }>(rows: T[]) =>
   rows.sort((x, y) => x.identity_type.localeCompare(y.identity_type) || x.hash.localeCompare(y.hash) || x.member_key.localeCompare(y.member_key));
 
@@ -178,7 +196,13 @@ describe('membership request parser (property-based)', () => {
           expect(stored !== null).toBe(a.hasAdds);
           if (!a.hasAdds) continue;
           expect(stored!.name).toBeTruthy();
-          expect((await h.store.listConnections(id)).map(({ forwardEmails, forwardTwitterHandles, forwardDeviceIds }) => ({ forwardEmails, forwardTwitterHandles, forwardDeviceIds }))).toEqual([a.toggles]);
+          expect(
+            (await h.store.listConnections(id)).map(({ forwardEmails, forwardTwitterHandles, forwardDeviceIds }) => ({
+              forwardEmails,
+              forwardTwitterHandles,
+              forwardDeviceIds,
+            })),
+          ).toEqual([a.toggles]);
           const rejections = (await h.store.listRejections(id)).reduce((n, r) => n + r.count, 0);
           expect(rejections).toBe(a.rejected);
         }
@@ -203,7 +227,10 @@ describe('membership request parser (property-based)', () => {
     fc.record({ where: fc.constant('account.account_settings.accountId'), value: fc.constantFrom(undefined, null, '', '   ', {}, 'x'.repeat(65)) }),
     fc.record({ where: fc.constant('user_profiles'), value: fc.constantFrom(null, 'x', 3, { a: 1 }) }),
     fc.record({ where: fc.constant('profile'), value: fc.constantFrom(null, 'x', 3, []) }),
-    fc.record({ where: fc.constant('profile.mpid'), value: fc.constantFrom(12.5, true, null, '', 'abc', '1.5', '9223372036854775808', '-9223372036854775809', '12345678901234567890') }),
+    fc.record({
+      where: fc.constant('profile.mpid'),
+      value: fc.constantFrom(12.5, true, null, '', 'abc', '1.5', '9223372036854775808', '-9223372036854775809', '12345678901234567890'),
+    }),
     fc.record({ where: fc.constant('profile.user_identities'), value: fc.constantFrom(null, 'x', {}) }),
     fc.record({ where: fc.constant('profile.audiences'), value: fc.constantFrom(null, 'x', {}) }),
     fc.record({ where: fc.constant('profile.added_audiences'), value: fc.constantFrom(null, 'x', [{}], [{ audience_id: 'x' }]) }),
@@ -213,7 +240,10 @@ describe('membership request parser (property-based)', () => {
     fc.record({ where: fc.constant('audience.action'), value: fc.constantFrom(undefined, 'remove', 'ADD', 'update', '', 1) }),
     fc.record({ where: fc.constant('audience.audience_id'), value: fc.constantFrom(undefined, null, 'abc', 1.5, '', {}) }),
     fc.record({ where: fc.constant('audience.audience_name'), value: fc.constantFrom(5, null, 'x'.repeat(201)) }),
-    fc.record({ where: fc.constant('audience.audience_subscription_settings'), value: fc.constantFrom('x', [1], { forwardEmails: 'yes' }, { forwardDeviceIds: null }, { forwardTwitterHandles: '1' }) }),
+    fc.record({
+      where: fc.constant('audience.audience_subscription_settings'),
+      value: fc.constantFrom('x', [1], { forwardEmails: 'yes' }, { forwardDeviceIds: null }, { forwardTwitterHandles: '1' }),
+    }),
   );
 
   /** Applies a breaking value at a place that exists (creating a valid profile/audience/identity first if needed). */

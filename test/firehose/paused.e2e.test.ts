@@ -37,7 +37,13 @@ describe('Firehose while the X token is revoked, end to end', () => {
     const res = await fetch(`${tailor.url}/firehose`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Token ${TOKEN}` },
-      body: JSON.stringify({ id: crypto.randomUUID(), timestamp_ms: Date.now(), firehose_version: '3.2.0', account: { account_id: MPARTICLE_ACCOUNT, account_settings: { accountId } }, ...body }),
+      body: JSON.stringify({
+        id: crypto.randomUUID(),
+        timestamp_ms: Date.now(),
+        firehose_version: '3.2.0',
+        account: { account_id: MPARTICLE_ACCOUNT, account_settings: { accountId } },
+        ...body,
+      }),
     });
     return { status: res.status, body: await res.json() };
   }
@@ -103,7 +109,12 @@ describe('Firehose while the X token is revoked, end to end', () => {
     await waitFor('the configuration to need re-authorization', async () => (await tailor.api('GET', '/configurations')).body.data[0].state === 'needs_reauth');
 
     // While paused: joins, leaves, a changed e-mail, a rename, and an audience Tailor has not seen.
-    await membership([profile('7', e(7), 4242, 'add'), profile('8', e(8), 4242, 'add'), profile('1', null, 4242, 'delete'), profile('2', null, 4242, 'delete')]);
+    await membership([
+      profile('7', e(7), 4242, 'add'),
+      profile('8', e(8), 4242, 'add'),
+      profile('1', null, 4242, 'delete'),
+      profile('2', null, 4242, 'delete'),
+    ]);
     await membership([profile('3', e('3-new'), 4242, 'add')]);
     const renamed = await subscription(4242, 'Loyal customers', 'update');
     expect(renamed.status).toBe(200);

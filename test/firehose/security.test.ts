@@ -22,7 +22,13 @@ describe('POST /firehose with TAILOR_FIREHOSE_TOKEN set', () => {
   it('every other message needs Authorization: Token <token>; anything else is a 401 that stores nothing', async () => {
     const before = h.snapshot();
     const msg = forAccount(fixture('membership-change.json'), ACCOUNT);
-    for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${TOKEN}` }, { authorization: 'Token wrong' }, { authorization: `Token ${TOKEN}x` }, { authorization: 'Token' }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: `Bearer ${TOKEN}` },
+      { authorization: 'Token wrong' },
+      { authorization: `Token ${TOKEN}x` },
+      { authorization: 'Token' },
+    ]) {
       const res = await h.post(msg, headers);
       expect(res.status, JSON.stringify(headers)).toBe(401);
       expect(res.body.error.code).toBe('unauthorized');

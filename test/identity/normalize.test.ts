@@ -20,7 +20,11 @@ describe('hashIdentity golden vectors', () => {
     ['ios_advertising_id', '4B61639E-47CC-4056-A16A-C8217E029462', IDFA],
     ['google_advertising_id', ' 4b61639e-47cc-4056-a16a-c8217e029462', IDFA],
   ] as const)('%s %j', (kind, value, digest) => {
-    expect(hashIdentity(kind, value)).toEqual({ ok: true, type: kind === 'email' ? 'email' : kind === 'twitter_handle' ? 'handle' : 'device_id', hash: digest });
+    expect(hashIdentity(kind, value)).toEqual({
+      ok: true,
+      type: kind === 'email' ? 'email' : kind === 'twitter_handle' ? 'handle' : 'device_id',
+      hash: digest,
+    });
   });
 
   it('passes through digests, lower-cased, with raw or sha256 encoding', () => {

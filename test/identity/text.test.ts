@@ -146,7 +146,13 @@ describe('jsonErrorPosition', () => {
   it('is -1 exactly for JSON, and agrees with V8 wherever V8 names a position', () => {
     const jsonish = fc.oneof(
       fc.json(),
-      fc.json().chain((t) => fc.tuple(fc.nat(t.length), fc.constantFrom('', ',', '}', ']', '"', ':', 'x', '\\', ' ', '\u0001')).map(([i, c]) => t.slice(0, i) + c + t.slice(i + 1))),
+      fc
+        .json()
+        .chain((t) =>
+          fc
+            .tuple(fc.nat(t.length), fc.constantFrom('', ',', '}', ']', '"', ':', 'x', '\\', ' ', '\u0001'))
+            .map(([i, c]) => t.slice(0, i) + c + t.slice(i + 1)),
+        ),
       fc.string({ unit: 'binary', maxLength: 20 }),
     );
     fc.assert(

@@ -13,7 +13,12 @@ export interface ImportRun {
 export function startImport(tailor: TailorProcess, args: string[]): { child: ChildProcess; done: Promise<ImportRun> } {
   const child = spawn(process.execPath, ['bin/tailor.js', 'import', ...args], {
     // The database and the server's secret (it keys user ids): an import needs no X credentials.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: tailor.env.TAILOR_DATABASE_URL!, TAILOR_SECRET_KEY: tailor.env.TAILOR_SECRET_KEY! },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      TAILOR_DATABASE_URL: tailor.env.TAILOR_DATABASE_URL!,
+      TAILOR_SECRET_KEY: tailor.env.TAILOR_SECRET_KEY!,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

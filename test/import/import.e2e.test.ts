@@ -48,32 +48,28 @@ describe('tailor import', () => {
     return new Set((await emu.members(accountId, d.x_audience_id))[type] ?? []);
   }
 
-  it(
-    'imports 1,000,000 rows; the emulator ends with exactly their hashes; the importer stays small',
-    async () => {
-      await audience('big');
-      const file = join(dir, 'big.csv');
-      const N = 1_000_000;
-      // Every row an e-mail (raw, mixed case: normalized before hashing); every tenth a handle too.
-      await writeLines(file, 'user_id,email,twitter_handle', N, (i) => `u${i},User${i}@Example.com,${i % 10 === 0 ? `@Handle${i}` : ''}`);
+  it('imports 1,000,000 rows; the emulator ends with exactly their hashes; the importer stays small', async () => {
+    await audience('big');
+    const file = join(dir, 'big.csv');
+    const N = 1_000_000;
+    // Every row an e-mail (raw, mixed case: normalized before hashing); every tenth a handle too.
+    await writeLines(file, 'user_id,email,twitter_handle', N, (i) => `u${i},User${i}@Example.com,${i % 10 === 0 ? `@Handle${i}` : ''}`);
 
-      const run = await runImport(tailor, [file, '--audience', 'big', '--json']);
-      expect(run.code, run.stderr).toBe(0);
-      const summary = JSON.parse(run.stdout);
-      expect(summary).toMatchObject({ rows: N, accepted: N, rejectedRows: 0, reasons: {}, interrupted: false });
-      // Streaming in chunks: a generous bound, far below what holding a million rows would take.
-      expect(summary.max_rss_bytes).toBeLessThan(400 * 1024 * 1024);
-      expect(run.stderr).toMatch(/import: 1,000,000 rows in/);
+    const run = await runImport(tailor, [file, '--audience', 'big', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toMatchObject({ rows: N, accepted: N, rejectedRows: 0, reasons: {}, interrupted: false });
+    // Streaming in chunks: a generous bound, far below what holding a million rows would take.
+    expect(summary.max_rss_bytes).toBeLessThan(400 * 1024 * 1024);
+    expect(run.stderr).toMatch(/import: 1,000,000 rows in/);
 
-      const emails = await synced('big', 'email', N, 180_000);
-      expect(emails.size).toBe(N);
-      for (let i = 0; i < N; i += 1) if (!emails.has(sha(`user${i}@example.com`))) throw new Error(`email of row ${i} missing on X`);
-      const handles = await synced('big', 'handle', N / 10);
-      expect(handles.size).toBe(N / 10);
-      for (let i = 0; i < N; i += 10) if (!handles.has(sha(`handle${i}`))) throw new Error(`handle of row ${i} missing on X`);
-    },
-    300_000,
-  );
+    const emails = await synced('big', 'email', N, 180_000);
+    expect(emails.size).toBe(N);
+    for (let i = 0; i < N; i += 1) if (!emails.has(sha(`user${i}@example.com`))) throw new Error(`email of row ${i} missing on X`);
+    const handles = await synced('big', 'handle', N / 10);
+    expect(handles.size).toBe(N / 10);
+    for (let i = 0; i < N; i += 10) if (!handles.has(sha(`handle${i}`))) throw new Error(`handle of row ${i} missing on X`);
+  }, 300_000);
 
   it('reports malformed rows with their line numbers and imports the rest; --remove takes members out', async () => {
     await audience('mixed');
@@ -111,7 +107,13 @@ describe('tailor import', () => {
     writeFileSync(removal, '{"user_id":"m1"}\n{"user_id":"m2"}\nnot json\n');
     const removed = await runImport(tailor, [removal, '--audience', 'mixed', '--remove', '--json']);
     expect(removed.code, removed.stderr).toBe(0);
-    expect(JSON.parse(removed.stdout)).toMatchObject({ action: 'remove', rows: 3, accepted: 2, rejectedRows: 1, problems: [{ line: 3, reason: 'invalid_json' }] });
+    expect(JSON.parse(removed.stdout)).toMatchObject({
+      action: 'remove',
+      rows: 3,
+      accepted: 2,
+      rejectedRows: 1,
+      problems: [{ line: 3, reason: 'invalid_json' }],
+    });
     expect([...(await synced('mixed', 'email', 1))]).toEqual([sha('six@example.com')]);
     expect([...(await synced('mixed', 'handle', 2))].sort()).toEqual([sha('four'), sha('six')].sort());
   });
@@ -146,7 +148,9 @@ describe('tailor import', () => {
     writeFileSync(bad, 'user_id,emial\nu1,a@example.com\n');
     const unknownColumn = await runImport(tailor, [bad, '--audience', 'mixed']);
     expect(unknownColumn.code).toBe(1);
-    expect(unknownColumn.stderr).toContain('the CSV header has an unknown column: column 2 (did you mean email?); the columns are user_id, email, twitter_handle, ios_advertising_id, google_advertising_id');
+    expect(unknownColumn.stderr).toContain(
+      'the CSV header has an unknown column: column 2 (did you mean email?); the columns are user_id, email, twitter_handle, ios_advertising_id, google_advertising_id',
+    );
 
     const good = join(dir, 'good.csv');
     writeFileSync(good, 'email\na@example.com\n');

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeOp } from '../../src/core/terms.ts';
-import { diffMember, holderDeltas, holderTransition, identityKey, lastChangeWins, outboxChanges, targetOf, type Identity, type MemberDiff } from '../../src/membership/diff.ts';
+import {
+  diffMember,
+  holderDeltas,
+  holderTransition,
+  identityKey,
+  lastChangeWins,
+  outboxChanges,
+  targetOf,
+  type Identity,
+  type MemberDiff,
+} from '../../src/membership/diff.ts';
 import type { MemberChange } from '../../src/store/port.ts';
 
 const A: Identity = { type: 'email', hash: 'a'.repeat(64) };
@@ -99,7 +109,10 @@ describe('holderTransition', () => {
 describe('holderDeltas', () => {
   it('sums per hash and leaves out hashes whose changes cancel', () => {
     const deltas = holderDeltas([diffMember([A], [B]), diffMember([B], [A]), diffMember([], [A, H])]);
-    expect([...deltas.values()]).toEqual([{ id: A, delta: 1 }, { id: H, delta: 1 }]);
+    expect([...deltas.values()]).toEqual([
+      { id: A, delta: 1 },
+      { id: H, delta: 1 },
+    ]);
     expect(deltas.has(identityKey(B))).toBe(false);
   });
 });

@@ -23,8 +23,30 @@ describe('ingest: the one way member changes reach the ledger', () => {
     const result = await ingest(store, keys, {
       audienceId: 'a1',
       parts: [
-        { action: 'add', members: [{ key: { kind: 'user_id', value: 'u1' }, identities: [{ kind: 'email', value: 'A@Example.com' }, { kind: 'email', value: 'not an email' }] }] },
-        { action: 'remove', members: [{ key: null, identities: [{ kind: 'twitter_handle', value: '@Jack' }, { kind: 'email', value: 'x', encoding: 'md5' }] }] },
+        {
+          action: 'add',
+          members: [
+            {
+              key: { kind: 'user_id', value: 'u1' },
+              identities: [
+                { kind: 'email', value: 'A@Example.com' },
+                { kind: 'email', value: 'not an email' },
+              ],
+            },
+          ],
+        },
+        {
+          action: 'remove',
+          members: [
+            {
+              key: null,
+              identities: [
+                { kind: 'twitter_handle', value: '@Jack' },
+                { kind: 'email', value: 'x', encoding: 'md5' },
+              ],
+            },
+          ],
+        },
       ],
       now: 1_000,
       rejections: { unknown_identity_type: 2 },
@@ -51,7 +73,21 @@ describe('ingest: the one way member changes reach the ledger', () => {
   it('counts members and changes apart: a member without a key makes one change per identity', async () => {
     const result = await ingest(recorder(), keys, {
       audienceId: 'a1',
-      parts: [{ action: 'add', members: [{ key: null, identities: [{ kind: 'email', value: 'a@example.com' }, { kind: 'twitter_handle', value: 'jack' }] }], firstIndex: 4 }],
+      parts: [
+        {
+          action: 'add',
+          members: [
+            {
+              key: null,
+              identities: [
+                { kind: 'email', value: 'a@example.com' },
+                { kind: 'twitter_handle', value: 'jack' },
+              ],
+            },
+          ],
+          firstIndex: 4,
+        },
+      ],
       now: 0,
     });
     expect(result.accepted).toEqual({ add: 1, remove: 0 });
@@ -59,7 +95,13 @@ describe('ingest: the one way member changes reach the ledger', () => {
   });
 
   it('keeps the raw value out of what it returns', async () => {
-    const result = await ingest(recorder(), keys, { audienceId: 'a1', parts: [{ action: 'add', members: [{ key: { kind: 'user_id', value: 'secret-user' }, identities: [{ kind: 'email', value: 'bad@@example' }] }], firstIndex: 3 }], now: 0 });
+    const result = await ingest(recorder(), keys, {
+      audienceId: 'a1',
+      parts: [
+        { action: 'add', members: [{ key: { kind: 'user_id', value: 'secret-user' }, identities: [{ kind: 'email', value: 'bad@@example' }] }], firstIndex: 3 },
+      ],
+      now: 0,
+    });
     expect(JSON.stringify(result)).not.toContain('secret-user');
     expect(JSON.stringify(result)).not.toContain('bad@@example');
     expect(result.rejected[0]!.index).toBe(3);
@@ -67,7 +109,14 @@ describe('ingest: the one way member changes reach the ledger', () => {
 
   it('makes no transaction when there is nothing to write', async () => {
     const store = recorder();
-    const result = await ingest(store, keys, { audienceId: 'a1', parts: [{ action: 'add', members: [] }, { action: 'remove', members: [{ key: null, identities: [] }] }], now: 0 });
+    const result = await ingest(store, keys, {
+      audienceId: 'a1',
+      parts: [
+        { action: 'add', members: [] },
+        { action: 'remove', members: [{ key: null, identities: [] }] },
+      ],
+      now: 0,
+    });
     expect(store.calls).toHaveLength(0);
     expect(result).toEqual({ accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: {}, queued: 0 });
   });

@@ -62,15 +62,28 @@ describe('GET /metrics', () => {
   it('counts accepted and rejected changes, then the batch, its users, X answers and the sync latency', async () => {
     const before = await scrape();
     const res = await tailor.api('POST', '/audiences/m1/members', {
-      add: [{ user_id: 'a', email: 'a@example.com' }, { user_id: 'b', email: 'b@example.com' }, { user_id: 'c', email: 'not-an-email' }],
+      add: [
+        { user_id: 'a', email: 'a@example.com' },
+        { user_id: 'b', email: 'b@example.com' },
+        { user_id: 'c', email: 'not-an-email' },
+      ],
       remove: [{ user_id: 'z' }],
     });
     expect(res.status).toBe(202);
 
     const after = await scrape();
-    expect(valueOf(after, 'tailor_changes_accepted_total', { source: 'rest', action: 'add' }) - valueOf(before, 'tailor_changes_accepted_total', { source: 'rest', action: 'add' })).toBe(3);
-    expect(valueOf(after, 'tailor_changes_accepted_total', { source: 'rest', action: 'remove' }) - valueOf(before, 'tailor_changes_accepted_total', { source: 'rest', action: 'remove' })).toBe(1);
-    expect(valueOf(after, 'tailor_changes_rejected_total', { source: 'rest', reason: 'invalid_email' }) - valueOf(before, 'tailor_changes_rejected_total', { source: 'rest', reason: 'invalid_email' })).toBe(1);
+    expect(
+      valueOf(after, 'tailor_changes_accepted_total', { source: 'rest', action: 'add' }) -
+        valueOf(before, 'tailor_changes_accepted_total', { source: 'rest', action: 'add' }),
+    ).toBe(3);
+    expect(
+      valueOf(after, 'tailor_changes_accepted_total', { source: 'rest', action: 'remove' }) -
+        valueOf(before, 'tailor_changes_accepted_total', { source: 'rest', action: 'remove' }),
+    ).toBe(1);
+    expect(
+      valueOf(after, 'tailor_changes_rejected_total', { source: 'rest', reason: 'invalid_email' }) -
+        valueOf(before, 'tailor_changes_rejected_total', { source: 'rest', reason: 'invalid_email' }),
+    ).toBe(1);
     expect(has(after, 'tailor_http_request_duration_seconds_bucket')).toBe(true);
 
     // The batch goes out after the flush interval; the counters follow X's answer.
@@ -98,7 +111,8 @@ describe('GET /metrics', () => {
     expect((await tailor.api('POST', '/audiences/m1/members', { add: [{ user_id: 'd', email: 'd@example.com' }] })).status).toBe(202);
     const limited = await waitFor('the 429 to be waited out and the batch sent', async () => {
       const s = await scrape();
-      return valueOf(s, 'tailor_rate_limit_waits_total', { family: 'users', cause: 'x' }) > valueOf(before, 'tailor_rate_limit_waits_total', { family: 'users', cause: 'x' }) &&
+      return valueOf(s, 'tailor_rate_limit_waits_total', { family: 'users', cause: 'x' }) >
+        valueOf(before, 'tailor_rate_limit_waits_total', { family: 'users', cause: 'x' }) &&
         valueOf(s, 'tailor_batches_sent_total') > valueOf(before, 'tailor_batches_sent_total')
         ? s
         : null;

@@ -21,9 +21,7 @@ export function parseMetrics(text: string): Sample[] {
 
 /** Sum of the samples of `name` whose labels include `labels` (0 when none). */
 export function valueOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((sum, s) => sum + s.value, 0);
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
 }
 
 export function has(samples: Sample[], name: string): boolean {

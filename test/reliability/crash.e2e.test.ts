@@ -47,7 +47,7 @@ describe('crash safety', () => {
     })();
 
     let seed = 12345;
-    const random = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const random = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const killedAt: { at: number; mode: (typeof MODES)[number] }[] = [];
     try {
       for (let k = 0; k < KILLS; k += 1) {
@@ -83,7 +83,9 @@ describe('crash safety', () => {
     const users = calls.filter((c) => c.route === 'POST custom_audience_users');
     const inFlight = killedAt.filter((k) => k.mode === 'x-call' && users.some((c) => c.at <= k.at && k.at <= c.at + LATENCY_MS)).length;
     const appliedUnheard = calls.filter((c) => c.fault === 'drop_after').length;
-    console.log(`crash: ${KILLS} kills, ${work.changes} changes in ${requests} requests; ${inFlight} kills during a users call; ${appliedUnheard} X calls applied and dropped`);
+    console.log(
+      `crash: ${KILLS} kills, ${work.changes} changes in ${requests} requests; ${inFlight} kills during a users call; ${appliedUnheard} X calls applied and dropped`,
+    );
     expect(inFlight).toBeGreaterThan(0);
     expect(appliedUnheard).toBeGreaterThan(0);
 

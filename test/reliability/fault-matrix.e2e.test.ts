@@ -36,7 +36,10 @@ interface Scenario {
 }
 
 const errorsMatch = (w: StatusWatcher, re: RegExp): void => {
-  expect([...w.errors].some((e) => re.test(e)), `an error matching ${re} in ${[...w.errors].join(' | ')}`).toBe(true);
+  expect(
+    [...w.errors].some((e) => re.test(e)),
+    `an error matching ${re} in ${[...w.errors].join(' | ')}`,
+  ).toBe(true);
 };
 
 const SCENARIOS: Scenario[] = [
@@ -90,7 +93,11 @@ const SCENARIOS: Scenario[] = [
       });
       const { user } = s.emu.admin();
       await s.emu.faults({ restore_tokens: [user.access_token] });
-      const again = await s.tailor.api('POST', '/configurations', { account_id: s.accountId, access_token: user.access_token, access_token_secret: user.access_token_secret });
+      const again = await s.tailor.api('POST', '/configurations', {
+        account_id: s.accountId,
+        access_token: user.access_token,
+        access_token_secret: user.access_token_secret,
+      });
       expect(again.status).toBe(200);
       expect(again.body.state).toBe('active');
     },
@@ -143,41 +150,45 @@ describe('fault matrix: 22,000 changes under each X fault end exact', () => {
     stack = undefined;
   });
 
-  it.each(SCENARIOS.map((s, i) => [s.fault, i] as const))('%s', async (_name, index) => {
-    const sc = SCENARIOS[index]!;
-    const started = Date.now();
-    // X's size is read every 3 s: often enough for the status, and few enough calls that a 50%
-    // error rate rarely meets long streaks of failures (each one doubles the backoff).
-    const s = (stack = await startStack({ env: { TAILOR_REFRESH_INTERVAL_MS: '3000' } }));
-    const ids = Array.from({ length: AUDIENCES }, (_, i) => `m${index}x${i}`);
-    await createAudiences(s.tailor, s.configId, ids);
-    if (sc.faults) await s.emu.faults(sc.faults);
-    const work = new Workload(`f${index}`, 7 + index);
-    const watcher = new StatusWatcher(() => s.tailor, ids);
-    try {
-      for (const [w, size] of WAVES.entries()) {
-        await Promise.all(ids.map((id) => send(() => s.tailor, work, id, work.request(id, size))));
-        if (w === 0) {
-          if (sc.settleFirst) await waitExact(s, work, ids);
-          await sc.between?.(s, ids);
+  it.each(SCENARIOS.map((s, i) => [s.fault, i] as const))(
+    '%s',
+    async (_name, index) => {
+      const sc = SCENARIOS[index]!;
+      const started = Date.now();
+      // X's size is read every 3 s: often enough for the status, and few enough calls that a 50%
+      // error rate rarely meets long streaks of failures (each one doubles the backoff).
+      const s = (stack = await startStack({ env: { TAILOR_REFRESH_INTERVAL_MS: '3000' } }));
+      const ids = Array.from({ length: AUDIENCES }, (_, i) => `m${index}x${i}`);
+      await createAudiences(s.tailor, s.configId, ids);
+      if (sc.faults) await s.emu.faults(sc.faults);
+      const work = new Workload(`f${index}`, 7 + index);
+      const watcher = new StatusWatcher(() => s.tailor, ids);
+      try {
+        for (const [w, size] of WAVES.entries()) {
+          await Promise.all(ids.map((id) => send(() => s.tailor, work, id, work.request(id, size))));
+          if (w === 0) {
+            if (sc.settleFirst) await waitExact(s, work, ids);
+            await sc.between?.(s, ids);
+          }
         }
+        await sc.before?.(s, ids);
+        await waitExact(s, work, ids, 180_000);
+        await sc.after?.(s, ids);
+      } finally {
+        await watcher.stop();
       }
-      await sc.before?.(s, ids);
-      await waitExact(s, work, ids, 180_000);
-      await sc.after?.(s, ids);
-    } finally {
-      await watcher.stop();
-    }
-    const seconds = (Date.now() - started) / 1000;
-    expect(work.changes).toBeGreaterThanOrEqual(20_000);
-    sc.expectStatus(watcher);
-    await expectCreatedOnce(s, ids, sc.extraCreations ?? 0);
-    expectNoRawPii(s.tailor.dir, s.tailor.logs, work.rawSample, secretsOf(s));
+      const seconds = (Date.now() - started) / 1000;
+      expect(work.changes).toBeGreaterThanOrEqual(20_000);
+      sc.expectStatus(watcher);
+      await expectCreatedOnce(s, ids, sc.extraCreations ?? 0);
+      expectNoRawPii(s.tailor.dir, s.tailor.logs, work.rawSample, secretsOf(s));
 
-    const members = ids.reduce((n, id) => n + work.memberCount(id), 0);
-    const row = `| ${sc.fault} | ${work.changes.toLocaleString('en-US')} | exact (${members.toLocaleString('en-US')} members, ${AUDIENCES * 3} X audiences) | ${seconds.toFixed(1)} s | ${watcher.summary().replace(/\|/g, '/')} |`;
-    console.log(row);
-    mkdirSync('test-results', { recursive: true });
-    appendFileSync('test-results/reliability-matrix.md', `${row}\n`);
-  }, 300_000);
+      const members = ids.reduce((n, id) => n + work.memberCount(id), 0);
+      const row = `| ${sc.fault} | ${work.changes.toLocaleString('en-US')} | exact (${members.toLocaleString('en-US')} members, ${AUDIENCES * 3} X audiences) | ${seconds.toFixed(1)} s | ${watcher.summary().replace(/\|/g, '/')} |`;
+      console.log(row);
+      mkdirSync('test-results', { recursive: true });
+      appendFileSync('test-results/reliability-matrix.md', `${row}\n`);
+    },
+    300_000,
+  );
 });

@@ -50,7 +50,9 @@ describe('graceful shutdown', () => {
       const started = Date.now();
       const code = await stack.tailor.kill('SIGTERM');
       const seconds = (Date.now() - started) / 1000;
-      console.log(`shutdown: SIGTERM to exit ${seconds.toFixed(1)} s, ${(await usersCallsAnswered(stack)) - before} users calls completed meanwhile, ${work.changes} changes acknowledged so far`);
+      console.log(
+        `shutdown: SIGTERM to exit ${seconds.toFixed(1)} s, ${(await usersCallsAnswered(stack)) - before} users calls completed meanwhile, ${work.changes} changes acknowledged so far`,
+      );
       expect(code).toBe(0);
       expect(seconds).toBeLessThan(15);
       expect(stack.tailor.logs).toMatch(/SIGTERM received, shutting down/);

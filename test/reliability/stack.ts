@@ -139,7 +139,10 @@ export async function expectCreatedOnce(s: Stack, audiences: string[], extraCrea
   expect(new Set(names).size, 'one live X audience per name').toBe(names.length);
   for (const id of audiences) {
     for (const suffix of ['(email)', '(handle)', '(device id)']) {
-      expect(live.filter((a) => a.name.startsWith(`Audience ${id} ${suffix}`)), `live X audiences for ${id} ${suffix}`).toHaveLength(1);
+      expect(
+        live.filter((a) => a.name.startsWith(`Audience ${id} ${suffix}`)),
+        `live X audiences for ${id} ${suffix}`,
+      ).toHaveLength(1);
     }
   }
   const stats = await s.emu.get<{ audiences_created: Record<string, number> }>('/_emulator/stats');
@@ -201,7 +204,8 @@ export class StatusWatcher {
     for (const id of this.audiences) {
       const a = await this.tailor().audience(id);
       for (const c of a?.connections ?? []) {
-        if (c.configuration_state) this.configurationStates.add(c.configuration_state + (c.configuration_state_reason ? `: ${c.configuration_state_reason}` : ''));
+        if (c.configuration_state)
+          this.configurationStates.add(c.configuration_state + (c.configuration_state_reason ? `: ${c.configuration_state_reason}` : ''));
         for (const d of c.downstream_audiences ?? []) {
           states.add(d.state);
           for (const r of d.reasons_not_targetable ?? []) reasons.add(r);

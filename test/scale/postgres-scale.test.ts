@@ -127,7 +127,10 @@ describe('scale-out on PostgreSQL: 1 serve + 3 workers, a worker killed', () => 
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
       try {
-        const r = await client.query<{ n: string }>("SELECT count(*) AS n FROM downstreams WHERE lease_token IS NOT NULL AND lease_owner LIKE '%:' || $1 || ':%'", [String(pid)]);
+        const r = await client.query<{ n: string }>(
+          "SELECT count(*) AS n FROM downstreams WHERE lease_token IS NOT NULL AND lease_owner LIKE '%:' || $1 || ':%'",
+          [String(pid)],
+        );
         return Number(r.rows[0]!.n);
       } finally {
         await client.end();

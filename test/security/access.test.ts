@@ -35,13 +35,30 @@ const FIREHOSE_TOKEN = 'access-test-firehose-token';
 const PUBLIC: { route: RegExp; why: string; expect: (status: number, res: { headers: Record<string, unknown> }) => boolean; names?: true }[] = [
   { route: /^(GET|HEAD) \/(healthz|readyz)$/, why: 'health checks for load balancers: no data', expect: (s) => s === 200 || s === 503 },
   { route: /^(GET|HEAD) \/metrics$/, why: 'Prometheus: counts and ids, never identifiers or tokens (src/server/metrics.ts)', expect: (s) => s === 200 },
-  { route: /^POST \/firehose$/, why: 'mParticle registration needs no token; every other message needs TAILOR_FIREHOSE_TOKEN when set (below)', expect: (s) => s === 200 || s === 400 || s === 401 },
+  {
+    route: /^POST \/firehose$/,
+    why: 'mParticle registration needs no token; every other message needs TAILOR_FIREHOSE_TOKEN when set (below)',
+    expect: (s) => s === 200 || s === 400 || s === 401,
+  },
   { route: /^(GET|HEAD|POST) \/sign-in$/, why: 'the sign-in page and form', expect: (s) => s === 200 || s === 401 || s === 403 },
   { route: /^(GET|HEAD) \/assets\/:file$/, why: 'static files of the UI, no data', expect: (s) => s === 200 || s === 404 },
-  { route: /^POST \/sign-out$/, why: 'clears the cookie; needs the session and its CSRF token to do anything', expect: (s) => s === 303 || s === 403 || s === 401 },
-  { route: /^(GET|HEAD) \/oauth\/x\/callback$/, why: 'X redirects the browser here; refused without the flow cookie issued at start', expect: (s) => s === 400 },
+  {
+    route: /^POST \/sign-out$/,
+    why: 'clears the cookie; needs the session and its CSRF token to do anything',
+    expect: (s) => s === 303 || s === 403 || s === 401,
+  },
+  {
+    route: /^(GET|HEAD) \/oauth\/x\/callback$/,
+    why: 'X redirects the browser here; refused without the flow cookie issued at start',
+    expect: (s) => s === 400,
+  },
   // `names`: the document names the API's fields (`access_token` among them), never a value.
-  { route: /^(GET|HEAD) \/api\/v1\/openapi\.json$/, why: 'the API’s OpenAPI document: routes and shapes, no data (src/server/openapi.ts)', expect: (s) => s === 200, names: true },
+  {
+    route: /^(GET|HEAD) \/api\/v1\/openapi\.json$/,
+    why: 'the API’s OpenAPI document: routes and shapes, no data (src/server/openapi.ts)',
+    expect: (s) => s === 200,
+    names: true,
+  },
   { route: /^(GET|HEAD) \/api\/docs$/, why: 'the docs page rendering that document', expect: (s) => s === 200 },
   { route: /^(GET|HEAD) \/api\/docs\/:file$/, why: 'Swagger UI’s files for that page (a fixed list)', expect: (s) => s === 200 || s === 404 },
 ];
@@ -89,7 +106,16 @@ describe('access control and secrets', () => {
   it('reads every route from the app itself', () => {
     const routes = routesOf(app);
     // The parser sees the known routes, so it sees new ones too.
-    for (const r of ['GET /healthz', 'POST /api/v1/configurations', 'DELETE /api/v1/configurations/:id', 'POST /api/v1/audiences/:audienceId/members', 'PUT /api/v1/audiences/:audienceId/connections/:configurationId', 'POST /firehose', 'GET /outputs', 'GET /oauth/x/start']) {
+    for (const r of [
+      'GET /healthz',
+      'POST /api/v1/configurations',
+      'DELETE /api/v1/configurations/:id',
+      'POST /api/v1/audiences/:audienceId/members',
+      'PUT /api/v1/audiences/:audienceId/connections/:configurationId',
+      'POST /firehose',
+      'GET /outputs',
+      'GET /oauth/x/start',
+    ]) {
       expect(routes).toContain(r);
     }
     expect(routes.length).toBeGreaterThan(25);
@@ -101,10 +127,20 @@ describe('access control and secrets', () => {
     for (const r of routes) {
       const [method, pattern] = r.split(' ') as [string, string];
       const url = pattern.replace(/:(\w+)/g, 'x1');
-      const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: TOKEN }, { cookie: 'tailor_session=forged.1.abc' }];
+      const attempts: Record<string, string>[] = [
+        {},
+        { authorization: 'Bearer wrong-token-0123456789' },
+        { authorization: TOKEN },
+        { cookie: 'tailor_session=forged.1.abc' },
+      ];
       for (const headers of attempts) {
         const withBody = method === 'POST' || method === 'PUT';
-        const res = await app.inject({ method: method as 'GET', url, headers: { ...headers, ...(withBody ? { 'content-type': 'application/json' } : {}) }, payload: withBody ? '{}' : undefined });
+        const res = await app.inject({
+          method: method as 'GET',
+          url,
+          headers: { ...headers, ...(withBody ? { 'content-type': 'application/json' } : {}) },
+          payload: withBody ? '{}' : undefined,
+        });
         const where = `${r} with ${JSON.stringify(headers)} → ${res.statusCode} ${res.body.slice(0, 200)}`;
         const pub = PUBLIC.find((p) => p.route.test(r));
         if (pub) {
@@ -127,7 +163,8 @@ describe('access control and secrets', () => {
   });
 
   it('the Firehose needs its token for everything but registration', async () => {
-    const post = (body: unknown, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url: '/firehose', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
+    const post = (body: unknown, headers: Record<string, string> = {}) =>
+      app.inject({ method: 'POST', url: '/firehose', headers: { 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
     const membership = { type: 'audience_membership_change_request', account: { account_settings: { accountId: 'a1' } }, user_profiles: [] };
     expect((await post(membership)).statusCode).toBe(401);
     expect((await post(membership, { authorization: `Token ${FIREHOSE_TOKEN}x` })).statusCode).toBe(401);
@@ -137,7 +174,12 @@ describe('access control and secrets', () => {
   });
 
   it('every UI page carries the security headers, signed in or not', async () => {
-    const signIn = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${TOKEN}` });
+    const signIn = await app.inject({
+      method: 'POST',
+      url: '/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${TOKEN}`,
+    });
     expect(signIn.statusCode).toBe(303);
     const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
     const pages = routesOf(app)
@@ -176,7 +218,8 @@ describe('access control and secrets', () => {
     // literal names of operations or message types.
     const HARMLESS = /^(null|undefined|''|""|-?\d+|'[\w-]*'|"[\w-]*"|`[^`$]*`|true|false)$/;
     const offenders: string[] = [];
-    const files = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : f.endsWith('.ts') ? [join(d, f)] : []));
+    const files = (d: string): string[] =>
+      readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : f.endsWith('.ts') ? [join(d, f)] : []));
     for (const file of files('src').filter((f) => !f.startsWith(join('src', 'emulator')))) {
       readFileSync(file, 'utf8')
         .split('\n')
@@ -226,7 +269,8 @@ describe('access control and secrets', () => {
     // Nor anywhere in the database files (database, WAL).
     for (const f of readdirSync(dir)) {
       const content = readFileSync(join(dir, f));
-      for (const secret of [user.access_token, user.access_token_secret, TOKEN, SECRET_KEY]) expect(content.includes(Buffer.from(secret)), `${secret} in ${f}`).toBe(false);
+      for (const secret of [user.access_token, user.access_token_secret, TOKEN, SECRET_KEY])
+        expect(content.includes(Buffer.from(secret)), `${secret} in ${f}`).toBe(false);
     }
   });
 });

@@ -21,7 +21,11 @@ const MEMBERSHIP = (profiles: number) =>
     id: 'm1',
     timestamp_ms: 1,
     account: { account_id: 1, account_settings: { accountId: 'acct0001' } },
-    user_profiles: Array.from({ length: profiles }, (_, i) => ({ mpid: String(1000 + i), user_identities: [{ type: 'email', encoding: 'raw', value: `p${i}@example.com` }], audiences: [{ audience_id: 7, audience_name: 'Seven', action: 'add' }] })),
+    user_profiles: Array.from({ length: profiles }, (_, i) => ({
+      mpid: String(1000 + i),
+      user_identities: [{ type: 'email', encoding: 'raw', value: `p${i}@example.com` }],
+      audiences: [{ audience_id: 7, audience_name: 'Seven', action: 'add' }],
+    })),
   });
 const REGISTRATION = JSON.stringify({ type: 'module_registration_request', id: 'r1', timestamp_ms: 1, firehose_version: '2.1' });
 
@@ -37,7 +41,12 @@ describe('/firehose with TAILOR_FIREHOSE_TOKEN set', () => {
 
   /** Sends only the headers of a POST announcing `length` bytes; the answer must come anyway. */
   async function headersOnly(length: number, headers: Record<string, string>) {
-    const held = await holdSocket(t.port, `POST /firehose HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    const held = await holdSocket(
+      t.port,
+      `POST /firehose HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n${Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('')}\r\n`,
+    );
     try {
       return await held.head(3_000);
     } finally {
@@ -47,7 +56,13 @@ describe('/firehose with TAILOR_FIREHOSE_TOKEN set', () => {
 
   it('refuses a wrong or missing token from the headers alone, before any of a 16 MB body arrives', async () => {
     const before = t.changes();
-    const attempts: Record<string, string>[] = [{ authorization: 'Token wrong' }, { authorization: `Token ${FIREHOSE}x` }, { authorization: `Bearer ${FIREHOSE}` }, { authorization: 'Token' }, {}];
+    const attempts: Record<string, string>[] = [
+      { authorization: 'Token wrong' },
+      { authorization: `Token ${FIREHOSE}x` },
+      { authorization: `Bearer ${FIREHOSE}` },
+      { authorization: 'Token' },
+      {},
+    ];
     for (const headers of attempts) {
       const res = await headersOnly(16 * 1024 * 1024 - 1, headers);
       expect(res.status, JSON.stringify(headers)).toBe(401);
@@ -82,7 +97,12 @@ describe('/firehose with TAILOR_FIREHOSE_TOKEN set', () => {
   it('with the token, reads big batches (16 MB limit) and acts on them', async () => {
     const body = MEMBERSHIP(5_000);
     expect(body.length).toBeGreaterThan(UNAUTHENTICATED_FIREHOSE_BODY_BYTES * 4);
-    const res = await rawRequest(t.port, { method: 'POST', target: '/firehose', headers: { 'content-type': 'application/json', authorization: `Token ${FIREHOSE}` }, body });
+    const res = await rawRequest(t.port, {
+      method: 'POST',
+      target: '/firehose',
+      headers: { 'content-type': 'application/json', authorization: `Token ${FIREHOSE}` },
+      body,
+    });
     expect(res.status, res.body.slice(0, 300)).toBe(200);
     expect(JSON.parse(res.body).suspend_subscription).toBe(false);
     expect(await t.store.countMembers('7')).toBe(5_000);

@@ -51,8 +51,16 @@ describe('names through POST /firehose', () => {
   it('an audience created by a membership message gets its cleaned name', async () => {
     const msg = load('verification-ping.json');
     msg.user_profiles = [
-      { mpid: '1', user_identities: [{ type: 'email', encoding: 'raw', value: 'a@example.com' }], audiences: [{ audience_id: 9, audience_name: '\u2067Buyers\u0009\u0009now\u2069', action: 'add' }] },
-      { mpid: '2', user_identities: [{ type: 'email', encoding: 'raw', value: 'b@example.com' }], audiences: [{ audience_id: 10, audience_name: '\u202e\u0001', action: 'add' }] },
+      {
+        mpid: '1',
+        user_identities: [{ type: 'email', encoding: 'raw', value: 'a@example.com' }],
+        audiences: [{ audience_id: 9, audience_name: '\u2067Buyers\u0009\u0009now\u2069', action: 'add' }],
+      },
+      {
+        mpid: '2',
+        user_identities: [{ type: 'email', encoding: 'raw', value: 'b@example.com' }],
+        audiences: [{ audience_id: 10, audience_name: '\u202e\u0001', action: 'add' }],
+      },
     ];
     expect((await h.post(msg)).status).toBe(200);
     expect((await h.store.getAudience('9'))?.name).toBe('Buyers now');

@@ -18,7 +18,13 @@ const load = (name: string) => forAccount(fixture(name), ACCOUNT);
 const join = (audienceId: number, email: string, accountId = 123456) => ({
   ...load('verification-ping.json'),
   account: { account_id: accountId, account_settings: { accountId: ACCOUNT } },
-  user_profiles: [{ mpid: '42', user_identities: [{ type: 'email', encoding: 'raw', value: email }], audiences: [{ audience_id: audienceId, audience_name: 'Hijacked', action: 'add' }] }],
+  user_profiles: [
+    {
+      mpid: '42',
+      user_identities: [{ type: 'email', encoding: 'raw', value: email }],
+      audiences: [{ audience_id: audienceId, audience_name: 'Hijacked', action: 'add' }],
+    },
+  ],
 });
 
 describe('POST /firehose acts only on its own audiences', () => {
@@ -39,10 +45,16 @@ describe('POST /firehose acts only on its own audiences', () => {
   });
 
   const api = async (method: 'GET' | 'PUT', url: string, payload?: unknown) => {
-    const res = await h.app.inject({ method, url: `/api/v1${url}`, headers: ADMIN, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+    const res = await h.app.inject({
+      method,
+      url: `/api/v1${url}`,
+      headers: ADMIN,
+      ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }),
+    });
     return { status: res.statusCode, body: res.json() };
   };
-  const foreignCount = async (message: string) => valueOf(parseMetrics((await h.app.inject({ method: 'GET', url: '/metrics' })).body), 'tailor_firehose_foreign_audience_total', { message });
+  const foreignCount = async (message: string) =>
+    valueOf(parseMetrics((await h.app.inject({ method: 'GET', url: '/metrics' })).body), 'tailor_firehose_foreign_audience_total', { message });
 
   it('cannot add members to, rename or delete a REST audience, even one connected to the same configuration', async () => {
     expect((await api('PUT', '/audiences/7622', { name: 'Loyal customers' })).status).toBe(201);
@@ -96,7 +108,11 @@ describe('POST /firehose acts only on its own audiences', () => {
   it('an import audience (created through REST, filled by tailor import) is out of reach too', async () => {
     // `tailor import` writes only into an audience that already exists, created by PUT /api/v1/audiences.
     expect((await api('PUT', '/audiences/31337', { name: 'Imported' })).status).toBe(201);
-    await h.store.applyMemberChanges('31337', [{ memberKey: 'u1', action: 'add', identities: [{ type: 'email', hash: sha256Hex('kept@example.com') }] }], Date.now());
+    await h.store.applyMemberChanges(
+      '31337',
+      [{ memberKey: 'u1', action: 'add', identities: [{ type: 'email', hash: sha256Hex('kept@example.com') }] }],
+      Date.now(),
+    );
     expect((await h.post(join(31337, 'intruder@example.com'))).status).toBe(200);
     expect(h.members('31337').map((m) => m.hash)).toEqual([sha256Hex('kept@example.com')]);
   });

@@ -48,7 +48,9 @@ describe('hostile input', () => {
   beforeAll(async () => {
     emu = await Emu.start({ populationSize: 100 });
     // Generous X read limits: the fuzzer's configuration checks must not meet X's rate limit.
-    await emu.post('/_emulator/config', { rate_limits: { account_reads: { limit: 100_000, window_ms: 60_000 }, global_reads: { limit: 100_000, window_ms: 60_000 } } });
+    await emu.post('/_emulator/config', {
+      rate_limits: { account_reads: { limit: 100_000, window_ms: 60_000 }, global_reads: { limit: 100_000, window_ms: 60_000 } },
+    });
     accountId = emu.admin().accountId;
     dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tailor-hostile-'));
     store = SqliteStore.open(join(dir, 'tailor.db'));
@@ -57,7 +59,11 @@ describe('hostile input', () => {
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     await app.ready();
     const { user } = emu.admin();
-    const c = await call('POST', '/api/v1/configurations', { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret });
+    const c = await call('POST', '/api/v1/configurations', {
+      account_id: accountId,
+      access_token: user.access_token,
+      access_token_secret: user.access_token_secret,
+    });
     expect(c.status).toBe(201);
     configId = c.body.id;
     expect((await call('PUT', `/api/v1/audiences/${AUDIENCE}`, { name: 'Fuzz' })).status).toBe(201);
@@ -110,13 +116,43 @@ describe('hostile input', () => {
   const hostileKey = fc.oneof(
     fc.constantFrom('__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'polluted', '__defineGetter__'),
     fc.constantFrom('add', 'remove', 'user_id', 'email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id', 'name'),
-    fc.constantFrom('type', 'account', 'account_settings', 'accountId', 'user_profiles', 'audiences', 'audience_id', 'action', 'mpid', 'user_identities', 'device_identities', 'value', 'encoding', 'audience_subscription_settings', 'forwardEmails'),
+    fc.constantFrom(
+      'type',
+      'account',
+      'account_settings',
+      'accountId',
+      'user_profiles',
+      'audiences',
+      'audience_id',
+      'action',
+      'mpid',
+      'user_identities',
+      'device_identities',
+      'value',
+      'encoding',
+      'audience_subscription_settings',
+      'forwardEmails',
+    ),
     fc.constantFrom('forward_emails', 'forward_twitter_handles', 'forward_device_ids', 'account_id', 'access_token', 'access_token_secret'),
     fc.string({ maxLength: 12 }),
   );
   const scalar = fc.oneof(
     fc.string({ maxLength: 40, unit: 'binary' }),
-    fc.constantFrom('a@example.com', ' A@Example.COM ', '@Handle', '00000000-0000-4000-8000-000000000001', 'true', 'false', 'add', 'delete', 'audience_membership_change_request', '18ce54d4x5t', '1', '-1327484737295091692', 'x'.repeat(2000)),
+    fc.constantFrom(
+      'a@example.com',
+      ' A@Example.COM ',
+      '@Handle',
+      '00000000-0000-4000-8000-000000000001',
+      'true',
+      'false',
+      'add',
+      'delete',
+      'audience_membership_change_request',
+      '18ce54d4x5t',
+      '1',
+      '-1327484737295091692',
+      'x'.repeat(2000),
+    ),
     fc.integer(),
     fc.double(),
     fc.boolean(),
@@ -133,9 +169,24 @@ describe('hostile input', () => {
   }));
   const obj = (entries: [string, string][]): string => `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
   /** A member-like object: mostly the right keys, some wrong types, unknown and hostile keys. */
-  const memberLike = fc.array(fc.tuple(hostileKey, fc.oneof(scalar.map((v) => JSON.stringify(v)), json)), { maxLength: 5 }).map(obj);
+  const memberLike = fc
+    .array(
+      fc.tuple(
+        hostileKey,
+        fc.oneof(
+          scalar.map((v) => JSON.stringify(v)),
+          json,
+        ),
+      ),
+      { maxLength: 5 },
+    )
+    .map(obj);
   const membersBody = fc
-    .record({ add: fc.option(fc.array(memberLike, { maxLength: 6 })), remove: fc.option(fc.array(memberLike, { maxLength: 4 })), extra: fc.option(fc.tuple(hostileKey, json)) })
+    .record({
+      add: fc.option(fc.array(memberLike, { maxLength: 6 })),
+      remove: fc.option(fc.array(memberLike, { maxLength: 4 })),
+      extra: fc.option(fc.tuple(hostileKey, json)),
+    })
     .map((b) => {
       const entries: [string, string][] = [];
       if (b.add) entries.push(['add', `[${b.add.join(',')}]`]);
@@ -144,14 +195,25 @@ describe('hostile input', () => {
       return obj(entries);
     });
   const identityLike = fc
-    .record({ type: fc.constantFrom('email', 'twitter', 'ios_advertising_id', 'google_advertising_id', 'other'), encoding: fc.constantFrom('raw', 'sha256', 'md5', 'bogus'), value: scalar, extra: fc.option(fc.tuple(hostileKey, json)) })
-    .map((i) => obj([['type', JSON.stringify(i.type)], ['encoding', JSON.stringify(i.encoding)], ['value', JSON.stringify(i.value)], ...(i.extra ? [i.extra] : [])]));
+    .record({
+      type: fc.constantFrom('email', 'twitter', 'ios_advertising_id', 'google_advertising_id', 'other'),
+      encoding: fc.constantFrom('raw', 'sha256', 'md5', 'bogus'),
+      value: scalar,
+      extra: fc.option(fc.tuple(hostileKey, json)),
+    })
+    .map((i) =>
+      obj([['type', JSON.stringify(i.type)], ['encoding', JSON.stringify(i.encoding)], ['value', JSON.stringify(i.value)], ...(i.extra ? [i.extra] : [])]),
+    );
   const profileLike = fc
     .record({
       mpid: fc.option(fc.oneof(scalar, fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String))),
       ids: fc.array(identityLike, { maxLength: 3 }),
       audiences: fc.array(
-        fc.record({ audience_id: fc.oneof(fc.constantFrom(41, '42', -1, 1.5, 'x'), scalar), action: fc.oneof(fc.constantFrom('add', 'delete', 'attribute_update'), scalar), settings: fc.option(json) }),
+        fc.record({
+          audience_id: fc.oneof(fc.constantFrom(41, '42', -1, 1.5, 'x'), scalar),
+          action: fc.oneof(fc.constantFrom('add', 'delete', 'attribute_update'), scalar),
+          settings: fc.option(json),
+        }),
         { maxLength: 2 },
       ),
       extra: fc.option(fc.tuple(hostileKey, json)),
@@ -160,7 +222,10 @@ describe('hostile input', () => {
       obj([
         ...(p.mpid === null ? [] : [['mpid', JSON.stringify(p.mpid)] as [string, string]]),
         ['user_identities', `[${p.ids.join(',')}]`],
-        ['audiences', `[${p.audiences.map((a) => obj([['audience_id', JSON.stringify(a.audience_id)], ['audience_name', '"Fuzzed"'], ['action', JSON.stringify(a.action)], ...(a.settings ? [['audience_subscription_settings', a.settings] as [string, string]] : [])])).join(',')}]`],
+        [
+          'audiences',
+          `[${p.audiences.map((a) => obj([['audience_id', JSON.stringify(a.audience_id)], ['audience_name', '"Fuzzed"'], ['action', JSON.stringify(a.action)], ...(a.settings ? [['audience_subscription_settings', a.settings] as [string, string]] : [])])).join(',')}]`,
+        ],
         ...(p.extra ? [p.extra] : []),
       ]),
     );
@@ -174,7 +239,13 @@ describe('hostile input', () => {
     .map((m) =>
       obj([
         ['type', JSON.stringify(m.type)],
-        ['account', obj([['account_id', '1'], ['account_settings', obj([['accountId', m.accountId === 'ACCOUNT' ? JSON.stringify(accountId) : JSON.stringify(m.accountId)]])]])],
+        [
+          'account',
+          obj([
+            ['account_id', '1'],
+            ['account_settings', obj([['accountId', m.accountId === 'ACCOUNT' ? JSON.stringify(accountId) : JSON.stringify(m.accountId)]])],
+          ]),
+        ],
         ...(m.profiles ? [['user_profiles', `[${m.profiles.join(',')}]`] as [string, string]] : []),
         ['audience_id', '43'],
         ['audience_name', '"Fuzzed subscription"'],
@@ -184,11 +255,17 @@ describe('hostile input', () => {
     );
   /** Valid JSON text with bytes that are not UTF-8 spliced in somewhere. */
   const withInvalidUtf8 = (text: fc.Arbitrary<string>): fc.Arbitrary<Buffer> =>
-    fc.tuple(text, fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 4 }).map((b) => b.map((x) => 0x80 | (x & 0x7f)))).map(([t, at, bad]) => {
-      const buf = Buffer.from(t);
-      const i = buf.length === 0 ? 0 : at % buf.length;
-      return Buffer.concat([buf.subarray(0, i), Buffer.from([0xff, ...bad]), buf.subarray(i)]);
-    });
+    fc
+      .tuple(
+        text,
+        fc.nat(),
+        fc.uint8Array({ minLength: 1, maxLength: 4 }).map((b) => b.map((x) => 0x80 | (x & 0x7f))),
+      )
+      .map(([t, at, bad]) => {
+        const buf = Buffer.from(t);
+        const i = buf.length === 0 ? 0 : at % buf.length;
+        return Buffer.concat([buf.subarray(0, i), Buffer.from([0xff, ...bad]), buf.subarray(i)]);
+      });
 
   const members = `/api/v1/audiences/${AUDIENCE}/members`;
 
@@ -198,7 +275,8 @@ describe('hostile input', () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(membersBody, json), async (body) => {
         const res = await call('POST', members, body);
-        if (res.status === 202) expect(res.body).toMatchObject({ accepted: { add: expect.any(Number), remove: expect.any(Number) }, rejected: expect.any(Array) });
+        if (res.status === 202)
+          expect(res.body).toMatchObject({ accepted: { add: expect.any(Number), remove: expect.any(Number) }, rejected: expect.any(Array) });
         else expect(res.status).toBe(400);
       }),
       { numRuns: RUNS },
@@ -282,7 +360,17 @@ describe('hostile input', () => {
     expect(res.body.error.message).toBe(`Request body is larger than ${SMALL_BODY_LIMIT_BYTES} bytes`);
     res = await call('PUT', `/api/v1/audiences/${AUDIENCE}`, { name: 'x'.repeat(SMALL_BODY_LIMIT_BYTES - 100) });
     expect(res.status).toBe(400);
-    const msg = { type: 'audience_membership_change_request', account: { account_settings: { accountId } }, user_profiles: [{ mpid: '1', user_identities: [{ type: 'email', encoding: 'raw', value: huge }], audiences: [{ audience_id: 44, audience_name: 'Huge', action: 'add' }] }] };
+    const msg = {
+      type: 'audience_membership_change_request',
+      account: { account_settings: { accountId } },
+      user_profiles: [
+        {
+          mpid: '1',
+          user_identities: [{ type: 'email', encoding: 'raw', value: huge }],
+          audiences: [{ audience_id: 44, audience_name: 'Huge', action: 'add' }],
+        },
+      ],
+    };
     res = await call('POST', '/firehose', msg);
     expect(res.status).toBe(400);
     expect(res.body.error.message).toMatch(/user_profiles\[0\]\.user_identities\[0\]\.value/);
@@ -291,7 +379,12 @@ describe('hostile input', () => {
 
   it('bodies: 10 MB of valid members is processed; 10 MB of garbage is a 400; over 16 MB is a 413', async () => {
     // ~10 MB of members with every identifier: accepted whole.
-    const add = Array.from({ length: 75_000 }, (_, i) => ({ user_id: `big${i}`, email: `big${i}@example.com`, twitter_handle: `big_${i}`, ios_advertising_id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}` }));
+    const add = Array.from({ length: 75_000 }, (_, i) => ({
+      user_id: `big${i}`,
+      email: `big${i}@example.com`,
+      twitter_handle: `big_${i}`,
+      ios_advertising_id: `00000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+    }));
     const text = JSON.stringify({ add });
     expect(text.length).toBeGreaterThan(10 * 1024 * 1024);
     let res = await call('POST', members, text);
@@ -324,7 +417,11 @@ describe('hostile input', () => {
   it('100,000 profiles in one Firehose request are processed', async () => {
     // mParticle sends about 100 profiles a request; 100,000 fit in the 16 MB limit when compact.
     // 19-digit mpids: a string that long cannot turn up by chance in the database's hex hashes (the at-rest check below).
-    const profiles = Array.from({ length: 100_000 }, (_, i) => ({ mpid: String(MPID_BASE + BigInt(i)), user_identities: [{ type: 'email', value: `p${i}@example.com` }], audiences: [{ audience_id: 45, action: 'add' }] }));
+    const profiles = Array.from({ length: 100_000 }, (_, i) => ({
+      mpid: String(MPID_BASE + BigInt(i)),
+      user_identities: [{ type: 'email', value: `p${i}@example.com` }],
+      audiences: [{ audience_id: 45, action: 'add' }],
+    }));
     profiles[0]!.audiences = [{ audience_id: 45, action: 'add', audience_name: 'Hundred thousand' } as (typeof profiles)[0]['audiences'][0]];
     const text = JSON.stringify({ type: 'audience_membership_change_request', account: { account_settings: { accountId } }, user_profiles: profiles });
     expect(text.length).toBeLessThan(BODY_LIMIT_BYTES);
@@ -356,7 +453,12 @@ describe('hostile input', () => {
   });
 
   it('UI forms are limited to 16 KB', async () => {
-    const res = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${'x'.repeat(20_000)}` });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${'x'.repeat(20_000)}`,
+    });
     expect(res.statusCode).toBe(413);
     expect(res.json().error.message).toBe('Request body is larger than 16384 bytes');
   });
@@ -378,7 +480,15 @@ describe('hostile input', () => {
     // User ids and mpids key the members: stored only as keyed digests (src/membership/member-key.ts).
     // (`big…` holds non-hex letters and the mpids have 19 digits: no hash can spell one by chance.)
     const keys = ['big0', 'big74999', String(MPID_BASE), String(MPID_BASE + 99_999n)];
-    for (const raw of ['big0@example.com', 'big_74999', 'c99999@example.com', 'p0@example.com', 'p99999@example.com', '00000000-0000-4000-8000-000000000001', ...keys]) {
+    for (const raw of [
+      'big0@example.com',
+      'big_74999',
+      'c99999@example.com',
+      'p0@example.com',
+      'p99999@example.com',
+      '00000000-0000-4000-8000-000000000001',
+      ...keys,
+    ]) {
       for (const content of files) expect(content.includes(Buffer.from(raw)), raw).toBe(false);
     }
   });

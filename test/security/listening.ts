@@ -54,7 +54,12 @@ export async function startServer(opts: Partial<ServerOptions> = {}): Promise<Te
   const logs: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   // Nothing listens where X is: a handler that reached X would fail, and be counted first.
-  const s = testServices(counted<Store>(store, 'store', calls), { secretKey: 'security-secret-key-0123456789abcdef', x: counted(testXClient(), 'x', calls), log, notify: () => void calls.push('notify') });
+  const s = testServices(counted<Store>(store, 'store', calls), {
+    secretKey: 'security-secret-key-0123456789abcdef',
+    x: counted(testXClient(), 'x', calls),
+    log,
+    notify: () => void calls.push('notify'),
+  });
   const app = await buildServer(s, { adminToken: ADMIN, firehoseToken: FIREHOSE, ...opts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;

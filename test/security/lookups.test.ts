@@ -39,9 +39,17 @@ describe('lookups by client-supplied strings', () => {
     const audienceId = 500 + PROTO_KEYS.indexOf(key);
     const profiles = [
       // A raw value: was a 500 (normalizeRaw had no case for the kind).
-      { mpid: '1', user_identities: [{ type: key, encoding: 'raw', value: 'proto@example.com' }], audiences: [{ audience_id: audienceId, audience_name: 'Proto', action: 'add' }] },
+      {
+        mpid: '1',
+        user_identities: [{ type: key, encoding: 'raw', value: 'proto@example.com' }],
+        audiences: [{ audience_id: audienceId, audience_name: 'Proto', action: 'add' }],
+      },
       // A digest: was a 200 storing nothing for the member, yet counting it.
-      { mpid: '2', device_identities: [{ type: key, encoding: 'sha256', value: sha('proto@example.com') }], audiences: [{ audience_id: audienceId, action: 'add' }] },
+      {
+        mpid: '2',
+        device_identities: [{ type: key, encoding: 'sha256', value: sha('proto@example.com') }],
+        audiences: [{ audience_id: audienceId, action: 'add' }],
+      },
     ];
     const res = await srv.call('POST', '/firehose', membershipMessage(profiles));
     expect(res.status).toBe(200);
@@ -53,7 +61,17 @@ describe('lookups by client-supplied strings', () => {
   });
 
   it('an mParticle identity type Tailor did not register is still ignored, not counted', async () => {
-    const profiles = [{ mpid: '3', user_identities: [{ type: 'customer', value: 'c1' }, { type: 'email', value: 'kept@example.com' }], device_identities: [{ type: 'android_id', value: 'abc' }], audiences: [{ audience_id: 600, audience_name: 'Ignored', action: 'add' }] }];
+    const profiles = [
+      {
+        mpid: '3',
+        user_identities: [
+          { type: 'customer', value: 'c1' },
+          { type: 'email', value: 'kept@example.com' },
+        ],
+        device_identities: [{ type: 'android_id', value: 'abc' }],
+        audiences: [{ audience_id: 600, audience_name: 'Ignored', action: 'add' }],
+      },
+    ];
     expect((await srv.call('POST', '/firehose', membershipMessage(profiles))).status).toBe(200);
     const view = (await srv.call('GET', '/api/v1/audiences/600')).body;
     expect(view.members).toBe(1);
@@ -66,11 +84,25 @@ describe('lookups by client-supplied strings', () => {
       let res = await srv.call('POST', '/firehose', { type: key });
       expect(res.status, key).toBe(400);
       // Encodings.
-      res = await srv.call('POST', '/firehose', membershipMessage([{ mpid: '7', user_identities: [{ type: 'email', encoding: key, value: 'enc@example.com' }], audiences: [{ audience_id: 650, audience_name: 'Enc', action: 'add' }] }]));
+      res = await srv.call(
+        'POST',
+        '/firehose',
+        membershipMessage([
+          {
+            mpid: '7',
+            user_identities: [{ type: 'email', encoding: key, value: 'enc@example.com' }],
+            audiences: [{ audience_id: 650, audience_name: 'Enc', action: 'add' }],
+          },
+        ]),
+      );
       expect(res.status, key).toBe(400);
       expect(res.body.error.message).toContain('encoding: must be one of raw, sha256, md5, sha1');
       // Settings named after prototype members are kept as sent and set no toggle.
-      res = await srv.call('POST', '/firehose', `{"type":"audience_subscription_request","account":{"account_settings":{"accountId":"acct0011"}},"audience_id":651,"audience_name":"Settings","action":"add","audience_subscription_settings":{${JSON.stringify(key)}:"false","forwardDeviceIds":"false"}}`);
+      res = await srv.call(
+        'POST',
+        '/firehose',
+        `{"type":"audience_subscription_request","account":{"account_settings":{"accountId":"acct0011"}},"audience_id":651,"audience_name":"Settings","action":"add","audience_subscription_settings":{${JSON.stringify(key)}:"false","forwardDeviceIds":"false"}}`,
+      );
       expect(res.status, key).toBe(200);
       const view = (await srv.call('GET', '/api/v1/audiences/651')).body;
       expect(view.connections[0]).toMatchObject({ forward_emails: true, forward_twitter_handles: true, forward_device_ids: false });
@@ -84,8 +116,24 @@ describe('lookups by client-supplied strings', () => {
   it('import column and field names that are prototype keys stop the file or the line, never match', async () => {
     await srv.store.putAudience('imp-proto', 'Import', Date.now());
     for (const key of [...PROTO_KEYS, 'prototype']) {
-      await expect(importMembers({ store: srv.store, memberKeys: srv.memberKeys, audienceId: 'imp-proto', action: 'add', input: Readable.from([Buffer.from(`email,${key}\na@example.com,x\n`)]), format: 'csv' })).rejects.toThrow(/unknown column: column 2;/);
-      const summary = await importMembers({ store: srv.store, memberKeys: srv.memberKeys, audienceId: 'imp-proto', action: 'add', input: Readable.from([Buffer.from(`{"email":"b@example.com",${JSON.stringify(key)}:"x"}\n`)]), format: 'ndjson' });
+      await expect(
+        importMembers({
+          store: srv.store,
+          memberKeys: srv.memberKeys,
+          audienceId: 'imp-proto',
+          action: 'add',
+          input: Readable.from([Buffer.from(`email,${key}\na@example.com,x\n`)]),
+          format: 'csv',
+        }),
+      ).rejects.toThrow(/unknown column: column 2;/);
+      const summary = await importMembers({
+        store: srv.store,
+        memberKeys: srv.memberKeys,
+        audienceId: 'imp-proto',
+        action: 'add',
+        input: Readable.from([Buffer.from(`{"email":"b@example.com",${JSON.stringify(key)}:"x"}\n`)]),
+        format: 'ndjson',
+      });
       expect(summary.reasons, key).toEqual({ unknown_field: 1 });
     }
     expect((await srv.call('GET', '/api/v1/audiences/imp-proto')).body.members).toBe(0);
@@ -108,10 +156,29 @@ describe('lookups by client-supplied strings', () => {
   const hostileString = fc.oneof(
     protoKey,
     fc.constantFrom('\ud800', 'a\udc00b', '\udbff\udfff', 'x\u0000y', '\u0000', 'bad\ufffdbyte@example.com', 'R\u202eTL', 'line\nbreak', '\u0085', '', ' '),
-    fc.constantFrom('a@example.com', ' B@Example.COM ', '@Handle', '4b61639e-47cc-4056-a16a-c8217e029462', sha('a@example.com'), 'true', 'false', 'add', 'delete'),
+    fc.constantFrom(
+      'a@example.com',
+      ' B@Example.COM ',
+      '@Handle',
+      '4b61639e-47cc-4056-a16a-c8217e029462',
+      sha('a@example.com'),
+      'true',
+      'false',
+      'add',
+      'delete',
+    ),
     fc.string({ maxLength: 12, unit: 'binary' }),
   );
-  const hugeNumber = fc.constantFrom<J>({ raw: '1e400' }, { raw: '-1e400' }, { raw: '123456789012345678901234567890' }, { raw: '9223372036854775808' }, { raw: '-0' }, { raw: '1.5e-400' }, 2 ** 53 + 1, -1);
+  const hugeNumber = fc.constantFrom<J>(
+    { raw: '1e400' },
+    { raw: '-1e400' },
+    { raw: '123456789012345678901234567890' },
+    { raw: '9223372036854775808' },
+    { raw: '-0' },
+    { raw: '1.5e-400' },
+    2 ** 53 + 1,
+    -1,
+  );
   const deep = fc.constantFrom<J>({ raw: `${'['.repeat(3000)}${']'.repeat(3000)}` }, { raw: `${'{"a":'.repeat(3000)}1${'}'.repeat(3000)}` }, 'x'.repeat(1500));
   /** Any JSON value: the wrong type wherever it lands. */
   const { json } = fc.letrec<{ json: J }>((tie) => ({
@@ -133,14 +200,19 @@ describe('lookups by client-supplied strings', () => {
    * hostile, so requests get as far as the identity lookups and the ledger.
    */
   function bodies(shapes: boolean) {
-    const sometimes = <T extends J>(good: fc.Arbitrary<T>): fc.Arbitrary<J> => (shapes ? fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: json }, { weight: 1, arbitrary: deep }) : good);
+    const sometimes = <T extends J>(good: fc.Arbitrary<T>): fc.Arbitrary<J> =>
+      shapes ? fc.oneof({ weight: 12, arbitrary: good }, { weight: 1, arbitrary: json }, { weight: 1, arbitrary: deep }) : good;
     /** Now and then an unknown or prototype key (a 400 on /api/v1, whose schemas are strict). */
-    const extra = shapes ? fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.oneof(protoKey, hostileString), json) }) : fc.constant(null);
+    const extra = shapes
+      ? fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.oneof(protoKey, hostileString), json) })
+      : fc.constant(null);
     const identity = fc
       .record({
         type: sometimes(fc.oneof(fc.constantFrom('email', 'twitter', 'ios_advertising_id', 'google_advertising_id', 'customer', 'android_id'), protoKey)),
         encoding: sometimes(fc.constantFrom('raw', 'raw', 'sha256', 'md5')),
-        value: sometimes(fc.oneof(hostileString, fc.constantFrom('x@example.com', 'y@example.com', 'handle_1', '4b61639e-47cc-4056-a16a-c8217e029462', sha('x@example.com')))),
+        value: sometimes(
+          fc.oneof(hostileString, fc.constantFrom('x@example.com', 'y@example.com', 'handle_1', '4b61639e-47cc-4056-a16a-c8217e029462', sha('x@example.com'))),
+        ),
         extra,
       })
       .map((i) => obj(['type', i.type], ['encoding', i.encoding], ['value', i.value], i.extra));
@@ -149,9 +221,29 @@ describe('lookups by client-supplied strings', () => {
         id: sometimes(fc.oneof(fc.constantFrom(...AUDIENCES), fc.constantFrom(...AUDIENCES.map(String)))),
         name: sometimes(fc.oneof(fc.constant('Hostile'), hostileString)),
         action: sometimes(fc.constantFrom('add', 'add', 'delete', 'attribute_update')),
-        settings: fc.option(sometimes(fc.array(fc.tuple(fc.oneof(protoKey, fc.constantFrom('forwardEmails', 'forwardDeviceIds')), fc.oneof(fc.constantFrom<J>('true', 'false'), shapes ? json : hostileString)), { maxLength: 3 }).map((entries) => ({ entries }))), { nil: null }),
+        settings: fc.option(
+          sometimes(
+            fc
+              .array(
+                fc.tuple(
+                  fc.oneof(protoKey, fc.constantFrom('forwardEmails', 'forwardDeviceIds')),
+                  fc.oneof(fc.constantFrom<J>('true', 'false'), shapes ? json : hostileString),
+                ),
+                { maxLength: 3 },
+              )
+              .map((entries) => ({ entries })),
+          ),
+          { nil: null },
+        ),
       })
-      .map((a) => obj(['audience_id', a.id], ['audience_name', a.name], ['action', a.action], a.settings === null ? null : ['audience_subscription_settings', a.settings]));
+      .map((a) =>
+        obj(
+          ['audience_id', a.id],
+          ['audience_name', a.name],
+          ['action', a.action],
+          a.settings === null ? null : ['audience_subscription_settings', a.settings],
+        ),
+      );
     const profile = fc
       .record({
         mpid: fc.option(sometimes(fc.constantFrom<J>('1', '2', '3', '-9223372036854775808', { raw: '9223372036854775807' })), { nil: null }),
@@ -160,15 +252,47 @@ describe('lookups by client-supplied strings', () => {
         audiences: sometimes(fc.array(sometimes(audience), { minLength: 1, maxLength: 2 })),
         extra,
       })
-      .map((p) => obj(p.mpid === null ? null : ['mpid', p.mpid], ['user_identities', p.users], p.devices === null ? null : ['device_identities', p.devices], ['audiences', p.audiences], p.extra));
+      .map((p) =>
+        obj(
+          p.mpid === null ? null : ['mpid', p.mpid],
+          ['user_identities', p.users],
+          p.devices === null ? null : ['device_identities', p.devices],
+          ['audiences', p.audiences],
+          p.extra,
+        ),
+      );
     const firehose = fc
       .record({
-        type: sometimes(fc.constantFrom('audience_membership_change_request', 'audience_membership_change_request', 'audience_membership_change_request', 'audience_subscription_request', 'module_registration_request')),
-        account: sometimes(fc.oneof({ weight: 6, arbitrary: fc.constant('acct0011') }, { weight: 1, arbitrary: hostileString }).map((id) => obj(['account_id', 1], ['account_settings', obj(['accountId', id])]))),
+        type: sometimes(
+          fc.constantFrom(
+            'audience_membership_change_request',
+            'audience_membership_change_request',
+            'audience_membership_change_request',
+            'audience_subscription_request',
+            'module_registration_request',
+          ),
+        ),
+        account: sometimes(
+          fc
+            .oneof({ weight: 6, arbitrary: fc.constant('acct0011') }, { weight: 1, arbitrary: hostileString })
+            .map((id) => obj(['account_id', 1], ['account_settings', obj(['accountId', id])])),
+        ),
         profiles: sometimes(fc.array(sometimes(profile), { maxLength: 4 })),
         extra,
       })
-      .map((m) => ({ method: 'POST', url: '/firehose', body: obj(['type', m.type], ['account', m.account], ['user_profiles', m.profiles], ['audience_id', AUDIENCES[0]!], ['audience_name', 'Subscribed'], ['action', 'add'], m.extra) }));
+      .map((m) => ({
+        method: 'POST',
+        url: '/firehose',
+        body: obj(
+          ['type', m.type],
+          ['account', m.account],
+          ['user_profiles', m.profiles],
+          ['audience_id', AUDIENCES[0]!],
+          ['audience_name', 'Subscribed'],
+          ['action', 'add'],
+          m.extra,
+        ),
+      }));
 
     const optional = (a: fc.Arbitrary<J>) => fc.option(a, { nil: null });
     const restMember = fc
@@ -179,14 +303,33 @@ describe('lookups by client-supplied strings', () => {
         ios_advertising_id: optional(sometimes(fc.constantFrom('4b61639e-47cc-4056-a16a-c8217e029462', '\ud800', 'x\u0000'))),
         extra,
       })
-      .map((m) => obj(m.user_id === null ? null : ['user_id', m.user_id], m.email === null ? null : ['email', m.email], m.twitter_handle === null ? null : ['twitter_handle', m.twitter_handle], m.ios_advertising_id === null ? null : ['ios_advertising_id', m.ios_advertising_id], m.extra));
+      .map((m) =>
+        obj(
+          m.user_id === null ? null : ['user_id', m.user_id],
+          m.email === null ? null : ['email', m.email],
+          m.twitter_handle === null ? null : ['twitter_handle', m.twitter_handle],
+          m.ios_advertising_id === null ? null : ['ios_advertising_id', m.ios_advertising_id],
+          m.extra,
+        ),
+      );
     const rest = fc.oneof(
       fc
-        .record({ add: optional(sometimes(fc.array(sometimes(restMember), { maxLength: 4 }))), remove: optional(sometimes(fc.array(sometimes(restMember), { maxLength: 2 }))), extra })
-        .map((b) => ({ method: 'POST', url: '/api/v1/audiences/r1/members', body: obj(b.add === null ? null : ['add', b.add], b.remove === null ? null : ['remove', b.remove], b.extra) })),
+        .record({
+          add: optional(sometimes(fc.array(sometimes(restMember), { maxLength: 4 }))),
+          remove: optional(sometimes(fc.array(sometimes(restMember), { maxLength: 2 }))),
+          extra,
+        })
+        .map((b) => ({
+          method: 'POST',
+          url: '/api/v1/audiences/r1/members',
+          body: obj(b.add === null ? null : ['add', b.add], b.remove === null ? null : ['remove', b.remove], b.extra),
+        })),
       fc.record({ name: sometimes(hostileString), extra }).map((b) => ({ method: 'PUT', url: '/api/v1/audiences/r1', body: obj(['name', b.name], b.extra) })),
       fc
-        .record({ key: fc.oneof(protoKey, fc.constantFrom('forward_emails', 'forward_device_ids')), value: shapes ? fc.oneof(fc.boolean(), json) : fc.boolean() })
+        .record({
+          key: fc.oneof(protoKey, fc.constantFrom('forward_emails', 'forward_device_ids')),
+          value: shapes ? fc.oneof(fc.boolean(), json) : fc.boolean(),
+        })
         .map((b) => ({ method: 'PUT', url: '/api/v1/audiences/r1/connections/CONFIG', body: obj([b.key, b.value]) })),
     );
     return fc.oneof({ weight: 2, arbitrary: firehose }, { weight: 1, arbitrary: rest });
@@ -201,7 +344,7 @@ describe('lookups by client-supplied strings', () => {
       fc.asyncProperty(fc.oneof(bodies(false), bodies(true)), async (req) => {
         const res = await srv.call(req.method, req.url.replace('CONFIG', config), text(req.body));
         statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        if (process.env.DEBUG_LOOKUPS) console.log("DBG", req.url, res.status, res.raw.slice(0, 120));
+        if (process.env.DEBUG_LOOKUPS) console.log('DBG', req.url, res.status, res.raw.slice(0, 120));
         await expectCountsMatchLedger();
       }),
       { numRuns: RUNS * 2 },

@@ -14,7 +14,29 @@ import { ACCOUNT, membershipMessage, startServer, type Server } from './server.t
 
 const sha = (v: string): string => createHash('sha256').update(v, 'utf8').digest('hex');
 
-const FORBIDDEN = ['\u0000', '\u0009', '\u000a', '\u001f', '\u007f', '\u0080', '\u0085', '\u009f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c', '\ud800'];
+const FORBIDDEN = [
+  '\u0000',
+  '\u0009',
+  '\u000a',
+  '\u001f',
+  '\u007f',
+  '\u0080',
+  '\u0085',
+  '\u009f',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+  '\u200e',
+  '\u200f',
+  '\u061c',
+  '\ud800',
+];
 const hex = (c: string): string => `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 
 describe('names and identifiers', () => {
@@ -56,7 +78,12 @@ describe('names and identifiers', () => {
     expect((await srv.call('PUT', '/api/v1/audiences/enc', { name: 'Encodings' })).status).toBe(201);
     const bad = ['lone\ud800@example.com', 'nul\u0000@example.com', 'caf\ufffd@example.com'];
     const res = await srv.call('POST', '/api/v1/audiences/enc/members', {
-      add: [{ user_id: 'u1', email: bad[0] }, { user_id: 'u2', email: bad[1], twitter_handle: 'ja\u0000ck' }, { email: bad[2] }, { user_id: 'u4', email: 'good@example.com' }],
+      add: [
+        { user_id: 'u1', email: bad[0] },
+        { user_id: 'u2', email: bad[1], twitter_handle: 'ja\u0000ck' },
+        { email: bad[2] },
+        { user_id: 'u4', email: 'good@example.com' },
+      ],
     });
     expect(res.status).toBe(202);
     expect(res.body.rejected).toEqual([
@@ -77,7 +104,12 @@ describe('names and identifiers', () => {
 
   it('a REST user_id that is not valid text is a 400 naming the field; nothing is stored', async () => {
     for (const userId of ['u\ud800', 'u\u0000x', '\udc00']) {
-      const res = await srv.call('POST', '/api/v1/audiences/enc/members', { add: [{ user_id: 'fine', email: 'fine@example.com' }, { user_id: userId, email: 'x@example.com' }] });
+      const res = await srv.call('POST', '/api/v1/audiences/enc/members', {
+        add: [
+          { user_id: 'fine', email: 'fine@example.com' },
+          { user_id: userId, email: 'x@example.com' },
+        ],
+      });
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(/add\[1\]\.user_id: invalid_encoding: /);
     }
@@ -89,7 +121,12 @@ describe('names and identifiers', () => {
       'POST',
       '/firehose',
       membershipMessage([
-        { mpid: '11', user_identities: [{ type: 'email', encoding: 'raw', value: 'fh\ud800@example.com' }], device_identities: [{ type: 'ios_advertising_id', value: '4b61639e-47cc-4056-a16a-c8217e02946\u0000' }], audiences: [{ audience_id: 801, audience_name: 'Tro\u202ejan\u0007 name', action: 'add' }] },
+        {
+          mpid: '11',
+          user_identities: [{ type: 'email', encoding: 'raw', value: 'fh\ud800@example.com' }],
+          device_identities: [{ type: 'ios_advertising_id', value: '4b61639e-47cc-4056-a16a-c8217e02946\u0000' }],
+          audiences: [{ audience_id: 801, audience_name: 'Tro\u202ejan\u0007 name', action: 'add' }],
+        },
         { mpid: '12', user_identities: [{ type: 'email', value: 'fh-good@example.com' }], audiences: [{ audience_id: 801, action: 'add' }] },
       ]),
     );
@@ -101,7 +138,11 @@ describe('names and identifiers', () => {
 
     // mpid is the member key as sent: only the digits of a signed 64-bit integer pass.
     for (const mpid of ['1\u0000', '\ud8001', '１２']) {
-      const r = await srv.call('POST', '/firehose', membershipMessage([{ mpid, user_identities: [{ type: 'email', value: 'm@example.com' }], audiences: [{ audience_id: 801, action: 'add' }] }]));
+      const r = await srv.call(
+        'POST',
+        '/firehose',
+        membershipMessage([{ mpid, user_identities: [{ type: 'email', value: 'm@example.com' }], audiences: [{ audience_id: 801, action: 'add' }] }]),
+      );
       expect(r.status).toBe(400);
       expect(r.body.error.message).toContain('user_profiles[0].mpid: must be a signed 64-bit integer');
     }
@@ -117,15 +158,34 @@ describe('names and identifiers', () => {
 
   it('import: U+FFFD from bytes that are not UTF-8, lone surrogates and NUL are rejected with a reason, never hashed', async () => {
     await srv.store.putAudience('imp', 'Import', Date.now());
-    const csv = Buffer.concat([Buffer.from('user_id,email\nu1,caf'), Buffer.from([0xe9]), Buffer.from('@example.com\nu2,ok@example.com\nu\u0000,nul@example.com\n')]);
-    let summary = await importMembers({ store: srv.store, memberKeys: srv.memberKeys, audienceId: 'imp', action: 'add', input: Readable.from([csv]), format: 'csv' });
+    const csv = Buffer.concat([
+      Buffer.from('user_id,email\nu1,caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('@example.com\nu2,ok@example.com\nu\u0000,nul@example.com\n'),
+    ]);
+    let summary = await importMembers({
+      store: srv.store,
+      memberKeys: srv.memberKeys,
+      audienceId: 'imp',
+      action: 'add',
+      input: Readable.from([csv]),
+      format: 'csv',
+    });
     expect(summary.reasons).toEqual({ invalid_encoding: 2 });
     expect(summary.problems).toEqual([
       { line: 2, reason: 'invalid_encoding', field: 'email', message: expect.stringMatching(/^email holds U\+FFFD \(at position 4\)/) },
       { line: 4, reason: 'invalid_encoding', field: 'user_id', message: 'user_id holds a NUL character (at position 2)' },
     ]);
-    const ndjson = '{"user_id":"u3","email":"x\\ud800@example.com"}\n{"user_id":"u\\u0000y"}\n{"email":"n\\u0000@example.com"}\n{"user_id":"u5","email":"ok5@example.com"}\n';
-    summary = await importMembers({ store: srv.store, memberKeys: srv.memberKeys, audienceId: 'imp', action: 'add', input: Readable.from([Buffer.from(ndjson)]), format: 'ndjson' });
+    const ndjson =
+      '{"user_id":"u3","email":"x\\ud800@example.com"}\n{"user_id":"u\\u0000y"}\n{"email":"n\\u0000@example.com"}\n{"user_id":"u5","email":"ok5@example.com"}\n';
+    summary = await importMembers({
+      store: srv.store,
+      memberKeys: srv.memberKeys,
+      audienceId: 'imp',
+      action: 'add',
+      input: Readable.from([Buffer.from(ndjson)]),
+      format: 'ndjson',
+    });
     expect(summary.reasons).toEqual({ invalid_encoding: 3 });
     expect(summary.problems.map((p) => [p.line, p.field, p.reason])).toEqual([
       [1, 'email', 'invalid_encoding'],
@@ -133,7 +193,8 @@ describe('names and identifiers', () => {
       [3, 'email', 'invalid_encoding'],
     ]);
     const stored = srv.files();
-    for (const v of ['caf\ufffd@example.com', 'x\ud800@example.com', 'n\u0000@example.com', 'nul@example.com']) for (const f of stored) expect(f.includes(Buffer.from(sha(v))), JSON.stringify(v)).toBe(false);
+    for (const v of ['caf\ufffd@example.com', 'x\ud800@example.com', 'n\u0000@example.com', 'nul@example.com'])
+      for (const f of stored) expect(f.includes(Buffer.from(sha(v))), JSON.stringify(v)).toBe(false);
     expect(stored.some((f) => f.includes(Buffer.from(sha('ok5@example.com'))))).toBe(true);
     expect((await srv.call('GET', '/api/v1/audiences/imp')).body.members).toBe(2); // u2, u5 (u1 and u3 hold no identity)
   });

@@ -72,7 +72,13 @@ describe('errors do not echo values', () => {
     expectNoValue('the answer', res.raw);
 
     // A Firehose settings map keyed by an e-mail address, with a value of the wrong type.
-    const msg = membershipMessage([{ mpid: '1', user_identities: [{ type: 'email', value: EMAIL }], audiences: [{ audience_id: 901, audience_name: 'Echo', action: 'add', audience_subscription_settings: { [EMAIL]: { a: 1 } } }] }]);
+    const msg = membershipMessage([
+      {
+        mpid: '1',
+        user_identities: [{ type: 'email', value: EMAIL }],
+        audiences: [{ audience_id: 901, audience_name: 'Echo', action: 'add', audience_subscription_settings: { [EMAIL]: { a: 1 } } }],
+      },
+    ]);
     res = await srv.call('POST', '/firehose', msg);
     expect(res.status).toBe(400);
     expect(res.body.error.message).toContain('audience_subscription_settings.(a key of 23 characters): setting values must be strings');
@@ -84,9 +90,25 @@ describe('errors do not echo values', () => {
       ['POST', '/api/v1/audiences/echo/members', { add: [{ user_id: EMAIL.repeat(20), email: EMAIL }] }],
       ['POST', '/api/v1/audiences/echo/members', { add: [{ email: [EMAIL] }] }],
       ['POST', '/api/v1/audiences/echo/members', { remove: { email: EMAIL } }],
-      ['POST', '/firehose', membershipMessage([{ mpid: EMAIL, user_identities: [{ type: 'email', encoding: EMAIL, value: EMAIL.repeat(50) }], audiences: [{ audience_id: EMAIL, action: EMAIL }] }])],
+      [
+        'POST',
+        '/firehose',
+        membershipMessage([
+          { mpid: EMAIL, user_identities: [{ type: 'email', encoding: EMAIL, value: EMAIL.repeat(50) }], audiences: [{ audience_id: EMAIL, action: EMAIL }] },
+        ]),
+      ],
       ['POST', '/firehose', { type: EMAIL }],
-      ['POST', '/firehose', { type: 'audience_subscription_request', account: { account_settings: { accountId: `${EMAIL}\u0000` } }, audience_id: 1, audience_name: 'x', action: EMAIL }],
+      [
+        'POST',
+        '/firehose',
+        {
+          type: 'audience_subscription_request',
+          account: { account_settings: { accountId: `${EMAIL}\u0000` } },
+          audience_id: 1,
+          audience_name: 'x',
+          action: EMAIL,
+        },
+      ],
     ];
     for (const [method, url, body] of bodies) {
       const res = await srv.call(method, url, body);
@@ -104,7 +126,12 @@ describe('errors do not echo values', () => {
     const run = (file: string): Promise<{ code: number | null; out: string }> =>
       new Promise((resolve) => {
         const child = spawn(process.execPath, ['bin/tailor.js', 'import', file, '--audience', 'echo'], {
-          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${join(srv.dir, 'tailor.db')}`, TAILOR_SECRET_KEY: 'security-test-secret-0123456789abcdef' },
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: process.env.HOME ?? '/tmp',
+            TAILOR_DATABASE_URL: `sqlite:${join(srv.dir, 'tailor.db')}`,
+            TAILOR_SECRET_KEY: 'security-test-secret-0123456789abcdef',
+          },
           stdio: ['ignore', 'pipe', 'pipe'],
         });
         let out = '';

@@ -24,7 +24,9 @@ describe('NUL in client strings on PostgreSQL', () => {
     db = await createTestDatabase();
     store = await openPostgresStore(db.url);
     const s = testServices(store);
-    configId = (await store.putConfiguration({ name: 'Nul', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now())).configuration.id;
+    configId = (
+      await store.putConfiguration({ name: 'Nul', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now())
+    ).configuration.id;
     await store.putAudience('ok', 'OK', Date.now());
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     await app.ready();
@@ -63,7 +65,12 @@ describe('NUL in client strings on PostgreSQL', () => {
   });
 
   it("the UI's own read of a deleted audience takes a NUL id as unknown, not as a database error", async () => {
-    const signIn = await app.inject({ method: 'POST', url: '/sign-in', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: `token=${TOKEN}` });
+    const signIn = await app.inject({
+      method: 'POST',
+      url: '/sign-in',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `token=${TOKEN}`,
+    });
     expect(signIn.statusCode).toBe(303);
     const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
     const res = await app.inject({ method: 'GET', url: '/ui/deleting/a%00b', headers: { cookie } });
@@ -72,7 +79,9 @@ describe('NUL in client strings on PostgreSQL', () => {
 
   it('names, member keys and identifiers holding NUL are refused or rejected', async () => {
     expect((await call('PUT', '/api/v1/audiences/ok', { name: 'a\u0000b' })).status).toBe(400);
-    expect((await call('POST', '/api/v1/configurations', { name: 'n\u0000', account_id: 'abc', access_token: 't', access_token_secret: 's' })).status).toBe(400);
+    expect((await call('POST', '/api/v1/configurations', { name: 'n\u0000', account_id: 'abc', access_token: 't', access_token_secret: 's' })).status).toBe(
+      400,
+    );
     expect((await call('POST', '/api/v1/audiences/ok/members', { add: [{ user_id: 'u\u0000', email: 'a@example.com' }] })).status).toBe(400);
     const res = await call('POST', '/api/v1/audiences/ok/members', { add: [{ user_id: 'u1', email: 'a\u0000@example.com' }] });
     expect(res.status).toBe(202);
@@ -83,14 +92,35 @@ describe('NUL in client strings on PostgreSQL', () => {
     const account = (accountId: string) => ({ account_id: 1, account_settings: { accountId } });
     let res = await call('POST', '/firehose', { type: 'audience_membership_change_request', account: account(`${ACCOUNT}\u0000`), user_profiles: [] });
     expect(res.status).toBe(400);
-    res = await call('POST', '/firehose', { type: 'audience_subscription_request', account: account(`${ACCOUNT}\u0000`), audience_id: 5, audience_name: 'x', action: 'add' });
+    res = await call('POST', '/firehose', {
+      type: 'audience_subscription_request',
+      account: account(`${ACCOUNT}\u0000`),
+      audience_id: 5,
+      audience_name: 'x',
+      action: 'add',
+    });
     expect(res.status).toBe(400);
-    res = await call('POST', '/firehose', { type: 'audience_subscription_request', account: account(ACCOUNT), audience_id: 5, audience_name: 'Nul\u0000name', action: 'add' });
+    res = await call('POST', '/firehose', {
+      type: 'audience_subscription_request',
+      account: account(ACCOUNT),
+      audience_id: 5,
+      audience_name: 'Nul\u0000name',
+      action: 'add',
+    });
     expect(res.status).toBe(200);
     res = await call('POST', '/firehose', {
       type: 'audience_membership_change_request',
       account: account(ACCOUNT),
-      user_profiles: [{ mpid: '1', user_identities: [{ type: 'email', value: 'n\u0000@example.com' }, { type: 'email', value: 'fine@example.com' }], audiences: [{ audience_id: 6, audience_name: 'Another\u0000one', action: 'add' }] }],
+      user_profiles: [
+        {
+          mpid: '1',
+          user_identities: [
+            { type: 'email', value: 'n\u0000@example.com' },
+            { type: 'email', value: 'fine@example.com' },
+          ],
+          audiences: [{ audience_id: 6, audience_name: 'Another\u0000one', action: 'add' }],
+        },
+      ],
     });
     expect(res.status).toBe(200);
     expect((await store.getAudience('5'))?.name).toBe('Nul name');

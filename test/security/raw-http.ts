@@ -77,7 +77,9 @@ export function holdSocket(port: number, initial = ''): Promise<HeldSocket> {
     const chunks: Buffer[] = [];
     socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', () => undefined);
-    const closed = new Promise<RawResponse>((done) => socket.on('close', () => done(parseResponse(Buffer.concat(chunks).toString('utf8'), Date.now() - started))));
+    const closed = new Promise<RawResponse>((done) =>
+      socket.on('close', () => done(parseResponse(Buffer.concat(chunks).toString('utf8'), Date.now() - started))),
+    );
     const head = (timeoutMs = 5_000) =>
       new Promise<RawResponse>((done, fail) => {
         const check = (): void => {

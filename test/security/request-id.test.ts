@@ -25,7 +25,11 @@ describe('request ids', () => {
     return res.headers['x-request-id']!;
   };
   /** The request ids of the log lines written for requests. */
-  const loggedIds = () => t.logs.map((l) => JSON.parse(l) as { reqId?: string; msg?: string }).filter((l) => l.msg === 'request').map((l) => l.reqId);
+  const loggedIds = () =>
+    t.logs
+      .map((l) => JSON.parse(l) as { reqId?: string; msg?: string })
+      .filter((l) => l.msg === 'request')
+      .map((l) => l.reqId);
 
   it('makes its own: a fresh UUID per request', async () => {
     const a = await idOf();
@@ -37,7 +41,16 @@ describe('request ids', () => {
   });
 
   it("replaces a client's id that is not a UUID, in the answer and the logs", async () => {
-    for (const given of ['abc', 'req-1', 'a'.repeat(128), 'admin.login.ok', '../../etc/passwd', '0000000000000000000000000000000000000000', '123e4567-e89b-12d3-a456-42661417400', '123e4567-e89b-12d3-a456-4266141740000']) {
+    for (const given of [
+      'abc',
+      'req-1',
+      'a'.repeat(128),
+      'admin.login.ok',
+      '../../etc/passwd',
+      '0000000000000000000000000000000000000000',
+      '123e4567-e89b-12d3-a456-42661417400',
+      '123e4567-e89b-12d3-a456-4266141740000',
+    ]) {
       const id = await idOf(given);
       expect(id, given).toMatch(UUID);
       expect(id).not.toBe(given);

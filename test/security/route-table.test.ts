@@ -94,11 +94,24 @@ function refused(r: RawResponse, access: RouteAccess['access']): boolean {
 function bodyFor(r: RouteAccess): { body?: string; headers?: Record<string, string> } {
   if (r.method === 'GET' || r.method === 'HEAD') return {};
   if (r.access === 'firehose') {
-    const msg = { type: 'audience_membership_change_request', account: { account_settings: { accountId: 'acct0001' } }, user_profiles: [{ mpid: '1', user_identities: [{ type: 'email', encoding: 'raw', value: 'a@example.com' }], audiences: [{ audience_id: 9, audience_name: 'N', action: 'add' }] }] };
+    const msg = {
+      type: 'audience_membership_change_request',
+      account: { account_settings: { accountId: 'acct0001' } },
+      user_profiles: [
+        {
+          mpid: '1',
+          user_identities: [{ type: 'email', encoding: 'raw', value: 'a@example.com' }],
+          audiences: [{ audience_id: 9, audience_name: 'N', action: 'add' }],
+        },
+      ],
+    };
     return { body: JSON.stringify(msg), headers: { 'content-type': 'application/json' } };
   }
   if (r.access === 'session') return { body: 'account_id=1&csrf=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } };
-  return { body: JSON.stringify({ name: 'N', add: [{ user_id: 'u1', email: 'a@example.com' }], account_id: '1', access_token: 't', access_token_secret: 's' }), headers: { 'content-type': 'application/json' } };
+  return {
+    body: JSON.stringify({ name: 'N', add: [{ user_id: 'u1', email: 'a@example.com' }], account_id: '1', access_token: 't', access_token_secret: 's' }),
+    headers: { 'content-type': 'application/json' },
+  };
 }
 
 const concrete = (url: string): string => url.replace(/:(\w+)/g, 'x1');
@@ -118,7 +131,17 @@ describe('every route has its check, whatever the spelling of its path', () => {
   it('the access table covers exactly the routes fastify has', () => {
     const printed = printedRoutes(t.app.printRoutes({ commonPrefix: false })).sort();
     expect(table.map((r) => `${r.method} ${r.url}`).sort()).toEqual(printed);
-    for (const r of ['GET /healthz', 'POST /api/v1/configurations', 'POST /api/v1/audiences/:audienceId/members', 'POST /firehose', 'GET /api/v1/firehose', 'GET /outputs', 'GET /oauth/x/start', 'POST /oauth/x/save', 'GET /ui/deleting/:id']) {
+    for (const r of [
+      'GET /healthz',
+      'POST /api/v1/configurations',
+      'POST /api/v1/audiences/:audienceId/members',
+      'POST /firehose',
+      'GET /api/v1/firehose',
+      'GET /outputs',
+      'GET /oauth/x/start',
+      'POST /oauth/x/save',
+      'GET /ui/deleting/:id',
+    ]) {
       expect(printed).toContain(r);
     }
     expect(printed.length).toBeGreaterThan(25);
@@ -126,12 +149,25 @@ describe('every route has its check, whatever the spelling of its path', () => {
 
   it('the open routes are exactly the public list, each for a reason', () => {
     const open = table.filter((r) => r.access === 'health' || r.access === 'public').map((r) => `${r.method} ${r.url}`);
-    for (const r of open) expect(PUBLIC.some((p) => p.route.test(r)), `${r} is open but not on the public list`).toBe(true);
-    for (const p of PUBLIC) expect(open.some((r) => p.route.test(r)), `${p.route} (${p.why}) matches no open route`).toBe(true);
+    for (const r of open)
+      expect(
+        PUBLIC.some((p) => p.route.test(r)),
+        `${r} is open but not on the public list`,
+      ).toBe(true);
+    for (const p of PUBLIC)
+      expect(
+        open.some((r) => p.route.test(r)),
+        `${p.route} (${p.why}) matches no open route`,
+      ).toBe(true);
     // Classes follow the URL space: an /api/ route is never anything but bearer, its description aside.
     for (const r of table) if (r.url.startsWith('/api/')) expect(r.access, `${r.method} ${r.url}`).toBe(API_DESCRIPTION.test(r.url) ? 'public' : 'bearer');
     // And the description is only that: no other /api/v1 route is public.
-    expect(table.filter((r) => r.url.startsWith('/api/v1/') && r.access === 'public').map((r) => `${r.method} ${r.url}`).sort()).toEqual(['GET /api/v1/openapi.json', 'HEAD /api/v1/openapi.json']);
+    expect(
+      table
+        .filter((r) => r.url.startsWith('/api/v1/') && r.access === 'public')
+        .map((r) => `${r.method} ${r.url}`)
+        .sort(),
+    ).toEqual(['GET /api/v1/openapi.json', 'HEAD /api/v1/openapi.json']);
     expect(table.find((r) => r.method === 'POST' && r.url === '/firehose')?.access).toBe('firehose');
   });
 

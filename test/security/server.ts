@@ -107,5 +107,10 @@ export async function startServer(): Promise<Server> {
 
 /** A membership change message for `ACCOUNT`, with the given profiles. */
 export function membershipMessage(profiles: unknown[]): Record<string, unknown> {
-  return { type: 'audience_membership_change_request', firehose_version: '3.2.0', account: { account_id: 1, account_settings: { accountId: ACCOUNT } }, user_profiles: profiles };
+  return {
+    type: 'audience_membership_change_request',
+    firehose_version: '3.2.0',
+    account: { account_id: 1, account_settings: { accountId: ACCOUNT } },
+    user_profiles: profiles,
+  };
 }

@@ -96,7 +96,12 @@ for (const makeDatabase of DATABASES) {
     /** What a session may do: a page, an /api/v1 read and write (with the CSRF header), the X login's start. */
     async function access(app: FastifyInstance, s: { cookie: string; csrf: string }): Promise<Record<string, number>> {
       const { cookie, csrf } = s;
-      const write = await app.inject({ method: 'PUT', url: '/api/v1/audiences/probe', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'Probe' }) });
+      const write = await app.inject({
+        method: 'PUT',
+        url: '/api/v1/audiences/probe',
+        headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+        payload: JSON.stringify({ name: 'Probe' }),
+      });
       return {
         page: (await app.inject({ method: 'GET', url: '/outputs', headers: { cookie } })).statusCode,
         read: (await app.inject({ method: 'GET', url: '/api/v1/audiences', headers: { cookie } })).statusCode,
@@ -126,7 +131,9 @@ for (const makeDatabase of DATABASES) {
       const signIn2 = await b.inject({ method: 'GET', url: '/sign-in', headers: { cookie: session.cookie } });
       expect(signIn2.statusCode).toBe(200); // the sign-in form, not a redirect past it
       // Signing out again with it does nothing more, and the other session goes on.
-      expect((await b.inject({ method: 'POST', url: '/sign-out', headers: { ...FORM, cookie: session.cookie }, payload: `csrf=${session.csrf}` })).statusCode).toBe(303);
+      expect(
+        (await b.inject({ method: 'POST', url: '/sign-out', headers: { ...FORM, cookie: session.cookie }, payload: `csrf=${session.csrf}` })).statusCode,
+      ).toBe(303);
       expect(await access(a, other)).toEqual(SIGNED_IN);
     });
 
@@ -159,7 +166,12 @@ for (const makeDatabase of DATABASES) {
       const flow = cookieOf(start, 'tailor_x_login')!;
       const token = new URL(String(start.headers.location)).searchParams.get('oauth_token')!;
       const { user } = emu.admin();
-      const answer = await fetch(`${emu.url}/oauth/authorize`, { method: 'POST', redirect: 'manual', headers: FORM, body: new URLSearchParams({ oauth_token: token, user_id: user.user_id, action: 'authorize' }).toString() });
+      const answer = await fetch(`${emu.url}/oauth/authorize`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: FORM,
+        body: new URLSearchParams({ oauth_token: token, user_id: user.user_id, action: 'authorize' }).toString(),
+      });
       expect(answer.status).toBe(302);
       const callback = new URL(answer.headers.get('location')!);
       return { flow, callback: `${callback.pathname}${callback.search}`, token };
@@ -218,7 +230,12 @@ for (const makeDatabase of DATABASES) {
       const session = await signIn(a);
       const accountId = emu.admin().accountId;
       const save = (app: FastifyInstance, access: string, name: string) =>
-        app.inject({ method: 'POST', url: '/oauth/x/save', headers: { ...FORM, cookie: `${session.cookie}; ${access}` }, payload: new URLSearchParams({ csrf: session.csrf, account_id: accountId, name }).toString() });
+        app.inject({
+          method: 'POST',
+          url: '/oauth/x/save',
+          headers: { ...FORM, cookie: `${session.cookie}; ${access}` },
+          payload: new URLSearchParams({ csrf: session.csrf, account_id: accountId, name }).toString(),
+        });
       const chooser = async (): Promise<string> => {
         const { flow, callback } = await loginAtX(a, session.cookie);
         const res = await a.inject({ method: 'GET', url: callback, headers: { cookie: flow } });

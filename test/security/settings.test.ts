@@ -35,7 +35,15 @@ const SERVE_ENV = {
 function serve(env: Record<string, string>): Promise<{ code: number | null; output: string; listened: boolean }> {
   const dir = mkdtempSync(join(tmpdir(), 'tailor-settings-'));
   const child = spawn(process.execPath, ['bin/tailor.js', 'serve'], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: `sqlite:${join(dir, 'tailor.db')}`, TAILOR_PORT: '0', TAILOR_LOG_LEVEL: 'info', ...SERVE_ENV, ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      TAILOR_DATABASE_URL: `sqlite:${join(dir, 'tailor.db')}`,
+      TAILOR_PORT: '0',
+      TAILOR_LOG_LEVEL: 'info',
+      ...SERVE_ENV,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -60,7 +68,13 @@ function serve(env: Record<string, string>): Promise<{ code: number | null; outp
 describe('issue 11 settings', () => {
   it('TAILOR_ALLOWED_HOSTS: host names, comma-separated, lower-cased', () => {
     expect(loadConfig({}).allowedHosts).toEqual([]);
-    expect(loadConfig({ TAILOR_ALLOWED_HOSTS: ' Tailor.Example.com, 10.0.0.5 ,[fd00::1],,tailor-internal,tailor_app ' }).allowedHosts).toEqual(['tailor.example.com', '10.0.0.5', '[fd00::1]', 'tailor-internal', 'tailor_app']);
+    expect(loadConfig({ TAILOR_ALLOWED_HOSTS: ' Tailor.Example.com, 10.0.0.5 ,[fd00::1],,tailor-internal,tailor_app ' }).allowedHosts).toEqual([
+      'tailor.example.com',
+      '10.0.0.5',
+      '[fd00::1]',
+      'tailor-internal',
+      'tailor_app',
+    ]);
     for (const bad of ['https://tailor.example.com', 'tailor.example.com:8443', 'tailor.example.com/ui', '*.example.com', 'a b', 'fd00::1', '-x.example']) {
       expect(problems({ TAILOR_ALLOWED_HOSTS: bad }), bad).toEqual([expect.stringMatching(/^TAILOR_ALLOWED_HOSTS: must be host names/)]);
     }
@@ -71,13 +85,18 @@ describe('issue 11 settings', () => {
     expect(c.maxConnections).toBe(1000);
     expect(c.requestTimeoutMs).toBe(30_000);
     expect(loadConfig({ TAILOR_MAX_CONNECTIONS: '50', TAILOR_REQUEST_TIMEOUT_MS: '5000' })).toMatchObject({ maxConnections: 50, requestTimeoutMs: 5000 });
-    expect(problems({ TAILOR_MAX_CONNECTIONS: '0', TAILOR_REQUEST_TIMEOUT_MS: '10' })).toEqual([expect.stringMatching(/^TAILOR_MAX_CONNECTIONS: must be at least 1/), expect.stringMatching(/^TAILOR_REQUEST_TIMEOUT_MS: must be at least 1000/)]);
+    expect(problems({ TAILOR_MAX_CONNECTIONS: '0', TAILOR_REQUEST_TIMEOUT_MS: '10' })).toEqual([
+      expect.stringMatching(/^TAILOR_MAX_CONNECTIONS: must be at least 1/),
+      expect.stringMatching(/^TAILOR_REQUEST_TIMEOUT_MS: must be at least 1000/),
+    ]);
     expect(problems({ TAILOR_MAX_CONNECTIONS: 'many' })).toEqual([expect.stringMatching(/^TAILOR_MAX_CONNECTIONS: must be a whole number/)]);
   });
 
   it('serving off loopback needs TAILOR_FIREHOSE_TOKEN; on loopback it does not', () => {
     for (const host of ['0.0.0.0', '::', '10.0.0.5', 'tailor.internal']) {
-      expect(problems({ TAILOR_HOST: host }, { serves: true }), host).toEqual([expect.stringMatching(/^TAILOR_FIREHOSE_TOKEN: is required when TAILOR_HOST .* is not loopback/)]);
+      expect(problems({ TAILOR_HOST: host }, { serves: true }), host).toEqual([
+        expect.stringMatching(/^TAILOR_FIREHOSE_TOKEN: is required when TAILOR_HOST .* is not loopback/),
+      ]);
       expect(problems({ TAILOR_HOST: host, TAILOR_FIREHOSE_TOKEN: 'minted' }, { serves: true })).toEqual([]);
       expect(problems({ TAILOR_HOST: host })).toEqual([]); // `tailor worker`, `migrate`, `import` serve nothing
     }

@@ -45,7 +45,12 @@ describe('slow and idle clients', () => {
     for (let i = 0; i < 150; i++) slowHeaders.push(await holdSocket(t.port, 'GET /api/v1/audiences HTTP/1.1\r\nhost: 127.0.0.1\r\n'));
     const body = JSON.stringify({ add: [{ user_id: 'slow', email: 'slow@example.com' }], pad: 'x'.repeat(2000) });
     for (let i = 0; i < 150; i++) {
-      slowBodies.push(await holdSocket(t.port, `POST /api/v1/audiences/slow/members HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${ADMIN}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`));
+      slowBodies.push(
+        await holdSocket(
+          t.port,
+          `POST /api/v1/audiences/slow/members HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${ADMIN}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+        ),
+      );
     }
     // Drip: a header line or ten body bytes per socket every 100 ms, never finishing.
     let sent = 10;
@@ -90,7 +95,11 @@ describe('slow and idle clients', () => {
       expect(over.status).toBe(0); // closed without an answer
       held[0]!.socket.destroy();
       await held[0]!.closed;
-      await waitFor('a connection under the cap is served', async () => (await rawRequest(capped.port, { method: 'GET', target: '/healthz' }, 2_000)).status === 200, 5_000);
+      await waitFor(
+        'a connection under the cap is served',
+        async () => (await rawRequest(capped.port, { method: 'GET', target: '/healthz' }, 2_000)).status === 200,
+        5_000,
+      );
       for (const h of held) h.socket.destroy();
     } finally {
       await capped.close();

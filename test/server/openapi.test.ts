@@ -45,7 +45,8 @@ function closed(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(closed);
   if (typeof schema !== 'object' || schema === null) return schema;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closed(s)])) : closed(v);
+  for (const [k, v] of Object.entries(schema))
+    out[k] = k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, closed(s)])) : closed(v);
   if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
   return out;
 }
@@ -106,9 +107,16 @@ describe('the OpenAPI document', () => {
       expect(op, `${what} is not in the document`).toBeDefined();
       const params = (op!.parameters ?? []) as OpenAPIV3_1.ParameterObject[];
       for (const [, name] of r.url.matchAll(/:(\w+)/g)) {
-        expect(params.find((p) => p.in === 'path' && p.name === name && p.required === true && p.schema), `${what}: path parameter ${name}`).toBeDefined();
+        expect(
+          params.find((p) => p.in === 'path' && p.name === name && p.required === true && p.schema),
+          `${what}: path parameter ${name}`,
+        ).toBeDefined();
       }
-      if (r.method === 'POST' || r.method === 'PUT') expect(op!.requestBody && 'content' in op!.requestBody ? op!.requestBody.content['application/json']?.schema : undefined, `${what}: request body`).toBeDefined();
+      if (r.method === 'POST' || r.method === 'PUT')
+        expect(
+          op!.requestBody && 'content' in op!.requestBody ? op!.requestBody.content['application/json']?.schema : undefined,
+          `${what}: request body`,
+        ).toBeDefined();
       const responses = Object.entries(op!.responses ?? {}) as [string, OpenAPIV3_1.ResponseObject][];
       const ok = responses.filter(([status]) => status.startsWith('2'));
       expect(ok.length, `${what}: a 2xx answer`).toBeGreaterThan(0);
@@ -141,7 +149,8 @@ describe('the OpenAPI document', () => {
     /** One request; its answer must be documented for its status and match that schema. */
     const send = (method: Verb, url: string, o: { payload?: unknown; headers?: Record<string, string> } = {}) =>
       app.inject({ method, url, headers: { ...auth, ...o.headers }, ...(o.payload === undefined ? {} : { payload: o.payload as string }) });
-    const call = async (method: Verb, route: string, url: string, o: { payload?: unknown; headers?: Record<string, string> } = {}) => check(method, route, await send(method, url, o));
+    const call = async (method: Verb, route: string, url: string, o: { payload?: unknown; headers?: Record<string, string> } = {}) =>
+      check(method, route, await send(method, url, o));
     const check = (method: Verb, route: string, res: Awaited<ReturnType<typeof send>>) => {
       const status = String(res.statusCode);
       const what = `${method} ${route} → ${status}`;
@@ -168,7 +177,9 @@ describe('the OpenAPI document', () => {
     };
 
     // The checks can fail: a body with a field the document does not list is refused.
-    const probe = ajv.compile(closed((operation('GET', '/api/v1/firehose')!.responses!['200'] as OpenAPIV3_1.ResponseObject).content!['application/json']!.schema!) as object);
+    const probe = ajv.compile(
+      closed((operation('GET', '/api/v1/firehose')!.responses!['200'] as OpenAPIV3_1.ResponseObject).content!['application/json']!.schema!) as object,
+    );
     const firehose = (await app.inject({ method: 'GET', url: '/api/v1/firehose', headers: auth })).json();
     expect(probe(firehose)).toBe(true);
     expect(probe({ ...firehose, undocumented: 1 })).toBe(false);
@@ -187,12 +198,23 @@ describe('the OpenAPI document', () => {
     await call('PUT', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a1', { payload: { name: 'Shoppers' } });
     await call('PUT', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a1', { payload: { name: 'Buyers' } });
     await call('PUT', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a1', { payload: { name: 'x'.repeat(70_000) } });
-    await call('PUT', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a1', { payload: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    await call('PUT', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a1', {
+      payload: 'name=x',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     await call('PUT', '/api/v1/audiences/:audienceId/connections/:configurationId', `/api/v1/audiences/a1/connections/${config.id}`);
-    await call('PUT', '/api/v1/audiences/:audienceId/connections/:configurationId', `/api/v1/audiences/a1/connections/${config.id}`, { payload: { forward_device_ids: false } });
+    await call('PUT', '/api/v1/audiences/:audienceId/connections/:configurationId', `/api/v1/audiences/a1/connections/${config.id}`, {
+      payload: { forward_device_ids: false },
+    });
     await call('PUT', '/api/v1/audiences/:audienceId/connections/:configurationId', '/api/v1/audiences/a1/connections/nope');
     const members = await call('POST', '/api/v1/audiences/:audienceId/members', '/api/v1/audiences/a1/members', {
-      payload: { add: [{ user_id: 'u1', email: 'one@example.com', twitter_handle: '@one' }, { user_id: 'u2', email: 'not an email' }], remove: [{ email: 'gone@example.com' }] },
+      payload: {
+        add: [
+          { user_id: 'u1', email: 'one@example.com', twitter_handle: '@one' },
+          { user_id: 'u2', email: 'not an email' },
+        ],
+        remove: [{ email: 'gone@example.com' }],
+      },
     });
     expect(members.json().rejected.length).toBeGreaterThan(0);
     await call('POST', '/api/v1/audiences/:audienceId/members', '/api/v1/audiences/nope/members', { payload: { add: [] } });
@@ -202,7 +224,10 @@ describe('the OpenAPI document', () => {
       const a = (await app.inject({ method: 'GET', url: '/api/v1/audiences/a1', headers: auth })).json();
       const ds = a.connections[0]?.downstream_audiences ?? [];
       // Email and handle sent and refreshed; device ids turned off above (detached).
-      const active = ds.filter((d: { state: string; pending: number; sent_adds: number; last_refreshed_at: string | null }) => d.state === 'active' && d.pending === 0 && d.sent_adds > 0 && d.last_refreshed_at !== null);
+      const active = ds.filter(
+        (d: { state: string; pending: number; sent_adds: number; last_refreshed_at: string | null }) =>
+          d.state === 'active' && d.pending === 0 && d.sent_adds > 0 && d.last_refreshed_at !== null,
+      );
       return active.length === 2 && ds.some((d: { state: string }) => d.state === 'detached');
     });
     await call('GET', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a1');
@@ -249,10 +274,15 @@ describe('the OpenAPI document', () => {
         const op = ops?.[m];
         if (!op) continue;
         const route = path.replace(/\{(\w+)\}/g, ':$1');
-        for (const s of Object.keys(op.responses ?? {}).filter((s) => s.startsWith('2'))) expect(checked, `${m.toUpperCase()} ${route} ${s} was never answered`).toContain(`${m.toUpperCase()} ${route} ${s}`);
+        for (const s of Object.keys(op.responses ?? {}).filter((s) => s.startsWith('2')))
+          expect(checked, `${m.toUpperCase()} ${route} ${s} was never answered`).toContain(`${m.toUpperCase()} ${route} ${s}`);
       }
     }
-    for (const s of ['400', '401', '404', '409', '413', '415', '421', '422']) expect([...checked].some((c) => c.endsWith(` ${s}`)), `no ${s} answer checked`).toBe(true);
+    for (const s of ['400', '401', '404', '409', '413', '415', '421', '422'])
+      expect(
+        [...checked].some((c) => c.endsWith(` ${s}`)),
+        `no ${s} answer checked`,
+      ).toBe(true);
   }, 60_000);
 
   it('has a docs page built from files Tailor serves, under the UI’s Content-Security-Policy', async () => {
@@ -274,9 +304,10 @@ describe('the OpenAPI document', () => {
       expect(res.headers['content-security-policy'], file).toBe(page.headers['content-security-policy']);
     }
     const start = await app.inject({ method: 'GET', url: '/api/docs/start.js' });
-    expect(start.body).toContain("url: \"/api/v1/openapi.json\"");
+    expect(start.body).toContain('url: "/api/v1/openapi.json"');
     expect(start.body).toContain('validatorUrl: null');
     // Only the listed files: nothing else of the package's folder, no path out of it.
-    for (const url of ['/api/docs/index.html', '/api/docs/oauth2-redirect.html', '/api/docs/..%2Fpackage.json', '/api/docs/%2e%2e%2findex.js']) expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
+    for (const url of ['/api/docs/index.html', '/api/docs/oauth2-redirect.html', '/api/docs/..%2Fpackage.json', '/api/docs/%2e%2e%2findex.js'])
+      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
   });
 });

@@ -60,7 +60,12 @@ describe('REST API in process', () => {
     res = await app.inject({ method: 'PUT', url: '/api/v1/audiences/a1', headers: auth, payload: { name: '' } });
     expect(res.json()).toMatchObject({ error: { code: 'invalid_request', message: expect.stringMatching(/name/) } });
     expect((await app.inject({ method: 'PUT', url: '/api/v1/audiences/a1', headers: auth, payload: { name: 'One' } })).statusCode).toBe(201);
-    res = await app.inject({ method: 'POST', url: '/api/v1/audiences/a1/members', headers: auth, payload: { add: [{ user_id: 'u', email: 'a@b.c' }, { emial: 'typo@example.com' }] } });
+    res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/audiences/a1/members',
+      headers: auth,
+      payload: { add: [{ user_id: 'u', email: 'a@b.c' }, { emial: 'typo@example.com' }] },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.message).toMatch(/add\[1\]/);
     expect(await store.countMembers('a1')).toBe(0);
@@ -72,9 +77,19 @@ describe('REST API in process', () => {
     let res = await app.inject({ method: 'PUT', url: '/api/v1/audiences/a2', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name":' });
     expect(res.statusCode).toBe(400);
     expect(res.json().error.code).toBe('invalid_request');
-    res = await app.inject({ method: 'PUT', url: '/api/v1/audiences/a2', headers: { ...auth, 'content-type': 'application/json' }, payload: '{"name":"x","__proto__":{"admin":true}}' });
+    res = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/audiences/a2',
+      headers: { ...auth, 'content-type': 'application/json' },
+      payload: '{"name":"x","__proto__":{"admin":true}}',
+    });
     expect(res.statusCode).toBe(400);
-    res = await app.inject({ method: 'PUT', url: '/api/v1/audiences/a2', headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'name=x' });
+    res = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/audiences/a2',
+      headers: { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'name=x',
+    });
     expect(res.statusCode).toBe(415);
     res = await app.inject({ method: 'GET', url: '/api/v1/nothing', headers: auth });
     expect(res.json()).toMatchObject({ error: { code: 'not_found' } });
@@ -82,16 +97,31 @@ describe('REST API in process', () => {
 
   it('adds a configuration validated on X, refuses a login without ACCOUNT_ADMIN, and refuses deletion while in use', async () => {
     const { user, accountId } = emu.admin();
-    let res = await app.inject({ method: 'POST', url: '/api/v1/configurations', headers: auth, payload: { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret } });
+    let res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/configurations',
+      headers: auth,
+      payload: { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret },
+    });
     expect(res.statusCode).toBe(201);
     const config = res.json();
     expect(config).toMatchObject({ account_id: accountId, state: 'active' });
     expect(JSON.stringify(config)).not.toContain(user.access_token);
     const analyst = emu.creds.users.find((u) => u.accounts.every((a) => !a.permissions.includes('ACCOUNT_ADMIN')))!;
-    res = await app.inject({ method: 'POST', url: '/api/v1/configurations', headers: auth, payload: { account_id: analyst.accounts[0]!.id, access_token: analyst.access_token, access_token_secret: analyst.access_token_secret } });
+    res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/configurations',
+      headers: auth,
+      payload: { account_id: analyst.accounts[0]!.id, access_token: analyst.access_token, access_token_secret: analyst.access_token_secret },
+    });
     expect(res.statusCode).toBe(422);
     expect(res.json().error.message).toMatch(/ACCOUNT_ADMIN/);
-    res = await app.inject({ method: 'POST', url: '/api/v1/configurations', headers: auth, payload: { account_id: accountId, access_token: 'bogus', access_token_secret: 'bogus' } });
+    res = await app.inject({
+      method: 'POST',
+      url: '/api/v1/configurations',
+      headers: auth,
+      payload: { account_id: accountId, access_token: 'bogus', access_token_secret: 'bogus' },
+    });
     expect(res.statusCode).toBe(422);
 
     expect((await app.inject({ method: 'PUT', url: `/api/v1/audiences/a1/connections/${config.id}`, headers: auth, payload: {} })).statusCode).toBe(201);
@@ -107,7 +137,12 @@ describe('REST API in process', () => {
     const before = (await store.listConfigurations()).length;
     await emu.faults({ error_every: 1, error_status: 503 });
     try {
-      const res = await app.inject({ method: 'POST', url: '/api/v1/configurations', headers: auth, payload: { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/api/v1/configurations',
+        headers: auth,
+        payload: { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret },
+      });
       expect(res.statusCode).toBe(502);
       expect(res.json().error).toMatchObject({ code: 'x_unavailable', message: expect.stringMatching(/^Could not reach X to check the tokens: /) });
     } finally {

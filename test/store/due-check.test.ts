@@ -60,11 +60,19 @@ for (const pair of PAIRS) {
       const opened = await pair.open();
       cleanup = opened.cleanup;
       const { a } = opened;
-      const { configuration } = await a.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, now);
+      const { configuration } = await a.putConfiguration(
+        { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+        now,
+      );
       await a.putAudience('a1', 'Buyers', now);
       await a.putConnection('a1', configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, now);
       const c = (await a.claim({ ...opts, now }))!;
-      await a.settleCreated(c.downstream.id, c.leaseToken, { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] }, now);
+      await a.settleCreated(
+        c.downstream.id,
+        c.leaseToken,
+        { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        now,
+      );
       return opened;
     }
 

@@ -31,7 +31,9 @@ async function binaries(): Promise<Binaries> {
     const pkg = (await import(name)) as Binaries;
     return { initdb: pkg.initdb, postgres: pkg.postgres };
   } catch (err) {
-    throw new Error(`no PostgreSQL binaries for ${platform}-${process.arch} (${name}: ${String(err)}); set TAILOR_TEST_POSTGRES_URL to a server`, { cause: err });
+    throw new Error(`no PostgreSQL binaries for ${platform}-${process.arch} (${name}: ${String(err)}); set TAILOR_TEST_POSTGRES_URL to a server`, {
+      cause: err,
+    });
   }
 }
 
@@ -41,9 +43,14 @@ async function binaries(): Promise<Binaries> {
  */
 function serverUser(): { uid: number; gid: number } | null {
   if (process.getuid?.() !== 0) return null;
-  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('nobody:'));
+  const line = readFileSync('/etc/passwd', 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('nobody:'));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root, PostgreSQL needs an unprivileged user to run as, and there is no "nobody" in /etc/passwd; set TAILOR_TEST_POSTGRES_URL to a server');
+  if (uid === undefined || gid === undefined)
+    throw new Error(
+      'running as root, PostgreSQL needs an unprivileged user to run as, and there is no "nobody" in /etc/passwd; set TAILOR_TEST_POSTGRES_URL to a server',
+    );
   return { uid: Number(uid), gid: Number(gid) };
 }
 
@@ -79,14 +86,21 @@ function run(cmd: string, args: string[], opts: { uid?: number; gid?: number; cw
 /** Starts the server; resolves once it accepts connections, rejects with its log if it exits first. */
 function startServer(postgres: string, data: string, port: number, user: { uid: number; gid: number } | null, cwd: string): Promise<ChildProcess> {
   const args = [
-    '-D', data,
-    '-p', String(port),
-    '-c', 'listen_addresses=127.0.0.1',
-    '-c', 'unix_socket_directories=', // TCP only: no socket in /var/run/postgresql to fight over
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=', // TCP only: no socket in /var/run/postgresql to fight over
     // A throwaway cluster has no operating-system crash to survive; the tests run faster without.
-    '-c', 'fsync=off',
-    '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off',
+    '-c',
+    'fsync=off',
+    '-c',
+    'synchronous_commit=off',
+    '-c',
+    'full_page_writes=off',
   ];
   const child = spawn(postgres, args, { ...(user ?? {}), cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   return new Promise((resolve, reject) => {

@@ -50,7 +50,22 @@ describe('the two stores have the same file set', () => {
 
   it('holds the operations of the port, one file each', () => {
     // A floor, not the whole list: the files the docs name (docs/architecture.md, "The store").
-    for (const f of ['index.ts', 'claim.ts', 'ledger.ts', 'lease.ts', 'release.ts', 'settle-sent.ts', 'settle-not-found.ts', 'settle-rejected.ts', 'rate.ts', 'sessions.ts', 'configurations.ts', 'audiences.ts', 'connections.ts', 'status.ts']) {
+    for (const f of [
+      'index.ts',
+      'claim.ts',
+      'ledger.ts',
+      'lease.ts',
+      'release.ts',
+      'settle-sent.ts',
+      'settle-not-found.ts',
+      'settle-rejected.ts',
+      'rate.ts',
+      'sessions.ts',
+      'configurations.ts',
+      'audiences.ts',
+      'connections.ts',
+      'status.ts',
+    ]) {
       expect(sqlite).toContain(f);
     }
   });

@@ -45,7 +45,9 @@ for (const factory of STORES) {
           return;
         }
         const x = { id: `x${c.downstream.id}`, name: downstreamName('Buyers', c.downstream.identityType, 1), nameSuffix: 1 };
-        expect(await store.settleCreated(c.downstream.id, c.leaseToken, { ...x, audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] }, now)).toBe(true);
+        expect(
+          await store.settleCreated(c.downstream.id, c.leaseToken, { ...x, audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] }, now),
+        ).toBe(true);
       }
     }
 
@@ -60,7 +62,20 @@ for (const factory of STORES) {
     }
 
     it('creates three downstream audiences, then sends each member hash to its type', async () => {
-      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }, { type: 'handle', hash: h(2) }] }], now);
+      await store.applyMemberChanges(
+        'a1',
+        [
+          {
+            memberKey: 'm1',
+            action: 'add',
+            identities: [
+              { type: 'email', hash: h(1) },
+              { type: 'handle', hash: h(2) },
+            ],
+          },
+        ],
+        now,
+      );
       const downs = await store.listDownstreams('a1');
       expect(downs.map((d) => [d.identityType, d.state, d.pending])).toEqual([
         ['email', 'creating', 1],
@@ -81,10 +96,21 @@ for (const factory of STORES) {
 
     it('an identity change removes the old hash; a shared hash stays until its last holder leaves', async () => {
       await createAll();
-      await store.applyMemberChanges('a1', [
-        { memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }, { type: 'device_id', hash: h(9) }] },
-        { memberKey: 'm2', action: 'add', identities: [{ type: 'device_id', hash: h(9) }] },
-      ], now);
+      await store.applyMemberChanges(
+        'a1',
+        [
+          {
+            memberKey: 'm1',
+            action: 'add',
+            identities: [
+              { type: 'email', hash: h(1) },
+              { type: 'device_id', hash: h(9) },
+            ],
+          },
+          { memberKey: 'm2', action: 'add', identities: [{ type: 'device_id', hash: h(9) }] },
+        ],
+        now,
+      );
       await sendAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(3) }] }], now);
       let sent = await sendAll();
@@ -160,9 +186,19 @@ for (const factory of STORES) {
       const later = now + 10_000_000;
       const read = (await store.claim(opts({ now: later })))!;
       expect(read.task).toBe('refresh');
-      await store.release(read.downstream.id, read.leaseToken, { nextAttemptAt: later, error: 'X had a problem', countAttempt: false, now: later, refreshAfter: later + 60_000 });
+      await store.release(read.downstream.id, read.leaseToken, {
+        nextAttemptAt: later,
+        error: 'X had a problem',
+        countAttempt: false,
+        now: later,
+        refreshAfter: later + 60_000,
+      });
       for (const d of await store.listDownstreams('a1')) if (d.id !== read.downstream.id) expect(d.lastError).toBeNull();
-      const all = [{ type: 'email' as const, hash: h(13) }, { type: 'handle' as const, hash: h(14) }, { type: 'device_id' as const, hash: h(15) }];
+      const all = [
+        { type: 'email' as const, hash: h(13) },
+        { type: 'handle' as const, hash: h(14) },
+        { type: 'device_id' as const, hash: h(15) },
+      ];
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: all }], later);
       const tasks: string[] = [];
       for (;;) {
@@ -174,7 +210,7 @@ for (const factory of STORES) {
       }
       expect(tasks).toContain('failed:send');
       expect(tasks).not.toContain('failed:refresh');
-      expect((await store.claim(opts({ now: later + 61_000 })))).toMatchObject({ task: 'refresh', downstream: { id: read.downstream.id } });
+      expect(await store.claim(opts({ now: later + 61_000 }))).toMatchObject({ task: 'refresh', downstream: { id: read.downstream.id } });
     });
 
     it('waits for the flush interval unless a full batch is pending', async () => {
@@ -189,10 +225,14 @@ for (const factory of STORES) {
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
       await sendAll();
       await store.putConnection('a1', configId, { ...ALL_ON, forwardEmails: false }, now);
-      await store.applyMemberChanges('a1', [
-        { memberKey: 'm1', action: 'remove', identities: [] },
-        { memberKey: 'm2', action: 'add', identities: [{ type: 'email', hash: h(2) }] },
-      ], now);
+      await store.applyMemberChanges(
+        'a1',
+        [
+          { memberKey: 'm1', action: 'remove', identities: [] },
+          { memberKey: 'm2', action: 'add', identities: [{ type: 'email', hash: h(2) }] },
+        ],
+        now,
+      );
       const detached = (await store.listDownstreams('a1'))[0]!;
       expect([detached.state, detached.pending]).toEqual(['detached', 0]);
       await store.putConnection('a1', configId, ALL_ON, now);

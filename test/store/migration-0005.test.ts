@@ -40,11 +40,27 @@ interface Row {
 }
 
 const SEED: Row[] = [
-  { audience: 'spring', key: 'alice@example.com', hashes: [['email', h(1)], ['handle', h(2)]], kind: 'user_id' },
+  {
+    audience: 'spring',
+    key: 'alice@example.com',
+    hashes: [
+      ['email', h(1)],
+      ['handle', h(2)],
+    ],
+    kind: 'user_id',
+  },
   { audience: 'spring', key: 'u-2', hashes: [['email', h(1)]], kind: 'user_id' }, // shares h(1) with alice
   { audience: 'spring', key: `email:${h(3)}`, hashes: [['email', h(3)]], kind: 'identity' },
   { audience: 'spring', key: '12345', hashes: [['device_id', h(4)]], kind: 'user_id' }, // integer, but not a Firehose audience
-  { audience: '7622', key: '-1327484737295091692', hashes: [['email', h(5)], ['device_id', h(6)]], kind: 'mpid' },
+  {
+    audience: '7622',
+    key: '-1327484737295091692',
+    hashes: [
+      ['email', h(5)],
+      ['device_id', h(6)],
+    ],
+    kind: 'mpid',
+  },
   { audience: '7622', key: `device_id:${h(6)}`, hashes: [['device_id', h(6)]], kind: 'identity' },
   { audience: '42', key: 'bob', hashes: [['handle', h(7)]], kind: 'user_id' },
   { audience: '42', key: '77', hashes: [['handle', h(7)]], kind: 'mpid' }, // the ambiguous case, by the documented rule
@@ -104,8 +120,18 @@ const sqlite: Dialect = {
         store = SqliteStore.open(path, opts);
         return store;
       },
-      ledger: async () => read((d) => (d.prepare('SELECT audience_id, member_key, identity_type, hash FROM members').all() as Record<string, string>[]).map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`).sort()),
-      counts: async () => read((d) => Object.fromEntries((d.prepare('SELECT id, member_count FROM audiences').all() as { id: string; member_count: number }[]).map((r) => [r.id, r.member_count]))),
+      ledger: async () =>
+        read((d) =>
+          (d.prepare('SELECT audience_id, member_key, identity_type, hash FROM members').all() as Record<string, string>[])
+            .map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`)
+            .sort(),
+        ),
+      counts: async () =>
+        read((d) =>
+          Object.fromEntries(
+            (d.prepare('SELECT id, member_count FROM audiences').all() as { id: string; member_count: number }[]).map((r) => [r.id, r.member_count]),
+          ),
+        ),
       version: async () => read((d) => d.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number),
       async extra() {
         // At rest: the raw user ids and mpids are gone from every file (old cells, free pages, WAL).
@@ -138,10 +164,13 @@ const postgres: Dialect = {
         holders.set(`${r.audience} ${t} ${x}`, (holders.get(`${r.audience} ${t} ${x}`) ?? 0) + 1);
       }
     }
-    for (const [k, n] of holders) await pool.query('INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES ($1, $2, $3, $4)', [...k.split(' '), n]);
+    for (const [k, n] of holders)
+      await pool.query('INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES ($1, $2, $3, $4)', [...k.split(' '), n]);
     let store: Store | null = null;
     const ledger = async (): Promise<string[]> =>
-      (await pool.query<Record<string, string>>('SELECT audience_id, member_key, identity_type, hash FROM members')).rows.map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`).sort();
+      (await pool.query<Record<string, string>>('SELECT audience_id, member_key, identity_type, hash FROM members')).rows
+        .map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`)
+        .sort();
     return {
       url: tdb.url,
       async open(opts) {
@@ -151,16 +180,23 @@ const postgres: Dialect = {
       ledger,
       async counts() {
         const cols = await pool.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'audiences' AND column_name = 'member_count'");
-        const sql = cols.rowCount === 0 ? 'SELECT a.id, (SELECT count(*) FROM audience_members m WHERE m.audience_id = a.id) AS n FROM audiences a' : 'SELECT id, member_count AS n FROM audiences';
+        const sql =
+          cols.rowCount === 0
+            ? 'SELECT a.id, (SELECT count(*) FROM audience_members m WHERE m.audience_id = a.id) AS n FROM audiences a'
+            : 'SELECT id, member_count AS n FROM audiences';
         return Object.fromEntries((await pool.query<{ id: string; n: number }>(sql)).rows.map((r) => [r.id, Number(r.n)]));
       },
       version: async () => (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v,
       async extra() {
         // audience_members holds exactly the ledger's members, and the holder counts did not move.
-        const am = (await pool.query<{ audience_id: string; member_key: string }>('SELECT audience_id, member_key FROM audience_members')).rows.map((r) => `${r.audience_id} ${r.member_key}`).sort();
+        const am = (await pool.query<{ audience_id: string; member_key: string }>('SELECT audience_id, member_key FROM audience_members')).rows
+          .map((r) => `${r.audience_id} ${r.member_key}`)
+          .sort();
         const fromLedger = [...new Set((await ledger()).map((l) => l.split(' ').slice(0, 2).join(' ')))].sort();
         expect(am).toEqual(fromLedger);
-        const got = (await pool.query<{ k: string; holders: number }>("SELECT audience_id || ' ' || identity_type || ' ' || hash AS k, holders FROM hash_holders")).rows;
+        const got = (
+          await pool.query<{ k: string; holders: number }>("SELECT audience_id || ' ' || identity_type || ' ' || hash AS k, holders FROM hash_holders")
+        ).rows;
         expect(new Map(got.map((r) => [r.k, r.holders]))).toEqual(holders);
       },
       async cleanup() {
@@ -202,8 +238,15 @@ describe('migration 0005 on SQLite: the raw values leave the files', () => {
 /** Runs `tailor migrate` as an operator would. */
 const migrateCli = (url: string, secret?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TAILOR_DATABASE_URL: url, ...(secret ? { TAILOR_SECRET_KEY: secret } : {}) };
-    execFile(process.execPath, ['bin/tailor.js', 'migrate'], { env }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }));
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      TAILOR_DATABASE_URL: url,
+      ...(secret ? { TAILOR_SECRET_KEY: secret } : {}),
+    };
+    execFile(process.execPath, ['bin/tailor.js', 'migrate'], { env }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 
 /** A REST/import or Firehose change, keyed as the sources key it now. */
@@ -244,7 +287,9 @@ for (const dialect of DIALECTS) {
       // The same user id again: still one member, nothing new.
       await store.applyMemberChanges('spring', change('add', { kind: 'user_id', value: 'u-2' }, [h(9)]), now);
 
-      const left = SEED.filter((r) => !['alice@example.com', '-1327484737295091692', '77'].includes(r.key)).map((r) => (r.key === 'u-2' ? { ...r, hashes: [['email', h(9)]] as [IdentityType, string][] } : r));
+      const left = SEED.filter((r) => !['alice@example.com', '-1327484737295091692', '77'].includes(r.key)).map((r) =>
+        r.key === 'u-2' ? { ...r, hashes: [['email', h(9)]] as [IdentityType, string][] } : r,
+      );
       expect(await legacy.ledger()).toEqual(ledgerOf(left, newKey));
       expect(await legacy.counts()).toEqual(countsOf(left));
       for (const a of AUDIENCES) expect(await store.countMembers(a)).toBe(countsOf(left)[a]);
@@ -287,4 +332,3 @@ for (const dialect of DIALECTS) {
     });
   });
 }
-

@@ -42,7 +42,10 @@ for (const factory of STORES) {
       expect((await store.putAudience('rest', 'Rest', now)).audience).toMatchObject({ origin: 'api', originAccount: null });
       expect((await store.putAudience('7622', 'Fire', now, fire(m1a()))).audience).toMatchObject({ origin: 'firehose', originAccount: 'mparticle:1' });
       expect(await store.getAudience('7622')).toMatchObject({ origin: 'firehose', originAccount: 'mparticle:1', name: 'Fire' });
-      expect(Object.fromEntries((await store.listAudiences()).map((x) => [x.id, [x.origin, x.originAccount]]))).toEqual({ rest: ['api', null], '7622': ['firehose', 'mparticle:1'] });
+      expect(Object.fromEntries((await store.listAudiences()).map((x) => [x.id, [x.origin, x.originAccount]]))).toEqual({
+        rest: ['api', null],
+        '7622': ['firehose', 'mparticle:1'],
+      });
     });
 
     it('a Firehose message may act only on audiences the Firehose created for its mParticle account', async () => {
@@ -119,7 +122,10 @@ async function postgresRaw(): Promise<Raw> {
   };
 }
 
-const DIALECTS: [string, () => Promise<Raw>][] = [['sqlite', sqliteRaw], ['postgres', postgresRaw]];
+const DIALECTS: [string, () => Promise<Raw>][] = [
+  ['sqlite', sqliteRaw],
+  ['postgres', postgresRaw],
+];
 
 for (const [name, make] of DIALECTS) {
   describe(`migration 0006 classifies existing audiences (${name})`, () => {
@@ -133,7 +139,9 @@ for (const [name, make] of DIALECTS) {
         for (const id of ['7622', '-15', 'buyers', '12ab', '--3', '99']) await store.putAudience(id, id, 1);
         for (const id of ['7622', '-15', 'buyers', '12ab', '--3']) await store.putConnection(id, a.id, ALL, 1);
         await store.close();
-        await raw.exec('ALTER TABLE audiences DROP COLUMN origin; ALTER TABLE audiences DROP COLUMN origin_account; DELETE FROM schema_migrations WHERE version = 6;');
+        await raw.exec(
+          'ALTER TABLE audiences DROP COLUMN origin; ALTER TABLE audiences DROP COLUMN origin_account; DELETE FROM schema_migrations WHERE version = 6;',
+        );
 
         store = await raw.open(); // applies 0006 to the rows above
         try {

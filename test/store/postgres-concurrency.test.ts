@@ -135,7 +135,11 @@ describe('postgres store under concurrency (two pools)', () => {
   it('the first holder added while the last holder leaves: the hash stays on X', async () => {
     await audiences(['r']);
     const n = 40;
-    await a.applyMemberChanges('r', Array.from({ length: n }, (_, i) => ({ memberKey: `old${i}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(i) }] })), now);
+    await a.applyMemberChanges(
+      'r',
+      Array.from({ length: n }, (_, i) => ({ memberKey: `old${i}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(i) }] })),
+      now,
+    );
     const x: FakeX = new Map();
     await drain(x, a, b);
     // For each hash at once: one store adds a new holder, the other removes the only one.
@@ -176,7 +180,8 @@ describe('postgres store under concurrency (two pools)', () => {
         const batches = Array.from({ length: 25 }, () => batch([...own(k), ...shared]));
         // Each stream's own members end as its last change says.
         const last = new Map<string, Set<string>>();
-        for (const changes of batches) for (const c of changes) last.set(c.memberKey, new Set(c.action === 'add' ? c.identities.map((i) => `${i.type} ${i.hash}`) : []));
+        for (const changes of batches)
+          for (const c of changes) last.set(c.memberKey, new Set(c.action === 'add' ? c.identities.map((i) => `${i.type} ${i.hash}`) : []));
         const m = model.get(aud) ?? new Map<string, Set<string>>();
         model.set(aud, m);
         for (const [member, set] of last) {
@@ -214,8 +219,14 @@ describe('postgres store under concurrency (two pools)', () => {
       // Shared members: each ended with one stream's final set, whole.
       const pgc = new pg.Client({ connectionString: db.url });
       await pgc.connect();
-      const rows = await pgc.query<{ member_key: string; identity_type: string; hash: string }>('SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1', [aud]);
-      const holders = await pgc.query<{ identity_type: string; hash: string; holders: number }>('SELECT identity_type, hash, holders FROM hash_holders WHERE audience_id = $1', [aud]);
+      const rows = await pgc.query<{ member_key: string; identity_type: string; hash: string }>(
+        'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1',
+        [aud],
+      );
+      const holders = await pgc.query<{ identity_type: string; hash: string; holders: number }>(
+        'SELECT identity_type, hash, holders FROM hash_holders WHERE audience_id = $1',
+        [aud],
+      );
       await pgc.end();
       const actual = new Map<string, Set<string>>();
       for (const r of rows.rows) {
@@ -261,9 +272,11 @@ describe('postgres store under concurrency (two pools)', () => {
       );
       return { store, batches };
     });
-    await Promise.all(streams.map(async (s) => {
-      for (const changes of s.batches) await s.store.applyMemberChanges('mc', changes, now);
-    }));
+    await Promise.all(
+      streams.map(async (s) => {
+        for (const changes of s.batches) await s.store.applyMemberChanges('mc', changes, now);
+      }),
+    );
     const pgc = new pg.Client({ connectionString: db.url });
     await pgc.connect();
     const held = (await pgc.query<{ n: number }>('SELECT count(DISTINCT member_key)::int AS n FROM members WHERE audience_id = $1', ['mc'])).rows[0]!.n;

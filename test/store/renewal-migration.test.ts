@@ -36,7 +36,9 @@ describe('migration 0007: confirmed_at of rows confirmed before it', () => {
         db.prepare('INSERT INTO schema_migrations VALUES (?, 0)').run(version);
       }
       db.prepare("INSERT INTO configurations (id, name, account_id, tokens, created_at, updated_at) VALUES ('c', 'c', 'a', 't', 0, 0)").run();
-      db.prepare("INSERT INTO downstreams (id, audience_id, configuration_id, identity_type, state, x_audience_id, created_at, updated_at) VALUES (1, 'a1', 'c', 'email', 'active', 'x1', ?, ?)").run(CREATED, CREATED);
+      db.prepare(
+        "INSERT INTO downstreams (id, audience_id, configuration_id, identity_type, state, x_audience_id, created_at, updated_at) VALUES (1, 'a1', 'c', 'email', 'active', 'x1', ?, ?)",
+      ).run(CREATED, CREATED);
       db.prepare('INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (1, ?, 1), (1, ?, 0)').run(h(1), h(2));
       expect(migrateSqlite(db)).toContain(7);
       expect(db.prepare('SELECT hash, confirmed_at FROM x_members ORDER BY hash').all()).toEqual([

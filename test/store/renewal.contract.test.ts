@@ -44,13 +44,20 @@ for (const factory of STORES) {
 
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      const configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0)).configuration.id;
+      const configId = (
+        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0)
+      ).configuration.id;
       await store.putAudience('a1', 'Buyers', t0);
       await store.putConnection('a1', configId, EMAIL_ONLY, t0);
       const c = (await store.claim(opts(t0)))!;
       expect(c.task).toBe('create');
       downstreamId = c.downstream.id;
-      await store.settleCreated(downstreamId, c.leaseToken, { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] }, t0);
+      await store.settleCreated(
+        downstreamId,
+        c.leaseToken,
+        { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        t0,
+      );
       await store.applyMemberChanges('a1', [1, 2, 3].map(add), t0);
       const first = await send(sentAt);
       expect(first.changes).toHaveLength(3);

@@ -10,7 +10,8 @@ import { STORES } from './helpers.ts';
 /** Rows in a table, read behind the port (pruning is not visible through it by design). */
 async function rows(store: Store, table: 'ui_sessions' | 'single_use'): Promise<number> {
   const inner = (store as unknown as { db: unknown }).db;
-  if (store.dialect === 'sqlite') return (inner as { prepare(sql: string): { pluck(): { get(): number } } }).prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get();
+  if (store.dialect === 'sqlite')
+    return (inner as { prepare(sql: string): { pluck(): { get(): number } } }).prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get();
   const r = await (inner as { query(sql: string): Promise<{ rows: { n: number }[] }> }).query(`SELECT count(*)::int AS n FROM ${table}`);
   return r.rows[0]!.n;
 }

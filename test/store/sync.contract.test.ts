@@ -40,12 +40,21 @@ for (const factory of STORES) {
     async function created(name = 'Buyers'): Promise<number> {
       const c = (await store.claim(opts()))!;
       expect(c.task).toBe('create');
-      await store.settleCreated(c.downstream.id, c.leaseToken, { id: 'x1', name: downstreamName(name, 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] }, now);
+      await store.settleCreated(
+        c.downstream.id,
+        c.leaseToken,
+        { id: 'x1', name: downstreamName(name, 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] },
+        now,
+      );
       return c.downstream.id;
     }
 
     async function pendingSend(hashes: number[]): Promise<Claim> {
-      await store.applyMemberChanges('a1', hashes.map((n) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] })), now);
+      await store.applyMemberChanges(
+        'a1',
+        hashes.map((n) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] })),
+        now,
+      );
       const c = (await store.claim(opts()))!;
       expect(c.task).toBe('send');
       return c;
@@ -70,11 +79,22 @@ for (const factory of STORES) {
     it('audiences: created, renamed (the X audience follows), counted', async () => {
       expect(await store.putAudience('a1', 'Buyers', now)).toMatchObject({ created: false, renamed: false });
       const id = await created();
-      await store.applyMemberChanges('a1', [
-        { memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] },
-        { memberKey: 'm2', action: 'add', identities: [{ type: 'email', hash: h(1) }, { type: 'handle', hash: h(2) }] },
-        { memberKey: 'm3', action: 'add', identities: [] },
-      ], now);
+      await store.applyMemberChanges(
+        'a1',
+        [
+          { memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] },
+          {
+            memberKey: 'm2',
+            action: 'add',
+            identities: [
+              { type: 'email', hash: h(1) },
+              { type: 'handle', hash: h(2) },
+            ],
+          },
+          { memberKey: 'm3', action: 'add', identities: [] },
+        ],
+        now,
+      );
       expect(await store.countMembers('a1')).toBe(2);
       expect(await store.listAudiences()).toEqual([expect.objectContaining({ id: 'a1', name: 'Buyers', members: 2 })]);
       expect(await store.putAudience('a1', 'Sellers', now + 5)).toMatchObject({ created: false, renamed: true, audience: { name: 'Sellers' } });
@@ -111,7 +131,11 @@ for (const factory of STORES) {
 
     it('batch sizes per identity type replace fullBatch and maxChanges', async () => {
       await created();
-      await store.applyMemberChanges('a1', [1, 2, 3].map((n) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] })), now + 60_000);
+      await store.applyMemberChanges(
+        'a1',
+        [1, 2, 3].map((n) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] })),
+        now + 60_000,
+      );
       // Not yet waited the flush interval, and under fullBatch: nothing due...
       expect(await store.claim(opts())).toBeNull();
       expect(await store.claim(opts({ maxChangesByType: { device_id: 2 } }))).toBeNull();
@@ -147,7 +171,12 @@ for (const factory of STORES) {
       const c = (await store.claim(opts({ now: now + 10_000_000 })))!;
       expect(c.task).toBe('refresh');
       expect(await store.settleRefreshed(id, c.leaseToken, { audienceSize: 1200, targetable: true, reasonsNotTargetable: [] }, now + 10_000_000)).toBe(true);
-      expect((await store.listDownstreams('a1'))[0]).toMatchObject({ audienceSize: 1200, targetable: true, reasonsNotTargetable: [], refreshedAt: now + 10_000_000 });
+      expect((await store.listDownstreams('a1'))[0]).toMatchObject({
+        audienceSize: 1200,
+        targetable: true,
+        reasonsNotTargetable: [],
+        refreshedAt: now + 10_000_000,
+      });
       expect(await store.listSamples('a1')).toEqual([{ downstreamId: id, at: now + 10_000_000, members: 0, audienceSize: 1200 }]);
 
       await store.holdRate('acc1:users', now + 30_000, now, 60);
@@ -157,9 +186,25 @@ for (const factory of STORES) {
 
     it('the metrics snapshot counts pending changes per downstream audience', async () => {
       await created();
-      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }, { type: 'email', hash: h(2) }] }], now + 7);
+      await store.applyMemberChanges(
+        'a1',
+        [
+          {
+            memberKey: 'm1',
+            action: 'add',
+            identities: [
+              { type: 'email', hash: h(1) },
+              { type: 'email', hash: h(2) },
+            ],
+          },
+        ],
+        now + 7,
+      );
       const snapshot = await store.metricsSnapshot!();
-      expect(snapshot).toEqual({ pending: [{ audienceId: 'a1', configurationId: configId, identityType: 'email', count: 2, oldestEnqueuedAt: now + 7 }], configurationsNeedingReauth: 0 });
+      expect(snapshot).toEqual({
+        pending: [{ audienceId: 'a1', configurationId: configId, identityType: 'email', count: 2, oldestEnqueuedAt: now + 7 }],
+        configurationsNeedingReauth: 0,
+      });
     });
   });
 }

@@ -16,7 +16,12 @@ describe('web UI security', () => {
 
   /** A new session: its cookie and the CSRF token its pages carry. */
   async function signIn(): Promise<{ cookie: string; csrf: string }> {
-    const res = await fetch(`${tailor.url}/sign-in`, { method: 'POST', redirect: 'manual', headers: { ...FORM, origin: tailor.url }, body: `token=${ADMIN_TOKEN}&next=%2Foutputs` });
+    const res = await fetch(`${tailor.url}/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...FORM, origin: tailor.url },
+      body: `token=${ADMIN_TOKEN}&next=%2Foutputs`,
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/outputs');
     const cookie = res.headers.get('set-cookie')!.split(';')[0]!;
@@ -45,7 +50,12 @@ describe('web UI security', () => {
     const forged = await get('/audiences/a', { cookie: `${cookie.slice(0, -3)}abc` });
     expect(forged.status).toBe(303);
     for (const next of ['//evil.example', 'https://evil.example', '/\\evil.example']) {
-      const res = await fetch(`${tailor.url}/sign-in`, { method: 'POST', redirect: 'manual', headers: FORM, body: `token=${ADMIN_TOKEN}&next=${encodeURIComponent(next)}` });
+      const res = await fetch(`${tailor.url}/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: FORM,
+        body: `token=${ADMIN_TOKEN}&next=${encodeURIComponent(next)}`,
+      });
       expect(res.headers.get('location')).toBe('/');
     }
   });
@@ -54,7 +64,11 @@ describe('web UI security', () => {
     const wrong = await fetch(`${tailor.url}/sign-in`, { method: 'POST', headers: FORM, body: 'token=nope' });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('set-cookie')).toBeNull();
-    const crossSite = await fetch(`${tailor.url}/sign-in`, { method: 'POST', headers: { ...FORM, origin: 'https://evil.example' }, body: `token=${ADMIN_TOKEN}` });
+    const crossSite = await fetch(`${tailor.url}/sign-in`, {
+      method: 'POST',
+      headers: { ...FORM, origin: 'https://evil.example' },
+      body: `token=${ADMIN_TOKEN}`,
+    });
     expect(crossSite.status).toBe(403);
     expect(crossSite.headers.get('set-cookie')).toBeNull();
   });
@@ -78,7 +92,11 @@ describe('web UI security', () => {
 
   it('lets the session use /api/v1: reads freely, writes only with the CSRF header; Bearer unchanged', async () => {
     const api = (method: string, headers: Record<string, string>, body?: unknown) =>
-      fetch(`${tailor.url}/api/v1/audiences/sec`, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers }, body: body === undefined ? undefined : JSON.stringify(body) });
+      fetch(`${tailor.url}/api/v1/audiences/sec`, {
+        method,
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
     expect((await fetch(`${tailor.url}/api/v1/audiences`, { headers: { cookie } })).status).toBe(200);
     expect((await api('PUT', { cookie }, { name: 'Sec' })).status).toBe(401);
     expect((await api('PUT', { cookie, 'x-csrf-token': 'forged' }, { name: 'Sec' })).status).toBe(401);
@@ -91,17 +109,28 @@ describe('web UI security', () => {
 
   it('serves only its own asset files', async () => {
     expect((await get('/assets/app.js')).headers.get('content-type')).toBe('text/javascript; charset=utf-8');
-    for (const path of ['/assets/..%2Fpages%2Fhtml.ts', '/assets/%2e%2e%2f%2e%2e%2fpackage.json', '/assets/nope.js']) expect((await get(path)).status).toBe(404);
+    for (const path of ['/assets/..%2Fpages%2Fhtml.ts', '/assets/%2e%2e%2f%2e%2e%2fpackage.json', '/assets/nope.js'])
+      expect((await get(path)).status).toBe(404);
   });
 
   it('needs a session to start the X login, and the CSRF token to sign out; sign-out ends the session', async () => {
     expect((await get('/oauth/x/start')).status).toBe(401);
     // A session of its own: the other tests go on with theirs.
     const own = await signIn();
-    const signOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: own.cookie }, body: 'csrf=forged' });
+    const signOut = await fetch(`${tailor.url}/sign-out`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...FORM, cookie: own.cookie },
+      body: 'csrf=forged',
+    });
     expect(signOut.headers.get('set-cookie')).toBeNull();
     expect((await get('/outputs', { cookie: own.cookie })).status).toBe(200);
-    const realSignOut = await fetch(`${tailor.url}/sign-out`, { method: 'POST', redirect: 'manual', headers: { ...FORM, cookie: own.cookie, origin: tailor.url }, body: `csrf=${own.csrf}` });
+    const realSignOut = await fetch(`${tailor.url}/sign-out`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...FORM, cookie: own.cookie, origin: tailor.url },
+      body: `csrf=${own.csrf}`,
+    });
     expect(realSignOut.headers.get('location')).toBe('/sign-in');
     expect(realSignOut.headers.get('set-cookie')).toMatch(/^tailor_session=; Path=\/; Max-Age=0; HttpOnly; SameSite=Strict$/);
     expect((await get('/ui/deleting/a')).status).toBe(401);

@@ -92,7 +92,12 @@ describe('UI session cookie', () => {
   });
 
   it('parses cookies, first value winning', () => {
-    expect(parseCookies('a=1; b=2; a=3;c')).toEqual(new Map([['a', '1'], ['b', '2']]));
+    expect(parseCookies('a=1; b=2; a=3;c')).toEqual(
+      new Map([
+        ['a', '1'],
+        ['b', '2'],
+      ]),
+    );
   });
 
   it('builds the callback origin from TAILOR_PUBLIC_URL, else from a well-formed Host', () => {

@@ -35,7 +35,10 @@ describeInBrowser('web UI in Chromium', () => {
   beforeAll(async () => {
     emu = await Emu.start();
     accountId = emu.admin().accountId;
-    [tailor, browser] = await Promise.all([TailorProcess.start(emu, { env: { TAILOR_REFRESH_INTERVAL_MS: '1000', TAILOR_FLUSH_INTERVAL_MS: '200' } }), launch()]);
+    [tailor, browser] = await Promise.all([
+      TailorProcess.start(emu, { env: { TAILOR_REFRESH_INTERVAL_MS: '1000', TAILOR_FLUSH_INTERVAL_MS: '200' } }),
+      launch(),
+    ]);
     context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
     context.setDefaultTimeout(STATE_MS);
     page = await context.newPage();
@@ -94,7 +97,11 @@ describeInBrowser('web UI in Chromium', () => {
     await popup.getByRole('heading', { name: 'Choose the X ad account' }).waitFor();
     const analystChoice = popup.getByRole('radio', { name: /Acme Outdoor/ });
     expect(await analystChoice.isDisabled()).toBe(true);
-    await popup.getByText(/Not available: @ads_analyst has Campaign Analyst \(CAMPAIGN_ANALYST\) on this account; saving it needs Account Administrator \(ACCOUNT_ADMIN\)/).waitFor();
+    await popup
+      .getByText(
+        /Not available: @ads_analyst has Campaign Analyst \(CAMPAIGN_ANALYST\) on this account; saving it needs Account Administrator \(ACCOUNT_ADMIN\)/,
+      )
+      .waitFor();
     expect(await popup.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
     await shot(popup, 'x-login-analyst');
 
@@ -165,7 +172,9 @@ describeInBrowser('web UI in Chromium', () => {
     // Without a reload: the member count, then each X audience with 200 sent and nothing pending.
     await page.locator('#member-count').filter({ hasText: '200' }).waitFor();
     for (const name of ['Spring Sale (email)', 'Spring Sale (handle)']) {
-      await fact(card(name), 'Members sent').filter({ hasText: /^200\b/ }).waitFor();
+      await fact(card(name), 'Members sent')
+        .filter({ hasText: /^200\b/ })
+        .waitFor();
       await fact(card(name), 'Pending').filter({ hasText: /^0$/ }).waitFor();
       await fact(card(name), 'X audience id').filter({ hasText: /\w+/ }).waitFor();
     }
@@ -184,7 +193,9 @@ describeInBrowser('web UI in Chromium', () => {
       const size = await untilText(fact(c, 'X audience size'), /^\d{3}$/);
       const onX = xAudiences.find((a) => a.name === name);
       expect(onX?.audience_size).toBe(Number(size));
-      await fact(c, 'Match rate').filter({ hasText: /\d+(\.\d)?%/ }).waitFor();
+      await fact(c, 'Match rate')
+        .filter({ hasText: /\d+(\.\d)?%/ })
+        .waitFor();
       await c.locator('svg.chart-svg').waitFor();
     }
     expect(downs.email.x_audience_id).toBeTruthy();
@@ -193,7 +204,11 @@ describeInBrowser('web UI in Chromium', () => {
 
     // The list shows it too: members and its connection.
     await nav('Audiences').click();
-    await page.getByRole('row', { name: /Spring Sale/ }).filter({ hasText: '200' }).filter({ hasText: 'X · Acme Outdoor' }).waitFor();
+    await page
+      .getByRole('row', { name: /Spring Sale/ })
+      .filter({ hasText: '200' })
+      .filter({ hasText: 'X · Acme Outdoor' })
+      .waitFor();
     await shot(page, 'audiences');
     expect(await unlabelled(page)).toEqual([]);
     await page.getByRole('link', { name: 'Spring Sale' }).click();
@@ -210,7 +225,10 @@ describeInBrowser('web UI in Chromium', () => {
 
     // The next call Tailor makes (its refresh, every second) is refused; the page says so.
     await page.locator('.badge.state.paused').first().waitFor();
-    await page.getByText(/needs re-authorization/i).first().waitFor();
+    await page
+      .getByText(/needs re-authorization/i)
+      .first()
+      .waitFor();
     await nav('Setup › Outputs').click();
     const row = page.getByRole('row', { name: /Acme Outdoor/ });
     await row.filter({ hasText: 'Needs re-authorization' }).waitFor();
@@ -233,7 +251,9 @@ describeInBrowser('web UI in Chromium', () => {
     const people = await emu.get<{ email: string }[]>('/_emulator/population?offset=200&limit=1');
     await tailor.api('POST', `/audiences/${audienceId}/members`, { add: [{ user_id: 'late', email: people[0]!.email }] });
     await page.getByRole('link', { name: 'Spring Sale' }).click();
-    await fact(card('Spring Sale (email)'), 'Members sent').filter({ hasText: /^201\b/ }).waitFor();
+    await fact(card('Spring Sale (email)'), 'Members sent')
+      .filter({ hasText: /^201\b/ })
+      .waitFor();
     await card('Spring Sale (email)').locator('.badge.state.active').waitFor();
   });
 
@@ -242,7 +262,9 @@ describeInBrowser('web UI in Chromium', () => {
     await connection.getByLabel('Forward Device IDs').check();
     await connection.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Connection settings saved' }).waitFor();
-    await fact(card('Spring Sale (device id)'), 'Members sent').filter({ hasText: /^200\b/ }).waitFor();
+    await fact(card('Spring Sale (device id)'), 'Members sent')
+      .filter({ hasText: /^200\b/ })
+      .waitFor();
     expect((await tailor.audience(audienceId)).connections[0].forward_device_ids).toBe(true);
 
     await page.getByRole('button', { name: 'Rename' }).click();
@@ -272,7 +294,11 @@ describeInBrowser('web UI in Chromium', () => {
     await page.getByRole('heading', { name: 'Audiences', level: 1 }).waitFor();
     await page.getByText('No audiences yet').waitFor();
     const deleted = page.locator('.deleting');
-    for (const a of before) await deleted.locator('li.x-audience', { hasText: `${a.name} (X id ${a.id})` }).filter({ hasText: 'deleted on X' }).waitFor();
+    for (const a of before)
+      await deleted
+        .locator('li.x-audience', { hasText: `${a.name} (X id ${a.id})` })
+        .filter({ hasText: 'deleted on X' })
+        .waitFor();
     await waitFor('X audiences deleted on the emulator', async () => {
       const now = await emu.audiences(accountId);
       return before.every((a) => now.find((x) => x.id === a.id)?.deleted === true);

@@ -142,9 +142,7 @@ describe('audience calls that fail', () => {
       body: xErrors('INVALID_PARAMETER', 'A custom audience with this name already exists', { parameter: 'name' }),
     });
     expect(await failure(stub.client().createAudience(TOKENS, ACCOUNT, { name: 'Fans (email)' }))).toBeInstanceOf(NameTakenError);
-    expect(await failure(stub.client().updateAudience(TOKENS, ACCOUNT, '1', { name: 'Fans (email)' }))).toBeInstanceOf(
-      NameTakenError,
-    );
+    expect(await failure(stub.client().updateAudience(TOKENS, ACCOUNT, '1', { name: 'Fans (email)' }))).toBeInstanceOf(NameTakenError);
   });
 
   it('deleteAudience still throws errors other than 404', async () => {

@@ -7,15 +7,7 @@ import { APP, TOKENS, referenceSignature, startStub, xAudience, type Reply, type
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const ACCOUNT = '18ce54d4x5t';
-const OAUTH_KEYS = [
-  'oauth_consumer_key',
-  'oauth_nonce',
-  'oauth_signature',
-  'oauth_signature_method',
-  'oauth_timestamp',
-  'oauth_token',
-  'oauth_version',
-];
+const OAUTH_KEYS = ['oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp', 'oauth_token', 'oauth_version'];
 
 let stub: Stub;
 beforeAll(async () => {
@@ -157,15 +149,11 @@ describe('custom audiences', () => {
     stub.handle = (req) => ({
       body: { data: xAudience('2906h', { name: req.query.get('name'), description: req.query.get('description') }) },
     });
-    const created = await stub
-      .client()
-      .createAudience(TOKENS, ACCOUNT, { name: 'Fans (email)', description: 'tailor:v1 conn=7,type=email' });
+    const created = await stub.client().createAudience(TOKENS, ACCOUNT, { name: 'Fans (email)', description: 'tailor:v1 conn=7,type=email' });
     expect(created).toMatchObject({ id: '2906h', name: 'Fans (email)', description: 'tailor:v1 conn=7,type=email' });
     const [req] = stub.received;
     expect(req!.method).toBe('POST');
-    expect(req!.url).toBe(
-      `/12/accounts/${ACCOUNT}/custom_audiences?name=Fans%20%28email%29&description=tailor%3Av1%20conn%3D7%2Ctype%3Demail`,
-    );
+    expect(req!.url).toBe(`/12/accounts/${ACCOUNT}/custom_audiences?name=Fans%20%28email%29&description=tailor%3Av1%20conn%3D7%2Ctype%3Demail`);
     expect(req!.body).toBe('');
     expect(req!.headers['content-type']).toBeUndefined();
     expect(req!.signatureValid).toBe(true);

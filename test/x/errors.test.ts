@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AudienceNotFoundError,
-  NameTakenError,
-  RateLimitedError,
-  ReauthRequiredError,
-  RejectedError,
-  RetryableError,
-} from '../../src/core/errors.ts';
+import { AudienceNotFoundError, NameTakenError, RateLimitedError, ReauthRequiredError, RejectedError, RetryableError } from '../../src/core/errors.ts';
 import { xError, type XOperation } from '../../src/x/errors.ts';
 
 const NOW = Date.UTC(2030, 0, 1, 12, 0, 0);
 
-function answer(
-  status: number,
-  body: unknown,
-  operation: XOperation = 'send_users',
-  headers: Record<string, string> = {},
-) {
+function answer(status: number, body: unknown, operation: XOperation = 'send_users', headers: Record<string, string> = {}) {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return xError({ kind: 'response', status, headers, body: text }, { operation, now: NOW });
 }
@@ -110,10 +98,7 @@ describe('xError: retryable', () => {
     const e = xError({ kind: 'unusable', status: 200, reason: 'its answer was not JSON' }, { operation: 'send_users' });
     expect(e).toBeInstanceOf(RetryableError);
     expect(e.message).toBe('X answered 200 while sending users to a custom audience, but its answer was not JSON; the batch will be sent again.');
-    const counted = xError(
-      { kind: 'count_mismatch', status: 200, successCount: 2, totalCount: 2, sent: 3 },
-      { operation: 'send_users' },
-    );
+    const counted = xError({ kind: 'count_mismatch', status: 200, successCount: 2, totalCount: 2, sent: 3 }, { operation: 'send_users' });
     expect(counted).toBeInstanceOf(RetryableError);
     expect(counted.message).toBe('X counted 2 of 3 users (total_count 2); the batch will be sent again.');
   });
@@ -186,12 +171,8 @@ describe('xError: name taken', () => {
   it('not on other operations, nor for a missing or illegal name', () => {
     const body = xErr('INVALID_PARAMETER', 'name already used', { parameter: 'name' });
     expect(answer(400, body, 'send_users')).toBeInstanceOf(RejectedError);
-    expect(answer(400, xErr('MISSING_PARAMETER', 'name is required', { parameter: 'name' }), 'create_audience')).toBeInstanceOf(
-      RejectedError,
-    );
-    expect(answer(400, xErr('INVALID_PARAMETER', 'Expected string for description'), 'create_audience')).toBeInstanceOf(
-      RejectedError,
-    );
+    expect(answer(400, xErr('MISSING_PARAMETER', 'name is required', { parameter: 'name' }), 'create_audience')).toBeInstanceOf(RejectedError);
+    expect(answer(400, xErr('INVALID_PARAMETER', 'Expected string for description'), 'create_audience')).toBeInstanceOf(RejectedError);
   });
 });
 
@@ -203,9 +184,7 @@ describe('xError: rejected', () => {
     });
     expect(e).toBeInstanceOf(RejectedError);
     expect(e.fate).toBe('rejected');
-    expect((e as RejectedError).operationErrors).toEqual([
-      { operationIndex: 1, code: 'MISSING_PARAMETER', message: 'users is required' },
-    ]);
+    expect((e as RejectedError).operationErrors).toEqual([{ operationIndex: 1, code: 'MISSING_PARAMETER', message: 'users is required' }]);
   });
 
   it('415 and 413 say what went wrong', () => {

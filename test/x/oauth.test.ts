@@ -2,15 +2,7 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import OAuth from 'oauth-1.0a';
 import { describe, expect, it } from 'vitest';
-import {
-  authorizationHeader,
-  formParams,
-  hmacSha1Signature,
-  parameterString,
-  percentEncode,
-  signRequest,
-  signatureBaseString,
-} from '../../src/x/oauth.ts';
+import { authorizationHeader, formParams, hmacSha1Signature, parameterString, percentEncode, signRequest, signatureBaseString } from '../../src/x/oauth.ts';
 
 // X's "Creating a signature" example (fundamentals/authentication/oauth-1-0a/creating-a-signature).
 const X_EXAMPLE = {
@@ -128,9 +120,7 @@ describe('RFC 5849', () => {
   });
 
   it('keys that name Object.prototype members are ordinary parameters', () => {
-    expect(signatureBaseString('GET', 'https://a.test/c?__proto__=1&constructor=2', [])).toBe(
-      'GET&https%3A%2F%2Fa.test%2Fc&__proto__%3D1%26constructor%3D2',
-    );
+    expect(signatureBaseString('GET', 'https://a.test/c?__proto__=1&constructor=2', [])).toBe('GET&https%3A%2F%2Fa.test%2Fc&__proto__%3D1%26constructor%3D2');
   });
 
   it('section 1.2: temporary credentials request (signed with the consumer only)', () => {
@@ -197,9 +187,7 @@ describe('signRequest', () => {
     // Keys as X names them: oauth-1.0a does not decode query keys (only values), and keeps them in
     // a plain object, so keys that need encoding or name Object.prototype members (`__proto__`,
     // `constructor`) would compare our correct result with its wrong one.
-    const key = fc
-      .stringMatching(/^[a-z_]{1,12}$/)
-      .filter((k) => !k.startsWith('oauth_') && !(k in Object.prototype) && k !== '__proto__');
+    const key = fc.stringMatching(/^[a-z_]{1,12}$/).filter((k) => !k.startsWith('oauth_') && !(k in Object.prototype) && k !== '__proto__');
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.tuple(key, fc.string({ unit: 'binary', maxLength: 20 })), {
@@ -217,11 +205,7 @@ describe('signRequest', () => {
             token: { key: 'tk', secret: 'ts=:' },
           });
           const { oauth_signature: _s, ...oauthData } = signed.oauthParams;
-          const independent = referenceOAuth('ck', 'cs&/+').getSignature(
-            { url, method, data: {} },
-            'ts=:',
-            oauthData as unknown as OAuth.Data,
-          );
+          const independent = referenceOAuth('ck', 'cs&/+').getSignature({ url, method, data: {} }, 'ts=:', oauthData as unknown as OAuth.Data);
           expect(signed.signature).toBe(independent);
         },
       ),

@@ -99,13 +99,7 @@ function bruteForceOptimum(a: number, r: number, k1: number, k2: number): number
   return go(a, r);
 }
 
-function checkInvariants(
-  changes: UserChange[],
-  requests: UsersRequest[],
-  type: IdentityType,
-  maxBytes: number,
-  maxOps = MAX_OPERATIONS,
-): void {
+function checkInvariants(changes: UserChange[], requests: UsersRequest[], type: IdentityType, maxBytes: number, maxOps = MAX_OPERATIONS): void {
   // Plain loops collecting violations, then one expect each: 100k `expect` calls take seconds.
   // Every change exactly once (by identity), and the body says exactly what `changes` says.
   const out = requests.flatMap((r) => r.changes);
@@ -161,9 +155,7 @@ describe('packUsers', () => {
         `{"operation_type":"Delete","params":{"users":[{"email":["${h2}"]}]}}]`,
     );
     expect(req!.changes).toEqual([changes[0], changes[2], changes[1]]);
-    expect(packUsers('device_id', [{ op: 'remove', hash: h1 }])[0]!.body).toBe(
-      `[{"operation_type":"Delete","params":{"users":[{"device_id":["${h1}"]}]}}]`,
-    );
+    expect(packUsers('device_id', [{ op: 'remove', hash: h1 }])[0]!.body).toBe(`[{"operation_type":"Delete","params":{"users":[{"device_id":["${h1}"]}]}}]`);
   });
 
   it('returns no request for no changes', () => {
@@ -180,11 +172,7 @@ describe('packUsers', () => {
       { op: 'add', hash: h },
     ];
     const requests = packUsers('email', changes);
-    expect(requests.map((r) => r.changes.map((c) => `${c.op}:${c.hash === h ? 'h' : 'o'}`))).toEqual([
-      ['add:h', 'add:o'],
-      ['remove:h'],
-      ['add:h'],
-    ]);
+    expect(requests.map((r) => r.changes.map((c) => `${c.op}:${c.hash === h ? 'h' : 'o'}`))).toEqual([['add:h', 'add:o'], ['remove:h'], ['add:h']]);
     checkInvariants(changes, requests, 'email', MAX_BODY_BYTES);
   });
 

@@ -72,9 +72,7 @@ export function referenceSignature(
 export async function startStub(): Promise<Stub> {
   const app: FastifyInstance = Fastify({ forceCloseConnections: true });
   // Keep JSON and form bodies as the exact text that arrived.
-  app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, (_req, body, done) =>
-    done(null, body),
-  );
+  app.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   const stub: Stub = {
     url: '',
     received: [],

@@ -24,7 +24,9 @@ export function register(program: Command): void {
           accountId: o.accountId,
           tokens: { accessToken: o.accessToken, accessTokenSecret: o.accessTokenSecret },
         });
-        process.stdout.write(`${created ? 'Added' : 'Re-authorized'} configuration ${configuration.id} for account ${configuration.accountId} (${configuration.name}).\n`);
+        process.stdout.write(
+          `${created ? 'Added' : 'Re-authorized'} configuration ${configuration.id} for account ${configuration.accountId} (${configuration.name}).\n`,
+        );
       } catch (err) {
         if (!(err instanceof Refusal)) throw err;
         reportRefusal(err);

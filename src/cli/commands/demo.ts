@@ -78,7 +78,12 @@ export function register(program: Command): void {
         return res.status === 204 ? null : res.json();
       };
       const population = (await (await fetch(`${emulator.url}/_emulator/population?limit=1000`)).json()) as PopulationUser[];
-      const member = (p: PopulationUser, i: number) => ({ user_id: `demo-${i}`, email: p.email, twitter_handle: `@${p.handle}`, ios_advertising_id: p.idfa.toUpperCase() });
+      const member = (p: PopulationUser, i: number) => ({
+        user_id: `demo-${i}`,
+        email: p.email,
+        twitter_handle: `@${p.handle}`,
+        ios_advertising_id: p.idfa.toUpperCase(),
+      });
       let offset = 0;
       for (const s of SAMPLES) {
         await api('PUT', `/audiences/${s.id}`, { name: s.name });
@@ -105,16 +110,26 @@ export function register(program: Command): void {
             const s = SAMPLES[Math.floor(Math.random() * SAMPLES.length)]!;
             const i = Math.floor(Math.random() * population.length);
             const p = population[i]!;
-            void api('POST', `/audiences/${s.id}/members`, Math.random() < 0.6 ? { add: [member(p, i)] } : { remove: [{ user_id: `demo-${i}` }] }).catch(() => undefined);
+            void api('POST', `/audiences/${s.id}/members`, Math.random() < 0.6 ? { add: [member(p, i)] } : { remove: [{ user_id: `demo-${i}` }] }).catch(
+              () => undefined,
+            );
           }, 500)
         : null;
       const report = setInterval(() => {
         void (async () => {
           const lines: string[] = [];
           for (const s of SAMPLES) {
-            const a = (await api('GET', `/audiences/${s.id}`)) as { members: number; connections: { downstream_audiences: { identity_type: string; members: number; pending: number; audience_size: number | null; state: string }[] }[] };
+            const a = (await api('GET', `/audiences/${s.id}`)) as {
+              members: number;
+              connections: {
+                downstream_audiences: { identity_type: string; members: number; pending: number; audience_size: number | null; state: string }[];
+              }[];
+            };
             const ds = a.connections.flatMap((c) => c.downstream_audiences);
-            const parts = ds.map((d) => `${d.identity_type}: ${d.members} sent, ${d.pending} pending, X size ${d.audience_size ?? '…'}${d.state === 'active' ? '' : ` (${d.state})`}`);
+            const parts = ds.map(
+              (d) =>
+                `${d.identity_type}: ${d.members} sent, ${d.pending} pending, X size ${d.audience_size ?? '…'}${d.state === 'active' ? '' : ` (${d.state})`}`,
+            );
             lines.push(`  ${s.name.padEnd(16)} ${String(a.members).padStart(4)} members | ${parts.join(' | ')}`);
           }
           process.stdout.write(`[${new Date().toISOString().slice(11, 19)}]\n${lines.join('\n')}\n`);

@@ -33,10 +33,7 @@ export function markChanged(audience: Audience, now: number): void {
 /** Runs the sizing that is due by now, if any. */
 export function settle(audience: Audience, ctx: SizingContext, now: number): void {
   if (ctx.mode === 'never' || audience.deleted) return;
-  const due =
-    audience.pendingSince !== null
-      ? now >= audience.pendingSince + ctx.delayMs
-      : audience.refreshAt !== null && now >= audience.refreshAt;
+  const due = audience.pendingSince !== null ? now >= audience.pendingSince + ctx.delayMs : audience.refreshAt !== null && now >= audience.refreshAt;
   if (due) sizeNow(audience, ctx, now);
 }
 

@@ -50,7 +50,10 @@ export class ParamBag {
   list(name: string, max: number): string[] | undefined {
     const value = this.values.get(name);
     if (value === undefined) return undefined;
-    const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (items.length === 0 || items.length > max) {
       throw invalidParameter(name, `Expected 1 to ${max} comma-separated values for ${name}`);
     }

@@ -7,14 +7,7 @@ import { pathOf } from './request-info.ts';
 
 export type CallFields = Partial<Omit<LoggedCall, 'seq' | 'at' | 'method' | 'path' | 'route' | 'status' | 'bytes'>>;
 
-export function recordCall(
-  world: World,
-  request: FastifyRequest,
-  at: number,
-  route: string,
-  status: number,
-  fields: CallFields = {},
-): void {
+export function recordCall(world: World, request: FastifyRequest, at: number, route: string, status: number, fields: CallFields = {}): void {
   world.stats.count(route, status);
   world.log.record({
     at,

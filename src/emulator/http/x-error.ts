@@ -43,7 +43,5 @@ export const UNAUTHORIZED_BODY = {
 export const RATE_LIMITED: XErrorItem = { code: 'TOO_MANY_REQUESTS', message: 'Rate limit exceeded' };
 
 export function serverError(status: 500 | 503): XErrorItem {
-  return status === 500
-    ? { code: 'INTERNAL_ERROR', message: 'Internal error' }
-    : { code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable' };
+  return status === 500 ? { code: 'INTERNAL_ERROR', message: 'Internal error' } : { code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable' };
 }

@@ -7,14 +7,7 @@
 
 export type RateFamily = 'users' | 'audience_writes' | 'audience_reads' | 'account_reads' | 'global_reads' | 'total_count';
 
-export const RATE_FAMILIES: readonly RateFamily[] = [
-  'users',
-  'audience_writes',
-  'audience_reads',
-  'account_reads',
-  'global_reads',
-  'total_count',
-];
+export const RATE_FAMILIES: readonly RateFamily[] = ['users', 'audience_writes', 'audience_reads', 'account_reads', 'global_reads', 'total_count'];
 
 export interface RateLimit {
   limit: number;

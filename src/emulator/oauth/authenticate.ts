@@ -33,9 +33,7 @@ export interface AuthRequest {
   form: readonly Pair[];
 }
 
-export type AuthResult =
-  | { ok: true; protocol: Map<string, string>; token: TokenRecord | undefined }
-  | { ok: false; reason: AuthFailure };
+export type AuthResult = { ok: true; protocol: Map<string, string>; token: TokenRecord | undefined } | { ok: false; reason: AuthFailure };
 
 export interface AuthDeps {
   consumerKey: string;

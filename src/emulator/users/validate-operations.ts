@@ -23,9 +23,7 @@ export interface OperationError {
   parameter: string;
 }
 
-export type Validation =
-  | { ok: true; operations: ValidOperation[]; userCount: number }
-  | { ok: false; operationErrors: OperationError[][] };
+export type Validation = { ok: true; operations: ValidOperation[]; userCount: number } | { ok: false; operationErrors: OperationError[][] };
 
 /** docs/reference/x-ads-api.md 3.2: expires_at defaults to 13 months after the request. */
 export const DEFAULT_EXPIRY_MONTHS = 13;

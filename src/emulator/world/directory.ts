@@ -10,14 +10,7 @@
  */
 import { ALPHANUMERIC, BASE36, createRng } from '../util/rng.ts';
 
-export type Permission =
-  | 'ACCOUNT_ADMIN'
-  | 'AD_MANAGER'
-  | 'CREATIVE_MANAGER'
-  | 'CAMPAIGN_ANALYST'
-  | 'ANALYST'
-  | 'PARTNER_AUDIENCE_MANAGER'
-  | 'TWEET_COMPOSER';
+export type Permission = 'ACCOUNT_ADMIN' | 'AD_MANAGER' | 'CREATIVE_MANAGER' | 'CAMPAIGN_ANALYST' | 'ANALYST' | 'PARTNER_AUDIENCE_MANAGER' | 'TWEET_COMPOSER';
 
 /**
  * Who may change audiences. docs/reference/x-ads-api.md 9.4 calls this UNCONFIRMED beyond "ACCOUNT_ADMIN and
@@ -61,7 +54,14 @@ const ACCOUNT_SPECS = [
 ] as const;
 
 const LOGIN_SPECS: ReadonlyArray<{ screenName: string; name: string; grants: Array<[number, Permission[]]> }> = [
-  { screenName: 'ads_admin', name: 'Avery Admin', grants: [[0, ['ACCOUNT_ADMIN']], [1, ['ACCOUNT_ADMIN']]] },
+  {
+    screenName: 'ads_admin',
+    name: 'Avery Admin',
+    grants: [
+      [0, ['ACCOUNT_ADMIN']],
+      [1, ['ACCOUNT_ADMIN']],
+    ],
+  },
   { screenName: 'ads_analyst', name: 'Casey Analyst', grants: [[0, ['CAMPAIGN_ANALYST']]] },
   { screenName: 'ads_manager', name: 'Morgan Manager', grants: [[0, ['AD_MANAGER']]] },
   { screenName: 'other_admin', name: 'Olive Other', grants: [[2, ['ACCOUNT_ADMIN']]] },

@@ -8,5 +8,8 @@ import type { Services } from '../../services/deps.ts';
  */
 export function foreignAudience(s: Services, message: 'membership' | 'subscription', audiences: number): void {
   firehoseForeignAudience.inc({ message }, audiences);
-  s.log.warn({ source: 'firehose', message, audiences }, 'firehose message for audiences the Firehose did not create for this account: not applied (answered as for an unknown audience)');
+  s.log.warn(
+    { source: 'firehose', message, audiences },
+    'firehose message for audiences the Firehose did not create for this account: not applied (answered as for an unknown audience)',
+  );
 }

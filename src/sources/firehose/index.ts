@@ -65,7 +65,8 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
         const token = credential(req.headers.authorization, 'Token');
         if (token === null || !secretsEqual(token, opts.firehoseToken)) throw new ApiError('unauthorized', 'Send Authorization: Token <TAILOR_FIREHOSE_TOKEN>');
       }
-      if (!isObject(body) || typeof type !== 'string') throw new ApiError('invalid_request', 'Body must be a JSON object with a string "type" (a Firehose message)');
+      if (!isObject(body) || typeof type !== 'string')
+        throw new ApiError('invalid_request', 'Body must be a JSON object with a string "type" (a Firehose message)');
       status.message((Object.values(MESSAGE_TYPES) as string[]).includes(type) ? type : 'unsupported');
       switch (type) {
         case MESSAGE_TYPES.registration:
@@ -84,6 +85,12 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
     });
   });
 
-  const get = { tags: ['firehose'], summary: 'What the Firehose endpoint (POST /firehose) has answered, suspensions first', response: { 200: firehoseStatusSchema, ...errorResponses() } };
-  app.withTypeProvider<ZodTypeProvider>().get('/api/v1/firehose', { ...DESCRIBED, schema: get }, async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
+  const get = {
+    tags: ['firehose'],
+    summary: 'What the Firehose endpoint (POST /firehose) has answered, suspensions first',
+    response: { 200: firehoseStatusSchema, ...errorResponses() },
+  };
+  app
+    .withTypeProvider<ZodTypeProvider>()
+    .get('/api/v1/firehose', { ...DESCRIBED, schema: get }, async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
 }

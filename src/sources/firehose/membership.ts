@@ -41,8 +41,13 @@ function sourceIdentities(list: FirehoseIdentity[] | undefined, which: IdentityL
   return unknown;
 }
 
-function entriesOf(p: FirehoseProfile): { audienceId: string; name: string | undefined; settings: Settings | undefined; action: 'add' | 'delete' | 'attribute_update' }[] {
-  const entry = (a: { audience_id: string; audience_name?: string | undefined; audience_subscription_settings?: Settings | undefined }, action: 'add' | 'delete' | 'attribute_update') => ({
+function entriesOf(
+  p: FirehoseProfile,
+): { audienceId: string; name: string | undefined; settings: Settings | undefined; action: 'add' | 'delete' | 'attribute_update' }[] {
+  const entry = (
+    a: { audience_id: string; audience_name?: string | undefined; audience_subscription_settings?: Settings | undefined },
+    action: 'add' | 'delete' | 'attribute_update',
+  ) => ({
     audienceId: a.audience_id,
     name: a.audience_name,
     settings: a.audience_subscription_settings,
@@ -66,7 +71,8 @@ export function planMembership(msg: MembershipRequest): AudiencePlan[] {
     const entries = entriesOf(p).filter((e) => e.action !== 'attribute_update'); // attributes: acknowledged, not forwarded
     if (entries.length === 0) return;
     const member: SourceMember = { key: p.mpid === undefined ? null : { kind: 'mpid', value: p.mpid }, identities: [] };
-    const unknownTypes = sourceIdentities(p.user_identities, 'user_identities', member.identities) + sourceIdentities(p.device_identities, 'device_identities', member.identities);
+    const unknownTypes =
+      sourceIdentities(p.user_identities, 'user_identities', member.identities) + sourceIdentities(p.device_identities, 'device_identities', member.identities);
     for (const e of entries) {
       let plan = plans.get(e.audienceId);
       if (!plan) {
@@ -90,9 +96,16 @@ export function planMembership(msg: MembershipRequest): AudiencePlan[] {
  * someone logs in with X again (mParticle never sends again a change answered 200, so suspending
  * would lose it).
  */
-export function usable(configuration: Configuration | null, accountId: string): { ok: true; configuration: Configuration } | { ok: false; reason: SuspendReason; message: string } {
+export function usable(
+  configuration: Configuration | null,
+  accountId: string,
+): { ok: true; configuration: Configuration } | { ok: false; reason: SuspendReason; message: string } {
   if (!configuration) {
-    return { ok: false, reason: 'unknown_account', message: `Tailor has no configuration for X ad account ${accountId}; add it, then Resume the connection in mParticle` };
+    return {
+      ok: false,
+      reason: 'unknown_account',
+      message: `Tailor has no configuration for X ad account ${accountId}; add it, then Resume the connection in mParticle`,
+    };
   }
   return { ok: true, configuration };
 }
@@ -105,7 +118,11 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
   if (!check.ok) {
     // Nothing is stored: mParticle stops sending until the user fixes this and clicks Resume.
     const suspended = status.suspended(accountId, check.reason, check.message, s.now());
-    if (suspended > 0) s.log.warn({ source: 'firehose', accountId, reason: check.reason, suspended }, `firehose membership change answered suspend_subscription: ${check.message}`);
+    if (suspended > 0)
+      s.log.warn(
+        { source: 'firehose', accountId, reason: check.reason, suspended },
+        `firehose membership change answered suspend_subscription: ${check.message}`,
+      );
     return respond(true);
   }
   const configuration = check.configuration;
@@ -130,10 +147,16 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
         continue;
       }
       await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
-      s.log.info({ source: 'firehose', audience: plan.audienceId, configuration: configuration.id }, 'firehose membership change for an unknown audience: audience created and connected');
+      s.log.info(
+        { source: 'firehose', audience: plan.audienceId, configuration: configuration.id },
+        'firehose membership change for an unknown audience: audience created and connected',
+      );
     } else if (plan.hasAdds && !(await s.store.listConnections(plan.audienceId)).some((c) => c.configurationId === configuration.id)) {
       await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
-      s.log.info({ source: 'firehose', audience: plan.audienceId, configuration: configuration.id }, 'firehose membership change for an unconnected audience: connection added');
+      s.log.info(
+        { source: 'firehose', audience: plan.audienceId, configuration: configuration.id },
+        'firehose membership change for an unconnected audience: connection added',
+      );
     }
     const result = await ingest(s.store, s.memberKeys, { audienceId: plan.audienceId, parts: plan.parts, now, rejections: plan.rejections });
     // The Firehose has always counted ledger changes (a profile without an mpid makes one per identity), REST and import members.

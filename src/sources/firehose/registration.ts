@@ -51,7 +51,12 @@ export function registrationResponse(encoding: RegisteredEncoding, request: { fi
       audience_subscription_settings: [
         forward('forwardEmails', 'Forward Emails', "the user's e-mail address", AUDIENCE_NAME_SUFFIX.email),
         forward('forwardTwitterHandles', 'Forward Twitter Handles', "the user's Twitter handle", AUDIENCE_NAME_SUFFIX.handle),
-        forward('forwardDeviceIds', 'Forward Device IDs', "the user's device IDs (IDFA for Apple OS, Google Ad ID for Android)", AUDIENCE_NAME_SUFFIX.device_id),
+        forward(
+          'forwardDeviceIds',
+          'Forward Device IDs',
+          "the user's device IDs (IDFA for Apple OS, Google Ad ID for Android)",
+          AUDIENCE_NAME_SUFFIX.device_id,
+        ),
       ],
     },
   };

@@ -111,7 +111,20 @@ const REGISTERED: Record<IdentityList, ReadonlyMap<string, IdentityKind>> = {
 
 /** mParticle's identity types (`docs/reference/mparticle-firehose.md` section 6 lists them); Tailor registers a few. */
 const MPARTICLE_TYPES: Record<IdentityList, ReadonlySet<string>> = {
-  user_identities: new Set(['other', 'customer', 'facebook', 'twitter', 'google', 'microsoft', 'yahoo', 'email', 'mobile_number', 'phone_number_2', 'phone_number_3', ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `other${n}`)]),
+  user_identities: new Set([
+    'other',
+    'customer',
+    'facebook',
+    'twitter',
+    'google',
+    'microsoft',
+    'yahoo',
+    'email',
+    'mobile_number',
+    'phone_number_2',
+    'phone_number_3',
+    ...[2, 3, 4, 5, 6, 7, 8, 9, 10].map((n) => `other${n}`),
+  ]),
   device_identities: new Set([
     'android_id',
     'google_advertising_id',

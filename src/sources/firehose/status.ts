@@ -79,7 +79,9 @@ export class FirehoseStatus {
     return {
       messages: Object.fromEntries(this.messages),
       // Most recent first: the ones a person is looking for.
-      suspensions: [...this.suspensions.values()].reverse().map((s) => ({ account_id: s.account_id, reason: s.reason, message: s.message, count: s.count, last_at: s.last_at })),
+      suspensions: [...this.suspensions.values()]
+        .reverse()
+        .map((s) => ({ account_id: s.account_id, reason: s.reason, message: s.message, count: s.count, last_at: s.last_at })),
       suspensions_forgotten: this.forgotten,
     };
   }

@@ -39,7 +39,10 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
       const others = (await s.store.listConnections(audienceId)).filter((c) => c.configurationId !== configuration.id);
       if (others.length > 0) {
         await s.store.deleteConnection(audienceId, configuration.id, now);
-        log.info({ others: others.length }, 'firehose subscription removed; other connections remain, so only this connection was removed (its X audiences are kept)');
+        log.info(
+          { others: others.length },
+          'firehose subscription removed; other connections remain, so only this connection was removed (its X audiences are kept)',
+        );
       } else if (await s.store.deleteAudience(audienceId, now)) {
         log.info('firehose subscription removed: audience deleted; deleting its X audiences');
       }
@@ -63,6 +66,8 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
   return {
     ...responseEnvelope('audience_subscription_response', msg),
     // mParticle stores what comes back here and sends it with every membership change.
-    ...(settings && Object.keys(settings).length > 0 ? { audience_subscription_settings: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])) } : {}),
+    ...(settings && Object.keys(settings).length > 0
+      ? { audience_subscription_settings: Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, String(v)])) }
+      : {}),
   };
 }

@@ -51,7 +51,8 @@ export function readRows(input: Readable, format: ImportFormat): AsyncGenerator<
 /** A row's fields → a source member; empty values are absent values. */
 function toMember(fields: Partial<Record<string, string>>, line: number): ImportRow {
   const userId = fields.user_id ?? '';
-  if (userId.length > MAX_USER_ID) return { line, problem: { reason: 'invalid_user_id', field: 'user_id', message: `user_id is longer than ${MAX_USER_ID} characters` } };
+  if (userId.length > MAX_USER_ID)
+    return { line, problem: { reason: 'invalid_user_id', field: 'user_id', message: `user_id is longer than ${MAX_USER_ID} characters` } };
   // The member key is stored as read; identifiers get the same check in hashIdentity.
   const userIdProblem = identifierTextProblem(userId);
   if (userIdProblem !== null) return { line, problem: { reason: 'invalid_encoding', field: 'user_id', message: `user_id ${userIdProblem}` } };
@@ -110,7 +111,8 @@ function checkHeader(header: string[]): string[] {
   }
   const repeated = names.filter((n, i) => names.indexOf(n) !== i);
   if (repeated.length > 0) throw new ImportFormatError(`column ${JSON.stringify(repeated[0])} appears twice in the CSV header`);
-  if (!names.some((n) => n !== 'user_id')) throw new ImportFormatError(`the CSV header names no identifier column; name at least one of ${IDENTITY_FIELDS.join(', ')}`);
+  if (!names.some((n) => n !== 'user_id'))
+    throw new ImportFormatError(`the CSV header names no identifier column; name at least one of ${IDENTITY_FIELDS.join(', ')}`);
   return names;
 }
 
@@ -191,7 +193,10 @@ async function* readNdjson(input: Readable): AsyncGenerator<ImportRow> {
       if (!(IMPORT_FIELDS as readonly string[]).includes(key)) {
         // Not quoted: a key may be an identifier (a line keyed by e-mail address).
         const meant = meantField(key.trim().toLowerCase());
-        problem = { reason: 'unknown_field', message: `the line has an unknown field${meant !== null ? ` (did you mean ${meant}?)` : ''}; the fields are ${IMPORT_FIELDS.join(', ')}` };
+        problem = {
+          reason: 'unknown_field',
+          message: `the line has an unknown field${meant !== null ? ` (did you mean ${meant}?)` : ''}; the fields are ${IMPORT_FIELDS.join(', ')}`,
+        };
         break;
       }
       if (v === null || v === undefined) continue;

@@ -8,7 +8,11 @@ import type { Services } from '../../services/deps.ts';
 import { audienceView, historyView } from '../../services/status.ts';
 import { audienceViewSchema, historyViewSchema } from '../../services/views.ts';
 
-const audienceId = z.string().min(1).max(128).regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
+const audienceId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
 const putBody = z.strictObject({ name: displayName.describe('Trimmed; no control or bidi characters') });
 
 export const audienceParams = z.object({ audienceId: audienceId.describe('The audience id (the mParticle audience id for Firehose audiences)') });
@@ -20,9 +24,23 @@ export const audienceDeleted = z.object({
 });
 
 /** What each route declares (src/http/schema.ts): the OpenAPI document and the handlers' types come from these. */
-const list = { tags: TAGS, summary: 'List audiences with their connections and X audiences', response: { 200: z.object({ data: z.array(audienceViewSchema) }), ...errorResponses() } };
-const get = { params: audienceParams, tags: TAGS, summary: 'An audience, its connections and each X audience', response: { 200: audienceViewSchema, ...errorResponses('not_found') } };
-const history = { params: audienceParams, tags: TAGS, summary: 'Members sent and X’s size over time', response: { 200: historyViewSchema, ...errorResponses('not_found') } };
+const list = {
+  tags: TAGS,
+  summary: 'List audiences with their connections and X audiences',
+  response: { 200: z.object({ data: z.array(audienceViewSchema) }), ...errorResponses() },
+};
+const get = {
+  params: audienceParams,
+  tags: TAGS,
+  summary: 'An audience, its connections and each X audience',
+  response: { 200: audienceViewSchema, ...errorResponses('not_found') },
+};
+const history = {
+  params: audienceParams,
+  tags: TAGS,
+  summary: 'Members sent and X’s size over time',
+  response: { 200: historyViewSchema, ...errorResponses('not_found') },
+};
 const put = {
   params: audienceParams,
   tags: TAGS,

@@ -10,7 +10,11 @@ import { configurationViewSchema } from '../../services/views.ts';
 
 const body = z.strictObject({
   name: displayName.optional(),
-  account_id: z.string().min(1).max(64).regex(/^[A-Za-z0-9]+$/, 'must be an X ad account id (letters and digits)'),
+  account_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9]+$/, 'must be an X ad account id (letters and digits)'),
   access_token: z.string().min(1).max(512),
   access_token_secret: z.string().min(1).max(512),
 });
@@ -20,7 +24,14 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/api/v1/configurations',
-    { ...DESCRIBED, schema: { tags: TAGS, summary: 'List configurations (X ad accounts)', response: { 200: z.object({ data: z.array(configurationViewSchema) }), ...errorResponses() } } },
+    {
+      ...DESCRIBED,
+      schema: {
+        tags: TAGS,
+        summary: 'List configurations (X ad accounts)',
+        response: { 200: z.object({ data: z.array(configurationViewSchema) }), ...errorResponses() },
+      },
+    },
     async () => ({ data: (await s.store.listConfigurations()).map(configurationView) }),
   );
 
@@ -28,7 +39,11 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
     tags: TAGS,
     summary: 'Add an X ad account with the user tokens Tailor writes with (checked with X first)',
     body,
-    response: { 200: configurationViewSchema.describe('Already there: its tokens replaced'), 201: configurationViewSchema.describe('Added'), ...bodyErrors('x_rejected', 'x_unavailable', 'unavailable') },
+    response: {
+      200: configurationViewSchema.describe('Already there: its tokens replaced'),
+      201: configurationViewSchema.describe('Added'),
+      ...bodyErrors('x_rejected', 'x_unavailable', 'unavailable'),
+    },
   };
   app.post('/api/v1/configurations', { ...DESCRIBED, schema: post }, async (req, reply) => {
     const input = parse(body, req.body);

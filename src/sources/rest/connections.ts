@@ -26,7 +26,11 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true)',
     params,
     body: body.describe('Optional: leave the body out to forward every type'),
-    response: { 200: audienceViewSchema.describe('Updated: the audience'), 201: audienceViewSchema.describe('Connected: the audience'), ...bodyErrors('not_found', 'unavailable') },
+    response: {
+      200: audienceViewSchema.describe('Updated: the audience'),
+      201: audienceViewSchema.describe('Connected: the audience'),
+      ...bodyErrors('not_found', 'unavailable'),
+    },
   };
   app.put('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
@@ -41,12 +45,20 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     };
     const { created } = await s.store.putConnection(audience.id, configuration.id, forward, s.now());
     // A type turned off detaches its X audience (kept on X); turned back on, it is re-sent.
-    s.log.info({ audience: audience.id, configuration: configuration.id, created, ...forward }, created ? 'connection added' : 'connection updated; X audiences of types turned off are kept, detached');
+    s.log.info(
+      { audience: audience.id, configuration: configuration.id, created, ...forward },
+      created ? 'connection added' : 'connection updated; X audiences of types turned off are kept, detached',
+    );
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
   });
 
-  const del = { tags: TAGS, summary: 'Disconnect; its X audiences are kept on X, detached', params, response: { 204: noContent('Disconnected'), ...errorResponses('not_found', 'unavailable') } };
+  const del = {
+    tags: TAGS,
+    summary: 'Disconnect; its X audiences are kept on X, detached',
+    params,
+    response: { 204: noContent('Disconnected'), ...errorResponses('not_found', 'unavailable') },
+  };
   app.delete('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: del }, async (req, reply) => {
     const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
     if (!removed) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);

@@ -71,7 +71,8 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
   app.post('/api/v1/audiences/:audienceId/members', { ...DESCRIBED, schema: post }, async (req, reply) => {
     const input = parse(body, req.body);
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
+    if (!audience)
+      throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
     // Adds are applied before removes: a member in both lists ends removed.
     const result = await ingest(s.store, s.memberKeys, {
       audienceId: audience.id,

@@ -14,7 +14,13 @@ import { NOTIFY_STRUCTURE } from './wake.ts';
 
 const FIREHOSE_ACCESS_SQL = firehoseAccessSql('$1', '$2', '$3');
 
-export async function putAudience(c: Sql, id: string, name: string, now: number, origin: AudienceOrigin): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
+export async function putAudience(
+  c: Sql,
+  id: string,
+  name: string,
+  now: number,
+  origin: AudienceOrigin,
+): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
   // The upsert locks an existing row (a no-op update) in the same statement that finds it.
   const upserted = await c.query<AudienceRow & { inserted: boolean }>(
     `INSERT INTO audiences AS a (id, name, origin, origin_account, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
@@ -23,7 +29,8 @@ export async function putAudience(c: Sql, id: string, name: string, now: number,
   );
   const row = upserted.rows[0]!;
   if (row.inserted) return { audience: toAudience(row), created: true, renamed: false };
-  if (origin.kind === 'firehose' && (await firehoseAccess(c, id, origin)) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
+  if (origin.kind === 'firehose' && (await firehoseAccess(c, id, origin)) !== 'owned')
+    return { audience: toAudience(row), created: false, renamed: false, foreign: true };
   if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
   // The claim compares each downstream's X name with the audience's: a rename follows.
   await c.query('UPDATE audiences SET name = $2, updated_at = $3 WHERE id = $1', [id, name, now]);

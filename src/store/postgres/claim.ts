@@ -94,7 +94,8 @@ const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token 
  * downstream audience is written only under its lease and row lock.
  */
 const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::text[])';
-const MARK_UNCERTAIN_ADDS = 'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
+const MARK_UNCERTAIN_ADDS =
+  'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
 
 /**
  * Renewals: the hashes X confirmed longest ago, past the renewal age, still held (hash_holders)

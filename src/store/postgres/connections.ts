@@ -14,7 +14,13 @@ import { NOTIFY_STRUCTURE } from './wake.ts';
  * Both writes run in the caller's transaction (index.ts).
  */
 
-export async function putConnection(c: Sql, audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }> {
+export async function putConnection(
+  c: Sql,
+  audienceId: string,
+  configurationId: string,
+  toggles: ConnectionToggles,
+  now: number,
+): Promise<{ connection: Connection; created: boolean }> {
   const downs = await lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
   const upserted = await c.query<ConnectionRow & { inserted: boolean }>(
     `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, created_at, updated_at)
@@ -34,7 +40,11 @@ export async function putConnection(c: Sql, audienceId: string, configurationId:
       );
       await resync(c, created.rows[0]!.id, audienceId, type, now);
     } else if (on && row?.state === 'detached') {
-      await c.query('UPDATE downstreams SET state = $2, next_attempt_at = 0, updated_at = $3 WHERE id = $1', [row.id, row.x_audience_id ? 'active' : 'creating', now]);
+      await c.query('UPDATE downstreams SET state = $2, next_attempt_at = 0, updated_at = $3 WHERE id = $1', [
+        row.id,
+        row.x_audience_id ? 'active' : 'creating',
+        now,
+      ]);
       await resync(c, row.id, audienceId, type, now);
     } else if (!on && row && row.state !== 'detached') {
       await detach(c, [row.id], now);

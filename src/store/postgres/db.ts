@@ -21,7 +21,8 @@ const INT8_OID = 20;
  * as numbers (per pool, not through pg's global parser table, which other code may rely on).
  */
 const parseInt8 = (v: string): number => Number(v);
-const getTypeParser = (oid: number, format?: 'text' | 'binary'): unknown => (oid === INT8_OID && format !== 'binary' ? parseInt8 : (pg.types.getTypeParser(oid, format ?? 'text') as unknown));
+const getTypeParser = (oid: number, format?: 'text' | 'binary'): unknown =>
+  oid === INT8_OID && format !== 'binary' ? parseInt8 : (pg.types.getTypeParser(oid, format ?? 'text') as unknown);
 const TYPES: pg.CustomTypesConfig = { getTypeParser: getTypeParser as pg.CustomTypesConfig['getTypeParser'] };
 
 /**

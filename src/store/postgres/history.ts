@@ -1,7 +1,6 @@
 import { ERRORS_KEPT, SAMPLES_KEPT } from '../states.ts';
 import type { Sql } from './db.ts';
 
-
 /** Members sent and X's size now, for the status page's history. Runs under the downstream's row lock. */
 export async function recordSample(c: Sql, downstreamId: number, now: number): Promise<void> {
   await c.query(
@@ -9,10 +8,10 @@ export async function recordSample(c: Sql, downstreamId: number, now: number): P
      ON CONFLICT (downstream_id, at) DO UPDATE SET members = excluded.members, audience_size = excluded.audience_size`,
     [downstreamId, now],
   );
-  await c.query(
-    'DELETE FROM samples WHERE downstream_id = $1 AND at < (SELECT at FROM samples WHERE downstream_id = $1 ORDER BY at DESC LIMIT 1 OFFSET $2)',
-    [downstreamId, SAMPLES_KEPT - 1],
-  );
+  await c.query('DELETE FROM samples WHERE downstream_id = $1 AND at < (SELECT at FROM samples WHERE downstream_id = $1 ORDER BY at DESC LIMIT 1 OFFSET $2)', [
+    downstreamId,
+    SAMPLES_KEPT - 1,
+  ]);
 }
 
 export async function recordError(c: Sql, downstreamId: number, message: string, now: number): Promise<void> {

@@ -156,7 +156,12 @@ export class PostgresStore implements Store {
 
   // audiences and connections
 
-  async putAudience(id: string, name: string, now: number, origin: AudienceOrigin = { kind: 'api' }): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
+  async putAudience(
+    id: string,
+    name: string,
+    now: number,
+    origin: AudienceOrigin = { kind: 'api' },
+  ): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
     return this.db.tx((c) => audiences.putAudience(c, id, name, now, origin));
   }
 
@@ -188,7 +193,12 @@ export class PostgresStore implements Store {
     return this.db.tx((c) => audiences.deleteAudience(c, id, now));
   }
 
-  async putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }> {
+  async putConnection(
+    audienceId: string,
+    configurationId: string,
+    toggles: ConnectionToggles,
+    now: number,
+  ): Promise<{ connection: Connection; created: boolean }> {
     return this.db.tx((c) => connections.putConnection(c, audienceId, configurationId, toggles, now));
   }
 
@@ -224,7 +234,12 @@ export class PostgresStore implements Store {
     return recordCreateAttempt(this.db, downstreamId, token, name);
   }
 
-  async settleCreated(downstreamId: number, token: string, x: XAudienceState & { id: string; name: string; nameSuffix: number }, now: number): Promise<boolean> {
+  async settleCreated(
+    downstreamId: number,
+    token: string,
+    x: XAudienceState & { id: string; name: string; nameSuffix: number },
+    now: number,
+  ): Promise<boolean> {
     return settleCreated(this.db, downstreamId, token, x, now);
   }
 

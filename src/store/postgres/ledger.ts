@@ -38,7 +38,13 @@ import { WAKE_CHANNEL } from './wake.ts';
  *   hash queues one add, add -> remove queues nothing. That is the coalescing the outbox does anyway.
  * All sorts follow locks.ts, so concurrent ingests cannot deadlock.
  */
-export async function applyMemberChanges(c: Sql, audienceId: string, changes: MemberChange[], now: number, rejections: Record<string, number> = {}): Promise<ApplyResult> {
+export async function applyMemberChanges(
+  c: Sql,
+  audienceId: string,
+  changes: MemberChange[],
+  now: number,
+  rejections: Record<string, number> = {},
+): Promise<ApplyResult> {
   await lockAudience(c, audienceId, 'shared');
   // Deleted since the caller looked it up (deleteAudience waits for the lock we now hold): nothing to write.
   if ((await c.query('SELECT 1 FROM audiences WHERE id = $1', [audienceId])).rowCount === 0) return { queued: 0 };

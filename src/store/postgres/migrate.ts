@@ -36,7 +36,11 @@ export async function migrate(pool: pg.Pool, opts: OpenOptions = {}, upTo = Infi
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
       const done = new Set((await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
       const applied: number[] = [];
-      const files = new Map(readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).map((f) => [Number(f.slice(0, 4)), f] as const));
+      const files = new Map(
+        readdirSync(MIGRATIONS_DIR)
+          .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+          .map((f) => [Number(f.slice(0, 4)), f] as const),
+      );
       const versions = [...new Set([...files.keys(), ...Object.keys(CODE_STEPS).map(Number)])].sort((a, b) => a - b);
       for (const version of versions) {
         if (done.has(version) || version > upTo) continue;

@@ -14,7 +14,9 @@ export async function leaseOwners(c: Reader): Promise<string[]> {
 
 export async function releaseOwner(c: Sql, owner: string): Promise<number> {
   // Lock order (locks.ts): the downstream rows, then their claimed outbox rows, each sorted.
-  const ids = (await c.query<{ id: number }>('SELECT id FROM downstreams WHERE lease_owner = $1 AND lease_token IS NOT NULL ORDER BY id FOR UPDATE', [owner])).rows.map((r) => r.id);
+  const ids = (
+    await c.query<{ id: number }>('SELECT id FROM downstreams WHERE lease_owner = $1 AND lease_token IS NOT NULL ORDER BY id FOR UPDATE', [owner])
+  ).rows.map((r) => r.id);
   if (ids.length === 0) return 0;
   await c.query('SELECT 1 FROM outbox WHERE downstream_id = ANY($1::bigint[]) AND claim_token IS NOT NULL ORDER BY downstream_id, hash FOR UPDATE', [ids]);
   await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ANY($1::bigint[]) AND claim_token IS NOT NULL', [ids]);

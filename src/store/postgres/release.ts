@@ -4,12 +4,7 @@ import { recordError } from './history.ts';
 import { RELEASE, holdLease, lockBatch } from './lease.ts';
 
 /** Gives the lease back without settling (retry later, rate wait, re-authorization); the claimed changes stay pending. */
-export async function release(
-  c: Sql,
-  downstreamId: number,
-  token: string,
-  opts: ReleaseOptions,
-): Promise<boolean> {
+export async function release(c: Sql, downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
   if (!(await holdLease(c, downstreamId, token))) return false;
   await lockBatch(c, downstreamId, token);
   await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);

@@ -13,7 +13,10 @@ interface Sql {
 
 export async function putSession(c: Sql, idHash: string, expiresAt: number, now: number): Promise<void> {
   await c.query('DELETE FROM ui_sessions WHERE expires_at <= $1', [now]);
-  await c.query('INSERT INTO ui_sessions (id_hash, expires_at, created_at) VALUES ($1, $2, $3) ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at', [idHash, expiresAt, now]);
+  await c.query(
+    'INSERT INTO ui_sessions (id_hash, expires_at, created_at) VALUES ($1, $2, $3) ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at',
+    [idHash, expiresAt, now],
+  );
 }
 
 export async function getSession(c: Sql, idHash: string, now: number): Promise<number | null> {

@@ -14,7 +14,13 @@ export async function recordCreateAttempt(c: Reader, downstreamId: number, token
   return (r.rowCount ?? 0) > 0;
 }
 
-export async function settleCreated(c: Reader, downstreamId: number, token: string, x: XAudienceState & { id: string; name: string; nameSuffix: number }, now: number): Promise<boolean> {
+export async function settleCreated(
+  c: Reader,
+  downstreamId: number,
+  token: string,
+  x: XAudienceState & { id: string; name: string; nameSuffix: number },
+  now: number,
+): Promise<boolean> {
   // A re-created audience stays 'recreating' until its refill has been sent (settle-sent.ts).
   const r = await c.query(
     `UPDATE downstreams SET ${RELEASE}, x_audience_id = $3, x_name = $4, name_suffix = $5,

@@ -10,11 +10,10 @@ import { RELEASE, holdLease, lockBatch } from './lease.ts';
 export async function settleRejected(c: Sql, downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
   if (!(await holdLease(c, downstreamId, token))) return false;
   await lockBatch(c, downstreamId, token);
-  const dropped = await c.query<{ hash: string }>('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[]) RETURNING hash', [
-    downstreamId,
-    token,
-    rejectedHashes,
-  ]);
+  const dropped = await c.query<{ hash: string }>(
+    'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[]) RETURNING hash',
+    [downstreamId, token, rejectedHashes],
+  );
   // A renewal X refused is not in the outbox, and its row is still confirmed (claimed changes are
   // not): it waits a whole renewal period rather than being refused again at once, over and over.
   const kept = new Set(dropped.rows.map((r) => r.hash));
@@ -22,14 +21,18 @@ export async function settleRejected(c: Sql, downstreamId: number, token: string
   const postponed =
     renewals.length === 0
       ? 0
-      : ((await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND confirmed', [downstreamId, renewals, now])).rowCount ?? 0);
+      : ((
+          await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND confirmed', [
+            downstreamId,
+            renewals,
+            now,
+          ])
+        ).rowCount ?? 0);
   await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
-  await c.query(`UPDATE downstreams SET ${RELEASE}, rejected = rejected + $2, last_error = $3, last_error_at = $4, next_attempt_at = 0, updated_at = $4 WHERE id = $1`, [
-    downstreamId,
-    (dropped.rowCount ?? 0) + postponed,
-    error,
-    now,
-  ]);
+  await c.query(
+    `UPDATE downstreams SET ${RELEASE}, rejected = rejected + $2, last_error = $3, last_error_at = $4, next_attempt_at = 0, updated_at = $4 WHERE id = $1`,
+    [downstreamId, (dropped.rowCount ?? 0) + postponed, error, now],
+  );
   await recordError(c, downstreamId, error, now);
   return true;
 }

@@ -19,7 +19,10 @@ export async function metricsSnapshot(c: Reader): Promise<MetricsSnapshot> {
   return { pending: pending.rows, configurationsNeedingReauth: reauth.rows[0]!.n };
 }
 
-export async function listSamples(c: Reader, audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
+export async function listSamples(
+  c: Reader,
+  audienceId: string,
+): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
   const r = await c.query<{ downstreamId: number; at: number; members: number; audienceSize: number | null }>(
     `SELECT s.downstream_id AS "downstreamId", s.at, s.members, s.audience_size AS "audienceSize" FROM samples s
      JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = $1 ORDER BY s.at`,

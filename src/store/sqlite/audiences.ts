@@ -11,14 +11,28 @@ import { forgetDownstream } from './lease.ts';
 
 const FIREHOSE_ACCESS_SQL = firehoseAccessSql('@audience', '@account', '@configuration');
 
-export function putAudience(db: Database.Database, id: string, name: string, now: number, origin: AudienceOrigin): { audience: Audience; created: boolean; renamed: boolean; foreign?: boolean } {
+export function putAudience(
+  db: Database.Database,
+  id: string,
+  name: string,
+  now: number,
+  origin: AudienceOrigin,
+): { audience: Audience; created: boolean; renamed: boolean; foreign?: boolean } {
   const row = db.prepare('SELECT * FROM audiences WHERE id = ?').get(id) as AudienceRow | undefined;
   if (!row) {
     const account = origin.kind === 'firehose' ? origin.account : null;
-    db.prepare('INSERT INTO audiences (id, name, origin, origin_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(id, name, origin.kind, account, now, now);
+    db.prepare('INSERT INTO audiences (id, name, origin, origin_account, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)').run(
+      id,
+      name,
+      origin.kind,
+      account,
+      now,
+      now,
+    );
     return { audience: { id, name, origin: origin.kind, originAccount: account, createdAt: now, updatedAt: now }, created: true, renamed: false };
   }
-  if (origin.kind === 'firehose' && firehoseAccess(db, id, origin) !== 'owned') return { audience: toAudience(row), created: false, renamed: false, foreign: true };
+  if (origin.kind === 'firehose' && firehoseAccess(db, id, origin) !== 'owned')
+    return { audience: toAudience(row), created: false, renamed: false, foreign: true };
   if (row.name === name) return { audience: toAudience(row), created: false, renamed: false };
   // The claim query compares each downstream's X name with the audience's: a rename follows.
   db.prepare('UPDATE audiences SET name = ?, updated_at = ? WHERE id = ?').run(name, now, id);
@@ -27,7 +41,8 @@ export function putAudience(db: Database.Database, id: string, name: string, now
 
 /** The rule of FirehoseAccess (port.ts), as one query; the PostgreSQL store runs the same SQL. */
 export function firehoseAccess(db: Database.Database, audienceId: string, sender: FirehoseSender): FirehoseAccess {
-  const row = db.prepare(FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: sender.account, configuration: sender.configurationId }) as { owned: number } | undefined;
+  const row = db.prepare(FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: sender.account, configuration: sender.configurationId }) as
+    { owned: number } | undefined;
   if (!row) return 'unknown';
   return row.owned ? 'owned' : 'foreign';
 }

@@ -88,7 +88,10 @@ export function checkpointInBackground(db: Database.Database, path: string, noti
   let seen = changes.get() as number;
 
   const spawn = (): Worker => {
-    const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path, done: done.buffer } });
+    const w = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver: createRequire(import.meta.url).resolve('better-sqlite3'), path, done: done.buffer },
+    });
     w.unref();
     w.on('message', (m: { ok: boolean; message?: string }) => {
       busy = false;

@@ -45,7 +45,9 @@ export function getConfigurationByAccount(db: Database.Database, accountId: stri
 export function deleteConfiguration(db: Database.Database, id: string): 'deleted' | 'not_found' | 'in_use' {
   if (!db.prepare('SELECT 1 FROM configurations WHERE id = ?').get(id)) return 'not_found';
   const inUse = db
-    .prepare("SELECT EXISTS (SELECT 1 FROM connections WHERE configuration_id = ?) OR EXISTS (SELECT 1 FROM downstreams WHERE configuration_id = ? AND state = 'deleting')")
+    .prepare(
+      "SELECT EXISTS (SELECT 1 FROM connections WHERE configuration_id = ?) OR EXISTS (SELECT 1 FROM downstreams WHERE configuration_id = ? AND state = 'deleting')",
+    )
     .pluck()
     .get(id, id) as number;
   if (inUse) return 'in_use';

@@ -31,7 +31,15 @@ export function putConnection(
   return { connection: toConnection(row), created: !existing };
 }
 
-function applyToggle(db: Database.Database, ledger: SqliteLedger, audienceId: string, configurationId: string, type: IdentityType, on: boolean, now: number): void {
+function applyToggle(
+  db: Database.Database,
+  ledger: SqliteLedger,
+  audienceId: string,
+  configurationId: string,
+  type: IdentityType,
+  on: boolean,
+  now: number,
+): void {
   const row = db
     .prepare("SELECT id, state, x_audience_id FROM downstreams WHERE audience_id = ? AND configuration_id = ? AND identity_type = ? AND state <> 'deleting'")
     .get(audienceId, configurationId, type) as { id: number; state: string; x_audience_id: string | null } | undefined;
@@ -41,7 +49,11 @@ function applyToggle(db: Database.Database, ledger: SqliteLedger, audienceId: st
       .run(audienceId, configurationId, type, now, now).lastInsertRowid as number;
     ledger.resync(id, audienceId, type, now);
   } else if (on && row?.state === 'detached') {
-    db.prepare('UPDATE downstreams SET state = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?').run(row.x_audience_id ? 'active' : 'creating', now, row.id);
+    db.prepare('UPDATE downstreams SET state = ?, next_attempt_at = 0, updated_at = ? WHERE id = ?').run(
+      row.x_audience_id ? 'active' : 'creating',
+      now,
+      row.id,
+    );
     ledger.resync(row.id, audienceId, type, now);
   } else if (!on && row && row.state !== 'detached') {
     detach(db, row.id, now);

@@ -3,7 +3,9 @@ import { ERRORS_KEPT, SAMPLES_KEPT } from '../states.ts';
 
 /** Members sent and X's size now, for the status page's history; the oldest beyond SAMPLES_KEPT go. */
 export function recordSample(db: Database.Database, downstreamId: number, now: number): void {
-  db.prepare('INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size) SELECT id, ?, members, audience_size FROM downstreams WHERE id = ?').run(now, downstreamId);
+  db.prepare(
+    'INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size) SELECT id, ?, members, audience_size FROM downstreams WHERE id = ?',
+  ).run(now, downstreamId);
   db.prepare('DELETE FROM samples WHERE downstream_id = ? AND at < (SELECT at FROM samples WHERE downstream_id = ? ORDER BY at DESC LIMIT 1 OFFSET ?)').run(
     downstreamId,
     downstreamId,
@@ -13,9 +15,7 @@ export function recordSample(db: Database.Database, downstreamId: number, now: n
 
 export function recordError(db: Database.Database, downstreamId: number, message: string, now: number): void {
   db.prepare('INSERT INTO downstream_errors (downstream_id, at, message) VALUES (?, ?, ?)').run(downstreamId, now, message);
-  db.prepare('DELETE FROM downstream_errors WHERE downstream_id = ? AND id < (SELECT id FROM downstream_errors WHERE downstream_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)').run(
-    downstreamId,
-    downstreamId,
-    ERRORS_KEPT - 1,
-  );
+  db.prepare(
+    'DELETE FROM downstream_errors WHERE downstream_id = ? AND id < (SELECT id FROM downstream_errors WHERE downstream_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+  ).run(downstreamId, downstreamId, ERRORS_KEPT - 1);
 }

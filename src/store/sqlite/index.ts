@@ -125,7 +125,12 @@ export class SqliteStore implements Store {
 
   // audiences and connections
 
-  async putAudience(id: string, name: string, now: number, origin: AudienceOrigin = { kind: 'api' }): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
+  async putAudience(
+    id: string,
+    name: string,
+    now: number,
+    origin: AudienceOrigin = { kind: 'api' },
+  ): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
     return this.tx(() => audiences.putAudience(this.db, id, name, now, origin));
   }
 
@@ -157,7 +162,12 @@ export class SqliteStore implements Store {
     return this.tx(() => audiences.deleteAudience(this.db, id, now));
   }
 
-  async putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }> {
+  async putConnection(
+    audienceId: string,
+    configurationId: string,
+    toggles: ConnectionToggles,
+    now: number,
+  ): Promise<{ connection: Connection; created: boolean }> {
     return this.tx(() => connections.putConnection(this.db, this.ledger, audienceId, configurationId, toggles, now));
   }
 
@@ -193,7 +203,12 @@ export class SqliteStore implements Store {
     return this.tx(() => recordCreateAttempt(this.db, downstreamId, token, name));
   }
 
-  async settleCreated(downstreamId: number, token: string, x: XAudienceState & { id: string; name: string; nameSuffix: number }, now: number): Promise<boolean> {
+  async settleCreated(
+    downstreamId: number,
+    token: string,
+    x: XAudienceState & { id: string; name: string; nameSuffix: number },
+    now: number,
+  ): Promise<boolean> {
     return this.tx(() => settleCreated(this.db, downstreamId, token, x, now));
   }
 
@@ -260,7 +275,10 @@ export class SqliteStore implements Store {
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
     // A renewal is due at its oldest confirmation + renewAfterMs, and no sooner than one flush
     // interval after the last renewal step (claim.ts).
-    const renew = opts.renewAfterMs === undefined ? '9e15' : `CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9e15 ELSE MAX(d.renew_claimed_at + @flush,
+    const renew =
+      opts.renewAfterMs === undefined
+        ? '9e15'
+        : `CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9e15 ELSE MAX(d.renew_claimed_at + @flush,
                  COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1) + @renew, 9e15)) END`;
     const row = this.db
       .prepare(
@@ -273,7 +291,8 @@ export class SqliteStore implements Store {
            WHERE c.state = 'active' AND d.state IN ${WORKED_STATES})`,
       )
       .pluck()
-      .get({ refresh: opts.refreshIntervalMs, flush: opts.flushIntervalMs, ...(opts.renewAfterMs === undefined ? {} : { renew: opts.renewAfterMs }) }) as number | null;
+      .get({ refresh: opts.refreshIntervalMs, flush: opts.flushIntervalMs, ...(opts.renewAfterMs === undefined ? {} : { renew: opts.renewAfterMs }) }) as
+      number | null;
     return row;
   }
 }

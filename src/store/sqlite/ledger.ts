@@ -25,7 +25,10 @@ export class SqliteLedger {
     this.memberHashes = db.prepare('SELECT identity_type, hash FROM members WHERE audience_id = ? AND member_key = ?');
     this.insertMember = db.prepare('INSERT OR IGNORE INTO members (audience_id, identity_type, hash, member_key) VALUES (?, ?, ?, ?)');
     this.deleteMember = db.prepare('DELETE FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ? AND member_key = ?');
-    this.hashHeld = db.prepare('SELECT EXISTS (SELECT 1 FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ?)').pluck() as Database.Statement<[string, string, string], number>;
+    this.hashHeld = db.prepare('SELECT EXISTS (SELECT 1 FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ?)').pluck() as Database.Statement<
+      [string, string, string],
+      number
+    >;
     this.forwarding = db.prepare(`SELECT id, identity_type FROM downstreams WHERE audience_id = ? AND state IN ${FORWARDING_STATES}`);
     // Last state wins: the op is overwritten and any claim is cleared, so an in-flight batch that
     // settles later leaves this newer change pending. The first enqueue time is kept: a change's

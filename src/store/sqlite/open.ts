@@ -69,7 +69,11 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
 export function migrate(db: Database.Database, opts: OpenOptions = {}, upTo = Infinity): number[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)');
   const done = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
-  const files = new Map(readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).map((f) => [Number(f.slice(0, 4)), f] as const));
+  const files = new Map(
+    readdirSync(MIGRATIONS_DIR)
+      .filter((f) => /^\d{4}_.*\.sql$/.test(f))
+      .map((f) => [Number(f.slice(0, 4)), f] as const),
+  );
   const versions = [...new Set([...files.keys(), ...Object.keys(CODE_STEPS).map(Number)])].sort((a, b) => a - b);
   const applied: number[] = [];
   for (const version of versions) {

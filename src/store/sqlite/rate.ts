@@ -12,11 +12,9 @@ export function takeRateToken(db: Database.Database, key: string, now: number, p
   const row = db.prepare('SELECT tokens, updated_at FROM rate_buckets WHERE key = ?').get(key) as { tokens: number; updated_at: number } | undefined;
   const tokens = refilled(row?.tokens ?? burst, row?.updated_at ?? now, now, perMinute, burst);
   if (tokens >= 1) {
-    db.prepare('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at').run(
-      key,
-      tokens - 1,
-      now,
-    );
+    db.prepare(
+      'INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at',
+    ).run(key, tokens - 1, now);
     return 0;
   }
   return waitForToken(tokens, perMinute);
@@ -25,9 +23,7 @@ export function takeRateToken(db: Database.Database, key: string, now: number, p
 /** Sets the bucket so that it refills to one token exactly at `until`. */
 export function holdRate(db: Database.Database, key: string, until: number, now: number, perMinute: number): void {
   const tokens = tokensHeldUntil(until, now, perMinute);
-  db.prepare('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = MIN(rate_buckets.tokens, excluded.tokens), updated_at = excluded.updated_at').run(
-    key,
-    tokens,
-    now,
-  );
+  db.prepare(
+    'INSERT INTO rate_buckets (key, tokens, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET tokens = MIN(rate_buckets.tokens, excluded.tokens), updated_at = excluded.updated_at',
+  ).run(key, tokens, now);
 }

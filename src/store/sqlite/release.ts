@@ -4,12 +4,7 @@ import { recordError } from './history.ts';
 import { RELEASE, holds } from './lease.ts';
 
 /** Gives the lease back without settling (retry later, rate wait, re-authorization); the claimed changes stay pending. */
-export function release(
-  db: Database.Database,
-  downstreamId: number,
-  token: string,
-  opts: ReleaseOptions,
-): boolean {
+export function release(db: Database.Database, downstreamId: number, token: string, opts: ReleaseOptions): boolean {
   if (!holds(db, downstreamId, token)) return false;
   db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(

@@ -4,7 +4,9 @@ import type Database from 'better-sqlite3';
 
 export function putSession(db: Database.Database, idHash: string, expiresAt: number, now: number): void {
   db.prepare('DELETE FROM ui_sessions WHERE expires_at <= ?').run(now);
-  db.prepare('INSERT INTO ui_sessions (id_hash, expires_at, created_at) VALUES (?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at').run(idHash, expiresAt, now);
+  db.prepare(
+    'INSERT INTO ui_sessions (id_hash, expires_at, created_at) VALUES (?, ?, ?) ON CONFLICT (id_hash) DO UPDATE SET expires_at = excluded.expires_at',
+  ).run(idHash, expiresAt, now);
 }
 
 export function getSession(db: Database.Database, idHash: string, now: number): number | null {

@@ -11,7 +11,13 @@ export function recordCreateAttempt(db: Database.Database, downstreamId: number,
   return db.prepare('UPDATE downstreams SET create_attempt_name = ? WHERE id = ? AND lease_token = ?').run(name, downstreamId, token).changes > 0;
 }
 
-export function settleCreated(db: Database.Database, downstreamId: number, token: string, x: XAudienceState & { id: string; name: string; nameSuffix: number }, now: number): boolean {
+export function settleCreated(
+  db: Database.Database,
+  downstreamId: number,
+  token: string,
+  x: XAudienceState & { id: string; name: string; nameSuffix: number },
+  now: number,
+): boolean {
   // A re-created audience stays 'recreating' until its refill has been sent (settle-sent.ts).
   return (
     db

@@ -9,13 +9,7 @@ import { RELEASE, holds } from './lease.ts';
  * and moves the counters. One row at a time: inside the caller's IMMEDIATE transaction nothing
  * else writes, so the order of the statements is the only order there is.
  */
-export function settleSent(
-  db: Database.Database,
-  downstreamId: number,
-  token: string,
-  result: SentBatch,
-  now: number,
-): boolean {
+export function settleSent(db: Database.Database, downstreamId: number, token: string, result: SentBatch, now: number): boolean {
   if (!holds(db, downstreamId, token)) return false;
   const rejected = new Set(result.rejectedHashes);
   let adds = 0;

@@ -68,7 +68,14 @@ async function settle(ctx: SyncContext, input: TaskInput, x: XCustomAudience): P
   const ok = await ctx.store.settleCreated(
     d.id,
     input.claim.leaseToken,
-    { id: x.id, name: x.name, nameSuffix: suffixOf(x.name), audienceSize: x.audienceSize, targetable: x.targetable, reasonsNotTargetable: x.reasonsNotTargetable },
+    {
+      id: x.id,
+      name: x.name,
+      nameSuffix: suffixOf(x.name),
+      audienceSize: x.audienceSize,
+      targetable: x.targetable,
+      reasonsNotTargetable: x.reasonsNotTargetable,
+    },
     ctx.now(),
   );
   if (ok) ctx.log.info({ downstream: d.id, xAudienceId: x.id, identityType: d.identityType }, 'downstream audience created on X');

@@ -8,5 +8,10 @@ export async function refreshTask(ctx: SyncContext, input: TaskInput): Promise<v
   await input.gate('read');
   const x = await ctx.x.getAudience(input.tokens, input.accountId, d.xAudienceId ?? '');
   if (x.deleted) throw new AudienceNotFoundError('the audience was deleted on X', { status: 404 });
-  await ctx.store.settleRefreshed(d.id, claim.leaseToken, { audienceSize: x.audienceSize, targetable: x.targetable, reasonsNotTargetable: x.reasonsNotTargetable }, ctx.now());
+  await ctx.store.settleRefreshed(
+    d.id,
+    claim.leaseToken,
+    { audienceSize: x.audienceSize, targetable: x.targetable, reasonsNotTargetable: x.reasonsNotTargetable },
+    ctx.now(),
+  );
 }

@@ -34,7 +34,13 @@ export async function api(method, path, body) {
   if (method !== 'GET') headers['x-csrf-token'] = CSRF;
   let res;
   try {
-    res = await fetch(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store' });
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
   } catch {
     throw new ApiFailure(0, 'network', 'Tailor did not answer (is it running?)');
   }

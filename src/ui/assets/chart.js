@@ -77,7 +77,9 @@ export function chart(samples, label) {
     t1 === t0 ? null : s('text', { x: W - PAD.right, y: H - 8, class: 'chart-label', 'text-anchor': 'end' }, clock(t1)),
     series.map((line) =>
       segments(line.points).map((seg) => [
-        seg.length > 1 ? s('polyline', { points: seg.map((p) => `${x(p.t).toFixed(1)},${y(p.y).toFixed(1)}`).join(' '), class: `chart-line chart-${line.key}` }) : null,
+        seg.length > 1
+          ? s('polyline', { points: seg.map((p) => `${x(p.t).toFixed(1)},${y(p.y).toFixed(1)}`).join(' '), class: `chart-line chart-${line.key}` })
+          : null,
         seg.map((p) => s('circle', { cx: x(p.t).toFixed(1), cy: y(p.y).toFixed(1), r: 3, class: `chart-dot chart-${line.key}` })),
       ]),
     ),

@@ -81,7 +81,14 @@ function downstreamCard(d, samples) {
       ? h('span', { class: 'muted' }, 'not reported by X yet')
       : d.targetable
         ? h('span', { class: 'badge ok' }, 'Targetable')
-        : [h('span', { class: 'badge warn' }, 'Not targetable'), h('ul', { class: 'reasons' }, reasons.map((r) => h('li', {}, reasonWords(r))))];
+        : [
+            h('span', { class: 'badge warn' }, 'Not targetable'),
+            h(
+              'ul',
+              { class: 'reasons' },
+              reasons.map((r) => h('li', {}, reasonWords(r))),
+            ),
+          ];
   const errors = d.recent_errors && d.recent_errors.length ? d.recent_errors : d.last_error ? [{ at: d.last_error_at, message: d.last_error }] : [];
   const title = d.name || `${IDENTITY_WORDS[d.identity_type] || d.identity_type} audience (not created yet)`;
   return h(
@@ -94,29 +101,52 @@ function downstreamCard(d, samples) {
       h('span', { class: `badge state ${d.state}` }, STATE_WORDS[d.state] || d.state),
     ),
     h('p', { class: 'muted small' }, `${IDENTITY_WORDS[d.identity_type] || d.identity_type}. ${STATE_HELP[d.state] || ''}`),
-    d.name_suffix && d.name_suffix > 1 ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`) : null,
+    d.name_suffix && d.name_suffix > 1
+      ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`)
+      : null,
     h(
       'div',
       { class: 'downstream-body' },
       h(
         'div',
         {},
-    h(
-      'dl',
-      { class: 'facts' },
-      field('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
-      field('Members sent', fmtNumber(d.members), h('span', { class: 'muted small' }, ` (${fmtNumber(d.sent_adds)} adds, ${fmtNumber(d.sent_removes)} removes sent in total, ${fmtNumber(d.renewed)} renewed before X's expiry)`)),
-      field('Pending', fmtNumber(d.pending), d.pending > 0 && d.next_attempt_at ? h('span', { class: 'muted small' }, ' next try ', timeEl(d.next_attempt_at)) : null),
-      field('X audience size', d.audience_size === null ? h('span', { class: 'muted' }, 'not reported by X yet') : fmtNumber(d.audience_size)),
-      field('Targetable', targetable),
-      field('Match rate', fmtPercent(d.match_rate), h('span', { class: 'muted small' }, ' (X size ÷ members sent)')),
-      field('Last sync', timeEl(d.last_synced_at)),
-      field('Last checked on X', timeEl(d.last_refreshed_at)),
-      d.rejected ? field('Rejected by X', fmtNumber(d.rejected)) : null,
-    ),
-    errors.length
-      ? h('div', { class: 'errors' }, h('h5', {}, 'Recent errors'), h('ul', {}, errors.map((e) => h('li', {}, timeEl(e.at), ' — ', e.message))))
-      : h('p', { class: 'small ok-text' }, 'No errors.'),
+        h(
+          'dl',
+          { class: 'facts' },
+          field('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
+          field(
+            'Members sent',
+            fmtNumber(d.members),
+            h(
+              'span',
+              { class: 'muted small' },
+              ` (${fmtNumber(d.sent_adds)} adds, ${fmtNumber(d.sent_removes)} removes sent in total, ${fmtNumber(d.renewed)} renewed before X's expiry)`,
+            ),
+          ),
+          field(
+            'Pending',
+            fmtNumber(d.pending),
+            d.pending > 0 && d.next_attempt_at ? h('span', { class: 'muted small' }, ' next try ', timeEl(d.next_attempt_at)) : null,
+          ),
+          field('X audience size', d.audience_size === null ? h('span', { class: 'muted' }, 'not reported by X yet') : fmtNumber(d.audience_size)),
+          field('Targetable', targetable),
+          field('Match rate', fmtPercent(d.match_rate), h('span', { class: 'muted small' }, ' (X size ÷ members sent)')),
+          field('Last sync', timeEl(d.last_synced_at)),
+          field('Last checked on X', timeEl(d.last_refreshed_at)),
+          d.rejected ? field('Rejected by X', fmtNumber(d.rejected)) : null,
+        ),
+        errors.length
+          ? h(
+              'div',
+              { class: 'errors' },
+              h('h5', {}, 'Recent errors'),
+              h(
+                'ul',
+                {},
+                errors.map((e) => h('li', {}, timeEl(e.at), ' — ', e.message)),
+              ),
+            )
+          : h('p', { class: 'small ok-text' }, 'No errors.'),
       ),
       chart(samples, title),
     ),
@@ -188,23 +218,42 @@ export function startAudience(view) {
         h(
           'div',
           { class: 'row-actions' },
-          h('button', { type: 'button', 'data-key': 'rename', onclick: (e) => void act(e.currentTarget, async () => {
-            if (!audience) return;
-            const res = await renameAudience(audience);
-            if (res) {
-              await poller.refresh();
-              announce(`Renamed to “${res.name}”. Its X audiences follow.`);
-            }
-          }) }, 'Rename'),
-          h('button', { type: 'button', class: 'danger-quiet', 'data-key': 'delete', onclick: (e) => void act(e.currentTarget, async () => {
-            const snapshot = audience;
-            if (!snapshot) return;
-            const res = await deleteAudience(snapshot);
-            if (res) {
-              rememberDeletion(snapshot, res);
-              window.location.assign('/');
-            }
-          }) }, 'Delete audience'),
+          h(
+            'button',
+            {
+              type: 'button',
+              'data-key': 'rename',
+              onclick: (e) =>
+                void act(e.currentTarget, async () => {
+                  if (!audience) return;
+                  const res = await renameAudience(audience);
+                  if (res) {
+                    await poller.refresh();
+                    announce(`Renamed to “${res.name}”. Its X audiences follow.`);
+                  }
+                }),
+            },
+            'Rename',
+          ),
+          h(
+            'button',
+            {
+              type: 'button',
+              class: 'danger-quiet',
+              'data-key': 'delete',
+              onclick: (e) =>
+                void act(e.currentTarget, async () => {
+                  const snapshot = audience;
+                  if (!snapshot) return;
+                  const res = await deleteAudience(snapshot);
+                  if (res) {
+                    rememberDeletion(snapshot, res);
+                    window.location.assign('/');
+                  }
+                }),
+            },
+            'Delete audience',
+          ),
         ),
       ),
     ]);
@@ -218,9 +267,20 @@ export function startAudience(view) {
     const form = h(
       'form',
       { class: 'connection', 'aria-labelledby': `${prefix}-title` },
-      h('h3', { id: `${prefix}-title` }, `X · ${c.configuration_name || c.configuration_id}`, h('span', { class: 'muted small' }, ` account ${c.account_id || '?'}`)),
+      h(
+        'h3',
+        { id: `${prefix}-title` },
+        `X · ${c.configuration_name || c.configuration_id}`,
+        h('span', { class: 'muted small' }, ` account ${c.account_id || '?'}`),
+      ),
       c.configuration_state === 'needs_reauth'
-        ? h('p', { class: 'alert-inline' }, 'Paused: this configuration needs re-authorization. ', h('a', { href: '/outputs' }, 'Re-authorize in Setup › Outputs'), '.')
+        ? h(
+            'p',
+            { class: 'alert-inline' },
+            'Paused: this configuration needs re-authorization. ',
+            h('a', { href: '/outputs' }, 'Re-authorize in Setup › Outputs'),
+            '.',
+          )
         : null,
       togglesFieldset(prefix, c, 'Forward to X'),
       h('p', { class: 'muted small' }, 'Turning a setting off keeps that X audience on X, detached. Removing the connection keeps all of them on X.'),
@@ -263,7 +323,13 @@ export function startAudience(view) {
   /** @param {Configuration[]} available the configurations this audience is not connected to */
   function addForm(available) {
     if (configurations.length === 0) {
-      return h('p', {}, 'There is no X configuration yet. ', h('a', { href: '/outputs' }, 'Add one in Setup › Outputs'), ', then come back to connect this audience.');
+      return h(
+        'p',
+        {},
+        'There is no X configuration yet. ',
+        h('a', { href: '/outputs' }, 'Add one in Setup › Outputs'),
+        ', then come back to connect this audience.',
+      );
     }
     if (available.length === 0) return h('p', { class: 'muted' }, 'This audience is connected to every X configuration.');
     const select = h(
@@ -300,7 +366,17 @@ export function startAudience(view) {
   function renderConnect() {
     // Forms the user is editing are left alone; everything else follows the server.
     if (!audience || connectBox.querySelector('form[data-dirty]')) return;
-    const key = JSON.stringify([audience.connections.map((c) => [c.configuration_id, c.configuration_name, c.configuration_state, c.forward_emails, c.forward_twitter_handles, c.forward_device_ids]), configurations.map((c) => [c.id, c.name, c.state])]);
+    const key = JSON.stringify([
+      audience.connections.map((c) => [
+        c.configuration_id,
+        c.configuration_name,
+        c.configuration_state,
+        c.forward_emails,
+        c.forward_twitter_handles,
+        c.forward_device_ids,
+      ]),
+      configurations.map((c) => [c.id, c.name, c.state]),
+    ]);
     if (key === connectKey) return;
     connectKey = key;
     const connected = new Set(audience.connections.map((c) => c.configuration_id));
@@ -331,13 +407,28 @@ export function startAudience(view) {
         h(
           'section',
           { class: 'connection-status', 'aria-labelledby': `st-${c.configuration_id}` },
-          h('h3', { id: `st-${c.configuration_id}` }, `X · ${c.configuration_name || c.configuration_id}`, h('span', { class: 'muted small' }, ` account ${c.account_id || '?'}`)),
+          h(
+            'h3',
+            { id: `st-${c.configuration_id}` },
+            `X · ${c.configuration_name || c.configuration_id}`,
+            h('span', { class: 'muted small' }, ` account ${c.account_id || '?'}`),
+          ),
           c.configuration_state === 'needs_reauth'
-            ? h('p', { class: 'alert-inline' }, `${CONFIG_STATE_WORDS.needs_reauth}: ${c.configuration_state_reason || 'X refused the tokens.'} Changes are kept and go out after you `, h('a', { href: '/outputs' }, 're-authorize in Setup › Outputs'), '.')
+            ? h(
+                'p',
+                { class: 'alert-inline' },
+                `${CONFIG_STATE_WORDS.needs_reauth}: ${c.configuration_state_reason || 'X refused the tokens.'} Changes are kept and go out after you `,
+                h('a', { href: '/outputs' }, 're-authorize in Setup › Outputs'),
+                '.',
+              )
             : null,
           c.downstream_audiences.length === 0
             ? h('p', { class: 'muted' }, 'No X audience yet: Tailor creates one per enabled identity type when there are members to send.')
-            : h('div', { class: 'downstreams' }, c.downstream_audiences.map((d) => downstreamCard(d, samplesOf(c.configuration_id, d)))),
+            : h(
+                'div',
+                { class: 'downstreams' },
+                c.downstream_audiences.map((d) => downstreamCard(d, samplesOf(c.configuration_id, d))),
+              ),
           notForwarded(c),
         ),
       );
@@ -349,7 +440,11 @@ export function startAudience(view) {
           'section',
           { class: 'connection-status', 'aria-labelledby': 'st-others' },
           h('h3', { id: 'st-others' }, 'Kept on X, no longer connected'),
-          h('div', { class: 'downstreams' }, others.map((d) => downstreamCard(d, samplesOf(d.configuration_id, d)))),
+          h(
+            'div',
+            { class: 'downstreams' },
+            others.map((d) => downstreamCard(d, samplesOf(d.configuration_id, d))),
+          ),
         ),
       );
     }
@@ -364,8 +459,18 @@ export function startAudience(view) {
           h(
             'table',
             {},
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num' }, 'Count'), h('th', { scope: 'col' }, 'Last seen'))),
-            h('tbody', {}, rejected.map((r) => h('tr', {}, h('td', {}, rejectionWords(r.reason)), h('td', { class: 'num' }, fmtNumber(r.count)), h('td', {}, timeEl(r.last_at))))),
+            h(
+              'thead',
+              {},
+              h('tr', {}, h('th', { scope: 'col' }, 'Reason'), h('th', { scope: 'col', class: 'num' }, 'Count'), h('th', { scope: 'col' }, 'Last seen')),
+            ),
+            h(
+              'tbody',
+              {},
+              rejected.map((r) =>
+                h('tr', {}, h('td', {}, rejectionWords(r.reason)), h('td', { class: 'num' }, fmtNumber(r.count)), h('td', {}, timeEl(r.last_at))),
+              ),
+            ),
           ),
         ),
       );

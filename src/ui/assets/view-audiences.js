@@ -60,12 +60,22 @@ export async function deleteAudience(audience) {
     doomed.length
       ? [
           h('p', {}, `These ${doomed.length} X audiences will be deleted on X too (campaigns that use them lose them):`),
-          h('ul', { class: 'doomed' }, doomed.map((d) => h('li', {}, h('strong', {}, d.name || '(unnamed)'), ' ', h('span', { class: 'mono' }, `X id ${d.x_audience_id}`)))),
+          h(
+            'ul',
+            { class: 'doomed' },
+            doomed.map((d) => h('li', {}, h('strong', {}, d.name || '(unnamed)'), ' ', h('span', { class: 'mono' }, `X id ${d.x_audience_id}`))),
+          ),
         ]
       : h('p', {}, 'No X audience exists for it yet, so nothing is deleted on X.'),
     h('p', { class: 'muted small' }, 'This cannot be undone.'),
   ];
-  const yes = await confirmDialog({ title: `Delete “${audience.name}”?`, body, confirmLabel: doomed.length ? 'Delete audience and X audiences' : 'Delete audience', cancelLabel: 'Keep it', danger: true });
+  const yes = await confirmDialog({
+    title: `Delete “${audience.name}”?`,
+    body,
+    confirmLabel: doomed.length ? 'Delete audience and X audiences' : 'Delete audience',
+    cancelLabel: 'Keep it',
+    danger: true,
+  });
   if (!yes) return null;
   return api('DELETE', `/audiences/${encodeURIComponent(audience.id)}`);
 }
@@ -76,14 +86,21 @@ export async function deleteAudience(audience) {
  * @returns {Promise<Audience | null>}
  */
 export async function renameAudience(audience) {
-  const name = await promptDialog({ title: `Rename “${audience.name}”`, label: 'New name', value: audience.name, submitLabel: 'Rename', help: 'The X audiences are renamed to match: “<name> (email)” and so on.' });
+  const name = await promptDialog({
+    title: `Rename “${audience.name}”`,
+    label: 'New name',
+    value: audience.name,
+    submitLabel: 'Rename',
+    help: 'The X audiences are renamed to match: “<name> (email)” and so on.',
+  });
   if (name === null || name === audience.name) return null;
   return api('PUT', `/audiences/${encodeURIComponent(audience.id)}`, { name });
 }
 
 /** @param {Audience} a */
 function connectionsCell(a) {
-  if (a.connections.length === 0) return h('a', { href: `/audiences/${encodeURIComponent(a.id)}#connect`, 'data-key': `connect-${a.id}` }, 'Not connected — connect to X');
+  if (a.connections.length === 0)
+    return h('a', { href: `/audiences/${encodeURIComponent(a.id)}#connect`, 'data-key': `connect-${a.id}` }, 'Not connected — connect to X');
   return h(
     'ul',
     { class: 'plain' },
@@ -100,7 +117,11 @@ function connectionsCell(a) {
         {},
         `X · ${c.configuration_name || c.configuration_id}`,
         c.configuration_state === 'needs_reauth' ? h('span', { class: 'badge warn' }, 'needs re-authorization') : null,
-        h('span', { class: 'muted small' }, ` — ${c.downstream_audiences.length} X audience${c.downstream_audiences.length === 1 ? '' : 's'}${summary ? ` (${summary})` : ''}`),
+        h(
+          'span',
+          { class: 'muted small' },
+          ` — ${c.downstream_audiences.length} X audience${c.downstream_audiences.length === 1 ? '' : 's'}${summary ? ` (${summary})` : ''}`,
+        ),
       );
     }),
   );
@@ -114,14 +135,28 @@ export function startAudiences(view) {
   // Audiences deleted in this tab (here or on their own page), whose X audiences are shown until gone.
   const deletions = takeDeletions();
 
-  const idInput = h('input', { id: 'new-id', name: 'id', required: true, pattern: ID_PATTERN, maxlength: 128, autocomplete: 'off', 'aria-describedby': 'new-id-help' });
+  const idInput = h('input', {
+    id: 'new-id',
+    name: 'id',
+    required: true,
+    pattern: ID_PATTERN,
+    maxlength: 128,
+    autocomplete: 'off',
+    'aria-describedby': 'new-id-help',
+  });
   const nameInput = h('input', { id: 'new-name', name: 'name', required: true, maxlength: 200, autocomplete: 'off' });
   const createButton = h('button', { type: 'submit', class: 'primary' }, 'Create audience');
   const form = h(
     'form',
     { class: 'inline-form', 'aria-labelledby': 'create-title' },
     h('div', { class: 'field' }, h('label', { for: 'new-name' }, 'Name'), nameInput),
-    h('div', { class: 'field' }, h('label', { for: 'new-id' }, 'Audience ID'), idInput, h('p', { id: 'new-id-help', class: 'muted small' }, 'Letters, digits and . _ ~ -; the id your API calls and mParticle use.')),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'new-id' }, 'Audience ID'),
+      idInput,
+      h('p', { id: 'new-id-help', class: 'muted small' }, 'Letters, digits and . _ ~ -; the id your API calls and mParticle use.'),
+    ),
     h('div', { class: 'field end' }, createButton),
   );
   nameInput.addEventListener('input', () => {
@@ -178,22 +213,47 @@ export function startAudiences(view) {
         h(
           'td',
           {},
-          h('div', { class: 'row-actions' },
-          h('button', { type: 'button', 'data-key': `rename-${a.id}`, 'aria-label': `Rename ${a.name}`, onclick: (e) => void act(e.currentTarget, async () => {
-            const res = await renameAudience(a);
-            if (res) {
-              await poller.refresh();
-              announce(`Renamed to “${res.name}”. Its X audiences follow.`);
-            }
-          }) }, 'Rename'),
-          h('button', { type: 'button', class: 'danger-quiet', 'data-key': `delete-${a.id}`, 'aria-label': `Delete ${a.name}`, onclick: (e) => void act(e.currentTarget, async () => {
-            const res = await deleteAudience(a);
-            if (res) {
-              deletions.set(a.id, { name: a.name, xAudiences: res.deleting_x_audiences });
-              await poller.refresh();
-              announce(`Deleted “${a.name}”.${res.deleting_x_audiences.length ? ` Deleting ${res.deleting_x_audiences.length} X audiences on X.` : ''}`);
-            }
-          }) }, 'Delete'),
+          h(
+            'div',
+            { class: 'row-actions' },
+            h(
+              'button',
+              {
+                type: 'button',
+                'data-key': `rename-${a.id}`,
+                'aria-label': `Rename ${a.name}`,
+                onclick: (e) =>
+                  void act(e.currentTarget, async () => {
+                    const res = await renameAudience(a);
+                    if (res) {
+                      await poller.refresh();
+                      announce(`Renamed to “${res.name}”. Its X audiences follow.`);
+                    }
+                  }),
+              },
+              'Rename',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger-quiet',
+                'data-key': `delete-${a.id}`,
+                'aria-label': `Delete ${a.name}`,
+                onclick: (e) =>
+                  void act(e.currentTarget, async () => {
+                    const res = await deleteAudience(a);
+                    if (res) {
+                      deletions.set(a.id, { name: a.name, xAudiences: res.deleting_x_audiences });
+                      await poller.refresh();
+                      announce(
+                        `Deleted “${a.name}”.${res.deleting_x_audiences.length ? ` Deleting ${res.deleting_x_audiences.length} X audiences on X.` : ''}`,
+                      );
+                    }
+                  }),
+              },
+              'Delete',
+            ),
           ),
         ),
       ),
@@ -202,7 +262,19 @@ export function startAudiences(view) {
       h(
         'table',
         {},
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Name'), h('th', { scope: 'col' }, 'ID'), h('th', { scope: 'col', class: 'num' }, 'Members'), h('th', { scope: 'col' }, 'Connections'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Name'),
+            h('th', { scope: 'col' }, 'ID'),
+            h('th', { scope: 'col', class: 'num' }, 'Members'),
+            h('th', { scope: 'col' }, 'Connections'),
+            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+          ),
+        ),
         h('tbody', {}, rows),
       ),
     ]);
@@ -229,13 +301,31 @@ export function startAudiences(view) {
             { class: 'plain' },
             d.xAudiences.map((x) => {
               const still = pending.get(x.x_audience_id);
-              return h('li', { class: 'x-audience' }, `${x.name} (X id ${x.x_audience_id}): `, still ? h('span', { class: 'badge' }, still.last_error ? `deleting on X — last error: ${still.last_error}` : 'deleting on X…') : h('span', { class: 'badge ok' }, 'deleted on X'));
+              return h(
+                'li',
+                { class: 'x-audience' },
+                `${x.name} (X id ${x.x_audience_id}): `,
+                still
+                  ? h('span', { class: 'badge' }, still.last_error ? `deleting on X — last error: ${still.last_error}` : 'deleting on X…')
+                  : h('span', { class: 'badge ok' }, 'deleted on X'),
+              );
             }),
           ),
         ),
       );
     }
-    deletingBox.replaceChildren(...(items.length ? [h('section', { class: 'card', 'aria-labelledby': 'deleting-title' }, h('h2', { id: 'deleting-title' }, 'Deleted audiences'), h('ul', { class: 'plain' }, items))] : []));
+    deletingBox.replaceChildren(
+      ...(items.length
+        ? [
+            h(
+              'section',
+              { class: 'card', 'aria-labelledby': 'deleting-title' },
+              h('h2', { id: 'deleting-title' }, 'Deleted audiences'),
+              h('ul', { class: 'plain' }, items),
+            ),
+          ]
+        : []),
+    );
   }
 
   const poller = poll(async () => {

@@ -42,7 +42,13 @@ export function startOutputs(view) {
       'section',
       { class: 'card', 'aria-labelledby': 'add-title' },
       h('h2', { id: 'add-title' }, 'X Audience configurations'),
-      h('p', {}, 'A configuration connects one X ad account. Log in with X in the popup, pick the ad account and save. Only an X login that is an ', h('strong', {}, 'Account Administrator'), ' on the account can connect it; other accounts are shown greyed out with the reason.'),
+      h(
+        'p',
+        {},
+        'A configuration connects one X ad account. Log in with X in the popup, pick the ad account and save. Only an X login that is an ',
+        h('strong', {}, 'Account Administrator'),
+        ' on the account can connect it; other accounts are shown greyed out with the reason.',
+      ),
       h('p', {}, addButton),
     ),
     h('section', { 'aria-labelledby': 'configs-title' }, h('h2', { id: 'configs-title' }, 'Configurations'), listBox),
@@ -67,12 +73,17 @@ export function startOutputs(view) {
   async function remove(config, button) {
     const users = usersOf(config.id);
     if (users.length > 0) {
-      showError(`“${config.name}” cannot be deleted: ${users.length === 1 ? 'the audience' : 'the audiences'} ${users.map((a) => `“${a.name}”`).join(', ')} ${users.length === 1 ? 'is' : 'are'} connected to it. Remove those connections on each audience's Connect page first.`);
+      showError(
+        `“${config.name}” cannot be deleted: ${users.length === 1 ? 'the audience' : 'the audiences'} ${users.map((a) => `“${a.name}”`).join(', ')} ${users.length === 1 ? 'is' : 'are'} connected to it. Remove those connections on each audience's Connect page first.`,
+      );
       return;
     }
     const yes = await confirmDialog({
       title: `Delete “${config.name}”?`,
-      body: [h('p', {}, `Tailor forgets this configuration and its X tokens for account ${config.account_id}.`), h('p', {}, 'X audiences it created stay on X; Tailor stops tracking them.')],
+      body: [
+        h('p', {}, `Tailor forgets this configuration and its X tokens for account ${config.account_id}.`),
+        h('p', {}, 'X audiences it created stay on X; Tailor stops tracking them.'),
+      ],
       confirmLabel: 'Delete configuration',
       danger: true,
     });
@@ -110,15 +121,45 @@ export function startOutputs(view) {
           needs ? h('p', { class: 'small' }, c.state_reason || 'X refused the tokens.', ' Changes wait until you re-authorize.') : null,
           h('div', { class: 'muted small' }, 'Updated ', timeEl(c.updated_at)),
         ),
-        h('td', {}, users.length ? h('ul', { class: 'plain' }, users.map((a) => h('li', {}, h('a', { href: `/audiences/${encodeURIComponent(a.id)}` }, a.name)))) : h('span', { class: 'muted' }, 'No connections')),
+        h(
+          'td',
+          {},
+          users.length
+            ? h(
+                'ul',
+                { class: 'plain' },
+                users.map((a) => h('li', {}, h('a', { href: `/audiences/${encodeURIComponent(a.id)}` }, a.name))),
+              )
+            : h('span', { class: 'muted' }, 'No connections'),
+        ),
         h(
           'td',
           {},
           h(
             'div',
             { class: 'row-actions' },
-            h('button', { type: 'button', class: needs ? 'primary' : null, 'data-key': `reauth-${c.id}`, 'aria-label': `Re-authorize ${c.name}`, onclick: () => openXLogin(c.id) }, 'Re-authorize'),
-            h('button', { type: 'button', class: 'danger-quiet', 'data-key': `delete-${c.id}`, 'aria-label': `Delete ${c.name}`, onclick: (e) => void remove(c, e.currentTarget) }, 'Delete'),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: needs ? 'primary' : null,
+                'data-key': `reauth-${c.id}`,
+                'aria-label': `Re-authorize ${c.name}`,
+                onclick: () => openXLogin(c.id),
+              },
+              'Re-authorize',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger-quiet',
+                'data-key': `delete-${c.id}`,
+                'aria-label': `Delete ${c.name}`,
+                onclick: (e) => void remove(c, e.currentTarget),
+              },
+              'Delete',
+            ),
           ),
         ),
       );
@@ -130,7 +171,12 @@ export function startOutputs(view) {
         h(
           'thead',
           {},
-          h('tr', {}, ['Name', 'Ad account', 'Authorized by', 'State', 'Used by'].map((t) => h('th', { scope: 'col' }, t)), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions'))),
+          h(
+            'tr',
+            {},
+            ['Name', 'Ad account', 'Authorized by', 'State', 'Used by'].map((t) => h('th', { scope: 'col' }, t)),
+            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+          ),
         ),
         h('tbody', {}, rows),
       ),

@@ -23,7 +23,8 @@ export const STATE_WORDS = {
 export const STATE_HELP = {
   creating: 'Tailor creates this audience on X when it has the first member to send.',
   active: 'Changes flow to X as they arrive.',
-  detached: 'Forwarding of this identity type is off. The audience stays on X (live campaigns may use it); turn the setting back on to resume and re-send current members.',
+  detached:
+    'Forwarding of this identity type is off. The audience stays on X (live campaigns may use it); turn the setting back on to resume and re-send current members.',
   recreating: 'It was deleted on X. Tailor is creating it again and re-sending its members.',
   paused: 'The X login for this account needs re-authorization. Changes wait and go out after you log in with X again (Setup › Outputs).',
   deleting: 'Its audience was deleted, so Tailor is deleting it on X.',

@@ -53,7 +53,14 @@ export function renderAccountChooser(o: ChooserOptions): string {
     const id = `account-${i}`;
     const detail = a.eligible ? `${who} is ${permissionWords(a.permissions ?? [])} here.` : `Not available: ${a.reason ?? ''}`;
     return html`<div class="choice${a.eligible ? '' : ' disabled'}">
-      <input type="radio" name="account_id" id="${id}" value="${a.id}" aria-describedby="${id}-detail"${a.eligible ? '' : html` disabled`}${a.id === firstEligible ? html` checked` : ''}>
+      <input
+        type="radio"
+        name="account_id"
+        id="${id}"
+        value="${a.id}"
+        aria-describedby="${id}-detail"
+        ${a.eligible ? '' : html` disabled`}${a.id === firstEligible ? html` checked` : ''}
+      />
       <label for="${id}"><span class="account-name">${a.name}</span> <span class="mono">${a.id}</span></label>
       <p class="detail" id="${id}-detail">${detail}</p>
     </div>`;
@@ -61,33 +68,35 @@ export function renderAccountChooser(o: ChooserOptions): string {
   const heading = o.reauth ? `Re-authorize “${o.reauth.name}”` : 'Choose the X ad account';
   const none =
     eligible.length === 0
-      ? html`<p class="alert" role="alert">${
-          o.reauth
-            ? `${who} cannot re-authorize this configuration: it needs Account Administrator (ACCOUNT_ADMIN) on account ${o.reauth.accountId}.`
-            : `${who} is not an Account Administrator (ACCOUNT_ADMIN) on any ad account it can reach, so none can be saved.`
-        } <a href="${o.restartHref}">Log in with another X account</a>.</p>`
+      ? html`<p class="alert" role="alert">
+          ${
+            o.reauth
+              ? `${who} cannot re-authorize this configuration: it needs Account Administrator (ACCOUNT_ADMIN) on account ${o.reauth.accountId}.`
+              : `${who} is not an Account Administrator (ACCOUNT_ADMIN) on any ad account it can reach, so none can be saved.`
+          } <a href="${o.restartHref}">Log in with another X account</a>.
+        </p>`
       : '';
   const body = html`<h1>${heading}</h1>
-  <p>Signed in to X as <strong>${who}</strong>. Only accounts where this login is an Account Administrator can be saved.</p>
-  ${none}
-  <form method="post" action="/oauth/x/save" class="stack">
-    <input type="hidden" name="csrf" value="${o.csrf}">
-    <fieldset>
-      <legend>Ad accounts ${who} can reach</legend>
-      ${rows.length > 0 ? rows : html`<p class="muted">This X login cannot reach any ad account.</p>`}
-    </fieldset>
-    ${
-      o.reauth
-        ? ''
-        : html`<label for="name">Configuration name <span class="muted">(optional; the account name when empty)</span></label>
-    <input id="name" name="name" maxlength="${MAX_NAME_CHARS}" autocomplete="off">`
-    }
-    <div class="actions">
-      <button type="submit" class="primary"${eligible.length === 0 ? html` disabled` : ''}>Save</button>
-      <button type="button" data-popup-close="cancelled">Cancel</button>
-    </div>
-  </form>
-  <p class="small"><a href="${o.restartHref}">Use a different X login</a></p>`;
+    <p>Signed in to X as <strong>${who}</strong>. Only accounts where this login is an Account Administrator can be saved.</p>
+    ${none}
+    <form method="post" action="/oauth/x/save" class="stack">
+      <input type="hidden" name="csrf" value="${o.csrf}" />
+      <fieldset>
+        <legend>Ad accounts ${who} can reach</legend>
+        ${rows.length > 0 ? rows : html`<p class="muted">This X login cannot reach any ad account.</p>`}
+      </fieldset>
+      ${
+        o.reauth
+          ? ''
+          : html`<label for="name">Configuration name <span class="muted">(optional; the account name when empty)</span></label>
+              <input id="name" name="name" maxlength="${MAX_NAME_CHARS}" autocomplete="off" />`
+      }
+      <div class="actions">
+        <button type="submit" class="primary" ${eligible.length === 0 ? html` disabled` : ''}>Save</button>
+        <button type="button" data-popup-close="cancelled">Cancel</button>
+      </div>
+    </form>
+    <p class="small"><a href="${o.restartHref}">Use a different X login</a></p>`;
   return popupFrame(heading, body, {}, o.csrf);
 }
 

@@ -22,9 +22,7 @@ export function registerBackdoorAudiences(app: FastifyInstance, world: World): v
     return {
       data: world.audiences.list(accountId).map((a) => {
         settle(a, sizing, now);
-        const counts = Object.fromEntries(
-          Object.entries(effectiveMembers(a.members, world.windows, now)).map(([k, v]) => [k, v.length]),
-        );
+        const counts = Object.fromEntries(Object.entries(effectiveMembers(a.members, world.windows, now)).map(([k, v]) => [k, v.length]));
         return {
           ...audienceView(a),
           emulator: {

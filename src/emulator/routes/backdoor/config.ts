@@ -24,9 +24,7 @@ export function registerConfig(app: FastifyInstance, world: World): void {
     return {
       users_rate_limit: { limit: users.limit, window_ms: users.windowMs },
       sizing_delay_ms: world.config.sizingDelayMs,
-      rate_limits: Object.fromEntries(
-        RATE_FAMILIES.map((f) => [f, { limit: limits[f].limit, window_ms: limits[f].windowMs }]),
-      ),
+      rate_limits: Object.fromEntries(RATE_FAMILIES.map((f) => [f, { limit: limits[f].limit, window_ms: limits[f].windowMs }])),
     };
   };
 

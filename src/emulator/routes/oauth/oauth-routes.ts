@@ -57,15 +57,9 @@ export function registerOAuthRoutes(app: FastifyInstance, world: World): void {
     }
     const token = world.tokens.issueRequestToken(callback, at);
     reply.type('application/x-www-form-urlencoded');
-    return answer(
-      request,
-      reply,
-      at,
-      route,
-      200,
-      form({ oauth_token: token.token, oauth_token_secret: token.secret, oauth_callback_confirmed: 'true' }),
-      { token: token.token },
-    );
+    return answer(request, reply, at, route, 200, form({ oauth_token: token.token, oauth_token_secret: token.secret, oauth_callback_confirmed: 'true' }), {
+      token: token.token,
+    });
   });
 
   app.get('/oauth/authorize', async (request, reply) => {

@@ -12,9 +12,7 @@ export function requireAccount(ctx: XContext, access: 'read' | 'write'): { accou
   const permissions = permissionsOn(ctx.world.directory, ctx.token.userId, accountId);
   const account = ctx.world.directory.accounts.find((a) => a.id === accountId);
   if (permissions === undefined || account === undefined) {
-    throw new XError(403, [
-      { code: 'ACCOUNT_NOT_FOUND', message: `The account ${accountId} does not exist or the user cannot access it` },
-    ]);
+    throw new XError(403, [{ code: 'ACCOUNT_NOT_FOUND', message: `The account ${accountId} does not exist or the user cannot access it` }]);
   }
   if (access === 'write' && !permissions.some((p) => AUDIENCE_WRITERS.includes(p))) {
     throw new XError(403, [

@@ -52,8 +52,7 @@ export function registerAccountRoutes(app: FastifyInstance, world: World): void 
         status: 200,
         body: {
           request: { params: ctx.echo },
-          next_cursor:
-            reachable.length > count && last ? encodeCursor({ sort: 'accounts', value: 0, seq: last.seq }) : null,
+          next_cursor: reachable.length > count && last ? encodeCursor({ sort: 'accounts', value: 0, seq: last.seq }) : null,
           data: page.map(({ account }) => accountView(account)),
         },
       };

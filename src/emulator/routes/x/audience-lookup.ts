@@ -12,9 +12,7 @@ export function findAudience(ctx: XContext, withDeleted: boolean): Audience {
   const id = ctx.path.custom_audience_id ?? '';
   const audience = ctx.world.audiences.find(ctx.path.account_id ?? '', id);
   if (audience === undefined || (audience.deleted && !withDeleted)) {
-    throw new XError(404, [
-      { code: 'NOT_FOUND', message: `Custom audience ${id} was not found`, parameter: 'custom_audience_id' },
-    ]);
+    throw new XError(404, [{ code: 'NOT_FOUND', message: `Custom audience ${id} was not found`, parameter: 'custom_audience_id' }]);
   }
   settle(audience, sizingContext(ctx.world), ctx.now);
   return audience;

@@ -34,9 +34,7 @@ export function registerCustomAudienceUsers(app: FastifyInstance, world: World):
       const body = ctx.body;
       if (!(body instanceof RawBody) || mediaType(body.contentType) !== 'application/json') {
         // Reported in practice for form bodies (docs/reference/x-ads-api.md 8.3); the body's code is the emulator's.
-        throw new XError(415, [
-          { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The users endpoint takes a JSON body with Content-Type: application/json' },
-        ]);
+        throw new XError(415, [{ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'The users endpoint takes a JSON body with Content-Type: application/json' }]);
       }
       if (body.data.length > MAX_BODY_BYTES) {
         throw new XError(413, [

@@ -31,9 +31,7 @@ export function registerCustomAudiencesList(app: FastifyInstance, world: World):
       const cursor = p.string('cursor');
       const withTotal = p.bool('with_total_count', false);
       if (withTotal && cursor !== undefined) {
-        throw new XError(400, [
-          { code: 'EXCLUSIVE_PARAMETERS', message: 'with_total_count cannot be combined with cursor', parameter: 'cursor' },
-        ]);
+        throw new XError(400, [{ code: 'EXCLUSIVE_PARAMETERS', message: 'with_total_count cannot be combined with cursor', parameter: 'cursor' }]);
       }
       const q = p.string('q');
       if (q !== undefined && (q.length < 1 || q.length > 255)) throw invalidParameter('q', 'q must be 1 to 255 characters');
@@ -48,8 +46,7 @@ export function registerCustomAudiencesList(app: FastifyInstance, world: World):
         throw invalidParameter('sort_by', `Unsupported sort_by "${sort}"; use created_at, updated_at or name with -asc or -desc`);
       }
       const sign = dir === 'asc' ? 1 : -1;
-      const compare = (va: string | number, sa: number, vb: string | number, sb: number): number =>
-        sign * (va < vb ? -1 : va > vb ? 1 : sa - sb);
+      const compare = (va: string | number, sa: number, vb: string | number, sb: number): number => sign * (va < vb ? -1 : va > vb ? 1 : sa - sb);
 
       const prefix = q?.toLowerCase();
       // Nothing is shared between accounts in the emulator, so SHARED lists nothing.

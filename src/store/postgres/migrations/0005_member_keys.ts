@@ -29,7 +29,9 @@ export async function convertMemberKeys(c: pg.PoolClient, opts: OpenOptions): Pr
   const memberKey = opts.memberKey;
   if (!memberKey) throw missingMemberKeySecret();
 
-  await c.query('CREATE TEMPORARY TABLE member_key_map (audience_id text COLLATE "C", old_key text COLLATE "C", new_key text COLLATE "C", PRIMARY KEY (audience_id, old_key)) ON COMMIT DROP');
+  await c.query(
+    'CREATE TEMPORARY TABLE member_key_map (audience_id text COLLATE "C", old_key text COLLATE "C", new_key text COLLATE "C", PRIMARY KEY (audience_id, old_key)) ON COMMIT DROP',
+  );
   // Every key of the ledger: members is the record, audience_members should hold the same keys.
   for (const table of ['members', 'audience_members']) {
     let after: [string, string] | null = null;
@@ -44,7 +46,11 @@ export async function convertMemberKeys(c: pg.PoolClient, opts: OpenOptions): Pr
       await c.query(
         `INSERT INTO member_key_map (audience_id, old_key, new_key)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING`,
-        [page.rows.map((r) => r.audience_id), page.rows.map((r) => r.member_key), page.rows.map((r) => convertLegacyKey(r.audience_id, r.member_key, memberKey))],
+        [
+          page.rows.map((r) => r.audience_id),
+          page.rows.map((r) => r.member_key),
+          page.rows.map((r) => convertLegacyKey(r.audience_id, r.member_key, memberKey)),
+        ],
       );
       const last = page.rows[page.rows.length - 1]!;
       after = [last.audience_id, last.member_key];

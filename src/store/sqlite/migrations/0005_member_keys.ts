@@ -21,7 +21,9 @@ export function convertMemberKeys(db: Database.Database, opts: OpenOptions): voi
   if (toConvert) {
     const memberKey = opts.memberKey;
     if (!memberKey) throw missingMemberKeySecret();
-    db.function('tailor_0005_member_key', { deterministic: true }, (audienceId: unknown, key: unknown) => convertLegacyKey(String(audienceId), String(key), memberKey));
+    db.function('tailor_0005_member_key', { deterministic: true }, (audienceId: unknown, key: unknown) =>
+      convertLegacyKey(String(audienceId), String(key), memberKey),
+    );
     db.exec('UPDATE members SET member_key = tailor_0005_member_key(audience_id, member_key) WHERE tailor_0005_legacy_identity(member_key) = 0');
     // The raw values are still in the file's old cells and in the WAL: open.ts VACUUMs after this transaction.
     db.prepare("INSERT INTO meta (key, value) VALUES (?, '0005') ON CONFLICT (key) DO NOTHING").run(SCRUB_KEY);
