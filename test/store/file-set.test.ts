@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
  */
 const DIALECT_ONLY = {
   sqlite: [
+    'checkpoints.ts', // WAL checkpoints from a worker thread, off the requests' commits; PostgreSQL checkpoints by itself
+    'due-check.ts', // outbox counts remembered between claims on one connection; PostgreSQL counts in the server, stopping at a full batch
     'open.ts', // opening the file: pragmas, migrations, WAL checkpoints (postgres: db.ts and migrate.ts)
     'private-files.ts', // owner-only modes of the database file and its companions; PostgreSQL owns its files
     'scrub.ts', // the VACUUM request a migration leaves for open.ts; PostgreSQL has no file to scrub

@@ -51,7 +51,8 @@ import * as status from './status.ts';
  *
  * The operation files are named as in ../postgres/, so a reader who knows one side finds the
  * other (test/store/file-set.test.ts keeps it so); src/store/README.md lists them. Files of this
- * side only: open.ts (opening, pragmas, migrations, checkpointing), private-files.ts (owner-only
+ * side only: open.ts (opening, pragmas, migrations, checkpointing), checkpoints.ts (the checkpoint
+ * worker), due-check.ts (remembered outbox counts), private-files.ts (owner-only
  * file modes), scrub.ts (secure_delete). nextDueAt stays below, next to the claim it mirrors.
  */
 
