@@ -23,6 +23,7 @@ import { secretsEqual } from '../../src/http/auth.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { Emu } from '../e2e/harness.ts';
 import { testServices } from '../support/services.ts';
+import { printedRoutes } from '../support/routes.ts';
 
 const TOKEN = 'access-test-admin-token-0123456789';
 const SECRET_KEY = 'access-test-secret-key-0123456789abcdef';
@@ -63,24 +64,8 @@ const PUBLIC: { route: RegExp; why: string; expect: (status: number, res: { head
   { route: /^(GET|HEAD) \/api\/docs\/:file$/, why: 'Swagger UI’s files for that page (a fixed list)', expect: (s) => s === 200 || s === 404 },
 ];
 
-/** The routes of the app from `printRoutes({ commonPrefix: false })`: "METHOD /path/:param". */
-function routesOf(app: FastifyInstance): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of app.printRoutes({ commonPrefix: false }).split('\n')) {
-    const m = /^([\s│├└─]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
-    if (!m) continue;
-    // Four characters of tree drawing per level; the root ("└── /") is level 1.
-    const depth = Math.round(m[1]!.length / 4);
-    const segment = m[2]!;
-    const parent = depth <= 1 ? '' : (stack[depth - 1] ?? '');
-    const path = depth <= 1 ? segment : `${parent}${parent.endsWith('/') || segment.startsWith('/') ? '' : '/'}${segment}`;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of m[3]!.split(', ')) out.push(`${method} ${path}`);
-  }
-  return out;
-}
+/** The routes of the app, from Fastify's own table. */
+const routesOf = (app: FastifyInstance): string[] => printedRoutes(app.printRoutes({ commonPrefix: false }));
 
 describe('access control and secrets', () => {
   let emu: Emu;

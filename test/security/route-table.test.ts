@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeAccess, type RouteAccess } from '../../src/server/access.ts';
 import { inPool, rawRequest, type RawResponse } from './raw-http.ts';
 import { ADMIN, startServer, type TestServer } from './listening.ts';
+import { printedRoutes } from '../support/routes.ts';
 
 /** Routes open without credentials, each for a reason. Anything else is protected. */
 const PUBLIC: { route: RegExp; why: string }[] = [
@@ -29,24 +30,6 @@ const PUBLIC: { route: RegExp; why: string }[] = [
 
 /** The routes of /api/ that are not bearer: the API's own description (on PUBLIC above, for its reason). */
 const API_DESCRIPTION = /^\/api\/(v1\/openapi\.json|docs|docs\/:file)$/;
-
-/** The routes of the app from `printRoutes({ commonPrefix: false })`: "METHOD /path/:param". */
-function printedRoutes(text: string): string[] {
-  const out: string[] = [];
-  const stack: string[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([\s│├└─]*)(\S.*?) \(([A-Z, ]+)\)$/.exec(line);
-    if (!m) continue;
-    const depth = Math.round(m[1]!.length / 4);
-    const segment = m[2]!;
-    const parent = depth <= 1 ? '' : (stack[depth - 1] ?? '');
-    const path = depth <= 1 ? segment : `${parent}${parent.endsWith('/') || segment.startsWith('/') ? '' : '/'}${segment}`;
-    stack[depth] = path;
-    stack.length = depth + 1;
-    for (const method of m[3]!.split(', ')) out.push(`${method} ${path}`);
-  }
-  return out;
-}
 
 const hex = (c: string): string => Buffer.from(c, 'utf8').toString('hex').toUpperCase().replace(/(..)/g, '%$1');
 
