@@ -24,6 +24,7 @@ import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { Emu } from '../e2e/harness.ts';
 import { testServices } from '../support/services.ts';
 import { printedRoutes } from '../support/routes.ts';
+import { signInCookie } from '../support/sign-in.ts';
 
 const TOKEN = 'access-test-admin-token-0123456789';
 const SECRET_KEY = 'access-test-secret-key-0123456789abcdef';
@@ -159,14 +160,7 @@ describe('access control and secrets', () => {
   });
 
   it('every UI page carries the security headers, signed in or not', async () => {
-    const signIn = await app.inject({
-      method: 'POST',
-      url: '/sign-in',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `token=${TOKEN}`,
-    });
-    expect(signIn.statusCode).toBe(303);
-    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    const cookie = await signInCookie(app, TOKEN);
     const pages = routesOf(app)
       .filter((r) => r.startsWith('GET ') && !/ \/(api|healthz|readyz|metrics|assets)\b/.test(r))
       .map((r) => r.slice(4).replace(/:(\w+)/g, 'x1'));

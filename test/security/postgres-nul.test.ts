@@ -10,6 +10,7 @@ import { buildServer } from '../../src/server/app.ts';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/index.ts';
 import { createTestDatabase, type TestDatabase } from '../store/pg.ts';
 import { testServices } from '../support/services.ts';
+import { signInCookie } from '../support/sign-in.ts';
 
 const TOKEN = 'postgres-nul-admin-token-0123';
 const ACCOUNT = 'acctnul1';
@@ -65,14 +66,7 @@ describe('NUL in client strings on PostgreSQL', () => {
   });
 
   it("the UI's own read of a deleted audience takes a NUL id as unknown, not as a database error", async () => {
-    const signIn = await app.inject({
-      method: 'POST',
-      url: '/sign-in',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: `token=${TOKEN}`,
-    });
-    expect(signIn.statusCode).toBe(303);
-    const cookie = String(signIn.headers['set-cookie']).split(';')[0]!;
+    const cookie = await signInCookie(app, TOKEN);
     const res = await app.inject({ method: 'GET', url: '/ui/deleting/a%00b', headers: { cookie } });
     expect(res.statusCode).toBe(404);
   });
