@@ -410,7 +410,11 @@ export interface AlertStore {
    * Reads the observations and the previous states, calls `rule` (pure), and writes its states and
    * events (`pending` when `deliver`, else `unsent`) in the same transaction. Returns the events.
    */
-  watchAlerts(now: number, deliver: boolean, rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome): Promise<NewWebhookEvent[]>;
+  watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]>;
   /** Leases up to `limit` pending events that are due, oldest first. */
   claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]>;
   /** Records one delivery attempt under the lease; false (nothing changed) when the lease was lost. */

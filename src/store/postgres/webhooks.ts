@@ -31,7 +31,9 @@ export async function watchAlerts(
          FROM downstreams d JOIN audiences a ON a.id = d.audience_id WHERE d.state IN ${ALERT_OBSERVED_STATES} ORDER BY d.id`,
     )
   ).rows.map(toObservation);
-  const previous = new Map((await c.query<{ subject: string; state: string }>('SELECT subject, state FROM alert_state')).rows.map((r) => [r.subject, r.state] as const));
+  const previous = new Map(
+    (await c.query<{ subject: string; state: string }>('SELECT subject, state FROM alert_state')).rows.map((r) => [r.subject, r.state] as const),
+  );
   const outcome = rule({ configurations, downstreams }, previous);
   for (const s of outcome.states) {
     if (s.state === null) await c.query('DELETE FROM alert_state WHERE subject = $1', [s.subject]);
@@ -54,7 +56,14 @@ export async function watchAlerts(
   return outcome.events;
 }
 
-export async function claimWebhooks(c: Sql, owner: string, now: number, leaseMs: number, limit: number, token: string): Promise<{ event: WebhookEvent; token: string }[]> {
+export async function claimWebhooks(
+  c: Sql,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  limit: number,
+  token: string,
+): Promise<{ event: WebhookEvent; token: string }[]> {
   const rows = (
     await c.query<WebhookEventRow>(
       `UPDATE webhook_events SET lease_owner = $1, lease_token = $2, lease_until = $3

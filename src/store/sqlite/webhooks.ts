@@ -50,7 +50,14 @@ export function watchAlerts(
   return outcome.events;
 }
 
-export function claimWebhooks(db: Database.Database, owner: string, now: number, leaseMs: number, limit: number, token: string): { event: WebhookEvent; token: string }[] {
+export function claimWebhooks(
+  db: Database.Database,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  limit: number,
+  token: string,
+): { event: WebhookEvent; token: string }[] {
   const rows = db
     .prepare(
       `SELECT * FROM webhook_events WHERE delivery = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
@@ -81,7 +88,9 @@ export function listWebhookEvents(db: Database.Database, limit: number): Webhook
 
 export function nextWebhookAt(db: Database.Database): number | null {
   const at = db
-    .prepare("SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) FROM webhook_events WHERE delivery = 'pending'")
+    .prepare(
+      "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at THEN lease_until ELSE next_attempt_at END) FROM webhook_events WHERE delivery = 'pending'",
+    )
     .pluck()
     .get() as number | null;
   return at ?? null;
