@@ -5,13 +5,15 @@ import { verifySignature, signature } from '../../src/alerts/sign.ts';
 import { webhookBackoffMs } from '../../src/alerts/loop.ts';
 import type { AlertObservations } from '../../src/store/port.ts';
 
-const config = { id: 'c1', name: 'Acme', accountId: 'acc1', state: 'active' as const, stateReason: null };
-const down = {
+type Config = AlertObservations['configurations'][number];
+type Down = AlertObservations['downstreams'][number];
+const config: Config = { id: 'c1', name: 'Acme', accountId: 'acc1', state: 'active', stateReason: null };
+const down: Down = {
   id: 7,
   audienceId: 'a1',
   audienceName: 'Buyers',
   configurationId: 'c1',
-  identityType: 'email' as const,
+  identityType: 'email',
   xAudienceId: 'x1',
   audienceSize: 1000,
   attempts: 0,
@@ -30,7 +32,7 @@ function run(steps: { at: number; seen: AlertObservations }[], alertAfterMs = 60
     return out.events.map((e) => e.type);
   });
 }
-const obs = (c: Partial<typeof config> = {}, d: Partial<typeof down> | null = {}): AlertObservations => ({
+const obs = (c: Partial<Config> = {}, d: Partial<Down> | null = {}): AlertObservations => ({
   configurations: [{ ...config, ...c }],
   downstreams: d === null ? [] : [{ ...down, ...d }],
 });
