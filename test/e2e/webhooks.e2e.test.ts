@@ -30,7 +30,7 @@ class Receiver {
   ) {}
 
   static async start(): Promise<Receiver> {
-    let self: Receiver | undefined;
+    const ref: { self?: Receiver } = {};
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -41,15 +41,15 @@ class Receiver {
         const got = Buffer.from(String(req.headers['x-tailor-signature'] ?? ''));
         const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
         const body = JSON.parse(raw);
-        const answered = self!.status;
-        self!.received.push({ id: body.id, type: body.type, body, signed: fresh && want.length === got.length && timingSafeEqual(want, got), answered });
+        const answered = ref.self!.status;
+        ref.self!.received.push({ id: body.id, type: body.type, body, signed: fresh && want.length === got.length && timingSafeEqual(want, got), answered });
         res.statusCode = answered;
         res.end();
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tailor`);
-    return self;
+    ref.self = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tailor`);
+    return ref.self;
   }
 
   delivered(): Received[] {

@@ -27,7 +27,7 @@ for (const factory of STORES) {
       await watch(store, 10);
       await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 11);
       const [a, b] = await Promise.all([watch(store, 12), watch(store, 12)]);
-      expect([...a!, ...b!].map((e) => e.type)).toEqual(['configuration.needs_reauth']);
+      expect([...a, ...b].map((e) => e.type)).toEqual(['configuration.needs_reauth']);
       expect(await watch(store, 13)).toEqual([]);
       const listed = await store.listWebhookEvents(10);
       expect(listed).toHaveLength(1);
