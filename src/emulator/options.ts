@@ -20,6 +20,11 @@ export interface EmulatorOptions {
   logger?: boolean;
   /** The X app's name shown on the authorize page. Default "Tailor". */
   appName?: string;
+  /**
+   * The app's registered callback URLs (X's User authentication settings; docs/reference/x-ads-api.md
+   * 9.1: the callback "must be registered in the app settings"). Default null: any http(s) callback.
+   */
+  callbackUrls?: string[] | null;
 }
 
 export interface Settings {
@@ -33,6 +38,7 @@ export interface Settings {
   usersRateLimit: { limit: number; windowMs: number };
   logger: boolean;
   appName: string;
+  callbackUrls: string[] | null;
 }
 
 /** Built-in app credentials: readable on purpose, since the emulator is a test bench, not a vault. */
@@ -76,5 +82,6 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
     usersRateLimit: { limit: usersRateLimit.limit, windowMs: usersRateLimit.windowMs },
     logger: opts.logger ?? false,
     appName: opts.appName ?? 'Tailor',
+    callbackUrls: opts.callbackUrls ? [...opts.callbackUrls] : null,
   };
 }

@@ -130,6 +130,23 @@ describe('tailor doctor', () => {
     expect(check(r, 'x.app')!.fix).toMatch(/TAILOR_X_CONSUMER_SECRET/);
   });
 
+  it('names a callback URL the X app has not registered, and passes once it is', async () => {
+    const url = await database('callback', []);
+    const config = (body: unknown) =>
+      fetch(`${emu.url}/_emulator/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await config({ callback_urls: ['https://tailor.example.com/oauth/x/callback'] });
+    try {
+      const wrong = await doctor(env(url, { TAILOR_PUBLIC_URL: 'https://tailor.example.org' }));
+      expect(failed(wrong)).toEqual(['x.app']);
+      expect(check(wrong, 'x.app')!.detail).toMatch(/Callback URL not approved/);
+      expect(check(wrong, 'x.app')!.fix).toContain('https://tailor.example.org/oauth/x/callback');
+      const right = await doctor(env(url, { TAILOR_PUBLIC_URL: 'https://tailor.example.com' }));
+      expect(check(right, 'x.app')!.status).toBe('pass');
+    } finally {
+      await config({ callback_urls: null });
+    }
+  });
+
   it('names a configuration whose token X revoked', async () => {
     const admin = user('ads_admin');
     const url = await database('revoked', [['ads_admin', admin.accounts[0]!.id]]);
