@@ -21,7 +21,7 @@ export function renderShell(page: ShellPage, csrf: string, data: Record<string, 
     <header class="top">
       <a class="brand" href="/"><img src="/assets/icon.svg" alt="" width="24" height="24" /> Tailor</a>
       <nav aria-label="Main">
-        ${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}${link('/health', 'health', 'Setup › Health')}
+        ${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}${link('/setup/health', 'health', 'Setup › Health')}
       </nav>
       <form class="sign-out" method="post" action="/sign-out">
         <input type="hidden" name="csrf" value="${csrf}" />
