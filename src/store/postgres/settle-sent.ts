@@ -26,16 +26,22 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
   const confirmed = [...adds, ...renewed].map(hashBytes);
   let delta = 0;
   if (confirmed.length > 0) {
-    const wereUncertain = await c.query('UPDATE x_members SET confirmed = true WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND NOT confirmed', [
-      downstreamId,
-      confirmed,
-    ]);
+    // One new row version per hash: a claimed add's uncertain row gets both columns at once, and the
+    // last UPDATE (renewals) skips rows already stamped, so settled rows leave little for VACUUM.
+    const wereUncertain = await c.query(
+      'UPDATE x_members SET confirmed = true, confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND NOT confirmed',
+      [downstreamId, confirmed, now],
+    );
     const inserted = await c.query(
       'INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) SELECT $1, unnest($2::bytea[]), true, $3 ON CONFLICT (downstream_id, hash) DO NOTHING',
       [downstreamId, confirmed, now],
     );
     delta = (wereUncertain.rowCount ?? 0) + (inserted.rowCount ?? 0);
-    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[])', [downstreamId, confirmed, now]);
+    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND confirmed_at IS DISTINCT FROM $3', [
+      downstreamId,
+      confirmed,
+      now,
+    ]);
   }
   if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::bytea[])', [downstreamId, removes.map(hashBytes)]);
   await lockBatch(c, downstreamId, token);

@@ -33,3 +33,7 @@ ALTER TABLE outbox ALTER COLUMN hash TYPE bytea USING decode(hash, 'hex');
 -- of rows wait). Room on each page keeps the claim's update on its page.
 ALTER TABLE outbox SET (fillfactor = 80, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
   autovacuum_vacuum_insert_scale_factor = 0, autovacuum_vacuum_insert_threshold = 5000, autovacuum_vacuum_cost_delay = 0);
+
+-- The X ledger: a claimed add writes an uncertain row and its settle a second version, so X
+-- ledger pages are vacuumed as often, and their free space reused by the next batches.
+ALTER TABLE x_members SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 20000, autovacuum_vacuum_cost_delay = 0);
