@@ -65,7 +65,14 @@ async function fill(store: Store, count: number): Promise<number> {
         await store.settleCreated(
           c.downstream.id,
           c.leaseToken,
-          { id: `x${xId}`, name: downstreamName(c.audienceName ?? 'Storage', c.downstream.identityType, 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+          {
+            id: `x${xId}`,
+            name: downstreamName(c.audienceName ?? 'Storage', c.downstream.identityType, 1),
+            nameSuffix: 1,
+            audienceSize: null,
+            targetable: false,
+            reasonsNotTargetable: [],
+          },
           now,
         );
       } else if (c.task === 'send') {
@@ -149,20 +156,19 @@ export async function postgresStorage(count: number, url: string): Promise<Stora
   }
 }
 
-/** `tsx bench/storage.ts [members]`: this scenario alone, both dialects, printed as JSON. */
+/** `tsx bench/storage.ts [members] [sqlite|postgres]`: this scenario alone, printed as JSON lines. */
 if (process.argv[1]?.endsWith('storage.ts')) {
   const count = Number(process.argv[2] ?? 1_000_000);
   const { createTestDatabase } = await import('../test/store/pg.ts');
-  const out: StorageResult[] = [];
-  const only = process.argv[3];
-  if (only !== 'postgres') out.push(await sqliteStorage(count));
+  const only = process.argv[3]; // 'sqlite' or 'postgres': one dialect
+  // One JSON line per dialect, each as soon as it is measured.
+  if (only !== 'postgres') process.stdout.write(`${JSON.stringify(await sqliteStorage(count))}\n`);
   if (only !== 'sqlite') {
     const tdb = await createTestDatabase();
     try {
-      out.push(await postgresStorage(count, tdb.url));
+      process.stdout.write(`${JSON.stringify(await postgresStorage(count, tdb.url))}\n`);
     } finally {
       await tdb.drop();
     }
   }
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 }
