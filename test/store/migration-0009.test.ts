@@ -56,9 +56,9 @@ const dumpOf = (m: Record<string, unknown>[], x: Record<string, unknown>[], o: R
   const text = (v: unknown): string => (typeof v === 'string' ? v : hashHex(v as Buffer));
   const key = (v: unknown): string => (typeof v === 'string' ? v : memberKeyText(v as Buffer));
   return {
-    members: m.map((r) => `${r.audience_id} ${r.identity_type} ${text(r.hash)} ${key(r.member_key)}`).sort(),
-    x: x.map((r) => `${r.downstream_id} ${text(r.hash)} ${Boolean(r.confirmed)} ${r.confirmed_at === null ? null : Number(r.confirmed_at)}`).sort(),
-    outbox: o.map((r) => `${r.downstream_id} ${text(r.hash)} ${r.op} ${Number(r.enqueued_at)} ${r.claim_token}`).sort(),
+    members: m.map((r) => [r.audience_id, r.identity_type, text(r.hash), key(r.member_key)].join(' ')).sort(),
+    x: x.map((r) => [Number(r.downstream_id), text(r.hash), Boolean(r.confirmed), r.confirmed_at === null ? 'null' : Number(r.confirmed_at)].join(' ')).sort(),
+    outbox: o.map((r) => [Number(r.downstream_id), text(r.hash), r.op, Number(r.enqueued_at), r.claim_token ?? 'null'].join(' ')).sort(),
   };
 };
 const EXPECTED = dumpOf(
