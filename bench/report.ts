@@ -349,5 +349,6 @@ export function storageSection(st: StorageResult[]): string {
         .map((t) => `${t.name} ${int(t.bytes / x.members)}`)
         .join(', ')} | ${int(x.seconds)} |`,
     );
+  for (const x of st) if (x.vacuum) out.push('', `${x.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: ${x.vacuum}.`);
   return out.join('\n');
 }
