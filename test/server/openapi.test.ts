@@ -71,7 +71,7 @@ describe('the OpenAPI document', () => {
       { store, x, rate: new RateGate(store, { usersPerMinute: 10_000 }), box, log, now: Date.now, installationId: await store.installationId() },
       { concurrency: 1, flushIntervalMs: 50, refreshIntervalMs: 200, xTimeoutMs: 5_000 },
     );
-    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), x, log, now: Date.now, notify: () => worker.notify() };
+    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), phoneRegion: 'US', x, log, now: Date.now, notify: () => worker.notify() };
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     worker.start();
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });

@@ -12,7 +12,7 @@ import type { IdentityType } from '../../src/core/terms.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './pg.ts';
 
-const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
 const now = 1_000_000;
 const opts = (over: Partial<ClaimOptions> = {}): ClaimOptions => ({
   owner: 'w',

@@ -85,6 +85,7 @@ export function register(program: Command): void {
           summary = await importMembers({
             store,
             memberKeys,
+            phoneRegion: config.defaultPhoneRegion,
             audienceId: audience.id,
             action,
             input,
