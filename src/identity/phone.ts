@@ -19,6 +19,11 @@ export function phoneRegionOf(code: string): PhoneRegion | null {
 
 // Longer text is no phone number; refusing it early keeps the parser's work bounded.
 const MAX_PHONE_CHARS = 64;
+// What people write a number with: digits, an optional leading +, spaces, dashes, dots, brackets
+// and slashes, and an optional extension (`ext. 12`, `x12`, `#12`; X matches the number without
+// it). Anything else (letters, `tel:`, a label) is refused rather than guessed around: the
+// library would otherwise pick a number out of any text.
+const PHONE_TEXT = /^\+?[0-9\s\-.()/]+(?:\s*(?:ext\.?|x|#)\s*[0-9]{1,10})?$/i;
 
 /**
  * The E.164 form (`+` and up to 15 digits) of a number valid for its region, or null. A number
@@ -28,7 +33,7 @@ const MAX_PHONE_CHARS = 64;
  */
 export function toE164(value: string, region: PhoneRegion): string | null {
   const text = value.trim();
-  if (text === '' || text.length > MAX_PHONE_CHARS) return null;
+  if (text === '' || text.length > MAX_PHONE_CHARS || !PHONE_TEXT.test(text)) return null;
   const national = parsePhoneNumberFromString(text, region);
   if (national?.isValid()) return national.number;
   const digits = text.replace(/[\s\-.()/]/g, '');
