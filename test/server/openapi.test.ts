@@ -211,7 +211,7 @@ describe('the OpenAPI document', () => {
       payload: {
         add: [
           { user_id: 'u1', email: 'one@example.com', twitter_handle: '@one' },
-          { user_id: 'u2', email: 'not an email' },
+          { user_id: 'u2', email: 'not an email', phone_number: '12' },
         ],
         remove: [{ email: 'gone@example.com' }],
       },
