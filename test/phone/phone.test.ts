@@ -143,6 +143,12 @@ describe.each(STORES)('phone numbers end to end ($name)', (factory) => {
     expect(d).toMatchObject({ name: 'Callers (phone)', members: 3 });
     expect((await emu.audiences(accountId)).find((a) => a.id === d.x_audience_id)).toMatchObject({ name: 'Callers (phone)', deleted: false });
 
+    // Metrics carry the fourth identity type as a label.
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(metrics).toMatch(/tailor_batches_sent_total\{identity_type="phone_number"\} [1-9]/);
+    expect(metrics).toMatch(/tailor_pending_changes\{audience="rest",configuration="[^"]+",identity_type="phone_number"\} 0/);
+    expect(metrics).toMatch(/tailor_changes_rejected_total\{source="rest",reason="invalid_phone"\} [1-9]/);
+
     // The status counts the refused number by its reason.
     const audience = (await api('GET', '/api/v1/audiences/rest')).body;
     expect(audience.rejected_identities).toEqual([expect.objectContaining({ reason: 'invalid_phone', count: 1 })]);
