@@ -85,7 +85,8 @@ export function normalizeRaw(kind: IdentityKind, value: string, opts: NormalizeO
     case 'phone_number': {
       const region = opts.phoneRegion ?? DEFAULT_PHONE_REGION;
       const e164 = toE164(trimmed, region);
-      if (e164 === null) return reject(kind, 'invalid_phone', `phone_number is not a valid phone number (read in region ${region} when it has no country code)`);
+      if (e164 === null)
+        return reject(kind, 'invalid_phone', `phone_number is not a valid phone number (read in region ${region} when it has no country code)`);
       return { ok: true, value: e164 };
     }
   }

@@ -29,7 +29,8 @@ export function registrationResponse(encoding: RegisteredEncoding, request: { fi
     ...responseEnvelope('module_registration_response', request),
     sdk_version: SDK_VERSION,
     name: 'X (Twitter) Tailored Audiences',
-    description: 'Forward mParticle audiences to X Ads custom audiences: one per identity type (email, handle, device id, phone), exact and durable, through Tailor.',
+    description:
+      'Forward mParticle audiences to X Ads custom audiences: one per identity type (email, handle, device id, phone), exact and durable, through Tailor.',
     version: INTEGRATION_VERSION,
     permissions: {
       user_identities: [permission('email'), permission('twitter'), permission('mobile_number'), permission('phone_number_2'), permission('phone_number_3')],
