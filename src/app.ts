@@ -57,6 +57,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     store,
     box,
     memberKeys,
+    phoneRegion: config.defaultPhoneRegion,
     x,
     log,
     now: Date.now,

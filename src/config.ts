@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isHostName, isLoopbackHost } from './core/hosts.ts';
+import { phoneRegionOf, type PhoneRegion } from './identity/phone.ts';
 import { MEMBERSHIP_DAYS, USERS_REQUESTS_PER_MINUTE } from './x/facts.ts';
 
 export class ConfigError extends Error {
@@ -51,6 +52,8 @@ export interface Config {
   webhookSecret: string | null;
   /** A downstream audience failing this long raises `x_audience.failing`. */
   alertAfterMs: number;
+  /** The region phone numbers written without a country code are read in (ISO 3166 alpha-2). */
+  defaultPhoneRegion: PhoneRegion;
 }
 
 /** What a command needs beyond the defaults. */
@@ -135,6 +138,15 @@ const schema = z.object({
     .transform(Number)
     .pipe(z.number().min(0.01, 'must be at least 0.01').max(10_080, 'must be at most 10080 (a week)'))
     .default(15),
+  TAILOR_DEFAULT_PHONE_REGION: z
+    .string()
+    .default('US')
+    .transform((v, ctx): PhoneRegion => {
+      const region = phoneRegionOf(v);
+      if (region !== null) return region;
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 3166 alpha-2 region code with a telephone numbering plan (e.g. US, GB, DE)' });
+      return z.NEVER;
+    }),
   TAILOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -190,5 +202,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     webhookUrl: e.TAILOR_WEBHOOK_URL ?? null,
     webhookSecret: e.TAILOR_WEBHOOK_SECRET ?? null,
     alertAfterMs: Math.round(e.TAILOR_ALERT_AFTER_MINUTES * 60_000),
+    defaultPhoneRegion: e.TAILOR_DEFAULT_PHONE_REGION,
   });
 }

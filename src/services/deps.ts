@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.ts';
+import type { PhoneRegion } from '../identity/index.ts';
 import type { MemberKeys } from '../membership/member-key.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
 import type { AlertStore, CatalogStore, LedgerStore, SessionStore, StatusStore } from '../store/port.ts';
@@ -17,6 +18,8 @@ export interface Services {
   box: SecretBox;
   /** Builds every member key (user ids and mpids keyed under TAILOR_SECRET_KEY). */
   memberKeys: MemberKeys;
+  /** Where phone numbers written without a country code are read (TAILOR_DEFAULT_PHONE_REGION). */
+  phoneRegion: PhoneRegion;
   x: XClient;
   log: Logger;
   now: () => number;

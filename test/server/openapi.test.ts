@@ -84,7 +84,7 @@ describe('the OpenAPI document', () => {
       TAILOR_ADMIN_TOKEN: TOKEN,
     };
     const doctor = () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() });
-    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), x, log, now: Date.now, notify: () => worker.notify(), doctor };
+    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), phoneRegion: 'US', x, log, now: Date.now, notify: () => worker.notify(), doctor };
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     worker.start();
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
@@ -224,7 +224,7 @@ describe('the OpenAPI document', () => {
       payload: {
         add: [
           { user_id: 'u1', email: 'one@example.com', twitter_handle: '@one' },
-          { user_id: 'u2', email: 'not an email' },
+          { user_id: 'u2', email: 'not an email', phone_number: '12' },
         ],
         remove: [{ email: 'gone@example.com' }],
       },
