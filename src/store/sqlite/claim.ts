@@ -147,12 +147,12 @@ function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions
   return db
     .prepare(
       `SELECT x.hash FROM x_members x
-       WHERE x.downstream_id = ?1 AND x.confirmed = 1 AND x.confirmed_at <= ?2
+       WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
-         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ?4 AND s.hash = x.hash)
-         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ?3 AND m.identity_type = ?4 AND m.hash = x.hash)
-       ORDER BY x.confirmed_at LIMIT ?5`,
+         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
+         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+       ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room) as string[];
+    .all(row.id, opts.now - opts.renewAfterMs, row.identity_type, row.audience_id, row.identity_type, room) as string[];
 }

@@ -49,30 +49,30 @@ export function suppress(db: Database.Database, add: HashedIdentity[], lift: Has
   const insert = db.prepare('INSERT INTO suppressions (identity_type, hash, created_at, settled_at) VALUES (?, ?, ?, NULL) ON CONFLICT DO NOTHING');
   const removeEverywhere = db.prepare(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-     SELECT d.id, ?1, 'remove', ?2, NULL FROM downstreams d
-     WHERE d.identity_type = ?3 AND d.state <> 'deleting'
-       AND (EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = ?1)
-            OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = ?1))
+     SELECT d.id, @hash, 'remove', @now, NULL FROM downstreams d
+     WHERE d.identity_type = @type AND d.state <> 'deleting'
+       AND (EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = @hash)
+            OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = @hash))
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'remove', claim_token = NULL`,
   );
   const del = db.prepare('DELETE FROM suppressions WHERE identity_type = ? AND hash = ?');
   const sendAgain = db.prepare(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-     SELECT d.id, ?1, 'add', ?2, NULL FROM downstreams d
-     WHERE d.identity_type = ?3 AND d.state IN ${FORWARDING_STATES}
-       AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = d.audience_id AND m.identity_type = ?3 AND m.hash = ?1)
+     SELECT d.id, @hash, 'add', @now, NULL FROM downstreams d
+     WHERE d.identity_type = @type AND d.state IN ${FORWARDING_STATES}
+       AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = d.audience_id AND m.identity_type = @type AND m.hash = @hash)
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
   );
   const result: SuppressionResult = { added: 0, lifted: 0, queued: 0 };
   for (const id of add) {
     if (insert.run(id.type, id.hash, now).changes === 0) continue;
     result.added += 1;
-    result.queued += removeEverywhere.run(id.hash, now, id.type).changes;
+    result.queued += removeEverywhere.run({ hash: id.hash, now, type: id.type }).changes;
   }
   for (const id of lift) {
     if (del.run(id.type, id.hash).changes === 0) continue;
     result.lifted += 1;
-    result.queued += sendAgain.run(id.hash, now, id.type).changes;
+    result.queued += sendAgain.run({ hash: id.hash, now, type: id.type }).changes;
   }
   settlePrivacy(db, now);
   return result;
@@ -118,12 +118,12 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
 
   const all = [...identities.values()];
   const targets = db.prepare(
-    `SELECT d.id FROM downstreams d WHERE d.identity_type = ?1 AND d.state <> 'deleting'
-       AND (EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = ?2)
-            OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = ?2))`,
+    `SELECT d.id FROM downstreams d WHERE d.identity_type = @type AND d.state <> 'deleting'
+       AND (EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = @hash)
+            OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = @hash))`,
   );
   const xAudiences = new Set<number>();
-  for (const id of all) for (const r of targets.all(id.type, id.hash) as { id: number }[]) xAudiences.add(r.id);
+  for (const id of all) for (const r of targets.all({ type: id.type, hash: id.hash }) as { id: number }[]) xAudiences.add(r.id);
 
   suppress(db, all, [], now);
   const id = randomUUID();
@@ -154,16 +154,16 @@ export function listErasures(db: Database.Database, limit: number): Erasure[] {
  */
 export function settlePrivacy(db: Database.Database, now: number): void {
   db.prepare(
-    `UPDATE suppressions SET settled_at = ?1 WHERE settled_at IS NULL AND NOT EXISTS (
+    `UPDATE suppressions SET settled_at = @now WHERE settled_at IS NULL AND NOT EXISTS (
        SELECT 1 FROM downstreams d WHERE d.identity_type = suppressions.identity_type
          AND (EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = suppressions.hash)
               OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = suppressions.hash)))`,
-  ).run(now);
+  ).run({ now });
   db.prepare(
-    `UPDATE erasures SET state = 'done', completed_at = ?1 WHERE state = 'pending' AND NOT EXISTS (
+    `UPDATE erasures SET state = 'done', completed_at = @now WHERE state = 'pending' AND NOT EXISTS (
        SELECT 1 FROM erasure_hashes e JOIN suppressions s ON s.identity_type = e.identity_type AND s.hash = e.hash
        WHERE e.erasure_id = erasures.id AND s.settled_at IS NULL)`,
-  ).run(now);
+  ).run({ now });
 }
 
 export function privacySnapshot(db: Database.Database): PrivacySnapshot {
