@@ -7,7 +7,10 @@ import { sha256Hex } from '../../src/identity/index.ts';
 const keys = new MemberKeys('0123456789abcdef0123456789abcdef');
 
 /** Records each applyMemberChanges call: ingest must make exactly one per request, or none. */
-function recorder(queued = 7, suppressed: HashedIdentity[] = []): LedgerStore & { calls: { audienceId: string; changes: MemberChange[]; now: number; rejections?: Record<string, number> }[] } {
+function recorder(
+  queued = 7,
+  suppressed: HashedIdentity[] = [],
+): LedgerStore & { calls: { audienceId: string; changes: MemberChange[]; now: number; rejections?: Record<string, number> }[] } {
   const calls: { audienceId: string; changes: MemberChange[]; now: number; rejections?: Record<string, number> }[] = [];
   return {
     calls,
@@ -131,7 +134,18 @@ describe('ingest: the one way member changes reach the ledger', () => {
     const result = await ingest(store, keys, {
       audienceId: 'a1',
       parts: [
-        { action: 'add', members: [{ key: { kind: 'user_id', value: 'u1' }, identities: [{ kind: 'email', value: 'Jane@example.com' }, { kind: 'twitter_handle', value: '@jane' }] }] },
+        {
+          action: 'add',
+          members: [
+            {
+              key: { kind: 'user_id', value: 'u1' },
+              identities: [
+                { kind: 'email', value: 'Jane@example.com' },
+                { kind: 'twitter_handle', value: '@jane' },
+              ],
+            },
+          ],
+        },
         { action: 'add', members: [{ key: null, identities: [{ kind: 'email', value: 'jane@example.com' }] }], firstIndex: 1 },
         { action: 'remove', members: [{ key: null, identities: [{ kind: 'email', value: 'jane@example.com' }] }] },
       ],

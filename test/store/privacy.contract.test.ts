@@ -39,7 +39,8 @@ for (const factory of STORES) {
       ({ store, cleanup } = await factory.open());
       x = new Map();
       sent = [];
-      configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 't' }, now)).configuration.id;
+      configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 't' }, now))
+        .configuration.id;
       for (const a of ['a1', 'a2']) {
         await store.putAudience(a, a, now);
         await store.putConnection(a, configId, ALL, now);
@@ -56,7 +57,12 @@ for (const factory of STORES) {
         const d = c.downstream;
         if (c.task === 'create') {
           const name = downstreamName(c.audienceName!, d.identityType, 1);
-          await store.settleCreated(d.id, c.leaseToken, { id: `x${d.id}`, name, nameSuffix: 1, audienceSize: null, targetable: true, reasonsNotTargetable: [] }, now);
+          await store.settleCreated(
+            d.id,
+            c.leaseToken,
+            { id: `x${d.id}`, name, nameSuffix: 1, audienceSize: null, targetable: true, reasonsNotTargetable: [] },
+            now,
+          );
         } else if (c.task === 'send') {
           const held = x.get(d.id) ?? new Set<string>();
           x.set(d.id, held);

@@ -155,10 +155,10 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
     `INSERT INTO erasures (id, request_key, source, state, received_at, completed_at, members_erased, x_audiences) VALUES ($1, $2, $3, 'pending', $4, NULL, $5, $6)`,
     [id, input.requestKey, input.source, now, found.rows.length, targets.rows[0]?.n ?? 0],
   );
-  await c.query('INSERT INTO erasure_hashes (erasure_id, identity_type, hash) SELECT $1, u.t, u.x FROM unnest($2::text[], $3::text[]) AS u(t, x) ON CONFLICT DO NOTHING', [
-    id,
-    ...cols(all),
-  ]);
+  await c.query(
+    'INSERT INTO erasure_hashes (erasure_id, identity_type, hash) SELECT $1, u.t, u.x FROM unnest($2::text[], $3::text[]) AS u(t, x) ON CONFLICT DO NOTHING',
+    [id, ...cols(all)],
+  );
   await settlePrivacy(c, now);
   return { erasure: (await getErasure(c, id))!, created: true };
 }
@@ -196,7 +196,9 @@ export async function settlePrivacy(c: Sql, now: number): Promise<void> {
 
 export async function privacySnapshot(c: Reader): Promise<PrivacySnapshot> {
   const e = await c.query<{ n: number; oldest: number | null }>("SELECT count(*)::int AS n, MIN(received_at) AS oldest FROM erasures WHERE state = 'pending'");
-  const s = await c.query<{ n: number; oldest: number | null }>('SELECT count(*)::int AS n, MIN(created_at) AS oldest FROM suppressions WHERE settled_at IS NULL');
+  const s = await c.query<{ n: number; oldest: number | null }>(
+    'SELECT count(*)::int AS n, MIN(created_at) AS oldest FROM suppressions WHERE settled_at IS NULL',
+  );
   const pending = s.rows[0]!.n;
   const blocking =
     pending === 0

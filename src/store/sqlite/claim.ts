@@ -98,7 +98,13 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
  * of a hash X confirmed, a remove of a hash X surely lacks), and marks the rest uncertain in the X
  * ledger before they go out: until X's answer is settled, Tailor does not know whether they landed.
  */
-function claimChanges(db: Database.Database, downstreamId: number, type: string, token: string, max: number): { hash: string; op: 'add' | 'remove'; enqueued_at: number }[] {
+function claimChanges(
+  db: Database.Database,
+  downstreamId: number,
+  type: string,
+  token: string,
+  max: number,
+): { hash: string; op: 'add' | 'remove'; enqueued_at: number }[] {
   db.prepare(
     `UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash IN
        (SELECT hash FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at LIMIT ?)`,

@@ -143,7 +143,9 @@ export function getErasure(db: Database.Database, id: string): Erasure | null {
 
 export function listErasures(db: Database.Database, limit: number): Erasure[] {
   const pending = db.prepare("SELECT * FROM erasures WHERE state = 'pending' ORDER BY received_at, id LIMIT ?").all(limit) as ErasureRow[];
-  const done = db.prepare("SELECT * FROM erasures WHERE state = 'done' ORDER BY completed_at DESC, id LIMIT ?").all(Math.max(0, limit - pending.length)) as ErasureRow[];
+  const done = db
+    .prepare("SELECT * FROM erasures WHERE state = 'done' ORDER BY completed_at DESC, id LIMIT ?")
+    .all(Math.max(0, limit - pending.length)) as ErasureRow[];
   return [...pending, ...done].map(toErasure);
 }
 
@@ -168,7 +170,10 @@ export function settlePrivacy(db: Database.Database, now: number): void {
 
 export function privacySnapshot(db: Database.Database): PrivacySnapshot {
   const e = db.prepare("SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM erasures WHERE state = 'pending'").get() as { n: number; oldest: number | null };
-  const s = db.prepare('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM suppressions WHERE settled_at IS NULL').get() as { n: number; oldest: number | null };
+  const s = db.prepare('SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM suppressions WHERE settled_at IS NULL').get() as {
+    n: number;
+    oldest: number | null;
+  };
   const blocking =
     s.n === 0
       ? []
