@@ -9,6 +9,10 @@ import { SecretBox } from './core/secret-box.ts';
 import { MemberKeys } from './membership/member-key.ts';
 import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
+import { warnIfWaiting } from './services/privacy.ts';
+
+/** How often a worker process logs that erasures wait on a configuration needing re-authorization. */
+const PRIVACY_LOG_EVERY_MS = 5 * 60_000;
 import { openStore } from './store/open.ts';
 import type { Store } from './store/port.ts';
 import { meteredX } from './sync/metered-x.ts';
@@ -70,6 +74,15 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     worker.start();
   }
 
+  // The 24-hour clock does not stop for a paused configuration: say so in the logs every few
+  // minutes while erasures or opt-outs wait on one (docs/privacy.md).
+  const clock = opts.work
+    ? setInterval(() => {
+        warnIfWaiting(services).catch((err: unknown) => log.warn({ err }, 'could not read the privacy clock'));
+      }, PRIVACY_LOG_EVERY_MS)
+    : null;
+  clock?.unref();
+
   let server: FastifyInstance | null = null;
   let url: string | null = null;
   if (opts.serve) {
@@ -103,6 +116,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     close() {
       closing ??= (async () => {
         // Stop taking changes first, then let in-flight batches finish, then close the database.
+        if (clock) clearInterval(clock);
         await server?.close();
         await worker?.stop();
         await store.close();

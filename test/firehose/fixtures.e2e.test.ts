@@ -142,12 +142,12 @@ describe('mParticle Firehose fixtures, end to end', () => {
     await settled('handle', 'Abandoned Cart - 7 days (handle)', []);
     await settled('device_id', 'Abandoned Cart - 7 days (device id)', []);
     expect((await tailor.audience('7622')).members).toBe(1);
-    const privacy = (await tailor.api('GET', '/privacy')).body as any;
+    const privacy = (await tailor.api('GET', '/privacy')).body;
     expect(privacy.erasures).toHaveLength(1);
-    await waitFor('the erasure done', async () => ((await tailor.api('GET', `/erasures/${privacy.erasures[0].id}`)).body as any).state === 'done');
+    await waitFor('the erasure done', async () => (await tailor.api('GET', `/erasures/${privacy.erasures[0].id}`)).body.state === 'done');
     // mParticle retries: the same subject_request_id is the same erasure.
     expect((await send('dsr-erasure-request.json')).status).toBe(200);
-    expect(((await tailor.api('GET', '/privacy')).body as any).erasures).toHaveLength(1);
+    expect((await tailor.api('GET', '/privacy')).body.erasures).toHaveLength(1);
 
     // 8. Subscription remove: the audience is deleted, and so are its three X audiences.
     const xIds = Object.values(await tailor.downstreams('7622')).map((d: any) => d.x_audience_id as string);

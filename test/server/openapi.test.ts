@@ -224,7 +224,9 @@ describe('the OpenAPI document', () => {
       payload: { add: [{ email: 'opt@example.com' }, { email: 'not an email' }], remove: [{ twitter_handle: '@back' }] },
     });
     expect(suppressions.json()).toMatchObject({ added: 1, lifted: 0 });
-    expect((await call('POST', '/api/v1/suppressions/check', '/api/v1/suppressions/check', { payload: { email: 'OPT@example.com', twitter_handle: 'one' } })).json()).toEqual({
+    expect(
+      (await call('POST', '/api/v1/suppressions/check', '/api/v1/suppressions/check', { payload: { email: 'OPT@example.com', twitter_handle: 'one' } })).json(),
+    ).toEqual({
       suppressed: true,
       fields: { email: true, twitter_handle: false },
     });

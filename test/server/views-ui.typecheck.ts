@@ -5,7 +5,13 @@
  * the API no longer gives, or gives as another type, does not compile.
  */
 import type { AudienceView, ConfigurationView, HistoryView } from '../../src/services/views.ts';
-import type { Audience, Configuration, History } from '../../src/ui/assets/types.d.ts';
+import type { PrivacyView } from '../../src/services/privacy.ts';
+import type { Audience, Configuration, History, Privacy } from '../../src/ui/assets/types.d.ts';
 
 type Fits<A, B> = [A] extends [B] ? true : false;
-export const fits: [Fits<AudienceView, Audience>, Fits<ConfigurationView, Configuration>, Fits<HistoryView, History>] = [true, true, true];
+export const fits: [Fits<AudienceView, Audience>, Fits<ConfigurationView, Configuration>, Fits<HistoryView, History>, Fits<PrivacyView, Privacy>] = [
+  true,
+  true,
+  true,
+  true,
+];

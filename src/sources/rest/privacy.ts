@@ -91,7 +91,7 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
         ...result,
         rejected: [...add.rejected.map((r) => ({ list: 'add' as const, ...r })), ...lift.rejected.map((r) => ({ list: 'remove' as const, ...r }))].map((r) => ({
           ...r,
-          field: r.field as (typeof IDENTITY_FIELDS)[number],
+          field: r.field,
         })),
       });
     },

@@ -3,11 +3,14 @@
 import { startAudience } from './view-audience.js';
 import { startAudiences } from './view-audiences.js';
 import { startOutputs } from './view-outputs.js';
+import { startPrivacy, watchPrivacy } from './view-privacy.js';
 
 /** @type {Partial<Record<string, (view: HTMLElement) => void>>} */
-const VIEWS = { audiences: startAudiences, outputs: startOutputs, audience: startAudience };
+const VIEWS = { audiences: startAudiences, outputs: startOutputs, audience: startAudience, privacy: startPrivacy };
 
 const page = document.body.dataset.page;
 const start = page === undefined ? undefined : VIEWS[page];
 const view = document.getElementById('view');
 if (start && view) start(view);
+const banner = document.getElementById('privacy-banner');
+if (banner && page !== 'privacy') watchPrivacy(banner);
