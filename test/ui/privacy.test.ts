@@ -53,7 +53,7 @@ describeInBrowser('Privacy page in Chromium', () => {
       .waitFor();
     const row = page.locator('tbody tr', { hasText: 'API' });
     await row.getByText('pending').waitFor();
-    expect(await row.innerText()).toMatch(/waiting \d+ s/);
+    expect(await row.innerText()).toMatch(/waiting \d+\s+s/);
     expect(await page.getByText(/has waited .* for X/).count()).toBe(0);
     await shot(page, 'privacy-waiting');
 
@@ -69,8 +69,8 @@ describeInBrowser('Privacy page in Chromium', () => {
       await route.fulfill({ response: res, json: body });
     });
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Privacy', exact: true }).click();
-    await page.getByText(/An opt-out or erasure has waited 21 h 0 min for X \(X allows 24 h\)/).waitFor();
-    await page.locator('.badge.warn', { hasText: '21 h' }).waitFor();
+    await page.getByText(/An opt-out or erasure has waited 21\s+h 0\s+min for X \(X allows 24 h\)/).waitFor();
+    await page.locator('.badge.warn', { hasText: /21\s+h/ }).waitFor();
     await shot(page, 'privacy-warning');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'privacy-warning-phone');

@@ -11,18 +11,20 @@ import { poll } from './poll.js';
 /** @param {number | null} seconds */
 export function fmtAge(seconds) {
   if (seconds === null) return '—';
-  if (seconds < 60) return `${Math.round(seconds)} s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
-  return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
+  // No-break spaces: an age never wraps inside its badge.
+  if (seconds < 60) return `${Math.round(seconds)}\u00a0s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}\u00a0min`;
+  return `${Math.floor(seconds / 3600)}\u00a0h ${Math.floor((seconds % 3600) / 60)}\u00a0min`;
 }
 
 /**
  * The warnings every page shows: requests past the warning age, and paused configurations that
  * hold them back (the clock does not stop for them).
  * @param {Privacy} p
+ * @param {boolean} [onPrivacyPage] no link to the page the reader is on
  * @returns {HTMLElement[]}
  */
-export function privacyWarnings(p) {
+export function privacyWarnings(p, onPrivacyPage = false) {
   /** @type {HTMLElement[]} */
   const out = [];
   const oldest = Math.max(p.oldest_pending_erasure_age_seconds ?? 0, p.oldest_pending_suppression_age_seconds ?? 0);
@@ -32,7 +34,7 @@ export function privacyWarnings(p) {
         'p',
         { class: 'alert-inline privacy-warning' },
         `An opt-out or erasure has waited ${fmtAge(oldest)} for X (X allows 24 h). `,
-        h('a', { href: '/privacy' }, 'See Privacy'),
+        onPrivacyPage ? '' : h('a', { href: '/privacy' }, 'See Privacy'),
       ),
     );
   }
@@ -71,7 +73,7 @@ export function startPrivacy(view) {
     replaceKeepingFocus(summary, [
       h('h2', {}, 'Waiting for X'),
       h('p', {}, 'X removes an opted-out person from every custom audience only when Tailor tells it to; X allows 24 hours. Tailor warns past 20 hours.'),
-      ...privacyWarnings(p),
+      ...privacyWarnings(p, true),
       h(
         'table',
         {},
