@@ -16,6 +16,11 @@ import { WAKE_CHANNEL } from './wake.ts';
  *   it may still queue an add of the hash after it: the claim turns such an add into a remove
  *   (claim.ts), so no interleaving sends a suppressed hash to X;
  * - suppressions and erasures rows last (level 5, one row each).
+ * An erasure spanning several audiences cannot keep the global order whole: after one audience's
+ * removal it holds that audience's row (level 6) and outbox rows while it takes the next
+ * audience's lock and, at the end, more outbox rows. A concurrent ingest can then deadlock with
+ * it; PostgreSQL picks a victim and Db.tx runs that transaction again from the start (erasures are
+ * rare and short), so both still happen whole.
  * Hashes are looked up across audiences by joining from the small tables (audiences,
  * downstreams) into the big ones' keys (hash_holders, x_members, outbox, members_by_hash).
  */
@@ -56,11 +61,12 @@ export async function suppressedAmong(c: Reader, ids: HashedIdentity[]): Promise
 
 export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
   const result: SuppressionResult = { added: 0, lifted: 0, queued: 0 };
-  const sorted = (ids: HashedIdentity[]): HashedIdentity[] => [...ids].sort((a, b) => (a.type + a.hash < b.type + b.hash ? -1 : 1));
+  const sorted = (ids: HashedIdentity[]): HashedIdentity[] =>
+    [...ids].sort((a, b) => (a.type === b.type ? (a.hash < b.hash ? -1 : 1) : a.type < b.type ? -1 : 1));
   if (add.length > 0) {
     const inserted = await c.query<{ identity_type: string; hash: string }>(
       `INSERT INTO suppressions (identity_type, hash, created_at, settled_at)
-       SELECT u.t, u.x, $3, NULL FROM unnest($1::text[], $2::text[]) AS u(t, x) ORDER BY u.t, u.x
+       SELECT u.t, u.x, $3, NULL FROM unnest($1::text[], $2::text[]) AS u(t, x) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
        ON CONFLICT DO NOTHING RETURNING identity_type, hash`,
       [...cols(sorted(add)), now],
     );
@@ -72,7 +78,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
          JOIN downstreams d ON d.identity_type = u.t AND d.state <> 'deleting'
          WHERE EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = u.x)
             OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = u.x)
-         ORDER BY d.id, u.x
+         ORDER BY d.id, u.x COLLATE "C"
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'remove', claim_token = NULL`,
         [inserted.rows.map((r) => r.identity_type), inserted.rows.map((r) => r.hash), now],
       );
@@ -92,7 +98,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
          SELECT d.id, u.x, 'add', $3, NULL FROM unnest($1::text[], $2::text[]) AS u(t, x)
          JOIN downstreams d ON d.identity_type = u.t AND d.state IN ${FORWARDING_STATES}
          WHERE EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = d.audience_id AND h.identity_type = u.t AND h.hash = u.x)
-         ORDER BY d.id, u.x
+         ORDER BY d.id, u.x COLLATE "C"
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
         [deleted.rows.map((r) => r.identity_type), deleted.rows.map((r) => r.hash), now],
       );
