@@ -4,6 +4,7 @@
  * `applyMemberChanges` transaction, rejections counted by reason in the same transaction. The
  * sources differ only in how they parse a request and how they answer it.
  */
+import type { PhoneRegion } from '../identity/index.ts';
 import type { LedgerStore } from '../store/port.ts';
 import type { MemberChange } from '../store/port.ts';
 import { dropSuppressed, prepareChanges, suppressionKey, type PreparedChanges, type Rejection, type SourceMember } from './changes.ts';
@@ -26,6 +27,8 @@ export interface IngestRequest {
   now: number;
   /** Identifiers the source dropped before hashing (the Firehose's unknown identity types), by reason. */
   rejections?: Record<string, number>;
+  /** Where phone numbers without a country code are read (TAILOR_DEFAULT_PHONE_REGION; default US). */
+  phoneRegion?: PhoneRegion;
 }
 
 export interface IngestResult {
@@ -44,7 +47,10 @@ export interface IngestResult {
 export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestRequest): Promise<IngestResult> {
   const result: IngestResult = { accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: { ...req.rejections }, queued: 0 };
   const changes: MemberChange[] = [];
-  const parts = req.parts.map((part) => ({ part, prepared: prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0) }));
+  const parts = req.parts.map((part) => ({
+    part,
+    prepared: prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) }),
+  }));
   // The suppression list (docs/privacy.md): one read for every identity the adds name.
   const named = new Map<string, { type: MemberChange['identities'][number]['type']; hash: string }>();
   for (const { prepared } of parts) for (const c of prepared.changes) for (const id of c.identities) named.set(suppressionKey(id), id);

@@ -3,7 +3,7 @@
  * exactly like members' (identity/), so a suppression or an erasure meets the ledger's hashes.
  */
 import { createHash } from 'node:crypto';
-import { hashIdentity } from '../identity/index.ts';
+import { hashIdentity, type NormalizeOptions } from '../identity/index.ts';
 import type { HashedIdentity } from '../store/port.ts';
 import type { Rejection, SourceIdentity } from './changes.ts';
 
@@ -13,13 +13,16 @@ export interface HashedRequest {
   rejected: Rejection[];
 }
 
-/** Hashes each identity; `index` is the position of its entry in its request list. */
-export function hashIdentities(entries: { index: number; identities: SourceIdentity[] }[]): HashedRequest {
+/**
+ * Hashes each identity; `index` is the position of its entry in its request list. `opts` must be
+ * what members are hashed with (the phone region), or a phone number would not meet its member.
+ */
+export function hashIdentities(entries: { index: number; identities: SourceIdentity[] }[], opts: NormalizeOptions = {}): HashedRequest {
   const out: HashedRequest = { identities: [], rejected: [] };
   const seen = new Set<string>();
   for (const entry of entries) {
     for (const id of entry.identities) {
-      const r = hashIdentity(id.kind, id.value, id.encoding ?? 'raw');
+      const r = hashIdentity(id.kind, id.value, id.encoding ?? 'raw', opts);
       if (!r.ok) {
         out.rejected.push({ index: entry.index, field: id.kind, reason: r.reason, message: r.message });
         continue;

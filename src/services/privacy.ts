@@ -67,7 +67,7 @@ export async function requestErasure(
   source: 'api' | 'firehose',
   requestKey?: string,
 ): Promise<{ erasure: Erasure; created: boolean; unusable: number }> {
-  const hashed = hashIdentities([{ index: 0, identities: req.identities }]);
+  const hashed = hashIdentities([{ index: 0, identities: req.identities }], { phoneRegion: s.phoneRegion });
   const memberKeys = req.userId === undefined ? [] : [s.memberKeys.of('user_id', req.userId)];
   if (memberKeys.length === 0 && hashed.identities.length === 0) {
     if (source === 'api') {

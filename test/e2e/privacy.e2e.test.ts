@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemberKeys } from '../../src/membership/member-key.ts';
+import { memberKeyBytes } from '../../src/store/binary.ts';
 import { createTestDatabase, type TestDatabase } from '../store/pg.ts';
 import { Emu, SECRET_KEY, TailorProcess, sha, waitFor } from './harness.ts';
 
@@ -223,20 +224,27 @@ async function sentAdds(t: TailorProcess): Promise<number> {
  */
 async function memberKeyStored(t: TailorProcess, db: TestDatabase | undefined): Promise<boolean> {
   if (db === undefined) {
-    const needle = Buffer.from(P_KEY);
+    // Stored as its 33 bytes (src/store/binary.ts); its text form is looked for too.
+    const needles = [memberKeyBytes(P_KEY), Buffer.from(P_KEY)];
     return ['tailor.db', 'tailor.db-wal', 'tailor.db-shm', 'tailor.db-journal'].some((f) => {
       const path = join(t.dir, f);
-      return existsSync(path) && readFileSync(path).includes(needle);
+      if (!existsSync(path)) return false;
+      const bytes = readFileSync(path);
+      return needles.some((n) => bytes.includes(n));
     });
   }
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   try {
     const tables = await client.query<{ table_name: string }>(
-      "SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'public' AND data_type = 'text'",
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
     );
     for (const { table_name } of tables.rows) {
-      const r = await client.query(`SELECT 1 FROM "${table_name}" x WHERE strpos(x::text, $1) > 0 LIMIT 1`, [P_KEY]);
+      // A row as text shows a bytea column as \\x and its hex: the key's bytes, or its text form.
+      const r = await client.query(`SELECT 1 FROM "${table_name}" x WHERE strpos(x::text, $1) > 0 OR strpos(x::text, $2) > 0 LIMIT 1`, [
+        memberKeyBytes(P_KEY).toString('hex'),
+        P_KEY,
+      ]);
       if ((r.rowCount ?? 0) > 0) return true;
     }
     return false;

@@ -11,7 +11,7 @@ import type { IdentityType } from '../../src/core/terms.ts';
 import type { ClaimOptions, HashedIdentity, Store } from '../../src/store/port.ts';
 import { STORES, h } from './helpers.ts';
 
-const ALL = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+const ALL = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
 const E = (n: number): HashedIdentity => ({ type: 'email', hash: h(n) });
 const H = (n: number): HashedIdentity => ({ type: 'handle', hash: h(1000 + n) });
 const D = (n: number): HashedIdentity => ({ type: 'device_id', hash: h(2000 + n) });

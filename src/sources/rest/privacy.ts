@@ -26,7 +26,13 @@ import { erasureView, erasureViewSchema, privacyView, privacyViewSchema, request
  * SHA-256 digests, normalized and hashed like members. One entry per field: a new identity kind is
  * one more line here.
  */
-export const IDENTITY_FIELDS = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'] as const satisfies readonly IdentityKind[];
+export const IDENTITY_FIELDS = [
+  'email',
+  'twitter_handle',
+  'ios_advertising_id',
+  'google_advertising_id',
+  'phone_number',
+] as const satisfies readonly IdentityKind[];
 
 const value = z.string().max(1024, 'must be at most 1024 characters');
 const identityShape = Object.fromEntries(IDENTITY_FIELDS.map((f) => [f, value.optional()])) as Record<
@@ -81,8 +87,15 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
     { ...DESCRIBED, schema: { ...post, response: { 202: suppressionsAccepted.describe('Stored; X follows'), ...bodyErrors('unavailable') } } },
     async (req, reply) => {
       const input = parse(suppressionsBody, req.body);
-      const add = hashIdentities((input.add ?? []).map((i, index) => ({ index, identities: sourceIdentities(i) })));
-      const lift = hashIdentities((input.remove ?? []).map((i, index) => ({ index, identities: sourceIdentities(i) })));
+      const opts = { phoneRegion: s.phoneRegion };
+      const add = hashIdentities(
+        (input.add ?? []).map((i, index) => ({ index, identities: sourceIdentities(i) })),
+        opts,
+      );
+      const lift = hashIdentities(
+        (input.remove ?? []).map((i, index) => ({ index, identities: sourceIdentities(i) })),
+        opts,
+      );
       const result = await s.store.suppress(add.identities, lift.identities, s.now());
       if (result.queued > 0) s.notify();
       if (result.added > 0 || result.lifted > 0) s.log.info({ added: result.added, lifted: result.lifted, queued: result.queued }, 'suppression list changed');
@@ -103,7 +116,7 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
     const fields: Record<string, boolean> = {};
     const wanted: { field: string; type: string; hash: string }[] = [];
     for (const id of sourceIdentities(input)) {
-      const hashed = hashIdentities([{ index: 0, identities: [id] }]);
+      const hashed = hashIdentities([{ index: 0, identities: [id] }], { phoneRegion: s.phoneRegion });
       if (hashed.rejected[0]) throw new Refusal('invalid', `${id.kind}: ${hashed.rejected[0].message}`);
       wanted.push({ field: id.kind, ...hashed.identities[0]! });
     }

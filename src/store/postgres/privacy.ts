@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
+import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { Reader, Sql } from './db.ts';
 import { applyMemberChanges } from './ledger.ts';
@@ -48,15 +49,15 @@ const toErasure = (r: ErasureRow): Erasure => ({
 /** Namespace of the per-request erasure lock ('TAL' 0x02), taken before any other lock. */
 const ERASURE_LOCK_SPACE = 0x54414c02;
 
-const cols = (ids: HashedIdentity[]): [string[], string[]] => [ids.map((i) => i.type), ids.map((i) => i.hash)];
+const cols = (ids: HashedIdentity[]): [string[], Buffer[]] => [ids.map((i) => i.type), ids.map((i) => hashBytes(i.hash))];
 
 export async function suppressedAmong(c: Reader, ids: HashedIdentity[]): Promise<HashedIdentity[]> {
   if (ids.length === 0) return [];
-  const r = await c.query<{ type: HashedIdentity['type']; hash: string }>(
-    `SELECT s.identity_type AS type, s.hash FROM suppressions s JOIN unnest($1::text[], $2::text[]) AS u(t, x) ON s.identity_type = u.t AND s.hash = u.x`,
+  const r = await c.query<{ type: HashedIdentity['type']; hash: Buffer }>(
+    `SELECT s.identity_type AS type, s.hash FROM suppressions s JOIN unnest($1::text[], $2::bytea[]) AS u(t, x) ON s.identity_type = u.t AND s.hash = u.x`,
     cols(ids),
   );
-  return r.rows;
+  return r.rows.map((row) => ({ type: row.type, hash: hashHex(row.hash) }));
 }
 
 export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
@@ -64,9 +65,9 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
   const sorted = (ids: HashedIdentity[]): HashedIdentity[] =>
     [...ids].sort((a, b) => (a.type === b.type ? (a.hash < b.hash ? -1 : 1) : a.type < b.type ? -1 : 1));
   if (add.length > 0) {
-    const inserted = await c.query<{ identity_type: string; hash: string }>(
+    const inserted = await c.query<{ identity_type: string; hash: Buffer }>(
       `INSERT INTO suppressions (identity_type, hash, created_at, settled_at)
-       SELECT u.t, u.x, $3, NULL FROM unnest($1::text[], $2::text[]) AS u(t, x) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
+       SELECT u.t, u.x, $3, NULL FROM unnest($1::text[], $2::bytea[]) AS u(t, x) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
        ON CONFLICT DO NOTHING RETURNING identity_type, hash`,
       [...cols(sorted(add)), now],
     );
@@ -74,7 +75,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
     if (result.added > 0) {
       const q = await c.query(
         `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-         SELECT d.id, u.x, 'remove', $3, NULL FROM unnest($1::text[], $2::text[]) AS u(t, x)
+         SELECT d.id, u.x, 'remove', $3, NULL FROM unnest($1::text[], $2::bytea[]) AS u(t, x)
          JOIN downstreams d ON d.identity_type = u.t AND d.state <> 'deleting'
          WHERE EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = u.x)
             OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = u.x)
@@ -86,8 +87,8 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
     }
   }
   if (lift.length > 0) {
-    const deleted = await c.query<{ identity_type: string; hash: string }>(
-      `DELETE FROM suppressions s USING unnest($1::text[], $2::text[]) AS u(t, x) WHERE s.identity_type = u.t AND s.hash = u.x RETURNING s.identity_type, s.hash`,
+    const deleted = await c.query<{ identity_type: string; hash: Buffer }>(
+      `DELETE FROM suppressions s USING unnest($1::text[], $2::bytea[]) AS u(t, x) WHERE s.identity_type = u.t AND s.hash = u.x RETURNING s.identity_type, s.hash`,
       cols(sorted(lift)),
     );
     result.lifted = deleted.rowCount ?? 0;
@@ -95,7 +96,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
       // Wherever the ledger still holds it (hash_holders), an add; the claim drops it where X has it confirmed.
       const q = await c.query(
         `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-         SELECT d.id, u.x, 'add', $3, NULL FROM unnest($1::text[], $2::text[]) AS u(t, x)
+         SELECT d.id, u.x, 'add', $3, NULL FROM unnest($1::text[], $2::bytea[]) AS u(t, x)
          JOIN downstreams d ON d.identity_type = u.t AND d.state IN ${FORWARDING_STATES}
          WHERE EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = d.audience_id AND h.identity_type = u.t AND h.hash = u.x)
          ORDER BY d.id, u.x COLLATE "C"
@@ -116,18 +117,18 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
   const existing = await c.query<ErasureRow>('SELECT * FROM erasures WHERE request_key = $1', [input.requestKey]);
   if (existing.rows[0]) return { erasure: toErasure(existing.rows[0]), created: false };
 
-  const found = await c.query<{ audience_id: string; member_key: string }>(
-    `SELECT DISTINCT m.audience_id, m.member_key FROM unnest($1::text[], $2::text[]) AS u(t, x)
+  const found = await c.query<{ audience_id: string; member_key: Buffer }>(
+    `SELECT DISTINCT m.audience_id, m.member_key FROM unnest($1::text[], $2::bytea[]) AS u(t, x)
      JOIN hash_holders h ON h.identity_type = u.t AND h.hash = u.x
      JOIN members m ON m.audience_id = h.audience_id AND m.identity_type = u.t AND m.hash = u.x
      UNION
-     SELECT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ANY($3::text[])`,
-    [...cols(input.identities), input.memberKeys],
+     SELECT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ANY($3::bytea[])`,
+    [...cols(input.identities), input.memberKeys.map(memberKeyBytes)],
   );
   const byAudience = new Map<string, string[]>();
   for (const r of found.rows) {
     const keys = byAudience.get(r.audience_id) ?? [];
-    keys.push(r.member_key);
+    keys.push(memberKeyText(r.member_key));
     byAudience.set(r.audience_id, keys);
   }
   const identities = new Map<string, HashedIdentity>();
@@ -135,11 +136,11 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
   input.identities.forEach(keep);
   for (const audienceId of [...byAudience.keys()].sort()) {
     const keys = byAudience.get(audienceId)!;
-    const held = await c.query<HashedIdentity>('SELECT identity_type AS type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::text[])', [
-      audienceId,
-      keys,
-    ]);
-    held.rows.forEach(keep);
+    const held = await c.query<{ type: HashedIdentity['type']; hash: Buffer }>(
+      'SELECT identity_type AS type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
+      [audienceId, keys.map(memberKeyBytes)],
+    );
+    for (const r of held.rows) keep({ type: r.type, hash: hashHex(r.hash) });
     await applyMemberChanges(
       c,
       audienceId,
@@ -149,7 +150,7 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
   }
   const all = [...identities.values()];
   const targets = await c.query<{ n: number }>(
-    `SELECT count(DISTINCT d.id)::int AS n FROM unnest($1::text[], $2::text[]) AS u(t, x)
+    `SELECT count(DISTINCT d.id)::int AS n FROM unnest($1::text[], $2::bytea[]) AS u(t, x)
      JOIN downstreams d ON d.identity_type = u.t AND d.state <> 'deleting'
      WHERE EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = u.x)
         OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = u.x)`,
@@ -162,7 +163,7 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
     [id, input.requestKey, input.source, now, found.rows.length, targets.rows[0]?.n ?? 0],
   );
   await c.query(
-    'INSERT INTO erasure_hashes (erasure_id, identity_type, hash) SELECT $1, u.t, u.x FROM unnest($2::text[], $3::text[]) AS u(t, x) ON CONFLICT DO NOTHING',
+    'INSERT INTO erasure_hashes (erasure_id, identity_type, hash) SELECT $1, u.t, u.x FROM unnest($2::text[], $3::bytea[]) AS u(t, x) ON CONFLICT DO NOTHING',
     [id, ...cols(all)],
   );
   await settlePrivacy(c, now);

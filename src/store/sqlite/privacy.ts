@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import type { Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
+import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { SqliteLedger } from './ledger.ts';
 
@@ -36,7 +37,7 @@ export function suppressedAmong(db: Database.Database, ids: HashedIdentity[]): H
   // The common case, an empty list, costs one seek however large the request.
   if (ids.length === 0 || db.prepare('SELECT 1 FROM suppressions LIMIT 1').get() === undefined) return [];
   const get = db.prepare('SELECT 1 FROM suppressions WHERE identity_type = ? AND hash = ?').pluck();
-  return ids.filter((id) => get.get(id.type, id.hash) !== undefined);
+  return ids.filter((id) => get.get(id.type, hashBytes(id.hash)) !== undefined);
 }
 
 /**
@@ -66,14 +67,14 @@ export function suppress(db: Database.Database, add: HashedIdentity[], lift: Has
   );
   const result: SuppressionResult = { added: 0, lifted: 0, queued: 0 };
   for (const id of add) {
-    if (insert.run(id.type, id.hash, now).changes === 0) continue;
+    if (insert.run(id.type, hashBytes(id.hash), now).changes === 0) continue;
     result.added += 1;
-    result.queued += removeEverywhere.run({ hash: id.hash, now, type: id.type }).changes;
+    result.queued += removeEverywhere.run({ hash: hashBytes(id.hash), now, type: id.type }).changes;
   }
   for (const id of lift) {
-    if (del.run(id.type, id.hash).changes === 0) continue;
+    if (del.run(id.type, hashBytes(id.hash)).changes === 0) continue;
     result.lifted += 1;
-    result.queued += sendAgain.run({ hash: id.hash, now, type: id.type }).changes;
+    result.queued += sendAgain.run({ hash: hashBytes(id.hash), now, type: id.type }).changes;
   }
   settlePrivacy(db, now);
   return result;
@@ -94,13 +95,13 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
   );
   const byKey = db.prepare('SELECT DISTINCT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ?');
   const found = new Map<string, Set<string>>(); // audience -> member keys
-  const note = (r: { audience_id: string; member_key: string }): void => {
+  const note = (r: { audience_id: string; member_key: Buffer }): void => {
     let keys = found.get(r.audience_id);
     if (!keys) found.set(r.audience_id, (keys = new Set()));
-    keys.add(r.member_key);
+    keys.add(memberKeyText(r.member_key));
   };
-  for (const id of input.identities) for (const r of byIdentity.all(id.type, id.hash) as { audience_id: string; member_key: string }[]) note(r);
-  for (const key of input.memberKeys) for (const r of byKey.all(key) as { audience_id: string; member_key: string }[]) note(r);
+  for (const id of input.identities) for (const r of byIdentity.all(id.type, hashBytes(id.hash)) as { audience_id: string; member_key: Buffer }[]) note(r);
+  for (const key of input.memberKeys) for (const r of byKey.all(memberKeyBytes(key)) as { audience_id: string; member_key: Buffer }[]) note(r);
 
   const identities = new Map<string, HashedIdentity>();
   const keep = (id: HashedIdentity): void => void identities.set(`${id.type}\n${id.hash}`, id);
@@ -108,7 +109,9 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
   const held = db.prepare('SELECT identity_type AS type, hash FROM members WHERE audience_id = ? AND member_key = ?');
   let members = 0;
   for (const [audienceId, keys] of found) {
-    for (const key of keys) (held.all(audienceId, key) as HashedIdentity[]).forEach(keep);
+    for (const key of keys)
+      for (const r of held.all(audienceId, memberKeyBytes(key)) as { type: HashedIdentity['type']; hash: Buffer }[])
+        keep({ type: r.type, hash: hashHex(r.hash) });
     members += keys.size;
     ledger.apply(
       audienceId,
@@ -124,7 +127,7 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
             OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = @hash))`,
   );
   const xAudiences = new Set<number>();
-  for (const id of all) for (const r of targets.all({ type: id.type, hash: id.hash }) as { id: number }[]) xAudiences.add(r.id);
+  for (const id of all) for (const r of targets.all({ type: id.type, hash: hashBytes(id.hash) }) as { id: number }[]) xAudiences.add(r.id);
 
   suppress(db, all, [], now);
   const id = randomUUID();
@@ -132,7 +135,7 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
     "INSERT INTO erasures (id, request_key, source, state, received_at, completed_at, members_erased, x_audiences) VALUES (?, ?, ?, 'pending', ?, NULL, ?, ?)",
   ).run(id, input.requestKey, input.source, now, members, xAudiences.size);
   const addHash = db.prepare('INSERT OR IGNORE INTO erasure_hashes (erasure_id, identity_type, hash) VALUES (?, ?, ?)');
-  for (const h of all) addHash.run(id, h.type, h.hash);
+  for (const h of all) addHash.run(id, h.type, hashBytes(h.hash));
   settlePrivacy(db, now);
   return { erasure: getErasure(db, id)!, created: true };
 }

@@ -1,4 +1,4 @@
--- 0010: opt-outs and erasures (docs/privacy.md). Hashes only, as everywhere: never a raw identity,
+-- 0010: opt-outs and erasures (docs/privacy.md). Hashes only (32 bytes, as 0009 stores them): never a raw identity,
 -- never a member key.
 --
 -- suppressions: the global suppression list. A suppressed (type, hash) is removed from every X
@@ -7,7 +7,7 @@
 -- any more (X acknowledged every removal); NULL while removals are outstanding (the 24-hour clock).
 CREATE TABLE suppressions (
   identity_type TEXT NOT NULL,
-  hash TEXT NOT NULL,
+  hash BLOB NOT NULL,
   created_at INTEGER NOT NULL,
   settled_at INTEGER,
   PRIMARY KEY (identity_type, hash)
@@ -33,6 +33,6 @@ CREATE INDEX erasures_pending ON erasures (received_at) WHERE state = 'pending';
 CREATE TABLE erasure_hashes (
   erasure_id TEXT NOT NULL REFERENCES erasures(id) ON DELETE CASCADE,
   identity_type TEXT NOT NULL,
-  hash TEXT NOT NULL,
+  hash BLOB NOT NULL,
   PRIMARY KEY (erasure_id, identity_type, hash)
 ) WITHOUT ROWID;
