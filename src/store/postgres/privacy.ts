@@ -67,7 +67,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
   if (add.length > 0) {
     const inserted = await c.query<{ identity_type: string; hash: Buffer }>(
       `INSERT INTO suppressions (identity_type, hash, created_at, settled_at)
-       SELECT u.t, u.x, $3, NULL FROM unnest($1::text[], $2::bytea[]) AS u(t, x) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
+       SELECT u.t, u.x, $3, NULL FROM unnest($1::text[], $2::bytea[]) AS u(t, x) ORDER BY u.t COLLATE "C", u.x
        ON CONFLICT DO NOTHING RETURNING identity_type, hash`,
       [...cols(sorted(add)), now],
     );
@@ -79,7 +79,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
          JOIN downstreams d ON d.identity_type = u.t AND d.state <> 'deleting'
          WHERE EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = u.x)
             OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = u.x)
-         ORDER BY d.id, u.x COLLATE "C"
+         ORDER BY d.id, u.x
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'remove', claim_token = NULL`,
         [inserted.rows.map((r) => r.identity_type), inserted.rows.map((r) => r.hash), now],
       );
@@ -99,7 +99,7 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
          SELECT d.id, u.x, 'add', $3, NULL FROM unnest($1::text[], $2::bytea[]) AS u(t, x)
          JOIN downstreams d ON d.identity_type = u.t AND d.state IN ${FORWARDING_STATES}
          WHERE EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = d.audience_id AND h.identity_type = u.t AND h.hash = u.x)
-         ORDER BY d.id, u.x COLLATE "C"
+         ORDER BY d.id, u.x
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
         [deleted.rows.map((r) => r.identity_type), deleted.rows.map((r) => r.hash), now],
       );
