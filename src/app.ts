@@ -11,6 +11,10 @@ import { runDoctor } from './doctor/checks.ts';
 import { MemberKeys } from './membership/member-key.ts';
 import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
+import { warnIfWaiting } from './services/privacy.ts';
+
+/** How often a worker process logs that erasures wait on a configuration needing re-authorization. */
+const PRIVACY_LOG_EVERY_MS = 5 * 60_000;
 import { openStore } from './store/open.ts';
 import { probeDatabase } from './store/probe.ts';
 import type { Store } from './store/port.ts';
@@ -94,6 +98,15 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     alerts.start();
   }
 
+  // The 24-hour clock does not stop for a paused configuration: say so in the logs every few
+  // minutes while erasures or opt-outs wait on one (docs/privacy.md).
+  const clock = opts.work
+    ? setInterval(() => {
+        warnIfWaiting(services).catch((err: unknown) => log.warn({ err }, 'could not read the privacy clock'));
+      }, PRIVACY_LOG_EVERY_MS)
+    : null;
+  clock?.unref();
+
   let server: FastifyInstance | null = null;
   let url: string | null = null;
   if (opts.serve) {
@@ -127,6 +140,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     close() {
       closing ??= (async () => {
         // Stop taking changes first, then let in-flight batches finish, then close the database.
+        if (clock) clearInterval(clock);
         await server?.close();
         await alerts?.stop();
         await worker?.stop();

@@ -60,6 +60,27 @@ export const configurationsNeedingReauth = new Gauge({
   registers,
 });
 
+/** The 24-hour clock (docs/privacy.md): X's Exhibit B 1.2 asks for opt-outs to reach every audience within a day. */
+export const privacyPending = new Gauge({
+  name: 'tailor_privacy_pending',
+  help: 'Unfinished erasures and suppressions (X has not yet acknowledged every removal), by kind',
+  labelNames: ['kind'],
+  registers: [registry],
+});
+
+export const privacyOldestPendingAge = new Gauge({
+  name: 'tailor_privacy_oldest_pending_age_seconds',
+  help: 'Age of the oldest unfinished erasure or suppression, by kind (0 when none); X allows 24 hours',
+  labelNames: ['kind'],
+  registers: [registry],
+});
+
+export const privacyWaitingOnReauth = new Gauge({
+  name: 'tailor_privacy_waiting_on_reauth',
+  help: 'Configurations needing re-authorization that hold removals of suppressed identities back',
+  registers: [registry],
+});
+
 export const batchesSent = new Counter({
   name: 'tailor_batches_sent_total',
   help: 'X users requests accepted by X, by identity type',

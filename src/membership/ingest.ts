@@ -7,7 +7,7 @@
 import type { PhoneRegion } from '../identity/index.ts';
 import type { LedgerStore } from '../store/port.ts';
 import type { MemberChange } from '../store/port.ts';
-import { prepareChanges, type Rejection, type SourceMember } from './changes.ts';
+import { dropSuppressed, prepareChanges, suppressionKey, type PreparedChanges, type Rejection, type SourceMember } from './changes.ts';
 import type { MemberKeys } from './member-key.ts';
 
 export type IngestAction = 'add' | 'remove';
@@ -47,8 +47,16 @@ export interface IngestResult {
 export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestRequest): Promise<IngestResult> {
   const result: IngestResult = { accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: { ...req.rejections }, queued: 0 };
   const changes: MemberChange[] = [];
-  for (const part of req.parts) {
-    const prepared = prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) });
+  const parts = req.parts.map((part) => ({
+    part,
+    prepared: prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) }),
+  }));
+  // The suppression list (docs/privacy.md): one read for every identity the adds name.
+  const named = new Map<string, { type: MemberChange['identities'][number]['type']; hash: string }>();
+  for (const { prepared } of parts) for (const c of prepared.changes) for (const id of c.identities) named.set(suppressionKey(id), id);
+  const suppressed = named.size === 0 ? new Set<string>() : new Set((await ledger.suppressedAmong([...named.values()])).map(suppressionKey));
+  for (const { part, prepared: raw } of parts) {
+    const prepared: PreparedChanges = dropSuppressed(raw, suppressed);
     changes.push(...prepared.changes);
     result.accepted[part.action] += prepared.accepted;
     result.changes[part.action] += prepared.changes.length;

@@ -6,6 +6,7 @@ import { registerAudiences } from '../sources/rest/audiences.ts';
 import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
 import { registerMembers } from '../sources/rest/members.ts';
+import { registerPrivacy } from '../sources/rest/privacy.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
 import { ApiError, apiCodeOf, sendError } from '../http/errors.ts';
@@ -150,7 +151,14 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     registerConnections(scope, s);
     registerSetupHealth(scope, s);
   });
-  await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
+  await scopes.register(
+    'bearer',
+    (scope) => {
+      registerMembers(scope, s);
+      registerPrivacy(scope, s);
+    },
+    { bodyLimit: BODY_LIMIT_BYTES },
+  );
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.
   await scopes.register(
     (_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'),

@@ -276,6 +276,79 @@ export interface QueueStore {
 export interface LedgerStore {
   /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */
   applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
+  /** Those of `identities` on the suppression list (PrivacyStore): ingest drops their adds. */
+  suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]>;
+}
+
+/** An identity as the ledger holds it: its X type and its SHA-256 (64 lower-case hex). */
+export interface HashedIdentity {
+  type: IdentityType;
+  hash: string;
+}
+
+export interface SuppressionResult {
+  /** Identities newly put on the list (already listed ones are not counted). */
+  added: number;
+  /** Identities taken off the list (re-consent). */
+  lifted: number;
+  /** Changes queued for X: removes for those added, adds where the ledger still holds those lifted. */
+  queued: number;
+}
+
+export interface ErasureInput {
+  /** Same key, same erasure: the request is recorded once (idempotency). */
+  requestKey: string;
+  source: 'api' | 'firehose';
+  /** Member keys to erase (a REST user id's key), in every audience. */
+  memberKeys: string[];
+  /** Identities given: every member holding one is erased, in every audience. */
+  identities: HashedIdentity[];
+}
+
+export interface Erasure {
+  id: string;
+  source: 'api' | 'firehose';
+  /** `done` once X acknowledged the removal of every hash the erasure found. */
+  state: 'pending' | 'done';
+  receivedAt: number;
+  completedAt: number | null;
+  membersErased: number;
+  /** X audiences that held (or were about to receive) one of the hashes when the erasure was recorded. */
+  xAudiences: number;
+}
+
+/** The 24-hour clock: what `GET /metrics`, the status page and the UI read. */
+export interface PrivacySnapshot {
+  pendingErasures: number;
+  oldestPendingErasureAt: number | null;
+  /** Suppressed hashes some X audience may still hold (removal not yet acknowledged). */
+  pendingSuppressions: number;
+  oldestPendingSuppressionAt: number | null;
+  /** Configurations needing re-authorization that hold removals of suppressed hashes back. */
+  reauthBlocking: { configurationId: string; name: string }[];
+}
+
+/**
+ * The suppression list and erasures (docs/privacy.md). Every method is one transaction.
+ * Suppressed hashes are kept out of X by three guards: ingest drops adds of them
+ * (`suppressedAmong`), `suppress` queues their removal wherever X may hold them, and the claim
+ * turns any add of one still in the outbox into a remove (or drops it), so no race sends one.
+ */
+export interface PrivacyStore {
+  /** Adds to and lifts from the suppression list; lifts after adds. */
+  suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult>;
+  /**
+   * Erases every member, in every audience, holding one of the identities or one of the member
+   * keys (all of its identities go), suppresses every identity found and records the erasure.
+   * The same request key again changes nothing and returns the first erasure.
+   */
+  erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }>;
+  getErasure(id: string): Promise<Erasure | null>;
+  /** Pending erasures oldest first, then the most recent done ones, at most `limit`. */
+  listErasures(limit: number): Promise<Erasure[]>;
+  /** Marks settled the suppressions and erasures X has acknowledged in full (settles do it too). */
+  settlePrivacy(now: number): Promise<void>;
+  privacySnapshot(): Promise<PrivacySnapshot>;
 }
 
 /** Configurations, audiences and connections: what the REST API, the Firehose and the UI manage. */
@@ -432,7 +505,7 @@ export interface AlertStore {
  * composition root (app.ts, the CLI commands that open a store) and the adapters see this type;
  * every other caller names the role it uses.
  */
-export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore, AlertStore {
+export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore, AlertStore, PrivacyStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Random id of this database, written into every X audience's description marker. */
   installationId(): Promise<string>;

@@ -232,6 +232,25 @@ describe('the OpenAPI document', () => {
     expect(members.json().rejected.length).toBeGreaterThan(0);
     await call('POST', '/api/v1/audiences/:audienceId/members', '/api/v1/audiences/nope/members', { payload: { add: [] } });
 
+    // The suppression list and erasures (docs/privacy.md).
+    const suppressions = await call('POST', '/api/v1/suppressions', '/api/v1/suppressions', {
+      payload: { add: [{ email: 'opt@example.com' }, { email: 'not an email' }], remove: [{ twitter_handle: '@back' }] },
+    });
+    expect(suppressions.json()).toMatchObject({ added: 1, lifted: 0 });
+    expect(
+      (await call('POST', '/api/v1/suppressions/check', '/api/v1/suppressions/check', { payload: { email: 'OPT@example.com', twitter_handle: 'one' } })).json(),
+    ).toEqual({
+      suppressed: true,
+      fields: { email: true, twitter_handle: false },
+    });
+    await call('POST', '/api/v1/suppressions/check', '/api/v1/suppressions/check', { payload: {} });
+    await call('POST', '/api/v1/suppressions', '/api/v1/suppressions', { payload: { add: [{ phone: '1' }] } });
+    const erasure = await call('POST', '/api/v1/erasures', '/api/v1/erasures', { payload: { user_id: 'u9', email: 'nine@example.com' } });
+    await call('GET', '/api/v1/erasures/:erasureId', `/api/v1/erasures/${erasure.json().id}`);
+    await call('GET', '/api/v1/erasures/:erasureId', '/api/v1/erasures/nope');
+    await call('POST', '/api/v1/erasures', '/api/v1/erasures', { payload: {} });
+    expect((await call('GET', '/api/v1/privacy', '/api/v1/privacy')).json().erasures.length).toBe(1);
+
     // The sync worker writes to the emulator: downstream audiences with X ids, counts and sizes.
     await waitFor('X audiences created, members sent and refreshed', async () => {
       const a = (await app.inject({ method: 'GET', url: '/api/v1/audiences/a1', headers: auth })).json();

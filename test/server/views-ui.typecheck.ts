@@ -5,7 +5,8 @@
  * the API no longer gives, or gives as another type, does not compile.
  */
 import type { AlertEventView, AudienceView, ConfigurationView, HealthReportView, HistoryView } from '../../src/services/views.ts';
-import type { AlertEvent, Audience, Configuration, HealthReport, History } from '../../src/ui/assets/types.d.ts';
+import type { PrivacyView } from '../../src/services/privacy.ts';
+import type { AlertEvent, Audience, Configuration, HealthReport, History, Privacy } from '../../src/ui/assets/types.d.ts';
 
 type Fits<A, B> = [A] extends [B] ? true : false;
 export const fits: [
@@ -14,4 +15,5 @@ export const fits: [
   Fits<HistoryView, History>,
   Fits<HealthReportView, HealthReport>,
   Fits<AlertEventView, AlertEvent>,
-] = [true, true, true, true, true];
+  Fits<PrivacyView, Privacy>,
+] = [true, true, true, true, true, true];

@@ -12,7 +12,12 @@ import type {
   Connection,
   ConnectionToggles,
   DownstreamStatus,
+  Erasure,
+  ErasureInput,
   FirehoseAccess,
+  HashedIdentity,
+  PrivacySnapshot,
+  SuppressionResult,
   FirehoseSender,
   MemberChange,
   MetricsSnapshot,
@@ -32,10 +37,11 @@ import * as audiences from './audiences.ts';
 import { claim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
-import { Db, createPool, isUnavailable } from './db.ts';
+import { Db, createPool, isUnavailable, type Sql } from './db.ts';
 import { applyMemberChanges } from './ledger.ts';
 import * as meta from './meta.ts';
 import { migrate } from './migrate.ts';
+import * as privacy from './privacy.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { release } from './release.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
@@ -63,6 +69,12 @@ import { WakeListener } from './wake.ts';
  * wake.ts (LISTEN/NOTIFY between processes), migrate.ts (migrations under an advisory lock; on
  * SQLite, open.ts runs them). nextDueAt stays below, next to the claim it mirrors.
  */
+
+/** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
+async function settled(c: Sql, ok: boolean, now: number): Promise<boolean> {
+  if (ok) await privacy.settlePrivacy(c, now);
+  return ok;
+}
 
 /** Opens the pool, applies pending migrations (under the migration advisory lock) and returns the store. */
 export async function openPostgresStore(url: string, opts: OpenOptions = {}): Promise<PostgresStore> {
@@ -117,6 +129,36 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     await this.wake.close();
     await this.db.pool.end();
+  }
+
+  // privacy
+
+  async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
+    return privacy.suppressedAmong(this.db, identities);
+  }
+
+  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
+    return this.db.tx((c) => privacy.suppress(c, add, lift, now));
+  }
+
+  async erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }> {
+    return this.db.tx((c) => privacy.erase(c, input, now));
+  }
+
+  async getErasure(id: string): Promise<Erasure | null> {
+    return privacy.getErasure(this.db, id);
+  }
+
+  async listErasures(limit: number): Promise<Erasure[]> {
+    return privacy.listErasures(this.db, limit);
+  }
+
+  async settlePrivacy(now: number): Promise<void> {
+    await this.db.tx((c) => privacy.settlePrivacy(c, now));
+  }
+
+  async privacySnapshot(): Promise<PrivacySnapshot> {
+    return privacy.privacySnapshot(this.db);
   }
 
   async metricsSnapshot(): Promise<MetricsSnapshot> {
@@ -282,7 +324,7 @@ export class PostgresStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.db.tx((c) => settleSent(c, downstreamId, token, result, now));
+    return this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
   }
 
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
@@ -294,11 +336,11 @@ export class PostgresStore implements Store {
   }
 
   async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
-    return this.db.tx((c) => settleNotFound(c, downstreamId, token, reason, now, nameSuffix));
+    return this.db.tx(async (c) => settled(c, await settleNotFound(c, downstreamId, token, reason, now, nameSuffix), now));
   }
 
   async settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
-    return this.db.tx((c) => settleRejected(c, downstreamId, token, rejectedHashes, error, now));
+    return this.db.tx(async (c) => settled(c, await settleRejected(c, downstreamId, token, rejectedHashes, error, now), now));
   }
 
   async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
@@ -348,7 +390,9 @@ export class PostgresStore implements Store {
                  ELSE GREATEST(d.renew_claimed_at + $2::bigint,
                    COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-       WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}`,
+       WHERE c.state = 'active' AND (d.state IN ${WORKED_STATES}
+         -- A detached X audience counts only with removes of suppressed hashes (claim.ts): due at once.
+         OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))`,
       [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],
     );
     return r.rows[0]?.due ?? null;

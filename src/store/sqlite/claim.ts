@@ -24,7 +24,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
        JOIN configurations c ON c.id = d.configuration_id
        LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
        WHERE c.state = 'active'
-         AND d.state IN ${WORKED_STATES}
+         AND (d.state IN ${WORKED_STATES} OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))
          AND d.next_attempt_at <= ?
          AND (d.lease_token IS NULL OR d.lease_expires_at < ?)
        ORDER BY d.last_claimed_at, d.id`,
@@ -44,8 +44,8 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
     );
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
     const max = batchOf(row, opts, 'maxChanges');
-    const changes = task === 'send' ? claimChanges(db, row.id, token, max) : [];
-    const renewals = task === 'send' ? claimRenewals(db, row, opts, max - changes.length) : [];
+    const changes = task === 'send' ? claimChanges(db, row.id, row.identity_type, token, max) : [];
+    const renewals = task === 'send' && row.state !== 'detached' ? claimRenewals(db, row, opts, max - changes.length) : [];
     if (task === 'send' && changes.length === 0 && renewals.length === 0) {
       // Every pending change was a no-op against the X ledger; nothing to send after all.
       db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
@@ -74,6 +74,9 @@ function batchOf(row: Candidate, opts: ClaimOptions, key: 'fullBatch' | 'maxChan
 
 function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Task | null {
   if (row.state === 'deleting') return 'delete';
+  // A detached X audience is no longer written, but a suppressed hash must leave it (docs/privacy.md):
+  // the only changes it ever gets are those removes, sent at once.
+  if (row.state === 'detached') return statementsOf(db).oldest.get(row.id) !== null ? 'send' : null;
   if (row.audience_name === null) return null; // audience row gone but not yet marked: nothing to do
   if (row.x_audience_id === null) return 'create';
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
@@ -96,11 +99,23 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
  * of a hash X confirmed, a remove of a hash X surely lacks), and marks the rest uncertain in the X
  * ledger before they go out: until X's answer is settled, Tailor does not know whether they landed.
  */
-function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[] {
+function claimChanges(
+  db: Database.Database,
+  downstreamId: number,
+  type: string,
+  token: string,
+  max: number,
+): { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[] {
   db.prepare(
     `UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash IN
        (SELECT hash FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at LIMIT ?)`,
   ).run(token, downstreamId, downstreamId, max);
+  // The last guard of the suppression list: an add of a suppressed hash (an ingest that raced
+  // the suppression, a resync) becomes a remove, dropped below when X surely lacks the hash.
+  db.prepare(
+    `UPDATE outbox SET op = 'remove' WHERE downstream_id = ? AND claim_token = ? AND op = 'add'
+       AND EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = outbox.hash)`,
+  ).run(downstreamId, token, type);
   db.prepare(
     `DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ? AND (
        (op = 'add' AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash AND x.confirmed = 1))
@@ -141,10 +156,11 @@ function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions
       `SELECT x.hash FROM x_members x
        WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
+         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
          AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room)
+    .all(row.id, opts.now - opts.renewAfterMs, row.identity_type, row.audience_id, row.identity_type, room)
     .map((hash) => hashHex(hash as Buffer));
 }

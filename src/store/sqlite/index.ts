@@ -13,7 +13,12 @@ import type {
   Connection,
   ConnectionToggles,
   DownstreamStatus,
+  Erasure,
+  ErasureInput,
   FirehoseAccess,
+  HashedIdentity,
+  PrivacySnapshot,
+  SuppressionResult,
   FirehoseSender,
   MemberChange,
   MetricsSnapshot,
@@ -36,6 +41,7 @@ import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
 import * as meta from './meta.ts';
 import { openSqlite } from './open.ts';
+import * as privacy from './privacy.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { release } from './release.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
@@ -95,6 +101,47 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  /** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
+  private settled(ok: boolean, now: number): boolean {
+    if (ok) privacy.settlePrivacy(this.db, now);
+    return ok;
+  }
+
+  // privacy
+
+  async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
+    return privacy.suppressedAmong(this.db, identities);
+  }
+
+  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
+    return this.tx(() => privacy.suppress(this.db, add, lift, now));
+  }
+
+  async erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }> {
+    const result = this.tx(() => privacy.erase(this.db, this.ledger, input, now));
+    // The erased rows were overwritten in the file (secure_delete, open.ts); their old pages may
+    // still be frames of the WAL until it is checkpointed and truncated. Readers can hold that
+    // back: the background checkpoints truncate it later (checkpoints.ts).
+    if (result.created) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return result;
+  }
+
+  async getErasure(id: string): Promise<Erasure | null> {
+    return privacy.getErasure(this.db, id);
+  }
+
+  async listErasures(limit: number): Promise<Erasure[]> {
+    return privacy.listErasures(this.db, limit);
+  }
+
+  async settlePrivacy(now: number): Promise<void> {
+    this.tx(() => privacy.settlePrivacy(this.db, now));
+  }
+
+  async privacySnapshot(): Promise<PrivacySnapshot> {
+    return privacy.privacySnapshot(this.db);
   }
 
   async metricsSnapshot(): Promise<MetricsSnapshot> {
@@ -251,7 +298,7 @@ export class SqliteStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.tx(() => settleSent(this.db, downstreamId, token, result, now));
+    return this.tx(() => this.settled(settleSent(this.db, downstreamId, token, result, now), now));
   }
 
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
@@ -263,7 +310,7 @@ export class SqliteStore implements Store {
   }
 
   async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
-    return this.tx(() => settleNotFound(this.db, downstreamId, token, reason, now, nameSuffix));
+    return this.tx(() => this.settled(settleNotFound(this.db, downstreamId, token, reason, now, nameSuffix), now));
   }
 
   async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
@@ -271,7 +318,7 @@ export class SqliteStore implements Store {
   }
 
   async settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
-    return this.tx(() => settleRejected(this.db, downstreamId, token, rejectedHashes, error, now));
+    return this.tx(() => this.settled(settleRejected(this.db, downstreamId, token, rejectedHashes, error, now), now));
   }
 
   async holdRate(key: string, until: number, now: number, perMinute: number): Promise<void> {
@@ -322,7 +369,11 @@ export class SqliteStore implements Store {
                  COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + @flush, 9e15),
                  ${renew})) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES})`,
+           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}
+           UNION ALL
+           -- A detached X audience with removes of suppressed hashes (claim.ts): due at once.
+           SELECT MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, 0)) FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
+           WHERE c.state = 'active' AND d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id))`,
       )
       .pluck()
       .get({ refresh: opts.refreshIntervalMs, flush: opts.flushIntervalMs, ...(opts.renewAfterMs === undefined ? {} : { renew: opts.renewAfterMs }) }) as

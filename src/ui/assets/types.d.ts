@@ -150,3 +150,25 @@ export interface AlertEvent {
   last_error: string | null;
   delivered_at: string | null;
 }
+
+/** One erasure (GET /api/v1/erasures/:id; erasureViewSchema in src/services/privacy.ts). */
+export interface Erasure {
+  id: string;
+  state: 'pending' | 'done';
+  source: 'api' | 'firehose';
+  received_at: string;
+  completed_at: string | null;
+  members_erased: number;
+  x_audiences: number;
+}
+
+/** GET /api/v1/privacy: the 24-hour clock (privacyViewSchema in src/services/privacy.ts). */
+export interface Privacy {
+  erasures_pending: number;
+  oldest_pending_erasure_age_seconds: number | null;
+  suppressions_pending: number;
+  oldest_pending_suppression_age_seconds: number | null;
+  warn_after_seconds: number;
+  waiting_on_reauth: { configuration_id: string; name: string }[];
+  erasures: Erasure[];
+}
