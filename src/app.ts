@@ -46,7 +46,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
-  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify() };
+  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify(), flushIntervalMs: config.flushIntervalMs };
 
   if (opts.work) {
     worker = new SyncWorker(
@@ -58,6 +58,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         log: log.child({ part: 'sync' }),
         now: Date.now,
         installationId: await store.installationId(),
+        deliveryLogMs: config.deliveryLogMs,
       },
       {
         concurrency: config.workerConcurrency,

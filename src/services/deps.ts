@@ -21,4 +21,6 @@ export interface Services {
   now: () => number;
   /** Tells this process's sync workers that new changes wait. */
   notify: () => void;
+  /** TAILOR_FLUSH_INTERVAL_MS, for the status's next send; the default when unset. */
+  flushIntervalMs?: number;
 }
