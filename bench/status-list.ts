@@ -34,7 +34,10 @@ export interface StatusListResult {
 async function prepare(path: string, audiences: number): Promise<void> {
   const store = SqliteStore.open(path);
   const now = Date.now();
-  const config = await store.putConfiguration({ name: 'Bench', accountId: 'bench-acc', accountName: null, xUserId: null, screenName: null, tokens: 'unused' }, now);
+  const config = await store.putConfiguration(
+    { name: 'Bench', accountId: 'bench-acc', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
+    now,
+  );
   for (let i = 0; i < audiences; i++) {
     const id = `aud-${i}`;
     await store.putAudience(id, `${i % 7 === 0 ? 'Winter sale' : 'Audience'} ${i} ${'x'.repeat(i % 20)}`, now + i);

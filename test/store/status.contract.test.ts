@@ -166,7 +166,7 @@ for (const factory of STORES) {
         ['b2', 'beta Winter'],
         ['c3', 'Gamma'],
         ['d4', 'delta winter sale'],
-      ])
+      ] as const)
         await store.putAudience(id, name, t0 + 1);
       const names = async (q: Parameters<Store['listAudiencePage']>[0]) => (await store.listAudiencePage(q)).audiences.map((a) => a.id);
       expect(await names({ sort: 'name', limit: 10 })).toEqual(['b2', 'a1', 'd4', 'c3']);

@@ -20,6 +20,7 @@ export function renderShell(page: ShellPage, csrf: string, data: Record<string, 
     <header class="top">
       <a class="brand" href="/"><img src="/assets/icon.svg" alt="" width="24" height="24" /> Tailor</a>
       <nav aria-label="Main">${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}</nav>
+      <a id="attention-count" class="attention-count" href="/?state=attention" hidden></a>
       <form class="sign-out" method="post" action="/sign-out">
         <input type="hidden" name="csrf" value="${csrf}" />
         <button type="submit" class="link">Sign out</button>
