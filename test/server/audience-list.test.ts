@@ -58,7 +58,7 @@ describe('GET /api/v1/audiences, a page at a time', () => {
     for (;;) {
       const res = await get(url);
       expect(res.statusCode).toBe(200);
-      const body = res.json() as { data: { id: string; connections: unknown[] }[]; next_cursor: string | null; needs_attention: number };
+      const body: { data: { id: string; connections: unknown[] }[]; next_cursor: string | null; needs_attention: number } = res.json();
       expect(body.data.length).toBeLessThanOrEqual(100);
       expect(body.data.every((a) => a.connections.length === 1)).toBe(true);
       seen.push(...body.data.map((a) => a.id));
@@ -72,15 +72,15 @@ describe('GET /api/v1/audiences, a page at a time', () => {
 
   it('searches, sorts and filters in the database', async () => {
     const res = await get('/api/v1/audiences?q=WINTER&sort=-name&limit=3');
-    const body = res.json() as { data: { name: string }[]; next_cursor: string | null };
+    const body: { data: { name: string }[]; next_cursor: string | null } = res.json();
     expect(body.data.map((a) => a.name)).toEqual(['Winter sale 90', 'Winter sale 80', 'Winter sale 70']);
-    const next = (await get(`/api/v1/audiences?q=WINTER&sort=-name&limit=3&cursor=${encodeURIComponent(body.next_cursor!)}`)).json() as {
+    const next: {
       data: { name: string }[];
-    };
+    } = (await get(`/api/v1/audiences?q=WINTER&sort=-name&limit=3&cursor=${encodeURIComponent(body.next_cursor!)}`)).json();
     expect(next.data.map((a) => a.name)).toEqual(['Winter sale 60', 'Winter sale 50', 'Winter sale 40']);
     // A cursor belongs to its sort.
     expect((await get(`/api/v1/audiences?q=WINTER&sort=name&cursor=${encodeURIComponent(body.next_cursor!)}`)).statusCode).toBe(400);
-    const attention = (await get('/api/v1/audiences?state=attention')).json() as { data: unknown[]; needs_attention: number };
+    const attention: { data: unknown[]; needs_attention: number } = (await get('/api/v1/audiences?state=attention')).json();
     expect(attention).toMatchObject({ data: [], needs_attention: 0 });
     for (const bad of ['sort=size', 'limit=0', 'limit=201', 'state=broken', 'extra=1'])
       expect((await get(`/api/v1/audiences?${bad}`)).json().error.code, bad).toBe('invalid_request');

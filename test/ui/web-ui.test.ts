@@ -90,7 +90,7 @@ describeInBrowser('web UI in Chromium', () => {
     await page.getByText('No X configuration yet').waitFor();
 
     // 1. An X login with only CAMPAIGN_ANALYST: its account is shown, greyed out, with the reason.
-    const popup = await popupFrom(() => page.getByRole('button', { name: 'Add X configuration' }).click());
+    const popup = await popupFrom(() => page.getByRole('button', { name: 'Log in with X' }).click());
     await popup.getByRole('heading', { name: /Authorize .* to access your account/ }).waitFor();
     await popup.getByLabel('@ads_analyst').check();
     await popup.getByRole('button', { name: 'Authorize' }).click();

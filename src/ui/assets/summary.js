@@ -22,7 +22,7 @@ export function healthParts(a) {
   const parts = [`${ds.length} X audience${ds.length === 1 ? '' : 's'}`];
   const sized = ds.filter((d) => d.targetable !== null);
   const targetable = sized.filter((d) => d.targetable).length;
-  if (ds.length === 0) parts.push('created when the first member is due');
+  if (ds.length === 0) parts.push('no X audience yet');
   else if (sized.length === 0) parts.push('not sized by X yet');
   else if (targetable === ds.length) parts.push('all targetable');
   else parts.push(`${targetable} of ${ds.length} targetable`);

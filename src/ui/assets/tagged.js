@@ -27,8 +27,9 @@ export function taggedGetter() {
       const data = await api('GET', path);
       return { data, changed: true };
     }
-    /** @type {T} */
-    const data = await res.json();
+    /** @type {unknown} */
+    const body = await res.json();
+    const data = /** @type {T} */ (body);
     const tag = res.headers.get('etag');
     held = tag ? { path, tag, data } : null;
     return { data, changed: true };

@@ -63,6 +63,9 @@ function readToggles(form) {
     if (!(input instanceof HTMLInputElement)) throw new Error(`The form has no ${t.label} setting; reload the page.`);
     out[t.key] = input.checked;
   }
+  // A connection that forwards nothing would do nothing: say what to do instead.
+  if (!TOGGLES.some((t) => out[t.key]))
+    throw new Error('Turn on at least one Forward setting. To stop forwarding to this X account, use Remove connection (its X audiences stay on X).');
   return /** @type {Toggles} */ (out);
 }
 
