@@ -46,7 +46,17 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
-  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify(), flushIntervalMs: config.flushIntervalMs };
+  const services: Services = {
+    store,
+    box,
+    memberKeys,
+    phoneRegion: config.defaultPhoneRegion,
+    x,
+    log,
+    now: Date.now,
+    notify: () => worker?.notify(),
+    flushIntervalMs: config.flushIntervalMs,
+  };
 
   if (opts.work) {
     worker = new SyncWorker(
