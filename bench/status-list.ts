@@ -41,7 +41,12 @@ async function prepare(path: string, audiences: number): Promise<void> {
   for (let i = 0; i < audiences; i++) {
     const id = `aud-${i}`;
     await store.putAudience(id, `${i % 7 === 0 ? 'Winter sale' : 'Audience'} ${i} ${'x'.repeat(i % 20)}`, now + i);
-    await store.putConnection(id, config.configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: false }, now + i);
+    await store.putConnection(
+      id,
+      config.configuration.id,
+      { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: false, forwardPhoneNumbers: false },
+      now + i,
+    );
   }
   await store.close();
   const db = new Database(path);

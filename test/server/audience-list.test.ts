@@ -30,7 +30,12 @@ describe('GET /api/v1/audiences, a page at a time', () => {
     for (let i = 0; i < 250; i++) {
       const id = `aud-${String(i).padStart(3, '0')}`;
       await store.putAudience(id, i % 10 === 0 ? `Winter sale ${i}` : `Audience ${i}`, 1000 + i);
-      await store.putConnection(id, config.configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: false }, 1000 + i);
+      await store.putConnection(
+        id,
+        config.configuration.id,
+        { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: false, forwardPhoneNumbers: false },
+        1000 + i,
+      );
     }
     // Every store method a request calls is counted: each is a fixed number of queries.
     const counted = new Proxy(store, {
