@@ -68,6 +68,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     notify: () => worker?.notify(),
     // The open store answers for the configurations; the probe still checks the database afresh.
     doctor: () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() }),
+    flushIntervalMs: config.flushIntervalMs,
   };
 
   if (opts.work) {
@@ -80,6 +81,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         log: log.child({ part: 'sync' }),
         now: Date.now,
         installationId: await store.installationId(),
+        deliveryLogMs: config.deliveryLogMs,
       },
       {
         concurrency: config.workerConcurrency,

@@ -35,6 +35,8 @@ export interface Config {
   refreshIntervalMs: number;
   /** A hash X confirmed longer ago than this is sent again before X's 13-month expiry drops it. */
   renewAfterMs: number;
+  /** How long the delivery log keeps each `users` call (TAILOR_DELIVERY_LOG_DAYS). */
+  deliveryLogMs: number;
   workerConcurrency: number;
   xTimeoutMs: number;
   logLevel: string;
@@ -115,6 +117,7 @@ const schema = z.object({
   TAILOR_X_REQUESTS_PER_MINUTE: int(1, USERS_REQUESTS_PER_MINUTE).default(1400),
   TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
   TAILOR_RENEW_AFTER_DAYS: days.default(330),
+  TAILOR_DELIVERY_LOG_DAYS: int(1, 3650).default(14),
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
   TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
   TAILOR_PUBLIC_URL: url.optional(),
@@ -192,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     xRequestsPerMinute: e.TAILOR_X_REQUESTS_PER_MINUTE,
     refreshIntervalMs: e.TAILOR_REFRESH_INTERVAL_MS,
     renewAfterMs: Math.max(1, Math.round(e.TAILOR_RENEW_AFTER_DAYS * 86_400_000)),
+    deliveryLogMs: e.TAILOR_DELIVERY_LOG_DAYS * 86_400_000,
     workerConcurrency: e.TAILOR_WORKER_CONCURRENCY,
     xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,
     logLevel: e.TAILOR_LOG_LEVEL,

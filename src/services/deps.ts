@@ -27,4 +27,6 @@ export interface Services {
   notify: () => void;
   /** Runs the setup checks of `tailor doctor` (src/doctor/checks.ts) with this process's environment and store. */
   doctor: () => Promise<DoctorReport>;
+  /** TAILOR_FLUSH_INTERVAL_MS, for the status's next send; the default when unset. */
+  flushIntervalMs?: number;
 }

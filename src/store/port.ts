@@ -109,10 +109,81 @@ export interface Downstream {
   attempts: number;
   nextAttemptAt: number;
   refreshedAt: number | null;
+  /** Since when X has answered PROCESSING (the last size and targetability it reported stay); null when not. */
+  processingSince: number | null;
+  /** When X last reported a size (or TOO_SMALL), and the members on X (confirmed) at that moment. */
+  sizedAt: number | null;
+  sizedMembers: number | null;
+  /** The X audience id X lost (deleted on X), re-created since under a new id, and when. */
+  previousXAudienceId: string | null;
+  recreatedAt: number | null;
 }
 
 export interface DownstreamStatus extends Downstream {
+  /** Changes queued for X: adds plus removes. */
   pending: number;
+  pendingAdds: number;
+  pendingRemoves: number;
+  /** When the oldest waiting change was queued; null when none waits. */
+  oldestPendingAt: number | null;
+  /** Hashes a batch touched whose answer was never settled: neither assumed present nor absent. */
+  uncertain: number;
+  /**
+   * What X should hold (the audience ledger, for this identity type): the confirmed members, plus
+   * pending adds of hashes not confirmed, minus pending removes of confirmed ones.
+   */
+  target: number;
+}
+
+/** One `users` call to X, as the delivery log keeps it (no hash, no identifier). */
+export interface Delivery {
+  at: number;
+  adds: number;
+  removes: number;
+  bytes: number;
+  /** X's HTTP status; null when no answer came (timeout, dropped connection). */
+  status: number | null;
+  successCount: number | null;
+  totalCount: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+export interface DeliveryRow extends Delivery {
+  id: number;
+  downstreamId: number;
+}
+
+/** GET /api/v1/audiences: one page of audiences, searched, filtered and sorted in the database. */
+export interface AudienceQuery {
+  /** Case-insensitive substring of the name or the id (ASCII case folding on both dialects). */
+  q?: string;
+  /** attention: an X audience paused, failing, being re-created or not targetable; ok: none of that. */
+  state?: 'attention' | 'ok';
+  sort: AudienceSort;
+  limit: number;
+  /** The sort key and id of the last audience of the previous page. */
+  after?: { key: string | number; id: string };
+}
+
+export type AudienceSort = 'name' | '-name' | 'members' | '-members' | 'updated' | '-updated' | 'created' | '-created';
+export const AUDIENCE_SORTS = ['name', '-name', 'members', '-members', 'updated', '-updated', 'created', '-created'] as const satisfies readonly AudienceSort[];
+
+export interface AudiencePage {
+  /** Each with its sort key (the next page's cursor starts after the last one's). */
+  audiences: (Audience & { members: number; sortKey: string | number })[];
+  more: boolean;
+  /** Audiences needing attention in the whole list, whatever the query. */
+  attention: number;
+}
+
+/** Everything a page of audience views needs beyond the audiences, read in a constant number of queries. */
+export interface AudiencesStatus {
+  connections: Connection[];
+  downstreams: DownstreamStatus[];
+  /** The newest errors per downstream audience (at most `errorsPer` each), newest first. */
+  errors: { downstreamId: number; at: number; message: string }[];
+  rejections: { audienceId: string; reason: string; count: number; lastAt: number }[];
 }
 
 /** One member's change, already normalized and hashed. */
@@ -259,6 +330,11 @@ export interface QueueStore {
   leaseOwners(): Promise<string[]>;
   /** Frees every lease of an owner known to be dead; its claimed changes stay pending. */
   releaseOwner(owner: string): Promise<number>;
+  /**
+   * Logs one `users` call (the delivery log) and prunes the downstream audience's entries older
+   * than `pruneBefore`. Written whatever the lease: it records what was sent to X.
+   */
+  recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void>;
   /** Takes one request from a shared token bucket; returns 0 when granted, else ms to wait. */
   takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number>;
   /** Empties a token bucket until `until` (X answered 429 with that reset time). */
@@ -377,6 +453,11 @@ export interface CatalogStore {
   firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess>;
   getAudience(id: string): Promise<Audience | null>;
   listAudiences(): Promise<(Audience & { members: number })[]>;
+  /**
+   * One page of audiences (AudienceQuery), one query; `limit + 1` rows are read so the caller
+   * knows whether another page follows. `attention` counts every audience needing attention.
+   */
+  listAudiencePage(query: AudienceQuery): Promise<AudiencePage>;
   /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */
   deleteAudience(id: string, now: number): Promise<boolean>;
   putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }>;
@@ -395,9 +476,19 @@ export interface StatusStore {
    */
   metricsSnapshot?(): Promise<MetricsSnapshot>;
   listDownstreams(audienceId: string): Promise<DownstreamStatus[]>;
+  /** The connections, downstream audiences, recent errors and rejections of several audiences, in a fixed number of queries. */
+  audiencesStatus(audienceIds: string[], errorsPer: number): Promise<AudiencesStatus>;
+  /**
+   * The delivery log of an audience's downstream audiences (only `downstreamIds` when given),
+   * newest first, entries with id below `before` when given.
+   */
+  listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]>;
   countMembers(audienceId: string): Promise<number>;
   /** Members sent and X's size over time, per downstream audience, oldest first (recorded at each refresh). */
-  listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]>;
+  listSamples(
+    audienceId: string,
+    since?: number,
+  ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]>;
   /** The most recent errors of the audience's downstream audiences, newest first. */
   listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
   /** Identifiers dropped at ingest (LedgerStore), by reason. */

@@ -13,6 +13,14 @@ export const WORKED_STATES = "('creating', 'active', 'recreating', 'deleting')";
 /** The SET clause that gives a downstream audience's lease back. */
 export const RELEASE_LEASE = 'lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL';
 
+/**
+ * X answered that it is (re)processing the audience and gave no size: the last size it reported
+ * stays what the status shows (settle-refreshed.ts on both sides).
+ */
+export function isProcessing(x: { audienceSize: number | null; reasonsNotTargetable: string[] }): boolean {
+  return x.audienceSize === null && x.reasonsNotTargetable.includes('PROCESSING');
+}
+
 /** Samples kept per downstream audience: a few days at the default refresh interval. */
 export const SAMPLES_KEPT = 2_000;
 

@@ -266,6 +266,17 @@ describe('the OpenAPI document', () => {
     await call('GET', '/api/v1/audiences', '/api/v1/audiences');
     const history = await call('GET', '/api/v1/audiences/:audienceId/history', '/api/v1/audiences/a1/history');
     expect(history.json().downstream_audiences.length).toBeGreaterThan(0);
+    const since = history.json().downstream_audiences[0].samples.at(-1)?.at ?? new Date(0).toISOString();
+    await call('GET', '/api/v1/audiences/:audienceId/history', `/api/v1/audiences/a1/history?since=${encodeURIComponent(since)}`);
+    const deliveries = await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/a1/deliveries');
+    expect(deliveries.json().data.length).toBeGreaterThan(0);
+    await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/a1/deliveries?limit=1&identity_type=email');
+    await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/a1/deliveries?cursor=x');
+    await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/nope/deliveries');
+    const page = await call('GET', '/api/v1/audiences', '/api/v1/audiences?q=BUY&sort=-name&limit=1&state=ok');
+    expect(page.json().data.map((a: { id: string }) => a.id)).toEqual(['a1']);
+    await call('GET', '/api/v1/audiences', '/api/v1/audiences?sort=bogus');
+    await call('GET', '/api/v1/audiences', '/api/v1/audiences?cursor=bogus');
     await call('GET', '/api/v1/audiences/:audienceId', '/api/v1/audiences/nope');
     await call('GET', '/api/v1/audiences/:audienceId/history', '/api/v1/audiences/nope/history');
 

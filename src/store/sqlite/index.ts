@@ -31,6 +31,11 @@ import type {
   NewWebhookEvent,
   WebhookEvent,
   WebhookResult,
+  AudiencePage,
+  AudienceQuery,
+  AudiencesStatus,
+  Delivery,
+  DeliveryRow,
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
@@ -50,6 +55,7 @@ import { recordCreateAttempt, settleCreated } from './settle-created.ts';
 import { settleDeleted } from './settle-deleted.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRefreshed } from './settle-refreshed.ts';
+import * as deliveries from './deliveries.ts';
 import { settleRejected } from './settle-rejected.ts';
 import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
@@ -227,8 +233,27 @@ export class SqliteStore implements Store {
     return audiences.listAudiences(this.db);
   }
 
-  async listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
-    return status.listSamples(this.db, audienceId);
+  async listSamples(
+    audienceId: string,
+    since?: number,
+  ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]> {
+    return status.listSamples(this.db, audienceId, since);
+  }
+
+  async listAudiencePage(query: AudienceQuery): Promise<AudiencePage> {
+    return audiences.listAudiencePage(this.db, query);
+  }
+
+  async audiencesStatus(audienceIds: string[], errorsPer: number): Promise<AudiencesStatus> {
+    return status.audiencesStatus(this.db, audienceIds, errorsPer);
+  }
+
+  async recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void> {
+    this.tx(() => deliveries.recordDelivery(this.db, downstreamId, delivery, pruneBefore));
+  }
+
+  async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
+    return deliveries.listDeliveries(this.db, audienceId, opts);
   }
 
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {

@@ -24,6 +24,7 @@ export function renderShell(page: ShellPage, csrf: string, data: Record<string, 
       <nav aria-label="Main">
         ${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}${link('/setup/health', 'health', 'Setup › Health')}${link('/privacy', 'privacy', 'Privacy')}
       </nav>
+      <a id="attention-count" class="attention-count" href="/?state=attention" hidden></a>
       <form class="sign-out" method="post" action="/sign-out">
         <input type="hidden" name="csrf" value="${csrf}" />
         <button type="submit" class="link">Sign out</button>
