@@ -24,7 +24,7 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import * as audiences from './audiences.ts';
-import { claim } from './claim.ts';
+import { claim, continueClaim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
@@ -55,6 +55,23 @@ import * as status from './status.ts';
  * worker), due-check.ts (remembered outbox counts), private-files.ts (owner-only
  * file modes), scrub.ts (secure_delete). nextDueAt stays below, next to the claim it mirrors.
  */
+
+/**
+ * How long one transaction of sliced work (a big request's changes, a claim's or a settle's rows)
+ * holds the event loop before it commits and lets other callers run. better-sqlite3 is
+ * synchronous: while a transaction runs, no request is read, answered or even accepted. A commit
+ * costs a WAL fsync (a few ms), so slices much shorter than this spend their time committing.
+ */
+export const SLICE_MS = 8;
+
+/** Changes in an ingest's first slice, before its rate is known; and the most in any slice. */
+const FIRST_SLICE = 100;
+const MAX_SLICE = 5_000;
+
+const deadline = (): number => performance.now() + SLICE_MS;
+
+/** Lets queued I/O (other requests) run before the next slice: setImmediate runs after it. */
+const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
@@ -186,8 +203,29 @@ export class SqliteStore implements Store {
 
   // membership
 
+  /**
+   * Sliced: the changes in transactions of about SLICE_MS each, the event loop free between them,
+   * and the promise resolves once the last has committed, so a caller answers only when all are
+   * durable. Slices are sized from the last one's rate (a change's cost varies with the ledger's
+   * state: members with keys, removes, cache). Each change is whole in one slice; the rejection
+   * counts go with the first. A crash between slices leaves the first part applied and the
+   * request unanswered: its sender sends it again, and applying a change twice is a no-op
+   * (the ledger's diff).
+   */
   async applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult> {
-    return this.tx(() => this.ledger.apply(audienceId, changes, now, rejections));
+    let size = Math.min(changes.length, FIRST_SLICE);
+    let from = 0;
+    let queued = 0;
+    for (;;) {
+      const part = from === 0 && size >= changes.length ? changes : changes.slice(from, from + size);
+      const started = performance.now();
+      queued += this.tx(() => this.ledger.apply(audienceId, part, now, from === 0 ? rejections : undefined)).queued;
+      from += part.length;
+      if (from >= changes.length) return { queued };
+      const perChange = Math.max(performance.now() - started, 0.1) / part.length;
+      size = Math.max(1, Math.min(MAX_SLICE, Math.floor(SLICE_MS / perChange)));
+      await yieldLoop();
+    }
   }
 
   async listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]> {
@@ -197,7 +235,18 @@ export class SqliteStore implements Store {
   // sync
 
   async claim(opts: ClaimOptions): Promise<Claim | null> {
-    return this.tx(() => claim(this.db, opts));
+    // Sliced (claim.ts): the lease and the first changes in one transaction, the rest of the
+    // batch in further ones under the lease, the event loop free between them.
+    const partial = this.tx(() => claim(this.db, opts, deadline()));
+    if (partial === null) return null;
+    while (partial.cursor !== null) {
+      await yieldLoop();
+      if (!this.tx(() => continueClaim(this.db, partial, opts, deadline()))) {
+        // Lease lost (expired and taken over) or nothing left to send: look again from the start.
+        return partial.cursor === null ? this.claim(opts) : null;
+      }
+    }
+    return partial.claim;
   }
 
   async recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean> {
@@ -218,7 +267,17 @@ export class SqliteStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.tx(() => settleSent(this.db, downstreamId, token, result, now));
+    // Sliced (settle-sent.ts): each slice its own transaction, the event loop free between them.
+    const total = result.sent.length + (result.renewed?.length ?? 0);
+    let next = 0;
+    for (;;) {
+      const from = next;
+      const done = this.tx(() => settleSent(this.db, downstreamId, token, result, now, from, deadline()));
+      if (done === false) return false;
+      if (done >= total) return true;
+      next = done;
+      await yieldLoop();
+    }
   }
 
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
