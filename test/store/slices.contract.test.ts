@@ -84,6 +84,14 @@ for (const factory of STORES) {
       expect(await store.listRejections('a1')).toEqual([{ reason: 'invalid_email', count: 3, lastAt: now }]);
     });
 
+    it('concurrent ingests (grouped into shared transactions on SQLite) each resolve with their own result', async () => {
+      const calls = Array.from({ length: 20 }, (_, k) => store.applyMemberChanges('a1', adds(k * 50, 50), now, { invalid_email: 1 }));
+      const results = await Promise.all(calls);
+      expect(results.map((r) => r.queued)).toEqual(Array.from({ length: 20 }, () => 50));
+      expect(await store.countMembers('a1')).toBe(1000);
+      expect(await store.listRejections('a1')).toEqual([{ reason: 'invalid_email', count: 20, lastAt: now }]);
+    });
+
     it('a claim lets timers run, and holds each pending hash once, oldest first, though a request rewrites rows meanwhile', async () => {
       await store.applyMemberChanges('a1', adds(0, N / 2), now);
       await store.applyMemberChanges('a1', adds(N / 2, N / 2), now + 1);

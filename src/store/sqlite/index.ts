@@ -62,11 +62,23 @@ import * as status from './status.ts';
  * synchronous: while a transaction runs, no request is read, answered or even accepted. A commit
  * costs a WAL fsync (a few ms), so slices much shorter than this spend their time committing.
  */
-export const SLICE_MS = 8;
+export const SLICE_MS = 12;
 
-/** Changes in an ingest's first slice, before its rate is known; and the most in any slice. */
-const FIRST_SLICE = 100;
-const MAX_SLICE = 5_000;
+/** The most changes given to the ledger at once (the rest of a slice's time goes to further parts). */
+const MAX_PART = 2_000;
+
+interface ApplyJob {
+  audienceId: string;
+  changes: MemberChange[];
+  now: number;
+  rejections: Record<string, number> | undefined;
+  /** The next change to apply; started: the call's first part (and its rejections) is in. */
+  from: number;
+  started: boolean;
+  queued: number;
+  resolve: (r: ApplyResult) => void;
+  reject: (err: unknown) => void;
+}
 
 const deadline = (): number => performance.now() + SLICE_MS;
 
@@ -204,27 +216,62 @@ export class SqliteStore implements Store {
   // membership
 
   /**
-   * Sliced: the changes in transactions of about SLICE_MS each, the event loop free between them,
-   * and the promise resolves once the last has committed, so a caller answers only when all are
-   * durable. Slices are sized from the last one's rate (a change's cost varies with the ledger's
-   * state: members with keys, removes, cache). Each change is whole in one slice; the rejection
-   * counts go with the first. A crash between slices leaves the first part applied and the
-   * request unanswered: its sender sends it again, and applying a change twice is a no-op
-   * (the ledger's diff).
+   * Sliced and grouped: every caller's changes join one queue, and a writer applies them in
+   * transactions of about SLICE_MS, the event loop free between them. One transaction takes from
+   * as many queued calls as fit (one WAL fsync for all of them: group commit), and a big call
+   * spans several; a call's promise resolves once its last change has committed, so a request is
+   * still answered only when all of it is durable. Each change is whole in one transaction and a
+   * call's rejection counts go with its first. A crash between two transactions leaves the first
+   * part of a call applied and the call unanswered: its sender sends it again, and applying a
+   * change twice is a no-op (the ledger's diff). A failed transaction fails every call that had
+   * changes in it; their earlier parts stay (the same as a crash).
    */
   async applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult> {
-    let size = Math.min(changes.length, FIRST_SLICE);
-    let from = 0;
-    let queued = 0;
-    for (;;) {
-      const part = from === 0 && size >= changes.length ? changes : changes.slice(from, from + size);
-      const started = performance.now();
-      queued += this.tx(() => this.ledger.apply(audienceId, part, now, from === 0 ? rejections : undefined)).queued;
-      from += part.length;
-      if (from >= changes.length) return { queued };
-      const perChange = Math.max(performance.now() - started, 0.1) / part.length;
-      size = Math.max(1, Math.min(MAX_SLICE, Math.floor(SLICE_MS / perChange)));
-      await yieldLoop();
+    return new Promise<ApplyResult>((resolve, reject) => {
+      this.applying.push({ audienceId, changes, now, rejections, from: 0, started: false, queued: 0, resolve, reject });
+      if (!this.writing) void this.write();
+    });
+  }
+
+  private readonly applying: ApplyJob[] = [];
+  private writing = false;
+  /** What one change has cost lately (ms), to size the next part to the time left in a slice. */
+  private perChangeMs = 0.05;
+
+  private async write(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.applying.length > 0) {
+        const end = performance.now() + SLICE_MS;
+        const touched = new Set<ApplyJob>();
+        try {
+          this.tx(() => {
+            for (const job of this.applying) {
+              while (!job.started || job.from < job.changes.length) {
+                const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
+                const part = job.changes.slice(job.from, job.from + Math.min(room, MAX_PART));
+                const t = performance.now();
+                touched.add(job);
+                job.queued += this.ledger.apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
+                job.started = true;
+                job.from += part.length;
+                if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
+                if (performance.now() >= end) return;
+              }
+            }
+          });
+        } catch (err) {
+          for (const job of touched) job.reject(err);
+          this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !touched.has(j)));
+          continue;
+        }
+        const done = this.applying.filter((j) => j.started && j.from >= j.changes.length);
+        this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !done.includes(j)));
+        for (const job of done) job.resolve({ queued: job.queued });
+        if (this.applying.length > 0) await yieldLoop();
+      }
+    } finally {
+      this.writing = false;
     }
   }
 
