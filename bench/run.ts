@@ -6,7 +6,7 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
- *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, import, workers); never written
+ *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, e2e, import, workers, serves); never written
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -24,6 +24,7 @@ import { log } from './lib.ts';
 import { machine } from './machine.ts';
 import { startupBench, type StartupResult } from './startup.ts';
 import { execFileSync } from 'node:child_process';
+import { e2eBench, type E2eResult } from './e2e.ts';
 import { firehoseMemory, importMemory, type ImportMemoryResult } from './memory.ts';
 import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type EngineBacklogResult, type PackingResult } from './packing.ts';
 import { renderReport, type Results } from './report.ts';
@@ -54,6 +55,7 @@ const SIZES = {
   workerAudiences: quick ? 3 : 6,
   workerPerAudience: quick ? 5_000 : 30_000,
   workerCounts: quick ? [1, 2] : [1, 2, 4],
+  e2eMembers: option('--e2e-members', quick ? 10_000 : 100_000),
 };
 /** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
 const FLUSH_MS = 1_000;
@@ -132,6 +134,7 @@ async function main(): Promise<void> {
     const firehose = !wanted('firehose')
       ? null
       : await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
+    const e2e = !wanted('e2e') ? null : await section<E2eResult>('end to end', errors, () => e2eBench(SIZES.e2eMembers));
     const importMem = !wanted('import')
       ? null
       : await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
@@ -162,6 +165,7 @@ async function main(): Promise<void> {
       backlog: engine.backlog,
       latency: engine.latency,
       firehose,
+      e2e,
       importMemory: importMem,
       workers,
       errors,
