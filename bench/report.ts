@@ -7,6 +7,7 @@ import { fixed, int, mb } from './lib.ts';
 import type { Machine } from './machine.ts';
 import type { FirehoseMemoryResult, ImportMemoryResult } from './memory.ts';
 import type { EngineBacklogResult, PackingResult } from './packing.ts';
+import type { ServesRun } from './serves.ts';
 import type { StartupResult } from './startup.ts';
 import type { WorkersRun } from './workers.ts';
 
@@ -27,6 +28,7 @@ export interface Results {
   e2e?: E2eResult | null;
   importMemory: ImportMemoryResult | null;
   workers: WorkersRun[] | null;
+  serves?: ServesRun[] | null;
   errors: Record<string, string>;
 }
 
@@ -345,19 +347,49 @@ export function renderReport(r: Results): string {
     const w0 = r.workers[0]!;
     p(`\`tailor worker\` processes (each ${w0.loopsPerProcess} sync loops, the default) on one PostgreSQL database and one X account, draining a`);
     p(`backlog of ${int(w0.changes)} e-mail changes over ${w0.audiences} audiences (one batch in flight per downstream audience, so`);
-    p('audiences are the unit of parallelism) into the emulator. The backlog is ingested with the configuration paused;');
+    p(`audiences are the unit of parallelism) into the emulator, which adds ${int(w0.usersLatencyMs)} ms to every \`users\` call`);
+    p('(`--users-latency-ms`, as a distant X does). The backlog is ingested with the configuration paused;');
     p('the clock starts when every process is up and the configuration is resumed, and stops when nothing is pending.');
     p('It includes creating the X audiences, not process start-up.');
     p();
-    p('| processes | changes | seconds | changes/s |');
-    p('|---|---|---|---|');
-    for (const w of r.workers) p(`| ${w.processes} | ${int(w.changes)} | ${fixed(w.seconds, 1)} | ${int(w.changesPerSecond)} |`);
+    p('| processes | changes | seconds | changes/s | × one process | bar |');
+    p('|---|---|---|---|---|---|');
+    const bar: Record<number, number> = { 2: 1.8, 4: 3 };
+    for (const w of r.workers) {
+      const x = w.changesPerSecond / w0.changesPerSecond;
+      const b = bar[w.processes];
+      p(
+        `| ${w.processes} | ${int(w.changes)} | ${fixed(w.seconds, 1)} | ${int(w.changesPerSecond)} | **${fixed(x)}** | ${b ? `≥ ${b}: ${verdict(x >= b)}` : ''} |`,
+      );
+    }
     p();
-    p('On two cores the database, the emulator and every worker share the same CPUs, so more processes add');
-    p('little here, and more sync loops than audiences (16 loops for 6) only contend for the same rows and');
-    p("cores; on separate machines each process adds its own CPU until the database or X's rate");
-    p('limit (1,400 `users` calls per minute per account in Tailor, about 88 million changes per minute) binds.');
+    p('With X this far away, a sync loop spends its time waiting for X, so processes add loops that wait side by side;');
+    p('what is left on two cores is the database, the emulator and every process sharing the same CPUs.');
   } else p(r.postgresSkipped ? `Skipped: ${r.postgresSkipped}.` : failed(r, 'workers (PostgreSQL)'));
+  p();
+
+  p('## Ingest from one and two `tailor serve` processes (PostgreSQL)');
+  p();
+  if (r.serves && r.serves.length > 0) {
+    const s0 = r.serves[0]!;
+    p(`REST requests of 1,000 members (user id, e-mail, handle, IDFA) from 8 senders spread over the processes, ${int(s0.members)} members per run,`);
+    p('one PostgreSQL database, the configuration paused so that the processes only ingest (`bench/serves.ts`).');
+    p();
+    p('| processes | members | seconds | members/s | × one process |');
+    p('|---|---|---|---|---|');
+    for (const x of r.serves)
+      p(
+        `| ${x.processes} | ${int(x.members)} | ${fixed(x.seconds, 1)} | ${int(x.membersPerSecond)} | **${fixed(x.membersPerSecond / s0.membersPerSecond)}** |`,
+      );
+    const two = r.serves.find((x) => x.processes === 2);
+    if (two) {
+      const x = two.membersPerSecond / s0.membersPerSecond;
+      p();
+      p(
+        `Bar ≥ 1.5× one process: ${verdict(x >= 1.5)} (${fixed(x)}×).${x < 1.5 ? ' On two shared cores, PostgreSQL and both processes compete for the same CPUs: a second process adds CPU only on a machine that has it to give.' : ''}`,
+      );
+    }
+  } else p(r.postgresSkipped ? `Skipped: ${r.postgresSkipped}.` : failed(r, 'ingest from tailor serve processes (PostgreSQL)'));
   p();
 
   if (Object.keys(r.errors).length > 0) {

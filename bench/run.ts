@@ -28,6 +28,7 @@ import { e2eBench, type E2eResult } from './e2e.ts';
 import { firehoseMemory, importMemory, type ImportMemoryResult } from './memory.ts';
 import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type EngineBacklogResult, type PackingResult } from './packing.ts';
 import { renderReport, type Results } from './report.ts';
+import { servesBench, type ServesRun } from './serves.ts';
 import { workersBench, type WorkersRun } from './workers.ts';
 
 const args = process.argv.slice(2);
@@ -52,11 +53,14 @@ const SIZES = {
   firehosePacedSeconds: quick ? 8 : 30,
   importRows: option('--import-rows', quick ? 300_000 : 10_000_000),
   importBudget: option('--import-budget', quick ? 60 : 240),
-  workerAudiences: quick ? 3 : 6,
-  workerPerAudience: quick ? 5_000 : 30_000,
+  workerAudiences: quick ? 16 : 96,
+  workerPerAudience: quick ? 500 : 1_000,
+  servesMembers: quick ? 10_000 : 50_000,
   workerCounts: quick ? [1, 2] : [1, 2, 4],
   e2eMembers: option('--e2e-members', quick ? 10_000 : 100_000),
 };
+/** Added by the emulator to every users call in the workers run: a distant X, where sync time is waiting (issue 13, speed 6). */
+const WORKERS_USERS_LATENCY_MS = 300;
 /** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
 const FLUSH_MS = 1_000;
 
@@ -142,9 +146,26 @@ async function main(): Promise<void> {
     let workers: WorkersRun[] | null = null;
     if (pgDb && wanted('workers')) {
       workers = await section('workers (PostgreSQL)', errors, async () => {
+        const emu = await Emu.start({ usersLatencyMs: WORKERS_USERS_LATENCY_MS });
+        try {
+          return await workersBench(emu, pgDb.url, {
+            audiences: SIZES.workerAudiences,
+            perAudience: SIZES.workerPerAudience,
+            counts: SIZES.workerCounts,
+            usersLatencyMs: WORKERS_USERS_LATENCY_MS,
+          });
+        } finally {
+          await emu.close();
+        }
+      });
+    }
+
+    let serves: ServesRun[] | null = null;
+    if (pgDb && wanted('serves')) {
+      serves = await section('ingest from tailor serve processes (PostgreSQL)', errors, async () => {
         const emu = await Emu.start();
         try {
-          return await workersBench(emu, pgDb.url, { audiences: SIZES.workerAudiences, perAudience: SIZES.workerPerAudience, counts: SIZES.workerCounts });
+          return await servesBench(emu, pgDb.url, { members: SIZES.servesMembers, counts: [1, 2] });
         } finally {
           await emu.close();
         }
@@ -168,6 +189,7 @@ async function main(): Promise<void> {
       e2e,
       importMemory: importMem,
       workers,
+      serves,
       errors,
     };
     const report = renderReport(results);
