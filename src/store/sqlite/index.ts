@@ -80,8 +80,6 @@ interface ApplyJob {
   reject: (err: unknown) => void;
 }
 
-const deadline = (): number => performance.now() + SLICE_MS;
-
 /** Lets queued I/O (other requests) run before the next slice: setImmediate runs after it. */
 const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -92,12 +90,19 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly ledger: SqliteLedger;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sliceMs = SLICE_MS,
+  ) {
     this.ledger = new SqliteLedger(db);
   }
 
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(openSqlite(path, opts));
+    return new SqliteStore(openSqlite(path, opts), opts.sliceMs);
+  }
+
+  private deadline(): number {
+    return performance.now() + this.sliceMs;
   }
 
   /** Runs fn in one IMMEDIATE transaction; storage failures become StoreUnavailableError. */
@@ -242,7 +247,7 @@ export class SqliteStore implements Store {
     this.writing = true;
     try {
       while (this.applying.length > 0) {
-        const end = performance.now() + SLICE_MS;
+        const end = this.deadline();
         const touched = new Set<ApplyJob>();
         try {
           this.tx(() => {
@@ -284,11 +289,11 @@ export class SqliteStore implements Store {
   async claim(opts: ClaimOptions): Promise<Claim | null> {
     // Sliced (claim.ts): the lease and the first changes in one transaction, the rest of the
     // batch in further ones under the lease, the event loop free between them.
-    const partial = this.tx(() => claim(this.db, opts, deadline()));
+    const partial = this.tx(() => claim(this.db, opts, this.deadline()));
     if (partial === null) return null;
     while (partial.cursor !== null) {
       await yieldLoop();
-      if (!this.tx(() => continueClaim(this.db, partial, opts, deadline()))) {
+      if (!this.tx(() => continueClaim(this.db, partial, opts, this.deadline()))) {
         // Lease lost (expired and taken over) or nothing left to send: look again from the start.
         return partial.cursor === null ? this.claim(opts) : null;
       }
@@ -319,7 +324,7 @@ export class SqliteStore implements Store {
     let next = 0;
     for (;;) {
       const from = next;
-      const done = this.tx(() => settleSent(this.db, downstreamId, token, result, now, from, deadline()));
+      const done = this.tx(() => settleSent(this.db, downstreamId, token, result, now, from, this.deadline()));
       if (done === false) return false;
       if (done >= total) return true;
       next = done;
