@@ -22,7 +22,7 @@ export interface IngestPart {
 
 export interface IngestRequest {
   audienceId: string;
-  /** Applied in this order, in one transaction: a member in an add part and a later remove part ends removed. */
+  /** Applied in this order, in order (one call of applyMemberChanges): a member in an add part and a later remove part ends removed. */
   parts: IngestPart[];
   now: number;
   /** Identifiers the source dropped before hashing (the Firehose's unknown identity types), by reason. */
