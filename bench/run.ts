@@ -53,9 +53,9 @@ const SIZES = {
   firehosePacedSeconds: quick ? 8 : 30,
   importRows: option('--import-rows', quick ? 300_000 : 10_000_000),
   importBudget: option('--import-budget', quick ? 60 : 240),
-  workerAudiences: quick ? 16 : 96,
+  workerAudiences: option('--worker-audiences', quick ? 16 : 96),
   workerPerAudience: quick ? 500 : 1_000,
-  servesMembers: quick ? 10_000 : 50_000,
+  servesMembers: option('--serves-members', quick ? 10_000 : 50_000),
   workerCounts: quick ? [1, 2] : [1, 2, 4],
   e2eMembers: option('--e2e-members', quick ? 10_000 : 100_000),
 };
