@@ -92,6 +92,15 @@ for (const factory of STORES) {
       expect(await store.listRejections('a1')).toEqual([{ reason: 'invalid_email', count: 20, lastAt: now }]);
     });
 
+    it('a small ingest queued behind a big one is not held until the big one ends', async () => {
+      const order: string[] = [];
+      const big = store.applyMemberChanges('a1', adds(0, N), now).then(() => order.push('big'));
+      const small = store.applyMemberChanges('a1', adds(N, 10), now).then(() => order.push('small'));
+      await Promise.all([big, small]);
+      if (store.dialect === 'sqlite') expect(order).toEqual(['small', 'big']);
+      expect(await store.countMembers('a1')).toBe(N + 10);
+    });
+
     it('a claim lets timers run, and holds each pending hash once, oldest first, though a request rewrites rows meanwhile', async () => {
       await store.applyMemberChanges('a1', adds(0, N / 2), now);
       await store.applyMemberChanges('a1', adds(N / 2, N / 2), now + 1);

@@ -224,7 +224,7 @@ export class SqliteStore implements Store {
    * Sliced and grouped: every caller's changes join one queue, and a writer applies them in
    * transactions of about SLICE_MS, the event loop free between them. One transaction takes from
    * as many queued calls as fit (one WAL fsync for all of them: group commit), and a big call
-   * spans several; a call's promise resolves once its last change has committed, so a request is
+   * spans several, taking turns with the calls queued behind it; a call's promise resolves once its last change has committed, so a request is
    * still answered only when all of it is durable. Each change is whole in one transaction and a
    * call's rejection counts go with its first. A crash between two transactions leaves the first
    * part of a call applied and the call unanswered: its sender sends it again, and applying a
@@ -271,7 +271,11 @@ export class SqliteStore implements Store {
           continue;
         }
         const done = this.applying.filter((j) => j.started && j.from >= j.changes.length);
-        this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !done.includes(j)));
+        const left = this.applying.filter((j) => !done.includes(j));
+        // Round robin: a call that used the slice and is not done goes to the back, so a small
+        // request that arrived meanwhile is applied in the next slice, not after a big one ends.
+        const partial = left.filter((j) => touched.has(j));
+        this.applying.splice(0, this.applying.length, ...left.filter((j) => !touched.has(j)), ...partial);
         for (const job of done) job.resolve({ queued: job.queued });
         if (this.applying.length > 0) await yieldLoop();
       }
