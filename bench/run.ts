@@ -6,7 +6,7 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
- *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, e2e, import, workers, serves); never written
+ *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, e2e, import, workers, serves, storage); never written
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -30,6 +30,7 @@ import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type Engine
 import { renderReport, type Results } from './report.ts';
 import { servesBench, type ServesRun } from './serves.ts';
 import { workersBench, type WorkersRun } from './workers.ts';
+import { postgresStorage, sqliteStorage, type StorageResult } from './storage.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -58,6 +59,7 @@ const SIZES = {
   servesMembers: option('--serves-members', quick ? 10_000 : 50_000),
   workerCounts: quick ? [1, 2] : [1, 2, 4],
   e2eMembers: option('--e2e-members', quick ? 10_000 : 100_000),
+  storageMembers: option('--storage-members', quick ? 20_000 : 1_000_000),
 };
 /** Added by the emulator to every users call in the workers run: a distant X, where sync time is waiting (issue 13, speed 6). */
 const WORKERS_USERS_LATENCY_MS = 300;
@@ -172,6 +174,22 @@ async function main(): Promise<void> {
       });
     }
 
+    // Bytes on disk per member after the sync, one dialect after the other (bench/storage.ts).
+    const storage: StorageResult[] = [];
+    if (wanted('storage')) {
+      const s = await section('storage (SQLite)', errors, () => sqliteStorage(SIZES.storageMembers));
+      if (s) storage.push(s);
+      if (pgDb) {
+        const storageDb = await createTestDatabase();
+        try {
+          const ps = await section('storage (PostgreSQL)', errors, () => postgresStorage(SIZES.storageMembers, storageDb.url));
+          if (ps) storage.push(ps);
+        } finally {
+          await storageDb.drop();
+        }
+      }
+    }
+
     const results: Results = {
       machine: m,
       quick,
@@ -190,6 +208,7 @@ async function main(): Promise<void> {
       importMemory: importMem,
       workers,
       serves,
+      storage,
       errors,
     };
     const report = renderReport(results);

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
@@ -19,7 +20,7 @@ type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_a
 /** Where a claim's marking stopped: the last outbox row it took, in (enqueued_at, hash) order. */
 export interface ClaimCursor {
   enqueuedAt: number;
-  hash: string;
+  hash: Buffer;
 }
 
 /** A claim whose changes are still being marked, slice by slice (continueClaim). */
@@ -33,7 +34,7 @@ export interface PartialClaim {
   rows: ClaimedRow[];
 }
 
-type ClaimedRow = { hash: string; op: 'add' | 'remove'; enqueued_at: number };
+type ClaimedRow = { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number };
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -123,7 +124,7 @@ function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOp
     db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
     return false;
   }
-  c.changes = partial.rows.map(({ hash, op }) => ({ hash, op }));
+  c.changes = partial.rows.map(({ hash, op }) => ({ hash: hashHex(hash), op }));
   c.renewals = renewals;
   // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
   if (partial.rows[0]) c.oldestEnqueuedAt = partial.rows[0].enqueued_at;
@@ -256,5 +257,6 @@ function claimRenewals(db: Database.Database, row: DownstreamRow & { renew_claim
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room) as string[];
+    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room)
+    .map((hash) => hashHex(hash as Buffer));
 }

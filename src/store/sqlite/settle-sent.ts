@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SentBatch } from '../port.ts';
+import { hashBytes } from '../binary.ts';
 import { RELEASE, holds } from './lease.ts';
 
 /**
@@ -47,7 +48,7 @@ export function settleSent(
   const remove = db.prepare('DELETE FROM x_members WHERE downstream_id = ? AND hash = ?');
   const settled = db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND hash = ? AND claim_token = ?');
   let delta = 0;
-  const confirmed = (hash: string): void => {
+  const confirmed = (hash: Buffer): void => {
     if (confirmUncertain.run(now, downstreamId, hash).changes > 0 || insert.run(downstreamId, hash, now).changes > 0) delta += 1;
     else touch.run(now, downstreamId, hash);
   };
@@ -55,21 +56,22 @@ export function settleSent(
   while (i < total) {
     if (i < result.sent.length) {
       const c = result.sent[i]!;
-      settled.run(downstreamId, c.hash, token);
+      const hash = hashBytes(c.hash);
+      settled.run(downstreamId, hash, token);
       if (!rejected.has(c.hash)) {
         if (c.op === 'add') {
           adds += 1;
-          confirmed(c.hash);
+          confirmed(hash);
         } else {
           removes += 1;
-          remove.run(downstreamId, c.hash); // it was marked uncertain (and uncounted) when claimed
+          remove.run(downstreamId, hash); // it was marked uncertain (and uncounted) when claimed
         }
       }
     } else {
       const hash = renewals[i - result.sent.length]!;
       if (!rejected.has(hash)) {
         renewed += 1;
-        confirmed(hash);
+        confirmed(hashBytes(hash));
       }
     }
     i += 1;
