@@ -64,6 +64,9 @@ import * as status from './status.ts';
  */
 export const SLICE_MS = 12;
 
+/** The longest an ingest slice grows to when commits are slow (see write()). */
+const MAX_SLICE_MS = 100;
+
 /** The most changes given to the ledger at once (the rest of a slice's time goes to further parts). */
 const MAX_PART = 2_000;
 
@@ -242,13 +245,19 @@ export class SqliteStore implements Store {
   private writing = false;
   /** What one change has cost lately (ms), to size the next part to the time left in a slice. */
   private perChangeMs = 0.05;
+  /** What a commit (its WAL fsync) has cost lately (ms). */
+  private commitMs = 0;
 
   private async write(): Promise<void> {
     this.writing = true;
     try {
       while (this.applying.length > 0) {
-        const end = this.deadline();
+        // A slice at least twice as long as a commit lately took: on a slow disk (a WAL fsync of
+        // tens of ms) short slices would spend most of the time committing.
+        const end = performance.now() + Math.min(MAX_SLICE_MS, Math.max(this.sliceMs, 2 * this.commitMs));
         const touched = new Set<ApplyJob>();
+        let worked = 0;
+        const began = performance.now();
         try {
           this.tx(() => {
             for (const job of this.applying) {
@@ -261,10 +270,13 @@ export class SqliteStore implements Store {
                 job.started = true;
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
-                if (performance.now() >= end) return;
+                if (performance.now() >= end) break;
               }
+              if (performance.now() >= end) break;
             }
+            worked = performance.now() - began;
           });
+          this.commitMs = 0.7 * this.commitMs + 0.3 * Math.max(0, performance.now() - began - worked);
         } catch (err) {
           for (const job of touched) job.reject(err);
           this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !touched.has(j)));
