@@ -143,7 +143,12 @@ export async function prepareBacklog(dbPath: string, emu: Emu, count: number): P
     now,
   );
   await store.putAudience('backlog', 'Bench backlog', now);
-  await store.putConnection('backlog', configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, now);
+  await store.putConnection(
+    'backlog',
+    configuration.id,
+    { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
+    now,
+  );
   const downstream = db.prepare("SELECT id FROM downstreams WHERE audience_id = 'backlog' AND identity_type = 'email'").pluck().get() as number;
   const insert = db.prepare("INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token) VALUES (?, ?, 'add', ?, NULL)");
   const member = db.prepare("INSERT INTO members (audience_id, identity_type, hash, member_key) VALUES ('backlog', 'email', ?, ?)");

@@ -46,7 +46,12 @@ async function fill(store: Store, count: number, afterDrain: () => Promise<void>
     now,
   );
   await store.putAudience('storage', 'Storage', now);
-  await store.putConnection('storage', configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true }, now);
+  await store.putConnection(
+    'storage',
+    configuration.id,
+    { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
+    now,
+  );
   const opts = (): ClaimOptions => ({
     owner: 'bench',
     now: (now += 20_000),

@@ -4,12 +4,15 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AlertLoop } from './alerts/loop.ts';
 import { ConfigError, type Config } from './config.ts';
 import { SecretBox } from './core/secret-box.ts';
+import { runDoctor } from './doctor/checks.ts';
 import { MemberKeys } from './membership/member-key.ts';
 import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
 import { openStore } from './store/open.ts';
+import { probeDatabase } from './store/probe.ts';
 import type { Store } from './store/port.ts';
 import { meteredX } from './sync/metered-x.ts';
 import { RateGate } from './sync/rate.ts';
@@ -30,6 +33,8 @@ export interface StartOptions {
   serve: boolean;
   work: boolean;
   log: Logger;
+  /** The environment the setup checks (Setup › Health) read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startTailor(config: Config, opts: StartOptions): Promise<Tailor> {
@@ -46,7 +51,20 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
-  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify() };
+  let alerts: AlertLoop | null = null;
+  const env = opts.env ?? process.env;
+  const services: Services = {
+    store,
+    box,
+    memberKeys,
+    phoneRegion: config.defaultPhoneRegion,
+    x,
+    log,
+    now: Date.now,
+    notify: () => worker?.notify(),
+    // The open store answers for the configurations; the probe still checks the database afresh.
+    doctor: () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() }),
+  };
 
   if (opts.work) {
     worker = new SyncWorker(
@@ -68,6 +86,12 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
       },
     );
     worker.start();
+    // Alerts ride with the workers: every process that syncs also watches (the watch's lock keeps one event per transition).
+    alerts = new AlertLoop(
+      { store, log: log.child({ part: 'alerts' }), now: Date.now, owner: worker.owner },
+      { webhookUrl: config.webhookUrl, webhookSecret: config.webhookSecret, alertAfterMs: config.alertAfterMs },
+    );
+    alerts.start();
   }
 
   let server: FastifyInstance | null = null;
@@ -104,6 +128,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
       closing ??= (async () => {
         // Stop taking changes first, then let in-flight batches finish, then close the database.
         await server?.close();
+        await alerts?.stop();
         await worker?.stop();
         await store.close();
       })();

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isHostName, isLoopbackHost } from './core/hosts.ts';
+import { phoneRegionOf, type PhoneRegion } from './identity/phone.ts';
 import { MEMBERSHIP_DAYS, USERS_REQUESTS_PER_MINUTE } from './x/facts.ts';
 
 export class ConfigError extends Error {
@@ -45,6 +46,14 @@ export interface Config {
   maxConnections: number;
   /** Longest time a client may take to send one request, headers and body. */
   requestTimeoutMs: number;
+  /** Where alert events are POSTed (src/alerts/); null: events are only recorded and listed. */
+  webhookUrl: string | null;
+  /** The HMAC-SHA256 key of `X-Tailor-Signature`; set whenever webhookUrl is. */
+  webhookSecret: string | null;
+  /** A downstream audience failing this long raises `x_audience.failing`. */
+  alertAfterMs: number;
+  /** The region phone numbers written without a country code are read in (ISO 3166 alpha-2). */
+  defaultPhoneRegion: PhoneRegion;
 }
 
 /** What a command needs beyond the defaults. */
@@ -121,6 +130,23 @@ const schema = z.object({
     .optional(),
   TAILOR_MAX_CONNECTIONS: int(1, 1_000_000).default(1000),
   TAILOR_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+  TAILOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  TAILOR_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+  TAILOR_ALERT_AFTER_MINUTES: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of minutes from 0.01 to 10080, decimals allowed')
+    .transform(Number)
+    .pipe(z.number().min(0.01, 'must be at least 0.01').max(10_080, 'must be at most 10080 (a week)'))
+    .default(15),
+  TAILOR_DEFAULT_PHONE_REGION: z
+    .string()
+    .default('US')
+    .transform((v, ctx): PhoneRegion => {
+      const region = phoneRegionOf(v);
+      if (region !== null) return region;
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 3166 alpha-2 region code with a telephone numbering plan (e.g. US, GB, DE)' });
+      return z.NEVER;
+    }),
   TAILOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -136,6 +162,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
   need('TAILOR_SECRET_KEY', needs.secretKey, 'to encrypt X tokens and key members at rest');
   need('TAILOR_X_CONSUMER_KEY', needs.xApp, "(the X app's consumer key)");
   need('TAILOR_X_CONSUMER_SECRET', needs.xApp, "(the X app's consumer secret)");
+  if (present.TAILOR_WEBHOOK_URL !== undefined && present.TAILOR_WEBHOOK_SECRET === undefined)
+    problems.push('TAILOR_WEBHOOK_SECRET: is required with TAILOR_WEBHOOK_URL (receivers check X-Tailor-Signature with it)');
+  if (present.TAILOR_WEBHOOK_SECRET !== undefined && present.TAILOR_WEBHOOK_URL === undefined)
+    problems.push('TAILOR_WEBHOOK_URL: is required with TAILOR_WEBHOOK_SECRET (where alert events go)');
   const host = parsed.success ? parsed.data.TAILOR_HOST : undefined;
   if (needs.serves && host !== undefined && !isLoopbackHost(host)) {
     need(
@@ -169,5 +199,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     allowedHosts: Object.freeze(e.TAILOR_ALLOWED_HOSTS ?? []),
     maxConnections: e.TAILOR_MAX_CONNECTIONS,
     requestTimeoutMs: e.TAILOR_REQUEST_TIMEOUT_MS,
+    webhookUrl: e.TAILOR_WEBHOOK_URL ?? null,
+    webhookSecret: e.TAILOR_WEBHOOK_SECRET ?? null,
+    alertAfterMs: Math.round(e.TAILOR_ALERT_AFTER_MINUTES * 60_000),
+    defaultPhoneRegion: e.TAILOR_DEFAULT_PHONE_REGION,
   });
 }

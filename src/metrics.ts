@@ -141,3 +141,31 @@ export function countIngest(source: ChangeSource, accepted: Record<'add' | 'remo
 export function countRejections(source: ChangeSource, counts: Record<string, number>): void {
   for (const [reason, n] of Object.entries(counts)) if (n > 0) changesRejected.inc({ source, reason }, n);
 }
+
+export const downstreamFailedAttempts = new Gauge({
+  name: 'tailor_downstream_failed_attempts',
+  help: 'Failed tasks in a row of each forwarding downstream audience (0 once one succeeds), as the alert watch last saw them',
+  labelNames: ['audience', 'configuration', 'identity_type'] as const,
+  registers,
+});
+
+export const xAudienceSize = new Gauge({
+  name: 'tailor_x_audience_size',
+  help: "X's audience_size of each forwarding downstream audience (absent until X reports one), as the alert watch last saw it",
+  labelNames: ['audience', 'configuration', 'identity_type'] as const,
+  registers,
+});
+
+export const alertEvents = new Counter({
+  name: 'tailor_alert_events_total',
+  help: 'Alert events raised by this process (src/alerts/rule.ts), by type',
+  labelNames: ['type'] as const,
+  registers,
+});
+
+export const webhookDeliveries = new Counter({
+  name: 'tailor_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome: delivered (2xx) or failed (another status, refused, timed out; retried with backoff)',
+  labelNames: ['outcome'] as const,
+  registers,
+});

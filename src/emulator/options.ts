@@ -25,6 +25,11 @@ export interface EmulatorOptions {
   logger?: boolean;
   /** The X app's name shown on the authorize page. Default "Tailor". */
   appName?: string;
+  /**
+   * The app's registered callback URLs (X's User authentication settings; docs/reference/x-ads-api.md
+   * 9.1: the callback "must be registered in the app settings"). Default null: any http(s) callback.
+   */
+  callbackUrls?: string[] | null;
 }
 
 export interface Settings {
@@ -39,6 +44,7 @@ export interface Settings {
   usersLatencyMs: number;
   logger: boolean;
   appName: string;
+  callbackUrls: string[] | null;
 }
 
 /** Built-in app credentials: readable on purpose, since the emulator is a test bench, not a vault. */
@@ -86,5 +92,6 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
     usersLatencyMs,
     logger: opts.logger ?? false,
     appName: opts.appName ?? 'Tailor',
+    callbackUrls: opts.callbackUrls ? [...opts.callbackUrls] : null,
   };
 }

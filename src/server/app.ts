@@ -16,6 +16,7 @@ import { registerMetrics, timeRequests } from './metrics.ts';
 import { collectOpenApi, registerOpenApi } from './openapi.ts';
 import { SessionKeys } from './session.ts';
 import { classifyUiRoute, refuseUiSession } from './ui-access.ts';
+import { registerSetupHealth } from './setup-health.ts';
 import { registerUi } from './ui.ts';
 
 /**
@@ -147,6 +148,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     registerConfigurations(scope, s);
     registerAudiences(scope, s);
     registerConnections(scope, s);
+    registerSetupHealth(scope, s);
   });
   await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.

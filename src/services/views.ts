@@ -69,6 +69,7 @@ export const connectionViewSchema = z
     forward_emails: z.boolean(),
     forward_twitter_handles: z.boolean(),
     forward_device_ids: z.boolean(),
+    forward_phone_numbers: z.boolean(),
     created_at: time.nullable(),
     downstream_audiences: z.array(downstreamViewSchema),
   })
@@ -104,6 +105,45 @@ export const historyViewSchema = z
   })
   .meta({ id: 'History', description: 'Members sent and X’s size over time, per downstream audience' });
 
+export const healthCheckSchema = z.object({
+  id: z.string().describe('Stable, for scripts: `env`, `database.writable`, `x.app`, `configuration.<id>`, …'),
+  title: z.string(),
+  status: z.enum(['pass', 'warn', 'fail']),
+  detail: z.string().describe('What the check found, in words'),
+  fix: z.string().nullable().describe('What to do; null when it passes'),
+});
+
+export const healthReportSchema = z
+  .object({
+    ok: z.boolean().describe('True when no check failed (`tailor doctor` exits 0 exactly then)'),
+    checked_at: time,
+    checks: z.array(healthCheckSchema),
+  })
+  .meta({ id: 'HealthReport', description: 'The setup checks of `tailor doctor` (src/doctor/checks.ts), run now' });
+
+export const alertEventViewSchema = z
+  .object({
+    id: z.string().describe('Unique per event; repeated deliveries of one event carry the same id'),
+    type: z
+      .string()
+      .describe(
+        'configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue',
+      ),
+    time: time,
+    text: z.string().describe('One line in words, as Slack-compatible receivers show it'),
+    objects: z.record(z.string(), z.unknown()).describe('What is involved, by kind (configuration, audience, x_audience, erasure)'),
+    details: z.record(z.string(), z.unknown()),
+    delivery: z.enum(['pending', 'delivered', 'unsent']).describe('unsent: no TAILOR_WEBHOOK_URL when it was raised'),
+    attempts: z.number().int(),
+    next_attempt_at: time.nullable().describe('When pending: the next attempt'),
+    last_status: z.number().int().nullable().describe("The receiver's last HTTP status; null when none came"),
+    last_error: z.string().nullable(),
+    delivered_at: time.nullable(),
+  })
+  .meta({ id: 'AlertEvent', description: 'An alert event and its webhook delivery' });
+
+export type HealthReportView = z.infer<typeof healthReportSchema>;
+export type AlertEventView = z.infer<typeof alertEventViewSchema>;
 export type ConfigurationView = z.infer<typeof configurationViewSchema>;
 export type DownstreamView = z.infer<typeof downstreamViewSchema>;
 export type AudienceView = z.infer<typeof audienceViewSchema>;

@@ -71,6 +71,8 @@ export interface ConnectionToggles {
   forwardEmails: boolean;
   forwardTwitterHandles: boolean;
   forwardDeviceIds: boolean;
+  /** Off unless asked for: turning it on starts sending a new kind of personal data (issue 15). */
+  forwardPhoneNumbers: boolean;
 }
 
 export interface Connection extends ConnectionToggles {
@@ -353,12 +355,89 @@ export interface SessionStore {
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
+/** One subject as the alert watch sees it now (src/alerts/rule.ts compares it with what it saw before). */
+export interface AlertObservations {
+  configurations: { id: string; name: string; accountId: string; state: ConfigurationState; stateReason: string | null }[];
+  /** Every downstream audience not being deleted. */
+  downstreams: {
+    id: number;
+    audienceId: string;
+    audienceName: string;
+    configurationId: string;
+    identityType: IdentityType;
+    xAudienceId: string | null;
+    audienceSize: number | null;
+    /** Failed attempts in a row (0 once a task succeeds). */
+    attempts: number;
+    lastError: string | null;
+  }[];
+}
+
+/** An event to record: its body is the JSON delivered as it is (and signed). */
+export interface NewWebhookEvent {
+  id: string;
+  type: string;
+  occurredAt: number;
+  body: string;
+}
+
+/** What the alert rule decides: the subjects' new states (null forgets one) and the events they raise. */
+export interface AlertOutcome {
+  states: { subject: string; state: string | null }[];
+  events: NewWebhookEvent[];
+}
+
+export type WebhookDelivery = 'pending' | 'delivered' | 'unsent';
+
+export interface WebhookEvent extends NewWebhookEvent {
+  delivery: WebhookDelivery;
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+export interface WebhookResult {
+  delivered: boolean;
+  /** The receiver's HTTP status, or null when none came (refused, timed out). */
+  status: number | null;
+  error: string | null;
+  /** When not delivered: the next attempt's time. */
+  nextAttemptAt: number;
+}
+
+/**
+ * Alerts (src/alerts/): the watch that turns state transitions into events, and the durable
+ * outbox that delivers them. Each method is one transaction; `watchAlerts` runs under a lock
+ * every process shares, so a transition raises its event once however many processes watch.
+ */
+export interface AlertStore {
+  /**
+   * Reads the observations and the previous states, calls `rule` (pure), and writes its states and
+   * events (`pending` when `deliver`, else `unsent`) in the same transaction. Returns the events.
+   */
+  watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]>;
+  /** Leases up to `limit` pending events that are due, oldest first. */
+  claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]>;
+  /** Records one delivery attempt under the lease; false (nothing changed) when the lease was lost. */
+  settleWebhook(id: string, token: string, result: WebhookResult, now: number): Promise<boolean>;
+  /** The newest events first, with their delivery. */
+  listWebhookEvents(limit: number): Promise<WebhookEvent[]>;
+  /** When the next pending event is due (or its lease ends), or null when none is pending. */
+  nextWebhookAt(): Promise<number | null>;
+}
+
 /**
  * The whole store: every role, plus what only its owner does (open, identify, close). Only the
  * composition root (app.ts, the CLI commands that open a store) and the adapters see this type;
  * every other caller names the role it uses.
  */
-export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore {
+export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore, AlertStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Random id of this database, written into every X audience's description marker. */
   installationId(): Promise<string>;

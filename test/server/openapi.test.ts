@@ -21,6 +21,9 @@ import { MemberKeys } from '../../src/membership/member-key.ts';
 import { routeAccess } from '../../src/server/access.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
+import { alertRule } from '../../src/alerts/rule.ts';
+import { runDoctor } from '../../src/doctor/checks.ts';
+import { probeDatabase } from '../../src/store/probe.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { RateGate } from '../../src/sync/rate.ts';
 import { SyncWorker } from '../../src/sync/worker.ts';
@@ -71,7 +74,17 @@ describe('the OpenAPI document', () => {
       { store, x, rate: new RateGate(store, { usersPerMinute: 10_000 }), box, log, now: Date.now, installationId: await store.installationId() },
       { concurrency: 1, flushIntervalMs: 50, refreshIntervalMs: 200, xTimeoutMs: 5_000 },
     );
-    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), x, log, now: Date.now, notify: () => worker.notify() };
+    const env = {
+      TAILOR_DATABASE_URL: `sqlite:${join(dir, 'tailor.db')}`,
+      TAILOR_X_API_URL: emu.url,
+      TAILOR_X_OAUTH_URL: emu.url,
+      TAILOR_X_CONSUMER_KEY: emu.creds.consumer_key,
+      TAILOR_X_CONSUMER_SECRET: emu.creds.consumer_secret,
+      TAILOR_SECRET_KEY: KEY,
+      TAILOR_ADMIN_TOKEN: TOKEN,
+    };
+    const doctor = () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() });
+    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), phoneRegion: 'US', x, log, now: Date.now, notify: () => worker.notify(), doctor };
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     worker.start();
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
@@ -211,7 +224,7 @@ describe('the OpenAPI document', () => {
       payload: {
         add: [
           { user_id: 'u1', email: 'one@example.com', twitter_handle: '@one' },
-          { user_id: 'u2', email: 'not an email' },
+          { user_id: 'u2', email: 'not an email', phone_number: '12' },
         ],
         remove: [{ email: 'gone@example.com' }],
       },
@@ -244,6 +257,15 @@ describe('the OpenAPI document', () => {
       payload: { type: 'audience_membership_change_request', account: { account_settings: { accountId: 'unknown0001' } }, user_profiles: [] },
     });
     expect(suspended.statusCode).toBe(200);
+    // Setup › Health: the checks run for real (emulator, this database), and an event raised by the watch.
+    const health = await call('GET', '/api/v1/health/checks', '/api/v1/health/checks');
+    expect(health.json().checks.length).toBeGreaterThan(5);
+    await store.setConfigurationState(config.id, 'needs_reauth', 'test', Date.now());
+    await store.watchAlerts(Date.now(), false, (seen, previous) => alertRule(seen, previous, { now: Date.now(), alertAfterMs: 60_000 }));
+    await store.setConfigurationState(config.id, 'active', null, Date.now());
+    const events = await call('GET', '/api/v1/events', '/api/v1/events?limit=5');
+    expect(events.json().data.map((e: { type: string }) => e.type)).toContain('configuration.needs_reauth');
+    await call('GET', '/api/v1/events', '/api/v1/events?limit=0');
     const status = await call('GET', '/api/v1/firehose', '/api/v1/firehose');
     expect(status.json().suspensions.length).toBe(1);
 

@@ -13,7 +13,7 @@ import { h } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './pg.ts';
 import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 
-const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
 const now = 1_000_000;
 const opts = (over: Partial<ClaimOptions> = {}): ClaimOptions => ({
   owner: 'w',

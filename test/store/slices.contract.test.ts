@@ -16,7 +16,7 @@ import { openSqlite } from '../../src/store/sqlite/open.ts';
 import { settleSent } from '../../src/store/sqlite/settle-sent.ts';
 import { STORES, h } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false };
+const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 const now = 1_000_000;
 const opts = (over: Partial<ClaimOptions> = {}): ClaimOptions => ({
   owner: 'host:1:w',

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState } from '../../core/terms.ts';
 import type {
@@ -19,6 +20,11 @@ import type {
   Store,
   XAudienceState,
   ReleaseOptions,
+  AlertObservations,
+  AlertOutcome,
+  NewWebhookEvent,
+  WebhookEvent,
+  WebhookResult,
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
@@ -42,6 +48,7 @@ import { settleRejected } from './settle-rejected.ts';
 import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
+import * as webhooks from './webhooks.ts';
 import { WakeListener } from './wake.ts';
 
 /*
@@ -118,6 +125,33 @@ export class PostgresStore implements Store {
 
   async ping(): Promise<void> {
     await meta.ping(this.db);
+  }
+
+  // alerts and their webhook outbox
+
+  async watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]> {
+    return this.db.tx((c) => webhooks.watchAlerts(c, now, deliver, rule));
+  }
+
+  async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
+    const token = randomUUID();
+    return this.db.tx((c) => webhooks.claimWebhooks(c, owner, now, leaseMs, limit, token));
+  }
+
+  async settleWebhook(id: string, token: string, result: WebhookResult, now: number): Promise<boolean> {
+    return webhooks.settleWebhook(this.db, id, token, result, now);
+  }
+
+  async listWebhookEvents(limit: number): Promise<WebhookEvent[]> {
+    return webhooks.listWebhookEvents(this.db, limit);
+  }
+
+  async nextWebhookAt(): Promise<number | null> {
+    return webhooks.nextWebhookAt(this.db);
   }
 
   /**

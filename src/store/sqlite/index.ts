@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState } from '../../core/terms.ts';
 import type {
@@ -20,6 +21,11 @@ import type {
   SentBatch,
   Store,
   XAudienceState,
+  AlertObservations,
+  AlertOutcome,
+  NewWebhookEvent,
+  WebhookEvent,
+  WebhookResult,
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
@@ -42,6 +48,7 @@ import { settleRejected } from './settle-rejected.ts';
 import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
+import * as webhooks from './webhooks.ts';
 
 /*
  * The store on SQLite: one file, one writer at a time. This class only wires the port (port.ts)
@@ -133,6 +140,32 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.tx(() => meta.ping(this.db));
+  }
+
+  // alerts and their webhook outbox
+
+  async watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]> {
+    return this.tx(() => webhooks.watchAlerts(this.db, now, deliver, rule));
+  }
+
+  async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
+    return this.tx(() => webhooks.claimWebhooks(this.db, owner, now, leaseMs, limit, randomUUID()));
+  }
+
+  async settleWebhook(id: string, token: string, result: WebhookResult, now: number): Promise<boolean> {
+    return this.tx(() => webhooks.settleWebhook(this.db, id, token, result, now));
+  }
+
+  async listWebhookEvents(limit: number): Promise<WebhookEvent[]> {
+    return webhooks.listWebhookEvents(this.db, limit);
+  }
+
+  async nextWebhookAt(): Promise<number | null> {
+    return webhooks.nextWebhookAt(this.db);
   }
 
   // configurations

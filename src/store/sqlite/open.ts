@@ -62,6 +62,12 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
   return db;
 }
 
+/** Every migration version this Tailor knows, in order (`tailor doctor` compares them with the applied ones). */
+export function knownVersions(): number[] {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f));
+  return [...new Set([...files.map((f) => Number(f.slice(0, 4))), ...Object.keys(CODE_STEPS).map(Number)])].sort((a, b) => a - b);
+}
+
 /**
  * Applies numbered migrations in order, each in its own transaction. Returns the versions applied.
  * `upTo` stops after that version: tests use it to build a database as an older Tailor left it.

@@ -9,12 +9,12 @@
  * Plain JSON only here (no DOM types): the project's main tsconfig also sees this file.
  */
 
-export type IdentityType = 'email' | 'handle' | 'device_id';
+export type IdentityType = 'email' | 'handle' | 'device_id' | 'phone_number';
 export type DownstreamState = 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
 export type ConfigurationState = 'active' | 'needs_reauth';
 
-/** The three Forward settings of a connection, as PUT …/connections/:configurationId takes them. */
-export type ToggleKey = 'forward_emails' | 'forward_twitter_handles' | 'forward_device_ids';
+/** The four Forward settings of a connection, as PUT …/connections/:configurationId takes them. */
+export type ToggleKey = 'forward_emails' | 'forward_twitter_handles' | 'forward_device_ids' | 'forward_phone_numbers';
 export type Toggles = Record<ToggleKey, boolean>;
 
 /** GET /api/v1/configurations → { data: Configuration[] } */
@@ -120,3 +120,33 @@ export interface Deletion {
 
 /** A value or nested arrays of them (dom.js's children; a JSDoc typedef cannot recurse). */
 export type Tree<Leaf> = Leaf | Tree<Leaf>[];
+
+/** GET /api/v1/health/checks: the setup checks of `tailor doctor`. */
+export interface HealthCheck {
+  id: string;
+  title: string;
+  status: 'pass' | 'warn' | 'fail';
+  detail: string;
+  fix: string | null;
+}
+export interface HealthReport {
+  ok: boolean;
+  checked_at: string;
+  checks: HealthCheck[];
+}
+
+/** GET /api/v1/events: an alert event and its webhook delivery. */
+export interface AlertEvent {
+  id: string;
+  type: string;
+  time: string;
+  text: string;
+  objects: Record<string, unknown>;
+  details: Record<string, unknown>;
+  delivery: 'pending' | 'delivered' | 'unsent';
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+}
