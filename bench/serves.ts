@@ -42,7 +42,12 @@ export async function servesBench(emu: Emu, url: string, opts: { members: number
     for (const processes of opts.counts) {
       const id = `serves${processes}`;
       await store.putAudience(id, `Bench serves ${processes}`, Date.now());
-      await store.putConnection(id, configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false }, Date.now());
+      await store.putConnection(
+        id,
+        configuration.id,
+        { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
+        Date.now(),
+      );
       const env = sharedEnv(emu, url, { TAILOR_LOG_LEVEL: 'warn', TAILOR_REFRESH_INTERVAL_MS: '3600000' });
       const serves: TailorProcess[] = await Promise.all(Array.from({ length: processes }, () => startServe(emu, env)));
       try {
