@@ -17,6 +17,11 @@ export interface EmulatorOptions {
   sizingDelayMs?: number;
   /** Default 1500 per 60000. */
   usersRateLimit?: { limit: number; windowMs: number };
+  /**
+   * Default 0. Added to every `users` call before it is answered, as a distant X adds a round
+   * trip and its own processing (a test knob for scale-out: with it, sync time is waiting, not CPU).
+   */
+  usersLatencyMs?: number;
   logger?: boolean;
   /** The X app's name shown on the authorize page. Default "Tailor". */
   appName?: string;
@@ -36,6 +41,7 @@ export interface Settings {
   populationSize: number;
   sizingDelayMs: number;
   usersRateLimit: { limit: number; windowMs: number };
+  usersLatencyMs: number;
   logger: boolean;
   appName: string;
   callbackUrls: string[] | null;
@@ -67,6 +73,9 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
   }
   const sizingDelayMs = opts.sizingDelayMs ?? DEFAULT_SIZING_DELAY_MS;
   if (!Number.isFinite(sizingDelayMs) || sizingDelayMs < 0) throw new RangeError('sizingDelayMs must be >= 0');
+  const usersLatencyMs = opts.usersLatencyMs ?? 0;
+  if (!Number.isInteger(usersLatencyMs) || usersLatencyMs < 0 || usersLatencyMs > 600_000)
+    throw new RangeError('usersLatencyMs must be an integer from 0 to 600000');
   const usersRateLimit = opts.usersRateLimit ?? DEFAULT_USERS_RATE_LIMIT;
   if (!(usersRateLimit.limit >= 1 && usersRateLimit.windowMs >= 1)) {
     throw new RangeError('usersRateLimit needs limit >= 1 and windowMs >= 1');
@@ -80,6 +89,7 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
     populationSize,
     sizingDelayMs,
     usersRateLimit: { limit: usersRateLimit.limit, windowMs: usersRateLimit.windowMs },
+    usersLatencyMs,
     logger: opts.logger ?? false,
     appName: opts.appName ?? 'Tailor',
     callbackUrls: opts.callbackUrls ? [...opts.callbackUrls] : null,

@@ -1,7 +1,8 @@
 /**
  * The one way member changes enter the ledger, for REST, the Firehose and import alike: prepare
- * (normalize, hash, build member keys: changes.ts), then apply everything in one
- * `applyMemberChanges` transaction, rejections counted by reason in the same transaction. The
+ * (normalize, hash, build member keys: changes.ts), then apply everything with one
+ * `applyMemberChanges` call (one transaction on PostgreSQL, short slices on SQLite: port.ts),
+ * rejections counted by reason with the first change. The
  * sources differ only in how they parse a request and how they answer it.
  */
 import type { PhoneRegion } from '../identity/index.ts';
@@ -22,7 +23,7 @@ export interface IngestPart {
 
 export interface IngestRequest {
   audienceId: string;
-  /** Applied in this order, in one transaction: a member in an add part and a later remove part ends removed. */
+  /** Applied in this order, in order (one call of applyMemberChanges): a member in an add part and a later remove part ends removed. */
   parts: IngestPart[];
   now: number;
   /** Identifiers the source dropped before hashing (the Firehose's unknown identity types), by reason. */

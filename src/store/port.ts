@@ -350,7 +350,12 @@ export interface QueueStore {
  * outbox changes they cause (the rule is membership/diff.ts), and the identifiers dropped on the way.
  */
 export interface LedgerStore {
-  /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */
+  /**
+   * Applies member changes and counts identifiers dropped at ingest, by reason; resolves once all
+   * of them are durable. PostgreSQL: one transaction. SQLite: transactions of about 12 ms, shared
+   * with concurrent calls, so a big call never holds the event loop (a crash between them leaves
+   * a prefix applied; the caller has not answered, and re-applying is a no-op).
+   */
   applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
   /** Those of `identities` on the suppression list (PrivacyStore): ingest drops their adds. */
   suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]>;

@@ -40,7 +40,7 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import * as audiences from './audiences.ts';
-import { claim } from './claim.ts';
+import { claim, continueClaim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
@@ -75,6 +75,36 @@ import * as webhooks from './webhooks.ts';
  * file modes), scrub.ts (secure_delete). nextDueAt stays below, next to the claim it mirrors.
  */
 
+/**
+ * How long one transaction of sliced work (a big request's changes, a claim's or a settle's rows)
+ * holds the event loop before it commits and lets other callers run. better-sqlite3 is
+ * synchronous: while a transaction runs, no request is read, answered or even accepted. A commit
+ * costs a WAL fsync (a few ms), so slices much shorter than this spend their time committing.
+ */
+export const SLICE_MS = 12;
+
+/** The longest an ingest slice grows to when commits are slow (see write()). */
+const MAX_SLICE_MS = 100;
+
+/** The most changes given to the ledger at once (the rest of a slice's time goes to further parts). */
+const MAX_PART = 2_000;
+
+interface ApplyJob {
+  audienceId: string;
+  changes: MemberChange[];
+  now: number;
+  rejections: Record<string, number> | undefined;
+  /** The next change to apply; started: the call's first part (and its rejections) is in. */
+  from: number;
+  started: boolean;
+  queued: number;
+  resolve: (r: ApplyResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Lets queued I/O (other requests) run before the next slice: setImmediate runs after it. */
+const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
 
@@ -82,12 +112,19 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly ledger: SqliteLedger;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sliceMs = SLICE_MS,
+  ) {
     this.ledger = new SqliteLedger(db);
   }
 
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(openSqlite(path, opts));
+    return new SqliteStore(openSqlite(path, opts), opts.sliceMs);
+  }
+
+  private deadline(): number {
+    return performance.now() + this.sliceMs;
   }
 
   /** Runs fn in one IMMEDIATE transaction; storage failures become StoreUnavailableError. */
@@ -291,8 +328,77 @@ export class SqliteStore implements Store {
 
   // membership
 
+  /**
+   * Sliced and grouped: every caller's changes join one queue, and a writer applies them in
+   * transactions of about SLICE_MS, the event loop free between them. One transaction takes from
+   * as many queued calls as fit (one WAL fsync for all of them: group commit), and a big call
+   * spans several, taking turns with the calls queued behind it; a call's promise resolves once its last change has committed, so a request is
+   * still answered only when all of it is durable. Each change is whole in one transaction and a
+   * call's rejection counts go with its first. A crash between two transactions leaves the first
+   * part of a call applied and the call unanswered: its sender sends it again, and applying a
+   * change twice is a no-op (the ledger's diff). A failed transaction fails every call that had
+   * changes in it; their earlier parts stay (the same as a crash).
+   */
   async applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult> {
-    return this.tx(() => this.ledger.apply(audienceId, changes, now, rejections));
+    return new Promise<ApplyResult>((resolve, reject) => {
+      this.applying.push({ audienceId, changes, now, rejections, from: 0, started: false, queued: 0, resolve, reject });
+      if (!this.writing) void this.write();
+    });
+  }
+
+  private readonly applying: ApplyJob[] = [];
+  private writing = false;
+  /** What one change has cost lately (ms), to size the next part to the time left in a slice. */
+  private perChangeMs = 0.05;
+  /** What a commit (its WAL fsync) has cost lately (ms). */
+  private commitMs = 0;
+
+  private async write(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.applying.length > 0) {
+        // A slice at least twice as long as a commit lately took: on a slow disk (a WAL fsync of
+        // tens of ms) short slices would spend most of the time committing.
+        const end = performance.now() + Math.min(MAX_SLICE_MS, Math.max(this.sliceMs, 2 * this.commitMs));
+        const touched = new Set<ApplyJob>();
+        let worked = 0;
+        const began = performance.now();
+        try {
+          this.tx(() => {
+            for (const job of this.applying) {
+              while (!job.started || job.from < job.changes.length) {
+                const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
+                const part = job.changes.slice(job.from, job.from + Math.min(room, MAX_PART));
+                const t = performance.now();
+                touched.add(job);
+                job.queued += this.ledger.apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
+                job.started = true;
+                job.from += part.length;
+                if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
+                if (performance.now() >= end) break;
+              }
+              if (performance.now() >= end) break;
+            }
+            worked = performance.now() - began;
+          });
+          this.commitMs = 0.7 * this.commitMs + 0.3 * Math.max(0, performance.now() - began - worked);
+        } catch (err) {
+          for (const job of touched) job.reject(err);
+          this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !touched.has(j)));
+          continue;
+        }
+        const done = this.applying.filter((j) => j.started && j.from >= j.changes.length);
+        const left = this.applying.filter((j) => !done.includes(j));
+        // Round robin: a call that used the slice and is not done goes to the back, so a small
+        // request that arrived meanwhile is applied in the next slice, not after a big one ends.
+        const partial = left.filter((j) => touched.has(j));
+        this.applying.splice(0, this.applying.length, ...left.filter((j) => !touched.has(j)), ...partial);
+        for (const job of done) job.resolve({ queued: job.queued });
+        if (this.applying.length > 0) await yieldLoop();
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   async listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]> {
@@ -302,7 +408,18 @@ export class SqliteStore implements Store {
   // sync
 
   async claim(opts: ClaimOptions): Promise<Claim | null> {
-    return this.tx(() => claim(this.db, opts));
+    // Sliced (claim.ts): the lease and the first changes in one transaction, the rest of the
+    // batch in further ones under the lease, the event loop free between them.
+    const partial = this.tx(() => claim(this.db, opts, this.deadline()));
+    if (partial === null) return null;
+    while (partial.cursor !== null) {
+      await yieldLoop();
+      if (!this.tx(() => continueClaim(this.db, partial, opts, this.deadline()))) {
+        // Lease lost (expired and taken over) or nothing left to send: look again from the start.
+        return partial.cursor === null ? this.claim(opts) : null;
+      }
+    }
+    return partial.claim;
   }
 
   async recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean> {
@@ -323,7 +440,22 @@ export class SqliteStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.tx(() => this.settled(settleSent(this.db, downstreamId, token, result, now), now));
+    // Sliced (settle-sent.ts): each slice its own transaction, the event loop free between them.
+    const total = result.sent.length + (result.renewed?.length ?? 0);
+    let next = 0;
+    for (;;) {
+      const from = next;
+      const done = this.tx(() => {
+        const d = settleSent(this.db, downstreamId, token, result, now, from, this.deadline());
+        // The last slice: a suppressed hash may have left X, so the 24-hour clock moves on with it.
+        if (d !== false && d >= total) privacy.settlePrivacy(this.db, now);
+        return d;
+      });
+      if (done === false) return false;
+      if (done >= total) return true;
+      next = done;
+      await yieldLoop();
+    }
   }
 
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
