@@ -116,6 +116,19 @@ export function continueClaim(db: Database.Database, partial: PartialClaim, opts
   return finishClaim(db, partial, opts, row);
 }
 
+/**
+ * A claim cut short after some slices committed (a later slice failed: the database refused a
+ * write). What the committed slices marked is a valid, smaller batch under the lease, so it is sent
+ * rather than left holding the lease, and its changes, until the lease expires. No renewals.
+ */
+export function claimOfMarked(partial: PartialClaim): Claim {
+  const c = partial.claim;
+  c.changes = partial.rows.map(({ hash, op }) => ({ hash: hashHex(hash), op }));
+  if (partial.rows[0]) c.oldestEnqueuedAt = partial.rows[0].enqueued_at;
+  partial.cursor = null;
+  return c;
+}
+
 /** The last slice: renewals top the batch up; an empty batch gives its lease back. */
 function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, row: DownstreamRow & { renew_claimed_at: number }): boolean {
   const c = partial.claim;
