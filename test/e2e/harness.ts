@@ -6,9 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, createHmac } from 'node:crypto';
-import OAuth from 'oauth-1.0a';
+import { createHash } from 'node:crypto';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
+import { authorization } from '../support/oauth.ts';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 export const SECRET_KEY = 'e2e-secret-key-0123456789abcdef0123456789';
@@ -82,16 +82,15 @@ export class Emu {
     return this.get(`/_emulator/accounts/${accountId}/custom_audiences/${audienceId}/members`);
   }
 
-  /** A signed call as an independent X client would make it (oauth-1.0a), e.g. to create a name first. */
+  /** A signed call as an independent X client would make it (test/support/oauth.ts), e.g. to create a name first. */
   async signed(user: EmulatorUser, method: string, path: string): Promise<Response> {
-    const oauth = new OAuth({
-      consumer: { key: this.creds.consumer_key, secret: this.creds.consumer_secret },
-      signature_method: 'HMAC-SHA1',
-      hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-    });
     const url = `${this.url}${path}`;
-    const auth = oauth.toHeader(oauth.authorize({ url, method }, { key: user.access_token, secret: user.access_token_secret }));
-    return fetch(url, { method, headers: { ...auth } });
+    const header = authorization(
+      { key: this.creds.consumer_key, secret: this.creds.consumer_secret },
+      { key: user.access_token, secret: user.access_token_secret },
+      { method, url },
+    );
+    return fetch(url, { method, headers: { authorization: header } });
   }
 
   close(): Promise<void> {
