@@ -82,6 +82,11 @@ const LAYERS = [
     why: 'workers know the store port and the X client, never a database or a front end.',
   }),
   ...layer('ui/assets', { only: ['ui/assets'], bare: false, why: 'browser code, served as it is.' }),
+  ...layer('client', {
+    only: ['client'],
+    bare: false,
+    why: 'the typed client (tailor/client) ships to integrators: its generated types and fetch, nothing of the server.',
+  }),
 ];
 
 export default tseslint.config(
@@ -101,7 +106,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

@@ -30,8 +30,8 @@ type SuccessStatus = 200 | 201 | 202 | 204;
 export type Answer<P extends keyof paths, M extends Method> =
   Operation<P, M> extends { responses: infer R } ? { [S in keyof R & SuccessStatus]: Json<R[S]> }[keyof R & SuccessStatus] : never;
 
-type PathParams<O> = O extends { parameters: { path: infer X } } ? ([X] extends [never | undefined] ? never : X) : never;
-type QueryParams<O> = O extends { parameters: { query?: infer Q } } ? ([Q] extends [never | undefined] ? never : Q) : never;
+type PathParams<O> = O extends { parameters: { path: infer X } } ? ([X] extends [undefined] ? never : X) : never;
+type QueryParams<O> = O extends { parameters: { query?: infer Q } } ? ([Q] extends [undefined] ? never : Q) : never;
 type BodyOf<O> = O extends { requestBody?: { content: { 'application/json': infer B } } } ? B : never;
 
 /** A call's inputs: `path` for `{params}` in the path, `query`, and the JSON `body`, as the operation takes them. */
@@ -93,7 +93,8 @@ export class TailorClient {
   async request<P extends PathsWith<M>, M extends Method>(method: M, path: P, input?: CallInput<P, M>): Promise<Answer<P, M>> {
     const given = (input ?? {}) as { path?: Record<string, string>; query?: Record<string, unknown>; body?: unknown };
     const url = new URL(this.base + path.replace(/\{(\w+)\}/g, (_m, name: string) => encodeURIComponent(String(given.path?.[name] ?? ''))));
-    for (const [k, v] of Object.entries(given.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v));
+    for (const [k, v] of Object.entries(given.query ?? {}))
+      if (v !== undefined && v !== null) url.searchParams.set(k, typeof v === 'string' ? v : JSON.stringify(v));
     const headers: Record<string, string> = { accept: 'application/json', ...this.options.headers, authorization: `Bearer ${this.options.token}` };
     if (given.body !== undefined) headers['content-type'] = 'application/json';
     const res = await this.fetch(url, {

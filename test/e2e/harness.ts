@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { TailorClient } from 'tailor/client';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
 import { authorization } from '../support/oauth.ts';
 
@@ -118,12 +119,15 @@ export function tailorEnv(emu: Emu, databaseUrl: string): Record<string, string>
 /** A Tailor process and its database directory. */
 export class TailorProcess {
   private output = '';
+  /** The typed client (`tailor/client`, as users integrate) on this process. */
+  readonly client: TailorClient;
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
     readonly dir: string,
     readonly env: Record<string, string>,
   ) {
+    this.client = new TailorClient({ baseUrl: url, token: env.TAILOR_ADMIN_TOKEN ?? ADMIN_TOKEN });
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
   }
@@ -161,6 +165,7 @@ export class TailorProcess {
     return this.output;
   }
 
+  /** A raw call, for tests that check statuses or send what the typed client would not; prefer `client`. */
   async api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}/api/v1${path}`, {
       method,
@@ -174,17 +179,16 @@ export class TailorProcess {
   /** Adds the emulator's admin login as a configuration; returns its id. */
   async addConfiguration(emu: Emu): Promise<string> {
     const { user, accountId } = emu.admin();
-    const res = await this.api<{ id: string }>('POST', '/configurations', {
+    const configuration = await this.client.addConfiguration({
       account_id: accountId,
       access_token: user.access_token,
       access_token_secret: user.access_token_secret,
     });
-    if (res.status >= 300) throw new Error(`add configuration: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.id;
+    return configuration.id;
   }
 
   async audience(id: string): Promise<any> {
-    return (await this.api('GET', `/audiences/${id}`)).body;
+    return this.client.getAudience(id);
   }
 
   /** The downstream audiences of the audience's first connection, by identity type. */

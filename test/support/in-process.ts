@@ -55,7 +55,7 @@ export interface InProcess {
   url: string | null;
   port: number | null;
   /** Every log line written so far (pino JSON). */
-  logs(): string;
+  logs: () => string;
   /** A request with the admin token; an object payload is sent as JSON, a string as is. */
   api(
     method: string,
@@ -68,8 +68,8 @@ export interface InProcess {
   /** A read-only connection to the SQLite file (SQLite stores only), opened on first use. */
   reader(): Database.Database;
   /** The database files' bytes (SQLite), to look for raw values. */
-  files(): Buffer[];
-  close(): Promise<void>;
+  files: () => Buffer[];
+  close: () => Promise<void>;
 }
 
 export async function startInProcess(opts: InProcessOptions = {}): Promise<InProcess> {
