@@ -13,6 +13,7 @@ import { openStore } from './store/open.ts';
 import type { Store } from './store/port.ts';
 import { meteredX } from './sync/metered-x.ts';
 import { RateGate } from './sync/rate.ts';
+import { RetentionPruner } from './sync/retention.ts';
 import { SyncWorker } from './sync/worker.ts';
 import { XClient } from './x/client.ts';
 
@@ -46,6 +47,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
+  let retention: RetentionPruner | null = null;
   const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify() };
 
   if (opts.work) {
@@ -68,6 +70,9 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
       },
     );
     worker.start();
+    // X's sizes and targetability are kept no longer than TAILOR_X_DATA_RETENTION_DAYS.
+    retention = new RetentionPruner({ store, log: log.child({ part: 'retention' }), now: Date.now }, { retentionMs: config.xDataRetentionMs });
+    retention.start();
   }
 
   let server: FastifyInstance | null = null;
@@ -105,6 +110,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         // Stop taking changes first, then let in-flight batches finish, then close the database.
         await server?.close();
         await worker?.stop();
+        await retention?.stop();
         await store.close();
       })();
       return closing;
