@@ -174,6 +174,10 @@ export class TailorClient {
   firehose(): Promise<Answer<'/api/v1/firehose', 'get'>> {
     return this.request('get', '/api/v1/firehose');
   }
+  /** One page of the audit log, newest first; `each('/api/v1/audit')` walks every page. */
+  audit(query?: PageQuery<'/api/v1/audit'>): Promise<Schemas['AuditPage']> {
+    return this.request('get', '/api/v1/audit', { query });
+  }
 }
 
 function errorOf(res: Response, text: string): TailorApiError {

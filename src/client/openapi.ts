@@ -863,6 +863,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/audit': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The audit log: every change of a configuration, audience, connection, suppression or erasure, newest first */
+    get: {
+      parameters: {
+        query?: {
+          /** @description `next_cursor` of the previous page */
+          cursor?: string;
+          /** @description Entries per page (default 50, at most 200) */
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['AuditPage'];
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/configurations': {
     parameters: {
       query?: never;
@@ -1361,6 +1447,39 @@ export interface components {
         reason: string;
       }[];
       updated_at: string | null;
+    };
+    /** @description One change, as the append-only audit log recorded it */
+    AuditEntry: {
+      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized` */
+      action: string;
+      /**
+       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI
+       * @enum {string}
+       */
+      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+      /**
+       * Format: date-time
+       * @description ISO 8601 time (UTC)
+       */
+      at: string;
+      audience_id: string | null;
+      configuration_id: string | null;
+      /** @description Toggles, counts, a state; never an identity */
+      details: {
+        [key: string]: string | number | boolean | null;
+      } | null;
+      /** @description Increasing: the order of the log */
+      id: number;
+      /** @description The object’s id (a connection’s is `<audience id>/<configuration id>`); never an identity */
+      object_id: string | null;
+      /** @enum {string} */
+      object_type: 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
+    };
+    AuditPage: {
+      /** @description Newest first */
+      data: components['schemas']['AuditEntry'][];
+      /** @description Pass as `cursor` for the next (older) page; null on the last page */
+      next_cursor: string | null;
     };
     /** @description An X ad account and the tokens Tailor writes to it with (the tokens are never returned) */
     Configuration: {

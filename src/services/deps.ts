@@ -1,14 +1,14 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.ts';
 import type { MemberKeys } from '../membership/member-key.ts';
-import type { CatalogStore, LedgerStore, SessionStore, StatusStore } from '../store/port.ts';
+import type { AuditStore, CatalogStore, LedgerStore, SessionStore, StatusStore } from '../store/port.ts';
 import type { XClient } from '../x/client.ts';
 
 /**
  * The store as the HTTP sources and the UI see it: every role but the sync queue's (src/sync/ has
  * its own, QueueStore) and the owner's open and close (app.ts).
  */
-export type ServiceStore = CatalogStore & LedgerStore & StatusStore & SessionStore;
+export type ServiceStore = CatalogStore & LedgerStore & StatusStore & SessionStore & AuditStore;
 
 /** What the HTTP sources, the CLI and the UI share: wired once in app.ts. */
 export interface Services {

@@ -1,14 +1,14 @@
 /**
  * The store port: everything Tailor keeps, split by the role of its callers. The sync engine sees
  * `QueueStore`, ingest `LedgerStore`, the REST API and the UI `CatalogStore`, `StatusStore` and
- * `SessionStore`; `Store`, all of them, is for the composition root and the adapters (sqlite/ and
+ * `SessionStore`, and `AuditStore`; the retention loop `RetentionStore`; `Store`, all of them, is for the composition root and the adapters (sqlite/ and
  * postgres/ implement it). Every method is a single transaction: it either happens whole or not at all.
  *
  * Claims follow one rule: a worker leases one downstream audience (owner, token, expiry), does
  * the X work, and settles with the token. A settle whose token no longer matches (the lease
  * expired and another worker took it) changes nothing and returns false.
  */
-import type { ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
+import type { Actor, ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 export interface Configuration {
   id: string;
@@ -349,7 +349,7 @@ export interface SessionStore {
 }
 
 /** Who made a change the audit log records (src/http/actor.ts tells HTTP callers apart). */
-export type AuditActor = 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+export type AuditActor = Actor;
 export type AuditObjectType = 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
 
 /** One change as the audit log records it: object ids and counts only, never a raw identity. */
