@@ -110,6 +110,7 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
 
     ui.get('/', async (req, reply) => page(req, reply, shell('audiences')));
     ui.get('/outputs', async (req, reply) => page(req, reply, shell('outputs')));
+    ui.get('/audit', async (req, reply) => page(req, reply, shell('audit')));
     ui.get<{ Params: { id: string } }>('/audiences/:id', async (req, reply) => page(req, reply, shell('audience', { 'audience-id': req.params.id })));
 
     ui.get<{ Querystring: { next?: string } }>('/sign-in', async (req, reply) => {

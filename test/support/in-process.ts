@@ -32,7 +32,7 @@ export interface InProcessOptions extends Omit<TestServicesOptions, 'log'> {
   wrapStore?: (store: Store) => Store;
   /** The logger; by default one at `logLevel` whose lines `logs()` returns. */
   log?: Services['log'];
-  logLevel?: pino.Level;
+  logLevel?: pino.LevelWithSilent;
   /** Server options besides the admin token (ADMIN_TOKEN unless given). */
   server?: Partial<ServerOptions>;
   /** Listen on 127.0.0.1 (a free port), for tests that need sockets or fetch. */

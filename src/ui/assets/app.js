@@ -2,10 +2,11 @@
 // Tailor's web UI entry: picks the page's view from <body data-page>, which the server sets.
 import { startAudience } from './view-audience.js';
 import { startAudiences } from './view-audiences.js';
+import { startAudit } from './view-audit.js';
 import { startOutputs } from './view-outputs.js';
 
 /** @type {Partial<Record<string, (view: HTMLElement) => void>>} */
-const VIEWS = { audiences: startAudiences, outputs: startOutputs, audience: startAudience };
+const VIEWS = { audiences: startAudiences, outputs: startOutputs, audience: startAudience, audit: startAudit };
 
 const page = document.body.dataset.page;
 const start = page === undefined ? undefined : VIEWS[page];

@@ -4,22 +4,25 @@
  */
 import { frame, html } from './html.ts';
 
-export type ShellPage = 'audiences' | 'outputs' | 'audience';
+export type ShellPage = 'audiences' | 'outputs' | 'audience' | 'audit';
 
 const TITLES: Record<ShellPage, string> = {
   audiences: 'Audiences',
   outputs: 'Setup › Outputs',
   audience: 'Audience',
+  audit: 'Audit log',
 };
 
 export function renderShell(page: ShellPage, csrf: string, data: Record<string, string> = {}): string {
-  const current = page === 'outputs' ? 'outputs' : 'audiences';
+  const current = page === 'outputs' || page === 'audit' ? page : 'audiences';
   const link = (href: string, key: string, label: string) =>
     key === current ? html`<a href="${href}" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`;
   const body = html`<a class="skip" href="#main">Skip to content</a>
     <header class="top">
       <a class="brand" href="/"><img src="/assets/icon.svg" alt="" width="24" height="24" /> Tailor</a>
-      <nav aria-label="Main">${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}</nav>
+      <nav aria-label="Main">
+        ${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}${link('/audit', 'audit', 'Audit log')}
+      </nav>
       <form class="sign-out" method="post" action="/sign-out">
         <input type="hidden" name="csrf" value="${csrf}" />
         <button type="submit" class="link">Sign out</button>
