@@ -36,6 +36,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
       store,
       box: new SecretBox(key),
       memberKeys: new MemberKeys(key),
+      phoneRegion: 'US',
       x: new XClient({ apiUrl: 'http://127.0.0.1:9', oauthUrl: 'http://127.0.0.1:9', app: { consumerKey: 'k', consumerSecret: 's' } }),
       log: pino({ level: 'silent' }),
       now: Date.now,

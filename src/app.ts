@@ -48,7 +48,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   });
   let worker: SyncWorker | null = null;
   let retention: RetentionPruner | null = null;
-  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify() };
+  const services: Services = { store, box, memberKeys, phoneRegion: config.defaultPhoneRegion, x, log, now: Date.now, notify: () => worker?.notify() };
 
   if (opts.work) {
     worker = new SyncWorker(

@@ -393,7 +393,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Connect an audience to a configuration, or change which identity types it forwards (each defaults to true) */
+    /** Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false) */
     put: {
       parameters: {
         query?: never;
@@ -406,12 +406,14 @@ export interface paths {
         };
         cookie?: never;
       };
-      /** @description Optional: leave the body out to forward every type */
+      /** @description Optional: leave the body out to forward every type but phone numbers */
       requestBody?: {
         content: {
           'application/json': {
             forward_device_ids?: boolean;
             forward_emails?: boolean;
+            /** @description Off unless set: phone numbers are sent only when asked for */
+            forward_phone_numbers?: boolean;
             forward_twitter_handles?: boolean;
           };
         };
@@ -731,6 +733,8 @@ export interface paths {
               email?: string;
               google_advertising_id?: string;
               ios_advertising_id?: string;
+              /** @description E.164 (`+…`), or national in TAILOR_DEFAULT_PHONE_REGION; or the SHA-256 of its E.164 form */
+              phone_number?: string;
               twitter_handle?: string;
               user_id?: string;
             }[];
@@ -738,6 +742,8 @@ export interface paths {
               email?: string;
               google_advertising_id?: string;
               ios_advertising_id?: string;
+              /** @description E.164 (`+…`), or national in TAILOR_DEFAULT_PHONE_REGION; or the SHA-256 of its E.164 form */
+              phone_number?: string;
               twitter_handle?: string;
               user_id?: string;
             }[];
@@ -762,7 +768,7 @@ export interface paths {
               /** @description Identifiers refused; the rest of their member is kept */
               rejected: {
                 /** @enum {string} */
-                field: 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id';
+                field: 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id' | 'phone_number';
                 /** @description Position of the member in its list */
                 index: number;
                 /** @enum {string} */
@@ -1398,7 +1404,7 @@ export interface components {
          * @description The X `users` key of a downstream audience: one X audience per type
          * @enum {string}
          */
-        identity_type: 'email' | 'handle' | 'device_id';
+        identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
         last_error: string | null;
         last_error_at: string | null;
         last_refreshed_at: string | null;
@@ -1515,6 +1521,7 @@ export interface components {
       downstream_audiences: components['schemas']['DownstreamAudience'][];
       forward_device_ids: boolean;
       forward_emails: boolean;
+      forward_phone_numbers: boolean;
       forward_twitter_handles: boolean;
     };
     /** @description One X audience of an audience, per configuration and identity type */
@@ -1525,7 +1532,7 @@ export interface components {
        * @description The X `users` key of a downstream audience: one X audience per type
        * @enum {string}
        */
-      identity_type: 'email' | 'handle' | 'device_id';
+      identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
       last_error: string | null;
       last_error_at: string | null;
       last_refreshed_at: string | null;
@@ -1595,7 +1602,7 @@ export interface components {
          * @description The X `users` key of a downstream audience: one X audience per type
          * @enum {string}
          */
-        identity_type: 'email' | 'handle' | 'device_id';
+        identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
         samples: {
           /**
            * Format: date-time

@@ -69,6 +69,7 @@ export const connectionViewSchema = z
     forward_emails: z.boolean(),
     forward_twitter_handles: z.boolean(),
     forward_device_ids: z.boolean(),
+    forward_phone_numbers: z.boolean(),
     created_at: time.nullable(),
     downstream_audiences: z.array(downstreamViewSchema),
   })

@@ -71,6 +71,8 @@ export interface ConnectionToggles {
   forwardEmails: boolean;
   forwardTwitterHandles: boolean;
   forwardDeviceIds: boolean;
+  /** Off unless asked for: turning it on starts sending a new kind of personal data (issue 15). */
+  forwardPhoneNumbers: boolean;
 }
 
 export interface Connection extends ConnectionToggles {

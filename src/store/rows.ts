@@ -65,6 +65,7 @@ export interface ConnectionRow {
   forward_emails: Flag;
   forward_handles: Flag;
   forward_device_ids: Flag;
+  forward_phone_numbers: Flag;
   created_at: number;
   updated_at: number;
 }
@@ -76,6 +77,7 @@ export function toConnection(r: ConnectionRow): Connection {
     forwardEmails: flag(r.forward_emails),
     forwardTwitterHandles: flag(r.forward_handles),
     forwardDeviceIds: flag(r.forward_device_ids),
+    forwardPhoneNumbers: flag(r.forward_phone_numbers),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

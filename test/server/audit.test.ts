@@ -98,7 +98,7 @@ for (const factory of STORES) {
         object_type: 'connection',
         audience_id: 'shoppers',
         configuration_id: configId,
-        details: { forward_emails: true, forward_twitter_handles: true, forward_device_ids: false },
+        details: { forward_emails: true, forward_twitter_handles: true, forward_device_ids: false, forward_phone_numbers: false },
       });
       for (const e of entries) expect(Date.parse(e.at)).toBeGreaterThan(Date.now() - 60_000);
       // Never a raw identity (nor the user id, which is one).

@@ -9,7 +9,7 @@ import { downstreamName } from '../../src/core/names.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
 import { STORES } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false };
+const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 const DAY = 86_400_000;
 
 for (const factory of STORES) {

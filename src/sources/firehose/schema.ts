@@ -24,6 +24,7 @@ export const TOGGLE_SETTINGS = {
   forwardEmails: 'forwardEmails',
   forwardTwitterHandles: 'forwardTwitterHandles',
   forwardDeviceIds: 'forwardDeviceIds',
+  forwardPhoneNumbers: 'forwardPhoneNumbers',
 } as const satisfies Record<string, keyof ConnectionToggles>;
 
 /** mParticle sends every setting value as a string (`"true"`); a JSON boolean is taken too. */
@@ -41,10 +42,23 @@ const settings = z.record(z.string(), z.union([z.string(), z.boolean(), z.number
 });
 export type Settings = z.output<typeof settings>;
 
-/** The Forward toggles of a settings map; an absent setting is on, as registered (default true). */
+/** What an absent setting means, as registered (registration.ts): on, but phone numbers off. */
+export const TOGGLE_DEFAULTS: Record<keyof typeof TOGGLE_SETTINGS, boolean> = {
+  forwardEmails: true,
+  forwardTwitterHandles: true,
+  forwardDeviceIds: true,
+  forwardPhoneNumbers: false,
+};
+
+/** The Forward toggles of a settings map; an absent setting takes its registered default. */
 export function togglesOf(s: Settings | undefined): ConnectionToggles {
-  const on = (id: keyof typeof TOGGLE_SETTINGS): boolean => toggleValue(s?.[id]) ?? true;
-  return { forwardEmails: on('forwardEmails'), forwardTwitterHandles: on('forwardTwitterHandles'), forwardDeviceIds: on('forwardDeviceIds') };
+  const on = (id: keyof typeof TOGGLE_SETTINGS): boolean => toggleValue(s?.[id]) ?? TOGGLE_DEFAULTS[id];
+  return {
+    forwardEmails: on('forwardEmails'),
+    forwardTwitterHandles: on('forwardTwitterHandles'),
+    forwardDeviceIds: on('forwardDeviceIds'),
+    forwardPhoneNumbers: on('forwardPhoneNumbers'),
+  };
 }
 
 /** The account setting `accountId`: the X ad account id of the Tailor configuration to use. */
@@ -102,6 +116,10 @@ const REGISTERED: Record<IdentityList, ReadonlyMap<string, IdentityKind>> = {
   user_identities: new Map([
     ['email', 'email'],
     ['twitter', 'twitter_handle'],
+    // mParticle's three phone identities (section 7 of the Firehose spec) are one kind to X.
+    ['mobile_number', 'phone_number'],
+    ['phone_number_2', 'phone_number'],
+    ['phone_number_3', 'phone_number'],
   ]),
   device_identities: new Map([
     ['ios_advertising_id', 'ios_advertising_id'],

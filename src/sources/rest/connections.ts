@@ -15,6 +15,7 @@ const body = z
     forward_emails: z.boolean().optional(),
     forward_twitter_handles: z.boolean().optional(),
     forward_device_ids: z.boolean().optional(),
+    forward_phone_numbers: z.boolean().optional().describe('Off unless set: phone numbers are sent only when asked for'),
   })
   .optional();
 
@@ -25,9 +26,9 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const put = {
     tags: TAGS,
-    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true)',
+    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false)',
     params,
-    body: body.describe('Optional: leave the body out to forward every type'),
+    body: body.describe('Optional: leave the body out to forward every type but phone numbers'),
     response: {
       200: audienceViewSchema.describe('Updated: the audience'),
       201: audienceViewSchema.describe('Connected: the audience'),
@@ -44,6 +45,8 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       forwardEmails: toggles.forward_emails ?? true,
       forwardTwitterHandles: toggles.forward_twitter_handles ?? true,
       forwardDeviceIds: toggles.forward_device_ids ?? true,
+      // Off unless asked for: turning it on starts sending a new kind of personal data.
+      forwardPhoneNumbers: toggles.forward_phone_numbers ?? false,
     };
     const { created } = await s.store.putConnection(audience.id, configuration.id, forward, s.now());
     // A type turned off detaches its X audience (kept on X); turned back on, it is re-sent.
@@ -58,7 +61,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       objectId: `${audience.id}/${configuration.id}`,
       audienceId: audience.id,
       configurationId: configuration.id,
-      details: { forward_emails: forward.forwardEmails, forward_twitter_handles: forward.forwardTwitterHandles, forward_device_ids: forward.forwardDeviceIds },
+      details: {
+        forward_emails: forward.forwardEmails,
+        forward_twitter_handles: forward.forwardTwitterHandles,
+        forward_device_ids: forward.forwardDeviceIds,
+        forward_phone_numbers: forward.forwardPhoneNumbers,
+      },
     });
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import type { Db, Sql } from './db.ts';
@@ -85,7 +86,7 @@ const MARK_CHANGES = `
  * Changes that cannot change X (an add of a hash X confirmed, a remove of a hash X surely lacks):
  * coalescing leaves such rows behind.
  */
-const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[])';
+const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::bytea[])';
 
 /**
  * The rest goes out, so until X's answer is settled Tailor does not know whether it landed: the
@@ -93,9 +94,9 @@ const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token 
  * counting as a member; a hash about to be added is recorded, unconfirmed). The X ledger of a
  * downstream audience is written only under its lease and row lock.
  */
-const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::text[])';
+const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::bytea[])';
 const MARK_UNCERTAIN_ADDS =
-  'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
+  'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::bytea[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
 
 /**
  * Renewals: the hashes X confirmed longest ago, past the renewal age, still held (hash_holders)
@@ -156,7 +157,7 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         downstream: toDownstream(row),
         audienceName: row.audience_name,
         configuration: toConfiguration(configuration.rows[0]!),
-        changes: changes.map(({ hash, op }) => ({ hash, op })),
+        changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
         renewals,
         createAttemptName: row.create_attempt_name,
         // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
@@ -167,8 +168,8 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
   });
 }
 
-async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: string; op: 'add' | 'remove'; enqueued_at: number }[]> {
-  const marked = await c.query<{ hash: string; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
+async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[]> {
+  const marked = await c.query<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
   const noop = (r: { op: 'add' | 'remove'; on_x: boolean | null }): boolean => (r.op === 'add' ? r.on_x === true : r.on_x === null);
   const noops = marked.rows.filter(noop).map((r) => r.hash);
   if (noops.length > 0) await c.query(DROP_NOOPS, [downstreamId, token, noops]);
@@ -192,6 +193,6 @@ async function claimChanges(c: Sql, downstreamId: number, token: string, max: nu
 async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number): Promise<string[]> {
   if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
   await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
-  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
-  return r.rows.map((x) => x.hash);
+  const r = await c.query<{ hash: Buffer }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
+  return r.rows.map((x) => hashHex(x.hash));
 }

@@ -23,12 +23,13 @@ export async function putConnection(
 ): Promise<{ connection: Connection; created: boolean }> {
   const downs = await lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
   const upserted = await c.query<ConnectionRow & { inserted: boolean }>(
-    `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $6)
+    `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
      ON CONFLICT (audience_id, configuration_id) DO UPDATE SET forward_emails = excluded.forward_emails,
-       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids, updated_at = excluded.updated_at
+       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids,
+       forward_phone_numbers = excluded.forward_phone_numbers, updated_at = excluded.updated_at
      RETURNING k.*, (xmax = 0) AS inserted`,
-    [audienceId, configurationId, toggles.forwardEmails, toggles.forwardTwitterHandles, toggles.forwardDeviceIds, now],
+    [audienceId, configurationId, toggles.forwardEmails, toggles.forwardTwitterHandles, toggles.forwardDeviceIds, toggles.forwardPhoneNumbers, now],
   );
   for (const type of IDENTITY_TYPES) {
     const row = downs.find((d) => d.identity_type === type);
