@@ -11,10 +11,23 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** List audiences with their connections and X audiences */
+    /**
+     * List audiences, a page at a time, with their connections and X audiences
+     * @description Searched, filtered and sorted in the database, a fixed number of queries per page. The answer carries an ETag: send it back as If-None-Match and an unchanged page is a 304 with no body. Before this version the list had no paging: a client that reads only `data` now gets the first page (100 audiences by default, in the old order) and follows `next_cursor` for the rest.
+     */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description `next_cursor` of the previous page, with the same q, state and sort */
+          cursor?: string;
+          limit?: number;
+          /** @description Case-insensitive part of the name or the id */
+          q?: string;
+          /** @description A key, `-` first for descending; `created` (the default) is the order of old */
+          sort?: 'name' | '-name' | 'members' | '-members' | 'updated' | '-updated' | 'created' | '-created';
+          /** @description attention: some X audience is paused, failing, being re-created or not targetable; ok: none is */
+          state?: 'attention' | 'ok';
+        };
         header?: never;
         path?: never;
         cookie?: never;
@@ -29,6 +42,10 @@ export interface paths {
           content: {
             'application/json': {
               data: components['schemas']['Audience'][];
+              /** @description Audiences needing attention in the whole list, whatever the query */
+              needs_attention: number;
+              /** @description Pass as `cursor` for the next page; null on the last */
+              next_cursor: string | null;
             };
           };
         };
@@ -613,6 +630,113 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/audiences/{audienceId}/deliveries': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The delivery log: every `users` call to X, newest first
+     * @description Kept TAILOR_DELIVERY_LOG_DAYS (14 days by default). A failed call is `resolved` once a later call to the same X audience succeeded.
+     */
+    get: {
+      parameters: {
+        query?: {
+          /** @description Only this configuration’s X audiences */
+          configuration_id?: string;
+          cursor?: string;
+          /** @description Only the X audience of this identity type */
+          identity_type?: 'email' | 'handle' | 'device_id' | 'phone_number';
+          limit?: number;
+        };
+        header?: never;
+        path: {
+          /** @description The audience id (the mParticle audience id for Firehose audiences) */
+          audienceId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['Delivery'][];
+              /** @description Pass as `cursor` for the next (older) page; null on the last */
+              next_cursor: string | null;
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No such audience, configuration or connection */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/audiences/{audienceId}/history': {
     parameters: {
       query?: never;
@@ -623,7 +747,10 @@ export interface paths {
     /** Members sent and X’s size over time */
     get: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description Only samples after this time (a poll loads only new ones) */
+          since?: string;
+        };
         header?: never;
         path: {
           /** @description The audience id (the mParticle audience id for Firehose audiences) */
@@ -1275,6 +1402,324 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/erasures': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Erase a person from every audience and X audience (GDPR/CCPA) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description Whom to erase: every member holding one of these (or keyed by user_id), in every audience */
+      requestBody: {
+        content: {
+          'application/json': {
+            email?: string;
+            google_advertising_id?: string;
+            ios_advertising_id?: string;
+            phone_number?: string;
+            twitter_handle?: string;
+            /** @description A REST or import member key: erased in every audience */
+            user_id?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Recorded; X follows */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              /** @enum {string} */
+              state: 'pending' | 'done';
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is larger than the route’s limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A body that is not `application/json` */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The change could not be stored durably; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/erasures/{erasureId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** An erasure and whether X acknowledged every removal */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          erasureId: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              completed_at: string | null;
+              id: string;
+              /** @description Members removed, counted once per audience */
+              members_erased: number;
+              /** Format: date-time */
+              received_at: string;
+              /** @enum {string} */
+              source: 'api' | 'firehose';
+              /**
+               * @description `done` once X acknowledged the removal of every identity found
+               * @enum {string}
+               */
+              state: 'pending' | 'done';
+              /** @description X audiences that held, or were about to receive, one of the identities found */
+              x_audiences: number;
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No such audience, configuration or connection */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/events': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Recent alert events and their webhook delivery, newest first */
+    get: {
+      parameters: {
+        query?: {
+          limit?: number;
+        };
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['AlertEvent'][];
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/firehose': {
     parameters: {
       query?: never;
@@ -1380,10 +1825,500 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/health/checks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Run the setup checks of `tailor doctor` now (environment, database, X app, configurations, clock) */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['HealthReport'];
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/privacy': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** The 24-hour clock: unfinished erasures and suppressions, their age, and what holds them back */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Pending erasures oldest first, then the most recent done ones */
+              erasures: {
+                completed_at: string | null;
+                id: string;
+                /** @description Members removed, counted once per audience */
+                members_erased: number;
+                /** Format: date-time */
+                received_at: string;
+                /** @enum {string} */
+                source: 'api' | 'firehose';
+                /**
+                 * @description `done` once X acknowledged the removal of every identity found
+                 * @enum {string}
+                 */
+                state: 'pending' | 'done';
+                /** @description X audiences that held, or were about to receive, one of the identities found */
+                x_audiences: number;
+              }[];
+              erasures_pending: number;
+              oldest_pending_erasure_age_seconds: number | null;
+              oldest_pending_suppression_age_seconds: number | null;
+              /** @description Suppressed identities some X audience may still hold */
+              suppressions_pending: number;
+              /** @description Configurations that need re-authorization and hold removals of suppressed identities back: the clock runs on */
+              waiting_on_reauth: {
+                configuration_id: string;
+                name: string;
+              }[];
+              /** @description Age past which the UI warns (20 hours; X allows 24) */
+              warn_after_seconds: number;
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/suppressions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add identities to the suppression list (opt-out) or lift them (re-consent) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Opt-outs: removed from every X audience and never sent again while listed */
+            add?: {
+              email?: string;
+              google_advertising_id?: string;
+              ios_advertising_id?: string;
+              phone_number?: string;
+              twitter_handle?: string;
+            }[];
+            /** @description Re-consent: sent again wherever the ledger still holds them */
+            remove?: {
+              email?: string;
+              google_advertising_id?: string;
+              ios_advertising_id?: string;
+              phone_number?: string;
+              twitter_handle?: string;
+            }[];
+          };
+        };
+      };
+      responses: {
+        /** @description Stored; X follows */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Identities newly on the list */
+              added: number;
+              /** @description Identities taken off the list */
+              lifted: number;
+              /** @description Changes queued for X: removes of those added, adds of those lifted where the ledger holds them */
+              queued: number;
+              /** @description Identifiers that could not be hashed */
+              rejected: {
+                /** @enum {string} */
+                field: 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id' | 'phone_number';
+                index: number;
+                /** @enum {string} */
+                list: 'add' | 'remove';
+                /** @description Never quotes the identifier */
+                message: string;
+                reason: string;
+              }[];
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is larger than the route’s limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A body that is not `application/json` */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The change could not be stored durably; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/suppressions/check': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Whether identities are suppressed (in the body, never in a URL) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description Raw or SHA-256 (64 hex) identifiers, normalized and hashed like members */
+      requestBody: {
+        content: {
+          'application/json': {
+            email?: string;
+            google_advertising_id?: string;
+            ios_advertising_id?: string;
+            phone_number?: string;
+            twitter_handle?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Per field given: suppressed or not */
+              fields: {
+                [key: string]: boolean;
+              };
+              /** @description Whether any field given is suppressed */
+              suppressed: boolean;
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is larger than the route’s limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A body that is not `application/json` */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    /** @description An alert event and its webhook delivery */
+    AlertEvent: {
+      attempts: number;
+      delivered_at: string | null;
+      /**
+       * @description unsent: no TAILOR_WEBHOOK_URL when it was raised
+       * @enum {string}
+       */
+      delivery: 'pending' | 'delivered' | 'unsent';
+      details: {
+        [key: string]: unknown;
+      };
+      /** @description Unique per event; repeated deliveries of one event carry the same id */
+      id: string;
+      last_error: string | null;
+      /** @description The receiver's last HTTP status; null when none came */
+      last_status: number | null;
+      /** @description When pending: the next attempt */
+      next_attempt_at: string | null;
+      /** @description What is involved, by kind (configuration, audience, x_audience, erasure) */
+      objects: {
+        [key: string]: unknown;
+      };
+      /** @description One line in words, as Slack-compatible receivers show it */
+      text: string;
+      /**
+       * Format: date-time
+       * @description ISO 8601 time (UTC)
+       */
+      time: string;
+      /** @description configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue */
+      type: string;
+    };
     Audience: {
       connections: components['schemas']['Connection'][];
       created_at: string | null;
@@ -1397,7 +2332,7 @@ export interface components {
       origin: 'api' | 'firehose';
       /** @description X audiences whose connection was removed (kept on X) or that are being deleted */
       other_downstream_audiences: {
-        /** @description X’s matched size; null until X has sized it */
+        /** @description X’s matched size as X last reported it (kept while X processes); null until X has sized it, or below X’s threshold */
         audience_size: number | null;
         configuration_id: string;
         /**
@@ -1407,19 +2342,33 @@ export interface components {
         identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
         last_error: string | null;
         last_error_at: string | null;
+        /** @description When a later call to X succeeded (the error is resolved); null while it stands */
+        last_error_resolved_at: string | null;
         last_refreshed_at: string | null;
         last_synced_at: string | null;
-        /** @description audience_size / members, three decimals; null until X has sized it */
+        /** @description audience_size / sized_members, three decimals; null until X has sized it */
         match_rate: number | null;
-        /** @description Hashes X holds according to the ledger */
+        /** @description On X: hashes X confirmed it holds (the X ledger), uncertain ones not counted */
         members: number;
         /** @description The name on X, once created */
         name: string | null;
         /** @description 1 for `<name> (email)`, 2 for `<name> (email) [2]`, … */
         name_suffix: number;
+        /** @description Paused, failing, being re-created, or sized by X and not targetable */
+        needs_attention: boolean;
         next_attempt_at: string | null;
-        /** @description Changes queued for X */
+        /** @description When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner); null when nothing waits or its configuration is paused */
+        next_send_at: string | null;
+        /** @description When the oldest waiting change was queued (its age is how long it has waited); null when nothing waits */
+        oldest_pending_at: string | null;
+        /** @description Changes queued for X: `pending_adds` + `pending_removes` */
         pending: number;
+        pending_adds: number;
+        pending_removes: number;
+        /** @description The X audience id X lost (deleted on X); it was re-created under `x_audience_id`, so campaigns targeting the old id must be re-pointed */
+        previous_x_audience_id: string | null;
+        /** @description Since when X has answered PROCESSING: the size and targetability shown are X’s last report before */
+        processing_since: string | null;
         reasons_not_targetable: string[];
         recent_errors: {
           /**
@@ -1428,18 +2377,30 @@ export interface components {
            */
           at: string;
           message: string;
+          /** @description A later call to X succeeded */
+          resolved: boolean;
         }[];
+        recreated_at: string | null;
         rejected: number;
         /** @description Hashes sent again before X’s 13-month expiry (TAILOR_RENEW_AFTER_DAYS) */
         renewed: number;
         sent_adds: number;
         sent_removes: number;
+        /** @description When Tailor read the size (or TOO_SMALL) shown */
+        sized_at: string | null;
+        /** @description Members on X when X’s size was read: the membership X sized */
+        sized_members: number | null;
         /**
          * @description creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted
          * @enum {string}
          */
         state: 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
+        /** @description What X should hold, from the audience ledger: `members` plus pending adds of hashes not confirmed, minus pending removes of confirmed ones */
+        target: number;
+        /** @description As X last reported it (kept while X processes) */
         targetable: boolean | null;
+        /** @description Hashes a call touched whose answer never came: neither assumed on X nor off it; the next change of each is sent */
+        uncertain: number;
         x_audience_id: string | null;
       }[];
       /** @description Identifiers dropped at ingest, by reason */
@@ -1524,9 +2485,37 @@ export interface components {
       forward_phone_numbers: boolean;
       forward_twitter_handles: boolean;
     };
+    /** @description One `users` call to X (the delivery log, kept TAILOR_DELIVERY_LOG_DAYS) */
+    Delivery: {
+      adds: number;
+      /**
+       * Format: date-time
+       * @description When the call started
+       */
+      at: string;
+      /** @description Request body size */
+      bytes: number;
+      configuration_id: string;
+      duration_ms: number;
+      error: string | null;
+      id: number;
+      /**
+       * @description The X `users` key of a downstream audience: one X audience per type
+       * @enum {string}
+       */
+      identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
+      removes: number;
+      /** @description For a failed call: a later call to the same X audience succeeded */
+      resolved: boolean;
+      /** @description X’s HTTP status; null when no answer came */
+      status: number | null;
+      success_count: number | null;
+      total_count: number | null;
+      x_audience_id: string | null;
+    };
     /** @description One X audience of an audience, per configuration and identity type */
     DownstreamAudience: {
-      /** @description X’s matched size; null until X has sized it */
+      /** @description X’s matched size as X last reported it (kept while X processes); null until X has sized it, or below X’s threshold */
       audience_size: number | null;
       /**
        * @description The X `users` key of a downstream audience: one X audience per type
@@ -1535,19 +2524,33 @@ export interface components {
       identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
       last_error: string | null;
       last_error_at: string | null;
+      /** @description When a later call to X succeeded (the error is resolved); null while it stands */
+      last_error_resolved_at: string | null;
       last_refreshed_at: string | null;
       last_synced_at: string | null;
-      /** @description audience_size / members, three decimals; null until X has sized it */
+      /** @description audience_size / sized_members, three decimals; null until X has sized it */
       match_rate: number | null;
-      /** @description Hashes X holds according to the ledger */
+      /** @description On X: hashes X confirmed it holds (the X ledger), uncertain ones not counted */
       members: number;
       /** @description The name on X, once created */
       name: string | null;
       /** @description 1 for `<name> (email)`, 2 for `<name> (email) [2]`, … */
       name_suffix: number;
+      /** @description Paused, failing, being re-created, or sized by X and not targetable */
+      needs_attention: boolean;
       next_attempt_at: string | null;
-      /** @description Changes queued for X */
+      /** @description When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner); null when nothing waits or its configuration is paused */
+      next_send_at: string | null;
+      /** @description When the oldest waiting change was queued (its age is how long it has waited); null when nothing waits */
+      oldest_pending_at: string | null;
+      /** @description Changes queued for X: `pending_adds` + `pending_removes` */
       pending: number;
+      pending_adds: number;
+      pending_removes: number;
+      /** @description The X audience id X lost (deleted on X); it was re-created under `x_audience_id`, so campaigns targeting the old id must be re-pointed */
+      previous_x_audience_id: string | null;
+      /** @description Since when X has answered PROCESSING: the size and targetability shown are X’s last report before */
+      processing_since: string | null;
       reasons_not_targetable: string[];
       recent_errors: {
         /**
@@ -1556,18 +2559,30 @@ export interface components {
          */
         at: string;
         message: string;
+        /** @description A later call to X succeeded */
+        resolved: boolean;
       }[];
+      recreated_at: string | null;
       rejected: number;
       /** @description Hashes sent again before X’s 13-month expiry (TAILOR_RENEW_AFTER_DAYS) */
       renewed: number;
       sent_adds: number;
       sent_removes: number;
+      /** @description When Tailor read the size (or TOO_SMALL) shown */
+      sized_at: string | null;
+      /** @description Members on X when X’s size was read: the membership X sized */
+      sized_members: number | null;
       /**
        * @description creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted
        * @enum {string}
        */
       state: 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
+      /** @description What X should hold, from the audience ledger: `members` plus pending adds of hashes not confirmed, minus pending removes of confirmed ones */
+      target: number;
+      /** @description As X last reported it (kept while X processes) */
       targetable: boolean | null;
+      /** @description Hashes a call touched whose answer never came: neither assumed on X nor off it; the next change of each is sent */
+      uncertain: number;
       x_audience_id: string | null;
     };
     Error: {
@@ -1594,6 +2609,27 @@ export interface components {
         message: string;
       };
     };
+    /** @description The setup checks of `tailor doctor` (src/doctor/checks.ts), run now */
+    HealthReport: {
+      /**
+       * Format: date-time
+       * @description ISO 8601 time (UTC)
+       */
+      checked_at: string;
+      checks: {
+        /** @description What the check found, in words */
+        detail: string;
+        /** @description What to do; null when it passes */
+        fix: string | null;
+        /** @description Stable, for scripts: `env`, `database.writable`, `x.app`, `configuration.<id>`, … */
+        id: string;
+        /** @enum {string} */
+        status: 'pass' | 'warn' | 'fail';
+        title: string;
+      }[];
+      /** @description True when no check failed (`tailor doctor` exits 0 exactly then) */
+      ok: boolean;
+    };
     /** @description Members sent and X’s size over time, per downstream audience */
     History: {
       downstream_audiences: {
@@ -1611,6 +2647,8 @@ export interface components {
           at: string;
           audience_size: number | null;
           members: number;
+          /** @description The membership X’s size was read against */
+          sized_members: number | null;
         }[];
         x_audience_id: string | null;
       }[];

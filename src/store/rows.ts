@@ -1,4 +1,4 @@
-import type { Audience, AuditActor, AuditEntry, AuditObjectType, Configuration, Connection, Downstream } from './port.ts';
+import type { Audience, AuditActor, AuditEntry, AuditObjectType, Configuration, Connection, Downstream, DownstreamStatus } from './port.ts';
 import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 /*
@@ -108,6 +108,11 @@ export interface DownstreamRow {
   next_attempt_at: number;
   refreshed_at: number | null;
   refresh_after: number;
+  processing_since: number | null;
+  sized_at: number | null;
+  sized_members: number | null;
+  previous_x_audience_id: string | null;
+  recreated_at: number | null;
   lease_token: string | null;
   lease_expires_at: number | null;
 }
@@ -140,6 +145,35 @@ export function toDownstream(r: DownstreamRow): Downstream {
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     refreshedAt: r.refreshed_at,
+    processingSince: r.processing_since ?? null,
+    sizedAt: r.sized_at ?? null,
+    sizedMembers: r.sized_members ?? null,
+    previousXAudienceId: r.previous_x_audience_id ?? null,
+    recreatedAt: r.recreated_at ?? null,
+  };
+}
+
+/** The figures listDownstreams and audiencesStatus add to each downstream row. */
+export interface DownstreamFiguresRow {
+  pending: number;
+  pending_adds: number;
+  oldest_pending_at: number | null;
+  uncertain: number;
+  target_delta: number;
+}
+
+export function toDownstreamStatus(r: DownstreamRow & DownstreamFiguresRow): DownstreamStatus {
+  const d = toDownstream(r);
+  const pending = Number(r.pending);
+  const pendingAdds = Number(r.pending_adds);
+  return {
+    ...d,
+    pending,
+    pendingAdds,
+    pendingRemoves: pending - pendingAdds,
+    oldestPendingAt: r.oldest_pending_at === null ? null : Number(r.oldest_pending_at),
+    uncertain: Number(r.uncertain),
+    target: Math.max(0, d.members + Number(r.target_delta)),
   };
 }
 

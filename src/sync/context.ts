@@ -14,6 +14,8 @@ export interface SyncContext {
   log: Logger;
   now: () => number;
   installationId: string;
+  /** How long the delivery log keeps a `users` call (TAILOR_DELIVERY_LOG_DAYS); 14 days when unset. */
+  deliveryLogMs?: number;
 }
 
 /** One claimed downstream audience, with its tokens opened and its account at hand. */

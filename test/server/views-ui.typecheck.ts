@@ -4,13 +4,17 @@
  * (src/ui/assets/types.d.ts, a copy the browser code keeps for itself). A field the UI reads that
  * the API no longer gives, or gives as another type, does not compile.
  */
-import type { AudienceView, AuditPage as AuditPageView, ConfigurationView, HistoryView } from '../../src/services/views.ts';
-import type { Audience, AuditPage, Configuration, History } from '../../src/ui/assets/types.d.ts';
+import type { AlertEventView, AudienceView, AuditPage as AuditPageView, ConfigurationView, HealthReportView, HistoryView } from '../../src/services/views.ts';
+import type { PrivacyView } from '../../src/services/privacy.ts';
+import type { AlertEvent, Audience, AuditPage, Configuration, HealthReport, History, Privacy } from '../../src/ui/assets/types.d.ts';
 
 type Fits<A, B> = [A] extends [B] ? true : false;
-export const fits: [Fits<AudienceView, Audience>, Fits<ConfigurationView, Configuration>, Fits<HistoryView, History>, Fits<AuditPageView, AuditPage>] = [
-  true,
-  true,
-  true,
-  true,
-];
+export const fits: [
+  Fits<AudienceView, Audience>,
+  Fits<ConfigurationView, Configuration>,
+  Fits<HistoryView, History>,
+  Fits<HealthReportView, HealthReport>,
+  Fits<AlertEventView, AlertEvent>,
+  Fits<PrivacyView, Privacy>,
+  Fits<AuditPageView, AuditPage>,
+] = [true, true, true, true, true, true, true];
