@@ -106,6 +106,47 @@ for (const factory of STORES) {
       for (const raw of ['jane@example.com', '@jane', 'jane']) expect(text).not.toContain(raw);
     });
 
+    it('records suppression changes and erasures (REST and Firehose) once each, by id and counts, never whom', async () => {
+      const client = tailor.client();
+      const newest = async (n: number): Promise<Schemas['AuditEntry'][]> => (await client.audit({ limit: n })).data;
+      const before = (await newest(1))[0]?.id ?? 0;
+      // Through the typed client: the regenerated types know main's privacy routes.
+      const sup = await client.request('post', '/api/v1/suppressions', { body: { add: [{ email: 'opt.out@example.com' }, { email: 'not an e-mail' }] } });
+      expect(sup).toMatchObject({ added: 1, lifted: 0 });
+      // Nothing changed (already listed, nothing lifted): nothing to record.
+      expect((await tailor.api('POST', '/api/v1/suppressions', { add: [{ email: 'opt.out@example.com' }] })).status).toBe(202);
+      expect((await tailor.api('POST', '/api/v1/suppressions', { remove: [{ email: 'opt.out@example.com' }] })).status).toBe(202);
+      const erasure = await tailor.api('POST', '/api/v1/erasures', { user_id: 'erase-me-42', email: 'erase.me@example.com' });
+      expect(erasure.status).toBe(202);
+      // Asked again: the same erasure, recorded once.
+      expect((await tailor.api('POST', '/api/v1/erasures', { user_id: 'erase-me-42', email: 'erase.me@example.com' })).body.id).toBe(erasure.body.id);
+      const dsr = { ...forAccount(fixture('dsr-erasure-request.json'), ACCOUNT), subject_request_id: 'audit-dsr-1' };
+      for (let i = 0; i < 2; i++) {
+        const res = await tailor.app.inject({
+          method: 'POST',
+          url: '/firehose',
+          headers: { 'content-type': 'application/json' },
+          payload: JSON.stringify(dsr),
+        });
+        expect(res.statusCode).toBe(200);
+      }
+
+      const entries = (await newest(10)).filter((e) => e.id > before);
+      expect(entries.map((e) => [e.actor, e.action, e.object_type])).toEqual([
+        ['firehose', 'erasure.requested', 'erasure'],
+        ['admin_token', 'erasure.requested', 'erasure'],
+        ['admin_token', 'suppression.changed', 'suppression'],
+        ['admin_token', 'suppression.changed', 'suppression'],
+      ]);
+      expect(entries[1]).toMatchObject({ object_id: erasure.body.id, details: { source: 'api', members_erased: 0, x_audiences: 0, unusable_identities: 0 } });
+      expect(entries[0]).toMatchObject({ details: { source: 'firehose', unusable_identities: 0 } });
+      expect(entries[0]!.object_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(entries[3]).toMatchObject({ object_id: null, details: { added: 1, lifted: 0, queued: 0, rejected: 1 } });
+      expect(entries[2]).toMatchObject({ object_id: null, details: { added: 0, lifted: 1 } });
+      const text = JSON.stringify(entries).toLowerCase();
+      for (const raw of ['opt.out', 'erase.me', 'erase-me-42', 'jane.doe', '66b728c2', 'not an e-mail']) expect(text).not.toContain(raw);
+    });
+
     it('refuses a cursor it never gave out and a bad limit, naming the field', async () => {
       for (const q of ['cursor=bm9wZQ', 'cursor=%E2%80%AE', 'limit=0', 'limit=201', 'limit=ten', 'other=1']) {
         const res = await tailor.api('GET', `/api/v1/audit?${q}`);
