@@ -308,7 +308,7 @@ for (const factory of STORES) {
       expect(await store.pruneXData(cutoff)).toEqual({ samples: 3, downstreams: 1 });
 
       expect(await store.listSamples('old')).toEqual([]);
-      expect(await store.listSamples('mixed')).toEqual([{ downstreamId: mixed, at: t0 + 95 * DAY, members: 0, audienceSize: 1001 }]);
+      expect(await store.listSamples('mixed')).toEqual([{ downstreamId: mixed, at: t0 + 95 * DAY, members: 0, audienceSize: 1001, sizedMembers: 0 }]);
       const [oldDown] = await store.listDownstreams('old');
       expect(oldDown).toMatchObject({ id: old, audienceSize: null, targetable: null, reasonsNotTargetable: [], refreshedAt: t0 + 2 * DAY });
       expect((await store.listDownstreams('mixed'))[0]).toMatchObject({ audienceSize: 1001, targetable: true, reasonsNotTargetable: ['none'] });
@@ -317,6 +317,25 @@ for (const factory of STORES) {
       expect(await store.pruneXData(cutoff)).toEqual({ samples: 0, downstreams: 0 });
       // A stale downstream audience is refreshed as before: its refresh clock was kept.
       expect((await store.claim(opts(now)))?.task).toBe('refresh');
+    });
+
+    it('clears a size kept while X processes once the size itself is past the limit, though X was read since', async () => {
+      const id = await refreshedAt('proc', [t0 + DAY]);
+      // X re-processes: no size, PROCESSING; the last size stays and refreshed_at moves on without it.
+      const r = (await store.claim(opts(t0 + 95 * DAY)))!;
+      expect([r.task, r.downstream.id]).toEqual(['refresh', id]);
+      const processing = { audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] };
+      expect(await store.settleRefreshed(id, r.leaseToken, processing, t0 + 95 * DAY)).toBe(true);
+      expect((await store.listDownstreams('proc'))[0]).toMatchObject({ audienceSize: 1000, sizedAt: t0 + DAY, refreshedAt: t0 + 95 * DAY });
+
+      expect(await store.pruneXData(t0 + 6 * DAY)).toMatchObject({ downstreams: 1 });
+      expect((await store.listDownstreams('proc'))[0]).toMatchObject({
+        audienceSize: null,
+        targetable: null,
+        sizedAt: null,
+        sizedMembers: null,
+        refreshedAt: t0 + 95 * DAY,
+      });
     });
 
     it('deleting a configuration deletes the X data that came through it', async () => {
