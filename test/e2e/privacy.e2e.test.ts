@@ -323,7 +323,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         30_000,
       );
       for (const s of later) expect(Date.now() - Date.parse(s.at)).toBeLessThan(3_000 + 2_000 + 2_000); // retention + pruning pace + slack
-      expect(tailor.logs).toContain("X's data past its retention deleted");
+      // The deletion commits before its log line reaches the pipe: wait for the line, not a moment.
+      await waitFor('the pruning logged', async () => (tailor.logs.includes("X's data past its retention deleted") ? true : null), 10_000);
 
       const entries: Schemas['AuditEntry'][] = [];
       for await (const e of client.each('/api/v1/audit', { limit: 2 })) entries.push(e);
