@@ -1,4 +1,4 @@
-import type { Audience, Configuration, Connection, Downstream, DownstreamStatus } from './port.ts';
+import type { Audience, AuditActor, AuditEntry, AuditObjectType, Configuration, Connection, Downstream, DownstreamStatus } from './port.ts';
 import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 /*
@@ -174,5 +174,32 @@ export function toDownstreamStatus(r: DownstreamRow & DownstreamFiguresRow): Dow
     oldestPendingAt: r.oldest_pending_at === null ? null : Number(r.oldest_pending_at),
     uncertain: Number(r.uncertain),
     target: Math.max(0, d.members + Number(r.target_delta)),
+  };
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  audience_id: string | null;
+  configuration_id: string | null;
+  /** JSON text (SQLite) or parsed jsonb (pg). */
+  details: string | Record<string, string | number | boolean | null> | null;
+}
+
+export function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor as AuditActor,
+    action: r.action,
+    objectType: r.object_type as AuditObjectType,
+    objectId: r.object_id,
+    audienceId: r.audience_id,
+    configurationId: r.configuration_id,
+    details: typeof r.details === 'string' ? (JSON.parse(r.details) as AuditEntry['details']) : r.details,
   };
 }
