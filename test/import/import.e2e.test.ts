@@ -63,13 +63,13 @@ describe('tailor import', () => {
     expect(summary.max_rss_bytes).toBeLessThan(400 * 1024 * 1024);
     expect(run.stderr).toMatch(/import: 1,000,000 rows in/);
 
-    const emails = await synced('big', 'email', N, 180_000);
+    const emails = await synced('big', 'email', N, 360_000);
     expect(emails.size).toBe(N);
     for (let i = 0; i < N; i += 1) if (!emails.has(sha(`user${i}@example.com`))) throw new Error(`email of row ${i} missing on X`);
     const handles = await synced('big', 'handle', N / 10);
     expect(handles.size).toBe(N / 10);
     for (let i = 0; i < N; i += 10) if (!handles.has(sha(`handle${i}`))) throw new Error(`handle of row ${i} missing on X`);
-  }, 300_000);
+  }, 600_000);
 
   it('reports malformed rows with their line numbers and imports the rest; --remove takes members out', async () => {
     await audience('mixed');
