@@ -1,4 +1,4 @@
-import type { Audience, Configuration, Connection, Downstream } from './port.ts';
+import type { Audience, Configuration, Connection, DeletionStatus, Downstream, TargetingCampaign } from './port.ts';
 import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 /*
@@ -65,6 +65,7 @@ export interface ConnectionRow {
   forward_emails: Flag;
   forward_handles: Flag;
   forward_device_ids: Flag;
+  send_interval_minutes: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -76,6 +77,7 @@ export function toConnection(r: ConnectionRow): Connection {
     forwardEmails: flag(r.forward_emails),
     forwardTwitterHandles: flag(r.forward_handles),
     forwardDeviceIds: flag(r.forward_device_ids),
+    sendIntervalMinutes: r.send_interval_minutes === null || r.send_interval_minutes === undefined ? null : Number(r.send_interval_minutes),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -108,6 +110,13 @@ export interface DownstreamRow {
   refresh_after: number;
   lease_token: string | null;
   lease_expires_at: number | null;
+  send_interval_ms: number | null;
+  next_send_at: number;
+  resync_before: number | null;
+  resync_total: number;
+  delete_force: Flag;
+  /** JSON text on SQLite, parsed jsonb on PostgreSQL. */
+  delete_blocked_by: string | TargetingCampaign[] | null;
 }
 
 export function toDownstream(r: DownstreamRow): Downstream {
@@ -138,5 +147,27 @@ export function toDownstream(r: DownstreamRow): Downstream {
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     refreshedAt: r.refreshed_at,
+    sendIntervalMs: r.send_interval_ms ?? null,
+    nextSendAt: r.next_send_at ?? 0,
+    resyncBefore: r.resync_before ?? null,
+    resyncTotal: r.resync_total ?? 0,
+    deleteForce: flag(r.delete_force ?? 0),
+    deleteBlockedBy: typeof r.delete_blocked_by === 'string' ? (JSON.parse(r.delete_blocked_by) as TargetingCampaign[]) : (r.delete_blocked_by ?? null),
+  };
+}
+
+export function toDeletion(r: DownstreamRow): DeletionStatus {
+  const d = toDownstream(r);
+  return {
+    downstreamId: d.id,
+    audienceId: d.audienceId,
+    configurationId: d.configurationId,
+    identityType: d.identityType,
+    xAudienceId: d.xAudienceId,
+    xName: d.xName,
+    force: d.deleteForce,
+    blockedBy: d.deleteBlockedBy,
+    nextAttemptAt: d.nextAttemptAt,
+    lastError: d.lastError,
   };
 }

@@ -14,6 +14,9 @@ function recorder(queued = 7): LedgerStore & { calls: { audienceId: string; chan
       calls.push({ audienceId, changes, now, ...(rejections ? { rejections } : {}) });
       return { queued };
     },
+    async previewMemberChanges(): Promise<never> {
+      throw new Error('ingest without dryRun must never preview');
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
-import { renewalStepAllowed } from '../renewals.ts';
+import { cadenceOpen, nextSendAfter, resendCutoff } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
@@ -41,12 +41,15 @@ const PICK = `
       WHEN a.name IS NULL THEN NULL
       WHEN d.x_audience_id IS NULL THEN 'create'
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
-      WHEN CASE
+      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint) AND CASE
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
       -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
+      -- A resync asked for (cadence.ts): sent at once, whatever the cadence.
+      WHEN d.resync_before IS NOT NULL THEN 'send'
       WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
+        AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint)
         AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at <= $2::bigint - $7::bigint) THEN 'send'
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END AS task) t
@@ -105,7 +108,7 @@ const MARK_UNCERTAIN_ADDS =
  */
 const PICK_RENEWALS = `
   SELECT x.hash FROM x_members x
-  WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2
+  WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2::bigint
     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
   ORDER BY x.confirmed_at LIMIT $5`;
@@ -141,8 +144,12 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
       const row = leased.rows[0];
       if (!row) return null;
       const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
-      const changes = picked.task === 'send' ? await claimChanges(c, picked.id, token, max) : [];
-      const renewals = picked.task === 'send' ? await claimRenewals(c, row, opts, max - changes.length) : [];
+      // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
+      const open = cadenceOpen(row, opts.now);
+      const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, token, max) : [];
+      const renewals = picked.task === 'send' ? await claimRenewals(c, row, opts, max - changes.length, open) : [];
+      const nextSend = picked.task === 'send' && open ? nextSendAfter(row, opts.now, changes.length, max) : null;
+      if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
       if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
         // Every pending change was a no-op against the X ledger (or is being rewritten right now).
         await c.query(UNLEASE, [picked.id]);
@@ -189,9 +196,12 @@ async function claimChanges(c: Sql, downstreamId: number, token: string, max: nu
  * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
  * a hash it must skip costs one look per flush interval, not a busy loop.
  */
-async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number): Promise<string[]> {
-  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
-  await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
-  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
+async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number, open: boolean): Promise<string[]> {
+  const plan = room > 0 ? resendCutoff(row, opts, open) : null;
+  if (plan === null) return [];
+  if (plan.step) await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
+  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, plan.cutoff, row.audience_id, row.identity_type, room]);
+  // A resync ends at the first claim that finds nothing left to send (cadence.ts).
+  if (r.rows.length === 0 && row.resync_before !== null) await c.query('UPDATE downstreams SET resync_before = NULL WHERE id = $1', [row.id]);
   return r.rows.map((x) => x.hash);
 }

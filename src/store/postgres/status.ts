@@ -1,5 +1,5 @@
-import type { DownstreamStatus, MetricsSnapshot } from '../port.ts';
-import { toDownstream, type DownstreamRow } from '../rows.ts';
+import type { DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import { toDeletion, toDownstream, type DownstreamRow } from '../rows.ts';
 import type { Reader } from './db.ts';
 
 /*
@@ -41,12 +41,15 @@ export async function listErrors(c: Reader, audienceId: string, limit: number): 
 }
 
 export async function listDownstreams(c: Reader, audienceId: string): Promise<DownstreamStatus[]> {
-  const rows = await c.query<DownstreamRow & { pending: number }>(
-    `SELECT d.*, (SELECT count(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending FROM downstreams d
+  const rows = await c.query<DownstreamRow & { pending: number; resync_remaining: number | null }>(
+    `SELECT d.*, (SELECT count(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending,
+       CASE WHEN d.resync_before IS NULL THEN NULL ELSE
+         (SELECT count(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at < d.resync_before) END AS resync_remaining
+     FROM downstreams d
      WHERE d.audience_id = $1 ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
     [audienceId],
   );
-  return rows.rows.map((r) => ({ ...toDownstream(r), pending: r.pending }));
+  return rows.rows.map((r) => ({ ...toDownstream(r), pending: r.pending, resyncRemaining: r.resync_remaining }));
 }
 
 export async function listRejections(c: Reader, audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]> {
@@ -55,4 +58,10 @@ export async function listRejections(c: Reader, audienceId: string): Promise<{ r
     [audienceId],
   );
   return r.rows;
+}
+
+/** X audiences of deleted audiences still to be deleted on X, oldest first. */
+export async function listDeletions(c: Reader): Promise<DeletionStatus[]> {
+  const rows = await c.query<DownstreamRow>("SELECT * FROM downstreams WHERE state = 'deleting' ORDER BY updated_at, id");
+  return rows.rows.map(toDeletion);
 }

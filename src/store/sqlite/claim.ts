@@ -4,11 +4,13 @@ import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { renewalStepAllowed } from '../renewals.ts';
+import { cadenceOpen, nextSendAfter, resendCutoff } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
 type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
+
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -43,8 +45,12 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
     );
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
     const max = batchOf(row, opts, 'maxChanges');
-    const changes = task === 'send' ? claimChanges(db, row.id, token, max) : [];
-    const renewals = task === 'send' ? claimRenewals(db, row, opts, max - changes.length) : [];
+    // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
+    const open = cadenceOpen(row, opts.now);
+    const changes = task === 'send' && open ? claimChanges(db, row.id, token, max) : [];
+    const renewals = task === 'send' ? claimRenewals(db, row, opts, max - changes.length, open) : [];
+    const nextSend = task === 'send' && open ? nextSendAfter(row, opts.now, changes.length, max) : null;
+    if (nextSend !== null) db.prepare('UPDATE downstreams SET next_send_at = ? WHERE id = ?').run(nextSend, row.id);
     if (task === 'send' && changes.length === 0 && renewals.length === 0) {
       // Every pending change was a no-op against the X ledger; nothing to send after all.
       db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
@@ -78,11 +84,13 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
   // MIN over the (downstream_id, enqueued_at) index is one seek; fullness is due-check.ts's.
   const oldest = statementsOf(db).oldest.get(row.id) as number | null;
-  if (oldest !== null) {
+  const open = cadenceOpen(row, opts.now);
+  if (oldest !== null && open) {
     if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
     if (holdsFullBatch(db, row.id, batchOf(row, opts, 'fullBatch'))) return 'send';
   }
-  if (renewalStepAllowed(row.renew_claimed_at, opts)) {
+  if (row.resync_before !== null) return 'send';
+  if (open && renewalStepAllowed(row.renew_claimed_at, opts)) {
     const oldest = db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck().get(row.id) as number | null;
     if (oldest !== null && oldest <= opts.now - opts.renewAfterMs) return 'send';
   }
@@ -131,11 +139,12 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
  * answers at all (an unsettled renewal stays due and goes again). The step is recorded even when
  * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
  */
-function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number): string[] {
-  // No room (a full batch) or too soon (renewals.ts says why they are spread): a later claim.
-  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
-  db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
-  return db
+function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number, open: boolean): string[] {
+  // No room (a full batch), too soon (renewals.ts says why they are spread) and no resync: a later claim.
+  const plan = room > 0 ? resendCutoff(row, opts, open) : null;
+  if (plan === null) return [];
+  if (plan.step) db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
+  const hashes = db
     .prepare(
       `SELECT x.hash FROM x_members x
        WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
@@ -144,5 +153,9 @@ function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room) as string[];
+    .all(row.id, plan.cutoff, row.audience_id, row.identity_type, room) as string[];
+  // A resync ends at the first claim that finds nothing left to send (every hash it sent was
+  // settled with a newer confirmation, or was refused and postponed).
+  if (hashes.length === 0 && row.resync_before !== null) db.prepare('UPDATE downstreams SET resync_before = NULL WHERE id = ?').run(row.id);
+  return hashes;
 }

@@ -39,7 +39,12 @@ export function settleSent(db: Database.Database, downstreamId: number, token: s
     }
   }
   for (const hash of result.renewed ?? []) {
-    if (rejected.has(hash)) continue;
+    // A renewal X refused by name waits a whole period (as in settle-rejected.ts), so a resync
+    // that resends it does not resend it at once, over and over.
+    if (rejected.has(hash)) {
+      touch.run(now, downstreamId, hash);
+      continue;
+    }
     renewed += 1;
     confirmed(hash);
   }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { DownstreamStatus, MetricsSnapshot } from '../port.ts';
-import { toDownstream, type DownstreamRow } from '../rows.ts';
+import type { DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import { toDeletion, toDownstream, type DownstreamRow } from '../rows.ts';
 
 /*
  * The status reads (status page, /metrics). Plain reads outside any transaction: WAL gives each
@@ -42,11 +42,14 @@ export function listErrors(db: Database.Database, audienceId: string, limit: num
 export function listDownstreams(db: Database.Database, audienceId: string): DownstreamStatus[] {
   const rows = db
     .prepare(
-      `SELECT d.*, (SELECT COUNT(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending FROM downstreams d
+      `SELECT d.*, (SELECT COUNT(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending,
+         CASE WHEN d.resync_before IS NULL THEN NULL ELSE
+           (SELECT COUNT(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1 AND x.confirmed_at < d.resync_before) END AS resync_remaining
+       FROM downstreams d
        WHERE d.audience_id = ? ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
     )
-    .all(audienceId) as (DownstreamRow & { pending: number })[];
-  return rows.map((r) => ({ ...toDownstream(r), pending: r.pending }));
+    .all(audienceId) as (DownstreamRow & { pending: number; resync_remaining: number | null })[];
+  return rows.map((r) => ({ ...toDownstream(r), pending: r.pending, resyncRemaining: r.resync_remaining }));
 }
 
 export function listRejections(db: Database.Database, audienceId: string): { reason: string; count: number; lastAt: number }[] {
@@ -55,4 +58,10 @@ export function listRejections(db: Database.Database, audienceId: string): { rea
     count: number;
     lastAt: number;
   }[];
+}
+
+/** X audiences of deleted audiences still to be deleted on X, oldest first. */
+export function listDeletions(db: Database.Database): DeletionStatus[] {
+  const rows = db.prepare("SELECT * FROM downstreams WHERE state = 'deleting' ORDER BY updated_at, id").all() as DownstreamRow[];
+  return rows.map(toDeletion);
 }

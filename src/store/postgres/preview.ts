@@ -1,0 +1,37 @@
+import type { IdentityType } from '../../core/terms.ts';
+import { identityKey, type Identity } from '../../membership/diff.ts';
+import { previewChanges } from '../../membership/preview.ts';
+import type { LedgerPreview, MemberChange } from '../port.ts';
+import type { Reader } from './db.ts';
+
+/*
+ * A dry run's reads (membership/preview.ts applies the ledger's rule to them): each member's
+ * holdings by the members primary key, each hash's holder count from hash_holders, in set-based
+ * reads. No locks and nothing written: a dry run is a view, and an ingest committing meanwhile
+ * may make it one commit old.
+ */
+export async function previewMemberChanges(c: Reader, audienceId: string, changes: MemberChange[]): Promise<LedgerPreview> {
+  return previewChanges(changes, {
+    heldBy: async (keys) => {
+      const r = await c.query<{ member_key: string; type: IdentityType; hash: string }>(
+        'SELECT member_key, identity_type AS type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::text[])',
+        [audienceId, keys],
+      );
+      const out = new Map<string, Identity[]>();
+      for (const row of r.rows) {
+        const list = out.get(row.member_key) ?? [];
+        list.push({ type: row.type, hash: row.hash });
+        out.set(row.member_key, list);
+      }
+      return out;
+    },
+    holders: async (ids) => {
+      const r = await c.query<{ type: IdentityType; hash: string; holders: number }>(
+        `SELECT h.identity_type AS type, h.hash, h.holders FROM hash_holders h
+         JOIN unnest($2::text[], $3::text[]) AS q(t, hh) ON h.identity_type = q.t AND h.hash = q.hh WHERE h.audience_id = $1`,
+        [audienceId, ids.map((i) => i.type), ids.map((i) => i.hash)],
+      );
+      return new Map(r.rows.map((row) => [identityKey({ type: row.type, hash: row.hash }), row.holders]));
+    },
+  });
+}
