@@ -14,6 +14,8 @@ export interface SyncContext {
   log: Logger;
   now: () => number;
   installationId: string;
+  /** How long a deletion held back by active campaigns waits before X is asked again (default: 15 minutes). */
+  deleteRecheckMs?: number;
 }
 
 /** One claimed downstream audience, with its tokens opened and its account at hand. */
