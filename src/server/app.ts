@@ -5,6 +5,7 @@ import type { Services } from '../services/deps.ts';
 import { registerAudiences } from '../sources/rest/audiences.ts';
 import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
+import { registerLookup } from '../sources/rest/lookup.ts';
 import { registerMembers } from '../sources/rest/members.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
@@ -147,6 +148,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     registerConfigurations(scope, s);
     registerAudiences(scope, s);
     registerConnections(scope, s);
+    registerLookup(scope, s);
   });
   await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.

@@ -1,5 +1,5 @@
-import type { Audience, CatalogStore, Configuration, DownstreamStatus, StatusStore } from '../store/port.ts';
-import type { AudienceView, DownstreamView, HistoryView } from './views.ts';
+import type { Audience, CatalogStore, Configuration, DeletionStatus, DownstreamStatus, StatusStore, TargetingCampaign } from '../store/port.ts';
+import type { AudienceView, DeletionView, DownstreamView, HistoryView } from './views.ts';
 
 function iso(t: number): string;
 function iso(t: number | null): string | null;
@@ -38,6 +38,33 @@ export function downstreamView(d: DownstreamStatus, config: Configuration | unde
     last_error_at: iso(d.lastErrorAt),
     recent_errors: errors.map((e) => ({ at: iso(e.at), message: e.message })),
     next_attempt_at: d.nextAttemptAt > 0 ? iso(d.nextAttemptAt) : null,
+    next_send_at: d.sendIntervalMs === null || d.state === 'deleting' || d.nextSendAt === 0 ? null : iso(d.nextSendAt),
+    resync:
+      d.resyncBefore === null ? null : { requested_at: iso(d.resyncBefore), total: d.resyncTotal, remaining: Math.min(d.resyncRemaining ?? 0, d.resyncTotal) },
+    deletion_blocked_by: d.state === 'deleting' && d.deleteBlockedBy ? d.deleteBlockedBy.map(campaignView) : null,
+  };
+}
+
+function campaignView(c: TargetingCampaign): {
+  campaign_id: string;
+  campaign_name: string | null;
+  line_items: { id: string; name: string | null; servable: boolean | null }[];
+} {
+  return { campaign_id: c.campaignId, campaign_name: c.campaignName, line_items: c.lineItems };
+}
+
+/** GET /api/v1/deletions: X audiences of deleted audiences still to be deleted on X, and what holds them back. */
+export function deletionView(d: DeletionStatus): DeletionView {
+  return {
+    audience_id: d.audienceId,
+    configuration_id: d.configurationId,
+    identity_type: d.identityType,
+    x_audience_id: d.xAudienceId,
+    name: d.xName,
+    force: d.force,
+    blocked_by: d.blockedBy && !d.force ? d.blockedBy.map(campaignView) : null,
+    next_attempt_at: d.nextAttemptAt > 0 ? iso(d.nextAttemptAt) : null,
+    last_error: d.lastError,
   };
 }
 
@@ -78,6 +105,7 @@ export async function audienceView(
         forward_emails: c.forwardEmails,
         forward_twitter_handles: c.forwardTwitterHandles,
         forward_device_ids: c.forwardDeviceIds,
+        send_interval_minutes: c.sendIntervalMinutes,
         created_at: iso(c.createdAt),
         downstream_audiences: downstreams.filter((d) => d.configurationId === c.configurationId).map((d) => downstreamView(d, config, errorsOf(d.id))),
       };

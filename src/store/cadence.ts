@@ -38,7 +38,11 @@ export interface RenewalRow {
  * spreading (the user asked for it; the rate gate still keeps X's limits). `step` says whether the
  * renewal step ran (it is recorded). Null: nothing to send again.
  */
-export function resendCutoff(row: RenewalRow, opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'renewAfterMs'>, open: boolean): { cutoff: number; step: boolean } | null {
+export function resendCutoff(
+  row: RenewalRow,
+  opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'renewAfterMs'>,
+  open: boolean,
+): { cutoff: number; step: boolean } | null {
   const renew = open && renewalStepAllowed(row.renew_claimed_at, opts) ? opts.now - opts.renewAfterMs! : null;
   const resync = row.resync_before === null ? null : Number(row.resync_before) - 1;
   if (renew === null && resync === null) return null;

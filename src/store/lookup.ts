@@ -68,7 +68,14 @@ export function lookupRows(
   // Audiences holding it with no X audience of its type on a connection: not forwarded there.
   for (const h of holding) {
     const own = connections.filter((c) => c.audience_id === h.audience_id && !covered.has(`${c.audience_id}\n${c.configuration_id}`));
-    const base = { audienceId: h.audience_id, audienceName: h.audience_name, identityType: identity.type, hash: identity.hash, holders: h.holders, downstream: null };
+    const base = {
+      audienceId: h.audience_id,
+      audienceName: h.audience_name,
+      identityType: identity.type,
+      hash: identity.hash,
+      holders: h.holders,
+      downstream: null,
+    };
     if (own.length === 0 && !out.some((r) => r.audienceId === h.audience_id)) out.push({ ...base, forwarding: null });
     for (const c of own) out.push({ ...base, forwarding: toggleFor(toConnection(c), identity.type) });
   }

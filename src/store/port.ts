@@ -164,9 +164,7 @@ export interface LookupRow {
 }
 
 /** What applying member changes would do, per identity type, without writing (dry runs). */
-export type LedgerPreview = Partial<
-  Record<IdentityType, { add: number; remove: number; alreadyPresent: number; xAdd: number; xRemove: number }>
->;
+export type LedgerPreview = Partial<Record<IdentityType, { add: number; remove: number; alreadyPresent: number; xAdd: number; xRemove: number }>>;
 
 /** An X audience waiting to be deleted (its audience was deleted). */
 export interface DeletionStatus {

@@ -1,4 +1,13 @@
-import type { CreateAudienceInput, ListAudiencesOptions, UpdateAudienceInput, UsersRequest, UsersResult, XCustomAudience, XTargetingCampaign, XUserTokens } from '../x/types.ts';
+import type {
+  CreateAudienceInput,
+  ListAudiencesOptions,
+  UpdateAudienceInput,
+  UsersRequest,
+  UsersResult,
+  XCustomAudience,
+  XTargetingCampaign,
+  XUserTokens,
+} from '../x/types.ts';
 
 /** The part of the X client the sync engine calls; x/client.ts implements it. */
 export interface XApi {

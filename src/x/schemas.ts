@@ -20,9 +20,7 @@ const xAudience = z.object({
 const xTargeted = z.object({
   campaign_id: z.string().min(1),
   campaign_name: z.string().nullish(),
-  line_items: z
-    .array(z.object({ id: z.string().min(1), name: z.string().nullish(), servable: z.boolean().nullish() }))
-    .nullish(),
+  line_items: z.array(z.object({ id: z.string().min(1), name: z.string().nullish(), servable: z.boolean().nullish() })).nullish(),
 });
 
 const xAccount = z.object({ id: z.string().min(1), name: z.string().nullish() });

@@ -67,11 +67,10 @@ export async function deleteAudience(c: Sql, id: string, now: number, force = fa
   await forgetDownstreams(c, never);
   if (reached.length > 0) {
     await c.query('DELETE FROM outbox WHERE downstream_id = ANY($1::bigint[])', [reached]);
-    await c.query("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = $3, updated_at = $2 WHERE id = ANY($1::bigint[])", [
-      reached,
-      now,
-      force,
-    ]);
+    await c.query(
+      "UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = $3, updated_at = $2 WHERE id = ANY($1::bigint[])",
+      [reached, now, force],
+    );
   }
   for (const table of ['members', 'hash_holders', 'audience_members', 'rejections', 'connections']) {
     await c.query(`DELETE FROM ${table} WHERE audience_id = $1`, [id]);
@@ -83,9 +82,9 @@ export async function deleteAudience(c: Sql, id: string, now: number, force = fa
 
 /** A deleted audience's X audiences waiting on campaigns: delete them anyway (the campaign guard, sync/tasks/delete.ts). Rows by id (locks.ts step 2). */
 export async function forceDeletions(c: Sql, audienceId: string, now: number): Promise<number> {
-  const ids = (await c.query<{ id: number }>("SELECT id FROM downstreams WHERE audience_id = $1 AND state = 'deleting' ORDER BY id FOR UPDATE", [audienceId])).rows.map(
-    (r) => r.id,
-  );
+  const ids = (
+    await c.query<{ id: number }>("SELECT id FROM downstreams WHERE audience_id = $1 AND state = 'deleting' ORDER BY id FOR UPDATE", [audienceId])
+  ).rows.map((r) => r.id);
   if (ids.length === 0) return 0;
   await c.query('UPDATE downstreams SET delete_force = true, next_attempt_at = 0, updated_at = $2 WHERE id = ANY($1::bigint[])', [ids, now]);
   await c.query(NOTIFY_STRUCTURE);

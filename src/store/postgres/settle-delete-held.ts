@@ -8,7 +8,14 @@ import { RELEASE, holdLease } from './lease.ts';
  * campaigns are recorded for the status, and the lease goes back until `nextAttemptAt`, when X is
  * asked again (or sooner, once forced: forceDeletions). The downstream row is locked by holdLease.
  */
-export async function holdDeletion(c: Sql, downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
+export async function holdDeletion(
+  c: Sql,
+  downstreamId: number,
+  token: string,
+  campaigns: TargetingCampaign[],
+  now: number,
+  nextAttemptAt: number,
+): Promise<boolean> {
   if (!(await holdLease(c, downstreamId, token))) return false;
   const previous = await c.query<{ delete_blocked_by: TargetingCampaign[] | null }>('SELECT delete_blocked_by FROM downstreams WHERE id = $1', [downstreamId]);
   const blocked = JSON.stringify(campaigns);

@@ -40,7 +40,11 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
   // resends it does not resend it at once, over and over.
   const refusedRenewals = (result.renewed ?? []).filter((h) => rejected.has(h));
   if (refusedRenewals.length > 0)
-    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND confirmed', [downstreamId, refusedRenewals, now]);
+    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND confirmed', [
+      downstreamId,
+      refusedRenewals,
+      now,
+    ]);
   if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);

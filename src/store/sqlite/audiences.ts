@@ -75,7 +75,11 @@ export function deleteAudience(db: Database.Database, id: string, now: number, f
       continue;
     }
     db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(d.id);
-    db.prepare("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = ?, updated_at = ? WHERE id = ?").run(+force, now, d.id);
+    db.prepare("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = ?, updated_at = ? WHERE id = ?").run(
+      +force,
+      now,
+      d.id,
+    );
   }
   db.prepare('DELETE FROM members WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM rejections WHERE audience_id = ?').run(id);

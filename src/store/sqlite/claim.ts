@@ -11,7 +11,6 @@ import { holdsFullBatch, statementsOf } from './due-check.ts';
 
 type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
 
-
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
  * leases it. Runs inside an IMMEDIATE transaction (the caller's), so two workers of one process

@@ -29,7 +29,11 @@ export function putConnection(
   for (const type of IDENTITY_TYPES) applyToggle(db, ledger, audienceId, configurationId, type, toggleFor(toggles, type), now);
   // The cadence: left out, unchanged; its X audiences carry it for the claim (migration 0014).
   if (toggles.sendIntervalMinutes !== undefined)
-    db.prepare('UPDATE connections SET send_interval_minutes = ? WHERE audience_id = ? AND configuration_id = ?').run(toggles.sendIntervalMinutes, audienceId, configurationId);
+    db.prepare('UPDATE connections SET send_interval_minutes = ? WHERE audience_id = ? AND configuration_id = ?').run(
+      toggles.sendIntervalMinutes,
+      audienceId,
+      configurationId,
+    );
   db.prepare(
     `UPDATE downstreams SET send_interval_ms = (SELECT k.send_interval_minutes * 60000 FROM connections k WHERE k.audience_id = downstreams.audience_id
        AND k.configuration_id = downstreams.configuration_id) WHERE audience_id = ? AND configuration_id = ? AND state <> 'deleting'`,

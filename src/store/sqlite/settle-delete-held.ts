@@ -9,7 +9,14 @@ import { RELEASE, holds } from './lease.ts';
  * asked again (or sooner, once forced: forceDeletions). Guarded by the lease token, inside the
  * caller's IMMEDIATE transaction.
  */
-export function holdDeletion(db: Database.Database, downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): boolean {
+export function holdDeletion(
+  db: Database.Database,
+  downstreamId: number,
+  token: string,
+  campaigns: TargetingCampaign[],
+  now: number,
+  nextAttemptAt: number,
+): boolean {
   if (!holds(db, downstreamId, token)) return false;
   const previous = db.prepare('SELECT delete_blocked_by FROM downstreams WHERE id = ?').pluck().get(downstreamId) as string | null;
   const blocked = JSON.stringify(campaigns);
