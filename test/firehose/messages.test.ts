@@ -46,6 +46,7 @@ describe('POST /firehose, in process', () => {
       expect.stringContaining('"<Audience Name> (email)"'),
       expect.stringContaining('"<Audience Name> (handle)"'),
       expect.stringContaining('"<Audience Name> (device id)"'),
+      expect.stringContaining('at most once per interval'),
     ]);
     expect(res.body.description.length).toBeLessThan(230);
   });

@@ -5,7 +5,7 @@
  */
 import { AUDIENCE_NAME_SUFFIX } from '../../core/terms.ts';
 import { responseEnvelope } from './response.ts';
-import { SDK_VERSION } from './schema.ts';
+import { MAX_SEND_INTERVAL_MINUTES, SDK_VERSION } from './schema.ts';
 
 export type RegisteredEncoding = 'raw' | 'sha256';
 
@@ -57,6 +57,16 @@ export function registrationResponse(encoding: RegisteredEncoding, request: { fi
           "the user's device IDs (IDFA for Apple OS, Google Ad ID for Android)",
           AUDIENCE_NAME_SUFFIX.device_id,
         ),
+        {
+          type: 'integer',
+          id: 'sendIntervalMinutes',
+          name: 'Send Interval (minutes)',
+          description: `Empty: near real time. A number of minutes (X advises 360 to 480): each X audience gets its adds and removes at most once per interval`,
+          visible: true,
+          required: false,
+          min_value: 1,
+          max_value: MAX_SEND_INTERVAL_MINUTES,
+        },
       ],
     },
   };
