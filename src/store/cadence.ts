@@ -26,25 +26,13 @@ export function nextSendAfter(row: CadenceRow, now: number, claimed: number, max
   return now + Number(row.send_interval_ms);
 }
 
-export interface RenewalRow {
-  renew_claimed_at: number;
-  resync_before: number | null;
-}
-
 /**
- * Which confirmed hashes a claim sends again: those confirmed at or before `cutoff`. A renewal step
- * (renewals.ts: spread, and under a cadence only when its window is open) takes those past the
- * renewal age; a running resync takes every hash confirmed before it was asked for, with no
- * spreading (the user asked for it; the rate gate still keeps X's limits). `step` says whether the
- * renewal step ran (it is recorded). Null: nothing to send again.
+ * A running resync (`resync_before` set) replaces the renewal step: it sends every hash X
+ * confirmed before it was asked for, in hash order after `resync_cursor`, a batch at a time with
+ * no spreading (the user asked for it; the rate gate still keeps X's limits), and ends at the
+ * first claim that finds none left. The cursor moves when a batch settles (settle-sent.ts), so a
+ * batch that failed is sent again, and a hash X refused is passed rather than resent at once.
  */
-export function resendCutoff(
-  row: RenewalRow,
-  opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'renewAfterMs'>,
-  open: boolean,
-): { cutoff: number; step: boolean } | null {
-  const renew = open && renewalStepAllowed(row.renew_claimed_at, opts) ? opts.now - opts.renewAfterMs! : null;
-  const resync = row.resync_before === null ? null : Number(row.resync_before) - 1;
-  if (renew === null && resync === null) return null;
-  return { cutoff: Math.max(renew ?? -Infinity, resync ?? -Infinity), step: renew !== null };
+export function resyncRunning(row: { resync_before: number | null }): boolean {
+  return row.resync_before !== null;
 }

@@ -213,6 +213,11 @@ export interface Claim {
   /** For `create`: the name a previous attempt used, if one may have reached X. */
   createAttemptName: string | null;
   /**
+   * For `send` during a resync: the renewals are the resync's, and this is the last of them in
+   * hash order; settling the batch passes it back (`SentBatch.resyncCursor`) to move the resync on.
+   */
+  resyncCursor?: string;
+  /**
    * For `send`: when the oldest claimed change was first enqueued (acknowledged), epoch ms; the
    * sync latency metric measures from it. Optional: a store that does not report it gets no
    * latency observations.
@@ -265,6 +270,8 @@ export interface SentBatch {
   renewed?: string[];
   /** Hashes X refused item by item (recorded and dropped). */
   rejectedHashes: string[];
+  /** The claim's `resyncCursor`, when it had one: the resync goes on after it. */
+  resyncCursor?: string;
 }
 
 /** What X reports about an audience's size and targetability. */

@@ -32,7 +32,14 @@ for (const factory of STORES) {
     const add = (n: number) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] });
     const remove = (n: number) => ({ memberKey: `m${n}`, action: 'remove' as const, identities: [] });
     const settle = async (c: Claim, now: number, rejectedHashes: string[] = []) =>
-      expect(await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, renewed: c.renewals, rejectedHashes }, now)).toBe(true);
+      expect(
+        await store.settleSent(
+          c.downstream.id,
+          c.leaseToken,
+          { sent: c.changes, renewed: c.renewals, rejectedHashes, ...(c.resyncCursor ? { resyncCursor: c.resyncCursor } : {}) },
+          now,
+        ),
+      ).toBe(true);
     const downstream = async () => (await store.listDownstreams('a1')).find((d) => d.id === downstreamId)!;
 
     beforeEach(async () => {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
-import { cadenceOpen, nextSendAfter, resendCutoff } from '../cadence.ts';
+import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
+import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
@@ -113,6 +114,8 @@ const PICK_RENEWALS = `
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
   ORDER BY x.confirmed_at LIMIT $5`;
 
+type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number; resync_cursor: string | null };
+
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
 /** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
@@ -134,20 +137,15 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
       const picked = pick.rows[0];
       if (!picked) return null;
       const token = randomUUID();
-      const leased = await c.query<DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number }>(LEASE, [
-        picked.id,
-        opts.owner,
-        token,
-        opts.now + opts.leaseMs,
-        opts.now,
-      ]);
+      const leased = await c.query<LeasedRow>(LEASE, [picked.id, opts.owner, token, opts.now + opts.leaseMs, opts.now]);
       const row = leased.rows[0];
       if (!row) return null;
       const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
       // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
       const open = cadenceOpen(row, opts.now);
       const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, token, max) : [];
-      const renewals = picked.task === 'send' ? await claimRenewals(c, row, opts, max - changes.length, open) : [];
+      // Renewals wait for the cadence's window like changes; a resync goes at once.
+      const renewals = picked.task === 'send' && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
       const nextSend = picked.task === 'send' && open ? nextSendAfter(row, opts.now, changes.length, max) : null;
       if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
       if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
@@ -166,6 +164,7 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         changes: changes.map(({ hash, op }) => ({ hash, op })),
         renewals,
         createAttemptName: row.create_attempt_name,
+        ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
         // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
         ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
       };
@@ -196,12 +195,28 @@ async function claimChanges(c: Sql, downstreamId: number, token: string, max: nu
  * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
  * a hash it must skip costs one look per flush interval, not a busy loop.
  */
-async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number, open: boolean): Promise<string[]> {
-  const plan = room > 0 ? resendCutoff(row, opts, open) : null;
-  if (plan === null) return [];
-  if (plan.step) await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
-  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, plan.cutoff, row.audience_id, row.identity_type, room]);
-  // A resync ends at the first claim that finds nothing left to send (cadence.ts).
-  if (r.rows.length === 0 && row.resync_before !== null) await c.query('UPDATE downstreams SET resync_before = NULL WHERE id = $1', [row.id]);
+async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: number): Promise<string[]> {
+  if (room <= 0) return [];
+  if (resyncRunning(row)) return claimResync(c, row, room);
+  if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+  await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
+  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
+  return r.rows.map((x) => x.hash);
+}
+
+/**
+ * The resync's next hashes (cadence.ts): confirmed before it was asked for, after its cursor in
+ * hash order (the X ledger's primary key), still held, with no pending change. None left: it ends.
+ */
+const PICK_RESYNC = `
+  SELECT x.hash FROM x_members x
+  WHERE x.downstream_id = $1 AND x.hash > $2 AND x.confirmed AND x.confirmed_at < $3::bigint
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
+    AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $4 AND h.identity_type = $5 AND h.hash = x.hash)
+  ORDER BY x.hash LIMIT $6`;
+
+async function claimResync(c: Sql, row: LeasedRow, room: number): Promise<string[]> {
+  const r = await c.query<{ hash: string }>(PICK_RESYNC, [row.id, row.resync_cursor ?? '', row.resync_before, row.audience_id, row.identity_type, room]);
+  if (r.rows.length === 0) await c.query('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = $1', [row.id]);
   return r.rows.map((x) => x.hash);
 }

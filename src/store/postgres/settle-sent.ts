@@ -36,16 +36,10 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
     delta = (wereUncertain.rowCount ?? 0) + (inserted.rowCount ?? 0);
     await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, confirmed, now]);
   }
-  // A renewal X refused by name waits a whole period (as in settle-rejected.ts), so a resync that
-  // resends it does not resend it at once, over and over.
-  const refusedRenewals = (result.renewed ?? []).filter((h) => rejected.has(h));
-  if (refusedRenewals.length > 0)
-    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND confirmed', [
-      downstreamId,
-      refusedRenewals,
-      now,
-    ]);
   if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
+  // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
+  if (result.resyncCursor !== undefined)
+    await c.query('UPDATE downstreams SET resync_cursor = $2 WHERE id = $1 AND resync_before IS NOT NULL', [downstreamId, result.resyncCursor]);
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
   await c.query(

@@ -4,12 +4,12 @@ import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { renewalStepAllowed } from '../renewals.ts';
-import { cadenceOpen, nextSendAfter, resendCutoff } from '../cadence.ts';
+import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
-type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
+type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number; resync_cursor: string | null };
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -47,7 +47,8 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
     // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
     const open = cadenceOpen(row, opts.now);
     const changes = task === 'send' && open ? claimChanges(db, row.id, token, max) : [];
-    const renewals = task === 'send' ? claimRenewals(db, row, opts, max - changes.length, open) : [];
+    // Renewals wait for the cadence's window like changes; a resync goes at once.
+    const renewals = task === 'send' && (open || resyncRunning(row)) ? claimRenewals(db, row, opts, max - changes.length) : [];
     const nextSend = task === 'send' && open ? nextSendAfter(row, opts.now, changes.length, max) : null;
     if (nextSend !== null) db.prepare('UPDATE downstreams SET next_send_at = ? WHERE id = ?').run(nextSend, row.id);
     if (task === 'send' && changes.length === 0 && renewals.length === 0) {
@@ -64,6 +65,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
       changes: changes.map(({ hash, op }) => ({ hash, op })),
       renewals,
       createAttemptName: row.create_attempt_name,
+      ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
       // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
       ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
     };
@@ -138,12 +140,13 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
  * answers at all (an unsettled renewal stays due and goes again). The step is recorded even when
  * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
  */
-function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number, open: boolean): string[] {
-  // No room (a full batch), too soon (renewals.ts says why they are spread) and no resync: a later claim.
-  const plan = room > 0 ? resendCutoff(row, opts, open) : null;
-  if (plan === null) return [];
-  if (plan.step) db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
-  const hashes = db
+function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number): string[] {
+  if (room <= 0) return []; // a full batch: a later claim
+  if (resyncRunning(row)) return claimResync(db, row, room);
+  // Too soon (renewals.ts says why they are spread): a later claim.
+  if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+  db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
+  return db
     .prepare(
       `SELECT x.hash FROM x_members x
        WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
@@ -152,9 +155,24 @@ function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, plan.cutoff, row.audience_id, row.identity_type, room) as string[];
-  // A resync ends at the first claim that finds nothing left to send (every hash it sent was
-  // settled with a newer confirmation, or was refused and postponed).
-  if (hashes.length === 0 && row.resync_before !== null) db.prepare('UPDATE downstreams SET resync_before = NULL WHERE id = ?').run(row.id);
+    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room) as string[];
+}
+
+/**
+ * The resync's next hashes (cadence.ts): confirmed before it was asked for, after its cursor in
+ * hash order (the X ledger's primary key), still held, with no pending change. None left: it ends.
+ */
+function claimResync(db: Database.Database, row: Candidate, room: number): string[] {
+  const hashes = db
+    .prepare(
+      `SELECT x.hash FROM x_members x
+       WHERE x.downstream_id = ? AND x.hash > ? AND x.confirmed = 1 AND x.confirmed_at < ?
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
+         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+       ORDER BY x.hash LIMIT ?`,
+    )
+    .pluck()
+    .all(row.id, row.resync_cursor ?? '', row.resync_before, row.audience_id, row.identity_type, room) as string[];
+  if (hashes.length === 0) db.prepare('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = ?').run(row.id);
   return hashes;
 }

@@ -39,15 +39,13 @@ export function settleSent(db: Database.Database, downstreamId: number, token: s
     }
   }
   for (const hash of result.renewed ?? []) {
-    // A renewal X refused by name waits a whole period (as in settle-rejected.ts), so a resync
-    // that resends it does not resend it at once, over and over.
-    if (rejected.has(hash)) {
-      touch.run(now, downstreamId, hash);
-      continue;
-    }
+    if (rejected.has(hash)) continue;
     renewed += 1;
     confirmed(hash);
   }
+  // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
+  if (result.resyncCursor !== undefined)
+    db.prepare('UPDATE downstreams SET resync_cursor = ? WHERE id = ? AND resync_before IS NOT NULL').run(result.resyncCursor, downstreamId);
   db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(
     `UPDATE downstreams SET ${RELEASE}, members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?,
