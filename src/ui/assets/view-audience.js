@@ -4,6 +4,7 @@
 import { api, ApiFailure } from './api.js';
 import { chart } from './chart.js';
 import { act, announce, confirmDialog, fmtNumber, fmtPercent, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { cadenceField, downstreamToolFacts, readCadence, resyncButton } from './tools.js';
 import { poll } from './poll.js';
 import { deleteAudience, rememberDeletion, renameAudience } from './view-audiences.js';
 import { CONFIG_STATE_WORDS, IDENTITY_WORDS, reasonWords, rejectionWords, STATE_HELP, STATE_WORDS } from './words.js';
@@ -101,6 +102,7 @@ function downstreamCard(d, samples) {
       h('span', { class: `badge state ${d.state}` }, STATE_WORDS[d.state] || d.state),
     ),
     h('p', { class: 'muted small' }, `${IDENTITY_WORDS[d.identity_type] || d.identity_type}. ${STATE_HELP[d.state] || ''}`),
+    downstreamToolFacts(d),
     d.name_suffix && d.name_suffix > 1
       ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`)
       : null,
@@ -284,7 +286,14 @@ export function startAudience(view) {
         : null,
       togglesFieldset(prefix, c, 'Forward to X'),
       h('p', { class: 'muted small' }, 'Turning a setting off keeps that X audience on X, detached. Removing the connection keeps all of them on X.'),
-      h('div', { class: 'actions' }, save, remove),
+      cadenceField(prefix, c.send_interval_minutes ?? null),
+      h(
+        'div',
+        { class: 'actions' },
+        save,
+        resyncButton(id, c.configuration_id, () => poller.refresh()),
+        remove,
+      ),
     );
     form.addEventListener('input', () => {
       form.dataset.dirty = '1';
@@ -292,7 +301,10 @@ export function startAudience(view) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void act(save, async () => {
-        await api('PUT', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.configuration_id)}`, readToggles(form));
+        await api('PUT', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.configuration_id)}`, {
+          ...readToggles(form),
+          ...readCadence(form),
+        });
         delete form.dataset.dirty;
         await poller.refresh();
         announce('Connection settings saved.');

@@ -4,6 +4,7 @@ import { api, uiGet } from './api.js';
 import { act, announce, confirmDialog, fmtNumber, h, promptDialog, replaceKeepingFocus } from './dom.js';
 import { poll } from './poll.js';
 import { STATE_WORDS } from './words.js';
+import { findPersonSection, waitingDeletionsSection } from './tools.js';
 
 /** @typedef {import('./types.js').Audience} Audience */
 /** @typedef {import('./types.js').AudienceDeleted} AudienceDeleted */
@@ -190,10 +191,13 @@ export function startAudiences(view) {
 
   const tableBox = h('div', { class: 'table-box' });
   const deletingBox = h('div', { class: 'deleting', 'aria-live': 'polite' });
+  const waiting = waitingDeletionsSection();
   view.replaceChildren(
     h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
     deletingBox,
+    waiting.section,
     h('section', { 'aria-labelledby': 'list-title' }, h('h2', { id: 'list-title' }, 'All audiences'), tableBox),
+    findPersonSection(),
   );
   view.removeAttribute('aria-busy');
 
@@ -338,5 +342,6 @@ export function startAudiences(view) {
       renderTable();
     }
     if (deletions.size) await renderDeletions();
+    await waiting.refresh();
   });
 }
