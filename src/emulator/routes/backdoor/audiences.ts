@@ -13,6 +13,7 @@ import { settle } from '../../audiences/sizing.ts';
 import { isoSeconds } from '../../util/time.ts';
 import { sizingContext, type World } from '../../world/world.ts';
 import { backdoorError } from './backdoor-error.ts';
+import { readJson } from './faults.ts';
 
 export function registerBackdoorAudiences(app: FastifyInstance, world: World): void {
   app.get('/_emulator/accounts/:account_id/custom_audiences', async (request, reply) => {
@@ -54,7 +55,7 @@ export function registerBackdoorCampaigns(app: FastifyInstance, world: World): v
     const { account_id: accountId, id } = request.params as { account_id: string; id: string };
     const audience = world.audiences.find(accountId, id);
     if (audience === undefined) return backdoorError(reply, 404, 'NOT_FOUND', `No custom audience ${id} in account ${accountId}`);
-    const body = (request.body ?? {}) as {
+    const body = (readJson(request.body) ?? {}) as {
       campaign_id?: unknown;
       campaign_name?: unknown;
       line_items?: { id?: unknown; name?: unknown; active?: unknown; servable?: unknown }[];
