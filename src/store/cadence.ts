@@ -1,9 +1,6 @@
-import type { ClaimOptions } from './port.ts';
-import { renewalStepAllowed } from './renewals.ts';
-
 /*
  * The send cadence of a connection and the resyncs, for both dialects' claim.ts (docs/architecture.md,
- * "Cadence and resyncs"). With a cadence (`send_interval_ms`), a downstream audience's changes are
+ * "Audience tools"). With a cadence (`send_interval_ms`), a downstream audience's changes are
  * claimed only once `next_send_at` has come; the send that drains its outbox then sets the next
  * one an interval later. A batch that leaves changes behind (it was full) keeps the window open, so
  * a backlog goes out at once, packed and rate-limited like any other, and the next window starts

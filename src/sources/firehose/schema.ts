@@ -40,6 +40,7 @@ export const MAX_SEND_INTERVAL_MINUTES = 10_080;
 /** `sendIntervalMinutes`: empty or absent is near real time (null); else whole minutes, 1 to a week; undefined when invalid. */
 function intervalValue(v: unknown): number | null | undefined {
   if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
   const t = String(v).trim();
   if (t === '') return null;
   if (!/^\d{1,6}$/.test(t)) return undefined;
