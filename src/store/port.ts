@@ -135,7 +135,7 @@ export interface TargetingCampaign {
 
 export interface DownstreamStatus extends Downstream {
   pending: number;
-  /** While a resync runs: the hashes it has still to send. */
+  /** While a resync runs: X's members when it was asked for, less those it sent again (hashes that left meanwhile are never sent). */
   resyncRemaining: number | null;
 }
 

@@ -104,7 +104,7 @@ export async function requestResync(c: Sql, audienceId: string, configurationId:
   if (k.rows.length === 0) return null;
   const ids = downs.map((d) => d.id);
   const r = await c.query(
-    `UPDATE downstreams SET resync_before = $2, resync_cursor = NULL, resync_total = members, next_attempt_at = LEAST(next_attempt_at, $2), updated_at = $2
+    `UPDATE downstreams SET resync_before = $2, resync_cursor = NULL, resync_sent = 0, resync_total = members, next_attempt_at = LEAST(next_attempt_at, $2), updated_at = $2
      WHERE id = ANY($1::bigint[]) AND state IN ('active', 'creating', 'recreating') AND x_audience_id IS NOT NULL`,
     [ids, now],
   );

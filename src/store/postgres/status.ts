@@ -43,8 +43,7 @@ export async function listErrors(c: Reader, audienceId: string, limit: number): 
 export async function listDownstreams(c: Reader, audienceId: string): Promise<DownstreamStatus[]> {
   const rows = await c.query<DownstreamRow & { pending: number; resync_remaining: number | null }>(
     `SELECT d.*, (SELECT count(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending,
-       CASE WHEN d.resync_before IS NULL THEN NULL ELSE
-         (SELECT count(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at < d.resync_before AND x.hash > COALESCE(d.resync_cursor, '')) END AS resync_remaining
+       CASE WHEN d.resync_before IS NULL THEN NULL ELSE GREATEST(0, d.resync_total - d.resync_sent) END AS resync_remaining
      FROM downstreams d
      WHERE d.audience_id = $1 ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
     [audienceId],

@@ -100,7 +100,7 @@ export function requestResync(db: Database.Database, audienceId: string, configu
   if (!db.prepare('SELECT 1 FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId)) return null;
   return db
     .prepare(
-      `UPDATE downstreams SET resync_before = ?, resync_cursor = NULL, resync_total = members, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ?
+      `UPDATE downstreams SET resync_before = ?, resync_cursor = NULL, resync_sent = 0, resync_total = members, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ?
        WHERE audience_id = ? AND configuration_id = ? AND state IN ('active', 'creating', 'recreating') AND x_audience_id IS NOT NULL`,
     )
     .run(now, now, now, audienceId, configurationId).changes;

@@ -45,7 +45,11 @@ export function settleSent(db: Database.Database, downstreamId: number, token: s
   }
   // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
   if (result.resyncCursor !== undefined)
-    db.prepare('UPDATE downstreams SET resync_cursor = ? WHERE id = ? AND resync_before IS NOT NULL').run(result.resyncCursor, downstreamId);
+    db.prepare('UPDATE downstreams SET resync_cursor = ?, resync_sent = resync_sent + ? WHERE id = ? AND resync_before IS NOT NULL').run(
+      result.resyncCursor,
+      (result.renewed ?? []).length,
+      downstreamId,
+    );
   db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(
     `UPDATE downstreams SET ${RELEASE}, members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?,

@@ -43,8 +43,7 @@ export function listDownstreams(db: Database.Database, audienceId: string): Down
   const rows = db
     .prepare(
       `SELECT d.*, (SELECT COUNT(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending,
-         CASE WHEN d.resync_before IS NULL THEN NULL ELSE
-           (SELECT COUNT(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1 AND x.confirmed_at < d.resync_before AND x.hash > COALESCE(d.resync_cursor, '')) END AS resync_remaining
+         CASE WHEN d.resync_before IS NULL THEN NULL ELSE MAX(0, d.resync_total - d.resync_sent) END AS resync_remaining
        FROM downstreams d
        WHERE d.audience_id = ? ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
     )

@@ -5,6 +5,7 @@ ALTER TABLE downstreams ADD COLUMN send_interval_ms bigint;
 ALTER TABLE downstreams ADD COLUMN next_send_at bigint NOT NULL DEFAULT 0;
 ALTER TABLE downstreams ADD COLUMN resync_before bigint;
 ALTER TABLE downstreams ADD COLUMN resync_cursor text COLLATE "C";
+ALTER TABLE downstreams ADD COLUMN resync_sent bigint NOT NULL DEFAULT 0;
 ALTER TABLE downstreams ADD COLUMN resync_total bigint NOT NULL DEFAULT 0;
 ALTER TABLE downstreams ADD COLUMN delete_force boolean NOT NULL DEFAULT false;
 ALTER TABLE downstreams ADD COLUMN delete_blocked_by jsonb;
