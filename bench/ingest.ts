@@ -46,7 +46,12 @@ async function seed(store: Store): Promise<string> {
     now,
   );
   await store.putAudience('bench', 'Bench', now);
-  await store.putConnection('bench', configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true }, now);
+  await store.putConnection(
+    'bench',
+    configuration.id,
+    { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
+    now,
+  );
   return 'bench';
 }
 

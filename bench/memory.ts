@@ -71,7 +71,12 @@ export async function importMemory(rows: number, budgetSeconds: number): Promise
       now,
     );
     await store.putAudience('import', 'Bench import', now);
-    await store.putConnection('import', configuration.id, { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true }, now);
+    await store.putConnection(
+      'import',
+      configuration.id,
+      { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
+      now,
+    );
     await store.close();
 
     log(`memory (import): tailor import, budget ${budgetSeconds > 0 ? `${budgetSeconds} s` : 'none'}`);

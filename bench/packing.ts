@@ -23,6 +23,7 @@ import { packUsers } from '../src/x/pack.ts';
 import type { UserChange } from '../src/x/types.ts';
 import { SECRET_KEY, waitFor, type Emu, type TailorProcess } from '../test/e2e/harness.ts';
 import { log, sha, timed } from './lib.ts';
+import { hashBytes, memberKeyBytes } from '../src/store/binary.ts';
 
 export interface PackingResult {
   identityType: IdentityType;
@@ -142,15 +143,21 @@ export async function prepareBacklog(dbPath: string, emu: Emu, count: number): P
     now,
   );
   await store.putAudience('backlog', 'Bench backlog', now);
-  await store.putConnection('backlog', configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, now);
+  await store.putConnection(
+    'backlog',
+    configuration.id,
+    { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
+    now,
+  );
   const downstream = db.prepare("SELECT id FROM downstreams WHERE audience_id = 'backlog' AND identity_type = 'email'").pluck().get() as number;
   const insert = db.prepare("INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token) VALUES (?, ?, 'add', ?, NULL)");
   const member = db.prepare("INSERT INTO members (audience_id, identity_type, hash, member_key) VALUES ('backlog', 'email', ?, ?)");
   const write = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const hash = sha(`backlog${i}@example.com`);
-      member.run(hash, `b${i}`);
-      insert.run(downstream, hash, now);
+      // The layout since 0009 (src/store/binary.ts): bytes, not hex.
+      member.run(hashBytes(hash), memberKeyBytes(`b${i}`));
+      insert.run(downstream, hashBytes(hash), now);
     }
   });
   for (let i = 0; i < count; i += 100_000) write.immediate(i, Math.min(count, i + 100_000));

@@ -6,7 +6,7 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
- *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, import, workers); never written
+ *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, import, workers, storage); never written
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -28,6 +28,7 @@ import { firehoseMemory, importMemory, type ImportMemoryResult } from './memory.
 import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type EngineBacklogResult, type PackingResult } from './packing.ts';
 import { renderReport, type Results } from './report.ts';
 import { workersBench, type WorkersRun } from './workers.ts';
+import { postgresStorage, sqliteStorage, type StorageResult } from './storage.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -54,6 +55,7 @@ const SIZES = {
   workerAudiences: quick ? 3 : 6,
   workerPerAudience: quick ? 5_000 : 30_000,
   workerCounts: quick ? [1, 2] : [1, 2, 4],
+  storageMembers: option('--storage-members', quick ? 20_000 : 1_000_000),
 };
 /** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
 const FLUSH_MS = 1_000;
@@ -148,6 +150,22 @@ async function main(): Promise<void> {
       });
     }
 
+    // Bytes on disk per member after the sync, one dialect after the other (bench/storage.ts).
+    const storage: StorageResult[] = [];
+    if (wanted('storage')) {
+      const s = await section('storage (SQLite)', errors, () => sqliteStorage(SIZES.storageMembers));
+      if (s) storage.push(s);
+      if (pgDb) {
+        const storageDb = await createTestDatabase();
+        try {
+          const ps = await section('storage (PostgreSQL)', errors, () => postgresStorage(SIZES.storageMembers, storageDb.url));
+          if (ps) storage.push(ps);
+        } finally {
+          await storageDb.drop();
+        }
+      }
+    }
+
     const results: Results = {
       machine: m,
       quick,
@@ -164,6 +182,7 @@ async function main(): Promise<void> {
       firehose,
       importMemory: importMem,
       workers,
+      storage,
       errors,
     };
     const report = renderReport(results);

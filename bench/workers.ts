@@ -59,7 +59,12 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
       log(`workers (PostgreSQL): ingesting ${(opts.audiences * opts.perAudience).toLocaleString('en-US')} changes for the ${processes}-process run`);
       for (const id of ids) {
         await store.putAudience(id, `Bench workers ${id}`, Date.now());
-        await store.putConnection(id, configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, Date.now());
+        await store.putConnection(
+          id,
+          configuration.id,
+          { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
+          Date.now(),
+        );
         for (let i = 0; i < opts.perAudience; i += 5_000) {
           const members = Array.from({ length: Math.min(5_000, opts.perAudience - i) }, (_, j) => ({
             key: { kind: 'user_id' as const, value: `${id}-${i + j}` },

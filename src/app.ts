@@ -46,7 +46,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
-  const services: Services = { store, box, memberKeys, x, log, now: Date.now, notify: () => worker?.notify() };
+  const services: Services = { store, box, memberKeys, phoneRegion: config.defaultPhoneRegion, x, log, now: Date.now, notify: () => worker?.notify() };
 
   if (opts.work) {
     worker = new SyncWorker(

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isHostName, isLoopbackHost } from './core/hosts.ts';
+import { phoneRegionOf, type PhoneRegion } from './identity/phone.ts';
 import { MEMBERSHIP_DAYS, USERS_REQUESTS_PER_MINUTE } from './x/facts.ts';
 
 export class ConfigError extends Error {
@@ -45,6 +46,8 @@ export interface Config {
   maxConnections: number;
   /** Longest time a client may take to send one request, headers and body. */
   requestTimeoutMs: number;
+  /** The region phone numbers written without a country code are read in (ISO 3166 alpha-2). */
+  defaultPhoneRegion: PhoneRegion;
 }
 
 /** What a command needs beyond the defaults. */
@@ -121,6 +124,15 @@ const schema = z.object({
     .optional(),
   TAILOR_MAX_CONNECTIONS: int(1, 1_000_000).default(1000),
   TAILOR_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+  TAILOR_DEFAULT_PHONE_REGION: z
+    .string()
+    .default('US')
+    .transform((v, ctx): PhoneRegion => {
+      const region = phoneRegionOf(v);
+      if (region !== null) return region;
+      ctx.addIssue({ code: 'custom', message: 'must be an ISO 3166 alpha-2 region code with a telephone numbering plan (e.g. US, GB, DE)' });
+      return z.NEVER;
+    }),
   TAILOR_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -169,5 +181,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     allowedHosts: Object.freeze(e.TAILOR_ALLOWED_HOSTS ?? []),
     maxConnections: e.TAILOR_MAX_CONNECTIONS,
     requestTimeoutMs: e.TAILOR_REQUEST_TIMEOUT_MS,
+    defaultPhoneRegion: e.TAILOR_DEFAULT_PHONE_REGION,
   });
 }

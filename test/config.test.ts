@@ -43,6 +43,15 @@ describe('config', () => {
     }
   });
 
+  it('reads phone numbers without a country code in TAILOR_DEFAULT_PHONE_REGION: US by default, validated', () => {
+    expect(loadConfig({}).defaultPhoneRegion).toBe('US');
+    expect(loadConfig({ TAILOR_DEFAULT_PHONE_REGION: 'gb' }).defaultPhoneRegion).toBe('GB');
+    expect(loadConfig({ TAILOR_DEFAULT_PHONE_REGION: ' DE ' }).defaultPhoneRegion).toBe('DE');
+    for (const bad of ['USA', 'ZZ', 'EU', '1', 'U S']) {
+      expect(() => loadConfig({ TAILOR_DEFAULT_PHONE_REGION: bad }), bad).toThrow(/TAILOR_DEFAULT_PHONE_REGION: must be an ISO 3166 alpha-2/);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ TAILOR_PORT: '' }).port).toBe(8080);
   });

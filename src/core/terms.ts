@@ -6,11 +6,11 @@
  * - **audience**: a set of members kept in the source (mParticle audience, or REST `audienceId`).
  * - **member**: one person in an audience, keyed by mParticle `mpid` or REST `user_id`; when
  *   neither exists, each identity is a member of its own.
- * - **identity**: one identifier of a member: an email, a Twitter handle or a device id, always
+ * - **identity**: one identifier of a member: an email, a Twitter handle, a device id or a phone number, always
  *   held as a SHA-256 digest (lower-case hex) once it has entered Tailor.
- * - **connection**: an audience forwarded to one configuration, with three Forward toggles.
+ * - **connection**: an audience forwarded to one configuration, with four Forward toggles.
  * - **downstream audience** (downstream): the X custom audience that a connection owns for one
- *   identity type; up to three per connection.
+ *   identity type; up to four per connection.
  * - **ledger**: which member holds which hash in an audience (exact membership), and which hashes
  *   each downstream audience holds on X as far as Tailor has been told.
  * - **change**: one hash to add to or remove from one downstream audience, waiting in the outbox;
@@ -22,7 +22,7 @@
  */
 
 /** The X `users` keys Tailor forwards; one downstream audience per type. */
-export const IDENTITY_TYPES = ['email', 'handle', 'device_id'] as const;
+export const IDENTITY_TYPES = ['email', 'handle', 'device_id', 'phone_number'] as const;
 export type IdentityType = (typeof IDENTITY_TYPES)[number];
 
 /** Suffix of the X audience name per identity type, as mParticle names them. */
@@ -30,6 +30,7 @@ export const AUDIENCE_NAME_SUFFIX: Record<IdentityType, string> = {
   email: '(email)',
   handle: '(handle)',
   device_id: '(device id)',
+  phone_number: '(phone)',
 };
 
 export type ChangeOp = 'add' | 'remove';

@@ -6,16 +6,23 @@
 import { createHash } from 'node:crypto';
 import type { IdentityType } from '../core/terms.ts';
 import { identifierTextProblem } from '../core/text.ts';
+import { DEFAULT_PHONE_REGION, toE164, type PhoneRegion } from './phone.ts';
 
 /** What a source calls an identifier; each maps onto one X `users` key. */
-export type IdentityKind = 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id';
+export type IdentityKind = 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id' | 'phone_number';
 
 export const KIND_TO_TYPE: Record<IdentityKind, IdentityType> = {
   email: 'email',
   twitter_handle: 'handle',
   ios_advertising_id: 'device_id',
   google_advertising_id: 'device_id',
+  phone_number: 'phone_number',
 };
+
+/** How identifiers are read: the region of phone numbers written without a country code. */
+export interface NormalizeOptions {
+  phoneRegion?: PhoneRegion;
+}
 
 /** How the value arrives: mParticle's `encoding`. `md5` and `sha1` cannot be matched by X. */
 export type Encoding = 'raw' | 'sha256' | 'md5' | 'sha1';
@@ -27,6 +34,7 @@ export type RejectReason =
   | 'invalid_handle'
   | 'invalid_device_id'
   | 'zeroed_device_id'
+  | 'invalid_phone'
   | 'invalid_sha256'
   | 'unsupported_encoding'
   | 'invalid_encoding'
@@ -52,7 +60,7 @@ function reject(kind: IdentityKind, reason: RejectReason, message: string): Norm
 }
 
 /** The normalized raw form, or a rejection. Exported for golden-vector tests. */
-export function normalizeRaw(kind: IdentityKind, value: string): { ok: true; value: string } | Normalized {
+export function normalizeRaw(kind: IdentityKind, value: string, opts: NormalizeOptions = {}): { ok: true; value: string } | Normalized {
   const trimmed = value.trim();
   if (trimmed === '') return reject(kind, 'empty', `${kind} is empty`);
   switch (kind) {
@@ -74,6 +82,13 @@ export function normalizeRaw(kind: IdentityKind, value: string): { ok: true; val
       if (id === ZERO_UUID) return reject(kind, 'zeroed_device_id', `${kind} is all zeros (the user limited ad tracking)`);
       return { ok: true, value: id };
     }
+    case 'phone_number': {
+      const region = opts.phoneRegion ?? DEFAULT_PHONE_REGION;
+      const e164 = toE164(trimmed, region);
+      if (e164 === null)
+        return reject(kind, 'invalid_phone', `phone_number is not a valid phone number (read in region ${region} when it has no country code)`);
+      return { ok: true, value: e164 };
+    }
   }
   // Reached only when a caller's cast let a string that is not an IdentityKind through.
   return reject(kind, 'unknown_identity_type', 'the identity type is not one Tailor forwards');
@@ -81,11 +96,12 @@ export function normalizeRaw(kind: IdentityKind, value: string): { ok: true; val
 
 /**
  * Normalizes and hashes one identifier. A value that is already a 64-hex SHA-256 digest is
- * lower-cased and passed through, whatever the declared encoding, so pre-hashed REST input works.
+ * lower-cased and passed through, whatever the declared encoding, so pre-hashed REST input works
+ * (a pre-hashed phone number must be the digest of its E.164 form with the `+`, phone.ts).
  * A value that is not valid Unicode text, or holds NUL or U+FFFD, is refused before anything else
  * (`invalid_encoding`, see core/text.ts): it is never hashed.
  */
-export function hashIdentity(kind: IdentityKind, value: string, encoding: Encoding = 'raw'): Normalized {
+export function hashIdentity(kind: IdentityKind, value: string, encoding: Encoding = 'raw', opts: NormalizeOptions = {}): Normalized {
   // Own-property checks: the kind and encoding may have come from a client's string, and a plain
   // object lookup would find `constructor` or `toString` on Object.prototype.
   if (!Object.hasOwn(KIND_TO_TYPE, kind)) return reject(kind, 'unknown_identity_type', 'the identity type is not one Tailor forwards');
@@ -102,7 +118,7 @@ export function hashIdentity(kind: IdentityKind, value: string, encoding: Encodi
   if (encoding === 'sha256') {
     return reject(kind, trimmed === '' ? 'empty' : 'invalid_sha256', `${kind} is declared sha256 but is not a 64-character hex digest`);
   }
-  const normalized = normalizeRaw(kind, value);
+  const normalized = normalizeRaw(kind, value, opts);
   if (!('value' in normalized)) return normalized;
   return { ok: true, type, hash: sha256Hex(normalized.value) };
 }

@@ -2,7 +2,7 @@
  * From source members (REST, Firehose, import) to ledger changes: every identifier normalized and
  * hashed here, once, before anything is stored. Rejections carry a reason and never the value.
  */
-import { hashIdentity, type Encoding, type IdentityKind } from '../identity/index.ts';
+import { hashIdentity, type Encoding, type IdentityKind, type NormalizeOptions } from '../identity/index.ts';
 import type { MemberChange } from '../store/port.ts';
 import type { MemberKeys } from './member-key.ts';
 
@@ -41,7 +41,13 @@ export interface PreparedChanges {
 }
 
 /** Every member key of a change is built here, by `keys` (member-key.ts); the raw user id or mpid goes no further. */
-export function prepareChanges(keys: MemberKeys, action: 'add' | 'remove', members: SourceMember[], firstIndex = 0): PreparedChanges {
+export function prepareChanges(
+  keys: MemberKeys,
+  action: 'add' | 'remove',
+  members: SourceMember[],
+  firstIndex = 0,
+  normalize: NormalizeOptions = {},
+): PreparedChanges {
   const changes: MemberChange[] = [];
   const rejected: Rejection[] = [];
   const counts: Record<string, number> = {};
@@ -49,7 +55,7 @@ export function prepareChanges(keys: MemberKeys, action: 'add' | 'remove', membe
   members.forEach((member, i) => {
     const identities: MemberChange['identities'] = [];
     for (const id of member.identities) {
-      const result = hashIdentity(id.kind, id.value, id.encoding ?? 'raw');
+      const result = hashIdentity(id.kind, id.value, id.encoding ?? 'raw', normalize);
       if (result.ok) {
         if (!identities.some((x) => x.type === result.type && x.hash === result.hash)) identities.push({ type: result.type, hash: result.hash });
       } else {

@@ -4,6 +4,7 @@
  * `applyMemberChanges` transaction, rejections counted by reason in the same transaction. The
  * sources differ only in how they parse a request and how they answer it.
  */
+import type { PhoneRegion } from '../identity/index.ts';
 import type { LedgerPreview, LedgerStore } from '../store/port.ts';
 import type { MemberChange } from '../store/port.ts';
 import { prepareChanges, type Rejection, type SourceMember } from './changes.ts';
@@ -26,6 +27,8 @@ export interface IngestRequest {
   now: number;
   /** Identifiers the source dropped before hashing (the Firehose's unknown identity types), by reason. */
   rejections?: Record<string, number>;
+  /** Where phone numbers without a country code are read (TAILOR_DEFAULT_PHONE_REGION; default US). */
+  phoneRegion?: PhoneRegion;
   /** A dry run: the same preparation, then what the ledger would do (preview.ts), and nothing written. */
   dryRun?: boolean;
 }
@@ -49,7 +52,7 @@ export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestR
   const result: IngestResult = { accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: { ...req.rejections }, queued: 0 };
   const changes: MemberChange[] = [];
   for (const part of req.parts) {
-    const prepared = prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0);
+    const prepared = prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) });
     changes.push(...prepared.changes);
     result.accepted[part.action] += prepared.accepted;
     result.changes[part.action] += prepared.changes.length;

@@ -5,7 +5,7 @@
  *
  *   user:<64 hex>        a REST or import `user_id`
  *   mpid:<64 hex>        an mParticle `mpid`
- *   <type>:<sha256 hex>  a member without a key: the identity itself (email, handle or device_id)
+ *   <type>:<sha256 hex>  a member without a key: the identity itself (email, handle, device_id or phone_number)
  *
  * User ids and mpids are people's identifiers (an e-mail is a common user id), so they are stored
  * only as HMAC-SHA256 under a key derived from TAILOR_SECRET_KEY with HKDF (its own label, so it is

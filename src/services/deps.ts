@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { SecretBox } from '../core/secret-box.ts';
+import type { PhoneRegion } from '../identity/index.ts';
 import type { MemberKeys } from '../membership/member-key.ts';
 import type { CatalogStore, LedgerStore, SessionStore, StatusStore } from '../store/port.ts';
 import type { XClient } from '../x/client.ts';
@@ -16,6 +17,8 @@ export interface Services {
   box: SecretBox;
   /** Builds every member key (user ids and mpids keyed under TAILOR_SECRET_KEY). */
   memberKeys: MemberKeys;
+  /** Where phone numbers written without a country code are read (TAILOR_DEFAULT_PHONE_REGION). */
+  phoneRegion: PhoneRegion;
   x: XClient;
   log: Logger;
   now: () => number;

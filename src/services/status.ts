@@ -105,6 +105,7 @@ export async function audienceView(
         forward_emails: c.forwardEmails,
         forward_twitter_handles: c.forwardTwitterHandles,
         forward_device_ids: c.forwardDeviceIds,
+        forward_phone_numbers: c.forwardPhoneNumbers,
         send_interval_minutes: c.sendIntervalMinutes,
         created_at: iso(c.createdAt),
         downstream_audiences: downstreams.filter((d) => d.configurationId === c.configurationId).map((d) => downstreamView(d, config, errorsOf(d.id))),

@@ -90,6 +90,7 @@ export const connectionViewSchema = z
     forward_emails: z.boolean(),
     forward_twitter_handles: z.boolean(),
     forward_device_ids: z.boolean(),
+    forward_phone_numbers: z.boolean(),
     send_interval_minutes: z
       .number()
       .int()

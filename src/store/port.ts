@@ -71,6 +71,8 @@ export interface ConnectionToggles {
   forwardEmails: boolean;
   forwardTwitterHandles: boolean;
   forwardDeviceIds: boolean;
+  /** Off unless asked for: turning it on starts sending a new kind of personal data (issue 15). */
+  forwardPhoneNumbers: boolean;
 }
 
 /** A connection's settings: the toggles, and its cadence (left out: unchanged; null: near real time). */

@@ -65,6 +65,7 @@ export interface ConnectionRow {
   forward_emails: Flag;
   forward_handles: Flag;
   forward_device_ids: Flag;
+  forward_phone_numbers: Flag;
   send_interval_minutes: number | null;
   created_at: number;
   updated_at: number;
@@ -77,6 +78,7 @@ export function toConnection(r: ConnectionRow): Connection {
     forwardEmails: flag(r.forward_emails),
     forwardTwitterHandles: flag(r.forward_handles),
     forwardDeviceIds: flag(r.forward_device_ids),
+    forwardPhoneNumbers: flag(r.forward_phone_numbers),
     sendIntervalMinutes: r.send_interval_minutes === null || r.send_interval_minutes === undefined ? null : Number(r.send_interval_minutes),
     createdAt: r.created_at,
     updatedAt: r.updated_at,

@@ -4,7 +4,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SyncError, StoreUnavailableError } from '../core/errors.ts';
 import { rateLimitWaits, rateLimitWaitSeconds, syncRetries } from '../metrics.ts';
 import { IDENTITY_TYPES, type IdentityType } from '../core/terms.ts';
-import { USERS_MAX_BODY_BYTES } from '../x/facts.ts';
 import { usersPerRequest } from '../x/pack.ts';
 import type { Claim, Task } from '../store/port.ts';
 import { backoffMs } from './backoff.ts';
@@ -19,20 +18,18 @@ import { renameTask } from './tasks/rename.ts';
 import { sendTask } from './tasks/send.ts';
 
 /**
- * The most changes one batch claims: as many device-id users (the longest key, 82 bytes each with
- * its comma) as fit in X's 5,000,000-byte body with room for the operation envelopes. One claim is
- * then one request, and a backlog drains at the fewest requests X's limits allow.
- */
-export const MAX_BATCH = Math.floor((USERS_MAX_BODY_BYTES - 200) / 83);
-/**
- * The same bound per identity type: e-mail and handle users are shorter than device ids, so their
- * requests carry more (63,289 e-mails against 60,239 device ids). Without it a backlog of e-mails
- * drains in 5% more requests than X's limits need (npm run bench, packing).
+ * The most changes one batch claims, per identity type: as many users of that type as fit in X's
+ * 5,000,000-byte body with its operation envelopes, so one claim is one request and a backlog
+ * drains at the fewest requests X's limits allow. Shorter keys carry more (63,289 e-mails, 60,239
+ * device ids, 58,138 phone numbers); sized for the longest alone, a backlog of e-mails would drain
+ * in 9% more requests than X's limits need (npm run bench, packing).
  */
 export const BATCH_BY_TYPE: Record<IdentityType, number> = Object.fromEntries(IDENTITY_TYPES.map((t) => [t, usersPerRequest(t)])) as Record<
   IdentityType,
   number
 >;
+/** The bound for a type without its own (none today): the longest key's, `phone_number`. */
+export const MAX_BATCH = Math.min(...Object.values(BATCH_BY_TYPE));
 
 /**
  * The shortest lease. A lease outlives the longest X call and a short rate wait: leaseMsFor gives

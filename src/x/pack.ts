@@ -41,7 +41,7 @@ export const EMPTY_OPERATION_BYTES: Record<OperationType, number> = {
  * The most users of one identity type a request can carry, whatever its mix of adds and removes:
  * every user weighs the same (a SHA-256 hex digest under the type's key), and a body holding both
  * operations weighs `[` `]` + both empty operations + their comma + one user and comma per change.
- * E-mail users (78 bytes) fit more per request than device ids (82), so a claim sized by type
+ * E-mail users (78 bytes) fit more per request than device ids (82) or phone numbers (85), so a claim sized by type
  * keeps every request as full as X allows.
  */
 export function usersPerRequest(identityType: IdentityType, maxBodyBytes: number = USERS_MAX_BODY_BYTES): number {

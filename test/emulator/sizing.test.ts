@@ -11,6 +11,7 @@ interface PopUser {
   handle: string;
   idfa: string;
   gaid: string;
+  phone: string;
   active: boolean;
 }
 
@@ -43,6 +44,7 @@ describe('population', () => {
   it('is deterministic raw identities with about 80% active', () => {
     expect(population).toHaveLength(1000);
     expect(population[7]).toMatchObject({ email: 'user7@population.example', handle: 'popuser7' });
+    expect(population[7]!.phone).toBe('+12022000007');
     expect(population[7]!.idfa).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(active.length / population.length).toBeGreaterThan(0.72);
     expect(active.length / population.length).toBeLessThan(0.88);
@@ -94,6 +96,35 @@ describe('sizing', () => {
     expect(res.status).toBe(200);
     await size();
     expect(await get(id)).toMatchObject({ audience_size: null, targetable: false, reasons_not_targetable: ['TOO_SMALL'] });
+  });
+
+  it('matches phone numbers by the SHA-256 of E.164 with its +, and counts a person once across keys', async () => {
+    const id = await createAudience(bench, 'sizing-phone');
+    // 100 active users by phone; the first 50 also by email: still 100 people.
+    await add(
+      id,
+      active.slice(0, 100).map((u, i) => (i < 50 ? { phone_number: [sha256(u.phone)], email: [sha256(u.email)] } : { phone_number: [sha256(u.phone)] })),
+    );
+    // The same numbers without the `+`, and inactive users' numbers, match nobody.
+    await add(
+      id,
+      active.slice(100, 130).map((u) => ({ phone_number: [sha256(u.phone.slice(1))] })),
+    );
+    await add(
+      id,
+      inactive.slice(0, 10).map((u) => ({ phone_number: [sha256(u.phone)] })),
+    );
+    await size();
+    expect(await get(id)).toMatchObject({ audience_size: 100, targetable: true, reasons_not_targetable: [] });
+    const inspect = (await backdoor(bench, 'GET', `/_emulator/accounts/${bench.account}/custom_audiences`)).body.data.find((a: { id: string }) => a.id === id);
+    expect(inspect.emulator).toMatchObject({ matched_size: 100, members: { phone_number: 140, email: 50 } });
+    // Phone numbers are 64-hex digests like every hashed key: a raw number is refused, nothing applied.
+    const raw = await call(bench, 'POST', usersPath(bench, id), {
+      token: bench.adminToken,
+      json: [{ operation_type: 'Update', params: { users: [{ phone_number: [active[200]!.phone] }] } }],
+    });
+    expect(raw.status).toBe(400);
+    expect(raw.body.operation_errors[0][0]).toMatchObject({ code: 'INVALID_PARAMETER', parameter: 'params.users[0].phone_number[0]' });
   });
 
   it('ignores hashes that match nobody and upper-case identities hashed without normalizing', async () => {

@@ -15,6 +15,7 @@ import type { Services } from '../../src/services/deps.ts';
 import type { Configuration, Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { testServices } from '../support/services.ts';
+import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 
 /** The Firehose fixtures, described in test/fixtures/firehose/README.md. */
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/firehose');
@@ -104,7 +105,19 @@ export async function startInProcess(
         audienceId === undefined
           ? reader.prepare(`${sql} ORDER BY 1, 2, 3, 4`).all()
           : reader.prepare(`${sql} WHERE audience_id = ? ORDER BY 1, 2, 3, 4`).all(audienceId);
-      return rows as { audience_id: string; identity_type: string; hash: string; member_key: string }[];
+      // Stored as bytes since 0009 (src/store/binary.ts): read back as the port spells them.
+      return (rows as { audience_id: string; identity_type: string; hash: Buffer; member_key: Buffer }[])
+        .map((r) => ({
+          ...r,
+          hash: hashHex(r.hash),
+          member_key: memberKeyText(r.member_key),
+        }))
+        .sort((a, b) => {
+          // ORDER BY 1, 2, 3, 4 as it read when the columns were text (the key's kind byte sorts otherwise).
+          const ka = [a.audience_id, a.identity_type, a.hash, a.member_key].join('\0');
+          const kb = [b.audience_id, b.identity_type, b.hash, b.member_key].join('\0');
+          return ka < kb ? -1 : ka > kb ? 1 : 0;
+        });
     },
     async close() {
       await app.close();

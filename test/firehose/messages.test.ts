@@ -32,6 +32,9 @@ describe('POST /firehose, in process', () => {
     expect(p.user_identities).toEqual([
       { type: 'email', encoding: 'raw', required: false },
       { type: 'twitter', encoding: 'raw', required: false },
+      { type: 'mobile_number', encoding: 'raw', required: false },
+      { type: 'phone_number_2', encoding: 'raw', required: false },
+      { type: 'phone_number_3', encoding: 'raw', required: false },
     ]);
     expect(p.device_identities).toEqual([
       { type: 'ios_advertising_id', encoding: 'raw', required: false },
@@ -46,8 +49,11 @@ describe('POST /firehose, in process', () => {
       expect.stringContaining('"<Audience Name> (email)"'),
       expect.stringContaining('"<Audience Name> (handle)"'),
       expect.stringContaining('"<Audience Name> (device id)"'),
+      expect.stringContaining('"<Audience Name> (phone)"'),
       expect.stringContaining('at most once per interval'),
     ]);
+    // Phone numbers are sent only when someone turns them on.
+    expect(reg.audience_subscription_settings.find((s: any) => s.id === 'forwardPhoneNumbers')).toMatchObject({ default_value: false, checked: false });
     expect(res.body.description.length).toBeLessThan(230);
   });
 

@@ -11,7 +11,7 @@ import { ACCOUNT, mpidKey, startInProcess, type Harness } from './helpers.ts';
 
 const sha = (v: string): string => createHash('sha256').update(v, 'utf8').digest('hex');
 
-type Kind = 'email' | 'handle' | 'device_id';
+type Kind = 'email' | 'handle' | 'device_id' | 'phone_number';
 /** A generated identity, with what Tailor must make of it: a hash, a rejection, or nothing (unregistered type). */
 interface GenIdentity {
   wire: { type: string; encoding: string; value: string };
@@ -25,6 +25,19 @@ const pad = fc.constantFrom('', ' ', '  ', '\t');
 const email = fc.tuple(fc.stringMatching(/^[a-z0-9._]{1,8}$/), fc.constantFrom('example.com', 'mail.example', 'x.io')).map(([l, d]) => `${l}@${d}`);
 const handle = fc.stringMatching(/^[a-z0-9_]{1,15}$/);
 const uuid = fc.uuid();
+// E.164 US numbers with real area codes and ordinary exchanges, and the ways people write them.
+const phoneParts = fc.tuple(fc.constantFrom('202', '212', '415', '617'), fc.constantFrom('234', '456', '678', '789'), fc.integer({ min: 0, max: 9999 }));
+const e164 = phoneParts.map(([a, e, l]) => `+1${a}${e}${String(l).padStart(4, '0')}`);
+const phoneSpelling = (n: string) =>
+  fc
+    .constantFrom(
+      (a: string, e: string, l: string) => `(${a}) ${e}-${l}`,
+      (a: string, e: string, l: string) => `${a}.${e}.${l}`,
+      (a: string, e: string, l: string) => `+1 ${a} ${e} ${l}`,
+      (a: string, e: string, l: string) => `001 ${a}-${e}-${l}`,
+      (a: string, e: string, l: string) => `1${a}${e}${l}`,
+    )
+    .chain((f) => pad.map((p) => p + f(n.slice(2, 5), n.slice(5, 8), n.slice(8)) + p));
 
 function registered(type: string, kind: Kind, normalized: fc.Arbitrary<string>, rawForm: (n: string) => fc.Arbitrary<string>): fc.Arbitrary<GenIdentity> {
   return fc.oneof(
@@ -46,6 +59,7 @@ function registered(type: string, kind: Kind, normalized: fc.Arbitrary<string>, 
 const userIdentity = fc.oneof(
   registered('email', 'email', email, (n) => fc.tuple(pad, randomCase(n), pad).map(([a, v, b]) => a + v + b)),
   registered('twitter', 'handle', handle, (n) => fc.tuple(fc.constantFrom('', '@'), randomCase(n), pad).map(([at, v, b]) => at + v + b)),
+  ...['mobile_number', 'phone_number_2', 'phone_number_3'].map((type) => registered(type, 'phone_number', e164, phoneSpelling)),
   fc.constantFrom('customer', 'other', 'facebook').map((type): GenIdentity => ({ wire: { type, encoding: 'raw', value: 'someone' }, outcome: 'ignored' })),
 );
 const deviceIdentity = fc.oneof(
@@ -55,9 +69,12 @@ const deviceIdentity = fc.oneof(
 );
 
 const toggle = fc.option(fc.constantFrom('true', 'false', 'TRUE', 'False'), { nil: undefined });
-const settings = fc.option(fc.record({ forwardEmails: toggle, forwardTwitterHandles: toggle, forwardDeviceIds: toggle }, { requiredKeys: [] }), {
-  nil: undefined,
-});
+const settings = fc.option(
+  fc.record({ forwardEmails: toggle, forwardTwitterHandles: toggle, forwardDeviceIds: toggle, forwardPhoneNumbers: toggle }, { requiredKeys: [] }),
+  {
+    nil: undefined,
+  },
+);
 
 interface GenEntry {
   slot: number; // which of the run's three audiences
@@ -122,7 +139,7 @@ interface ModelAudience {
   members: Map<string, Set<string>>; // member key → "kind:hash"
   hasAdds: boolean;
   rejected: number;
-  toggles: { forwardEmails: boolean; forwardTwitterHandles: boolean; forwardDeviceIds: boolean } | null;
+  toggles: { forwardEmails: boolean; forwardTwitterHandles: boolean; forwardDeviceIds: boolean; forwardPhoneNumbers: boolean } | null;
 }
 
 /** docs/reference/product.md "Membership is exact", written independently of Tailor's code. */
@@ -142,6 +159,8 @@ function model(req: { profiles: GenProfile[] }): ModelAudience[] {
         forwardEmails: on(e.settings?.forwardEmails),
         forwardTwitterHandles: on(e.settings?.forwardTwitterHandles),
         forwardDeviceIds: on(e.settings?.forwardDeviceIds),
+        // Registered default false: absent means off.
+        forwardPhoneNumbers: e.settings?.forwardPhoneNumbers?.toLowerCase() === 'true',
       };
       a.rejected += rejected;
       if (e.action === 'add') a.hasAdds = true;
@@ -197,10 +216,11 @@ describe('membership request parser (property-based)', () => {
           if (!a.hasAdds) continue;
           expect(stored!.name).toBeTruthy();
           expect(
-            (await h.store.listConnections(id)).map(({ forwardEmails, forwardTwitterHandles, forwardDeviceIds }) => ({
+            (await h.store.listConnections(id)).map(({ forwardEmails, forwardTwitterHandles, forwardDeviceIds, forwardPhoneNumbers }) => ({
               forwardEmails,
               forwardTwitterHandles,
               forwardDeviceIds,
+              forwardPhoneNumbers,
             })),
           ).toEqual([a.toggles]);
           const rejections = (await h.store.listRejections(id)).reduce((n, r) => n + r.count, 0);

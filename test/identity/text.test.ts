@@ -5,7 +5,7 @@ import { cleanName, identifierTextProblem, nameTextProblem } from '../../src/cor
 import { hashIdentity, type Encoding, type IdentityKind } from '../../src/identity/index.ts';
 import { identityKindOf, type IdentityList } from '../../src/sources/firehose/schema.ts';
 
-const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'];
+const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id', 'phone_number'];
 
 describe('identifier text (issue 11): Unicode scalar strings without NUL or U+FFFD', () => {
   it.each(['person@example.com', 'josé@exämple.com', '😀@example.com', 'jack', '', ' spaced '])('%j is text', (v) => {
@@ -56,6 +56,10 @@ describe('Firehose identity types', () => {
   it.each([
     ['user_identities', 'email', 'email'],
     ['user_identities', 'twitter', 'twitter_handle'],
+    ['user_identities', 'mobile_number', 'phone_number'],
+    ['user_identities', 'phone_number_2', 'phone_number'],
+    ['user_identities', 'phone_number_3', 'phone_number'],
+    ['device_identities', 'mobile_number', 'unknown'],
     ['device_identities', 'ios_advertising_id', 'ios_advertising_id'],
     ['device_identities', 'google_advertising_id', 'google_advertising_id'],
     ['user_identities', 'customer', 'ignored'],

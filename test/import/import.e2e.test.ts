@@ -149,7 +149,7 @@ describe('tailor import', () => {
     const unknownColumn = await runImport(tailor, [bad, '--audience', 'mixed']);
     expect(unknownColumn.code).toBe(1);
     expect(unknownColumn.stderr).toContain(
-      'the CSV header has an unknown column: column 2 (did you mean email?); the columns are user_id, email, twitter_handle, ios_advertising_id, google_advertising_id',
+      'the CSV header has an unknown column: column 2 (did you mean email?); the columns are user_id, email, twitter_handle, ios_advertising_id, google_advertising_id, phone_number',
     );
 
     const good = join(dir, 'good.csv');

@@ -194,8 +194,9 @@ describe('names and identifiers', () => {
     ]);
     const stored = srv.files();
     for (const v of ['caf\ufffd@example.com', 'x\ud800@example.com', 'n\u0000@example.com', 'nul@example.com'])
-      for (const f of stored) expect(f.includes(Buffer.from(sha(v))), JSON.stringify(v)).toBe(false);
-    expect(stored.some((f) => f.includes(Buffer.from(sha('ok5@example.com'))))).toBe(true);
+      for (const f of stored) expect(f.includes(Buffer.from(sha(v))) || f.includes(Buffer.from(sha(v), 'hex')), JSON.stringify(v)).toBe(false);
+    // Hashes are stored as their 32 bytes since migration 0009 (src/store/binary.ts).
+    expect(stored.some((f) => f.includes(Buffer.from(sha('ok5@example.com'), 'hex')))).toBe(true);
     expect((await srv.call('GET', '/api/v1/audiences/imp')).body.members).toBe(2); // u2, u5 (u1 and u3 hold no identity)
   });
 });

@@ -71,7 +71,7 @@ describe('the OpenAPI document', () => {
       { store, x, rate: new RateGate(store, { usersPerMinute: 10_000 }), box, log, now: Date.now, installationId: await store.installationId() },
       { concurrency: 1, flushIntervalMs: 50, refreshIntervalMs: 200, xTimeoutMs: 5_000 },
     );
-    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), x, log, now: Date.now, notify: () => worker.notify() };
+    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), phoneRegion: 'US', x, log, now: Date.now, notify: () => worker.notify() };
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     worker.start();
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
@@ -211,7 +211,7 @@ describe('the OpenAPI document', () => {
       payload: {
         add: [
           { user_id: 'u1', email: 'one@example.com', twitter_handle: '@one' },
-          { user_id: 'u2', email: 'not an email' },
+          { user_id: 'u2', email: 'not an email', phone_number: '12' },
         ],
         remove: [{ email: 'gone@example.com' }],
       },

@@ -8,7 +8,7 @@ import { downstreamName } from '../../src/core/names.ts';
 import type { Claim, ClaimOptions, Store } from '../../src/store/port.ts';
 import { STORES, h } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false };
+const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 const FLUSH = 10_000;
 const MINUTE = 60_000;
 
@@ -191,7 +191,12 @@ for (const factory of STORES) {
       const during = await store.lookup([{ type: 'email', hash: h(3) }]);
       expect(during[0]?.downstream).toMatchObject({ onX: 'uncertain' });
       // Toggled off: not forwarded.
-      await store.putConnection('a1', configId, { forwardEmails: false, forwardTwitterHandles: true, forwardDeviceIds: false }, t0 + 4 * FLUSH);
+      await store.putConnection(
+        'a1',
+        configId,
+        { forwardEmails: false, forwardTwitterHandles: true, forwardDeviceIds: false, forwardPhoneNumbers: false },
+        t0 + 4 * FLUSH,
+      );
       const off = await store.lookup([{ type: 'email', hash: h(1) }]);
       expect(off.find((r) => r.audienceId === 'a1')).toMatchObject({ forwarding: false, downstream: expect.objectContaining({ state: 'detached' }) });
     });

@@ -65,7 +65,12 @@ for (const pair of PAIRS) {
         now,
       );
       await a.putAudience('a1', 'Buyers', now);
-      await a.putConnection('a1', configuration.id, { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false }, now);
+      await a.putConnection(
+        'a1',
+        configuration.id,
+        { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
+        now,
+      );
       const c = (await a.claim({ ...opts, now }))!;
       await a.settleCreated(
         c.downstream.id,

@@ -4,7 +4,7 @@ import type { ClaimOptions, Store } from '../../src/store/port.ts';
 import { downstreamName } from '../../src/core/names.ts';
 import { STORES, h } from './helpers.ts';
 
-const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
 
 for (const factory of STORES) {
   describe(`store contract: ledger and outbox (${factory.name})`, () => {

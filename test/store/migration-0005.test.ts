@@ -20,10 +20,10 @@ import { createPool } from '../../src/store/postgres/db.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { migrate as migratePostgres } from '../../src/store/postgres/migrate.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { SqliteLedger } from '../../src/store/sqlite/ledger.ts';
 import { migrate as migrateSqlite } from '../../src/store/sqlite/open.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
+import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 
 const SECRET = 'migration-test-secret-0123456789abcdef';
 const keys = new MemberKeys(SECRET);
@@ -72,6 +72,11 @@ const countsOf = (rows: Row[]): Record<string, number> => Object.fromEntries(AUD
 /** Raw user ids and mpids of the seed that no hex digest can contain by chance. */
 const RAW_NEEDLES = ['alice@example.com', 'u-2', '-1327484737295091692', 'bob'];
 
+/** A ledger row as stored: text before 0009, bytes since (src/store/binary.ts). */
+type StoredRow = { audience_id: string; member_key: string | Buffer; identity_type: string; hash: string | Buffer };
+const keyText = (k: string | Buffer): string => (typeof k === 'string' ? k : memberKeyText(k));
+const hexText = (x: string | Buffer): string => (typeof x === 'string' ? x : hashHex(x));
+
 /** A database left by Tailor before 0005, and ways to look into it from outside the store. */
 interface Legacy {
   /** TAILOR_DATABASE_URL for this database. */
@@ -98,11 +103,12 @@ const sqlite: Dialect = {
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     migrateSqlite(db, {}, 4);
-    // Written by the ledger itself, fed the keys the sources passed through raw before 0005.
-    const ledger = new SqliteLedger(db);
+    // As the ledger wrote it before 0005 (text hashes and keys; today's ledger writes 0009's bytes),
+    // fed the keys the sources passed through raw before 0005.
     for (const a of AUDIENCES) db.prepare('INSERT INTO audiences (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)').run(a, a, now, now);
+    const insert = db.prepare('INSERT INTO members (audience_id, identity_type, hash, member_key) VALUES (?, ?, ?, ?)');
     db.transaction(() => {
-      for (const r of rows) ledger.apply(r.audience, [{ memberKey: r.key, action: 'add', identities: r.hashes.map(([type, hash]) => ({ type, hash })) }], now);
+      for (const r of rows) for (const [type, hash] of r.hashes) insert.run(r.audience, type, hash, r.key);
     }).immediate();
     db.close();
     let store: Store | null = null;
@@ -122,8 +128,8 @@ const sqlite: Dialect = {
       },
       ledger: async () =>
         read((d) =>
-          (d.prepare('SELECT audience_id, member_key, identity_type, hash FROM members').all() as Record<string, string>[])
-            .map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`)
+          (d.prepare('SELECT audience_id, member_key, identity_type, hash FROM members').all() as StoredRow[])
+            .map((r) => `${r.audience_id} ${keyText(r.member_key)} ${r.identity_type} ${hexText(r.hash)}`)
             .sort(),
         ),
       counts: async () =>
@@ -168,8 +174,8 @@ const postgres: Dialect = {
       await pool.query('INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES ($1, $2, $3, $4)', [...k.split(' '), n]);
     let store: Store | null = null;
     const ledger = async (): Promise<string[]> =>
-      (await pool.query<Record<string, string>>('SELECT audience_id, member_key, identity_type, hash FROM members')).rows
-        .map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`)
+      (await pool.query<StoredRow>('SELECT audience_id, member_key, identity_type, hash FROM members')).rows
+        .map((r) => `${r.audience_id} ${keyText(r.member_key)} ${r.identity_type} ${hexText(r.hash)}`)
         .sort();
     return {
       url: tdb.url,
@@ -189,15 +195,17 @@ const postgres: Dialect = {
       version: async () => (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v,
       async extra() {
         // audience_members holds exactly the ledger's members, and the holder counts did not move.
-        const am = (await pool.query<{ audience_id: string; member_key: string }>('SELECT audience_id, member_key FROM audience_members')).rows
-          .map((r) => `${r.audience_id} ${r.member_key}`)
+        const am = (await pool.query<{ audience_id: string; member_key: string | Buffer }>('SELECT audience_id, member_key FROM audience_members')).rows
+          .map((r) => `${r.audience_id} ${keyText(r.member_key)}`)
           .sort();
         const fromLedger = [...new Set((await ledger()).map((l) => l.split(' ').slice(0, 2).join(' ')))].sort();
         expect(am).toEqual(fromLedger);
         const got = (
-          await pool.query<{ k: string; holders: number }>("SELECT audience_id || ' ' || identity_type || ' ' || hash AS k, holders FROM hash_holders")
+          await pool.query<{ audience_id: string; identity_type: string; hash: string | Buffer; holders: number }>(
+            'SELECT audience_id, identity_type, hash, holders FROM hash_holders',
+          )
         ).rows;
-        expect(new Map(got.map((r) => [r.k, r.holders]))).toEqual(holders);
+        expect(new Map(got.map((r) => [`${r.audience_id} ${r.identity_type} ${hexText(r.hash)}`, r.holders]))).toEqual(holders);
       },
       async cleanup() {
         await store?.close();

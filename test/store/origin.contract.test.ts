@@ -16,7 +16,7 @@ import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { STORES } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
 
-const ALL = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+const ALL = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
 const config = (accountId: string) => ({ name: accountId, accountId, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' });
 
 for (const factory of STORES) {

@@ -11,8 +11,9 @@ import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import type { IdentityType } from '../../src/core/terms.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './pg.ts';
+import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 
-const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true };
+const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
 const now = 1_000_000;
 const opts = (over: Partial<ClaimOptions> = {}): ClaimOptions => ({
   owner: 'w',
@@ -219,12 +220,14 @@ describe('postgres store under concurrency (two pools)', () => {
       // Shared members: each ended with one stream's final set, whole.
       const pgc = new pg.Client({ connectionString: db.url });
       await pgc.connect();
-      const rows = await pgc.query<{ member_key: string; identity_type: string; hash: string }>(
+      // The rows as stored (binary since 0009), read back as the port spells them.
+      const stored = await pgc.query<{ member_key: Buffer; identity_type: string; hash: Buffer }>(
         'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1',
         [aud],
       );
+      const rows = { rows: stored.rows.map((r) => ({ member_key: memberKeyText(r.member_key), identity_type: r.identity_type, hash: hashHex(r.hash) })) };
       const holders = await pgc.query<{ identity_type: string; hash: string; holders: number }>(
-        'SELECT identity_type, hash, holders FROM hash_holders WHERE audience_id = $1',
+        "SELECT identity_type, encode(hash, 'hex') AS hash, holders FROM hash_holders WHERE audience_id = $1",
         [aud],
       );
       await pgc.end();

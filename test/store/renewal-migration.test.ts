@@ -40,7 +40,7 @@ describe('migration 0007: confirmed_at of rows confirmed before it', () => {
         "INSERT INTO downstreams (id, audience_id, configuration_id, identity_type, state, x_audience_id, created_at, updated_at) VALUES (1, 'a1', 'c', 'email', 'active', 'x1', ?, ?)",
       ).run(CREATED, CREATED);
       db.prepare('INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (1, ?, 1), (1, ?, 0)').run(h(1), h(2));
-      expect(migrateSqlite(db)).toContain(7);
+      expect(migrateSqlite(db, {}, 8)).toContain(7); // the layout as 0008 left it (0009 makes hashes binary)
       expect(db.prepare('SELECT hash, confirmed_at FROM x_members ORDER BY hash').all()).toEqual([
         { hash: h(1), confirmed_at: CREATED },
         { hash: h(2), confirmed_at: null },
@@ -67,7 +67,7 @@ describe('migration 0007: confirmed_at of rows confirmed before it', () => {
         [CREATED],
       );
       await pool.query('INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (1, $1, true), (1, $2, false), (9, $3, true)', [h(1), h(2), h(3)]);
-      expect(await migratePostgres(pool)).toContain(7);
+      expect(await migratePostgres(pool, {}, 8)).toContain(7); // the layout as 0008 left it (0009 makes hashes binary)
       const rows = await pool.query('SELECT hash, confirmed_at::text AS confirmed_at FROM x_members ORDER BY hash');
       expect(rows.rows).toEqual([
         { hash: h(1), confirmed_at: String(CREATED) },

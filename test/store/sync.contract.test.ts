@@ -8,7 +8,7 @@ import type { Claim, ClaimOptions, Store } from '../../src/store/port.ts';
 import { downstreamName } from '../../src/core/names.ts';
 import { STORES, h } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false };
+const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 
 for (const factory of STORES) {
   describe(`store contract: configurations, claims and settles (${factory.name})`, () => {

@@ -3,6 +3,7 @@
  * the test's choosing, and everything else with test defaults. X is the emulator when one is given,
  * else an address where nothing listens (a handler that reached X would fail loudly).
  */
+import type { PhoneRegion } from '../../src/identity/index.ts';
 import pino, { type Logger } from 'pino';
 import { SecretBox } from '../../src/core/secret-box.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';
@@ -27,6 +28,8 @@ export interface TestServicesOptions {
   log?: Logger;
   now?: () => number;
   notify?: () => void;
+  /** TAILOR_DEFAULT_PHONE_REGION (default US). */
+  phoneRegion?: PhoneRegion;
 }
 
 export function testXClient(emu?: XTarget): XClient {
@@ -41,6 +44,7 @@ export function testServices(store: ServiceStore, o: TestServicesOptions = {}): 
     store,
     box: new SecretBox(secret),
     memberKeys: new MemberKeys(secret),
+    phoneRegion: o.phoneRegion ?? 'US',
     x: o.x ?? testXClient(o.emu),
     log: o.log ?? pino({ level: 'silent' }),
     now: o.now ?? Date.now,

@@ -148,6 +148,8 @@ describeInBrowser('web UI in Chromium', () => {
     const add = page.locator('form.add');
     await add.getByLabel('X configuration').selectOption({ label: `Acme Outdoor — account ${accountId}` });
     for (const label of ['Forward Emails', 'Forward Twitter Handles', 'Forward Device IDs']) expect(await add.getByLabel(label).isChecked()).toBe(true);
+    // Phone numbers are sent only when someone ticks the box.
+    expect(await add.getByLabel('Forward Phone Numbers').isChecked()).toBe(false);
     await add.getByLabel('Forward Device IDs').uncheck();
     await add.getByRole('button', { name: 'Add Connection' }).click();
     await page.getByRole('status').filter({ hasText: 'Connection added' }).waitFor();
@@ -157,15 +159,17 @@ describeInBrowser('web UI in Chromium', () => {
     expect(await connection.getByLabel('Forward Emails').isChecked()).toBe(true);
     expect(await connection.getByLabel('Forward Twitter Handles').isChecked()).toBe(true);
     expect(await connection.getByLabel('Forward Device IDs').isChecked()).toBe(false);
+    expect(await connection.getByLabel('Forward Phone Numbers').isChecked()).toBe(false);
     const view = await tailor.audience(audienceId);
-    expect(view.connections[0]).toMatchObject({ forward_emails: true, forward_twitter_handles: true, forward_device_ids: false });
+    expect(view.connections[0]).toMatchObject({ forward_emails: true, forward_twitter_handles: true, forward_device_ids: false, forward_phone_numbers: false });
   });
 
   it('shows members sent, then X size and targetability after X sizes the audiences', async () => {
     // 200 people X knows (about 160 active): enough for X's minimum of 100 matched users.
-    const people = await emu.get<{ email: string; handle: string; idfa: string }[]>('/_emulator/population?offset=0&limit=200');
+    const people = await emu.get<{ email: string; handle: string; idfa: string; phone: string }[]>('/_emulator/population?offset=0&limit=200');
     const res = await tailor.api('POST', `/audiences/${audienceId}/members`, {
-      add: people.map((p, i) => ({ user_id: `u${i}`, email: p.email, twitter_handle: p.handle, ios_advertising_id: p.idfa })),
+      // Phone numbers too: kept in the ledger, not sent while Forward Phone Numbers is off.
+      add: people.map((p, i) => ({ user_id: `u${i}`, email: p.email, twitter_handle: p.handle, ios_advertising_id: p.idfa, phone_number: p.phone })),
     });
     expect(res.status).toBe(202);
 
@@ -260,19 +264,24 @@ describeInBrowser('web UI in Chromium', () => {
   it('edits the connection (Forward Device IDs on re-sends the device ids) and renames the X audiences with the audience', async () => {
     const connection = page.locator('form.connection:not(.add)');
     await connection.getByLabel('Forward Device IDs').check();
+    await connection.getByLabel('Forward Phone Numbers').check();
     await connection.getByRole('button', { name: 'Save settings' }).click();
     await page.getByRole('status').filter({ hasText: 'Connection settings saved' }).waitFor();
     await fact(card('Spring Sale (device id)'), 'Members sent')
       .filter({ hasText: /^200\b/ })
       .waitFor();
-    expect((await tailor.audience(audienceId)).connections[0].forward_device_ids).toBe(true);
+    expect((await tailor.audience(audienceId)).connections[0]).toMatchObject({ forward_device_ids: true, forward_phone_numbers: true });
+    // Turned on, the current members' numbers are sent.
+    await fact(card('Spring Sale (phone)'), 'Members sent')
+      .filter({ hasText: /^200\b/ })
+      .waitFor();
 
     await page.getByRole('button', { name: 'Rename' }).click();
     const dialog = page.getByRole('dialog', { name: 'Rename “Spring Sale”' });
     await dialog.getByLabel('New name').fill('Summer Sale');
     await dialog.getByRole('button', { name: 'Rename' }).click();
     await page.getByRole('heading', { name: 'Summer Sale', level: 1 }).waitFor();
-    for (const type of ['email', 'handle', 'device id']) await card(`Summer Sale (${type})`).waitFor();
+    for (const type of ['email', 'handle', 'device id', 'phone']) await card(`Summer Sale (${type})`).waitFor();
     await waitFor('X audiences renamed on the emulator', async () => {
       const names = (await emu.audiences(accountId)).filter((a) => !a.deleted).map((a) => a.name);
       return ['Summer Sale (email)', 'Summer Sale (handle)', 'Summer Sale (device id)'].every((n) => names.includes(n));

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RejectedError } from '../../src/core/errors.ts';
-import type { IdentityType } from '../../src/core/terms.ts';
+import { IDENTITY_TYPES, type IdentityType } from '../../src/core/terms.ts';
 import { USERS_MAX_BODY_BYTES as MAX_BODY_BYTES, USERS_MAX_OPERATIONS as MAX_OPERATIONS } from '../../src/x/facts.ts';
 import { packUsers } from '../../src/x/pack.ts';
 import type { UserChange, UsersRequest } from '../../src/x/types.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const TYPES: IdentityType[] = ['email', 'handle', 'device_id'];
+const TYPES: readonly IdentityType[] = IDENTITY_TYPES;
 
 /** The (operation, hash) pairs a body carries, in body order, read back with JSON.parse. */
 function bodyChanges(req: UsersRequest): UserChange[] {

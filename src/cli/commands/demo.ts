@@ -17,11 +17,14 @@ interface PopulationUser {
   handle: string;
   idfa: string;
   gaid: string;
+  /** E.164 (`+1202…`). */
+  phone: string;
 }
 
 const SAMPLES = [
   { id: 'cart-abandoners', name: 'Cart abandoners', size: 400, toggles: {} },
-  { id: 'loyal-customers', name: 'Loyal customers', size: 180, toggles: { forward_device_ids: false } },
+  // Phone numbers are off unless asked for; this one forwards them.
+  { id: 'loyal-customers', name: 'Loyal customers', size: 180, toggles: { forward_device_ids: false, forward_phone_numbers: true } },
   { id: 'beta-testers', name: 'Beta testers', size: 60, toggles: {} }, // stays under X's 100: TOO_SMALL
 ];
 
@@ -83,6 +86,8 @@ export function register(program: Command): void {
         email: p.email,
         twitter_handle: `@${p.handle}`,
         ios_advertising_id: p.idfa.toUpperCase(),
+        // Written as people do, national: Tailor puts it back in E.164 (TAILOR_DEFAULT_PHONE_REGION is US).
+        phone_number: p.phone.replace(/^\+1(\d{3})(\d{3})(\d{4})$/, '($1) $2-$3'),
       });
       let offset = 0;
       for (const s of SAMPLES) {

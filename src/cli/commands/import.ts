@@ -38,7 +38,10 @@ export function register(program: Command): void {
   program
     .command('import')
     .description('bulk add (or remove) members of an audience from a CSV or NDJSON file, in constant memory')
-    .argument('<file>', 'CSV with a header (user_id, email, twitter_handle, ios_advertising_id, google_advertising_id) or NDJSON with those fields')
+    .argument(
+      '<file>',
+      'CSV with a header (user_id, email, twitter_handle, ios_advertising_id, google_advertising_id, phone_number) or NDJSON with those fields',
+    )
     .requiredOption('--audience <id>', 'the audience to change (it must exist)')
     .option('--remove', 'remove the members instead of adding them')
     .option('--format <format>', 'csv or ndjson (default: from the extension .csv, .ndjson, .jsonl)')
@@ -87,6 +90,7 @@ export function register(program: Command): void {
           summary = await importMembers({
             store,
             memberKeys,
+            phoneRegion: config.defaultPhoneRegion,
             audienceId: audience.id,
             action,
             input,

@@ -5,7 +5,7 @@
  * timers to cancel on close.
  *
  * The size is the number of distinct ACTIVE population users matched by any hash held now under
- * `email`, `handle` or `device_id`.
+ * `email`, `handle`, `device_id` or `phone_number`.
  */
 import type { Population } from '../world/population.ts';
 import type { Audience } from './audience.ts';
@@ -23,7 +23,7 @@ export interface SizingContext {
   mode: SizingMode;
 }
 
-const MATCHABLE = ['email', 'handle', 'device_id'] as const;
+const MATCHABLE = ['email', 'handle', 'device_id', 'phone_number'] as const;
 
 /** A change to members (or the creation) makes the audience PROCESSING until the next sizing run. */
 export function markChanged(audience: Audience, now: number): void {

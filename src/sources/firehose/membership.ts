@@ -158,7 +158,13 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
         'firehose membership change for an unconnected audience: connection added',
       );
     }
-    const result = await ingest(s.store, s.memberKeys, { audienceId: plan.audienceId, parts: plan.parts, now, rejections: plan.rejections });
+    const result = await ingest(s.store, s.memberKeys, {
+      audienceId: plan.audienceId,
+      parts: plan.parts,
+      now,
+      rejections: plan.rejections,
+      phoneRegion: s.phoneRegion,
+    });
     // The Firehose has always counted ledger changes (a profile without an mpid makes one per identity), REST and import members.
     countIngest('firehose', result.changes, result.counts);
   }

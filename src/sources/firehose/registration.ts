@@ -5,34 +5,35 @@
  */
 import { AUDIENCE_NAME_SUFFIX } from '../../core/terms.ts';
 import { responseEnvelope } from './response.ts';
-import { MAX_SEND_INTERVAL_MINUTES, SDK_VERSION } from './schema.ts';
+import { MAX_SEND_INTERVAL_MINUTES, SDK_VERSION, TOGGLE_DEFAULTS, type TOGGLE_SETTINGS } from './schema.ts';
 
 export type RegisteredEncoding = 'raw' | 'sha256';
 
 /** Tailor's own integration version, shown by mParticle; bump it when the registration changes. */
-export const INTEGRATION_VERSION = '1.0';
+export const INTEGRATION_VERSION = '1.1';
 
 const target = (suffix: string): string => `"<Audience Name> ${suffix}"`;
 
 export function registrationResponse(encoding: RegisteredEncoding, request: { firehose_version?: unknown }): Record<string, unknown> {
   const permission = (type: string) => ({ type, encoding, required: false });
-  const forward = (id: string, name: string, what: string, suffix: string) => ({
+  const forward = (id: keyof typeof TOGGLE_SETTINGS, name: string, what: string, suffix: string) => ({
     type: 'boolean',
     id,
     name,
     description: `If enabled, the SHA-256 hash of ${what} is added to the X audience ${target(suffix)}`,
     visible: true,
-    default_value: true,
-    checked: true,
+    default_value: TOGGLE_DEFAULTS[id],
+    checked: TOGGLE_DEFAULTS[id],
   });
   return {
     ...responseEnvelope('module_registration_response', request),
     sdk_version: SDK_VERSION,
     name: 'X (Twitter) Tailored Audiences',
-    description: 'Forward mParticle audiences to X Ads custom audiences: one per identity type (email, handle, device id), exact and durable, through Tailor.',
+    description:
+      'Forward mParticle audiences to X Ads custom audiences: one per identity type (email, handle, device id, phone), exact and durable, through Tailor.',
     version: INTEGRATION_VERSION,
     permissions: {
-      user_identities: [permission('email'), permission('twitter')],
+      user_identities: [permission('email'), permission('twitter'), permission('mobile_number'), permission('phone_number_2'), permission('phone_number_3')],
       device_identities: [permission('ios_advertising_id'), permission('google_advertising_id')],
       allow_access_mpid: true,
     },
@@ -56,6 +57,13 @@ export function registrationResponse(encoding: RegisteredEncoding, request: { fi
           'Forward Device IDs',
           "the user's device IDs (IDFA for Apple OS, Google Ad ID for Android)",
           AUDIENCE_NAME_SUFFIX.device_id,
+        ),
+        // Off by default: a connection sends phone numbers only when someone turns this on.
+        forward(
+          'forwardPhoneNumbers',
+          'Forward Phone Numbers',
+          "the user's phone numbers (mobile_number, phone_number_2, phone_number_3; E.164 with its +)",
+          AUDIENCE_NAME_SUFFIX.phone_number,
         ),
         {
           type: 'integer',

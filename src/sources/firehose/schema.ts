@@ -24,6 +24,7 @@ export const TOGGLE_SETTINGS = {
   forwardEmails: 'forwardEmails',
   forwardTwitterHandles: 'forwardTwitterHandles',
   forwardDeviceIds: 'forwardDeviceIds',
+  forwardPhoneNumbers: 'forwardPhoneNumbers',
 } as const satisfies Record<string, keyof ConnectionToggles>;
 
 /** mParticle sends every setting value as a string (`"true"`); a JSON boolean is taken too. */
@@ -57,13 +58,22 @@ const settings = z.record(z.string(), z.union([z.string(), z.boolean(), z.number
 });
 export type Settings = z.output<typeof settings>;
 
-/** The Forward toggles of a settings map; an absent setting is on, as registered (default true). */
+/** What an absent setting means, as registered (registration.ts): on, but phone numbers off. */
+export const TOGGLE_DEFAULTS: Record<keyof typeof TOGGLE_SETTINGS, boolean> = {
+  forwardEmails: true,
+  forwardTwitterHandles: true,
+  forwardDeviceIds: true,
+  forwardPhoneNumbers: false,
+};
+
+/** The Forward toggles of a settings map; an absent setting takes its registered default. */
 export function togglesOf(s: Settings | undefined): ConnectionSettings {
-  const on = (id: keyof typeof TOGGLE_SETTINGS): boolean => toggleValue(s?.[id]) ?? true;
+  const on = (id: keyof typeof TOGGLE_SETTINGS): boolean => toggleValue(s?.[id]) ?? TOGGLE_DEFAULTS[id];
   const toggles: ConnectionToggles = {
     forwardEmails: on('forwardEmails'),
     forwardTwitterHandles: on('forwardTwitterHandles'),
     forwardDeviceIds: on('forwardDeviceIds'),
+    forwardPhoneNumbers: on('forwardPhoneNumbers'),
   };
   // The cadence (`sendIntervalMinutes`): a settings map without it means near real time; no map
   // at all leaves the connection's cadence as it is.
@@ -125,6 +135,10 @@ const REGISTERED: Record<IdentityList, ReadonlyMap<string, IdentityKind>> = {
   user_identities: new Map([
     ['email', 'email'],
     ['twitter', 'twitter_handle'],
+    // mParticle's three phone identities (section 7 of the Firehose spec) are one kind to X.
+    ['mobile_number', 'phone_number'],
+    ['phone_number_2', 'phone_number'],
+    ['phone_number_3', 'phone_number'],
   ]),
   device_identities: new Map([
     ['ios_advertising_id', 'ios_advertising_id'],

@@ -15,8 +15,8 @@ import type { SourceMember } from '../../membership/changes.ts';
 export type ImportFormat = 'csv' | 'ndjson';
 
 /** The columns (CSV) or fields (NDJSON) an import understands: the REST API's member fields. */
-export const IMPORT_FIELDS = ['user_id', 'email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'] as const;
-const IDENTITY_FIELDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'];
+export const IMPORT_FIELDS = ['user_id', 'email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id', 'phone_number'] as const;
+const IDENTITY_FIELDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id', 'phone_number'];
 /** As in the REST API: a member key longer than this is refused. */
 const MAX_USER_ID = 256;
 

@@ -12,6 +12,7 @@ import { countIngest, countRejections } from '../../metrics.ts';
 import type { SourceMember } from '../../membership/changes.ts';
 import { ingest } from '../../membership/ingest.ts';
 import type { MemberKeys } from '../../membership/member-key.ts';
+import type { PhoneRegion } from '../../identity/index.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { LedgerPreview, LedgerStore } from '../../store/port.ts';
 import { readRows, type ImportFormat, type RowProblem } from './read.ts';
@@ -62,6 +63,8 @@ export interface ImportOptions {
   store: LedgerStore;
   /** Builds the member keys of rows with a user_id (from TAILOR_SECRET_KEY, as the server does). */
   memberKeys: MemberKeys;
+  /** Where phone numbers without a country code are read (TAILOR_DEFAULT_PHONE_REGION; default US). */
+  phoneRegion?: PhoneRegion;
   audienceId: string;
   action: 'add' | 'remove';
   input: Readable;
@@ -110,6 +113,7 @@ export async function importMembers(opts: ImportOptions): Promise<ImportSummary>
       audienceId: opts.audienceId,
       parts: [{ action: opts.action, members }],
       now: now(),
+      ...(opts.phoneRegion !== undefined && { phoneRegion: opts.phoneRegion }),
       ...(opts.dryRun ? { dryRun: true } : {}),
     });
     for (const r of result.rejected) note({ line: lines[r.index] ?? 0, reason: r.reason, field: r.field, message: r.message });

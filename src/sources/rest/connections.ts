@@ -16,6 +16,7 @@ const body = z
     forward_emails: z.boolean().optional(),
     forward_twitter_handles: z.boolean().optional(),
     forward_device_ids: z.boolean().optional(),
+    forward_phone_numbers: z.boolean().optional().describe('Off unless set: phone numbers are sent only when asked for'),
     send_interval_minutes: z
       .number()
       .int()
@@ -39,9 +40,9 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const put = {
     tags: TAGS,
-    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true)',
+    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false)',
     params,
-    body: body.describe('Optional: leave the body out to forward every type'),
+    body: body.describe('Optional: leave the body out to forward every type but phone numbers'),
     response: {
       200: audienceViewSchema.describe('Updated: the audience'),
       201: audienceViewSchema.describe('Connected: the audience'),
@@ -58,6 +59,8 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       forwardEmails: toggles.forward_emails ?? true,
       forwardTwitterHandles: toggles.forward_twitter_handles ?? true,
       forwardDeviceIds: toggles.forward_device_ids ?? true,
+      // Off unless asked for: turning it on starts sending a new kind of personal data.
+      forwardPhoneNumbers: toggles.forward_phone_numbers ?? false,
     };
     const cadence = toggles.send_interval_minutes === undefined ? {} : { sendIntervalMinutes: toggles.send_interval_minutes };
     const { created } = await s.store.putConnection(audience.id, configuration.id, { ...forward, ...cadence }, s.now());

@@ -17,13 +17,14 @@ const body = z
     twitter_handle: value.optional(),
     ios_advertising_id: value.optional(),
     google_advertising_id: value.optional(),
+    phone_number: value.optional(),
   })
   .refine(
     (b) => Object.values(b).some((v) => v !== undefined),
-    'give at least one identity (email, twitter_handle, ios_advertising_id, google_advertising_id)',
+    'give at least one identity (email, twitter_handle, ios_advertising_id, google_advertising_id, phone_number)',
   );
 
-const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'];
+const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id', 'phone_number'];
 
 /**
  * POST /api/v1/lookup: find a person. Raw values are normalized and hashed in memory (identity/),
@@ -43,7 +44,7 @@ export function registerLookup(fastify: FastifyInstance, s: Services): void {
     const identities = KINDS.flatMap((kind) => {
       const raw = input[kind];
       if (raw === undefined) return [];
-      const result = hashIdentity(kind, raw);
+      const result = hashIdentity(kind, raw, 'raw', { phoneRegion: s.phoneRegion });
       if (!result.ok) throw new Refusal('invalid', `${kind}: ${result.message}`);
       return [{ field: kind, type: result.type, hash: result.hash }];
     });

@@ -23,6 +23,7 @@ const member = z.strictObject({
   twitter_handle: value.optional(),
   ios_advertising_id: value.optional(),
   google_advertising_id: value.optional(),
+  phone_number: value.optional().describe('E.164 (`+…`), or national in TAILOR_DEFAULT_PHONE_REGION; or the SHA-256 of its E.164 form'),
 });
 export type RestMember = z.infer<typeof member>;
 
@@ -33,7 +34,7 @@ const body = z
   })
   .refine((b) => (b.add?.length ?? 0) + (b.remove?.length ?? 0) <= MAX_MEMBERS_PER_REQUEST, `at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
 
-const KINDS: IdentityKind[] = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id'];
+const KINDS = ['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id', 'phone_number'] as const satisfies readonly IdentityKind[];
 
 /** 202: what was taken (members with at least one usable identifier) and every identifier refused. */
 export const membersAccepted = z.object({
@@ -43,7 +44,7 @@ export const membersAccepted = z.object({
       z.object({
         list: z.enum(['add', 'remove']),
         index: z.number().int().describe('Position of the member in its list'),
-        field: z.enum(['email', 'twitter_handle', 'ios_advertising_id', 'google_advertising_id']),
+        field: z.enum(KINDS),
         reason: z.string(),
         message: z.string().describe('Never quotes the identifier'),
       }),
@@ -112,6 +113,7 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
         { action: 'remove', members: (input.remove ?? []).map(toSourceMember) },
       ],
       now: s.now(),
+      phoneRegion: s.phoneRegion,
       dryRun,
     });
     if (dryRun) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { hashHex } from '../binary.ts';
 import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
@@ -89,7 +90,7 @@ const MARK_CHANGES = `
  * Changes that cannot change X (an add of a hash X confirmed, a remove of a hash X surely lacks):
  * coalescing leaves such rows behind.
  */
-const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[])';
+const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::bytea[])';
 
 /**
  * The rest goes out, so until X's answer is settled Tailor does not know whether it landed: the
@@ -97,9 +98,9 @@ const DROP_NOOPS = 'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token 
  * counting as a member; a hash about to be added is recorded, unconfirmed). The X ledger of a
  * downstream audience is written only under its lease and row lock.
  */
-const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::text[])';
+const MARK_UNCERTAIN_REMOVES = 'UPDATE x_members SET confirmed = false WHERE downstream_id = $1 AND confirmed AND hash = ANY($2::bytea[])';
 const MARK_UNCERTAIN_ADDS =
-  'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::text[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
+  'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::bytea[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
 
 /**
  * Renewals: the hashes X confirmed longest ago, past the renewal age, still held (hash_holders)
@@ -114,7 +115,7 @@ const PICK_RENEWALS = `
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
   ORDER BY x.confirmed_at LIMIT $5`;
 
-type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number; resync_cursor: string | null };
+type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number; resync_cursor: Buffer | null };
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
@@ -161,7 +162,7 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         downstream: toDownstream(row),
         audienceName: row.audience_name,
         configuration: toConfiguration(configuration.rows[0]!),
-        changes: changes.map(({ hash, op }) => ({ hash, op })),
+        changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
         renewals,
         createAttemptName: row.create_attempt_name,
         ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
@@ -173,8 +174,8 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
   });
 }
 
-async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: string; op: 'add' | 'remove'; enqueued_at: number }[]> {
-  const marked = await c.query<{ hash: string; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
+async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[]> {
+  const marked = await c.query<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
   const noop = (r: { op: 'add' | 'remove'; on_x: boolean | null }): boolean => (r.op === 'add' ? r.on_x === true : r.on_x === null);
   const noops = marked.rows.filter(noop).map((r) => r.hash);
   if (noops.length > 0) await c.query(DROP_NOOPS, [downstreamId, token, noops]);
@@ -200,8 +201,8 @@ async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: n
   if (resyncRunning(row)) return claimResync(c, row, room);
   if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
   await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
-  const r = await c.query<{ hash: string }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
-  return r.rows.map((x) => x.hash);
+  const r = await c.query<{ hash: Buffer }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
+  return r.rows.map((x) => hashHex(x.hash));
 }
 
 /**
@@ -210,13 +211,20 @@ async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: n
  */
 const PICK_RESYNC = `
   SELECT x.hash FROM x_members x
-  WHERE x.downstream_id = $1 AND x.hash > $2 AND x.confirmed AND x.confirmed_at < $3::bigint
+  WHERE x.downstream_id = $1 AND x.hash > $2::bytea AND x.confirmed AND x.confirmed_at < $3::bigint
     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $4 AND h.identity_type = $5 AND h.hash = x.hash)
   ORDER BY x.hash LIMIT $6`;
 
 async function claimResync(c: Sql, row: LeasedRow, room: number): Promise<string[]> {
-  const r = await c.query<{ hash: string }>(PICK_RESYNC, [row.id, row.resync_cursor ?? '', row.resync_before, row.audience_id, row.identity_type, room]);
+  const r = await c.query<{ hash: Buffer }>(PICK_RESYNC, [
+    row.id,
+    row.resync_cursor ?? Buffer.alloc(0),
+    row.resync_before,
+    row.audience_id,
+    row.identity_type,
+    room,
+  ]);
   if (r.rows.length === 0) await c.query('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = $1', [row.id]);
-  return r.rows.map((x) => x.hash);
+  return r.rows.map((x) => hashHex(x.hash));
 }

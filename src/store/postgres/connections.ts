@@ -23,11 +23,12 @@ export async function putConnection(
 ): Promise<{ connection: Connection; created: boolean }> {
   const downs = await lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
   const upserted = await c.query<ConnectionRow & { inserted: boolean }>(
-    `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, send_interval_minutes, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $7 THEN $8::integer END, $6, $6)
+    `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, send_interval_minutes, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8 THEN $9::integer END, $7, $7)
      ON CONFLICT (audience_id, configuration_id) DO UPDATE SET forward_emails = excluded.forward_emails,
-       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids, updated_at = excluded.updated_at,
-       send_interval_minutes = CASE WHEN $7 THEN excluded.send_interval_minutes ELSE k.send_interval_minutes END
+       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids,
+       forward_phone_numbers = excluded.forward_phone_numbers, updated_at = excluded.updated_at,
+       send_interval_minutes = CASE WHEN $8 THEN excluded.send_interval_minutes ELSE k.send_interval_minutes END
      RETURNING k.*, (xmax = 0) AS inserted`,
     [
       audienceId,
@@ -35,6 +36,7 @@ export async function putConnection(
       toggles.forwardEmails,
       toggles.forwardTwitterHandles,
       toggles.forwardDeviceIds,
+      toggles.forwardPhoneNumbers,
       now,
       toggles.sendIntervalMinutes !== undefined,
       toggles.sendIntervalMinutes ?? null,

@@ -1,6 +1,7 @@
 import type { ChangeOp, IdentityType } from '../../core/terms.ts';
 import { diffMember, holderDeltas, holderTransition, identityKey, lastChangeWins, type Identity, type MemberDiff } from '../../membership/diff.ts';
 import type { ApplyResult, MemberChange } from '../port.ts';
+import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { Sql } from './db.ts';
 import { lockAudience } from './locks.ts';
@@ -75,58 +76,63 @@ export async function applyMemberChanges(
 }
 
 async function applyTargets(c: Sql, audienceId: string, target: Map<string, Identity[]>, now: number): Promise<{ queued: number; memberDelta: number }> {
+  // Hashes and member keys are bytes on disk (binary.ts, bytea[] parameters), hex in the rule.
   const keys = [...target.keys()];
+  const keyBytes = new Map(keys.map((k) => [k, memberKeyBytes(k)] as const));
+  const keyArray = [...keyBytes.values()];
   // 1. Lock every member of the batch (a new member's row is created, and deleted again at the end if it holds nothing).
   await c.query(
     `INSERT INTO audience_members (audience_id, member_key)
-     SELECT $1, k FROM unnest($2::text[]) AS k ORDER BY k COLLATE "C"
+     SELECT $1, k FROM unnest($2::bytea[]) AS k ORDER BY k
      ON CONFLICT (audience_id, member_key) DO UPDATE SET member_key = excluded.member_key`,
-    [audienceId, keys],
+    [audienceId, keyArray],
   );
 
   // 2. What they hold now, read under their locks.
-  const old = await c.query<{ member_key: string; identity_type: IdentityType; hash: string }>(
-    'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::text[])',
-    [audienceId, keys],
+  const old = await c.query<{ member_key: Buffer; identity_type: IdentityType; hash: Buffer }>(
+    'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
+    [audienceId, keyArray],
   );
   const oldByMember = new Map<string, Identity[]>();
   for (const r of old.rows) {
-    let ids = oldByMember.get(r.member_key);
-    if (!ids) oldByMember.set(r.member_key, (ids = []));
-    ids.push({ type: r.identity_type, hash: r.hash });
+    const member = memberKeyText(r.member_key);
+    let ids = oldByMember.get(member);
+    if (!ids) oldByMember.set(member, (ids = []));
+    ids.push({ type: r.identity_type, hash: hashHex(r.hash) });
   }
 
   // 3. The diff (membership/diff.ts), and each hash's net change in holders.
-  const del = { t: [] as string[], x: [] as string[], k: [] as string[] };
-  const ins = { t: [] as string[], x: [] as string[], k: [] as string[] };
+  const del = { t: [] as string[], x: [] as Buffer[], k: [] as Buffer[] };
+  const ins = { t: [] as string[], x: [] as Buffer[], k: [] as Buffer[] };
   const diffs: MemberDiff[] = [];
-  const emptied: string[] = [];
+  const emptied: Buffer[] = [];
   let memberDelta = 0;
   for (const [member, ids] of target) {
     const diff = diffMember(oldByMember.get(member) ?? [], ids);
     diffs.push(diff);
     memberDelta += diff.memberDelta;
-    for (const id of diff.remove) push3(del, id.type, id.hash, member);
-    for (const id of diff.insert) push3(ins, id.type, id.hash, member);
-    if (ids.length === 0) emptied.push(member);
+    const key = keyBytes.get(member)!;
+    for (const id of diff.remove) push3(del, id.type, hashBytes(id.hash), key);
+    for (const id of diff.insert) push3(ins, id.type, hashBytes(id.hash), key);
+    if (ids.length === 0) emptied.push(key);
   }
   const delta = holderDeltas(diffs);
 
   // 4. Holder counts, row-locked in (type, hash) order; the transitions follow from old and new counts.
   const changed = [...delta.values()];
-  const out = { t: [] as string[], x: [] as string[], o: [] as ChangeOp[] };
+  const out = { t: [] as string[], x: [] as Buffer[], o: [] as ChangeOp[] };
   if (changed.length > 0) {
-    const counts = await c.query<{ identity_type: IdentityType; hash: string; holders: number }>(
+    const counts = await c.query<{ identity_type: IdentityType; hash: Buffer; holders: number }>(
       `INSERT INTO hash_holders AS h (audience_id, identity_type, hash, holders)
-       SELECT $1, u.t, u.x, u.d FROM unnest($2::text[], $3::text[], $4::int[]) AS u(t, x, d) ORDER BY u.t COLLATE "C", u.x COLLATE "C"
+       SELECT $1, u.t, u.x, u.d FROM unnest($2::text[], $3::bytea[], $4::int[]) AS u(t, x, d) ORDER BY u.t COLLATE "C", u.x
        ON CONFLICT (audience_id, identity_type, hash) DO UPDATE SET holders = h.holders + excluded.holders
        RETURNING identity_type, hash, holders`,
-      [audienceId, changed.map((e) => e.id.type), changed.map((e) => e.id.hash), changed.map((e) => e.delta)],
+      [audienceId, changed.map((e) => e.id.type), changed.map((e) => hashBytes(e.id.hash)), changed.map((e) => e.delta)],
     );
-    const zero = { t: [] as string[], x: [] as string[] };
+    const zero = { t: [] as string[], x: [] as Buffer[] };
     for (const r of counts.rows) {
       const after = r.holders;
-      const before = after - (delta.get(identityKey({ type: r.identity_type, hash: r.hash }))?.delta ?? 0);
+      const before = after - (delta.get(identityKey({ type: r.identity_type, hash: hashHex(r.hash) }))?.delta ?? 0);
       // The count covers exactly the members rows, which are read under their members' locks.
       if (after < 0 || before < 0) throw new Error(`ledger out of step: hash holders ${before} -> ${after} in audience ${audienceId}`);
       const op = holderTransition(before, after);
@@ -142,7 +148,7 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
     }
     if (zero.t.length > 0) {
       await c.query(
-        `DELETE FROM hash_holders h USING unnest($2::text[], $3::text[]) AS u(t, x)
+        `DELETE FROM hash_holders h USING unnest($2::text[], $3::bytea[]) AS u(t, x)
          WHERE h.audience_id = $1 AND h.identity_type = u.t AND h.hash = u.x AND h.holders = 0`,
         [audienceId, zero.t, zero.x],
       );
@@ -152,19 +158,19 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
   // 5. The audience ledger itself (rows only this transaction may touch: their members are locked).
   if (del.t.length > 0) {
     await c.query(
-      `DELETE FROM members m USING unnest($2::text[], $3::text[], $4::text[]) AS u(t, x, k)
+      `DELETE FROM members m USING unnest($2::text[], $3::bytea[], $4::bytea[]) AS u(t, x, k)
        WHERE m.audience_id = $1 AND m.identity_type = u.t AND m.hash = u.x AND m.member_key = u.k`,
       [audienceId, del.t, del.x, del.k],
     );
   }
   if (ins.t.length > 0) {
     await c.query(
-      'INSERT INTO members (audience_id, identity_type, hash, member_key) SELECT $1, u.t, u.x, u.k FROM unnest($2::text[], $3::text[], $4::text[]) AS u(t, x, k)',
+      'INSERT INTO members (audience_id, identity_type, hash, member_key) SELECT $1, u.t, u.x, u.k FROM unnest($2::text[], $3::bytea[], $4::bytea[]) AS u(t, x, k)',
       [audienceId, ins.t, ins.x, ins.k],
     );
   }
   if (emptied.length > 0) {
-    await c.query('DELETE FROM audience_members WHERE audience_id = $1 AND member_key = ANY($2::text[])', [audienceId, emptied]);
+    await c.query('DELETE FROM audience_members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])', [audienceId, emptied]);
   }
 
   // 6. One change per transition and forwarding downstream audience of its type (outboxChanges' rule
@@ -173,16 +179,16 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
   if (out.t.length === 0) return { queued: 0, memberDelta };
   const queued = await c.query(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-     SELECT d.id, u.x, u.o, $2, NULL FROM unnest($3::text[], $4::text[], $5::text[]) AS u(t, x, o)
+     SELECT d.id, u.x, u.o, $2, NULL FROM unnest($3::text[], $4::bytea[], $5::text[]) AS u(t, x, o)
      JOIN downstreams d ON d.audience_id = $1 AND d.identity_type = u.t AND d.state IN ${FORWARDING_STATES}
-     ORDER BY d.id, u.x COLLATE "C"
+     ORDER BY d.id, u.x
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = excluded.op, claim_token = NULL`,
     [audienceId, now, out.t, out.x, out.o],
   );
   return { queued: queued.rowCount ?? 0, memberDelta };
 }
 
-function push3(cols: { t: string[]; x: string[]; k: string[] }, t: string, x: string, k: string): void {
+function push3(cols: { t: string[]; x: Buffer[]; k: Buffer[] }, t: string, x: Buffer, k: Buffer): void {
   cols.t.push(t);
   cols.x.push(x);
   cols.k.push(k);

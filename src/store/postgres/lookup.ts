@@ -3,6 +3,7 @@ import type { LookupRow } from '../port.ts';
 import { lookupRows, type DownstreamRead, type HoldingRead } from '../lookup.ts';
 import type { ConnectionRow } from '../rows.ts';
 import type { Reader } from './db.ts';
+import { hashBytes } from '../binary.ts';
 
 /*
  * Where identities are held (the lookup). Reads on the pool, no locks: the lookup is a view, and
@@ -15,7 +16,7 @@ export async function lookup(c: Reader, identities: { type: IdentityType; hash: 
     const held = await c.query<HoldingRead>(
       `SELECT a.id AS audience_id, a.name AS audience_name, h.holders FROM audiences a
        JOIN hash_holders h ON h.audience_id = a.id AND h.identity_type = $1 AND h.hash = $2 WHERE h.holders > 0 ORDER BY a.id`,
-      [id.type, id.hash],
+      [id.type, hashBytes(id.hash)],
     );
     const downs = await c.query<DownstreamRead>(
       `SELECT d.id, d.audience_id, a.name AS audience_name, d.configuration_id, d.state, d.x_audience_id, x.confirmed, x.confirmed_at, o.op
@@ -23,7 +24,7 @@ export async function lookup(c: Reader, identities: { type: IdentityType; hash: 
        LEFT JOIN x_members x ON x.downstream_id = d.id AND x.hash = $1
        LEFT JOIN outbox o ON o.downstream_id = d.id AND o.hash = $1
        WHERE d.identity_type = $2 AND d.state <> 'deleting' ORDER BY d.audience_id, d.configuration_id, d.id`,
-      [id.hash, id.type],
+      [hashBytes(id.hash), id.type],
     );
     const audienceIds = [...new Set([...held.rows.map((h) => h.audience_id), ...downs.rows.map((d) => d.audience_id)])];
     const conns = await c.query<ConnectionRow>('SELECT * FROM connections WHERE audience_id = ANY($1::text[])', [audienceIds]);

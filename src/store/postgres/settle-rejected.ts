@@ -1,3 +1,4 @@
+import { hashBytesOrNull, hashHex } from '../binary.ts';
 import type { Sql } from './db.ts';
 import { recordError } from './history.ts';
 import { RELEASE, holdLease, lockBatch } from './lease.ts';
@@ -10,19 +11,21 @@ import { RELEASE, holdLease, lockBatch } from './lease.ts';
 export async function settleRejected(c: Sql, downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
   if (!(await holdLease(c, downstreamId, token))) return false;
   await lockBatch(c, downstreamId, token);
-  const dropped = await c.query<{ hash: string }>(
-    'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::text[]) RETURNING hash',
-    [downstreamId, token, rejectedHashes],
+  // Not a hash at all (X's answer is outside input): no row holds it, so it drops nothing.
+  const asBytes = rejectedHashes.map(hashBytesOrNull).filter((h): h is Buffer => h !== null);
+  const dropped = await c.query<{ hash: Buffer }>(
+    'DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::bytea[]) RETURNING hash',
+    [downstreamId, token, asBytes],
   );
   // A renewal X refused is not in the outbox, and its row is still confirmed (claimed changes are
   // not): it waits a whole renewal period rather than being refused again at once, over and over.
-  const kept = new Set(dropped.rows.map((r) => r.hash));
-  const renewals = rejectedHashes.filter((h) => !kept.has(h));
+  const kept = new Set(dropped.rows.map((r) => hashHex(r.hash)));
+  const renewals = asBytes.filter((h) => !kept.has(hashHex(h)));
   const postponed =
     renewals.length === 0
       ? 0
       : ((
-          await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND confirmed', [
+          await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND confirmed', [
             downstreamId,
             renewals,
             now,

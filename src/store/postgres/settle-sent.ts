@@ -1,4 +1,5 @@
 import type { SentBatch } from '../port.ts';
+import { hashBytes } from '../binary.ts';
 import type { Sql } from './db.ts';
 import { RELEASE, holdLease, lockBatch } from './lease.ts';
 
@@ -22,26 +23,32 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
   // expiry runs from this Update), and its removes surely absent (they stopped counting when
   // claimed, see claim.ts). Each newly confirmed hash counts as a member; a renewal is one already.
   const renewed = (result.renewed ?? []).filter((h) => !rejected.has(h));
-  const confirmed = [...adds, ...renewed];
+  const confirmed = [...adds, ...renewed].map(hashBytes);
   let delta = 0;
   if (confirmed.length > 0) {
-    const wereUncertain = await c.query('UPDATE x_members SET confirmed = true WHERE downstream_id = $1 AND hash = ANY($2::text[]) AND NOT confirmed', [
-      downstreamId,
-      confirmed,
-    ]);
+    // One new row version per hash: a claimed add's uncertain row gets both columns at once, and the
+    // last UPDATE (renewals) skips rows already stamped, so settled rows leave little for VACUUM.
+    const wereUncertain = await c.query(
+      'UPDATE x_members SET confirmed = true, confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND NOT confirmed',
+      [downstreamId, confirmed, now],
+    );
     const inserted = await c.query(
-      'INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) SELECT $1, unnest($2::text[]), true, $3 ON CONFLICT (downstream_id, hash) DO NOTHING',
+      'INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) SELECT $1, unnest($2::bytea[]), true, $3 ON CONFLICT (downstream_id, hash) DO NOTHING',
       [downstreamId, confirmed, now],
     );
     delta = (wereUncertain.rowCount ?? 0) + (inserted.rowCount ?? 0);
-    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, confirmed, now]);
+    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND confirmed_at IS DISTINCT FROM $3', [
+      downstreamId,
+      confirmed,
+      now,
+    ]);
   }
-  if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::text[])', [downstreamId, removes]);
+  if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::bytea[])', [downstreamId, removes.map(hashBytes)]);
   // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
   if (result.resyncCursor !== undefined)
     await c.query('UPDATE downstreams SET resync_cursor = $2, resync_sent = resync_sent + $3 WHERE id = $1 AND resync_before IS NOT NULL', [
       downstreamId,
-      result.resyncCursor,
+      hashBytes(result.resyncCursor),
       (result.renewed ?? []).length,
     ]);
   await lockBatch(c, downstreamId, token);

@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
+import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
-type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number; resync_cursor: string | null };
+type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number; resync_cursor: Buffer | null };
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -62,7 +63,7 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
       downstream: toDownstream({ ...row, lease_token: token }),
       audienceName: row.audience_name,
       configuration,
-      changes: changes.map(({ hash, op }) => ({ hash, op })),
+      changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
       renewals,
       createAttemptName: row.create_attempt_name,
       ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
@@ -104,7 +105,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
  * of a hash X confirmed, a remove of a hash X surely lacks), and marks the rest uncertain in the X
  * ledger before they go out: until X's answer is settled, Tailor does not know whether they landed.
  */
-function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: string; op: 'add' | 'remove'; enqueued_at: number }[] {
+function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[] {
   db.prepare(
     `UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash IN
        (SELECT hash FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at LIMIT ?)`,
@@ -127,7 +128,7 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
   ).run(downstreamId, token);
   if (uncertain > 0) db.prepare('UPDATE downstreams SET members = members - ? WHERE id = ?').run(uncertain, downstreamId);
   return db.prepare('SELECT hash, op, enqueued_at FROM outbox WHERE downstream_id = ? AND claim_token = ? ORDER BY enqueued_at').all(downstreamId, token) as {
-    hash: string;
+    hash: Buffer;
     op: 'add' | 'remove';
     enqueued_at: number;
   }[];
@@ -155,7 +156,8 @@ function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room) as string[];
+    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room)
+    .map((hash) => hashHex(hash as Buffer));
 }
 
 /**
@@ -172,7 +174,8 @@ function claimResync(db: Database.Database, row: Candidate, room: number): strin
        ORDER BY x.hash LIMIT ?`,
     )
     .pluck()
-    .all(row.id, row.resync_cursor ?? '', row.resync_before, row.audience_id, row.identity_type, room) as string[];
+    .all(row.id, row.resync_cursor ?? Buffer.alloc(0), row.resync_before, row.audience_id, row.identity_type, room)
+    .map((hash) => hashHex(hash as Buffer));
   if (hashes.length === 0) db.prepare('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = ?').run(row.id);
   return hashes;
 }

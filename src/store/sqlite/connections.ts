@@ -21,11 +21,12 @@ export function putConnection(
 ): { connection: Connection; created: boolean } {
   const existing = db.prepare('SELECT 1 FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId);
   db.prepare(
-    `INSERT INTO connections (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO connections (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (audience_id, configuration_id) DO UPDATE SET forward_emails = excluded.forward_emails,
-       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids, updated_at = excluded.updated_at`,
-  ).run(audienceId, configurationId, +toggles.forwardEmails, +toggles.forwardTwitterHandles, +toggles.forwardDeviceIds, now, now);
+       forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids,
+       forward_phone_numbers = excluded.forward_phone_numbers, updated_at = excluded.updated_at`,
+  ).run(audienceId, configurationId, +toggles.forwardEmails, +toggles.forwardTwitterHandles, +toggles.forwardDeviceIds, +toggles.forwardPhoneNumbers, now, now);
   for (const type of IDENTITY_TYPES) applyToggle(db, ledger, audienceId, configurationId, type, toggleFor(toggles, type), now);
   // The cadence: left out, unchanged; its X audiences carry it for the claim (migration 0014).
   if (toggles.sendIntervalMinutes !== undefined)

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { ApplyResult, MemberChange } from '../port.ts';
 import type { ChangeOp, IdentityType } from '../../core/terms.ts';
 import { diffMember, holderTransition, outboxChanges, targetOf, type Identity } from '../../membership/diff.ts';
+import { hashBytes, hashHex, memberKeyBytes } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 
 /**
@@ -12,12 +13,12 @@ import { FORWARDING_STATES } from '../states.ts';
  * hash's holders are read with EXISTS on the members table itself and need no separate count.
  */
 export class SqliteLedger {
-  private readonly memberHashes: Database.Statement<[string, string], { identity_type: IdentityType; hash: string }>;
-  private readonly insertMember: Database.Statement<[string, string, string, string]>;
-  private readonly deleteMember: Database.Statement<[string, string, string, string]>;
-  private readonly hashHeld: Database.Statement<[string, string, string], number>;
+  private readonly memberHashes: Database.Statement<[string, Buffer], { identity_type: IdentityType; hash: Buffer }>;
+  private readonly insertMember: Database.Statement<[string, string, Buffer, Buffer]>;
+  private readonly deleteMember: Database.Statement<[string, string, Buffer, Buffer]>;
+  private readonly hashHeld: Database.Statement<[string, string, Buffer], number>;
   private readonly forwarding: Database.Statement<[string], { id: number; identity_type: IdentityType }>;
-  private readonly enqueue: Database.Statement<[number, string, string, number]>;
+  private readonly enqueue: Database.Statement<[number, Buffer, string, number]>;
   private readonly countRejection: Database.Statement<[string, string, number, number]>;
   private readonly countMembers: Database.Statement<[number, string]>;
 
@@ -26,7 +27,7 @@ export class SqliteLedger {
     this.insertMember = db.prepare('INSERT OR IGNORE INTO members (audience_id, identity_type, hash, member_key) VALUES (?, ?, ?, ?)');
     this.deleteMember = db.prepare('DELETE FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ? AND member_key = ?');
     this.hashHeld = db.prepare('SELECT EXISTS (SELECT 1 FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ?)').pluck() as Database.Statement<
-      [string, string, string],
+      [string, string, Buffer],
       number
     >;
     this.forwarding = db.prepare(`SELECT id, identity_type FROM downstreams WHERE audience_id = ? AND state IN ${FORWARDING_STATES}`);
@@ -45,30 +46,34 @@ export class SqliteLedger {
   }
 
   apply(audienceId: string, changes: MemberChange[], now: number, rejections: Record<string, number> = {}): ApplyResult {
+    // Hashes and member keys are bytes on disk (binary.ts), hex in the rule and at the port.
     const forwarding = this.forwarding.all(audienceId).map((r) => ({ id: r.id, identityType: r.identity_type }));
     let queued = 0;
     const queue = (id: Identity, op: ChangeOp | null): void => {
       if (op === null) return;
       for (const c of outboxChanges([{ id, op }], forwarding)) {
-        this.enqueue.run(c.downstreamId, c.hash, c.op, now);
+        this.enqueue.run(c.downstreamId, hashBytes(c.hash), c.op, now);
         queued += 1;
       }
     };
-    const held = (id: Identity): number => this.hashHeld.get(audienceId, id.type, id.hash) ?? 0;
+    const held = (id: Identity, hash: Buffer): number => this.hashHeld.get(audienceId, id.type, hash) ?? 0;
 
     let memberDelta = 0;
     for (const change of changes) {
-      const old = this.memberHashes.all(audienceId, change.memberKey).map((r) => ({ type: r.identity_type, hash: r.hash }));
+      const key = memberKeyBytes(change.memberKey);
+      const old = this.memberHashes.all(audienceId, key).map((r) => ({ type: r.identity_type, hash: hashHex(r.hash) }));
       const diff = diffMember(old, targetOf(change));
       memberDelta += diff.memberDelta;
       // The member held each of these: at least one holder before, and EXISTS says whether any is left.
       for (const id of diff.remove) {
-        this.deleteMember.run(audienceId, id.type, id.hash, change.memberKey);
-        queue(id, holderTransition(1, held(id)));
+        const hash = hashBytes(id.hash);
+        this.deleteMember.run(audienceId, id.type, hash, key);
+        queue(id, holderTransition(1, held(id, hash)));
       }
       for (const id of diff.insert) {
-        const before = held(id);
-        this.insertMember.run(audienceId, id.type, id.hash, change.memberKey);
+        const hash = hashBytes(id.hash);
+        const before = held(id, hash);
+        this.insertMember.run(audienceId, id.type, hash, key);
         queue(id, holderTransition(before, 1));
       }
     }

@@ -3,6 +3,7 @@ import type { IdentityType } from '../../core/terms.ts';
 import type { LookupRow } from '../port.ts';
 import { lookupRows, type DownstreamRead, type HoldingRead } from '../lookup.ts';
 import type { ConnectionRow } from '../rows.ts';
+import { hashBytes } from '../binary.ts';
 
 /*
  * Where identities are held (the lookup). Plain reads outside any transaction: WAL gives each
@@ -25,8 +26,9 @@ export function lookup(db: Database.Database, identities: { type: IdentityType; 
   const connections = db.prepare('SELECT * FROM connections WHERE audience_id = ?');
   const out: LookupRow[] = [];
   for (const id of identities) {
-    const held = holding.all(id.type, id.hash) as HoldingRead[];
-    const downs = downstreams.all(id.hash, id.hash, id.type) as DownstreamRead[];
+    const hash = hashBytes(id.hash);
+    const held = holding.all(id.type, hash) as HoldingRead[];
+    const downs = downstreams.all(hash, hash, id.type) as DownstreamRead[];
     const audienceIds = new Set([...held.map((h) => h.audience_id), ...downs.map((d) => d.audience_id)]);
     const conns = [...audienceIds].flatMap((a) => connections.all(a) as ConnectionRow[]);
     out.push(...lookupRows(id, held, downs, conns));

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { hashBytesOrNull } from '../binary.ts';
 import { recordError } from './history.ts';
 import { RELEASE, holds } from './lease.ts';
 
@@ -14,7 +15,9 @@ export function settleRejected(db: Database.Database, downstreamId: number, toke
   // A renewal X refused is not in the outbox, and its row is still confirmed (claimed changes are
   // not): it waits a whole renewal period rather than being refused again at once, over and over.
   const postpone = db.prepare('UPDATE x_members SET confirmed_at = ? WHERE downstream_id = ? AND hash = ? AND confirmed = 1');
-  for (const hash of rejectedHashes) {
+  for (const hex of rejectedHashes) {
+    const hash = hashBytesOrNull(hex);
+    if (hash === null) continue; // not a hash Tailor sent: no row holds it
     const n = drop.run(downstreamId, hash, token).changes;
     dropped += n + (n === 0 ? postpone.run(now, downstreamId, hash).changes : 0);
   }

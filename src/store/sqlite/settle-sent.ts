@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { SentBatch } from '../port.ts';
+import { hashBytes } from '../binary.ts';
 import { RELEASE, holds } from './lease.ts';
 
 /**
@@ -24,7 +25,8 @@ export function settleSent(db: Database.Database, downstreamId: number, token: s
   const touch = db.prepare('UPDATE x_members SET confirmed_at = ? WHERE downstream_id = ? AND hash = ?');
   const remove = db.prepare('DELETE FROM x_members WHERE downstream_id = ? AND hash = ?');
   let delta = 0;
-  const confirmed = (hash: string): void => {
+  const confirmed = (hex: string): void => {
+    const hash = hashBytes(hex);
     if (confirmUncertain.run(now, downstreamId, hash).changes > 0 || insert.run(downstreamId, hash, now).changes > 0) delta += 1;
     else touch.run(now, downstreamId, hash);
   };
@@ -35,7 +37,7 @@ export function settleSent(db: Database.Database, downstreamId: number, token: s
       confirmed(c.hash);
     } else {
       removes += 1;
-      remove.run(downstreamId, c.hash); // it was marked uncertain (and uncounted) when claimed
+      remove.run(downstreamId, hashBytes(c.hash)); // it was marked uncertain (and uncounted) when claimed
     }
   }
   for (const hash of result.renewed ?? []) {
@@ -46,7 +48,7 @@ export function settleSent(db: Database.Database, downstreamId: number, token: s
   // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
   if (result.resyncCursor !== undefined)
     db.prepare('UPDATE downstreams SET resync_cursor = ?, resync_sent = resync_sent + ? WHERE id = ? AND resync_before IS NOT NULL').run(
-      result.resyncCursor,
+      hashBytes(result.resyncCursor),
       (result.renewed ?? []).length,
       downstreamId,
     );

@@ -25,6 +25,7 @@ const LOOKUP_FIELDS = [
   { key: 'twitter_handle', label: 'X handle' },
   { key: 'ios_advertising_id', label: 'IDFA (Apple)' },
   { key: 'google_advertising_id', label: 'Google advertising id' },
+  { key: 'phone_number', label: 'Phone number' },
 ];
 
 /** The cadences offered (minutes; '' is near real time). X advises 360–480. */

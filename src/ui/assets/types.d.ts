@@ -9,12 +9,12 @@
  * Plain JSON only here (no DOM types): the project's main tsconfig also sees this file.
  */
 
-export type IdentityType = 'email' | 'handle' | 'device_id';
+export type IdentityType = 'email' | 'handle' | 'device_id' | 'phone_number';
 export type DownstreamState = 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
 export type ConfigurationState = 'active' | 'needs_reauth';
 
-/** The three Forward settings of a connection, as PUT …/connections/:configurationId takes them. */
-export type ToggleKey = 'forward_emails' | 'forward_twitter_handles' | 'forward_device_ids';
+/** The four Forward settings of a connection, as PUT …/connections/:configurationId takes them. */
+export type ToggleKey = 'forward_emails' | 'forward_twitter_handles' | 'forward_device_ids' | 'forward_phone_numbers';
 export type Toggles = Record<ToggleKey, boolean>;
 
 /** GET /api/v1/configurations → { data: Configuration[] } */

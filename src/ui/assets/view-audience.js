@@ -1,5 +1,5 @@
 // @ts-check
-// One audience: Connect (add X as an output with the three Forward settings, edit, remove) and
+// One audience: Connect (add X as an output with the four Forward settings, edit, remove) and
 // the Status of each connection, down to every X audience, with a chart; updated live.
 import { api, ApiFailure } from './api.js';
 import { chart } from './chart.js';
@@ -17,16 +17,32 @@ import { CONFIG_STATE_WORDS, IDENTITY_WORDS, reasonWords, rejectionWords, STATE_
 /** @typedef {import('./types.js').Toggles} Toggles */
 /** @typedef {import('./dom.js').Child} Child */
 
-/** @type {{ key: ToggleKey, label: string, help: string }[]} */
+/** @type {{ key: ToggleKey, label: string, help: string, byDefault: boolean }[]} */
 const TOGGLES = [
-  { key: 'forward_emails', label: 'Forward Emails', help: 'SHA-256 of each member’s email address, to “<audience> (email)”.' },
-  { key: 'forward_twitter_handles', label: 'Forward Twitter Handles', help: 'SHA-256 of each member’s Twitter handle, to “<audience> (handle)”.' },
-  { key: 'forward_device_ids', label: 'Forward Device IDs', help: 'SHA-256 of IDFA (Apple) and Google Advertising ID (Android), to “<audience> (device id)”.' },
+  { key: 'forward_emails', label: 'Forward Emails', help: 'SHA-256 of each member’s email address, to “<audience> (email)”.', byDefault: true },
+  {
+    key: 'forward_twitter_handles',
+    label: 'Forward Twitter Handles',
+    help: 'SHA-256 of each member’s Twitter handle, to “<audience> (handle)”.',
+    byDefault: true,
+  },
+  {
+    key: 'forward_device_ids',
+    label: 'Forward Device IDs',
+    help: 'SHA-256 of IDFA (Apple) and Google Advertising ID (Android), to “<audience> (device id)”.',
+    byDefault: true,
+  },
+  {
+    key: 'forward_phone_numbers',
+    label: 'Forward Phone Numbers',
+    help: 'SHA-256 of each member’s phone number in international form (+ and country code), to “<audience> (phone)”. Off unless you turn it on.',
+    byDefault: false,
+  },
 ];
 
 /**
  * @param {string} prefix of the inputs' ids
- * @param {Partial<Toggles>} values what is on (a missing setting is on, as the API defaults it)
+ * @param {Partial<Toggles>} values what is on (a missing setting takes the API's default: on, phone numbers off)
  * @param {string} legend
  */
 function togglesFieldset(prefix, values, legend) {
@@ -39,7 +55,7 @@ function togglesFieldset(prefix, values, legend) {
       return h(
         'div',
         { class: 'toggle' },
-        h('input', { type: 'checkbox', id, name: t.key, checked: values[t.key] !== false, 'aria-describedby': `${id}-help` }),
+        h('input', { type: 'checkbox', id, name: t.key, checked: values[t.key] ?? t.byDefault, 'aria-describedby': `${id}-help` }),
         h('label', { for: id }, t.label),
         h('p', { id: `${id}-help`, class: 'muted small' }, t.help),
       );
@@ -164,6 +180,7 @@ function notForwarded(c) {
     ['email', 'forward_emails', 'Forward Emails'],
     ['handle', 'forward_twitter_handles', 'Forward Twitter Handles'],
     ['device_id', 'forward_device_ids', 'Forward Device IDs'],
+    ['phone_number', 'forward_phone_numbers', 'Forward Phone Numbers'],
   ]).filter(([type, key]) => c[key] === false && !c.downstream_audiences.some((d) => d.identity_type === type));
   if (off.length === 0) return null;
   return h('p', { class: 'muted small' }, off.map(([type, , label]) => `${IDENTITY_WORDS[type]}: not forwarded (${label} is off).`).join(' '));

@@ -6,6 +6,7 @@ export const IDENTITY_WORDS = {
   email: 'Emails',
   handle: 'Twitter handles',
   device_id: 'Device IDs (IDFA, Google Advertising ID)',
+  phone_number: 'Phone numbers',
 };
 
 /** @type {Record<string, string>} */
@@ -48,6 +49,7 @@ const REJECTION_WORDS = {
   invalid_email: 'not an email address',
   invalid_handle: 'not a valid Twitter handle',
   invalid_device_id: 'device id is not a UUID',
+  invalid_phone: 'not a valid phone number',
   invalid_sha256: 'declared SHA-256 but not a 64-character hex digest',
   unsupported_encoding: 'MD5 or SHA-1 hashed; X matches only SHA-256',
 };

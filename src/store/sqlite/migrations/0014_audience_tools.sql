@@ -19,7 +19,7 @@ ALTER TABLE connections ADD COLUMN send_interval_minutes INTEGER;
 ALTER TABLE downstreams ADD COLUMN send_interval_ms INTEGER;
 ALTER TABLE downstreams ADD COLUMN next_send_at INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE downstreams ADD COLUMN resync_before INTEGER;
-ALTER TABLE downstreams ADD COLUMN resync_cursor TEXT;
+ALTER TABLE downstreams ADD COLUMN resync_cursor BLOB;
 ALTER TABLE downstreams ADD COLUMN resync_sent INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE downstreams ADD COLUMN resync_total INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE downstreams ADD COLUMN delete_force INTEGER NOT NULL DEFAULT 0;
