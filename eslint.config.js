@@ -81,6 +81,16 @@ const LAYERS = [
     drivers: true,
     why: 'workers know the store port and the X client, never a database or a front end.',
   }),
+  ...layer('alerts', {
+    never: [...FRONT_ENDS, 'sources', 'services', 'http', ...STORE_INSIDES],
+    drivers: true,
+    why: 'the alert watch and webhook delivery know the store port, like the sync workers, never a database or a front end.',
+  }),
+  ...layer('doctor', {
+    never: [...FRONT_ENDS, 'sources', 'http', ...STORE_INSIDES],
+    drivers: true,
+    why: 'the setup checks are shared by the CLI and the UI: the database is probed through what the caller passes (store/probe.ts), the store through the port.',
+  }),
   ...layer('ui/assets', { only: ['ui/assets'], bare: false, why: 'browser code, served as it is.' }),
 ];
 

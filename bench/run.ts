@@ -6,7 +6,7 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
- *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, import, workers, storage); never written
+ *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, e2e, import, workers, serves, storage); never written
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -24,9 +24,11 @@ import { log } from './lib.ts';
 import { machine } from './machine.ts';
 import { startupBench, type StartupResult } from './startup.ts';
 import { execFileSync } from 'node:child_process';
+import { e2eBench, type E2eResult } from './e2e.ts';
 import { firehoseMemory, importMemory, type ImportMemoryResult } from './memory.ts';
 import { backlogDbPath, engineBacklog, packingBench, prepareBacklog, type EngineBacklogResult, type PackingResult } from './packing.ts';
 import { renderReport, type Results } from './report.ts';
+import { servesBench, type ServesRun } from './serves.ts';
 import { workersBench, type WorkersRun } from './workers.ts';
 import { postgresStorage, sqliteStorage, type StorageResult } from './storage.ts';
 
@@ -52,11 +54,15 @@ const SIZES = {
   firehosePacedSeconds: quick ? 8 : 30,
   importRows: option('--import-rows', quick ? 300_000 : 10_000_000),
   importBudget: option('--import-budget', quick ? 60 : 240),
-  workerAudiences: quick ? 3 : 6,
-  workerPerAudience: quick ? 5_000 : 30_000,
+  workerAudiences: option('--worker-audiences', quick ? 16 : 96),
+  workerPerAudience: quick ? 500 : 1_000,
+  servesMembers: option('--serves-members', quick ? 10_000 : 50_000),
   workerCounts: quick ? [1, 2] : [1, 2, 4],
+  e2eMembers: option('--e2e-members', quick ? 10_000 : 100_000),
   storageMembers: option('--storage-members', quick ? 20_000 : 1_000_000),
 };
+/** Added by the emulator to every users call in the workers run: a distant X, where sync time is waiting (issue 13, speed 6). */
+const WORKERS_USERS_LATENCY_MS = 300;
 /** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
 const FLUSH_MS = 1_000;
 
@@ -134,6 +140,7 @@ async function main(): Promise<void> {
     const firehose = !wanted('firehose')
       ? null
       : await section('memory (Firehose)', errors, () => firehoseMemory(SIZES.firehoseRequests, 4, SIZES.firehosePacedSeconds));
+    const e2e = !wanted('e2e') ? null : await section<E2eResult>('end to end', errors, () => e2eBench(SIZES.e2eMembers));
     const importMem = !wanted('import')
       ? null
       : await section<ImportMemoryResult>('memory (import)', errors, () => importMemory(SIZES.importRows, SIZES.importBudget));
@@ -141,9 +148,26 @@ async function main(): Promise<void> {
     let workers: WorkersRun[] | null = null;
     if (pgDb && wanted('workers')) {
       workers = await section('workers (PostgreSQL)', errors, async () => {
+        const emu = await Emu.start({ usersLatencyMs: WORKERS_USERS_LATENCY_MS });
+        try {
+          return await workersBench(emu, pgDb.url, {
+            audiences: SIZES.workerAudiences,
+            perAudience: SIZES.workerPerAudience,
+            counts: SIZES.workerCounts,
+            usersLatencyMs: WORKERS_USERS_LATENCY_MS,
+          });
+        } finally {
+          await emu.close();
+        }
+      });
+    }
+
+    let serves: ServesRun[] | null = null;
+    if (pgDb && wanted('serves')) {
+      serves = await section('ingest from tailor serve processes (PostgreSQL)', errors, async () => {
         const emu = await Emu.start();
         try {
-          return await workersBench(emu, pgDb.url, { audiences: SIZES.workerAudiences, perAudience: SIZES.workerPerAudience, counts: SIZES.workerCounts });
+          return await servesBench(emu, pgDb.url, { members: SIZES.servesMembers, counts: [1, 2] });
         } finally {
           await emu.close();
         }
@@ -180,8 +204,10 @@ async function main(): Promise<void> {
       backlog: engine.backlog,
       latency: engine.latency,
       firehose,
+      e2e,
       importMemory: importMem,
       workers,
+      serves,
       storage,
       errors,
     };

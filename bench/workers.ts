@@ -28,6 +28,8 @@ export interface WorkersRun {
   changes: number;
   seconds: number;
   changesPerSecond: number;
+  /** The emulator's added latency per users call. */
+  usersLatencyMs: number;
 }
 
 async function pending(store: Store, audiences: string[]): Promise<number> {
@@ -35,7 +37,11 @@ async function pending(store: Store, audiences: string[]): Promise<number> {
   return snapshot.pending.filter((p) => audiences.includes(p.audienceId)).reduce((s, p) => s + p.count, 0);
 }
 
-export async function workersBench(emu: Emu, url: string, opts: { audiences: number; perAudience: number; counts: number[] }): Promise<WorkersRun[]> {
+export async function workersBench(
+  emu: Emu,
+  url: string,
+  opts: { audiences: number; perAudience: number; counts: number[]; usersLatencyMs: number },
+): Promise<WorkersRun[]> {
   const store = await openStore({ kind: 'postgres', url });
   const runs: WorkersRun[] = [];
   try {
@@ -90,7 +96,15 @@ export async function workersBench(emu: Emu, url: string, opts: { audiences: num
         await Promise.all(workers.map((w) => w.kill('SIGTERM')));
       }
       const seconds = (performance.now() - started) / 1000;
-      runs.push({ processes, loopsPerProcess: 4, audiences: opts.audiences, changes: total, seconds, changesPerSecond: total / seconds });
+      runs.push({
+        processes,
+        loopsPerProcess: 4,
+        audiences: opts.audiences,
+        changes: total,
+        seconds,
+        changesPerSecond: total / seconds,
+        usersLatencyMs: opts.usersLatencyMs,
+      });
     }
   } finally {
     await store.close();

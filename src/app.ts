@@ -4,12 +4,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { AlertLoop } from './alerts/loop.ts';
 import { ConfigError, type Config } from './config.ts';
 import { SecretBox } from './core/secret-box.ts';
+import { runDoctor } from './doctor/checks.ts';
 import { MemberKeys } from './membership/member-key.ts';
 import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
+import { warnIfWaiting } from './services/privacy.ts';
+
+/** How often a worker process logs that erasures wait on a configuration needing re-authorization. */
+const PRIVACY_LOG_EVERY_MS = 5 * 60_000;
 import { openStore } from './store/open.ts';
+import { probeDatabase } from './store/probe.ts';
 import type { Store } from './store/port.ts';
 import { meteredX } from './sync/metered-x.ts';
 import { RateGate } from './sync/rate.ts';
@@ -30,6 +37,8 @@ export interface StartOptions {
   serve: boolean;
   work: boolean;
   log: Logger;
+  /** The environment the setup checks (Setup › Health) read; default process.env. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startTailor(config: Config, opts: StartOptions): Promise<Tailor> {
@@ -46,7 +55,21 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
-  const services: Services = { store, box, memberKeys, phoneRegion: config.defaultPhoneRegion, x, log, now: Date.now, notify: () => worker?.notify() };
+  let alerts: AlertLoop | null = null;
+  const env = opts.env ?? process.env;
+  const services: Services = {
+    store,
+    box,
+    memberKeys,
+    phoneRegion: config.defaultPhoneRegion,
+    x,
+    log,
+    now: Date.now,
+    notify: () => worker?.notify(),
+    // The open store answers for the configurations; the probe still checks the database afresh.
+    doctor: () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() }),
+    flushIntervalMs: config.flushIntervalMs,
+  };
 
   if (opts.work) {
     worker = new SyncWorker(
@@ -60,6 +83,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         installationId: await store.installationId(),
         // A deletion held back by campaigns is looked at again as often as X's size is read.
         deleteRecheckMs: config.refreshIntervalMs,
+        deliveryLogMs: config.deliveryLogMs,
       },
       {
         concurrency: config.workerConcurrency,
@@ -70,7 +94,22 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
       },
     );
     worker.start();
+    // Alerts ride with the workers: every process that syncs also watches (the watch's lock keeps one event per transition).
+    alerts = new AlertLoop(
+      { store, log: log.child({ part: 'alerts' }), now: Date.now, owner: worker.owner },
+      { webhookUrl: config.webhookUrl, webhookSecret: config.webhookSecret, alertAfterMs: config.alertAfterMs },
+    );
+    alerts.start();
   }
+
+  // The 24-hour clock does not stop for a paused configuration: say so in the logs every few
+  // minutes while erasures or opt-outs wait on one (docs/privacy.md).
+  const clock = opts.work
+    ? setInterval(() => {
+        warnIfWaiting(services).catch((err: unknown) => log.warn({ err }, 'could not read the privacy clock'));
+      }, PRIVACY_LOG_EVERY_MS)
+    : null;
+  clock?.unref();
 
   let server: FastifyInstance | null = null;
   let url: string | null = null;
@@ -105,7 +144,9 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     close() {
       closing ??= (async () => {
         // Stop taking changes first, then let in-flight batches finish, then close the database.
+        if (clock) clearInterval(clock);
         await server?.close();
+        await alerts?.stop();
         await worker?.stop();
         await store.close();
       })();

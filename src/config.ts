@@ -35,6 +35,8 @@ export interface Config {
   refreshIntervalMs: number;
   /** A hash X confirmed longer ago than this is sent again before X's 13-month expiry drops it. */
   renewAfterMs: number;
+  /** How long the delivery log keeps each `users` call (TAILOR_DELIVERY_LOG_DAYS). */
+  deliveryLogMs: number;
   workerConcurrency: number;
   xTimeoutMs: number;
   logLevel: string;
@@ -46,6 +48,12 @@ export interface Config {
   maxConnections: number;
   /** Longest time a client may take to send one request, headers and body. */
   requestTimeoutMs: number;
+  /** Where alert events are POSTed (src/alerts/); null: events are only recorded and listed. */
+  webhookUrl: string | null;
+  /** The HMAC-SHA256 key of `X-Tailor-Signature`; set whenever webhookUrl is. */
+  webhookSecret: string | null;
+  /** A downstream audience failing this long raises `x_audience.failing`. */
+  alertAfterMs: number;
   /** The region phone numbers written without a country code are read in (ISO 3166 alpha-2). */
   defaultPhoneRegion: PhoneRegion;
 }
@@ -109,6 +117,7 @@ const schema = z.object({
   TAILOR_X_REQUESTS_PER_MINUTE: int(1, USERS_REQUESTS_PER_MINUTE).default(1400),
   TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
   TAILOR_RENEW_AFTER_DAYS: days.default(330),
+  TAILOR_DELIVERY_LOG_DAYS: int(1, 3650).default(14),
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
   TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
   TAILOR_PUBLIC_URL: url.optional(),
@@ -124,6 +133,14 @@ const schema = z.object({
     .optional(),
   TAILOR_MAX_CONNECTIONS: int(1, 1_000_000).default(1000),
   TAILOR_REQUEST_TIMEOUT_MS: int(1000, 3_600_000).default(30_000),
+  TAILOR_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  TAILOR_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)').optional(),
+  TAILOR_ALERT_AFTER_MINUTES: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of minutes from 0.01 to 10080, decimals allowed')
+    .transform(Number)
+    .pipe(z.number().min(0.01, 'must be at least 0.01').max(10_080, 'must be at most 10080 (a week)'))
+    .default(15),
   TAILOR_DEFAULT_PHONE_REGION: z
     .string()
     .default('US')
@@ -148,6 +165,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
   need('TAILOR_SECRET_KEY', needs.secretKey, 'to encrypt X tokens and key members at rest');
   need('TAILOR_X_CONSUMER_KEY', needs.xApp, "(the X app's consumer key)");
   need('TAILOR_X_CONSUMER_SECRET', needs.xApp, "(the X app's consumer secret)");
+  if (present.TAILOR_WEBHOOK_URL !== undefined && present.TAILOR_WEBHOOK_SECRET === undefined)
+    problems.push('TAILOR_WEBHOOK_SECRET: is required with TAILOR_WEBHOOK_URL (receivers check X-Tailor-Signature with it)');
+  if (present.TAILOR_WEBHOOK_SECRET !== undefined && present.TAILOR_WEBHOOK_URL === undefined)
+    problems.push('TAILOR_WEBHOOK_URL: is required with TAILOR_WEBHOOK_SECRET (where alert events go)');
   const host = parsed.success ? parsed.data.TAILOR_HOST : undefined;
   if (needs.serves && host !== undefined && !isLoopbackHost(host)) {
     need(
@@ -174,6 +195,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     xRequestsPerMinute: e.TAILOR_X_REQUESTS_PER_MINUTE,
     refreshIntervalMs: e.TAILOR_REFRESH_INTERVAL_MS,
     renewAfterMs: Math.max(1, Math.round(e.TAILOR_RENEW_AFTER_DAYS * 86_400_000)),
+    deliveryLogMs: e.TAILOR_DELIVERY_LOG_DAYS * 86_400_000,
     workerConcurrency: e.TAILOR_WORKER_CONCURRENCY,
     xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,
     logLevel: e.TAILOR_LOG_LEVEL,
@@ -181,6 +203,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     allowedHosts: Object.freeze(e.TAILOR_ALLOWED_HOSTS ?? []),
     maxConnections: e.TAILOR_MAX_CONNECTIONS,
     requestTimeoutMs: e.TAILOR_REQUEST_TIMEOUT_MS,
+    webhookUrl: e.TAILOR_WEBHOOK_URL ?? null,
+    webhookSecret: e.TAILOR_WEBHOOK_SECRET ?? null,
+    alertAfterMs: Math.round(e.TAILOR_ALERT_AFTER_MINUTES * 60_000),
     defaultPhoneRegion: e.TAILOR_DEFAULT_PHONE_REGION,
   });
 }

@@ -60,6 +60,27 @@ export const configurationsNeedingReauth = new Gauge({
   registers,
 });
 
+/** The 24-hour clock (docs/privacy.md): X's Exhibit B 1.2 asks for opt-outs to reach every audience within a day. */
+export const privacyPending = new Gauge({
+  name: 'tailor_privacy_pending',
+  help: 'Unfinished erasures and suppressions (X has not yet acknowledged every removal), by kind',
+  labelNames: ['kind'],
+  registers: [registry],
+});
+
+export const privacyOldestPendingAge = new Gauge({
+  name: 'tailor_privacy_oldest_pending_age_seconds',
+  help: 'Age of the oldest unfinished erasure or suppression, by kind (0 when none); X allows 24 hours',
+  labelNames: ['kind'],
+  registers: [registry],
+});
+
+export const privacyWaitingOnReauth = new Gauge({
+  name: 'tailor_privacy_waiting_on_reauth',
+  help: 'Configurations needing re-authorization that hold removals of suppressed identities back',
+  registers: [registry],
+});
+
 export const batchesSent = new Counter({
   name: 'tailor_batches_sent_total',
   help: 'X users requests accepted by X, by identity type',
@@ -141,3 +162,31 @@ export function countIngest(source: ChangeSource, accepted: Record<'add' | 'remo
 export function countRejections(source: ChangeSource, counts: Record<string, number>): void {
   for (const [reason, n] of Object.entries(counts)) if (n > 0) changesRejected.inc({ source, reason }, n);
 }
+
+export const downstreamFailedAttempts = new Gauge({
+  name: 'tailor_downstream_failed_attempts',
+  help: 'Failed tasks in a row of each forwarding downstream audience (0 once one succeeds), as the alert watch last saw them',
+  labelNames: ['audience', 'configuration', 'identity_type'] as const,
+  registers,
+});
+
+export const xAudienceSize = new Gauge({
+  name: 'tailor_x_audience_size',
+  help: "X's audience_size of each forwarding downstream audience (absent until X reports one), as the alert watch last saw it",
+  labelNames: ['audience', 'configuration', 'identity_type'] as const,
+  registers,
+});
+
+export const alertEvents = new Counter({
+  name: 'tailor_alert_events_total',
+  help: 'Alert events raised by this process (src/alerts/rule.ts), by type',
+  labelNames: ['type'] as const,
+  registers,
+});
+
+export const webhookDeliveries = new Counter({
+  name: 'tailor_webhook_deliveries_total',
+  help: 'Webhook delivery attempts by outcome: delivered (2xx) or failed (another status, refused, timed out; retried with backoff)',
+  labelNames: ['outcome'] as const,
+  registers,
+});

@@ -16,6 +16,29 @@ describe('config', () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it('reads the alert webhook settings: both or neither, minutes with decimals, 15 by default', () => {
+    expect(loadConfig({})).toMatchObject({ webhookUrl: null, webhookSecret: null, alertAfterMs: 900_000 });
+    const c = loadConfig({ TAILOR_WEBHOOK_URL: 'https://hooks.example.com/t/', TAILOR_WEBHOOK_SECRET: 'sixteen-chars-ok', TAILOR_ALERT_AFTER_MINUTES: '0.5' });
+    expect(c).toMatchObject({ webhookUrl: 'https://hooks.example.com/t/', webhookSecret: 'sixteen-chars-ok', alertAfterMs: 30_000 });
+    const problems = (env: Record<string, string>): string[] => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+    };
+    expect(problems({ TAILOR_WEBHOOK_URL: 'https://hooks.example.com/t' })).toEqual([expect.stringMatching(/^TAILOR_WEBHOOK_SECRET: is required/)]);
+    expect(problems({ TAILOR_WEBHOOK_SECRET: 'sixteen-chars-ok' })).toEqual([expect.stringMatching(/^TAILOR_WEBHOOK_URL: is required/)]);
+    expect(
+      problems({ TAILOR_WEBHOOK_URL: 'ftp://x', TAILOR_WEBHOOK_SECRET: 'short' })
+        .map((p) => p.split(':')[0])
+        .sort(),
+    ).toEqual(['TAILOR_WEBHOOK_SECRET', 'TAILOR_WEBHOOK_URL']);
+    expect(problems({ TAILOR_ALERT_AFTER_MINUTES: 'soon' })).toEqual([expect.stringMatching(/^TAILOR_ALERT_AFTER_MINUTES: /)]);
+    expect(problems({ TAILOR_ALERT_AFTER_MINUTES: '0' })).toEqual([expect.stringMatching(/at least 0.01/)]);
+  });
+
   it('reads postgres URLs and trims trailing slashes of X URLs', () => {
     const c = loadConfig({ TAILOR_DATABASE_URL: 'postgres://u@127.0.0.1/db', TAILOR_X_API_URL: 'http://127.0.0.1:9/' });
     expect(c.database).toEqual({ kind: 'postgres', url: 'postgres://u@127.0.0.1/db' });

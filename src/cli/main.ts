@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { register as registerConfigurations } from './commands/configurations.ts';
 import { register as registerDemo } from './commands/demo.ts';
+import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerEmulator } from './commands/emulator.ts';
 import { register as registerImport } from './commands/import.ts';
 import { register as registerServe } from './commands/serve.ts';
@@ -16,5 +17,6 @@ registerServe(program);
 registerEmulator(program);
 registerConfigurations(program);
 registerImport(program);
+registerDoctor(program);
 
 await program.parseAsync(process.argv);

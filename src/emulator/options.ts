@@ -17,9 +17,19 @@ export interface EmulatorOptions {
   sizingDelayMs?: number;
   /** Default 1500 per 60000. */
   usersRateLimit?: { limit: number; windowMs: number };
+  /**
+   * Default 0. Added to every `users` call before it is answered, as a distant X adds a round
+   * trip and its own processing (a test knob for scale-out: with it, sync time is waiting, not CPU).
+   */
+  usersLatencyMs?: number;
   logger?: boolean;
   /** The X app's name shown on the authorize page. Default "Tailor". */
   appName?: string;
+  /**
+   * The app's registered callback URLs (X's User authentication settings; docs/reference/x-ads-api.md
+   * 9.1: the callback "must be registered in the app settings"). Default null: any http(s) callback.
+   */
+  callbackUrls?: string[] | null;
 }
 
 export interface Settings {
@@ -31,8 +41,10 @@ export interface Settings {
   populationSize: number;
   sizingDelayMs: number;
   usersRateLimit: { limit: number; windowMs: number };
+  usersLatencyMs: number;
   logger: boolean;
   appName: string;
+  callbackUrls: string[] | null;
 }
 
 /** Built-in app credentials: readable on purpose, since the emulator is a test bench, not a vault. */
@@ -61,6 +73,9 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
   }
   const sizingDelayMs = opts.sizingDelayMs ?? DEFAULT_SIZING_DELAY_MS;
   if (!Number.isFinite(sizingDelayMs) || sizingDelayMs < 0) throw new RangeError('sizingDelayMs must be >= 0');
+  const usersLatencyMs = opts.usersLatencyMs ?? 0;
+  if (!Number.isInteger(usersLatencyMs) || usersLatencyMs < 0 || usersLatencyMs > 600_000)
+    throw new RangeError('usersLatencyMs must be an integer from 0 to 600000');
   const usersRateLimit = opts.usersRateLimit ?? DEFAULT_USERS_RATE_LIMIT;
   if (!(usersRateLimit.limit >= 1 && usersRateLimit.windowMs >= 1)) {
     throw new RangeError('usersRateLimit needs limit >= 1 and windowMs >= 1');
@@ -74,7 +89,9 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
     populationSize,
     sizingDelayMs,
     usersRateLimit: { limit: usersRateLimit.limit, windowMs: usersRateLimit.windowMs },
+    usersLatencyMs,
     logger: opts.logger ?? false,
     appName: opts.appName ?? 'Tailor',
+    callbackUrls: opts.callbackUrls ? [...opts.callbackUrls] : null,
   };
 }

@@ -1,13 +1,14 @@
 /**
  * The one way member changes enter the ledger, for REST, the Firehose and import alike: prepare
- * (normalize, hash, build member keys: changes.ts), then apply everything in one
- * `applyMemberChanges` transaction, rejections counted by reason in the same transaction. The
+ * (normalize, hash, build member keys: changes.ts), then apply everything with one
+ * `applyMemberChanges` call (one transaction on PostgreSQL, short slices on SQLite: port.ts),
+ * rejections counted by reason with the first change. The
  * sources differ only in how they parse a request and how they answer it.
  */
 import type { PhoneRegion } from '../identity/index.ts';
 import type { LedgerPreview, LedgerStore } from '../store/port.ts';
 import type { MemberChange } from '../store/port.ts';
-import { prepareChanges, type Rejection, type SourceMember } from './changes.ts';
+import { dropSuppressed, prepareChanges, suppressionKey, type PreparedChanges, type Rejection, type SourceMember } from './changes.ts';
 import type { MemberKeys } from './member-key.ts';
 
 export type IngestAction = 'add' | 'remove';
@@ -22,7 +23,7 @@ export interface IngestPart {
 
 export interface IngestRequest {
   audienceId: string;
-  /** Applied in this order, in one transaction: a member in an add part and a later remove part ends removed. */
+  /** Applied in this order, in order (one call of applyMemberChanges): a member in an add part and a later remove part ends removed. */
   parts: IngestPart[];
   now: number;
   /** Identifiers the source dropped before hashing (the Firehose's unknown identity types), by reason. */
@@ -51,8 +52,16 @@ export interface IngestResult {
 export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestRequest): Promise<IngestResult> {
   const result: IngestResult = { accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: { ...req.rejections }, queued: 0 };
   const changes: MemberChange[] = [];
-  for (const part of req.parts) {
-    const prepared = prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) });
+  const parts = req.parts.map((part) => ({
+    part,
+    prepared: prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) }),
+  }));
+  // The suppression list (docs/privacy.md): one read for every identity the adds name.
+  const named = new Map<string, { type: MemberChange['identities'][number]['type']; hash: string }>();
+  for (const { prepared } of parts) for (const c of prepared.changes) for (const id of c.identities) named.set(suppressionKey(id), id);
+  const suppressed = named.size === 0 ? new Set<string>() : new Set((await ledger.suppressedAmong([...named.values()])).map(suppressionKey));
+  for (const { part, prepared: raw } of parts) {
+    const prepared: PreparedChanges = dropSuppressed(raw, suppressed);
     changes.push(...prepared.changes);
     result.accepted[part.action] += prepared.accepted;
     result.changes[part.action] += prepared.changes.length;

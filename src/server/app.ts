@@ -7,6 +7,7 @@ import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
 import { registerLookup } from '../sources/rest/lookup.ts';
 import { registerMembers } from '../sources/rest/members.ts';
+import { registerPrivacy } from '../sources/rest/privacy.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
 import { ApiError, apiCodeOf, sendError } from '../http/errors.ts';
@@ -17,6 +18,7 @@ import { registerMetrics, timeRequests } from './metrics.ts';
 import { collectOpenApi, registerOpenApi } from './openapi.ts';
 import { SessionKeys } from './session.ts';
 import { classifyUiRoute, refuseUiSession } from './ui-access.ts';
+import { registerSetupHealth } from './setup-health.ts';
 import { registerUi } from './ui.ts';
 
 /**
@@ -149,8 +151,16 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     registerAudiences(scope, s);
     registerConnections(scope, s);
     registerLookup(scope, s);
+    registerSetupHealth(scope, s);
   });
-  await scopes.register('bearer', (scope) => registerMembers(scope, s), { bodyLimit: BODY_LIMIT_BYTES });
+  await scopes.register(
+    'bearer',
+    (scope) => {
+      registerMembers(scope, s);
+      registerPrivacy(scope, s);
+    },
+    { bodyLimit: BODY_LIMIT_BYTES },
+  );
   // POST /firehose and its status page for the admin, GET /api/v1/firehose, come from one function.
   await scopes.register(
     (_method, url) => (url.startsWith('/api/') ? 'bearer' : 'firehose'),

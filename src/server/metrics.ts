@@ -8,7 +8,16 @@
  * bar (p99 under 100 ms) is watched in production.
  */
 import type { FastifyInstance } from 'fastify';
-import { configurationsNeedingReauth, httpDuration, oldestPendingAge, pendingChanges, registry } from '../metrics.ts';
+import {
+  configurationsNeedingReauth,
+  httpDuration,
+  oldestPendingAge,
+  pendingChanges,
+  privacyOldestPendingAge,
+  privacyPending,
+  privacyWaitingOnReauth,
+  registry,
+} from '../metrics.ts';
 import type { Services } from '../services/deps.ts';
 
 /** Times every answer of the app; on the root, before any route, so every scope inherits it. */
@@ -28,6 +37,7 @@ export function registerMetrics(app: FastifyInstance, s: Services): void {
 /** The store's gauges, read fresh at each scrape so they never drift from the database. */
 async function readStore(s: Services): Promise<void> {
   const now = s.now();
+  await readPrivacy(s, now);
   if (s.store.metricsSnapshot) {
     const snapshot = await s.store.metricsSnapshot();
     // Reset first: a deleted downstream audience must disappear rather than keep its last value.
@@ -43,4 +53,16 @@ async function readStore(s: Services): Promise<void> {
   }
   const configurations = await s.store.listConfigurations();
   configurationsNeedingReauth.set(configurations.filter((c) => c.state === 'needs_reauth').length);
+}
+
+/** The 24-hour clock: unfinished erasures and suppressions and the age of the oldest of each. */
+async function readPrivacy(s: Services, now: number): Promise<void> {
+  await s.store.settlePrivacy(now);
+  const p = await s.store.privacySnapshot();
+  const age = (at: number | null): number => (at === null ? 0 : Math.max(0, now - at) / 1000);
+  privacyPending.set({ kind: 'erasure' }, p.pendingErasures);
+  privacyPending.set({ kind: 'suppression' }, p.pendingSuppressions);
+  privacyOldestPendingAge.set({ kind: 'erasure' }, age(p.oldestPendingErasureAt));
+  privacyOldestPendingAge.set({ kind: 'suppression' }, age(p.oldestPendingSuppressionAt));
+  privacyWaitingOnReauth.set(p.reauthBlocking.length);
 }

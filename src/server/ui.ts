@@ -5,6 +5,7 @@
  *
  *   GET  /                  Audiences                 GET  /sign-in, POST /sign-in, POST /sign-out
  *   GET  /outputs           Setup › Outputs           GET  /assets/<file>
+ *   GET  /setup/health      Setup › Health
  *   GET  /audiences/:id     Connect and Status        /oauth/x/* (oauth-login.ts)
  *
  * Every response carries a strict Content-Security-Policy (same-origin scripts and styles only,
@@ -110,6 +111,8 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
 
     ui.get('/', async (req, reply) => page(req, reply, shell('audiences')));
     ui.get('/outputs', async (req, reply) => page(req, reply, shell('outputs')));
+    ui.get('/setup/health', async (req, reply) => page(req, reply, shell('health')));
+    ui.get('/privacy', async (req, reply) => page(req, reply, shell('privacy')));
     ui.get<{ Params: { id: string } }>('/audiences/:id', async (req, reply) => page(req, reply, shell('audience', { 'audience-id': req.params.id })));
 
     ui.get<{ Querystring: { next?: string } }>('/sign-in', async (req, reply) => {

@@ -8,10 +8,12 @@ import type { LookupRow, StatusStore } from '../store/port.ts';
 import type { LookupState, LookupView } from './views.ts';
 
 /**
- * The one rule from what the ledgers hold to the state shown. Suppression (a privacy feature) adds
- * its check here, first: a suppressed identity is `suppressed` whatever the ledgers say.
+ * The one rule from what the ledgers hold to the state shown. Suppression (docs/privacy.md) is
+ * checked first: a suppressed identity is `suppressed` whatever the ledgers say (its removal from
+ * X may still be pending; the privacy page follows that).
  */
 export function lookupState(r: LookupRow): LookupState {
+  if (r.suppressed) return 'suppressed';
   const d = r.downstream;
   if (r.forwarding !== true || d === null || d.state === 'detached') {
     // Not forwarded to X here; an X audience kept on X (detached) may still hold it.

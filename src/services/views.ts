@@ -47,28 +47,50 @@ export const downstreamViewSchema = z
     x_audience_id: z.string().nullable(),
     name: z.string().nullable().describe('The name on X, once created'),
     state: downstreamState,
-    members: z.number().int().describe('Hashes X holds according to the ledger'),
-    pending: z.number().int().describe('Changes queued for X'),
+    members: z.number().int().describe('On X: hashes X confirmed it holds (the X ledger), uncertain ones not counted'),
+    target: z
+      .number()
+      .int()
+      .describe('What X should hold, from the audience ledger: `members` plus pending adds of hashes not confirmed, minus pending removes of confirmed ones'),
+    pending: z.number().int().describe('Changes queued for X: `pending_adds` + `pending_removes`'),
+    pending_adds: z.number().int(),
+    pending_removes: z.number().int(),
+    uncertain: z.number().int().describe('Hashes a call touched whose answer never came: neither assumed on X nor off it; the next change of each is sent'),
+    oldest_pending_at: time.nullable().describe('When the oldest waiting change was queued (its age is how long it has waited); null when nothing waits'),
+    next_send_at: time
+      .nullable()
+      .describe(
+        'When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner; with a cadence, not before its next window, shown even when nothing waits); null when nothing waits (near real time) or its configuration is paused',
+      ),
     sent_adds: z.number().int(),
     sent_removes: z.number().int(),
     renewed: z.number().int().describe('Hashes sent again before X’s 13-month expiry (TAILOR_RENEW_AFTER_DAYS)'),
     rejected: z.number().int(),
-    audience_size: z.number().int().nullable().describe('X’s matched size; null until X has sized it'),
-    targetable: z.boolean().nullable(),
+    audience_size: z
+      .number()
+      .int()
+      .nullable()
+      .describe('X’s matched size as X last reported it (kept while X processes); null until X has sized it, or below X’s threshold'),
+    targetable: z.boolean().nullable().describe('As X last reported it (kept while X processes)'),
     reasons_not_targetable: z.array(z.string()),
-    match_rate: z.number().nullable().describe('audience_size / members, three decimals; null until X has sized it'),
+    processing_since: time.nullable().describe('Since when X has answered PROCESSING: the size and targetability shown are X’s last report before'),
+    sized_at: time.nullable().describe('When Tailor read the size (or TOO_SMALL) shown'),
+    sized_members: z.number().int().nullable().describe('Members on X when X’s size was read: the membership X sized'),
+    match_rate: z.number().nullable().describe('audience_size / sized_members, three decimals; null until X has sized it'),
     name_suffix: z.number().int().describe('1 for `<name> (email)`, 2 for `<name> (email) [2]`, …'),
     last_synced_at: time.nullable(),
     last_refreshed_at: time.nullable(),
     last_error: z.string().nullable(),
     last_error_at: time.nullable(),
-    recent_errors: z.array(z.object({ at: time, message: z.string() })),
+    last_error_resolved_at: time.nullable().describe('When a later call to X succeeded (the error is resolved); null while it stands'),
+    recent_errors: z.array(z.object({ at: time, message: z.string(), resolved: z.boolean().describe('A later call to X succeeded') })),
     next_attempt_at: time.nullable(),
-    next_send_at: time
+    previous_x_audience_id: z
+      .string()
       .nullable()
-      .describe(
-        'With a cadence (send_interval_minutes): the earliest time the next adds and removes go to X; null: near real time, or nothing sent yet under the cadence (the first send goes at once)',
-      ),
+      .describe('The X audience id X lost (deleted on X); it was re-created under `x_audience_id`, so campaigns targeting the old id must be re-pointed'),
+    recreated_at: time.nullable(),
+    needs_attention: z.boolean().describe('Paused, failing, being re-created, or sized by X and not targetable'),
     resync: z
       .object({ requested_at: time, total: z.number().int(), remaining: z.number().int() })
       .nullable()
@@ -125,7 +147,14 @@ export const historyViewSchema = z
         identity_type: identityType,
         configuration_id: z.string(),
         x_audience_id: z.string().nullable(),
-        samples: z.array(z.object({ at: time, members: z.number().int(), audience_size: z.number().int().nullable() })),
+        samples: z.array(
+          z.object({
+            at: time,
+            members: z.number().int(),
+            audience_size: z.number().int().nullable(),
+            sized_members: z.number().int().nullable().describe('The membership X’s size was read against'),
+          }),
+        ),
       }),
     ),
   })
@@ -169,6 +198,45 @@ export const lookupViewSchema = z
   })
   .meta({ id: 'Lookup', description: 'Where a person’s identities are held; never the values' });
 
+export const healthCheckSchema = z.object({
+  id: z.string().describe('Stable, for scripts: `env`, `database.writable`, `x.app`, `configuration.<id>`, …'),
+  title: z.string(),
+  status: z.enum(['pass', 'warn', 'fail']),
+  detail: z.string().describe('What the check found, in words'),
+  fix: z.string().nullable().describe('What to do; null when it passes'),
+});
+
+export const healthReportSchema = z
+  .object({
+    ok: z.boolean().describe('True when no check failed (`tailor doctor` exits 0 exactly then)'),
+    checked_at: time,
+    checks: z.array(healthCheckSchema),
+  })
+  .meta({ id: 'HealthReport', description: 'The setup checks of `tailor doctor` (src/doctor/checks.ts), run now' });
+
+export const alertEventViewSchema = z
+  .object({
+    id: z.string().describe('Unique per event; repeated deliveries of one event carry the same id'),
+    type: z
+      .string()
+      .describe(
+        'configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue',
+      ),
+    time: time,
+    text: z.string().describe('One line in words, as Slack-compatible receivers show it'),
+    objects: z.record(z.string(), z.unknown()).describe('What is involved, by kind (configuration, audience, x_audience, erasure)'),
+    details: z.record(z.string(), z.unknown()),
+    delivery: z.enum(['pending', 'delivered', 'unsent']).describe('unsent: no TAILOR_WEBHOOK_URL when it was raised'),
+    attempts: z.number().int(),
+    next_attempt_at: time.nullable().describe('When pending: the next attempt'),
+    last_status: z.number().int().nullable().describe("The receiver's last HTTP status; null when none came"),
+    last_error: z.string().nullable(),
+    delivered_at: time.nullable(),
+  })
+  .meta({ id: 'AlertEvent', description: 'An alert event and its webhook delivery' });
+
+export type HealthReportView = z.infer<typeof healthReportSchema>;
+export type AlertEventView = z.infer<typeof alertEventViewSchema>;
 export type ConfigurationView = z.infer<typeof configurationViewSchema>;
 export type DownstreamView = z.infer<typeof downstreamViewSchema>;
 export type AudienceView = z.infer<typeof audienceViewSchema>;
@@ -176,3 +244,29 @@ export type HistoryView = z.infer<typeof historyViewSchema>;
 export type DeletionView = z.infer<typeof deletionViewSchema>;
 export type LookupView = z.infer<typeof lookupViewSchema>;
 export type LookupState = z.infer<typeof lookupStateSchema>;
+
+export const deliveryViewSchema = z
+  .object({
+    id: z.number().int(),
+    configuration_id: z.string(),
+    identity_type: identityType,
+    x_audience_id: z.string().nullable(),
+    at: time.describe('When the call started'),
+    adds: z.number().int(),
+    removes: z.number().int(),
+    bytes: z.number().int().describe('Request body size'),
+    status: z.number().int().nullable().describe('X’s HTTP status; null when no answer came'),
+    success_count: z.number().int().nullable(),
+    total_count: z.number().int().nullable(),
+    duration_ms: z.number().int(),
+    error: z.string().nullable(),
+    resolved: z.boolean().describe('For a failed call: a later call to the same X audience succeeded'),
+  })
+  .meta({ id: 'Delivery', description: 'One `users` call to X (the delivery log, kept TAILOR_DELIVERY_LOG_DAYS)' });
+
+export const deliveriesViewSchema = z.object({
+  data: z.array(deliveryViewSchema),
+  next_cursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last'),
+});
+
+export type DeliveryView = z.infer<typeof deliveryViewSchema>;

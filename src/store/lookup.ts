@@ -6,7 +6,8 @@ import { toConnection, type ConnectionRow } from './rows.ts';
 /*
  * The lookup's answer, built the same way from both dialects' reads (sqlite/lookup.ts,
  * postgres/lookup.ts): the audiences holding an identity, the X audiences of its type whose X
- * ledger or outbox has it, and the connections of those audiences.
+ * ledger or outbox has it, the connections of those audiences, and whether the suppression list
+ * holds it.
  */
 
 export interface HoldingRead {
@@ -29,6 +30,7 @@ export interface DownstreamRead {
 
 export function lookupRows(
   identity: { type: IdentityType; hash: string },
+  suppressed: boolean,
   holding: HoldingRead[],
   downstreams: DownstreamRead[],
   connections: ConnectionRow[],
@@ -53,6 +55,7 @@ export function lookupRows(
       identityType: identity.type,
       hash: identity.hash,
       holders: h?.holders ?? 0,
+      suppressed,
       downstream: {
         id: d.id,
         configurationId: d.configuration_id,
@@ -74,6 +77,7 @@ export function lookupRows(
       identityType: identity.type,
       hash: identity.hash,
       holders: h.holders,
+      suppressed,
       downstream: null,
     };
     if (own.length === 0 && !out.some((r) => r.audienceId === h.audience_id)) out.push({ ...base, forwarding: null });

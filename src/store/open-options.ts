@@ -7,6 +7,14 @@ export interface OpenOptions {
    * with a ConfigError naming TAILOR_SECRET_KEY and nothing is changed.
    */
   memberKey?: (kind: 'user_id' | 'mpid', raw: string) => string;
+  /**
+   * SQLite: how long one transaction of sliced work (a call's member changes, a claim, a settle)
+   * may run before it commits and lets the event loop run (default SLICE_MS, 12 ms, for a process
+   * that answers requests). `tailor import` serves nothing and passes more: fewer commits, and
+   * still short enough that a `tailor serve` on the same file waits little for the write lock.
+   * PostgreSQL ignores it (its queries do not hold the event loop).
+   */
+  sliceMs?: number;
   /** Where a one-line notice goes (e.g. file permissions tightened at open). Default: stderr. */
   notice?: (message: string) => void;
 }

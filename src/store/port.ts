@@ -116,6 +116,14 @@ export interface Downstream {
   attempts: number;
   nextAttemptAt: number;
   refreshedAt: number | null;
+  /** Since when X has answered PROCESSING (the last size and targetability it reported stay); null when not. */
+  processingSince: number | null;
+  /** When X last reported a size (or TOO_SMALL), and the members on X (confirmed) at that moment. */
+  sizedAt: number | null;
+  sizedMembers: number | null;
+  /** The X audience id X lost (deleted on X), re-created since under a new id, and when. */
+  previousXAudienceId: string | null;
+  recreatedAt: number | null;
   /** The connection's cadence in ms (null: near real time) and, with one, the earliest next send of changes. */
   sendIntervalMs: number | null;
   nextSendAt: number;
@@ -136,7 +144,19 @@ export interface TargetingCampaign {
 }
 
 export interface DownstreamStatus extends Downstream {
+  /** Changes queued for X: adds plus removes. */
   pending: number;
+  pendingAdds: number;
+  pendingRemoves: number;
+  /** When the oldest waiting change was queued; null when none waits. */
+  oldestPendingAt: number | null;
+  /** Hashes a batch touched whose answer was never settled: neither assumed present nor absent. */
+  uncertain: number;
+  /**
+   * What X should hold (the audience ledger, for this identity type): the confirmed members, plus
+   * pending adds of hashes not confirmed, minus pending removes of confirmed ones.
+   */
+  target: number;
   /** While a resync runs: X's members when it was asked for, less those it sent again (hashes that left meanwhile are never sent). */
   resyncRemaining: number | null;
 }
@@ -149,6 +169,8 @@ export interface LookupRow {
   hash: string;
   /** Members of the audience holding it (0: none, but an X audience still has it or a removal waits). */
   holders: number;
+  /** Whether the identity is on the suppression list (PrivacyStore): kept off X whatever the ledgers hold. */
+  suppressed: boolean;
   /** The X audience side, or null when the audience has no X audience of that type. */
   downstream: {
     id: number;
@@ -180,6 +202,57 @@ export interface DeletionStatus {
   blockedBy: TargetingCampaign[] | null;
   nextAttemptAt: number;
   lastError: string | null;
+}
+
+/** One `users` call to X, as the delivery log keeps it (no hash, no identifier). */
+export interface Delivery {
+  at: number;
+  adds: number;
+  removes: number;
+  bytes: number;
+  /** X's HTTP status; null when no answer came (timeout, dropped connection). */
+  status: number | null;
+  successCount: number | null;
+  totalCount: number | null;
+  durationMs: number;
+  error: string | null;
+}
+
+export interface DeliveryRow extends Delivery {
+  id: number;
+  downstreamId: number;
+}
+
+/** GET /api/v1/audiences: one page of audiences, searched, filtered and sorted in the database. */
+export interface AudienceQuery {
+  /** Case-insensitive substring of the name or the id (ASCII case folding on both dialects). */
+  q?: string;
+  /** attention: an X audience paused, failing, being re-created or not targetable; ok: none of that. */
+  state?: 'attention' | 'ok';
+  sort: AudienceSort;
+  limit: number;
+  /** The sort key and id of the last audience of the previous page. */
+  after?: { key: string | number; id: string };
+}
+
+export type AudienceSort = 'name' | '-name' | 'members' | '-members' | 'updated' | '-updated' | 'created' | '-created';
+export const AUDIENCE_SORTS = ['name', '-name', 'members', '-members', 'updated', '-updated', 'created', '-created'] as const satisfies readonly AudienceSort[];
+
+export interface AudiencePage {
+  /** Each with its sort key (the next page's cursor starts after the last one's). */
+  audiences: (Audience & { members: number; sortKey: string | number })[];
+  more: boolean;
+  /** Audiences needing attention in the whole list, whatever the query. */
+  attention: number;
+}
+
+/** Everything a page of audience views needs beyond the audiences, read in a constant number of queries. */
+export interface AudiencesStatus {
+  connections: Connection[];
+  downstreams: DownstreamStatus[];
+  /** The newest errors per downstream audience (at most `errorsPer` each), newest first. */
+  errors: { downstreamId: number; at: number; message: string }[];
+  rejections: { audienceId: string; reason: string; count: number; lastAt: number }[];
 }
 
 /** One member's change, already normalized and hashed. */
@@ -333,6 +406,11 @@ export interface QueueStore {
   leaseOwners(): Promise<string[]>;
   /** Frees every lease of an owner known to be dead; its claimed changes stay pending. */
   releaseOwner(owner: string): Promise<number>;
+  /**
+   * Logs one `users` call (the delivery log) and prunes the downstream audience's entries older
+   * than `pruneBefore`. Written whatever the lease: it records what was sent to X.
+   */
+  recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void>;
   /** Takes one request from a shared token bucket; returns 0 when granted, else ms to wait. */
   takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number>;
   /** Empties a token bucket until `until` (X answered 429 with that reset time). */
@@ -353,10 +431,88 @@ export interface QueueStore {
  * outbox changes they cause (the rule is membership/diff.ts), and the identifiers dropped on the way.
  */
 export interface LedgerStore {
-  /** Applies member changes and counts identifiers dropped at ingest, by reason, in one transaction. */
+  /**
+   * Applies member changes and counts identifiers dropped at ingest, by reason; resolves once all
+   * of them are durable. PostgreSQL: one transaction. SQLite: transactions of about 12 ms, shared
+   * with concurrent calls, so a big call never holds the event loop (a crash between them leaves
+   * a prefix applied; the caller has not answered, and re-applying is a no-op).
+   */
   applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
   /** What applyMemberChanges would do with `changes` (the same rule, diff.ts), read only: a dry run writes nothing. */
   previewMemberChanges(audienceId: string, changes: MemberChange[]): Promise<LedgerPreview>;
+  /** Those of `identities` on the suppression list (PrivacyStore): ingest drops their adds. */
+  suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]>;
+}
+
+/** An identity as the ledger holds it: its X type and its SHA-256 (64 lower-case hex). */
+export interface HashedIdentity {
+  type: IdentityType;
+  hash: string;
+}
+
+export interface SuppressionResult {
+  /** Identities newly put on the list (already listed ones are not counted). */
+  added: number;
+  /** Identities taken off the list (re-consent). */
+  lifted: number;
+  /** Changes queued for X: removes for those added, adds where the ledger still holds those lifted. */
+  queued: number;
+}
+
+export interface ErasureInput {
+  /** Same key, same erasure: the request is recorded once (idempotency). */
+  requestKey: string;
+  source: 'api' | 'firehose';
+  /** Member keys to erase (a REST user id's key), in every audience. */
+  memberKeys: string[];
+  /** Identities given: every member holding one is erased, in every audience. */
+  identities: HashedIdentity[];
+}
+
+export interface Erasure {
+  id: string;
+  source: 'api' | 'firehose';
+  /** `done` once X acknowledged the removal of every hash the erasure found. */
+  state: 'pending' | 'done';
+  receivedAt: number;
+  completedAt: number | null;
+  membersErased: number;
+  /** X audiences that held (or were about to receive) one of the hashes when the erasure was recorded. */
+  xAudiences: number;
+}
+
+/** The 24-hour clock: what `GET /metrics`, the status page and the UI read. */
+export interface PrivacySnapshot {
+  pendingErasures: number;
+  oldestPendingErasureAt: number | null;
+  /** Suppressed hashes some X audience may still hold (removal not yet acknowledged). */
+  pendingSuppressions: number;
+  oldestPendingSuppressionAt: number | null;
+  /** Configurations needing re-authorization that hold removals of suppressed hashes back. */
+  reauthBlocking: { configurationId: string; name: string }[];
+}
+
+/**
+ * The suppression list and erasures (docs/privacy.md). Every method is one transaction.
+ * Suppressed hashes are kept out of X by three guards: ingest drops adds of them
+ * (`suppressedAmong`), `suppress` queues their removal wherever X may hold them, and the claim
+ * turns any add of one still in the outbox into a remove (or drops it), so no race sends one.
+ */
+export interface PrivacyStore {
+  /** Adds to and lifts from the suppression list; lifts after adds. */
+  suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult>;
+  /**
+   * Erases every member, in every audience, holding one of the identities or one of the member
+   * keys (all of its identities go), suppresses every identity found and records the erasure.
+   * The same request key again changes nothing and returns the first erasure.
+   */
+  erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }>;
+  getErasure(id: string): Promise<Erasure | null>;
+  /** Pending erasures oldest first, then the most recent done ones, at most `limit`. */
+  listErasures(limit: number): Promise<Erasure[]>;
+  /** Marks settled the suppressions and erasures X has acknowledged in full (settles do it too). */
+  settlePrivacy(now: number): Promise<void>;
+  privacySnapshot(): Promise<PrivacySnapshot>;
 }
 
 /** Configurations, audiences and connections: what the REST API, the Firehose and the UI manage. */
@@ -386,6 +542,11 @@ export interface CatalogStore {
   getAudience(id: string): Promise<Audience | null>;
   listAudiences(): Promise<(Audience & { members: number })[]>;
   /**
+   * One page of audiences (AudienceQuery), one query; `limit + 1` rows are read so the caller
+   * knows whether another page follows. `attention` counts every audience needing attention.
+   */
+  listAudiencePage(query: AudienceQuery): Promise<AudiencePage>;
+  /**
    * Deletes the audience, its members and connections; its downstream audiences go to `deleting`
    * (with `force`, deleted on X even when active campaigns target them).
    */
@@ -413,9 +574,19 @@ export interface StatusStore {
    */
   metricsSnapshot?(): Promise<MetricsSnapshot>;
   listDownstreams(audienceId: string): Promise<DownstreamStatus[]>;
+  /** The connections, downstream audiences, recent errors and rejections of several audiences, in a fixed number of queries. */
+  audiencesStatus(audienceIds: string[], errorsPer: number): Promise<AudiencesStatus>;
+  /**
+   * The delivery log of an audience's downstream audiences (only `downstreamIds` when given),
+   * newest first, entries with id below `before` when given.
+   */
+  listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]>;
   countMembers(audienceId: string): Promise<number>;
   /** Members sent and X's size over time, per downstream audience, oldest first (recorded at each refresh). */
-  listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]>;
+  listSamples(
+    audienceId: string,
+    since?: number,
+  ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]>;
   /** The most recent errors of the audience's downstream audiences, newest first. */
   listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
   /** X audiences of deleted audiences still waiting to be deleted on X. */
@@ -445,12 +616,89 @@ export interface SessionStore {
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
+/** One subject as the alert watch sees it now (src/alerts/rule.ts compares it with what it saw before). */
+export interface AlertObservations {
+  configurations: { id: string; name: string; accountId: string; state: ConfigurationState; stateReason: string | null }[];
+  /** Every downstream audience not being deleted. */
+  downstreams: {
+    id: number;
+    audienceId: string;
+    audienceName: string;
+    configurationId: string;
+    identityType: IdentityType;
+    xAudienceId: string | null;
+    audienceSize: number | null;
+    /** Failed attempts in a row (0 once a task succeeds). */
+    attempts: number;
+    lastError: string | null;
+  }[];
+}
+
+/** An event to record: its body is the JSON delivered as it is (and signed). */
+export interface NewWebhookEvent {
+  id: string;
+  type: string;
+  occurredAt: number;
+  body: string;
+}
+
+/** What the alert rule decides: the subjects' new states (null forgets one) and the events they raise. */
+export interface AlertOutcome {
+  states: { subject: string; state: string | null }[];
+  events: NewWebhookEvent[];
+}
+
+export type WebhookDelivery = 'pending' | 'delivered' | 'unsent';
+
+export interface WebhookEvent extends NewWebhookEvent {
+  delivery: WebhookDelivery;
+  attempts: number;
+  nextAttemptAt: number;
+  lastStatus: number | null;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+export interface WebhookResult {
+  delivered: boolean;
+  /** The receiver's HTTP status, or null when none came (refused, timed out). */
+  status: number | null;
+  error: string | null;
+  /** When not delivered: the next attempt's time. */
+  nextAttemptAt: number;
+}
+
+/**
+ * Alerts (src/alerts/): the watch that turns state transitions into events, and the durable
+ * outbox that delivers them. Each method is one transaction; `watchAlerts` runs under a lock
+ * every process shares, so a transition raises its event once however many processes watch.
+ */
+export interface AlertStore {
+  /**
+   * Reads the observations and the previous states, calls `rule` (pure), and writes its states and
+   * events (`pending` when `deliver`, else `unsent`) in the same transaction. Returns the events.
+   */
+  watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]>;
+  /** Leases up to `limit` pending events that are due, oldest first. */
+  claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]>;
+  /** Records one delivery attempt under the lease; false (nothing changed) when the lease was lost. */
+  settleWebhook(id: string, token: string, result: WebhookResult, now: number): Promise<boolean>;
+  /** The newest events first, with their delivery. */
+  listWebhookEvents(limit: number): Promise<WebhookEvent[]>;
+  /** When the next pending event is due (or its lease ends), or null when none is pending. */
+  nextWebhookAt(): Promise<number | null>;
+}
+
 /**
  * The whole store: every role, plus what only its owner does (open, identify, close). Only the
  * composition root (app.ts, the CLI commands that open a store) and the adapters see this type;
  * every other caller names the role it uses.
  */
-export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore {
+export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore, AlertStore, PrivacyStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Random id of this database, written into every X audience's description marker. */
   installationId(): Promise<string>;

@@ -1,4 +1,4 @@
-import type { Audience, Configuration, Connection, DeletionStatus, Downstream, TargetingCampaign } from './port.ts';
+import type { Audience, Configuration, Connection, DeletionStatus, Downstream, DownstreamStatus, TargetingCampaign } from './port.ts';
 import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 /*
@@ -110,6 +110,11 @@ export interface DownstreamRow {
   next_attempt_at: number;
   refreshed_at: number | null;
   refresh_after: number;
+  processing_since: number | null;
+  sized_at: number | null;
+  sized_members: number | null;
+  previous_x_audience_id: string | null;
+  recreated_at: number | null;
   lease_token: string | null;
   lease_expires_at: number | null;
   send_interval_ms: number | null;
@@ -149,6 +154,11 @@ export function toDownstream(r: DownstreamRow): Downstream {
     attempts: r.attempts,
     nextAttemptAt: r.next_attempt_at,
     refreshedAt: r.refreshed_at,
+    processingSince: r.processing_since ?? null,
+    sizedAt: r.sized_at ?? null,
+    sizedMembers: r.sized_members ?? null,
+    previousXAudienceId: r.previous_x_audience_id ?? null,
+    recreatedAt: r.recreated_at ?? null,
     sendIntervalMs: r.send_interval_ms ?? null,
     nextSendAt: r.next_send_at ?? 0,
     resyncBefore: r.resync_before ?? null,
@@ -171,5 +181,32 @@ export function toDeletion(r: DownstreamRow): DeletionStatus {
     blockedBy: d.deleteBlockedBy,
     nextAttemptAt: d.nextAttemptAt,
     lastError: d.lastError,
+  };
+}
+
+/** The figures listDownstreams and audiencesStatus add to each downstream row. */
+export interface DownstreamFiguresRow {
+  pending: number;
+  pending_adds: number;
+  oldest_pending_at: number | null;
+  uncertain: number;
+  target_delta: number;
+  /** A running resync's hashes still to send (from its counters), null when none runs. */
+  resync_remaining: number | null;
+}
+
+export function toDownstreamStatus(r: DownstreamRow & DownstreamFiguresRow): DownstreamStatus {
+  const d = toDownstream(r);
+  const pending = Number(r.pending);
+  const pendingAdds = Number(r.pending_adds);
+  return {
+    ...d,
+    pending,
+    pendingAdds,
+    pendingRemoves: pending - pendingAdds,
+    oldestPendingAt: r.oldest_pending_at === null ? null : Number(r.oldest_pending_at),
+    uncertain: Number(r.uncertain),
+    target: Math.max(0, d.members + Number(r.target_delta)),
+    resyncRemaining: r.resync_remaining === null || r.resync_remaining === undefined ? null : Number(r.resync_remaining),
   };
 }

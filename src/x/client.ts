@@ -246,7 +246,7 @@ export class XClient {
     if (successCount !== sent || totalCount !== sent) {
       throw xError({ kind: 'count_mismatch', status: answer.status, successCount, totalCount, sent }, { operation });
     }
-    return { successCount, totalCount, operationErrors: parseOperationErrors(parsed.operation_errors) };
+    return { status: answer.status, successCount, totalCount, operationErrors: parseOperationErrors(parsed.operation_errors) };
   }
 
   // ---- plumbing ----

@@ -59,6 +59,8 @@ export interface UsersRequest {
 
 /** Per-item outcome of a `users` request. X's batches are atomic: all applied or none. */
 export interface UsersResult {
+  /** X's HTTP status (for the delivery log); absent from fakes that do not say. */
+  status?: number;
   successCount: number;
   totalCount: number;
   /** Errors X reported for individual operations, by position of the operation. */

@@ -162,3 +162,23 @@ describe('three-legged flow', () => {
     expect(accounts.body.data.map((a: { id: string }) => a.id)).toEqual([bench.foreignAccount]);
   });
 });
+
+describe('registered callback URLs', () => {
+  it('refuses a callback the app has not registered with X’s 403, and takes a registered one', async () => {
+    const set = (callback_urls: string[] | null) =>
+      fetch(`${bench.url}/_emulator/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ callback_urls }) });
+    expect((await set(['https://tailor.example.com/oauth/x/callback'])).status).toBe(200);
+    try {
+      const refused = await call(bench, 'POST', '/oauth/request_token', { form: { oauth_callback: CALLBACK } });
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refused.text)).toEqual({ errors: [{ code: 415, message: expect.stringMatching(/^Callback URL not approved/) }] });
+      const taken = await call(bench, 'POST', '/oauth/request_token', { form: { oauth_callback: 'https://tailor.example.com/oauth/x/callback' } });
+      expect(taken.status).toBe(200);
+      // PIN mode needs no registered callback.
+      expect((await call(bench, 'POST', '/oauth/request_token', { form: { oauth_callback: 'oob' } })).status).toBe(200);
+    } finally {
+      await set(null);
+    }
+    expect((await call(bench, 'POST', '/oauth/request_token', { form: { oauth_callback: CALLBACK } })).status).toBe(200);
+  });
+});

@@ -11,13 +11,6 @@ import { Emu, TailorProcess, sha, waitFor } from '../e2e/harness.ts';
 import { fixture, fixtureNames, forAccount } from './helpers.ts';
 
 const TOKEN = 'e2e-firehose-token';
-/**
- * Fixtures Tailor does not handle yet, left out by name so that any other new fixture still fails
- * the replay below: the data subject (GDPR erasure) request and its answer, a separate piece of
- * work.
- */
-const NOT_YET = ['dsr-erasure-request.json', 'dsr-erasure-response.json'];
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 // The README's raw values behind every digest.
@@ -79,7 +72,9 @@ describe('mParticle Firehose fixtures, end to end', () => {
     replayed.add('registration-response.json');
     const want = fixture('registration-response.json');
     expect(reg.status).toBe(200);
-    expect(Object.keys(reg.body).sort()).toEqual(Object.keys(want).sort());
+    // The fixture predates section 21: Tailor also declares that it handles erasure requests.
+    expect(Object.keys(reg.body).sort()).toEqual([...Object.keys(want), 'dsr_processing_registration'].sort());
+    expect(reg.body.dsr_processing_registration).toEqual({ account_settings: [], supported_dsr_types: ['erasure'] });
     expect(reg.body).toMatchObject({ type: want.type, sdk_version: want.sdk_version, firehose_version: '3.2.0' });
     expect(reg.body.id).toMatch(UUID);
     const perms = (p: any) => [...p.user_identities, ...p.device_identities].map((i: any) => i.type).sort();
@@ -133,6 +128,27 @@ describe('mParticle Firehose fixtures, end to end', () => {
     await settled('handle', 'Abandoned Cart - 7 days (handle)', [H1]);
     await settled('device_id', 'Abandoned Cart - 7 days (device id)', [I1, G1]);
 
+    // 7b. Erasure (GDPR) of profile 1 by e-mail and IDFA only: its mpid member goes with all of its
+    // identities (the handle H1 and the GAID G1 too), and so does the identity member of E1. The
+    // identity member of G1 stays in the ledger, but G1 is suppressed: no X audience keeps it.
+    const dsrShape = fixture('dsr-erasure-response.json');
+    replayed.add('dsr-erasure-response.json');
+    const dsr = await send('dsr-erasure-request.json');
+    expect(dsr.status).toBe(200);
+    expect(Object.keys(dsr.body).sort()).toEqual(Object.keys(dsrShape).sort());
+    expect(dsr.body).toMatchObject({ type: dsrShape.type, firehose_version: '3.3.0' });
+    expect(dsr.body.id).toMatch(UUID);
+    await settled('email', 'Abandoned Cart - 7 days (email)', []);
+    await settled('handle', 'Abandoned Cart - 7 days (handle)', []);
+    await settled('device_id', 'Abandoned Cart - 7 days (device id)', []);
+    expect((await tailor.audience('7622')).members).toBe(1);
+    const privacy = (await tailor.api('GET', '/privacy')).body;
+    expect(privacy.erasures).toHaveLength(1);
+    await waitFor('the erasure done', async () => (await tailor.api('GET', `/erasures/${privacy.erasures[0].id}`)).body.state === 'done');
+    // mParticle retries: the same subject_request_id is the same erasure.
+    expect((await send('dsr-erasure-request.json')).status).toBe(200);
+    expect((await tailor.api('GET', '/privacy')).body.erasures).toHaveLength(1);
+
     // 8. Subscription remove: the audience is deleted, and so are its three X audiences.
     const xIds = Object.values(await tailor.downstreams('7622')).map((d: any) => d.x_audience_id as string);
     expect(xIds).toHaveLength(3);
@@ -146,8 +162,8 @@ describe('mParticle Firehose fixtures, end to end', () => {
     });
     expect((await emu.audiences(accountId)).filter((a) => !a.deleted && a.name.startsWith('Abandoned Cart'))).toEqual([]);
 
-    // Every fixture was used (requests sent, responses as the expected shapes), but those not yet handled.
-    expect([...replayed].sort()).toEqual(fixtureNames().filter((n) => !NOT_YET.includes(n)));
+    // Every fixture was used (requests sent, responses as the expected shapes).
+    expect([...replayed].sort()).toEqual(fixtureNames());
   });
 
   it("answers from the store alone, well within mParticle's 100 ms", async () => {

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ingest } from '../../src/membership/ingest.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';
-import type { ApplyResult, LedgerStore, MemberChange } from '../../src/store/port.ts';
+import type { ApplyResult, HashedIdentity, LedgerStore, MemberChange } from '../../src/store/port.ts';
+import { sha256Hex } from '../../src/identity/index.ts';
 
 const keys = new MemberKeys('0123456789abcdef0123456789abcdef');
 
 /** Records each applyMemberChanges call: ingest must make exactly one per request, or none. */
-function recorder(queued = 7): LedgerStore & { calls: { audienceId: string; changes: MemberChange[]; now: number; rejections?: Record<string, number> }[] } {
+function recorder(
+  queued = 7,
+  suppressed: HashedIdentity[] = [],
+): LedgerStore & { calls: { audienceId: string; changes: MemberChange[]; now: number; rejections?: Record<string, number> }[] } {
   const calls: { audienceId: string; changes: MemberChange[]; now: number; rejections?: Record<string, number> }[] = [];
   return {
     calls,
@@ -16,6 +20,9 @@ function recorder(queued = 7): LedgerStore & { calls: { audienceId: string; chan
     },
     async previewMemberChanges(): Promise<never> {
       throw new Error('ingest without dryRun must never preview');
+    },
+    async suppressedAmong(ids) {
+      return ids.filter((id) => suppressed.some((s) => s.type === id.type && s.hash === id.hash));
     },
   };
 }
@@ -122,5 +129,43 @@ describe('ingest: the one way member changes reach the ledger', () => {
     });
     expect(store.calls).toHaveLength(0);
     expect(result).toEqual({ accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: {}, queued: 0 });
+  });
+
+  it('takes suppressed identities out of adds: accepted, counted `suppressed`, never in the ledger', async () => {
+    const email = sha256Hex('jane@example.com');
+    const store = recorder(0, [{ type: 'email', hash: email }]);
+    const result = await ingest(store, keys, {
+      audienceId: 'a1',
+      parts: [
+        {
+          action: 'add',
+          members: [
+            {
+              key: { kind: 'user_id', value: 'u1' },
+              identities: [
+                { kind: 'email', value: 'Jane@example.com' },
+                { kind: 'twitter_handle', value: '@jane' },
+              ],
+            },
+          ],
+        },
+        { action: 'add', members: [{ key: null, identities: [{ kind: 'email', value: 'jane@example.com' }] }], firstIndex: 1 },
+        { action: 'remove', members: [{ key: null, identities: [{ kind: 'email', value: 'jane@example.com' }] }] },
+      ],
+      now: 1,
+    });
+    expect(result.accepted).toEqual({ add: 2, remove: 1 });
+    expect(result.counts).toEqual({ suppressed: 2 });
+    expect(result.rejected.map((r) => [r.index, r.field, r.reason, r.action])).toEqual([
+      [0, 'email', 'suppressed', 'add'],
+      [1, 'email', 'suppressed', 'add'],
+    ]);
+    const changes = store.calls[0]!.changes;
+    // The keyed member keeps its handle only; the identity-keyed add is no change; the remove stays.
+    expect(changes.map((c) => [c.action, c.identities.map((i) => i.type)])).toEqual([
+      ['add', ['handle']],
+      ['remove', []],
+    ]);
+    expect(store.calls[0]!.rejections).toEqual({ suppressed: 2 });
   });
 });

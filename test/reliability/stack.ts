@@ -39,7 +39,7 @@ export async function startStack(opts: { emulator?: Parameters<typeof Emu.start>
 }
 
 /** One number from Tailor's SQLite database, read beside it (WAL lets a reader in while it runs). */
-function count(dir: string, sql: string): number {
+export function count(dir: string, sql: string): number {
   const db = new Database(join(dir, 'tailor.db'), { readonly: true });
   try {
     return db.prepare(sql).pluck().get() as number;

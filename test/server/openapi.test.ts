@@ -21,6 +21,9 @@ import { MemberKeys } from '../../src/membership/member-key.ts';
 import { routeAccess } from '../../src/server/access.ts';
 import { buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
+import { alertRule } from '../../src/alerts/rule.ts';
+import { runDoctor } from '../../src/doctor/checks.ts';
+import { probeDatabase } from '../../src/store/probe.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { RateGate } from '../../src/sync/rate.ts';
 import { SyncWorker } from '../../src/sync/worker.ts';
@@ -71,7 +74,17 @@ describe('the OpenAPI document', () => {
       { store, x, rate: new RateGate(store, { usersPerMinute: 10_000 }), box, log, now: Date.now, installationId: await store.installationId() },
       { concurrency: 1, flushIntervalMs: 50, refreshIntervalMs: 200, xTimeoutMs: 5_000 },
     );
-    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), phoneRegion: 'US', x, log, now: Date.now, notify: () => worker.notify() };
+    const env = {
+      TAILOR_DATABASE_URL: `sqlite:${join(dir, 'tailor.db')}`,
+      TAILOR_X_API_URL: emu.url,
+      TAILOR_X_OAUTH_URL: emu.url,
+      TAILOR_X_CONSUMER_KEY: emu.creds.consumer_key,
+      TAILOR_X_CONSUMER_SECRET: emu.creds.consumer_secret,
+      TAILOR_SECRET_KEY: KEY,
+      TAILOR_ADMIN_TOKEN: TOKEN,
+    };
+    const doctor = () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() });
+    const s: Services = { store, box, memberKeys: new MemberKeys(KEY), phoneRegion: 'US', x, log, now: Date.now, notify: () => worker.notify(), doctor };
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     worker.start();
     const res = await app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
@@ -219,6 +232,25 @@ describe('the OpenAPI document', () => {
     expect(members.json().rejected.length).toBeGreaterThan(0);
     await call('POST', '/api/v1/audiences/:audienceId/members', '/api/v1/audiences/nope/members', { payload: { add: [] } });
 
+    // The suppression list and erasures (docs/privacy.md).
+    const suppressions = await call('POST', '/api/v1/suppressions', '/api/v1/suppressions', {
+      payload: { add: [{ email: 'opt@example.com' }, { email: 'not an email' }], remove: [{ twitter_handle: '@back' }] },
+    });
+    expect(suppressions.json()).toMatchObject({ added: 1, lifted: 0 });
+    expect(
+      (await call('POST', '/api/v1/suppressions/check', '/api/v1/suppressions/check', { payload: { email: 'OPT@example.com', twitter_handle: 'one' } })).json(),
+    ).toEqual({
+      suppressed: true,
+      fields: { email: true, twitter_handle: false },
+    });
+    await call('POST', '/api/v1/suppressions/check', '/api/v1/suppressions/check', { payload: {} });
+    await call('POST', '/api/v1/suppressions', '/api/v1/suppressions', { payload: { add: [{ phone: '1' }] } });
+    const erasure = await call('POST', '/api/v1/erasures', '/api/v1/erasures', { payload: { user_id: 'u9', email: 'nine@example.com' } });
+    await call('GET', '/api/v1/erasures/:erasureId', `/api/v1/erasures/${erasure.json().id}`);
+    await call('GET', '/api/v1/erasures/:erasureId', '/api/v1/erasures/nope');
+    await call('POST', '/api/v1/erasures', '/api/v1/erasures', { payload: {} });
+    expect((await call('GET', '/api/v1/privacy', '/api/v1/privacy')).json().erasures.length).toBe(1);
+
     // The sync worker writes to the emulator: downstream audiences with X ids, counts and sizes.
     await waitFor('X audiences created, members sent and refreshed', async () => {
       const a = (await app.inject({ method: 'GET', url: '/api/v1/audiences/a1', headers: auth })).json();
@@ -234,6 +266,17 @@ describe('the OpenAPI document', () => {
     await call('GET', '/api/v1/audiences', '/api/v1/audiences');
     const history = await call('GET', '/api/v1/audiences/:audienceId/history', '/api/v1/audiences/a1/history');
     expect(history.json().downstream_audiences.length).toBeGreaterThan(0);
+    const since = history.json().downstream_audiences[0].samples.at(-1)?.at ?? new Date(0).toISOString();
+    await call('GET', '/api/v1/audiences/:audienceId/history', `/api/v1/audiences/a1/history?since=${encodeURIComponent(since)}`);
+    const deliveries = await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/a1/deliveries');
+    expect(deliveries.json().data.length).toBeGreaterThan(0);
+    await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/a1/deliveries?limit=1&identity_type=email');
+    await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/a1/deliveries?cursor=x');
+    await call('GET', '/api/v1/audiences/:audienceId/deliveries', '/api/v1/audiences/nope/deliveries');
+    const page = await call('GET', '/api/v1/audiences', '/api/v1/audiences?q=BUY&sort=-name&limit=1&state=ok');
+    expect(page.json().data.map((a: { id: string }) => a.id)).toEqual(['a1']);
+    await call('GET', '/api/v1/audiences', '/api/v1/audiences?sort=bogus');
+    await call('GET', '/api/v1/audiences', '/api/v1/audiences?cursor=bogus');
     // The audience tools: a dry run, a lookup, a resync and the deletions waiting on campaigns.
     const preview = await call('POST', '/api/v1/audiences/:audienceId/members', '/api/v1/audiences/a1/members?dry_run=true', {
       payload: { add: [{ user_id: 'u3', email: 'three@example.com' }], remove: [{ user_id: 'u1' }] },
@@ -255,6 +298,15 @@ describe('the OpenAPI document', () => {
       payload: { type: 'audience_membership_change_request', account: { account_settings: { accountId: 'unknown0001' } }, user_profiles: [] },
     });
     expect(suspended.statusCode).toBe(200);
+    // Setup › Health: the checks run for real (emulator, this database), and an event raised by the watch.
+    const health = await call('GET', '/api/v1/health/checks', '/api/v1/health/checks');
+    expect(health.json().checks.length).toBeGreaterThan(5);
+    await store.setConfigurationState(config.id, 'needs_reauth', 'test', Date.now());
+    await store.watchAlerts(Date.now(), false, (seen, previous) => alertRule(seen, previous, { now: Date.now(), alertAfterMs: 60_000 }));
+    await store.setConfigurationState(config.id, 'active', null, Date.now());
+    const events = await call('GET', '/api/v1/events', '/api/v1/events?limit=5');
+    expect(events.json().data.map((e: { type: string }) => e.type)).toContain('configuration.needs_reauth');
+    await call('GET', '/api/v1/events', '/api/v1/events?limit=0');
     const status = await call('GET', '/api/v1/firehose', '/api/v1/firehose');
     expect(status.json().suspensions.length).toBe(1);
 

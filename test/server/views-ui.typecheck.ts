@@ -4,8 +4,9 @@
  * (src/ui/assets/types.d.ts, a copy the browser code keeps for itself). A field the UI reads that
  * the API no longer gives, or gives as another type, does not compile.
  */
-import type { AudienceView, ConfigurationView, DeletionView, HistoryView, LookupView } from '../../src/services/views.ts';
-import type { Audience, Configuration, History, LookupResult, WaitingDeletion } from '../../src/ui/assets/types.d.ts';
+import type { AlertEventView, AudienceView, ConfigurationView, DeletionView, HealthReportView, HistoryView, LookupView } from '../../src/services/views.ts';
+import type { PrivacyView } from '../../src/services/privacy.ts';
+import type { AlertEvent, Audience, Configuration, HealthReport, History, LookupResult, Privacy, WaitingDeletion } from '../../src/ui/assets/types.d.ts';
 
 type Fits<A, B> = [A] extends [B] ? true : false;
 export const fits: [
@@ -14,4 +15,7 @@ export const fits: [
   Fits<HistoryView, History>,
   Fits<LookupView['results'][number], LookupResult>,
   Fits<DeletionView, WaitingDeletion>,
-] = [true, true, true, true, true];
+  Fits<HealthReportView, HealthReport>,
+  Fits<AlertEventView, AlertEvent>,
+  Fits<PrivacyView, Privacy>,
+] = [true, true, true, true, true, true, true, true];

@@ -28,6 +28,7 @@ export interface TestServicesOptions {
   log?: Logger;
   now?: () => number;
   notify?: () => void;
+  doctor?: Services['doctor'];
   /** TAILOR_DEFAULT_PHONE_REGION (default US). */
   phoneRegion?: PhoneRegion;
 }
@@ -49,5 +50,7 @@ export function testServices(store: ServiceStore, o: TestServicesOptions = {}): 
     log: o.log ?? pino({ level: 'silent' }),
     now: o.now ?? Date.now,
     notify: o.notify ?? (() => undefined),
+    // The setup checks themselves are tested in test/doctor; an in-process app answers with an empty report.
+    doctor: o.doctor ?? (async () => ({ ok: true, checked_at: new Date().toISOString(), checks: [] })),
   };
 }

@@ -189,7 +189,7 @@ describe('sendUsers', () => {
     stub.handle = () => ({ body: { request: { params: {} }, data: { success_count: 3, total_count: 3 } } });
     const [request] = packUsers('email', changes);
     const result = await stub.client().sendUsers(TOKENS, ACCOUNT, '1nmth', request!);
-    expect(result).toEqual({ successCount: 3, totalCount: 3, operationErrors: [] });
+    expect(result).toEqual({ status: 200, successCount: 3, totalCount: 3, operationErrors: [] });
 
     const [req] = stub.received;
     expect(req!.method).toBe('POST');

@@ -90,7 +90,10 @@ export function register(program: Command): void {
         phone_number: p.phone.replace(/^\+1(\d{3})(\d{3})(\d{4})$/, '($1) $2-$3'),
       });
       let offset = 0;
+      /** Where each sample's people start in the population: churn stays within them. */
+      const starts = new Map<string, number>();
       for (const s of SAMPLES) {
+        starts.set(s.id, offset);
         await api('PUT', `/audiences/${s.id}`, { name: s.name });
         await api('PUT', `/audiences/${s.id}/connections/${configuration.id}`, s.toggles);
         await api('POST', `/audiences/${s.id}/members`, { add: population.slice(offset, offset + s.size).map((p, i) => member(p, offset + i)) });
@@ -109,11 +112,12 @@ export function register(program: Command): void {
         ].join('\n') + '\n',
       );
 
-      // Members keep joining and leaving, as in a live audience manager.
+      // Members keep joining and leaving, as in a live audience manager. Each audience churns
+      // among its own people, so none grows past its size: Beta testers stays under X's 100.
       const churn = o.churn
         ? setInterval(() => {
             const s = SAMPLES[Math.floor(Math.random() * SAMPLES.length)]!;
-            const i = Math.floor(Math.random() * population.length);
+            const i = (starts.get(s.id) ?? 0) + Math.floor(Math.random() * s.size);
             const p = population[i]!;
             void api('POST', `/audiences/${s.id}/members`, Math.random() < 0.6 ? { add: [member(p, i)] } : { remove: [{ user_id: `demo-${i}` }] }).catch(
               () => undefined,

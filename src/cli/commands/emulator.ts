@@ -13,6 +13,7 @@ interface Flags {
   sizingDelayMs: string;
   usersRateLimit: string;
   usersRateWindowMs: string;
+  usersLatencyMs: string;
   appName: string;
   log?: boolean;
 }
@@ -28,6 +29,7 @@ export function register(program: Command): void {
     .option('--sizing-delay-ms <n>', "delay before an audience change is sized (X's hours)", '3000')
     .option('--users-rate-limit <n>', 'requests per window on the users endpoint, per token', '1500')
     .option('--users-rate-window-ms <n>', 'the users endpoint rate-limit window', '60000')
+    .option('--users-latency-ms <n>', 'added to every users call before it is answered (a distant X)', '0')
     .option('--app-name <name>', "the X app's name on the authorize page", 'Tailor')
     .option('--log', 'log every request (pino, JSON lines)')
     .action(async (flags: Flags) => {
@@ -41,6 +43,7 @@ export function register(program: Command): void {
           limit: intFlag('--users-rate-limit', flags.usersRateLimit, 1, 1_000_000_000),
           windowMs: intFlag('--users-rate-window-ms', flags.usersRateWindowMs, 1, 86_400_000),
         },
+        usersLatencyMs: intFlag('--users-latency-ms', flags.usersLatencyMs, 0, 600_000),
         consumerKey: nonEmpty(process.env.TAILOR_X_CONSUMER_KEY),
         consumerSecret: nonEmpty(process.env.TAILOR_X_CONSUMER_SECRET),
         appName: flags.appName,

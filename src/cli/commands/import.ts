@@ -29,6 +29,12 @@ interface Flags {
 
 const fmt = new Intl.NumberFormat('en-US');
 
+/**
+ * The import's SQLite transactions (OpenOptions.sliceMs): it answers no requests, so longer than a
+ * server's, for fewer commits; short enough that a `tailor serve` on the same file is not held up long.
+ */
+const IMPORT_SLICE_MS = 100;
+
 function fail(message: string, code = 1): never {
   process.stderr.write(`tailor import: ${message}\n`);
   process.exit(code);
@@ -67,7 +73,7 @@ export function register(program: Command): void {
         fail(`cannot read ${file}: ${(err as Error).message}`);
       }
 
-      const store = await exitOnConfigError(() => openStore(config.database, { memberKey: (kind, raw) => memberKeys.of(kind, raw) }));
+      const store = await exitOnConfigError(() => openStore(config.database, { memberKey: (kind, raw) => memberKeys.of(kind, raw), sliceMs: IMPORT_SLICE_MS }));
       const action = flags.remove ? 'remove' : 'add';
       let summary: ImportSummary;
       try {

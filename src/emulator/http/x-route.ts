@@ -1,6 +1,7 @@
 /**
  * The path every /12/ call takes, in order:
- *   authenticate (401) → injected 429 burst → rate limit (429) → injected latency →
+ *   authenticate (401) → injected 429 burst → rate limit (429) → injected latency (plus the
+ *   start-up users latency on `users` calls) →
  *   injected drop (before) → injected 5xx → the route's handler → injected drop (after).
  * Each answer carries x-rate-limit-* headers once the token is known, and is logged.
  */
@@ -102,6 +103,8 @@ async function runXCall(world: World, spec: XRouteSpec, request: FastifyRequest,
     notes.fault ??= 'latency';
     await sleep(fault.latencyMs);
   }
+  // A distant X (usersLatencyMs, options.ts): every users call waits, not a fault, not counted as one.
+  if (spec.isUsers === true && world.config.usersLatencyMs > 0) await sleep(world.config.usersLatencyMs);
   if (!rate.allowed) return send(429, xErrorBody([RATE_LIMITED], echo));
   if (fault.kind === 'drop_before') return drop(reply, done);
   if (fault.kind === 'error') return send(fault.status, xErrorBody([serverError(fault.status)], echo));

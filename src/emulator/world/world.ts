@@ -47,7 +47,7 @@ export interface World {
   /** X's time: memberships, sizing, audience timestamps (clock.ts). */
   clock: Clock;
   /** Changeable at runtime through POST /_emulator/config. */
-  config: { sizingDelayMs: number };
+  config: { sizingDelayMs: number; usersLatencyMs: number; callbackUrls: string[] | null };
 }
 
 export function createWorld(settings: Settings): World {
@@ -67,7 +67,7 @@ export function createWorld(settings: Settings): World {
     log: new RequestLog(),
     stats: new Stats(),
     clock: new Clock(),
-    config: { sizingDelayMs: settings.sizingDelayMs },
+    config: { sizingDelayMs: settings.sizingDelayMs, usersLatencyMs: settings.usersLatencyMs, callbackUrls: settings.callbackUrls },
   };
 }
 

@@ -15,6 +15,7 @@ import { DESCRIBED, errorResponses } from '../../http/schema.ts';
 import { parse } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { JsonSyntaxError, parseFirehoseJson } from './json.ts';
+import { dsrRequest, handleDsr } from './dsr.ts';
 import { handleMembership } from './membership.ts';
 import { registrationResponse, type RegisteredEncoding } from './registration.ts';
 import { MESSAGE_TYPES, membershipRequest, subscriptionRequest } from './schema.ts';
@@ -75,6 +76,8 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
           return handleSubscription(s, parse(subscriptionRequest, body, 'audience_subscription_request'));
         case MESSAGE_TYPES.membership:
           return handleMembership(s, status, parse(membershipRequest, body, 'audience_membership_change_request'));
+        case MESSAGE_TYPES.dsr:
+          return handleDsr(s, parse(dsrRequest, body, 'dsr_processing_request'));
         default:
           throw new ApiError(
             'invalid_request',

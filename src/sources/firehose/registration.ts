@@ -77,5 +77,8 @@ export function registrationResponse(encoding: RegisteredEncoding, request: { fi
         },
       ],
     },
+    // Erasure requests (section 21): the Firehose sends them here, and Tailor erases the person
+    // from every audience and X audience (dsr.ts, docs/privacy.md).
+    dsr_processing_registration: { account_settings: [], supported_dsr_types: ['erasure'] },
   };
 }

@@ -14,6 +14,7 @@ export const MESSAGE_TYPES = {
   registration: 'module_registration_request',
   subscription: 'audience_subscription_request',
   membership: 'audience_membership_change_request',
+  dsr: 'dsr_processing_request',
 } as const;
 
 /** Firehose SDK version Tailor speaks (`Consts.SDK_VERSION` of the Java SDK it was written from). */

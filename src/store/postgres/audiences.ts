@@ -1,4 +1,5 @@
-import type { Audience, AudienceOrigin, FirehoseAccess, FirehoseSender } from '../port.ts';
+import type { Audience, AudienceOrigin, AudiencePage, AudienceQuery, FirehoseAccess, FirehoseSender } from '../port.ts';
+import { attentionCountSql, pageSql } from '../audience-page.ts';
 import { firehoseAccessSql } from '../origin.ts';
 import { toAudience, type AudienceRow } from '../rows.ts';
 import type { Reader, Sql } from './db.ts';
@@ -89,4 +90,29 @@ export async function forceDeletions(c: Sql, audienceId: string, now: number): P
   await c.query('UPDATE downstreams SET delete_force = true, next_attempt_at = 0, updated_at = $2 WHERE id = ANY($1::bigint[])', [ids, now]);
   await c.query(NOTIFY_STRUCTURE);
   return ids.length;
+}
+
+/** `?` placeholders as PostgreSQL's `$n`, in order. */
+export function numbered(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/**
+ * One page of the audience list (AudienceQuery, the SQL in ../audience-page.ts) and the count of
+ * audiences needing attention: two plain reads on the pool, no lock (READ COMMITTED).
+ */
+export async function listAudiencePage(c: Reader, query: AudienceQuery): Promise<AudiencePage> {
+  const { where, order, args, keyExpr } = pageSql(query, 'false', 'strpos');
+  const rows = await c.query<AudienceRow & { members: number; sort_key: string | number }>(
+    numbered(`SELECT a.*, a.member_count AS members, ${keyExpr} AS sort_key FROM audiences a ${where} ${order} LIMIT ?`),
+    [...args, query.limit + 1],
+  );
+  const attention = await c.query<{ n: number }>(attentionCountSql('false'));
+  const more = rows.rows.length > query.limit;
+  return {
+    audiences: rows.rows.slice(0, query.limit).map((r) => ({ ...toAudience(r), members: r.members, sortKey: r.sort_key })),
+    more,
+    attention: Number(attention.rows[0]?.n ?? 0),
+  };
 }

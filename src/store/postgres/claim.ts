@@ -40,6 +40,9 @@ const PICK = `
   CROSS JOIN LATERAL (SELECT COALESCE(($6::jsonb ->> d.identity_type)::bigint, $4::bigint) AS full_batch) f
   CROSS JOIN LATERAL (SELECT CASE
       WHEN d.state = 'deleting' THEN 'delete'
+      -- A detached X audience is no longer written, but a suppressed hash must leave it
+      -- (docs/privacy.md): the only changes it ever gets are those removes, sent at once.
+      WHEN d.state = 'detached' THEN CASE WHEN d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id) THEN 'send' END
       WHEN a.name IS NULL THEN NULL
       WHEN d.x_audience_id IS NULL THEN 'create'
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
@@ -56,7 +59,7 @@ const PICK = `
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END AS task) t
   WHERE c.state = 'active'
-    AND d.state IN ${WORKED_STATES}
+    AND (d.state IN ${WORKED_STATES} OR d.state = 'detached')
     AND d.next_attempt_at <= $2
     AND (d.lease_token IS NULL OR d.lease_expires_at < $2)
     AND d.id <> ALL($1::bigint[])
@@ -84,7 +87,14 @@ const MARK_CHANGES = `
   UPDATE outbox o SET claim_token = $2 FROM picked
   WHERE o.downstream_id = $1 AND o.hash = picked.hash
   RETURNING o.hash, o.op, o.enqueued_at,
-    (SELECT x.confirmed FROM x_members x WHERE x.downstream_id = o.downstream_id AND x.hash = o.hash) AS on_x`;
+    (SELECT x.confirmed FROM x_members x WHERE x.downstream_id = o.downstream_id AND x.hash = o.hash) AS on_x,
+    EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $4 AND s.hash = o.hash) AS suppressed`;
+
+/**
+ * The last guard of the suppression list: an add of a suppressed hash (an ingest that raced the
+ * suppression, a resync) becomes a remove, dropped as a no-op when X surely lacks the hash.
+ */
+const SUPPRESSED_TO_REMOVE = "UPDATE outbox SET op = 'remove' WHERE downstream_id = $1 AND claim_token = $2 AND hash = ANY($3::bytea[])";
 
 /**
  * Changes that cannot change X (an add of a hash X confirmed, a remove of a hash X surely lacks):
@@ -112,6 +122,7 @@ const PICK_RENEWALS = `
   SELECT x.hash FROM x_members x
   WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2::bigint
     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
+    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $4 AND s.hash = x.hash)
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
   ORDER BY x.confirmed_at LIMIT $5`;
 
@@ -142,12 +153,15 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
       const row = leased.rows[0];
       if (!row) return null;
       const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
+      // A detached X audience only ever gets removes of suppressed hashes: no renewals, no resync,
+      // and no cadence holds them (docs/privacy.md).
+      const detached = row.state === 'detached';
       // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
-      const open = cadenceOpen(row, opts.now);
-      const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, token, max) : [];
+      const open = detached || cadenceOpen(row, opts.now);
+      const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max) : [];
       // Renewals wait for the cadence's window like changes; a resync goes at once.
-      const renewals = picked.task === 'send' && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
-      const nextSend = picked.task === 'send' && open ? nextSendAfter(row, opts.now, changes.length, max) : null;
+      const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
+      const nextSend = picked.task === 'send' && open && !detached ? nextSendAfter(row, opts.now, changes.length, max) : null;
       if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
       if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
         // Every pending change was a no-op against the X ledger (or is being rewritten right now).
@@ -174,8 +188,24 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
   });
 }
 
-async function claimChanges(c: Sql, downstreamId: number, token: string, max: number): Promise<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[]> {
-  const marked = await c.query<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null }>(MARK_CHANGES, [downstreamId, token, max]);
+async function claimChanges(
+  c: Sql,
+  downstreamId: number,
+  type: string,
+  token: string,
+  max: number,
+): Promise<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[]> {
+  const marked = await c.query<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null; suppressed: boolean }>(MARK_CHANGES, [
+    downstreamId,
+    token,
+    max,
+    type,
+  ]);
+  const suppressed = marked.rows.filter((r) => r.op === 'add' && r.suppressed);
+  if (suppressed.length > 0) {
+    await c.query(SUPPRESSED_TO_REMOVE, [downstreamId, token, suppressed.map((r) => r.hash)]);
+    for (const r of suppressed) r.op = 'remove';
+  }
   const noop = (r: { op: 'add' | 'remove'; on_x: boolean | null }): boolean => (r.op === 'add' ? r.on_x === true : r.on_x === null);
   const noops = marked.rows.filter(noop).map((r) => r.hash);
   if (noops.length > 0) await c.query(DROP_NOOPS, [downstreamId, token, noops]);
@@ -207,12 +237,14 @@ async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: n
 
 /**
  * The resync's next hashes (cadence.ts): confirmed before it was asked for, after its cursor in
- * hash order (the X ledger's primary key), still held, with no pending change. None left: it ends.
+ * hash order (the X ledger's primary key), still held, not suppressed, with no pending change.
+ * None left: it ends.
  */
 const PICK_RESYNC = `
   SELECT x.hash FROM x_members x
   WHERE x.downstream_id = $1 AND x.hash > $2::bytea AND x.confirmed AND x.confirmed_at < $3::bigint
     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
+    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $5 AND s.hash = x.hash)
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $4 AND h.identity_type = $5 AND h.hash = x.hash)
   ORDER BY x.hash LIMIT $6`;
 

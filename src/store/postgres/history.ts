@@ -4,8 +4,8 @@ import type { Sql } from './db.ts';
 /** Members sent and X's size now, for the status page's history. Runs under the downstream's row lock. */
 export async function recordSample(c: Sql, downstreamId: number, now: number): Promise<void> {
   await c.query(
-    `INSERT INTO samples (downstream_id, at, members, audience_size) SELECT id, $2, members, audience_size FROM downstreams WHERE id = $1
-     ON CONFLICT (downstream_id, at) DO UPDATE SET members = excluded.members, audience_size = excluded.audience_size`,
+    `INSERT INTO samples (downstream_id, at, members, audience_size, sized_members) SELECT id, $2, members, audience_size, sized_members FROM downstreams WHERE id = $1
+     ON CONFLICT (downstream_id, at) DO UPDATE SET members = excluded.members, audience_size = excluded.audience_size, sized_members = excluded.sized_members`,
     [downstreamId, now],
   );
   await c.query('DELETE FROM samples WHERE downstream_id = $1 AND at < (SELECT at FROM samples WHERE downstream_id = $1 ORDER BY at DESC LIMIT 1 OFFSET $2)', [

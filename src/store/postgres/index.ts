@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
@@ -15,7 +16,12 @@ import type {
   LookupRow,
   TargetingCampaign,
   DownstreamStatus,
+  Erasure,
+  ErasureInput,
   FirehoseAccess,
+  HashedIdentity,
+  PrivacySnapshot,
+  SuppressionResult,
   FirehoseSender,
   MemberChange,
   MetricsSnapshot,
@@ -23,6 +29,16 @@ import type {
   Store,
   XAudienceState,
   ReleaseOptions,
+  AlertObservations,
+  AlertOutcome,
+  NewWebhookEvent,
+  WebhookEvent,
+  WebhookResult,
+  AudiencePage,
+  AudienceQuery,
+  AudiencesStatus,
+  Delivery,
+  DeliveryRow,
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
@@ -30,10 +46,11 @@ import * as audiences from './audiences.ts';
 import { claim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
-import { Db, createPool, isUnavailable } from './db.ts';
+import { Db, createPool, isUnavailable, type Sql } from './db.ts';
 import { applyMemberChanges } from './ledger.ts';
 import * as meta from './meta.ts';
 import { migrate } from './migrate.ts';
+import * as privacy from './privacy.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { release } from './release.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
@@ -45,10 +62,12 @@ import { lookup } from './lookup.ts';
 import { previewMemberChanges } from './preview.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRefreshed } from './settle-refreshed.ts';
+import * as deliveries from './deliveries.ts';
 import { settleRejected } from './settle-rejected.ts';
 import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
+import * as webhooks from './webhooks.ts';
 import { WakeListener } from './wake.ts';
 
 /*
@@ -66,6 +85,11 @@ import { WakeListener } from './wake.ts';
 
 /** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
 const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
+/** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
+async function settled(c: Sql, ok: boolean, now: number): Promise<boolean> {
+  if (ok) await privacy.settlePrivacy(c, now);
+  return ok;
+}
 
 /** Opens the pool, applies pending migrations (under the migration advisory lock) and returns the store. */
 export async function openPostgresStore(url: string, opts: OpenOptions = {}): Promise<PostgresStore> {
@@ -122,12 +146,69 @@ export class PostgresStore implements Store {
     await this.db.pool.end();
   }
 
+  // privacy
+
+  async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
+    return privacy.suppressedAmong(this.db, identities);
+  }
+
+  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
+    return this.db.tx((c) => privacy.suppress(c, add, lift, now));
+  }
+
+  async erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }> {
+    return this.db.tx((c) => privacy.erase(c, input, now));
+  }
+
+  async getErasure(id: string): Promise<Erasure | null> {
+    return privacy.getErasure(this.db, id);
+  }
+
+  async listErasures(limit: number): Promise<Erasure[]> {
+    return privacy.listErasures(this.db, limit);
+  }
+
+  async settlePrivacy(now: number): Promise<void> {
+    await this.db.tx((c) => privacy.settlePrivacy(c, now));
+  }
+
+  async privacySnapshot(): Promise<PrivacySnapshot> {
+    return privacy.privacySnapshot(this.db);
+  }
+
   async metricsSnapshot(): Promise<MetricsSnapshot> {
     return status.metricsSnapshot(this.db);
   }
 
   async ping(): Promise<void> {
     await meta.ping(this.db);
+  }
+
+  // alerts and their webhook outbox
+
+  async watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]> {
+    return this.db.tx((c) => webhooks.watchAlerts(c, now, deliver, rule));
+  }
+
+  async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
+    const token = randomUUID();
+    return this.db.tx((c) => webhooks.claimWebhooks(c, owner, now, leaseMs, limit, token));
+  }
+
+  async settleWebhook(id: string, token: string, result: WebhookResult, now: number): Promise<boolean> {
+    return webhooks.settleWebhook(this.db, id, token, result, now);
+  }
+
+  async listWebhookEvents(limit: number): Promise<WebhookEvent[]> {
+    return webhooks.listWebhookEvents(this.db, limit);
+  }
+
+  async nextWebhookAt(): Promise<number | null> {
+    return webhooks.nextWebhookAt(this.db);
   }
 
   /**
@@ -191,8 +272,27 @@ export class PostgresStore implements Store {
     return audiences.countMembers(this.db, audienceId);
   }
 
-  async listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
-    return status.listSamples(this.db, audienceId);
+  async listSamples(
+    audienceId: string,
+    since?: number,
+  ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]> {
+    return status.listSamples(this.db, audienceId, since);
+  }
+
+  async listAudiencePage(query: AudienceQuery): Promise<AudiencePage> {
+    return audiences.listAudiencePage(this.db, query);
+  }
+
+  async audiencesStatus(audienceIds: string[], errorsPer: number): Promise<AudiencesStatus> {
+    return status.audiencesStatus(this.db, audienceIds, errorsPer);
+  }
+
+  async recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void> {
+    await this.db.tx((c) => deliveries.recordDelivery(c, downstreamId, delivery, pruneBefore));
+  }
+
+  async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
+    return deliveries.listDeliveries(this.db, audienceId, opts);
   }
 
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
@@ -278,7 +378,7 @@ export class PostgresStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.db.tx((c) => settleSent(c, downstreamId, token, result, now));
+    return this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
@@ -294,11 +394,11 @@ export class PostgresStore implements Store {
   }
 
   async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
-    return this.db.tx((c) => settleNotFound(c, downstreamId, token, reason, now, nameSuffix));
+    return this.db.tx(async (c) => settled(c, await settleNotFound(c, downstreamId, token, reason, now, nameSuffix), now));
   }
 
   async settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
-    return this.db.tx((c) => settleRejected(c, downstreamId, token, rejectedHashes, error, now));
+    return this.db.tx(async (c) => settled(c, await settleRejected(c, downstreamId, token, rejectedHashes, error, now), now));
   }
 
   async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
@@ -349,7 +449,9 @@ export class PostgresStore implements Store {
                  ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE},
                    COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-       WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}`,
+       WHERE c.state = 'active' AND (d.state IN ${WORKED_STATES}
+         -- A detached X audience counts only with removes of suppressed hashes (claim.ts): due at once.
+         OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))`,
       [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],
     );
     return r.rows[0]?.due ?? null;

@@ -8,7 +8,8 @@ import { hashBytes } from '../binary.ts';
 /*
  * Where identities are held (the lookup). Reads on the pool, no locks: the lookup is a view, and
  * its parts may be a commit apart. Holders come from hash_holders (its primary key leads with
- * the audience); x_members and outbox lead with the downstream id: a seek per X audience.
+ * the audience); x_members and outbox lead with the downstream id: a seek per X audience; the
+ * suppression list one seek on its primary key.
  */
 export async function lookup(c: Reader, identities: { type: IdentityType; hash: string }[]): Promise<LookupRow[]> {
   const out: LookupRow[] = [];
@@ -28,7 +29,8 @@ export async function lookup(c: Reader, identities: { type: IdentityType; hash: 
     );
     const audienceIds = [...new Set([...held.rows.map((h) => h.audience_id), ...downs.rows.map((d) => d.audience_id)])];
     const conns = await c.query<ConnectionRow>('SELECT * FROM connections WHERE audience_id = ANY($1::text[])', [audienceIds]);
-    out.push(...lookupRows(id, held.rows, downs.rows, conns.rows));
+    const suppressed = await c.query('SELECT 1 FROM suppressions WHERE identity_type = $1 AND hash = $2', [id.type, hashBytes(id.hash)]);
+    out.push(...lookupRows(id, (suppressed.rowCount ?? 0) > 0, held.rows, downs.rows, conns.rows));
   }
   return out;
 }

@@ -23,6 +23,12 @@ const CODE_STEPS: Record<number, (c: pg.PoolClient, opts: OpenOptions) => Promis
  */
 export const MIGRATION_LOCK = 0x5441494c4d494752n;
 
+/** Every migration version this Tailor knows, in order (`tailor doctor` compares them with the applied ones). */
+export function knownVersions(): number[] {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f));
+  return [...new Set([...files.map((f) => Number(f.slice(0, 4))), ...Object.keys(CODE_STEPS).map(Number)])].sort((a, b) => a - b);
+}
+
 /**
  * Applies numbered migrations in order, each in its own transaction, under the advisory lock.
  * Returns the versions applied. `upTo` stops after that version: tests use it to build a database

@@ -5,7 +5,7 @@ import { lockAudience } from './locks.ts';
 
 /**
  * X lost the audience (deleted by hand): forget its id and X ledger, queue every current member
- * again. The refill reads the whole audience ledger, so it runs under the audience's EXCLUSIVE
+ * again (the lost id stays as `previous_x_audience_id`, for the status). The refill reads the whole audience ledger, so it runs under the audience's EXCLUSIVE
  * lock (locks.ts), taken before the downstream row as the lock order says: no ingest can be
  * between deciding a transition and writing it while the refill overwrites the outbox.
  */
@@ -26,7 +26,9 @@ export async function settleNotFound(c: Sql, downstreamId: number, token: string
   );
   await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = $1 AND claim_token IS NOT NULL', [downstreamId]);
   await c.query(
-    `UPDATE downstreams SET ${RELEASE}, state = 'recreating', x_audience_id = NULL, create_attempt_name = NULL, members = 0,
+    `UPDATE downstreams SET ${RELEASE}, state = 'recreating', x_audience_id = NULL,
+       previous_x_audience_id = COALESCE(x_audience_id, previous_x_audience_id), recreated_at = CASE WHEN x_audience_id IS NULL THEN recreated_at ELSE $3 END,
+       processing_since = NULL, sized_at = NULL, sized_members = NULL, create_attempt_name = NULL, members = 0,
        name_suffix = COALESCE($4::integer, name_suffix), audience_size = NULL, targetable = NULL, reasons_not_targetable = NULL, refreshed_at = NULL,
        last_error = $2, last_error_at = $3, attempts = 0, next_attempt_at = 0, updated_at = $3
      WHERE id = $1`,

@@ -1,5 +1,5 @@
-import type { DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
-import { toDeletion, toDownstream, type DownstreamRow } from '../rows.ts';
+import type { AudiencesStatus, DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 import type { Reader } from './db.ts';
 
 /*
@@ -22,11 +22,12 @@ export async function metricsSnapshot(c: Reader): Promise<MetricsSnapshot> {
 export async function listSamples(
   c: Reader,
   audienceId: string,
-): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
-  const r = await c.query<{ downstreamId: number; at: number; members: number; audienceSize: number | null }>(
-    `SELECT s.downstream_id AS "downstreamId", s.at, s.members, s.audience_size AS "audienceSize" FROM samples s
-     JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = $1 ORDER BY s.at`,
-    [audienceId],
+  since = -1,
+): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]> {
+  const r = await c.query<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }>(
+    `SELECT s.downstream_id AS "downstreamId", s.at, s.members, s.audience_size AS "audienceSize", s.sized_members AS "sizedMembers" FROM samples s
+     JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = $1 AND s.at > $2 ORDER BY s.at`,
+    [audienceId, since],
   );
   return r.rows;
 }
@@ -40,15 +41,54 @@ export async function listErrors(c: Reader, audienceId: string, limit: number): 
   return r.rows;
 }
 
+/**
+ * Downstream rows with their figures (rows.ts DownstreamFiguresRow): the outbox by op, its oldest
+ * change, the uncertain hashes, how pending changes move the confirmed count toward the target,
+ * and what a running resync has still to send (from its counters).
+ * $1 is an array of audience ids. The outbox's join to the X ledger is one seek per pending change;
+ * the uncertain count one seek (x_members_uncertain).
+ */
+const DOWNSTREAMS_SQL = `SELECT d.*, COALESCE(o.pending, 0) AS pending, COALESCE(o.adds, 0) AS pending_adds, o.oldest AS oldest_pending_at,
+    COALESCE(o.delta, 0) AS target_delta,
+    (SELECT count(*) FROM x_members x WHERE x.downstream_id = d.id AND NOT x.confirmed) AS uncertain,
+    CASE WHEN d.resync_before IS NULL THEN NULL ELSE GREATEST(0, d.resync_total - d.resync_sent) END AS resync_remaining
+  FROM downstreams d LEFT JOIN (
+    SELECT o.downstream_id, count(*) AS pending, count(*) FILTER (WHERE o.op = 'add') AS adds, min(o.enqueued_at) AS oldest,
+      sum(CASE WHEN o.op = 'add' AND x.confirmed IS NOT TRUE THEN 1 WHEN o.op = 'remove' AND x.confirmed THEN -1 ELSE 0 END) AS delta
+    FROM outbox o LEFT JOIN x_members x ON x.downstream_id = o.downstream_id AND x.hash = o.hash
+    WHERE o.downstream_id IN (SELECT id FROM downstreams WHERE audience_id = ANY($1::text[]))
+    GROUP BY o.downstream_id
+  ) o ON o.downstream_id = d.id
+  WHERE d.audience_id = ANY($1::text[])
+  ORDER BY d.audience_id, d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`;
+
 export async function listDownstreams(c: Reader, audienceId: string): Promise<DownstreamStatus[]> {
-  const rows = await c.query<DownstreamRow & { pending: number; resync_remaining: number | null }>(
-    `SELECT d.*, (SELECT count(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending,
-       CASE WHEN d.resync_before IS NULL THEN NULL ELSE GREATEST(0, d.resync_total - d.resync_sent) END AS resync_remaining
-     FROM downstreams d
-     WHERE d.audience_id = $1 ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
-    [audienceId],
+  const rows = await c.query<DownstreamRow & DownstreamFiguresRow>(DOWNSTREAMS_SQL, [[audienceId]]);
+  return rows.rows.map(toDownstreamStatus);
+}
+
+/**
+ * The status of a page of audiences in four reads, whatever the page's size: connections,
+ * downstream audiences with their figures, the newest errors of each, rejections.
+ */
+export async function audiencesStatus(c: Reader, audienceIds: string[], errorsPer: number): Promise<AudiencesStatus> {
+  const connections = (
+    await c.query<ConnectionRow>('SELECT * FROM connections WHERE audience_id = ANY($1::text[]) ORDER BY created_at', [audienceIds])
+  ).rows.map(toConnection);
+  const downstreams = (await c.query<DownstreamRow & DownstreamFiguresRow>(DOWNSTREAMS_SQL, [audienceIds])).rows.map(toDownstreamStatus);
+  const errors = await c.query<{ downstreamId: number; at: number; message: string }>(
+    `SELECT "downstreamId", at, message FROM (
+       SELECT e.downstream_id AS "downstreamId", e.at, e.message, e.id,
+         row_number() OVER (PARTITION BY e.downstream_id ORDER BY e.id DESC) AS n
+       FROM downstream_errors e JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = ANY($1::text[])
+     ) e WHERE n <= $2 ORDER BY id DESC`,
+    [audienceIds, errorsPer],
   );
-  return rows.rows.map((r) => ({ ...toDownstream(r), pending: r.pending, resyncRemaining: r.resync_remaining }));
+  const rejections = await c.query<AudiencesStatus['rejections'][number]>(
+    'SELECT audience_id AS "audienceId", reason, count, last_at AS "lastAt" FROM rejections WHERE audience_id = ANY($1::text[]) ORDER BY count DESC',
+    [audienceIds],
+  );
+  return { connections, downstreams, errors: errors.rows, rejections: rejections.rows };
 }
 
 export async function listRejections(c: Reader, audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]> {

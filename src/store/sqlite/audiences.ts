@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Audience, AudienceOrigin, FirehoseAccess, FirehoseSender } from '../port.ts';
+import type { Audience, AudienceOrigin, AudiencePage, AudienceQuery, FirehoseAccess, FirehoseSender } from '../port.ts';
+import { attentionCountSql, pageSql } from '../audience-page.ts';
 import { firehoseAccessSql } from '../origin.ts';
 import { toAudience, type AudienceRow } from '../rows.ts';
 import { forgetDownstream } from './lease.ts';
@@ -93,4 +94,18 @@ export function forceDeletions(db: Database.Database, audienceId: string, now: n
   return db
     .prepare("UPDATE downstreams SET delete_force = 1, next_attempt_at = 0, updated_at = ? WHERE audience_id = ? AND state = 'deleting'")
     .run(now, audienceId).changes;
+}
+
+/**
+ * One page of the audience list (AudienceQuery, the SQL in ../audience-page.ts) and the count of
+ * audiences needing attention: two plain reads, each a consistent WAL snapshot.
+ */
+export function listAudiencePage(db: Database.Database, query: AudienceQuery): AudiencePage {
+  const { where, order, args, keyExpr } = pageSql(query, '0', 'instr');
+  const rows = db
+    .prepare(`SELECT a.*, a.member_count AS members, ${keyExpr} AS sort_key FROM audiences a ${where} ${order} LIMIT ?`)
+    .all(...args, query.limit + 1) as (AudienceRow & { members: number; sort_key: string | number })[];
+  const attention = db.prepare(attentionCountSql('0')).pluck().get() as number;
+  const more = rows.length > query.limit;
+  return { audiences: rows.slice(0, query.limit).map((r) => ({ ...toAudience(r), members: r.members, sortKey: r.sort_key })), more, attention };
 }

@@ -10,7 +10,9 @@ import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
-type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number; resync_cursor: Buffer | null };
+/** A downstream row as the claim reads it (renewals, resync and cadence columns included). */
+type LeasedRow = DownstreamRow & { renew_claimed_at: number; resync_cursor: Buffer | null };
+type Candidate = LeasedRow & { audience_name: string | null };
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -18,14 +20,49 @@ type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_a
  * or of several processes on one file never lease the same row. A lease whose expiry has passed is
  * free: its worker died or hung, and its settle will no longer match the token.
  */
-export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
+/** Where a claim's marking stopped: the last outbox row it took, in (enqueued_at, hash) order. */
+export interface ClaimCursor {
+  enqueuedAt: number;
+  hash: Buffer;
+}
+
+/** A claim whose changes are still being marked, slice by slice (continueClaim). */
+export interface PartialClaim {
+  claim: Claim;
+  /** Still to mark: the batch is not yet full and the outbox may hold more. null: complete. */
+  cursor: ClaimCursor | null;
+  /** The batch size for this downstream audience. */
+  max: number;
+  /** The claim's rows as marked (with their enqueue times), kept for the last slice. */
+  rows: ClaimedRow[];
+  /** Whether the cadence's window was open at the claim (cadence.ts): if not, only a resync goes. */
+  open: boolean;
+}
+
+type ClaimedRow = { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number };
+
+/**
+ * Picks the downstream audience that has waited longest since its last claim and has work, and
+ * leases it. Runs inside an IMMEDIATE transaction (the caller's), so two workers of one process
+ * or of several processes on one file never lease the same row. A lease whose expiry has passed is
+ * free: its worker died or hung, and its settle will no longer match the token.
+ *
+ * A send marks its changes until `deadline` (performance.now()) and then stops: the caller commits,
+ * lets the event loop run, and goes on with continueClaim in a new transaction under the lease
+ * (index.ts), so a claim of 60,000 changes never holds the loop for more than one slice. The
+ * changes are taken oldest first by (enqueued_at, hash), the order of the outbox_by_age index, and
+ * a cursor remembers where a slice stopped. A row rewritten by a request between two slices loses
+ * its token (ledger.ts) and keeps its enqueue time, so it lies behind the cursor and is not taken
+ * again: it stays pending for the next batch, exactly as a row rewritten while the batch is at X.
+ */
+export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infinity): PartialClaim | null {
   const candidates = db
     .prepare(
       `SELECT d.*, a.name AS audience_name FROM downstreams d
        JOIN configurations c ON c.id = d.configuration_id
        LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
        WHERE c.state = 'active'
-         AND d.state IN ${WORKED_STATES}
+         AND (d.state IN ${WORKED_STATES} OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))
          AND d.next_attempt_at <= ?
          AND (d.lease_token IS NULL OR d.lease_expires_at < ?)
        ORDER BY d.last_claimed_at, d.id`,
@@ -45,33 +82,70 @@ export function claim(db: Database.Database, opts: ClaimOptions): Claim | null {
     );
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
     const max = batchOf(row, opts, 'maxChanges');
+    // A detached X audience only ever gets removes of suppressed hashes, sent at once: no cadence.
     // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
-    const open = cadenceOpen(row, opts.now);
-    const changes = task === 'send' && open ? claimChanges(db, row.id, token, max) : [];
-    // Renewals wait for the cadence's window like changes; a resync goes at once.
-    const renewals = task === 'send' && (open || resyncRunning(row)) ? claimRenewals(db, row, opts, max - changes.length) : [];
-    const nextSend = task === 'send' && open ? nextSendAfter(row, opts.now, changes.length, max) : null;
-    if (nextSend !== null) db.prepare('UPDATE downstreams SET next_send_at = ? WHERE id = ?').run(nextSend, row.id);
-    if (task === 'send' && changes.length === 0 && renewals.length === 0) {
-      // Every pending change was a no-op against the X ledger; nothing to send after all.
-      db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
-      continue;
-    }
-    return {
-      task,
-      leaseToken: token,
-      downstream: toDownstream({ ...row, lease_token: token }),
-      audienceName: row.audience_name,
-      configuration,
-      changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
-      renewals,
-      createAttemptName: row.create_attempt_name,
-      ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
-      // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
-      ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
+    const open = row.state === 'detached' || cadenceOpen(row, opts.now);
+    const rows: ClaimedRow[] = [];
+    const cursor = task === 'send' && open ? markChanges(db, row.id, row.identity_type, token, max, null, rows, deadline) : null;
+    const partial: PartialClaim = {
+      claim: {
+        task,
+        leaseToken: token,
+        downstream: toDownstream({ ...row, lease_token: token }),
+        audienceName: row.audience_name,
+        configuration,
+        changes: [],
+        renewals: [],
+        createAttemptName: row.create_attempt_name,
+      },
+      cursor,
+      max,
+      rows,
+      open,
     };
+    if (task !== 'send' || cursor !== null) return partial;
+    if (finishClaim(db, partial, opts, row)) return partial;
+    // Every pending change was a no-op against the X ledger; nothing to send after all.
   }
   return null;
+}
+
+/**
+ * One more slice of a send's marking, in its own IMMEDIATE transaction under the claim's lease.
+ * Returns false when the lease is no longer this claim's (it expired and was taken over), or when
+ * the finished claim holds nothing to send (its lease is then given back).
+ */
+export function continueClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, deadline: number): boolean {
+  const c = partial.claim;
+  const row = db.prepare('SELECT * FROM downstreams WHERE id = ? AND lease_token = ?').get(c.downstream.id, c.leaseToken) as LeasedRow | undefined;
+  if (row === undefined || partial.cursor === null) return false;
+  partial.cursor = markChanges(db, row.id, row.identity_type, c.leaseToken, partial.max, partial.cursor, partial.rows, deadline);
+  if (partial.cursor !== null) return true;
+  return finishClaim(db, partial, opts, row);
+}
+
+/**
+ * The last slice, once the batch is complete: renewals (or a running resync's next hashes) top it
+ * up, the cadence's next window is set, and an empty batch gives its lease back.
+ */
+function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, row: LeasedRow): boolean {
+  const c = partial.claim;
+  // A detached X audience is sent only the removes of suppressed hashes, never renewals nor a resync.
+  const detached = row.state === 'detached';
+  // Renewals wait for the cadence's window like changes; a resync goes at once.
+  const renewals = !detached && (partial.open || resyncRunning(row)) ? claimRenewals(db, row, opts, partial.max - partial.rows.length) : [];
+  const nextSend = partial.open && !detached ? nextSendAfter(row, opts.now, partial.rows.length, partial.max) : null;
+  if (nextSend !== null) db.prepare('UPDATE downstreams SET next_send_at = ? WHERE id = ?').run(nextSend, row.id);
+  if (partial.rows.length === 0 && renewals.length === 0) {
+    db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
+    return false;
+  }
+  c.changes = partial.rows.map(({ hash, op }) => ({ hash: hashHex(hash), op }));
+  c.renewals = renewals;
+  if (resyncRunning(row) && renewals.length > 0) c.resyncCursor = renewals[renewals.length - 1]!;
+  // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
+  if (partial.rows[0]) c.oldestEnqueuedAt = partial.rows[0].enqueued_at;
+  return true;
 }
 
 /** The batch size for this downstream audience's identity type, when the worker gives one per type. */
@@ -81,6 +155,9 @@ function batchOf(row: Candidate, opts: ClaimOptions, key: 'fullBatch' | 'maxChan
 
 function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Task | null {
   if (row.state === 'deleting') return 'delete';
+  // A detached X audience is no longer written, but a suppressed hash must leave it (docs/privacy.md):
+  // the only changes it ever gets are those removes, sent at once.
+  if (row.state === 'detached') return statementsOf(db).oldest.get(row.id) !== null ? 'send' : null;
   if (row.audience_name === null) return null; // audience row gone but not yet marked: nothing to do
   if (row.x_audience_id === null) return 'create';
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
@@ -100,38 +177,97 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   return null;
 }
 
+interface MarkStatements {
+  next: Database.Statement;
+  first: Database.Statement;
+  x: Database.Statement;
+  drop: Database.Statement;
+  mark: Database.Statement;
+  uncertain: Database.Statement;
+  insertX: Database.Statement;
+  uncount: Database.Statement;
+  suppressed: Database.Statement;
+  toRemove: Database.Statement;
+}
+
+const marking = new WeakMap<Database.Database, MarkStatements>();
+
+function markStatements(db: Database.Database): MarkStatements {
+  let s = marking.get(db);
+  if (s === undefined) {
+    s = {
+      first: db.prepare('SELECT hash, op, enqueued_at FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at, hash LIMIT ?'),
+      next: db.prepare('SELECT hash, op, enqueued_at FROM outbox WHERE downstream_id = ? AND (enqueued_at, hash) > (?, ?) ORDER BY enqueued_at, hash LIMIT ?'),
+      x: db.prepare('SELECT confirmed FROM x_members WHERE downstream_id = ? AND hash = ?').pluck(),
+      drop: db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND hash = ?'),
+      mark: db.prepare('UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash = ?'),
+      uncertain: db.prepare('UPDATE x_members SET confirmed = 0 WHERE downstream_id = ? AND hash = ?'),
+      insertX: db.prepare('INSERT INTO x_members (downstream_id, hash, confirmed) VALUES (?, ?, 0)'),
+      uncount: db.prepare('UPDATE downstreams SET members = members - ? WHERE id = ?'),
+      suppressed: db.prepare('SELECT 1 FROM suppressions WHERE identity_type = ? AND hash = ?').pluck(),
+      toRemove: db.prepare("UPDATE outbox SET op = 'remove' WHERE downstream_id = ? AND hash = ?"),
+    };
+    marking.set(db, s);
+  }
+  return s;
+}
+
+/** Rows read per look at the outbox while marking; the deadline is checked after each row. */
+const READ_AHEAD = 256;
+
 /**
- * Marks the oldest pending changes with the lease token, drops those that cannot change X (an add
- * of a hash X confirmed, a remove of a hash X surely lacks), and marks the rest uncertain in the X
- * ledger before they go out: until X's answer is settled, Tailor does not know whether they landed.
+ * Marks the oldest pending changes after `after` with the lease token until the batch holds `max`
+ * or `deadline` passes, drops those that cannot change X (an add of a hash X confirmed, a remove of
+ * a hash X surely lacks), and marks the rest uncertain in the X ledger before they go out: until
+ * X's answer is settled, Tailor does not know whether they landed. Each row is looked up by its
+ * key, so a slice costs what it marks, not what the outbox holds. Returns where it stopped, or
+ * null when the batch is complete (full, or nothing more pending).
  */
-function claimChanges(db: Database.Database, downstreamId: number, token: string, max: number): { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[] {
-  db.prepare(
-    `UPDATE outbox SET claim_token = ? WHERE downstream_id = ? AND hash IN
-       (SELECT hash FROM outbox WHERE downstream_id = ? ORDER BY enqueued_at LIMIT ?)`,
-  ).run(token, downstreamId, downstreamId, max);
-  db.prepare(
-    `DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ? AND (
-       (op = 'add' AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash AND x.confirmed = 1))
-       OR (op = 'remove' AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash)))`,
-  ).run(downstreamId, token);
-  const uncertain = db
-    .prepare(
-      `UPDATE x_members SET confirmed = 0 WHERE downstream_id = ? AND confirmed = 1 AND hash IN
-         (SELECT hash FROM outbox WHERE downstream_id = ? AND claim_token = ? AND op = 'remove')`,
-    )
-    .run(downstreamId, downstreamId, token).changes;
-  db.prepare(
-    `INSERT INTO x_members (downstream_id, hash, confirmed)
-     SELECT downstream_id, hash, 0 FROM outbox WHERE downstream_id = ? AND claim_token = ? AND op = 'add'
-     ON CONFLICT (downstream_id, hash) DO NOTHING`,
-  ).run(downstreamId, token);
-  if (uncertain > 0) db.prepare('UPDATE downstreams SET members = members - ? WHERE id = ?').run(uncertain, downstreamId);
-  return db.prepare('SELECT hash, op, enqueued_at FROM outbox WHERE downstream_id = ? AND claim_token = ? ORDER BY enqueued_at').all(downstreamId, token) as {
-    hash: Buffer;
-    op: 'add' | 'remove';
-    enqueued_at: number;
-  }[];
+function markChanges(
+  db: Database.Database,
+  downstreamId: number,
+  type: string,
+  token: string,
+  max: number,
+  after: ClaimCursor | null,
+  rows: ClaimedRow[],
+  deadline: number,
+): ClaimCursor | null {
+  const s = markStatements(db);
+  let cursor = after;
+  let uncertain = 0;
+  try {
+    while (rows.length < max) {
+      const limit = Math.min(READ_AHEAD, max - rows.length);
+      const batch = (cursor === null ? s.first.all(downstreamId, limit) : s.next.all(downstreamId, cursor.enqueuedAt, cursor.hash, limit)) as ClaimedRow[];
+      for (const r of batch) {
+        cursor = { enqueuedAt: r.enqueued_at, hash: r.hash };
+        // The last guard of the suppression list: an add of a suppressed hash (an ingest that raced
+        // the suppression, a resync) becomes a remove, dropped below when X surely lacks the hash.
+        if (r.op === 'add' && s.suppressed.get(type, r.hash) !== undefined) {
+          s.toRemove.run(downstreamId, r.hash);
+          r.op = 'remove';
+        }
+        const confirmed = s.x.get(downstreamId, r.hash) as number | undefined;
+        if (r.op === 'add' ? confirmed === 1 : confirmed === undefined) {
+          s.drop.run(downstreamId, r.hash); // a no-op against what X holds
+        } else {
+          s.mark.run(token, downstreamId, r.hash);
+          if (r.op === 'remove' && confirmed === 1) {
+            s.uncertain.run(downstreamId, r.hash);
+            uncertain += 1;
+          } else if (r.op === 'add' && confirmed === undefined) s.insertX.run(downstreamId, r.hash);
+          rows.push(r);
+          if (rows.length >= max) return null;
+        }
+        if (performance.now() >= deadline) return cursor;
+      }
+      if (batch.length < limit) return null;
+    }
+    return null;
+  } finally {
+    if (uncertain > 0) s.uncount.run(uncertain, downstreamId);
+  }
 }
 
 /**
@@ -141,7 +277,7 @@ function claimChanges(db: Database.Database, downstreamId: number, token: string
  * answers at all (an unsettled renewal stays due and goes again). The step is recorded even when
  * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
  */
-function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions, room: number): string[] {
+function claimRenewals(db: Database.Database, row: LeasedRow, opts: ClaimOptions, room: number): string[] {
   if (room <= 0) return []; // a full batch: a later claim
   if (resyncRunning(row)) return claimResync(db, row, room);
   // Too soon (renewals.ts says why they are spread): a later claim.
@@ -152,29 +288,32 @@ function claimRenewals(db: Database.Database, row: Candidate, opts: ClaimOptions
       `SELECT x.hash FROM x_members x
        WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
+         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
          AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room)
+    .all(row.id, opts.now - opts.renewAfterMs, row.identity_type, row.audience_id, row.identity_type, room)
     .map((hash) => hashHex(hash as Buffer));
 }
 
 /**
  * The resync's next hashes (cadence.ts): confirmed before it was asked for, after its cursor in
- * hash order (the X ledger's primary key), still held, with no pending change. None left: it ends.
+ * hash order (the X ledger's primary key), still held, not suppressed, with no pending change.
+ * None left: it ends.
  */
-function claimResync(db: Database.Database, row: Candidate, room: number): string[] {
+function claimResync(db: Database.Database, row: LeasedRow, room: number): string[] {
   const hashes = db
     .prepare(
       `SELECT x.hash FROM x_members x
        WHERE x.downstream_id = ? AND x.hash > ? AND x.confirmed = 1 AND x.confirmed_at < ?
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
+         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
          AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
        ORDER BY x.hash LIMIT ?`,
     )
     .pluck()
-    .all(row.id, row.resync_cursor ?? Buffer.alloc(0), row.resync_before, row.audience_id, row.identity_type, room)
+    .all(row.id, row.resync_cursor ?? Buffer.alloc(0), row.resync_before, row.identity_type, row.audience_id, row.identity_type, room)
     .map((hash) => hashHex(hash as Buffer));
   if (hashes.length === 0) db.prepare('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = ?').run(row.id);
   return hashes;

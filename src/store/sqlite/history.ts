@@ -4,7 +4,8 @@ import { ERRORS_KEPT, SAMPLES_KEPT } from '../states.ts';
 /** Members sent and X's size now, for the status page's history; the oldest beyond SAMPLES_KEPT go. */
 export function recordSample(db: Database.Database, downstreamId: number, now: number): void {
   db.prepare(
-    'INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size) SELECT id, ?, members, audience_size FROM downstreams WHERE id = ?',
+    `INSERT OR REPLACE INTO samples (downstream_id, at, members, audience_size, sized_members)
+     SELECT id, ?, members, audience_size, sized_members FROM downstreams WHERE id = ?`,
   ).run(now, downstreamId);
   db.prepare('DELETE FROM samples WHERE downstream_id = ? AND at < (SELECT at FROM samples WHERE downstream_id = ? ORDER BY at DESC LIMIT 1 OFFSET ?)').run(
     downstreamId,

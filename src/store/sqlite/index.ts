@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
@@ -16,7 +17,12 @@ import type {
   LookupRow,
   TargetingCampaign,
   DownstreamStatus,
+  Erasure,
+  ErasureInput,
   FirehoseAccess,
+  HashedIdentity,
+  PrivacySnapshot,
+  SuppressionResult,
   FirehoseSender,
   MemberChange,
   MetricsSnapshot,
@@ -24,16 +30,27 @@ import type {
   SentBatch,
   Store,
   XAudienceState,
+  AlertObservations,
+  AlertOutcome,
+  NewWebhookEvent,
+  WebhookEvent,
+  WebhookResult,
+  AudiencePage,
+  AudienceQuery,
+  AudiencesStatus,
+  Delivery,
+  DeliveryRow,
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import * as audiences from './audiences.ts';
-import { claim } from './claim.ts';
+import { claim, continueClaim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
 import * as meta from './meta.ts';
 import { openSqlite } from './open.ts';
+import * as privacy from './privacy.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { release } from './release.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
@@ -45,10 +62,12 @@ import { lookup } from './lookup.ts';
 import { previewMemberChanges } from './preview.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRefreshed } from './settle-refreshed.ts';
+import * as deliveries from './deliveries.ts';
 import { settleRejected } from './settle-rejected.ts';
 import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
+import * as webhooks from './webhooks.ts';
 
 /*
  * The store on SQLite: one file, one writer at a time. This class only wires the port (port.ts)
@@ -65,6 +84,35 @@ import * as status from './status.ts';
 
 /** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
 const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
+/**
+ * How long one transaction of sliced work (a big request's changes, a claim's or a settle's rows)
+ * holds the event loop before it commits and lets other callers run. better-sqlite3 is
+ * synchronous: while a transaction runs, no request is read, answered or even accepted. A commit
+ * costs a WAL fsync (a few ms), so slices much shorter than this spend their time committing.
+ */
+export const SLICE_MS = 12;
+
+/** The longest an ingest slice grows to when commits are slow (see write()). */
+const MAX_SLICE_MS = 100;
+
+/** The most changes given to the ledger at once (the rest of a slice's time goes to further parts). */
+const MAX_PART = 2_000;
+
+interface ApplyJob {
+  audienceId: string;
+  changes: MemberChange[];
+  now: number;
+  rejections: Record<string, number> | undefined;
+  /** The next change to apply; started: the call's first part (and its rejections) is in. */
+  from: number;
+  started: boolean;
+  queued: number;
+  resolve: (r: ApplyResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Lets queued I/O (other requests) run before the next slice: setImmediate runs after it. */
+const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
@@ -73,12 +121,19 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly ledger: SqliteLedger;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sliceMs = SLICE_MS,
+  ) {
     this.ledger = new SqliteLedger(db);
   }
 
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(openSqlite(path, opts));
+    return new SqliteStore(openSqlite(path, opts), opts.sliceMs);
+  }
+
+  private deadline(): number {
+    return performance.now() + this.sliceMs;
   }
 
   /** Runs fn in one IMMEDIATE transaction; storage failures become StoreUnavailableError. */
@@ -100,12 +155,79 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
+  /** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
+  private settled(ok: boolean, now: number): boolean {
+    if (ok) privacy.settlePrivacy(this.db, now);
+    return ok;
+  }
+
+  // privacy
+
+  async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
+    return privacy.suppressedAmong(this.db, identities);
+  }
+
+  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
+    return this.tx(() => privacy.suppress(this.db, add, lift, now));
+  }
+
+  async erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }> {
+    const result = this.tx(() => privacy.erase(this.db, this.ledger, input, now));
+    // The erased rows were overwritten in the file (secure_delete, open.ts); their old pages may
+    // still be frames of the WAL until it is checkpointed and truncated. Readers can hold that
+    // back: the background checkpoints truncate it later (checkpoints.ts).
+    if (result.created) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    return result;
+  }
+
+  async getErasure(id: string): Promise<Erasure | null> {
+    return privacy.getErasure(this.db, id);
+  }
+
+  async listErasures(limit: number): Promise<Erasure[]> {
+    return privacy.listErasures(this.db, limit);
+  }
+
+  async settlePrivacy(now: number): Promise<void> {
+    this.tx(() => privacy.settlePrivacy(this.db, now));
+  }
+
+  async privacySnapshot(): Promise<PrivacySnapshot> {
+    return privacy.privacySnapshot(this.db);
+  }
+
   async metricsSnapshot(): Promise<MetricsSnapshot> {
     return status.metricsSnapshot(this.db);
   }
 
   async ping(): Promise<void> {
     this.tx(() => meta.ping(this.db));
+  }
+
+  // alerts and their webhook outbox
+
+  async watchAlerts(
+    now: number,
+    deliver: boolean,
+    rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+  ): Promise<NewWebhookEvent[]> {
+    return this.tx(() => webhooks.watchAlerts(this.db, now, deliver, rule));
+  }
+
+  async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
+    return this.tx(() => webhooks.claimWebhooks(this.db, owner, now, leaseMs, limit, randomUUID()));
+  }
+
+  async settleWebhook(id: string, token: string, result: WebhookResult, now: number): Promise<boolean> {
+    return this.tx(() => webhooks.settleWebhook(this.db, id, token, result, now));
+  }
+
+  async listWebhookEvents(limit: number): Promise<WebhookEvent[]> {
+    return webhooks.listWebhookEvents(this.db, limit);
+  }
+
+  async nextWebhookAt(): Promise<number | null> {
+    return webhooks.nextWebhookAt(this.db);
   }
 
   // configurations
@@ -157,8 +279,27 @@ export class SqliteStore implements Store {
     return audiences.listAudiences(this.db);
   }
 
-  async listSamples(audienceId: string): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null }[]> {
-    return status.listSamples(this.db, audienceId);
+  async listSamples(
+    audienceId: string,
+    since?: number,
+  ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]> {
+    return status.listSamples(this.db, audienceId, since);
+  }
+
+  async listAudiencePage(query: AudienceQuery): Promise<AudiencePage> {
+    return audiences.listAudiencePage(this.db, query);
+  }
+
+  async audiencesStatus(audienceIds: string[], errorsPer: number): Promise<AudiencesStatus> {
+    return status.audiencesStatus(this.db, audienceIds, errorsPer);
+  }
+
+  async recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void> {
+    this.tx(() => deliveries.recordDelivery(this.db, downstreamId, delivery, pruneBefore));
+  }
+
+  async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
+    return deliveries.listDeliveries(this.db, audienceId, opts);
   }
 
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
@@ -216,8 +357,77 @@ export class SqliteStore implements Store {
 
   // membership
 
+  /**
+   * Sliced and grouped: every caller's changes join one queue, and a writer applies them in
+   * transactions of about SLICE_MS, the event loop free between them. One transaction takes from
+   * as many queued calls as fit (one WAL fsync for all of them: group commit), and a big call
+   * spans several, taking turns with the calls queued behind it; a call's promise resolves once its last change has committed, so a request is
+   * still answered only when all of it is durable. Each change is whole in one transaction and a
+   * call's rejection counts go with its first. A crash between two transactions leaves the first
+   * part of a call applied and the call unanswered: its sender sends it again, and applying a
+   * change twice is a no-op (the ledger's diff). A failed transaction fails every call that had
+   * changes in it; their earlier parts stay (the same as a crash).
+   */
   async applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult> {
-    return this.tx(() => this.ledger.apply(audienceId, changes, now, rejections));
+    return new Promise<ApplyResult>((resolve, reject) => {
+      this.applying.push({ audienceId, changes, now, rejections, from: 0, started: false, queued: 0, resolve, reject });
+      if (!this.writing) void this.write();
+    });
+  }
+
+  private readonly applying: ApplyJob[] = [];
+  private writing = false;
+  /** What one change has cost lately (ms), to size the next part to the time left in a slice. */
+  private perChangeMs = 0.05;
+  /** What a commit (its WAL fsync) has cost lately (ms). */
+  private commitMs = 0;
+
+  private async write(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.applying.length > 0) {
+        // A slice at least twice as long as a commit lately took: on a slow disk (a WAL fsync of
+        // tens of ms) short slices would spend most of the time committing.
+        const end = performance.now() + Math.min(MAX_SLICE_MS, Math.max(this.sliceMs, 2 * this.commitMs));
+        const touched = new Set<ApplyJob>();
+        let worked = 0;
+        const began = performance.now();
+        try {
+          this.tx(() => {
+            for (const job of this.applying) {
+              while (!job.started || job.from < job.changes.length) {
+                const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
+                const part = job.changes.slice(job.from, job.from + Math.min(room, MAX_PART));
+                const t = performance.now();
+                touched.add(job);
+                job.queued += this.ledger.apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
+                job.started = true;
+                job.from += part.length;
+                if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
+                if (performance.now() >= end) break;
+              }
+              if (performance.now() >= end) break;
+            }
+            worked = performance.now() - began;
+          });
+          this.commitMs = 0.7 * this.commitMs + 0.3 * Math.max(0, performance.now() - began - worked);
+        } catch (err) {
+          for (const job of touched) job.reject(err);
+          this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !touched.has(j)));
+          continue;
+        }
+        const done = this.applying.filter((j) => j.started && j.from >= j.changes.length);
+        const left = this.applying.filter((j) => !done.includes(j));
+        // Round robin: a call that used the slice and is not done goes to the back, so a small
+        // request that arrived meanwhile is applied in the next slice, not after a big one ends.
+        const partial = left.filter((j) => touched.has(j));
+        this.applying.splice(0, this.applying.length, ...left.filter((j) => !touched.has(j)), ...partial);
+        for (const job of done) job.resolve({ queued: job.queued });
+        if (this.applying.length > 0) await yieldLoop();
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   async listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]> {
@@ -227,7 +437,18 @@ export class SqliteStore implements Store {
   // sync
 
   async claim(opts: ClaimOptions): Promise<Claim | null> {
-    return this.tx(() => claim(this.db, opts));
+    // Sliced (claim.ts): the lease and the first changes in one transaction, the rest of the
+    // batch in further ones under the lease, the event loop free between them.
+    const partial = this.tx(() => claim(this.db, opts, this.deadline()));
+    if (partial === null) return null;
+    while (partial.cursor !== null) {
+      await yieldLoop();
+      if (!this.tx(() => continueClaim(this.db, partial, opts, this.deadline()))) {
+        // Lease lost (expired and taken over) or nothing left to send: look again from the start.
+        return partial.cursor === null ? this.claim(opts) : null;
+      }
+    }
+    return partial.claim;
   }
 
   async recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean> {
@@ -248,7 +469,22 @@ export class SqliteStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.tx(() => settleSent(this.db, downstreamId, token, result, now));
+    // Sliced (settle-sent.ts): each slice its own transaction, the event loop free between them.
+    const total = result.sent.length + (result.renewed?.length ?? 0);
+    let next = 0;
+    for (;;) {
+      const from = next;
+      const done = this.tx(() => {
+        const d = settleSent(this.db, downstreamId, token, result, now, from, this.deadline());
+        // The last slice: a suppressed hash may have left X, so the 24-hour clock moves on with it.
+        if (d !== false && d >= total) privacy.settlePrivacy(this.db, now);
+        return d;
+      });
+      if (done === false) return false;
+      if (done >= total) return true;
+      next = done;
+      await yieldLoop();
+    }
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
@@ -264,7 +500,7 @@ export class SqliteStore implements Store {
   }
 
   async settleNotFound(downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): Promise<boolean> {
-    return this.tx(() => settleNotFound(this.db, downstreamId, token, reason, now, nameSuffix));
+    return this.tx(() => this.settled(settleNotFound(this.db, downstreamId, token, reason, now, nameSuffix), now));
   }
 
   async release(downstreamId: number, token: string, opts: ReleaseOptions): Promise<boolean> {
@@ -272,7 +508,7 @@ export class SqliteStore implements Store {
   }
 
   async settleRejected(downstreamId: number, token: string, rejectedHashes: string[], error: string, now: number): Promise<boolean> {
-    return this.tx(() => settleRejected(this.db, downstreamId, token, rejectedHashes, error, now));
+    return this.tx(() => this.settled(settleRejected(this.db, downstreamId, token, rejectedHashes, error, now), now));
   }
 
   async holdRate(key: string, until: number, now: number, perMinute: number): Promise<void> {
@@ -324,7 +560,11 @@ export class SqliteStore implements Store {
                  CASE WHEN d.resync_before IS NULL OR d.state = 'deleting' THEN 9e15 ELSE 0 END,
                  MAX(${renew}, ${CADENCE}))) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES})`,
+           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}
+           UNION ALL
+           -- A detached X audience with removes of suppressed hashes (claim.ts): due at once.
+           SELECT MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, 0)) FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
+           WHERE c.state = 'active' AND d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id))`,
       )
       .pluck()
       .get({ refresh: opts.refreshIntervalMs, flush: opts.flushIntervalMs, ...(opts.renewAfterMs === undefined ? {} : { renew: opts.renewAfterMs }) }) as

@@ -9,7 +9,8 @@ import { hashBytes } from '../binary.ts';
  * Where identities are held (the lookup). Plain reads outside any transaction: WAL gives each
  * statement a snapshot; the lookup is a view, and its parts may be a commit apart. Every read is a
  * seek per audience or X audience on a primary key (members, x_members and outbox all lead with
- * the audience or the downstream id), so no index by hash is needed.
+ * the audience or the downstream id), so no index by hash is needed; the suppression list is one
+ * seek on its primary key.
  */
 export function lookup(db: Database.Database, identities: { type: IdentityType; hash: string }[]): LookupRow[] {
   const holding = db.prepare(
@@ -24,6 +25,7 @@ export function lookup(db: Database.Database, identities: { type: IdentityType; 
      WHERE d.identity_type = ? AND d.state <> 'deleting' ORDER BY d.audience_id, d.configuration_id, d.id`,
   );
   const connections = db.prepare('SELECT * FROM connections WHERE audience_id = ?');
+  const suppressed = db.prepare('SELECT 1 FROM suppressions WHERE identity_type = ? AND hash = ?').pluck();
   const out: LookupRow[] = [];
   for (const id of identities) {
     const hash = hashBytes(id.hash);
@@ -31,7 +33,7 @@ export function lookup(db: Database.Database, identities: { type: IdentityType; 
     const downs = downstreams.all(hash, hash, id.type) as DownstreamRead[];
     const audienceIds = new Set([...held.map((h) => h.audience_id), ...downs.map((d) => d.audience_id)]);
     const conns = [...audienceIds].flatMap((a) => connections.all(a) as ConnectionRow[]);
-    out.push(...lookupRows(id, held, downs, conns));
+    out.push(...lookupRows(id, suppressed.get(id.type, hash) !== undefined, held, downs, conns));
   }
   return out;
 }

@@ -35,6 +35,10 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, free pages included, so an erased member's key and
+  // hashes do not linger in the file's free space (docs/privacy.md). It costs a write of pages
+  // that become free, which the ledger's deletes rarely cause.
+  db.pragma('secure_delete = ON');
   // 64 MB of page cache (SQLite's default is 2 MB). The ledger and outbox are keyed by hash, so
   // consecutive changes land on random pages; with the default cache, an audience of a few hundred
   // thousand members turns nearly every change into page reads from the OS (bench: import rate
@@ -60,6 +64,12 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
     };
   }
   return db;
+}
+
+/** Every migration version this Tailor knows, in order (`tailor doctor` compares them with the applied ones). */
+export function knownVersions(): number[] {
+  const files = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f));
+  return [...new Set([...files.map((f) => Number(f.slice(0, 4))), ...Object.keys(CODE_STEPS).map(Number)])].sort((a, b) => a - b);
 }
 
 /**

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
-import { toDeletion, toDownstream, type DownstreamRow } from '../rows.ts';
+import type { AudiencesStatus, DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 
 /*
  * The status reads (status page, /metrics). Plain reads outside any transaction: WAL gives each
@@ -21,13 +21,17 @@ export function metricsSnapshot(db: Database.Database): MetricsSnapshot {
   return { pending, configurationsNeedingReauth };
 }
 
-export function listSamples(db: Database.Database, audienceId: string): { downstreamId: number; at: number; members: number; audienceSize: number | null }[] {
+export function listSamples(
+  db: Database.Database,
+  audienceId: string,
+  since = -1,
+): { downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[] {
   return db
     .prepare(
-      `SELECT s.downstream_id AS downstreamId, s.at, s.members, s.audience_size AS audienceSize FROM samples s
-       JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = ? ORDER BY s.at`,
+      `SELECT s.downstream_id AS downstreamId, s.at, s.members, s.audience_size AS audienceSize, s.sized_members AS sizedMembers FROM samples s
+       JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = ? AND s.at > ? ORDER BY s.at`,
     )
-    .all(audienceId) as { downstreamId: number; at: number; members: number; audienceSize: number | null }[];
+    .all(audienceId, since) as { downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[];
 }
 
 export function listErrors(db: Database.Database, audienceId: string, limit: number): { downstreamId: number; at: number; message: string }[] {
@@ -39,16 +43,58 @@ export function listErrors(db: Database.Database, audienceId: string, limit: num
     .all(audienceId, limit) as { downstreamId: number; at: number; message: string }[];
 }
 
+/**
+ * Downstream rows with their figures (rows.ts DownstreamFiguresRow): the outbox by op, its oldest
+ * change, the uncertain hashes, how pending changes move the confirmed count toward the target,
+ * and what a running resync has still to send (from its counters).
+ * `audiences` is a subquery or list of audience ids. The outbox's join to the X ledger is one seek
+ * per pending change; the uncertain count one seek (x_members_uncertain).
+ */
+function downstreamsSql(audiences: string): string {
+  return `SELECT d.*, COALESCE(o.pending, 0) AS pending, COALESCE(o.adds, 0) AS pending_adds, o.oldest AS oldest_pending_at,
+      COALESCE(o.delta, 0) AS target_delta,
+      (SELECT COUNT(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 0) AS uncertain,
+      CASE WHEN d.resync_before IS NULL THEN NULL ELSE MAX(0, d.resync_total - d.resync_sent) END AS resync_remaining
+    FROM downstreams d LEFT JOIN (
+      SELECT o.downstream_id, COUNT(*) AS pending, SUM(o.op = 'add') AS adds, MIN(o.enqueued_at) AS oldest,
+        SUM(CASE WHEN o.op = 'add' AND COALESCE(x.confirmed, 0) = 0 THEN 1 WHEN o.op = 'remove' AND x.confirmed = 1 THEN -1 ELSE 0 END) AS delta
+      FROM outbox o LEFT JOIN x_members x ON x.downstream_id = o.downstream_id AND x.hash = o.hash
+      WHERE o.downstream_id IN (SELECT id FROM downstreams WHERE audience_id IN ${audiences})
+      GROUP BY o.downstream_id
+    ) o ON o.downstream_id = d.id
+    WHERE d.audience_id IN ${audiences}
+    ORDER BY d.audience_id, d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`;
+}
+
 export function listDownstreams(db: Database.Database, audienceId: string): DownstreamStatus[] {
-  const rows = db
+  const rows = db.prepare(downstreamsSql('(@audience)')).all({ audience: audienceId }) as (DownstreamRow & DownstreamFiguresRow)[];
+  return rows.map(toDownstreamStatus);
+}
+
+/**
+ * The status of a page of audiences in four reads, whatever the page's size: connections,
+ * downstream audiences with their figures, the newest errors of each, rejections.
+ */
+export function audiencesStatus(db: Database.Database, audienceIds: string[], errorsPer: number): AudiencesStatus {
+  const ids = JSON.stringify(audienceIds);
+  const list = '(SELECT value FROM json_each(@ids))';
+  const connections = (db.prepare(`SELECT * FROM connections WHERE audience_id IN ${list} ORDER BY created_at`).all({ ids }) as ConnectionRow[]).map(
+    toConnection,
+  );
+  const downstreams = (db.prepare(downstreamsSql(list)).all({ ids }) as (DownstreamRow & DownstreamFiguresRow)[]).map(toDownstreamStatus);
+  const errors = db
     .prepare(
-      `SELECT d.*, (SELECT COUNT(*) FROM outbox o WHERE o.downstream_id = d.id) AS pending,
-         CASE WHEN d.resync_before IS NULL THEN NULL ELSE MAX(0, d.resync_total - d.resync_sent) END AS resync_remaining
-       FROM downstreams d
-       WHERE d.audience_id = ? ORDER BY d.configuration_id, CASE d.identity_type WHEN 'email' THEN 0 WHEN 'handle' THEN 1 ELSE 2 END, d.id`,
+      `SELECT downstreamId, at, message FROM (
+         SELECT e.downstream_id AS downstreamId, e.at, e.message, e.id,
+           ROW_NUMBER() OVER (PARTITION BY e.downstream_id ORDER BY e.id DESC) AS n
+         FROM downstream_errors e JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id IN ${list}
+       ) WHERE n <= @per ORDER BY id DESC`,
     )
-    .all(audienceId) as (DownstreamRow & { pending: number; resync_remaining: number | null })[];
-  return rows.map((r) => ({ ...toDownstream(r), pending: r.pending, resyncRemaining: r.resync_remaining }));
+    .all({ ids, per: errorsPer }) as { downstreamId: number; at: number; message: string }[];
+  const rejections = db
+    .prepare(`SELECT audience_id AS audienceId, reason, count, last_at AS lastAt FROM rejections WHERE audience_id IN ${list} ORDER BY count DESC`)
+    .all({ ids }) as AudiencesStatus['rejections'];
+  return { connections, downstreams, errors, rejections };
 }
 
 export function listRejections(db: Database.Database, audienceId: string): { reason: string; count: number; lastAt: number }[] {

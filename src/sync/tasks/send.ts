@@ -1,7 +1,8 @@
-import { RejectedError, type OperationError } from '../../core/errors.ts';
+import { RejectedError, SyncError, type OperationError } from '../../core/errors.ts';
 import { batchesSent, batchUsers, renewed, syncLatency } from '../../metrics.ts';
 import { packUsers } from '../../x/pack.ts';
-import type { UsersRequest } from '../../x/types.ts';
+import type { Delivery } from '../../store/port.ts';
+import type { UsersRequest, UsersResult } from '../../x/types.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
 
 /**
@@ -19,7 +20,7 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
   for (const request of requests) {
     await input.gate('users');
     try {
-      const result = await ctx.x.sendUsers(input.tokens, input.accountId, d.xAudienceId ?? '', request);
+      const result = await logged(ctx, d.id, request, () => ctx.x.sendUsers(input.tokens, input.accountId, d.xAudienceId ?? '', request));
       rejectedHashes.push(...hashesOf(request, result.operationErrors));
       batchesSent.inc({ identity_type: d.identityType });
       batchUsers.observe({ identity_type: d.identityType }, request.changes.length);
@@ -46,6 +47,44 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
     renewed.inc({ identity_type: d.identityType }, claim.renewals.filter((h) => !refused.has(h)).length);
   }
   if (settled && claim.oldestEnqueuedAt !== undefined) syncLatency.observe({ identity_type: d.identityType }, Math.max(0, now - claim.oldestEnqueuedAt) / 1000);
+}
+
+const DEFAULT_DELIVERY_LOG_MS = 14 * 86_400_000;
+
+/**
+ * Makes one `users` call and writes it to the delivery log, answered or not: counts, bytes, X's
+ * status and counts, the duration and the error. A log write that fails is only logged: the
+ * delivery log never holds up a batch.
+ */
+async function logged(ctx: SyncContext, downstreamId: number, request: UsersRequest, call: () => Promise<UsersResult>): Promise<UsersResult> {
+  const at = ctx.now();
+  const started = performance.now();
+  const adds = request.changes.filter((c) => c.op === 'add').length;
+  const base = { at, adds, removes: request.changes.length - adds, bytes: Buffer.byteLength(request.body) };
+  const record = async (d: Pick<Delivery, 'status' | 'successCount' | 'totalCount' | 'error'>): Promise<void> => {
+    try {
+      await ctx.store.recordDelivery(
+        downstreamId,
+        { ...base, ...d, durationMs: performance.now() - started },
+        ctx.now() - (ctx.deliveryLogMs ?? DEFAULT_DELIVERY_LOG_MS),
+      );
+    } catch (err) {
+      ctx.log.warn({ err, downstream: downstreamId }, 'could not write the delivery log');
+    }
+  };
+  try {
+    const result = await call();
+    await record({ status: result.status ?? 200, successCount: result.successCount, totalCount: result.totalCount, error: null });
+    return result;
+  } catch (err) {
+    await record({
+      status: err instanceof SyncError ? (err.status ?? null) : null,
+      successCount: null,
+      totalCount: null,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    throw err;
+  }
 }
 
 /** The hashes of the operations X named in `operation_errors` (positions in the request body). */

@@ -223,22 +223,36 @@ export function fmtPercent(rate) {
 }
 
 /**
- * "12 s ago" for recent times, else the local date and time.
+ * "12 s ago" or "in 20 s" for times near now, else the local date and time (the browser's zone).
  * @param {string | null | undefined} iso
  */
 export function fmtAgo(iso) {
   if (!iso) return 'never';
   const t = Date.parse(iso);
-  const s = Math.round((Date.now() - t) / 1000);
+  const ahead = t - Date.now() > 1000;
+  const s = Math.round(Math.abs(Date.now() - t) / 1000);
+  const span = s < 60 ? `${s} s` : s < 3600 ? `${Math.floor(s / 60)} min` : `${Math.floor(s / 3600)} h`;
+  if (s >= 86400) return new Date(t).toLocaleString();
+  if (ahead) return `in ${span}`;
   if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return new Date(t).toLocaleString();
+  return `${span} ago`;
 }
 
 /**
- * A <time> element showing fmtAgo, with the exact time on hover.
+ * How long ago, without the "ago": the age of something waiting ("3 min").
+ * @param {string | null | undefined} iso
+ */
+export function fmtAge(iso) {
+  if (!iso) return '—';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86400)} d`;
+}
+
+/**
+ * A <time> element showing fmtAgo, with the exact local time on hover.
  * @param {string | null | undefined} iso
  */
 export function timeEl(iso) {

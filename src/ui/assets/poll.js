@@ -1,7 +1,9 @@
 // @ts-check
 // Live updates: polls the JSON API every couple of seconds (slower while the tab is hidden or
-// Tailor does not answer), and says so when contact is lost or back.
+// Tailor does not answer), and says so when contact is lost or back; a lasting banner says how
+// old the figures are while it is lost (offline.js).
 import { announce } from './dom.js';
+import { lostTailor, reachedTailor } from './offline.js';
 
 /** Every 2 s: fresh enough to watch a batch go out, light on a two-core server. */
 const EVERY_MS = 2000;
@@ -32,10 +34,12 @@ export function poll(fn) {
     running = (async () => {
       try {
         await fn();
+        reachedTailor();
         if (failures > 0) announce('Back in contact with Tailor.');
         failures = 0;
       } catch (err) {
         failures += 1;
+        if (!(err && /** @type {{ status?: number }} */ (err).status === 401)) lostTailor();
         // Usually an ApiFailure (a 401 is already on its way to the sign-in page), else any Error.
         const e = /** @type {{ status?: number, message?: string } | null | undefined} */ (err);
         if (failures === 1 && e && e.status !== 401) announce(`Lost contact with Tailor (${e.message}); retrying.`);

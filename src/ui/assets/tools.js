@@ -270,7 +270,8 @@ export function resyncButton(audienceId, configurationId, after) {
  */
 export function downstreamToolFacts(d) {
   const lines = [];
-  if (d.next_send_at) lines.push(h('p', { class: 'small' }, 'Next send to X ', timeEl(d.next_send_at), ' (connection cadence).'));
+  // With changes waiting, the figures show their next send; with none, only a cadence gives a time: its next window.
+  if (d.next_send_at && d.pending === 0) lines.push(h('p', { class: 'small' }, 'Next send to X ', timeEl(d.next_send_at), ' (connection cadence).'));
   if (d.resync)
     lines.push(
       h(

@@ -37,8 +37,16 @@ export interface Downstream {
   x_audience_id: string | null;
   name: string | null;
   state: DownstreamState;
+  /** On X: confirmed by X. */
   members: number;
+  /** What X should hold (the ledger). */
+  target: number;
   pending: number;
+  pending_adds: number;
+  pending_removes: number;
+  uncertain: number;
+  oldest_pending_at: string | null;
+  next_send_at: string | null;
   sent_adds: number;
   sent_removes: number;
   renewed: number;
@@ -46,16 +54,21 @@ export interface Downstream {
   audience_size: number | null;
   targetable: boolean | null;
   reasons_not_targetable: string[];
+  processing_since: string | null;
+  sized_at: string | null;
+  sized_members: number | null;
   match_rate: number | null;
   name_suffix: number;
   last_synced_at: string | null;
   last_refreshed_at: string | null;
   last_error: string | null;
   last_error_at: string | null;
-  recent_errors: { at: string | null; message: string }[];
+  last_error_resolved_at: string | null;
+  recent_errors: { at: string | null; message: string; resolved: boolean }[];
   next_attempt_at: string | null;
-  /** With a cadence: the earliest next send of adds and removes. */
-  next_send_at: string | null;
+  previous_x_audience_id: string | null;
+  recreated_at: string | null;
+  needs_attention: boolean;
   /** A resync in progress. */
   resync: { requested_at: string; total: number; remaining: number } | null;
   /** While being deleted: the campaigns holding the deletion back. */
@@ -113,10 +126,11 @@ export interface Connection extends Toggles {
   downstream_audiences: Downstream[];
 }
 
-/** GET /api/v1/audiences/:id, and each item of GET /api/v1/audiences → { data: Audience[] } */
+/** GET /api/v1/audiences/:id, and each item of GET /api/v1/audiences → AudiencePage */
 export interface Audience {
   id: string;
   name: string;
+  origin?: 'api' | 'firehose';
   members: number;
   created_at: string | null;
   updated_at: string | null;
@@ -130,11 +144,40 @@ export interface List<T> {
   data: T[];
 }
 
+/** GET /api/v1/audiences?q=&state=&sort=&limit=&cursor= */
+export interface AudiencePage extends List<Audience> {
+  next_cursor: string | null;
+  needs_attention: number;
+}
+
+/** One `users` call of GET /api/v1/audiences/:id/deliveries. */
+export interface Delivery {
+  id: number;
+  configuration_id: string;
+  identity_type: IdentityType;
+  x_audience_id: string | null;
+  at: string;
+  adds: number;
+  removes: number;
+  bytes: number;
+  status: number | null;
+  success_count: number | null;
+  total_count: number | null;
+  duration_ms: number;
+  error: string | null;
+  resolved: boolean;
+}
+
+export interface DeliveryPage extends List<Delivery> {
+  next_cursor: string | null;
+}
+
 /** One point of GET /api/v1/audiences/:id/history. */
 export interface Sample {
   at: string;
   members: number;
   audience_size: number | null;
+  sized_members: number | null;
 }
 
 export interface History {
@@ -161,3 +204,55 @@ export interface Deletion {
 
 /** A value or nested arrays of them (dom.js's children; a JSDoc typedef cannot recurse). */
 export type Tree<Leaf> = Leaf | Tree<Leaf>[];
+
+/** GET /api/v1/health/checks: the setup checks of `tailor doctor`. */
+export interface HealthCheck {
+  id: string;
+  title: string;
+  status: 'pass' | 'warn' | 'fail';
+  detail: string;
+  fix: string | null;
+}
+export interface HealthReport {
+  ok: boolean;
+  checked_at: string;
+  checks: HealthCheck[];
+}
+
+/** GET /api/v1/events: an alert event and its webhook delivery. */
+export interface AlertEvent {
+  id: string;
+  type: string;
+  time: string;
+  text: string;
+  objects: Record<string, unknown>;
+  details: Record<string, unknown>;
+  delivery: 'pending' | 'delivered' | 'unsent';
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+}
+
+/** One erasure (GET /api/v1/erasures/:id; erasureViewSchema in src/services/privacy.ts). */
+export interface Erasure {
+  id: string;
+  state: 'pending' | 'done';
+  source: 'api' | 'firehose';
+  received_at: string;
+  completed_at: string | null;
+  members_erased: number;
+  x_audiences: number;
+}
+
+/** GET /api/v1/privacy: the 24-hour clock (privacyViewSchema in src/services/privacy.ts). */
+export interface Privacy {
+  erasures_pending: number;
+  oldest_pending_erasure_age_seconds: number | null;
+  suppressions_pending: number;
+  oldest_pending_suppression_age_seconds: number | null;
+  warn_after_seconds: number;
+  waiting_on_reauth: { configuration_id: string; name: string }[];
+  erasures: Erasure[];
+}

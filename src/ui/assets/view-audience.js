@@ -3,11 +3,16 @@
 // the Status of each connection, down to every X audience, with a chart; updated live.
 import { api, ApiFailure } from './api.js';
 import { chart } from './chart.js';
-import { act, announce, confirmDialog, fmtNumber, fmtPercent, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, announce, confirmDialog, fmtNumber, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { deliveryLog } from './deliveries.js';
+import { errorList, fact, figureFacts, processingNote, recreatedNote } from './figures.js';
+import { healthParts } from './summary.js';
+import { showAttention } from './attention.js';
+import { taggedGetter } from './tagged.js';
 import { cadenceField, downstreamToolFacts, readCadence, resyncButton } from './tools.js';
 import { poll } from './poll.js';
 import { deleteAudience, rememberDeletion, renameAudience } from './view-audiences.js';
-import { CONFIG_STATE_WORDS, IDENTITY_WORDS, reasonWords, rejectionWords, STATE_HELP, STATE_WORDS } from './words.js';
+import { CONFIG_STATE_WORDS, IDENTITY_WORDS, rejectionWords, STATE_HELP, STATE_WORDS } from './words.js';
 
 /** @typedef {import('./types.js').Audience} Audience */
 /** @typedef {import('./types.js').Configuration} Configuration */
@@ -75,16 +80,10 @@ function readToggles(form) {
     if (!(input instanceof HTMLInputElement)) throw new Error(`The form has no ${t.label} setting; reload the page.`);
     out[t.key] = input.checked;
   }
+  // A connection that forwards nothing would do nothing: say what to do instead.
+  if (!TOGGLES.some((t) => out[t.key]))
+    throw new Error('Turn on at least one Forward setting. To stop forwarding to this X account, use Remove connection (its X audiences stay on X).');
   return /** @type {Toggles} */ (out);
-}
-
-/**
- * @param {string} label
- * @param {Child} value
- * @param {Child} [extra]
- */
-function field(label, value, extra) {
-  return h('div', { class: 'field-row' }, h('dt', {}, label), h('dd', {}, value, extra || null));
 }
 
 /**
@@ -92,36 +91,19 @@ function field(label, value, extra) {
  * @param {import('./types.js').Sample[]} samples
  */
 function downstreamCard(d, samples) {
-  const reasons = d.reasons_not_targetable || [];
-  const targetable =
-    d.audience_size === null && reasons.length === 0 && !d.targetable
-      ? h('span', { class: 'muted' }, 'not reported by X yet')
-      : d.targetable
-        ? h('span', { class: 'badge ok' }, 'Targetable')
-        : [
-            h('span', { class: 'badge warn' }, 'Not targetable'),
-            h(
-              'ul',
-              { class: 'reasons' },
-              reasons.map((r) => h('li', {}, reasonWords(r))),
-            ),
-          ];
-  const errors = d.recent_errors && d.recent_errors.length ? d.recent_errors : d.last_error ? [{ at: d.last_error_at, message: d.last_error }] : [];
   const title = d.name || `${IDENTITY_WORDS[d.identity_type] || d.identity_type} audience (not created yet)`;
+  const key = `ds-${d.identity_type}-${d.x_audience_id || 'new'}`;
   return h(
     'article',
-    { class: `downstream state-${d.state}`, 'aria-labelledby': `ds-${d.identity_type}-${d.x_audience_id || 'new'}` },
-    h(
-      'header',
-      {},
-      h('h4', { id: `ds-${d.identity_type}-${d.x_audience_id || 'new'}` }, title),
-      h('span', { class: `badge state ${d.state}` }, STATE_WORDS[d.state] || d.state),
-    ),
+    { class: `downstream state-${d.state}${d.needs_attention ? ' attention' : ''}`, 'aria-labelledby': key },
+    h('header', {}, h('h4', { id: key }, title), h('span', { class: `badge state ${d.state}` }, STATE_WORDS[d.state] || d.state)),
     h('p', { class: 'muted small' }, `${IDENTITY_WORDS[d.identity_type] || d.identity_type}. ${STATE_HELP[d.state] || ''}`),
     downstreamToolFacts(d),
     d.name_suffix && d.name_suffix > 1
       ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`)
       : null,
+    recreatedNote(d),
+    processingNote(d),
     h(
       'div',
       { class: 'downstream-body' },
@@ -131,40 +113,13 @@ function downstreamCard(d, samples) {
         h(
           'dl',
           { class: 'facts' },
-          field('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
-          field(
-            'Members sent',
-            fmtNumber(d.members),
-            h(
-              'span',
-              { class: 'muted small' },
-              ` (${fmtNumber(d.sent_adds)} adds, ${fmtNumber(d.sent_removes)} removes sent in total, ${fmtNumber(d.renewed)} renewed before X's expiry)`,
-            ),
-          ),
-          field(
-            'Pending',
-            fmtNumber(d.pending),
-            d.pending > 0 && d.next_attempt_at ? h('span', { class: 'muted small' }, ' next try ', timeEl(d.next_attempt_at)) : null,
-          ),
-          field('X audience size', d.audience_size === null ? h('span', { class: 'muted' }, 'not reported by X yet') : fmtNumber(d.audience_size)),
-          field('Targetable', targetable),
-          field('Match rate', fmtPercent(d.match_rate), h('span', { class: 'muted small' }, ' (X size ÷ members sent)')),
-          field('Last sync', timeEl(d.last_synced_at)),
-          field('Last checked on X', timeEl(d.last_refreshed_at)),
-          d.rejected ? field('Rejected by X', fmtNumber(d.rejected)) : null,
+          fact('X audience id', d.x_audience_id ? h('span', { class: 'mono' }, d.x_audience_id) : h('span', { class: 'muted' }, 'not created yet')),
+          figureFacts(d),
+          fact('Last sync', timeEl(d.last_synced_at)),
+          fact('Last checked on X', timeEl(d.last_refreshed_at)),
+          d.rejected ? fact('Rejected by X', fmtNumber(d.rejected)) : null,
         ),
-        errors.length
-          ? h(
-              'div',
-              { class: 'errors' },
-              h('h5', {}, 'Recent errors'),
-              h(
-                'ul',
-                {},
-                errors.map((e) => h('li', {}, timeEl(e.at), ' — ', e.message)),
-              ),
-            )
-          : h('p', { class: 'small ok-text' }, 'No errors.'),
+        errorList(d),
       ),
       chart(samples, title),
     ),
@@ -203,9 +158,15 @@ export function startAudience(view) {
   const headBox = h('div', { class: 'audience-head' });
   const connectBox = h('div', {});
   const statusBox = h('div', {});
+  const deliveries = deliveryLog(id);
+  const connectSection = h(
+    'section',
+    { id: 'connect', 'aria-labelledby': 'connect-title', class: 'card' },
+    h('h2', { id: 'connect-title' }, 'Connect'),
+    connectBox,
+  );
   view.replaceChildren(
     headBox,
-    h('section', { id: 'connect', 'aria-labelledby': 'connect-title', class: 'card' }, h('h2', { id: 'connect-title' }, 'Connect'), connectBox),
     h(
       'section',
       { id: 'status-section', 'aria-labelledby': 'status-title' },
@@ -217,23 +178,35 @@ export function startAudience(view) {
       ),
       statusBox,
     ),
+    deliveries.section,
+    connectSection,
   );
   view.removeAttribute('aria-busy');
 
   let headJson = '';
   function renderHead() {
     if (!audience) return;
-    const json = JSON.stringify([audience.name, audience.members]);
+    const health = healthParts(audience);
+    const json = JSON.stringify([audience.name, audience.members, health]);
     if (json === headJson) return;
     headJson = json;
     if (title) title.textContent = audience.name;
     document.title = `${audience.name} · Tailor`;
     replaceKeepingFocus(headBox, [
       h('p', { class: 'crumbs' }, h('a', { href: '/' }, 'Audiences'), ' › ', audience.name),
+      h('p', { class: `health${health.attention ? ' attention' : ''}`, id: 'health' }, health.parts.join(' · ')),
       h(
         'div',
         { class: 'head-row' },
-        h('p', {}, 'ID ', h('span', { class: 'mono' }, audience.id), ' · ', h('strong', { id: 'member-count' }, fmtNumber(audience.members)), ' members'),
+        h(
+          'p',
+          { class: 'wrap' },
+          'ID ',
+          h('span', { class: 'mono' }, audience.id),
+          ' · ',
+          h('strong', { id: 'member-count' }, fmtNumber(audience.members)),
+          ' members',
+        ),
         h(
           'div',
           { class: 'row-actions' },
@@ -430,7 +403,7 @@ export function startAudience(view) {
     statusJson = json;
     statusAt = Date.now();
     const parts = [];
-    if (audience.connections.length === 0) parts.push(h('p', { class: 'muted' }, 'Not connected to X yet: use Connect above.'));
+    if (audience.connections.length === 0) parts.push(h('p', { class: 'muted' }, 'Not connected to X yet: use Connect below.'));
     for (const c of audience.connections) {
       parts.push(
         h(
@@ -508,6 +481,8 @@ export function startAudience(view) {
   }
 
   let gone = false;
+  /** @type {(path: string) => Promise<{ data: import('./types.js').AudiencePage, changed: boolean }>} */
+  const getAttention = taggedGetter();
   const poller = poll(async () => {
     if (gone) return;
     /** @type {Audience} */
@@ -534,5 +509,7 @@ export function startAudience(view) {
     renderHead();
     renderConnect();
     renderStatus();
+    await deliveries.refresh();
+    showAttention((await getAttention('/audiences?limit=1&state=attention')).data.needs_attention);
   });
 }

@@ -1,8 +1,12 @@
 // @ts-check
 // Audiences: the list with member counts and connections; create, rename, delete.
-import { api, uiGet } from './api.js';
+import { api, ApiFailure, uiGet } from './api.js';
+import { showAttention } from './attention.js';
 import { act, announce, confirmDialog, fmtNumber, h, promptDialog, replaceKeepingFocus } from './dom.js';
+import { listControls } from './list-controls.js';
 import { poll } from './poll.js';
+import { healthParts } from './summary.js';
+import { taggedGetter } from './tagged.js';
 import { STATE_WORDS } from './words.js';
 import { findPersonSection, waitingDeletionsSection } from './tools.js';
 
@@ -178,7 +182,15 @@ export function startAudiences(view) {
     void act(createButton, async () => {
       const id = idInput.value.trim();
       const name = nameInput.value.trim();
-      if (audiences.some((a) => a.id === id)) throw new Error(`An audience with the ID “${id}” already exists; choose another ID.`);
+      // The list shows one page: ask the server whether the id is taken (a PUT would rename it).
+      const taken = await api('GET', `/audiences/${encodeURIComponent(id)}`).then(
+        () => true,
+        (err) => {
+          if (err instanceof ApiFailure && err.status === 404) return false;
+          throw err;
+        },
+      );
+      if (taken) throw new Error(`An audience with the ID “${id}” already exists; choose another ID.`);
       await api('PUT', `/audiences/${encodeURIComponent(id)}`, { name });
       form.reset();
       delete idInput.dataset.touched;
@@ -192,31 +204,46 @@ export function startAudiences(view) {
   const tableBox = h('div', { class: 'table-box' });
   const deletingBox = h('div', { class: 'deleting', 'aria-live': 'polite' });
   const waiting = waitingDeletionsSection();
+  const controls = listControls(() => void poller.refresh());
   view.replaceChildren(
-    h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
+    h('section', { 'aria-labelledby': 'list-title' }, h('h2', { id: 'list-title' }, 'All audiences'), controls.form, tableBox, controls.pager),
     deletingBox,
     waiting.section,
-    h('section', { 'aria-labelledby': 'list-title' }, h('h2', { id: 'list-title' }, 'All audiences'), tableBox),
+    h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
     findPersonSection(),
   );
   view.removeAttribute('aria-busy');
 
   function renderTable() {
     if (audiences.length === 0) {
-      replaceKeepingFocus(tableBox, [h('p', { class: 'muted' }, 'No audiences yet. Create one above, or send one from mParticle or the REST API.')]);
+      replaceKeepingFocus(tableBox, [
+        h(
+          'p',
+          { class: 'muted' },
+          controls.filtered() ? 'No audience matches.' : 'No audiences yet. Create one below, or send one from mParticle or the REST API.',
+        ),
+      ]);
       return;
     }
-    const rows = audiences.map((a) =>
-      h(
+    const rows = audiences.map((a) => {
+      const health = healthParts(a);
+      return h(
         'tr',
-        {},
-        h('th', { scope: 'row' }, h('a', { href: `/audiences/${encodeURIComponent(a.id)}`, 'data-key': `open-${a.id}` }, a.name)),
-        h('td', { class: 'mono' }, a.id),
-        h('td', { class: 'num' }, fmtNumber(a.members)),
-        h('td', {}, connectionsCell(a)),
+        { class: health.attention ? 'attention' : '' },
+        h('th', { scope: 'row', 'data-label': 'Name' }, h('a', { href: `/audiences/${encodeURIComponent(a.id)}`, 'data-key': `open-${a.id}` }, a.name)),
+        h('td', { class: 'mono', 'data-label': 'ID' }, a.id),
+        h('td', { class: 'num', 'data-label': 'Members' }, fmtNumber(a.members)),
         h(
           'td',
-          {},
+          { 'data-label': 'Health' },
+          health.attention ? h('span', { class: 'badge warn' }, 'needs attention') : null,
+          h('span', { class: 'small' }, ` ${health.parts.slice(0, -1).join(' · ')}`),
+          h('span', { class: health.parts.at(-1) === 'no errors' ? 'small' : 'small warn-text' }, ` · ${health.parts.at(-1)}`),
+        ),
+        h('td', { 'data-label': 'Connections' }, connectionsCell(a)),
+        h(
+          'td',
+          { 'data-label': 'Actions' },
           h(
             'div',
             { class: 'row-actions' },
@@ -260,12 +287,12 @@ export function startAudiences(view) {
             ),
           ),
         ),
-      ),
-    );
+      );
+    });
     replaceKeepingFocus(tableBox, [
       h(
         'table',
-        {},
+        { class: 'cards' },
         h(
           'thead',
           {},
@@ -275,6 +302,7 @@ export function startAudiences(view) {
             h('th', { scope: 'col' }, 'Name'),
             h('th', { scope: 'col' }, 'ID'),
             h('th', { scope: 'col', class: 'num' }, 'Members'),
+            h('th', { scope: 'col' }, 'Health'),
             h('th', { scope: 'col' }, 'Connections'),
             h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
           ),
@@ -332,13 +360,19 @@ export function startAudiences(view) {
     );
   }
 
+  /** @type {(path: string) => Promise<{ data: import('./types.js').AudiencePage, changed: boolean }>} */
+  const getPage = taggedGetter();
+  let renderedAt = 0;
   const poller = poll(async () => {
-    /** @type {import('./types.js').List<Audience>} */
-    const res = await api('GET', '/audiences');
+    const { data: res } = await getPage(`/audiences?${controls.query()}`);
     audiences = res.data;
+    controls.paged(res.next_cursor, audiences.length);
+    showAttention(res.needs_attention);
     const json = JSON.stringify(audiences);
-    if (json !== lastJson) {
+    // Unchanged data is redrawn only now and then, to keep "12 s ago" honest.
+    if (json !== lastJson || Date.now() - renderedAt > 15000) {
       lastJson = json;
+      renderedAt = Date.now();
       renderTable();
     }
     if (deletions.size) await renderDeletions();

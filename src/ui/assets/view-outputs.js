@@ -1,5 +1,5 @@
 // @ts-check
-// Setup › Outputs: the X configurations. "Add X configuration" and "Re-authorize" open the X
+// Setup › Outputs: the X configurations. "Log in with X" and "Re-authorize" open the X
 // login popup (/oauth/x/start); it saves on the server and tells this page when done.
 import { api, ApiFailure } from './api.js';
 import { act, announce, confirmDialog, h, replaceKeepingFocus, showError, timeEl } from './dom.js';
@@ -35,7 +35,7 @@ export function startOutputs(view) {
   let audiences = [];
   let lastJson = '';
 
-  const addButton = h('button', { type: 'button', class: 'primary', onclick: () => openXLogin(null) }, 'Add X configuration');
+  const addButton = h('button', { type: 'button', class: 'primary', onclick: () => openXLogin(null) }, 'Log in with X');
   const listBox = h('div', { class: 'table-box' });
   view.replaceChildren(
     h(

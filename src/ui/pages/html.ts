@@ -58,6 +58,7 @@ export function frame(o: FrameOptions): string {
 ${o.csrf === undefined ? '' : `<meta name="csrf-token" content="${esc(o.csrf)}">\n`}<title>${esc(o.title)} · Tailor</title>
 <link rel="icon" href="/assets/icon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/style.css">
+<link rel="stylesheet" href="/assets/status.css">
 ${(o.scripts ?? []).map((s) => `<script type="module" src="${esc(s)}"></script>`).join('\n')}
 </head>
 <body${o.bodyClass ? ` class="${esc(o.bodyClass)}"` : ''}${data}>

@@ -4,22 +4,27 @@
  */
 import { frame, html } from './html.ts';
 
-export type ShellPage = 'audiences' | 'outputs' | 'audience';
+export type ShellPage = 'audiences' | 'outputs' | 'audience' | 'health' | 'privacy';
 
 const TITLES: Record<ShellPage, string> = {
   audiences: 'Audiences',
   outputs: 'Setup › Outputs',
+  health: 'Setup › Health',
   audience: 'Audience',
+  privacy: 'Privacy',
 };
 
 export function renderShell(page: ShellPage, csrf: string, data: Record<string, string> = {}): string {
-  const current = page === 'outputs' ? 'outputs' : 'audiences';
+  const current = page === 'outputs' || page === 'health' || page === 'privacy' ? page : 'audiences';
   const link = (href: string, key: string, label: string) =>
     key === current ? html`<a href="${href}" aria-current="page">${label}</a>` : html`<a href="${href}">${label}</a>`;
   const body = html`<a class="skip" href="#main">Skip to content</a>
     <header class="top">
       <a class="brand" href="/"><img src="/assets/icon.svg" alt="" width="24" height="24" /> Tailor</a>
-      <nav aria-label="Main">${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}</nav>
+      <nav aria-label="Main">
+        ${link('/', 'audiences', 'Audiences')}${link('/outputs', 'outputs', 'Setup › Outputs')}${link('/setup/health', 'health', 'Setup › Health')}${link('/privacy', 'privacy', 'Privacy')}
+      </nav>
+      <a id="attention-count" class="attention-count" href="/?state=attention" hidden></a>
       <form class="sign-out" method="post" action="/sign-out">
         <input type="hidden" name="csrf" value="${csrf}" />
         <button type="submit" class="link">Sign out</button>
@@ -27,6 +32,7 @@ export function renderShell(page: ShellPage, csrf: string, data: Record<string, 
     </header>
     <main id="main" tabindex="-1">
       <h1 id="page-title">${TITLES[page]}</h1>
+      <div id="privacy-banner"></div>
       <div id="alert" class="alert" role="alert" hidden></div>
       <div id="status" class="status" role="status" aria-live="polite"></div>
       <div id="view" aria-busy="true"><p class="muted">Loading…</p></div>

@@ -1,6 +1,7 @@
 /**
  * GET and POST /_emulator/config: the settings a test may change while running.
- *   {"users_rate_limit": {"limit", "window_ms"}, "sizing_delay_ms", "rate_limits": {family: {"limit", "window_ms"}}}
+ *   {"users_rate_limit": {"limit", "window_ms"}, "sizing_delay_ms", "users_latency_ms", "rate_limits": {family: {"limit", "window_ms"}},
+ *    "callback_urls": [url, …] | null}
  * A new limit starts fresh windows for its family.
  */
 import type { FastifyInstance } from 'fastify';
@@ -14,7 +15,9 @@ const limitSchema = z.strictObject({ limit: z.int().min(1), window_ms: z.int().m
 const configSchema = z.strictObject({
   users_rate_limit: limitSchema.optional(),
   sizing_delay_ms: z.int().min(0).optional(),
+  users_latency_ms: z.int().min(0).max(600_000).optional(),
   rate_limits: z.partialRecord(z.enum(RATE_FAMILIES as [RateFamily, ...RateFamily[]]), limitSchema).optional(),
+  callback_urls: z.array(z.string().min(1)).nullable().optional(),
 });
 
 export function registerConfig(app: FastifyInstance, world: World): void {
@@ -24,6 +27,8 @@ export function registerConfig(app: FastifyInstance, world: World): void {
     return {
       users_rate_limit: { limit: users.limit, window_ms: users.windowMs },
       sizing_delay_ms: world.config.sizingDelayMs,
+      users_latency_ms: world.config.usersLatencyMs,
+      callback_urls: world.config.callbackUrls,
       rate_limits: Object.fromEntries(RATE_FAMILIES.map((f) => [f, { limit: limits[f].limit, window_ms: limits[f].windowMs }])),
     };
   };
@@ -44,6 +49,8 @@ export function registerConfig(app: FastifyInstance, world: World): void {
       world.limiter.setLimit('users', { limit: body.users_rate_limit.limit, windowMs: body.users_rate_limit.window_ms });
     }
     if (body.sizing_delay_ms !== undefined) world.config.sizingDelayMs = body.sizing_delay_ms;
+    if (body.users_latency_ms !== undefined) world.config.usersLatencyMs = body.users_latency_ms;
+    if (body.callback_urls !== undefined) world.config.callbackUrls = body.callback_urls === null ? null : [...body.callback_urls];
     return state();
   });
 }

@@ -55,6 +55,12 @@ export function registerOAuthRoutes(app: FastifyInstance, world: World): void {
       const error = { code: 'INVALID_PARAMETER', message: 'oauth_callback must be an http(s) URL or "oob"', parameter: 'oauth_callback' };
       return answer(request, reply, at, route, 400, xErrorBody([error], {}));
     }
+    const registered = world.config.callbackUrls;
+    if (callback !== 'oob' && registered !== null && !registered.includes(callback)) {
+      // X's answer in practice (the reference says only that the callback must be registered):
+      // 403 with the numeric code 415 of its v1.1 OAuth errors.
+      return answer(request, reply, at, route, 403, { errors: [{ code: 415, message: CALLBACK_NOT_APPROVED }] }, { auth_failure: 'callback_not_approved' });
+    }
     const token = world.tokens.issueRequestToken(callback, at);
     reply.type('application/x-www-form-urlencoded');
     return answer(request, reply, at, route, 200, form({ oauth_token: token.token, oauth_token_secret: token.secret, oauth_callback_confirmed: 'true' }), {
@@ -136,6 +142,8 @@ export function registerOAuthRoutes(app: FastifyInstance, world: World): void {
     );
   });
 }
+
+const CALLBACK_NOT_APPROVED = 'Callback URL not approved for this client application. Approved callback URLs can be adjusted in your application settings';
 
 function form(values: Record<string, string>): string {
   return Object.entries(values)

@@ -1,0 +1,34 @@
+import type { Delivery, DeliveryRow } from '../port.ts';
+import type { Reader, Sql } from './db.ts';
+
+/*
+ * The delivery log: one row per `users` call. recordDelivery is its own transaction (index.ts),
+ * apart from any settle and taking no lock but the rows it writes: it logs what went to X whoever
+ * holds the lease now, and prunes the downstream audience's rows older than the retention.
+ * listDeliveries is a plain read on the pool.
+ */
+
+export async function recordDelivery(c: Sql, downstreamId: number, d: Delivery, pruneBefore: number): Promise<void> {
+  await c.query(
+    `INSERT INTO deliveries (downstream_id, at, adds, removes, bytes, status, success_count, total_count, duration_ms, error)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [downstreamId, d.at, d.adds, d.removes, d.bytes, d.status, d.successCount, d.totalCount, Math.round(d.durationMs), d.error],
+  );
+  await c.query('DELETE FROM deliveries WHERE downstream_id = $1 AND at < $2', [downstreamId, pruneBefore]);
+}
+
+export async function listDeliveries(
+  c: Reader,
+  audienceId: string,
+  opts: { before?: number; limit: number; downstreamIds?: number[] },
+): Promise<DeliveryRow[]> {
+  const r = await c.query<DeliveryRow>(
+    `SELECT l.id, l.downstream_id AS "downstreamId", l.at, l.adds, l.removes, l.bytes, l.status, l.success_count AS "successCount",
+       l.total_count AS "totalCount", l.duration_ms AS "durationMs", l.error
+     FROM deliveries l WHERE l.downstream_id IN (SELECT id FROM downstreams WHERE audience_id = $1 AND ($2::bigint[] IS NULL OR id = ANY($2::bigint[])))
+       AND ($3::bigint IS NULL OR l.id < $3::bigint)
+     ORDER BY l.id DESC LIMIT $4`,
+    [audienceId, opts.downstreamIds ?? null, opts.before ?? null, opts.limit],
+  );
+  return r.rows;
+}

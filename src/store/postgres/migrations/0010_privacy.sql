@@ -1,0 +1,43 @@
+-- 0010: opt-outs and erasures (docs/privacy.md). Hashes only (32 bytes, as 0009 stores them): never a raw identity,
+-- never a member key.
+--
+-- suppressions: the global suppression list. A suppressed (type, hash) is removed from every X
+-- audience that holds it and never sent to X again while it is listed (ingest drops adds of it,
+-- claims turn a pending add of it into a remove or drop it). settled_at: when no X audience held it
+-- any more (X acknowledged every removal); NULL while removals are outstanding (the 24-hour clock).
+CREATE TABLE suppressions (
+  identity_type text COLLATE "C" NOT NULL,
+  hash bytea NOT NULL,
+  created_at bigint NOT NULL,
+  settled_at bigint,
+  PRIMARY KEY (identity_type, hash)
+);
+CREATE INDEX suppressions_unsettled ON suppressions (created_at) WHERE settled_at IS NULL;
+
+-- erasures: one per data-subject request. request_key makes a request idempotent: a digest of the
+-- request's hashes and keyed member digests (REST), or mParticle's subject_request_id (Firehose).
+-- state: pending until X acknowledged the removal of every hash found, then done.
+CREATE TABLE erasures (
+  id TEXT PRIMARY KEY,
+  request_key TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,                  -- api | firehose
+  state TEXT NOT NULL,                   -- pending | done
+  received_at bigint NOT NULL,
+  completed_at bigint,
+  members_erased bigint NOT NULL,
+  x_audiences bigint NOT NULL           -- X audiences that held one of the hashes when it was recorded
+);
+CREATE INDEX erasures_pending ON erasures (received_at) WHERE state = 'pending';
+
+-- The hashes an erasure found (and suppressed): it is done when every one of them is settled.
+CREATE TABLE erasure_hashes (
+  erasure_id TEXT NOT NULL REFERENCES erasures(id) ON DELETE CASCADE,
+  identity_type text COLLATE "C" NOT NULL,
+  hash bytea NOT NULL,
+  PRIMARY KEY (erasure_id, identity_type, hash)
+);
+
+-- An erasure finds the members holding a hash, in every audience. The ledger is keyed by member
+-- first (0003): without this index, each erasure would read every member of every audience
+-- holding the hash. It costs ingest one more index entry per ledger row.
+CREATE INDEX members_by_hash ON members (audience_id, identity_type, hash);

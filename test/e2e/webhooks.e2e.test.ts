@@ -1,0 +1,135 @@
+/**
+ * Alert webhooks end to end: a real `tailor serve`, the X emulator, and a receiver on 127.0.0.1
+ * that checks every signature itself (its own HMAC, not Tailor's code). An event raised while the
+ * receiver answers 500 is retried, survives Tailor being killed, and is delivered after the
+ * restart; each transition is one event, and no two delivered events share an id.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emu, TailorProcess, waitFor } from './harness.ts';
+
+const SECRET = 'webhook-test-secret-0123456789';
+
+interface Received {
+  id: string;
+  type: string;
+  body: any;
+  signed: boolean;
+  answered: number;
+}
+
+/** A receiver that answers `status` (500 to start with) and records what came. */
+class Receiver {
+  status = 500;
+  readonly received: Received[] = [];
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(): Promise<Receiver> {
+    const ref: { self?: Receiver } = {};
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const timestamp = String(req.headers['x-tailor-timestamp'] ?? '');
+        const want = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${raw}`).digest('hex')}`);
+        const got = Buffer.from(String(req.headers['x-tailor-signature'] ?? ''));
+        const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
+        const body = JSON.parse(raw);
+        const answered = ref.self!.status;
+        ref.self!.received.push({ id: body.id, type: body.type, body, signed: fresh && want.length === got.length && timingSafeEqual(want, got), answered });
+        res.statusCode = answered;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    ref.self = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tailor`);
+    return ref.self;
+  }
+
+  delivered(): Received[] {
+    return this.received.filter((r) => r.answered >= 200 && r.answered < 300);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+describe('alert webhooks', () => {
+  let emu: Emu;
+  let receiver: Receiver;
+  let tailor: TailorProcess;
+  const env = (): Record<string, string> => ({ TAILOR_WEBHOOK_URL: receiver.url, TAILOR_WEBHOOK_SECRET: SECRET, TAILOR_ALERT_AFTER_MINUTES: '0.01' });
+
+  beforeAll(async () => {
+    emu = await Emu.start();
+    receiver = await Receiver.start();
+    tailor = await TailorProcess.start(emu, { env: env() });
+  });
+  afterAll(async () => {
+    await tailor?.stop();
+    await receiver?.close();
+    await emu?.close();
+  });
+
+  it('delivers signed events through a receiver answering 500 and a restart of Tailor, once per transition', async () => {
+    const { user, accountId } = emu.admin();
+    const configId = await tailor.addConfiguration(emu);
+    expect((await tailor.api('PUT', '/audiences/hooks', { name: 'Hooks' })).status).toBe(201);
+    expect((await tailor.api('PUT', `/audiences/hooks/connections/${configId}`, {})).status).toBe(201);
+    await tailor.api('POST', '/audiences/hooks/members', { add: [{ user_id: 'u1', email: 'one@example.com' }] });
+    const first = await waitFor('the X audience to exist', async () => (await tailor.downstreams('hooks')).email?.x_audience_id);
+
+    // X stops accepting the token: the next refresh pauses the configuration, which raises the event.
+    await emu.faults({ revoke_tokens: [user.access_token] });
+    const failures = await waitFor('two refused deliveries of configuration.needs_reauth', async () => {
+      const seen = receiver.received.filter((r) => r.type === 'configuration.needs_reauth');
+      return seen.length >= 2 && seen;
+    });
+    expect(new Set(failures.map((r) => r.id)).size).toBe(1);
+    expect(failures.every((r) => r.signed && r.answered === 500)).toBe(true);
+    const event = failures[0]!.body;
+    expect(event).toMatchObject({ type: 'configuration.needs_reauth', objects: { configuration: { id: configId, account_id: accountId } } });
+    expect(event.text).toMatch(/needs re-authorization/);
+    expect(Date.parse(event.time)).toBeGreaterThan(0);
+    const listed = (await tailor.api('GET', '/events')).body.data.find((e: any) => e.id === event.id);
+    expect(listed).toMatchObject({ delivery: 'pending', last_status: 500 });
+    expect(listed.attempts).toBeGreaterThanOrEqual(2);
+
+    // Killed with the event still pending; the receiver recovers while Tailor is down.
+    await tailor.kill('SIGKILL');
+    receiver.status = 204;
+    tailor = await TailorProcess.start(emu, { dir: tailor.dir, env: env() });
+    await waitFor('the pending event delivered after the restart', async () => receiver.delivered().some((r) => r.id === event.id));
+
+    // Re-authorized: configuration.resumed. X loses the audience: x_audience.recreated with both ids.
+    await emu.faults({ restore_tokens: [user.access_token] });
+    expect(
+      (await tailor.api('POST', '/configurations', { account_id: accountId, access_token: user.access_token, access_token_secret: user.access_token_secret }))
+        .status,
+    ).toBe(200);
+    await waitFor('configuration.resumed delivered', async () => receiver.delivered().some((r) => r.type === 'configuration.resumed'));
+    await emu.faults({ delete_audiences: [{ account_id: accountId, id: first }] });
+    await tailor.api('POST', '/audiences/hooks/members', { add: [{ user_id: 'u2', email: 'two@example.com' }] });
+    const recreated = await waitFor('x_audience.recreated delivered', async () => receiver.delivered().find((r) => r.type === 'x_audience.recreated'));
+    const second = (await tailor.downstreams('hooks')).email.x_audience_id;
+    expect(recreated.body.details).toEqual({ old_x_audience_id: first, new_x_audience_id: second });
+    expect(recreated.body.objects).toMatchObject({ audience: { id: 'hooks', name: 'Hooks' }, x_audience: { id: second, identity_type: 'email' } });
+
+    // Every request was signed; each delivered id once; one event per transition.
+    expect(receiver.received.every((r) => r.signed)).toBe(true);
+    const ids = receiver.delivered().map((r) => r.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const types = receiver.delivered().map((r) => r.type);
+    for (const type of ['configuration.needs_reauth', 'configuration.resumed', 'x_audience.recreated']) expect(types.filter((t) => t === type)).toHaveLength(1);
+    const events = (await tailor.api('GET', '/events')).body.data;
+    expect(events.every((e: any) => e.delivery === 'delivered')).toBe(true);
+    expect(events.map((e: any) => e.id).sort()).toEqual([...ids].sort());
+  }, 120_000);
+});

@@ -1,0 +1,242 @@
+/**
+ * The suppression list and erasures, on every store (docs/privacy.md): a suppressed hash leaves
+ * every X audience holding it (detached ones too) and is never sent while suppressed, whatever
+ * races the ledger; lifting it sends it again where the ledger still holds it; an erasure removes
+ * every member holding a given identity or key, all of their identities, and is done only once
+ * X acknowledged every removal. X is played by a map of what each downstream audience holds.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { downstreamName } from '../../src/core/names.ts';
+import type { IdentityType } from '../../src/core/terms.ts';
+import type { ClaimOptions, HashedIdentity, Store } from '../../src/store/port.ts';
+import { STORES, h } from './helpers.ts';
+
+const ALL = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };
+const E = (n: number): HashedIdentity => ({ type: 'email', hash: h(n) });
+const H = (n: number): HashedIdentity => ({ type: 'handle', hash: h(1000 + n) });
+const D = (n: number): HashedIdentity => ({ type: 'device_id', hash: h(2000 + n) });
+
+for (const factory of STORES) {
+  describe(`store contract: suppressions and erasures (${factory.name})`, () => {
+    let store: Store;
+    let cleanup: () => Promise<void>;
+    let configId: string;
+    let now = 1_000_000;
+    /** What X holds, per downstream id; and every change X was sent. */
+    let x: Map<number, Set<string>>;
+    let sent: { downstreamId: number; hash: string; op: string }[];
+    const opts = (): ClaimOptions => ({
+      owner: 'host:1:w',
+      now,
+      leaseMs: 30_000,
+      flushIntervalMs: 0,
+      fullBatch: 1000,
+      maxChanges: 1000,
+      refreshIntervalMs: 3_600_000_000,
+    });
+
+    beforeEach(async () => {
+      ({ store, cleanup } = await factory.open());
+      x = new Map();
+      sent = [];
+      configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 't' }, now))
+        .configuration.id;
+      for (const a of ['a1', 'a2']) {
+        await store.putAudience(a, a, now);
+        await store.putConnection(a, configId, ALL, now);
+      }
+    });
+    afterEach(async () => cleanup());
+
+    /** Runs every due task as X would answer it, until nothing is due. */
+    async function drain(): Promise<void> {
+      for (let i = 0; i < 100; i++) {
+        now += 1000;
+        const c = await store.claim(opts());
+        if (!c) return;
+        const d = c.downstream;
+        if (c.task === 'create') {
+          const name = downstreamName(c.audienceName!, d.identityType, 1);
+          await store.settleCreated(
+            d.id,
+            c.leaseToken,
+            { id: `x${d.id}`, name, nameSuffix: 1, audienceSize: null, targetable: true, reasonsNotTargetable: [] },
+            now,
+          );
+        } else if (c.task === 'send') {
+          const held = x.get(d.id) ?? new Set<string>();
+          x.set(d.id, held);
+          for (const ch of c.changes) {
+            sent.push({ downstreamId: d.id, hash: ch.hash, op: ch.op });
+            if (ch.op === 'add') held.add(ch.hash);
+            else held.delete(ch.hash);
+          }
+          await store.settleSent(d.id, c.leaseToken, { sent: c.changes, renewed: c.renewals, rejectedHashes: [] }, now);
+        } else if (c.task === 'refresh') {
+          await store.settleRefreshed(d.id, c.leaseToken, { audienceSize: 0, targetable: true, reasonsNotTargetable: [] }, now);
+        } else throw new Error(`unexpected task ${c.task}`);
+      }
+      throw new Error('drain did not settle');
+    }
+
+    async function ds(audienceId: string, type: IdentityType): Promise<number> {
+      return (await store.listDownstreams(audienceId)).find((d) => d.identityType === type && d.state !== 'deleting')!.id;
+    }
+    const onX = async (audienceId: string, type: IdentityType): Promise<string[]> => [...(x.get(await ds(audienceId, type)) ?? [])].sort();
+    const add = (audienceId: string, memberKey: string, identities: HashedIdentity[]) =>
+      store.applyMemberChanges(audienceId, [{ memberKey, action: 'add', identities }], now);
+
+    it('suppressing removes a hash from every X audience holding it, whoever holds it, and settles once X acknowledged', async () => {
+      await add('a1', 'user:p', [E(1), H(1)]);
+      await add('a2', 'user:q', [E(1), E(2)]);
+      await drain();
+      expect(await onX('a1', 'email')).toEqual([h(1)]);
+      expect(await onX('a2', 'email')).toEqual([h(1), h(2)]);
+
+      const r = await store.suppress([E(1), E(9)], [], now);
+      expect(r).toEqual({ added: 2, lifted: 0, queued: 2 });
+      expect(await store.suppressedAmong([E(1), E(2), E(9), H(1)])).toEqual(expect.arrayContaining([E(1), E(9)]));
+      expect((await store.suppressedAmong([E(1), E(2), E(9), H(1)])).length).toBe(2);
+      const snap = await store.privacySnapshot();
+      expect(snap).toMatchObject({ pendingSuppressions: 1, oldestPendingSuppressionAt: now, pendingErasures: 0 });
+      // Again: already listed, nothing more to do.
+      expect(await store.suppress([E(1)], [], now)).toEqual({ added: 0, lifted: 0, queued: 0 });
+
+      await drain();
+      expect(await onX('a1', 'email')).toEqual([]);
+      expect(await onX('a2', 'email')).toEqual([h(2)]);
+      expect(await onX('a1', 'handle')).toEqual([h(1001)]);
+      expect(await store.privacySnapshot()).toMatchObject({ pendingSuppressions: 0, oldestPendingSuppressionAt: null });
+      // The ledger still holds it for both members: a new holder changes nothing on X.
+      expect(await store.countMembers('a2')).toBe(1);
+      await add('a2', 'user:r', [E(1)]);
+      await drain();
+      expect(sent.filter((s) => s.hash === h(1) && s.op === 'add').length).toBe(2); // the two first adds only
+
+      // Lifted (re-consent): sent again wherever the ledger still holds it.
+      expect(await store.suppress([], [E(1), E(7)], now)).toEqual({ added: 0, lifted: 1, queued: 2 });
+      await drain();
+      expect(await onX('a1', 'email')).toEqual([h(1)]);
+      expect(await onX('a2', 'email')).toEqual([h(1), h(2)]);
+    });
+
+    it('an add of a suppressed hash that reached the outbox anyway is never sent: the claim turns it into a remove', async () => {
+      await add('a1', 'user:p', [E(1)]);
+      await drain();
+      // The suppression commits first, then an add of the hash arrives in the outbox (a resync, or
+      // an ingest that read the list before the suppression): the claim still keeps it from X.
+      await store.suppress([E(3)], [], now);
+      await add('a1', 'user:s', [E(3)]);
+      await drain();
+      expect(sent.filter((s) => s.hash === h(3))).toEqual([]);
+      expect(await onX('a1', 'email')).toEqual([h(1)]);
+      // And one claimed while X may hold it goes out as a remove.
+      await store.suppress([], [E(3)], now);
+      await add('a1', 'user:t', [E(3)]);
+      const c = (await store.claim(opts()))!;
+      expect(c.changes).toEqual([{ hash: h(3), op: 'add' }]);
+      await store.suppress([E(3)], [], now); // lands while the add is in flight
+      await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, renewed: [], rejectedHashes: [] }, now);
+      x.get(c.downstream.id)!.add(h(3));
+      await drain();
+      expect(await onX('a1', 'email')).toEqual([h(1)]);
+      expect(sent.at(-1)).toEqual({ downstreamId: c.downstream.id, hash: h(3), op: 'remove' });
+      expect(await store.privacySnapshot()).toMatchObject({ pendingSuppressions: 0 });
+    });
+
+    it('a detached X audience loses a suppressed hash too', async () => {
+      await add('a1', 'user:p', [E(1)]);
+      await drain();
+      const id = await ds('a1', 'email');
+      expect(await store.deleteConnection('a1', configId, now)).toBe(true);
+      expect((await store.listDownstreams('a1')).find((d) => d.id === id)?.state).toBe('detached');
+      await store.suppress([E(1)], [], now);
+      await drain();
+      expect([...x.get(id)!]).toEqual([]);
+      expect((await store.listDownstreams('a1')).find((d) => d.id === id)?.state).toBe('detached');
+      expect(await store.privacySnapshot()).toMatchObject({ pendingSuppressions: 0 });
+    });
+
+    it('erasure: every member holding a given identity, in every audience, with all its identities; done once X acknowledged; idempotent', async () => {
+      await add('a1', 'user:p', [E(1), H(1), D(1)]);
+      await add('a2', 'mpid:p', [E(1), D(1)]);
+      await add('a2', 'user:q', [H(1), E(5)]); // shares the handle, which the request does not name
+      await add('a2', 'user:z', [E(6)]);
+      await drain();
+      expect(await onX('a2', 'handle')).toEqual([h(1001)]);
+
+      const { erasure, created } = await store.erase({ requestKey: 'k1', source: 'firehose', memberKeys: [], identities: [E(1), D(1)] }, now);
+      expect(created).toBe(true);
+      expect(erasure).toMatchObject({ state: 'pending', source: 'firehose', membersErased: 2, receivedAt: now, completedAt: null });
+      // email, handle, device in a1; email, handle (q's, suppressed), device in a2.
+      expect(erasure.xAudiences).toBe(6);
+      expect(await store.countMembers('a1')).toBe(0);
+      expect(await store.countMembers('a2')).toBe(2);
+      expect(await store.suppressedAmong([E(1), H(1), D(1), E(5)])).toHaveLength(3);
+      expect(await store.privacySnapshot()).toMatchObject({ pendingErasures: 1, oldestPendingErasureAt: now });
+      expect((await store.listErasures(10)).map((e) => e.id)).toEqual([erasure.id]);
+
+      // The same request again: the same erasure, nothing changes.
+      const again = await store.erase({ requestKey: 'k1', source: 'firehose', memberKeys: [], identities: [E(1), D(1)] }, now + 5);
+      expect(again).toEqual({ erasure, created: false });
+
+      await drain();
+      for (const a of ['a1', 'a2']) {
+        for (const t of ['email', 'handle', 'device_id'] as const) {
+          const held = await onX(a, t);
+          for (const id of [E(1), H(1), D(1)]) expect(held).not.toContain(id.hash);
+        }
+      }
+      expect(await onX('a2', 'email')).toEqual([h(5), h(6)]);
+      const done = (await store.getErasure(erasure.id))!;
+      expect(done.state).toBe('done');
+      expect(done.completedAt).toBeGreaterThan(now - 100_000);
+      expect(await store.privacySnapshot()).toMatchObject({ pendingErasures: 0, oldestPendingErasureAt: null, pendingSuppressions: 0 });
+
+      // Re-adding the erased person sends nothing (ingest drops adds of suppressed hashes; here
+      // even the ledger's add is kept off X by the claim).
+      const before = sent.length;
+      await add('a1', 'user:p', [E(1), H(1), D(1)]);
+      await drain();
+      expect(sent.slice(before).filter((s) => s.op === 'add')).toEqual([]);
+      await store.applyMemberChanges('a1', [{ memberKey: 'user:p', action: 'remove', identities: [] }], now);
+      await drain();
+
+      // Lifting the handle sends it where the ledger still holds it: q's, in a2, not a1.
+      await store.suppress([], [H(1)], now);
+      await drain();
+      expect(await onX('a2', 'handle')).toEqual([h(1001)]);
+      expect(await onX('a1', 'handle')).toEqual([]);
+    });
+
+    it('erasure by member key; one with nothing to find is done at once', async () => {
+      await add('a1', 'user:k', [E(1)]);
+      await add('a2', 'user:k', [H(2)]);
+      await drain();
+      const { erasure } = await store.erase({ requestKey: 'k2', source: 'api', memberKeys: ['user:k'], identities: [] }, now);
+      expect(erasure).toMatchObject({ membersErased: 2, state: 'pending', xAudiences: 2 });
+      await drain();
+      expect(await onX('a1', 'email')).toEqual([]);
+      expect(await onX('a2', 'handle')).toEqual([]);
+      expect((await store.getErasure(erasure.id))!.state).toBe('done');
+
+      const none = await store.erase({ requestKey: 'k3', source: 'api', memberKeys: ['user:nobody'], identities: [E(42)] }, now);
+      expect(none.erasure).toMatchObject({ state: 'done', membersErased: 0, xAudiences: 0, completedAt: now });
+      expect(await store.getErasure('no-such-id')).toBeNull();
+    });
+
+    it('a configuration that needs re-authorization holds an erasure back, and says so', async () => {
+      await add('a1', 'user:p', [E(1)]);
+      await drain();
+      await store.setConfigurationState(configId, 'needs_reauth', 'revoked', now);
+      const { erasure } = await store.erase({ requestKey: 'k4', source: 'api', memberKeys: [], identities: [E(1)] }, now);
+      await drain();
+      expect((await store.getErasure(erasure.id))!.state).toBe('pending');
+      expect((await store.privacySnapshot()).reauthBlocking).toEqual([{ configurationId: configId, name: 'c' }]);
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'fresh' }, now);
+      await drain();
+      expect((await store.getErasure(erasure.id))!.state).toBe('done');
+      expect((await store.privacySnapshot()).reauthBlocking).toEqual([]);
+    });
+  });
+}
