@@ -167,7 +167,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       // Back to near real time: it goes.
       await tailor.api('PUT', `/audiences/tools/connections/${configId}`, { ...EMAIL_ONLY, send_interval_minutes: null });
       await waitFor('sent once near real time', async () => ((await onX(xId)).includes(sha('gus@example.com')) ? true : undefined));
-      expect((await tailor.downstreams('tools')).email.next_send_at).toBeNull();
+      // Settled, nothing waits and no cadence: no next send to show.
+      const settled = await waitFor('settled', async () => {
+        const d = (await tailor.downstreams('tools')).email;
+        return d.pending === 0 ? d : undefined;
+      });
+      expect(settled.next_send_at).toBeNull();
       expect((await tailor.api('PUT', `/audiences/tools/connections/${configId}`, { send_interval_minutes: 0 })).status).toBe(400);
     });
 

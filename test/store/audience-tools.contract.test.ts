@@ -5,6 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
+import { lookupState } from '../../src/services/lookup.ts';
 import type { Claim, ClaimOptions, Store } from '../../src/store/port.ts';
 import { STORES, h } from './helpers.ts';
 
@@ -199,6 +200,14 @@ for (const factory of STORES) {
       );
       const off = await store.lookup([{ type: 'email', hash: h(1) }]);
       expect(off.find((r) => r.audienceId === 'a1')).toMatchObject({ forwarding: false, downstream: expect.objectContaining({ state: 'detached' }) });
+      // Suppressed: said first, whatever the ledgers hold (docs/privacy.md).
+      expect(rows.every((r) => !r.suppressed)).toBe(true);
+      await store.suppress([{ type: 'email', hash: h(1) }], [], t0 + 5 * FLUSH);
+      const held = await store.lookup([{ type: 'email', hash: h(1) }]);
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.every((r) => r.suppressed)).toBe(true);
+      expect(held.map(lookupState)).toEqual(held.map(() => 'suppressed'));
+      expect((await store.lookup([{ type: 'email', hash: h(2) }])).every((r) => !r.suppressed)).toBe(true);
     });
 
     it('a preview says what changes would do, per identity type, and writes nothing', async () => {

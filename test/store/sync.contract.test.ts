@@ -177,7 +177,7 @@ for (const factory of STORES) {
         reasonsNotTargetable: [],
         refreshedAt: now + 10_000_000,
       });
-      expect(await store.listSamples('a1')).toEqual([{ downstreamId: id, at: now + 10_000_000, members: 0, audienceSize: 1200 }]);
+      expect(await store.listSamples('a1')).toEqual([{ downstreamId: id, at: now + 10_000_000, members: 0, audienceSize: 1200, sizedMembers: 0 }]);
 
       await store.holdRate('acc1:users', now + 30_000, now, 60);
       expect(await store.takeRateToken('acc1:users', now, 60, 5)).toBe(30_000);
