@@ -36,7 +36,12 @@ describeInBrowser('the API docs page', () => {
     await page.goto(`${origin}/api/docs`);
     const operations = page.locator('.opblock');
     await operations.first().waitFor();
-    expect(await operations.count()).toBe(12);
+    // One block per operation of the document the page renders.
+    const doc = (await (await fetch(`${origin}/api/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const methods = new Set(['get', 'put', 'post', 'delete', 'patch']);
+    const count = Object.values(doc.paths).reduce((n, ops) => n + Object.keys(ops).filter((m) => methods.has(m)).length, 0);
+    expect(count).toBeGreaterThan(12);
+    await expect.poll(() => operations.count()).toBe(count);
     expect(await page.locator('.opblock-summary-path').allTextContents()).toContain('/api/v1/audiences/{audienceId}/members');
     expect(elsewhere).toEqual([]);
     expect(problems).toEqual([]);

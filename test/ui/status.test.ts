@@ -155,7 +155,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     await page.locator('#health').waitFor();
     // Tailor stops answering: the page's polls fail and the banner stays.
     await page.route('**/api/v1/**', (route) => route.abort());
-    await untilText(page.locator('#offline'), /^Cannot reach Tailor — figures as of \d\d:\d\d\. Retrying…$/);
+    await untilText(page.locator('#offline'), /^Cannot reach Tailor — figures as of \d{1,2}:\d\d(?: [AP]M)?\. Retrying…$/);
     await noViolations(page, 'offline');
     await shot(page, 'audience-offline');
     await page.unroute('**/api/v1/**');

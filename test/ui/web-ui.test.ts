@@ -274,7 +274,7 @@ describeInBrowser('web UI in Chromium', () => {
       .waitFor();
     expect((await tailor.audience(audienceId)).connections[0]).toMatchObject({ forward_device_ids: true, forward_phone_numbers: true });
     // Turned on, the current members' numbers are sent.
-    await fact(card('Spring Sale (phone)'), 'Members sent')
+    await fact(card('Spring Sale (phone)'), 'On X')
       .filter({ hasText: /^200\b/ })
       .waitFor();
 
