@@ -60,7 +60,7 @@ export function findPersonSection() {
       if (Object.keys(body).length === 0) throw new Error('Enter at least one identity.');
       /** @type {{ results: LookupResult[] }} */
       const res = await api('POST', '/lookup', body);
-      replaceKeepingFocus(results, [lookupTable(res.results)]);
+      replaceKeepingFocus(results, [h('div', { class: 'table-box' }, lookupTable(res.results))]);
       announce(res.results.length ? `Found in ${res.results.length} place${res.results.length === 1 ? '' : 's'}.` : 'Not found in any audience.');
     });
   });
