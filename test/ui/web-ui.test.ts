@@ -286,13 +286,13 @@ describeInBrowser('web UI in Chromium', () => {
     for (const type of ['email', 'handle', 'device id', 'phone']) await card(`Summer Sale (${type})`).waitFor();
     await waitFor('X audiences renamed on the emulator', async () => {
       const names = (await emu.audiences(accountId)).filter((a) => !a.deleted).map((a) => a.name);
-      return ['Summer Sale (email)', 'Summer Sale (handle)', 'Summer Sale (device id)'].every((n) => names.includes(n));
+      return ['Summer Sale (email)', 'Summer Sale (handle)', 'Summer Sale (device id)', 'Summer Sale (phone)'].every((n) => names.includes(n));
     });
   });
 
   it('deletes the audience after naming its X audiences, and they disappear from X', async () => {
     const before = (await emu.audiences(accountId)).filter((a) => a.name.startsWith('Summer Sale') && !a.deleted);
-    expect(before.map((a) => a.name).sort()).toEqual(['Summer Sale (device id)', 'Summer Sale (email)', 'Summer Sale (handle)']);
+    expect(before.map((a) => a.name).sort()).toEqual(['Summer Sale (device id)', 'Summer Sale (email)', 'Summer Sale (handle)', 'Summer Sale (phone)']);
 
     await page.getByRole('button', { name: 'Delete audience' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete “Summer Sale”?' });

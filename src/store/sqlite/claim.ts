@@ -125,6 +125,20 @@ export function continueClaim(db: Database.Database, partial: PartialClaim, opts
 }
 
 /**
+ * A claim cut short after some slices committed (a later slice failed: the database refused a
+ * write). What the committed slices marked is a valid, smaller batch under the lease, so it is sent
+ * rather than left holding the lease, and its changes, until the lease expires. No renewals (nor a
+ * resync's hashes), and a cadence's window stays open: the next claim sends the rest.
+ */
+export function claimOfMarked(partial: PartialClaim): Claim {
+  const c = partial.claim;
+  c.changes = partial.rows.map(({ hash, op }) => ({ hash: hashHex(hash), op }));
+  if (partial.rows[0]) c.oldestEnqueuedAt = partial.rows[0].enqueued_at;
+  partial.cursor = null;
+  return c;
+}
+
+/**
  * The last slice, once the batch is complete: renewals (or a running resync's next hashes) top it
  * up, the cadence's next window is set, and an empty batch gives its lease back.
  */

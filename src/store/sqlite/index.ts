@@ -44,7 +44,7 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import * as audiences from './audiences.ts';
-import { claim, continueClaim } from './claim.ts';
+import { claim, claimOfMarked, continueClaim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
@@ -443,7 +443,15 @@ export class SqliteStore implements Store {
     if (partial === null) return null;
     while (partial.cursor !== null) {
       await yieldLoop();
-      if (!this.tx(() => continueClaim(this.db, partial, opts, this.deadline()))) {
+      let more: boolean;
+      try {
+        more = this.tx(() => continueClaim(this.db, partial, opts, this.deadline()));
+      } catch (err) {
+        // The slices before committed the lease and their rows: send those (claimOfMarked).
+        if (partial.rows.length === 0) throw err;
+        return claimOfMarked(partial);
+      }
+      if (!more) {
         // Lease lost (expired and taken over) or nothing left to send: look again from the start.
         return partial.cursor === null ? this.claim(opts) : null;
       }
