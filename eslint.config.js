@@ -92,6 +92,11 @@ const LAYERS = [
     why: 'the setup checks are shared by the CLI and the UI: the database is probed through what the caller passes (store/probe.ts), the store through the port.',
   }),
   ...layer('ui/assets', { only: ['ui/assets'], bare: false, why: 'browser code, served as it is.' }),
+  ...layer('client', {
+    only: ['client'],
+    bare: false,
+    why: 'the typed client (tailor/client) ships to integrators: its generated types and fetch, nothing of the server.',
+  }),
 ];
 
 export default tseslint.config(
@@ -111,7 +116,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts', 'bench/**/*.ts'],
+    files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

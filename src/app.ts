@@ -20,6 +20,7 @@ import { probeDatabase } from './store/probe.ts';
 import type { Store } from './store/port.ts';
 import { meteredX } from './sync/metered-x.ts';
 import { RateGate } from './sync/rate.ts';
+import { RetentionPruner } from './sync/retention.ts';
 import { SyncWorker } from './sync/worker.ts';
 import { XClient } from './x/client.ts';
 
@@ -55,6 +56,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     timeoutMs: config.xTimeoutMs,
   });
   let worker: SyncWorker | null = null;
+  let retention: RetentionPruner | null = null;
   let alerts: AlertLoop | null = null;
   const env = opts.env ?? process.env;
   const services: Services = {
@@ -94,6 +96,9 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
       },
     );
     worker.start();
+    // X's sizes and targetability are kept no longer than TAILOR_X_DATA_RETENTION_DAYS.
+    retention = new RetentionPruner({ store, log: log.child({ part: 'retention' }), now: Date.now }, { retentionMs: config.xDataRetentionMs });
+    retention.start();
     // Alerts ride with the workers: every process that syncs also watches (the watch's lock keeps one event per transition).
     alerts = new AlertLoop(
       { store, log: log.child({ part: 'alerts' }), now: Date.now, owner: worker.owner },
@@ -148,6 +153,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         await server?.close();
         await alerts?.stop();
         await worker?.stop();
+        await retention?.stop();
         await store.close();
       })();
       return closing;

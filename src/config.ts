@@ -35,6 +35,8 @@ export interface Config {
   refreshIntervalMs: number;
   /** A hash X confirmed longer ago than this is sent again before X's 13-month expiry drops it. */
   renewAfterMs: number;
+  /** TAILOR_X_DATA_RETENTION_DAYS: X's sizes and targetability, and their history, are kept at most this long (src/sync/retention.ts). */
+  xDataRetentionMs: number;
   /** How long the delivery log keeps each `users` call (TAILOR_DELIVERY_LOG_DAYS). */
   deliveryLogMs: number;
   workerConcurrency: number;
@@ -91,6 +93,19 @@ const days = z
     z.number().min(0.00001, 'must be more than 0').max(MAX_RENEW_DAYS, `must be at most ${MAX_RENEW_DAYS} (X drops members 13 months after their last update)`),
   );
 
+/** X's Ads API Agreement 8.4: data X makes available is deleted at the latest 90 days after it was received. */
+export const MAX_X_DATA_RETENTION_DAYS = 90;
+const retentionDays = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, `must be a number of days from 0.00001 to ${MAX_X_DATA_RETENTION_DAYS}, decimals allowed`)
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .min(0.00001, 'must be more than 0')
+      .max(MAX_X_DATA_RETENTION_DAYS, `must be at most ${MAX_X_DATA_RETENTION_DAYS} (X's Ads API Agreement 8.4: X's data is deleted within 90 days)`),
+  );
+
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
 const schema = z.object({
@@ -117,6 +132,7 @@ const schema = z.object({
   TAILOR_X_REQUESTS_PER_MINUTE: int(1, USERS_REQUESTS_PER_MINUTE).default(1400),
   TAILOR_REFRESH_INTERVAL_MS: int(1000, 86_400_000).default(300_000),
   TAILOR_RENEW_AFTER_DAYS: days.default(330),
+  TAILOR_X_DATA_RETENTION_DAYS: retentionDays.default(MAX_X_DATA_RETENTION_DAYS),
   TAILOR_DELIVERY_LOG_DAYS: int(1, 3650).default(14),
   TAILOR_WORKER_CONCURRENCY: int(1, 64).default(4),
   TAILOR_X_TIMEOUT_MS: int(100, 600_000).default(30_000),
@@ -195,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     xRequestsPerMinute: e.TAILOR_X_REQUESTS_PER_MINUTE,
     refreshIntervalMs: e.TAILOR_REFRESH_INTERVAL_MS,
     renewAfterMs: Math.max(1, Math.round(e.TAILOR_RENEW_AFTER_DAYS * 86_400_000)),
+    xDataRetentionMs: Math.max(1, Math.round(e.TAILOR_X_DATA_RETENTION_DAYS * 86_400_000)),
     deliveryLogMs: e.TAILOR_DELIVERY_LOG_DAYS * 86_400_000,
     workerConcurrency: e.TAILOR_WORKER_CONCURRENCY,
     xTimeoutMs: e.TAILOR_X_TIMEOUT_MS,

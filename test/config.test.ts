@@ -66,6 +66,15 @@ describe('config', () => {
     }
   });
 
+  it('keeps X data 90 days by default, never longer; decimals allowed', () => {
+    expect(loadConfig({}).xDataRetentionMs).toBe(90 * 86_400_000);
+    expect(loadConfig({ TAILOR_X_DATA_RETENTION_DAYS: '30' }).xDataRetentionMs).toBe(30 * 86_400_000);
+    expect(loadConfig({ TAILOR_X_DATA_RETENTION_DAYS: '0.5' }).xDataRetentionMs).toBe(43_200_000);
+    for (const bad of ['0', '91', '-1', 'ninety', '1e1']) {
+      expect(() => loadConfig({ TAILOR_X_DATA_RETENTION_DAYS: bad }), bad).toThrow(/TAILOR_X_DATA_RETENTION_DAYS/);
+    }
+  });
+
   it('reads phone numbers without a country code in TAILOR_DEFAULT_PHONE_REGION: US by default, validated', () => {
     expect(loadConfig({}).defaultPhoneRegion).toBe('US');
     expect(loadConfig({ TAILOR_DEFAULT_PHONE_REGION: 'gb' }).defaultPhoneRegion).toBe('GB');

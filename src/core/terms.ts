@@ -46,3 +46,9 @@ export type DownstreamState =
   | 'deleted';
 
 export type ConfigurationState = 'active' | 'needs_reauth';
+
+/**
+ * Who made a change, as the audit log records it: a caller with TAILOR_ADMIN_TOKEN, a signed-in
+ * web UI session, mParticle's Firehose, or the `tailor` command.
+ */
+export type Actor = 'admin_token' | 'ui_session' | 'firehose' | 'cli';

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Refusal, StoreUnavailableError } from '../core/errors.ts';
 import type { Services } from '../services/deps.ts';
 import { registerAudiences } from '../sources/rest/audiences.ts';
+import { registerAudit } from '../sources/rest/audit.ts';
 import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
 import { registerLookup } from '../sources/rest/lookup.ts';
@@ -151,6 +152,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     registerAudiences(scope, s);
     registerConnections(scope, s);
     registerLookup(scope, s);
+    registerAudit(scope, s);
     registerSetupHealth(scope, s);
   });
   await scopes.register(

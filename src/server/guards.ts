@@ -7,6 +7,7 @@ import { Transform, pipeline, type Readable } from 'node:stream';
 import { MESSAGE_TYPES } from '../sources/firehose/schema.ts';
 import type { Access, Guard } from './access.ts';
 import { credential, secretsEqual } from '../http/auth.ts';
+import { setActor } from '../http/actor.ts';
 import { ApiError, sendError } from '../http/errors.ts';
 import type { AllowedHosts } from './hosts.ts';
 import type { SessionKeys } from './session.ts';
@@ -56,9 +57,9 @@ export function buildGuards(o: GuardOptions): Record<Access, Guard> {
       onRequest: async (req, reply) => {
         if (misdirected(req, reply)) return reply;
         const token = credential(req.headers.authorization, 'Bearer');
-        if (token !== null && secretsEqual(token, o.adminToken)) return;
+        if (token !== null && secretsEqual(token, o.adminToken)) return setActor(req, 'admin_token');
         // Or the web UI: no Authorization header, a valid session cookie, and for writes its CSRF header.
-        if (req.headers.authorization === undefined && (await o.sessions.allowsApi(req))) return;
+        if (req.headers.authorization === undefined && (await o.sessions.allowsApi(req))) return setActor(req, 'ui_session');
         return sendError(reply, 'unauthorized', 'Send Authorization: Bearer <TAILOR_ADMIN_TOKEN>');
       },
     },

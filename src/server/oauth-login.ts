@@ -218,7 +218,7 @@ export function registerOAuthLogin(app: FastifyInstance, s: Services, o: OAuthLo
     const name = typed !== '' ? typed : existing?.name;
     let saved;
     try {
-      saved = await addConfiguration(s, { name, accountId, tokens: flow.tokens, screenName: flow.screenName });
+      saved = await addConfiguration(s, { name, accountId, tokens: flow.tokens, screenName: flow.screenName, actor: 'ui_session' });
     } catch (err) {
       const text = err instanceof Refusal || err instanceof SyncError ? err.message : 'Tailor could not save the configuration; see its log.';
       if (!(err instanceof Refusal)) req.log.error({ err: err instanceof Error ? err.message : String(err) }, 'X login: save failed');

@@ -89,6 +89,7 @@ export async function collectOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'configurations', description: 'X ad accounts Tailor writes to' },
         { name: 'connections', description: 'Which audience goes to which configuration' },
         { name: 'firehose', description: 'The mParticle Firehose endpoint’s status' },
+        { name: 'audit', description: 'Who changed what, append-only' },
       ],
     },
     // Only /api/v1's documented routes: the UI, health and POST /firehose are not this API.

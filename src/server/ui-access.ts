@@ -18,7 +18,7 @@ export const UI_PUBLIC_ROUTES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Pages a signed-out browser is sent to sign in from, and back. */
-const PAGES = new Set(['/', '/outputs', '/setup/health', '/audiences/:id', '/privacy']);
+const PAGES = new Set(['/', '/outputs', '/audit', '/setup/health', '/audiences/:id', '/privacy']);
 
 export function classifyUiRoute(method: string, url: string): Access {
   return UI_PUBLIC_ROUTES.has(`${method === 'HEAD' ? 'GET' : method} ${url}`) ? 'public' : 'session';

@@ -111,6 +111,7 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
 
     ui.get('/', async (req, reply) => page(req, reply, shell('audiences')));
     ui.get('/outputs', async (req, reply) => page(req, reply, shell('outputs')));
+    ui.get('/audit', async (req, reply) => page(req, reply, shell('audit')));
     ui.get('/setup/health', async (req, reply) => page(req, reply, shell('health')));
     ui.get('/privacy', async (req, reply) => page(req, reply, shell('privacy')));
     ui.get<{ Params: { id: string } }>('/audiences/:id', async (req, reply) => page(req, reply, shell('audience', { 'audience-id': req.params.id })));

@@ -1,7 +1,9 @@
 import { Refusal, SyncError } from '../core/errors.ts';
+import type { Actor } from '../core/terms.ts';
 import type { Configuration } from '../store/port.ts';
 import { sealTokens } from '../sync/tokens.ts';
 import type { XUserTokens } from '../x/types.ts';
+import { recordAudit } from './audit.ts';
 import type { Services } from './deps.ts';
 import type { ConfigurationView } from './views.ts';
 
@@ -14,6 +16,8 @@ export interface AddConfigurationInput {
   tokens: XUserTokens;
   /** The X login's screen name, when the OAuth flow told it (X's API does not). */
   screenName?: string;
+  /** Who adds it, for the audit log. */
+  actor: Actor;
 }
 
 /**
@@ -55,6 +59,14 @@ export async function addConfiguration(s: Services, input: AddConfigurationInput
     { configuration: result.configuration.id, accountId: input.accountId, created: result.created },
     result.created ? 'configuration added' : 'configuration re-authorized',
   );
+  await recordAudit(s, {
+    actor: input.actor,
+    action: result.created ? 'configuration.created' : 'configuration.reauthorized',
+    objectType: 'configuration',
+    objectId: result.configuration.id,
+    configurationId: result.configuration.id,
+    details: { account_id: input.accountId },
+  });
   s.notify();
   return result;
 }

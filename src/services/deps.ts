@@ -3,14 +3,14 @@ import type { SecretBox } from '../core/secret-box.ts';
 import type { PhoneRegion } from '../identity/index.ts';
 import type { MemberKeys } from '../membership/member-key.ts';
 import type { DoctorReport } from '../doctor/checks.ts';
-import type { AlertStore, CatalogStore, LedgerStore, PrivacyStore, SessionStore, StatusStore } from '../store/port.ts';
+import type { AlertStore, AuditStore, CatalogStore, LedgerStore, PrivacyStore, SessionStore, StatusStore } from '../store/port.ts';
 import type { XClient } from '../x/client.ts';
 
 /**
  * The store as the HTTP sources and the UI see it: every role but the sync queue's (src/sync/ has
  * its own, QueueStore) and the owner's open and close (app.ts).
  */
-export type ServiceStore = CatalogStore & LedgerStore & StatusStore & SessionStore & PrivacyStore & Pick<AlertStore, 'listWebhookEvents'>;
+export type ServiceStore = CatalogStore & LedgerStore & StatusStore & SessionStore & PrivacyStore & AuditStore & Pick<AlertStore, 'listWebhookEvents'>;
 
 /** What the HTTP sources, the CLI and the UI share: wired once in app.ts. */
 export interface Services {

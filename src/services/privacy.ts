@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Refusal } from '../core/errors.ts';
 import type { SourceIdentity } from '../membership/changes.ts';
 import { erasureRequestKey, hashIdentities } from '../membership/privacy.ts';
-import type { Erasure } from '../store/port.ts';
+import type { AuditEntryInput, Erasure } from '../store/port.ts';
 import type { Services } from './deps.ts';
 
 /** Past this age an unfinished erasure or suppression is flagged: X's 24 hours are close (docs/privacy.md). */
@@ -86,6 +86,16 @@ export async function requestErasure(
     await warnIfWaiting(s);
   }
   return { ...result, unusable: hashed.rejected.length };
+}
+
+/** An erasure's audit entry but its actor: the erasure's id and counts, never whom it erased. */
+export function erasureAudit(erasure: Erasure, unusable: number): Omit<AuditEntryInput, 'actor'> {
+  return {
+    action: 'erasure.requested',
+    objectType: 'erasure',
+    objectId: erasure.id,
+    details: { source: erasure.source, members_erased: erasure.membersErased, x_audiences: erasure.xAudiences, unusable_identities: unusable },
+  };
 }
 
 /** The log line the 24-hour clock needs when a paused configuration holds removals back. */

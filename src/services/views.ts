@@ -197,6 +197,31 @@ export const lookupViewSchema = z
     ),
   })
   .meta({ id: 'Lookup', description: 'Where a person’s identities are held; never the values' });
+export const auditEntryViewSchema = z
+  .object({
+    id: z.number().int().describe('Increasing: the order of the log'),
+    at: time,
+    actor: z
+      .enum(['admin_token', 'ui_session', 'firehose', 'cli'])
+      .describe('Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI'),
+    action: z.string().describe('`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized`'),
+    object_type: z.enum(['configuration', 'audience', 'connection', 'suppression', 'erasure']),
+    object_id: z.string().nullable().describe('The object’s id (a connection’s is `<audience id>/<configuration id>`); never an identity'),
+    audience_id: z.string().nullable(),
+    configuration_id: z.string().nullable(),
+    details: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .nullable()
+      .describe('Toggles, counts, a state; never an identity'),
+  })
+  .meta({ id: 'AuditEntry', description: 'One change, as the append-only audit log recorded it' });
+
+export const auditPageSchema = z
+  .object({
+    data: z.array(auditEntryViewSchema).describe('Newest first'),
+    next_cursor: z.string().nullable().describe('Pass as `cursor` for the next (older) page; null on the last page'),
+  })
+  .meta({ id: 'AuditPage' });
 
 export const healthCheckSchema = z.object({
   id: z.string().describe('Stable, for scripts: `env`, `database.writable`, `x.app`, `configuration.<id>`, …'),
@@ -238,6 +263,8 @@ export const alertEventViewSchema = z
 export type HealthReportView = z.infer<typeof healthReportSchema>;
 export type AlertEventView = z.infer<typeof alertEventViewSchema>;
 export type ConfigurationView = z.infer<typeof configurationViewSchema>;
+export type AuditEntryView = z.infer<typeof auditEntryViewSchema>;
+export type AuditPage = z.infer<typeof auditPageSchema>;
 export type DownstreamView = z.infer<typeof downstreamViewSchema>;
 export type AudienceView = z.infer<typeof audienceViewSchema>;
 export type HistoryView = z.infer<typeof historyViewSchema>;

@@ -1,14 +1,14 @@
 /**
  * The store port: everything Tailor keeps, split by the role of its callers. The sync engine sees
- * `QueueStore`, ingest `LedgerStore`, the REST API and the UI `CatalogStore`, `StatusStore` and
- * `SessionStore`; `Store`, all of them, is for the composition root and the adapters (sqlite/ and
+ * `QueueStore`, ingest `LedgerStore`, the REST API and the UI `CatalogStore`, `StatusStore`,
+ * `SessionStore`, `PrivacyStore` and `AuditStore`; the alert loop `AlertStore`; the retention loop `RetentionStore`; `Store`, all of them, is for the composition root and the adapters (sqlite/ and
  * postgres/ implement it). Every method is a single transaction: it either happens whole or not at all.
  *
  * Claims follow one rule: a worker leases one downstream audience (owner, token, expiry), does
  * the X work, and settles with the token. A settle whose token no longer matches (the lease
  * expired and another worker took it) changes nothing and returns false.
  */
-import type { ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
+import type { Actor, ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 export interface Configuration {
   id: string;
@@ -616,6 +616,48 @@ export interface SessionStore {
   useOnce(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
+/** Who made a change the audit log records (src/http/actor.ts tells HTTP callers apart). */
+export type AuditActor = Actor;
+export type AuditObjectType = 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
+
+/** One change as the audit log records it: object ids and counts only, never a raw identity. */
+export interface AuditEntryInput {
+  actor: AuditActor;
+  /** `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`. */
+  action: string;
+  objectType: AuditObjectType;
+  objectId: string | null;
+  audienceId?: string | null;
+  configurationId?: string | null;
+  /** Small facts about the change (toggles, counts, a state); never an identity or a token. */
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export interface AuditEntry extends Required<Omit<AuditEntryInput, 'details'>> {
+  id: number;
+  at: number;
+  details: Record<string, string | number | boolean | null> | null;
+}
+
+/**
+ * The audit log (append-only: the tables refuse UPDATE and DELETE). Services and routes record
+ * each change right after it commits; `GET /api/v1/audit` and the UI read it, newest first.
+ */
+export interface AuditStore {
+  recordAudit(entry: AuditEntryInput, now: number): Promise<void>;
+  /** Newest first, at most `limit` entries, only those with an id below `beforeId` when given. */
+  listAudit(opts: { beforeId?: number; limit: number }): Promise<AuditEntry[]>;
+}
+
+/**
+ * The retention of X's data (TAILOR_X_DATA_RETENTION_DAYS, src/sync/retention.ts): sizes and
+ * targetability X reported, and their history, received before `before` are deleted.
+ */
+export interface RetentionStore {
+  /** Deletes samples taken before `before` and clears X's figures on downstream audiences last refreshed before it. */
+  pruneXData(before: number): Promise<{ samples: number; downstreams: number }>;
+}
+
 /** One subject as the alert watch sees it now (src/alerts/rule.ts compares it with what it saw before). */
 export interface AlertObservations {
   configurations: { id: string; name: string; accountId: string; state: ConfigurationState; stateReason: string | null }[];
@@ -698,7 +740,7 @@ export interface AlertStore {
  * composition root (app.ts, the CLI commands that open a store) and the adapters see this type;
  * every other caller names the role it uses.
  */
-export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore, AlertStore, PrivacyStore {
+export interface Store extends QueueStore, LedgerStore, CatalogStore, StatusStore, SessionStore, AuditStore, RetentionStore, AlertStore, PrivacyStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** Random id of this database, written into every X audience's description marker. */
   installationId(): Promise<string>;

@@ -1,4 +1,15 @@
-import type { Audience, Configuration, Connection, DeletionStatus, Downstream, DownstreamStatus, TargetingCampaign } from './port.ts';
+import type {
+  Audience,
+  AuditActor,
+  AuditEntry,
+  AuditObjectType,
+  Configuration,
+  Connection,
+  DeletionStatus,
+  Downstream,
+  DownstreamStatus,
+  TargetingCampaign,
+} from './port.ts';
 import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 /*
@@ -208,5 +219,32 @@ export function toDownstreamStatus(r: DownstreamRow & DownstreamFiguresRow): Dow
     uncertain: Number(r.uncertain),
     target: Math.max(0, d.members + Number(r.target_delta)),
     resyncRemaining: r.resync_remaining === null || r.resync_remaining === undefined ? null : Number(r.resync_remaining),
+  };
+}
+
+export interface AuditRow {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  object_type: string;
+  object_id: string | null;
+  audience_id: string | null;
+  configuration_id: string | null;
+  /** JSON text (SQLite) or parsed jsonb (pg). */
+  details: string | Record<string, string | number | boolean | null> | null;
+}
+
+export function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    id: r.id,
+    at: r.at,
+    actor: r.actor as AuditActor,
+    action: r.action,
+    objectType: r.object_type as AuditObjectType,
+    objectId: r.object_id,
+    audienceId: r.audience_id,
+    configurationId: r.configuration_id,
+    details: typeof r.details === 'string' ? (JSON.parse(r.details) as AuditEntry['details']) : r.details,
   };
 }

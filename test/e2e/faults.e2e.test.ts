@@ -25,8 +25,8 @@ describe('delivery under X errors, end to end', () => {
   const emails = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${i}@example.com`);
 
   async function emailAudience(id: string, members: string[]): Promise<void> {
-    await tailor.api('PUT', `/audiences/${id}`, { name: id });
-    await tailor.api('PUT', `/audiences/${id}/connections/${configId}`, { forward_twitter_handles: false, forward_device_ids: false });
+    await tailor.client.putAudience(id, { name: id });
+    await tailor.client.connect(id, configId, { forward_twitter_handles: false, forward_device_ids: false });
     await add(id, members);
   }
 
@@ -137,12 +137,12 @@ describe("X's request rate, end to end", () => {
       const configId = await tailor.addConfiguration(emu);
       const ids = Array.from({ length: 8 }, (_, i) => `rate${i}`);
       for (const id of ids) {
-        await tailor.api('PUT', `/audiences/${id}`, { name: id });
-        await tailor.api('PUT', `/audiences/${id}/connections/${configId}`, { forward_twitter_handles: false, forward_device_ids: false });
+        await tailor.client.putAudience(id, { name: id });
+        await tailor.client.connect(id, configId, { forward_twitter_handles: false, forward_device_ids: false });
       }
       // Four rounds of changes to eight audiences: at least 32 users calls wanting to go at once.
       for (let round = 0; round < 4; round += 1) {
-        for (const id of ids) await tailor.api('POST', `/audiences/${id}/members`, { add: [{ user_id: `u${round}`, email: `${id}-${round}@example.com` }] });
+        for (const id of ids) await tailor.client.changeMembers(id, { add: [{ user_id: `u${round}`, email: `${id}-${round}@example.com` }] });
         await waitFor(
           `round ${round} sent`,
           async () => {

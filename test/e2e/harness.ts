@@ -6,9 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash, createHmac } from 'node:crypto';
-import OAuth from 'oauth-1.0a';
+import { createHash } from 'node:crypto';
+import { TailorClient } from 'tailor/client';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.ts';
+import { authorization } from '../support/oauth.ts';
 
 export const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 export const SECRET_KEY = 'e2e-secret-key-0123456789abcdef0123456789';
@@ -82,16 +83,15 @@ export class Emu {
     return this.get(`/_emulator/accounts/${accountId}/custom_audiences/${audienceId}/members`);
   }
 
-  /** A signed call as an independent X client would make it (oauth-1.0a), e.g. to create a name first. */
+  /** A signed call as an independent X client would make it (test/support/oauth.ts), e.g. to create a name first. */
   async signed(user: EmulatorUser, method: string, path: string): Promise<Response> {
-    const oauth = new OAuth({
-      consumer: { key: this.creds.consumer_key, secret: this.creds.consumer_secret },
-      signature_method: 'HMAC-SHA1',
-      hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-    });
     const url = `${this.url}${path}`;
-    const auth = oauth.toHeader(oauth.authorize({ url, method }, { key: user.access_token, secret: user.access_token_secret }));
-    return fetch(url, { method, headers: { ...auth } });
+    const header = authorization(
+      { key: this.creds.consumer_key, secret: this.creds.consumer_secret },
+      { key: user.access_token, secret: user.access_token_secret },
+      { method, url },
+    );
+    return fetch(url, { method, headers: { authorization: header } });
   }
 
   close(): Promise<void> {
@@ -119,12 +119,15 @@ export function tailorEnv(emu: Emu, databaseUrl: string): Record<string, string>
 /** A Tailor process and its database directory. */
 export class TailorProcess {
   private output = '';
+  /** The typed client (`tailor/client`, as users integrate) on this process. */
+  readonly client: TailorClient;
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
     readonly dir: string,
     readonly env: Record<string, string>,
   ) {
+    this.client = new TailorClient({ baseUrl: url, token: env.TAILOR_ADMIN_TOKEN ?? ADMIN_TOKEN });
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
   }
@@ -162,6 +165,7 @@ export class TailorProcess {
     return this.output;
   }
 
+  /** A raw call, for tests that check statuses or send what the typed client would not; prefer `client`. */
   async api<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}/api/v1${path}`, {
       method,
@@ -175,17 +179,16 @@ export class TailorProcess {
   /** Adds the emulator's admin login as a configuration; returns its id. */
   async addConfiguration(emu: Emu): Promise<string> {
     const { user, accountId } = emu.admin();
-    const res = await this.api<{ id: string }>('POST', '/configurations', {
+    const configuration = await this.client.addConfiguration({
       account_id: accountId,
       access_token: user.access_token,
       access_token_secret: user.access_token_secret,
     });
-    if (res.status >= 300) throw new Error(`add configuration: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.id;
+    return configuration.id;
   }
 
   async audience(id: string): Promise<any> {
-    return (await this.api('GET', `/audiences/${id}`)).body;
+    return this.client.getAudience(id);
   }
 
   /** The downstream audiences of the audience's first connection, by identity type. */

@@ -31,8 +31,8 @@ describe('renewal before X expiry, end to end', () => {
 
   async function emailAudience(tailor: TailorProcess, id: string): Promise<string> {
     const configId = await tailor.addConfiguration(emu);
-    await tailor.api('PUT', `/audiences/${id}`, { name: id });
-    await tailor.api('PUT', `/audiences/${id}/connections/${configId}`, { forward_twitter_handles: false, forward_device_ids: false });
+    await tailor.client.putAudience(id, { name: id });
+    await tailor.client.connect(id, configId, { forward_twitter_handles: false, forward_device_ids: false });
     expect((await tailor.api('POST', `/audiences/${id}/members`, { add: members.map((e) => ({ user_id: e, email: e })) })).status).toBe(202);
     const d = await waitFor(`${id} on X`, async () => {
       const down = (await tailor.downstreams(id)).email;

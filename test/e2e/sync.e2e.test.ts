@@ -44,11 +44,10 @@ describe('sync semantics end to end', () => {
 
   it('creates one X audience per identity type with mParticle names, normalizing and hashing', async () => {
     await connected('names', 'Spring Sale');
-    const res = await tailor.api('POST', '/audiences/names/members', {
+    const res = await tailor.client.changeMembers('names', {
       add: [{ user_id: 'u1', email: '  Jane.Doe@Example.COM ', twitter_handle: '@JaneDoe', ios_advertising_id: 'AEBE52E7-03EE-455A-B3C4-E57283966239' }],
     });
-    expect(res.status).toBe(202);
-    expect(res.body.accepted).toEqual({ add: 1, remove: 0 });
+    expect(res.accepted).toEqual({ add: 1, remove: 0 });
     await settled('names', 'email', [sha('jane.doe@example.com')]);
     await settled('names', 'handle', [sha('janedoe')]);
     await settled('names', 'device_id', [sha('aebe52e7-03ee-455a-b3c4-e57283966239')]);
@@ -61,19 +60,18 @@ describe('sync semantics end to end', () => {
   it('passes digests through, drops a bad identifier with its reason and delivers the rest', async () => {
     await connected('mixed', 'Mixed');
     const digest = sha('prehashed@example.com').toUpperCase();
-    const res = await tailor.api('POST', '/audiences/mixed/members', {
+    const res = await tailor.client.changeMembers('mixed', {
       add: [
         { user_id: 'a', email: digest },
         { user_id: 'b', email: 'not-an-email', twitter_handle: 'good_handle' },
         { user_id: 'c', google_advertising_id: 'not-a-uuid' },
       ],
     });
-    expect(res.status).toBe(202);
-    expect(res.body.rejected).toEqual([
+    expect(res.rejected).toEqual([
       expect.objectContaining({ index: 1, field: 'email', reason: 'invalid_email' }),
       expect.objectContaining({ index: 2, field: 'google_advertising_id', reason: 'invalid_device_id' }),
     ]);
-    expect(JSON.stringify(res.body)).not.toContain('not-an-email');
+    expect(JSON.stringify(res)).not.toContain('not-an-email');
     await settled('mixed', 'email', [digest.toLowerCase()]);
     await settled('mixed', 'handle', [sha('good_handle')]);
     const view = await tailor.audience('mixed');
@@ -83,7 +81,7 @@ describe('sync semantics end to end', () => {
   it('removes, follows identity changes, and keeps a shared device until its last holder leaves', async () => {
     await connected('family', 'Family');
     const ipad = '11111111-2222-3333-4444-555555555555';
-    await tailor.api('POST', '/audiences/family/members', {
+    await tailor.client.changeMembers('family', {
       add: [
         { user_id: 'mom', email: 'mom@example.com', ios_advertising_id: ipad },
         { user_id: 'kid', email: 'kid@example.com', ios_advertising_id: ipad },
@@ -92,20 +90,20 @@ describe('sync semantics end to end', () => {
     await settled('family', 'email', [sha('mom@example.com'), sha('kid@example.com')]);
     await settled('family', 'device_id', [sha(ipad)]);
     // Mom changes e-mail: the old hash leaves X. The kid leaves: the iPad stays, mom still has it.
-    await tailor.api('POST', '/audiences/family/members', {
+    await tailor.client.changeMembers('family', {
       add: [{ user_id: 'mom', email: 'mom.new@example.com', ios_advertising_id: ipad }],
       remove: [{ user_id: 'kid' }],
     });
     await settled('family', 'email', [sha('mom.new@example.com')]);
     await settled('family', 'device_id', [sha(ipad)]);
-    await tailor.api('POST', '/audiences/family/members', { remove: [{ user_id: 'mom' }] });
+    await tailor.client.changeMembers('family', { remove: [{ user_id: 'mom' }] });
     await settled('family', 'device_id', []);
     await settled('family', 'email', []);
   });
 
   it('coalesces flapping: add, remove, add within one flush sends the hash once', async () => {
     await connected('flap', 'Flap', { forward_twitter_handles: false, forward_device_ids: false });
-    await tailor.api('POST', '/audiences/flap/members', { add: [{ user_id: 'x', email: 'seed@example.com' }] });
+    await tailor.client.changeMembers('flap', { add: [{ user_id: 'x', email: 'seed@example.com' }] });
     await settled('flap', 'email', [sha('seed@example.com')]);
     const before = (await tailor.downstreams('flap')).email;
     for (const body of [
@@ -113,7 +111,7 @@ describe('sync semantics end to end', () => {
       { remove: [{ user_id: 'f' }] },
       { add: [{ user_id: 'f', email: 'flap@example.com' }] },
     ]) {
-      await tailor.api('POST', '/audiences/flap/members', body);
+      await tailor.client.changeMembers('flap', body);
     }
     await settled('flap', 'email', [sha('seed@example.com'), sha('flap@example.com')]);
     const after = (await tailor.downstreams('flap')).email;
@@ -124,26 +122,26 @@ describe('sync semantics end to end', () => {
   it('Forward toggles: off detaches and keeps the X audience; on again re-sends current members', async () => {
     await connected('toggle', 'Toggle', { forward_device_ids: false });
     const idfa = 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
-    await tailor.api('POST', '/audiences/toggle/members', { add: [{ user_id: 'u', email: 'toggle@example.com', ios_advertising_id: idfa }] });
+    await tailor.client.changeMembers('toggle', { add: [{ user_id: 'u', email: 'toggle@example.com', ios_advertising_id: idfa }] });
     await settled('toggle', 'email', [sha('toggle@example.com')]);
     expect((await tailor.downstreams('toggle')).device_id).toBeUndefined();
 
-    await tailor.api('PUT', `/audiences/toggle/connections/${configId}`, { forward_emails: false, forward_device_ids: true });
+    await tailor.client.connect('toggle', configId, { forward_emails: false, forward_device_ids: true });
     await settled('toggle', 'device_id', [sha(idfa)]);
     const email = (await tailor.downstreams('toggle')).email;
     expect(email.state).toBe('detached');
-    await tailor.api('POST', '/audiences/toggle/members', { add: [{ user_id: 'v', email: 'later@example.com' }] });
+    await tailor.client.changeMembers('toggle', { add: [{ user_id: 'v', email: 'later@example.com' }] });
     await settled('toggle', 'device_id', [sha(idfa)]);
     expect(await xMembers('toggle', 'email')).toEqual([sha('toggle@example.com')]); // detached: untouched
     expect((await emu.audiences(accountId)).find((a) => a.id === email.x_audience_id)?.deleted).toBe(false);
 
-    await tailor.api('PUT', `/audiences/toggle/connections/${configId}`, { forward_emails: true, forward_device_ids: true });
+    await tailor.client.connect('toggle', configId, { forward_emails: true, forward_device_ids: true });
     await settled('toggle', 'email', [sha('toggle@example.com'), sha('later@example.com')]);
   });
 
   it('renames the X audiences with the audience, and deletes them with it', async () => {
     await connected('rename', 'Old Name', { forward_twitter_handles: false, forward_device_ids: false });
-    await tailor.api('POST', '/audiences/rename/members', { add: [{ user_id: 'u', email: 'r@example.com' }] });
+    await tailor.client.changeMembers('rename', { add: [{ user_id: 'u', email: 'r@example.com' }] });
     await settled('rename', 'email', [sha('r@example.com')]);
     expect((await tailor.api('PUT', '/audiences/rename', { name: 'New Name' })).status).toBe(200);
     await waitFor('rename on X', async () => (await emu.audiences(accountId)).some((a) => a.name === 'New Name (email)' && !a.deleted));
@@ -159,7 +157,7 @@ describe('sync semantics end to end', () => {
     const taken = await emu.signed(user, 'POST', `/12/accounts/${accountId}/custom_audiences?name=${encodeURIComponent('Taken (email)')}`);
     expect(taken.status).toBeLessThan(300);
     await connected('taken', 'Taken', { forward_twitter_handles: false, forward_device_ids: false });
-    await tailor.api('POST', '/audiences/taken/members', { add: [{ user_id: 'u', email: 't@example.com' }] });
+    await tailor.client.changeMembers('taken', { add: [{ user_id: 'u', email: 't@example.com' }] });
     await settled('taken', 'email', [sha('t@example.com')]);
     expect((await tailor.downstreams('taken')).email.name).toBe('Taken (email) [2]');
   });
@@ -169,8 +167,8 @@ describe('sync semantics end to end', () => {
     const active = population.filter((p) => p.active);
     await connected('big', 'Big', { forward_twitter_handles: false, forward_device_ids: false });
     await connected('small', 'Small', { forward_twitter_handles: false, forward_device_ids: false });
-    await tailor.api('POST', '/audiences/big/members', { add: active.slice(0, 150).map((p, i) => ({ user_id: `b${i}`, email: p.email })) });
-    await tailor.api('POST', '/audiences/small/members', { add: active.slice(150, 180).map((p, i) => ({ user_id: `s${i}`, email: p.email })) });
+    await tailor.client.changeMembers('big', { add: active.slice(0, 150).map((p, i) => ({ user_id: `b${i}`, email: p.email })) });
+    await tailor.client.changeMembers('small', { add: active.slice(150, 180).map((p, i) => ({ user_id: `s${i}`, email: p.email })) });
     await settled(
       'big',
       'email',

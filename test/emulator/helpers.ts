@@ -1,11 +1,12 @@
 /**
  * Test helpers that talk to the emulator the way any X client would: over HTTP on 127.0.0.1,
- * signing with the independent `oauth-1.0a` package (HMAC-SHA1 from node:crypto), never with
- * the emulator's own OAuth code.
+ * signing with the tests' one independent signer (test/support/oauth.ts), never with the
+ * emulator's own OAuth code.
  */
-import { createHash, createHmac } from 'node:crypto';
-import OAuth from 'oauth-1.0a';
+import { createHash } from 'node:crypto';
+import type OAuth from 'oauth-1.0a';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.ts';
+import { testSigner } from '../support/oauth.ts';
 
 export interface Credentials {
   consumer_key: string;
@@ -110,23 +111,10 @@ export async function getJson(url: string): Promise<Json> {
 }
 
 export function signer(bench: Pick<Bench, 'creds'>, opts: Pick<CallOptions, 'nonce' | 'timestamp' | 'wrongSecret' | 'consumerKey'> = {}): OAuth {
-  const oauth = new OAuth({
-    consumer: {
-      key: opts.consumerKey ?? bench.creds.consumer_key,
-      secret: opts.wrongSecret ? 'not-the-secret' : bench.creds.consumer_secret,
-    },
-    signature_method: 'HMAC-SHA1',
-    hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-  });
-  if (opts.nonce !== undefined) {
-    const nonce = opts.nonce;
-    oauth.getNonce = () => nonce;
-  }
-  if (opts.timestamp !== undefined) {
-    const timestamp = opts.timestamp;
-    oauth.getTimeStamp = () => timestamp;
-  }
-  return oauth;
+  return testSigner(
+    { key: opts.consumerKey ?? bench.creds.consumer_key, secret: opts.wrongSecret ? 'not-the-secret' : bench.creds.consumer_secret },
+    { nonce: opts.nonce, timestamp: opts.timestamp },
+  );
 }
 
 /** One signed X call. Paths are relative to the emulator, e.g. "/12/accounts". */

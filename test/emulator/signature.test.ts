@@ -1,13 +1,12 @@
 /**
  * The emulator's verifier against X's documented signature example ("Creating a signature",
- * docs/reference/x-ads-api.md 9.2 [S8]) and against the independent oauth-1.0a signer.
+ * docs/reference/x-ads-api.md 9.2 [S8]) and against the tests' independent signer (test/support/oauth.ts).
  */
-import { createHmac } from 'node:crypto';
-import OAuth from 'oauth-1.0a';
 import { describe, expect, it } from 'vitest';
 import { percentEncode } from '../../src/emulator/oauth/percent-encode.ts';
 import { hmacSha1Signature, signatureBaseString } from '../../src/emulator/oauth/signature.ts';
 import { parseOAuthHeader } from '../../src/emulator/oauth/authorization-header.ts';
+import { testSigner } from '../support/oauth.ts';
 
 describe('HMAC-SHA1 signature', () => {
   it("matches X's documented example", () => {
@@ -29,11 +28,7 @@ describe('HMAC-SHA1 signature', () => {
   });
 
   it('agrees with oauth-1.0a on parameters that need encoding', () => {
-    const oauth = new OAuth({
-      consumer: { key: 'ck', secret: 'c s!*' },
-      signature_method: 'HMAC-SHA1',
-      hash_function: (b, k) => createHmac('sha1', k).update(b).digest('base64'),
-    });
+    const oauth = testSigner({ key: 'ck', secret: 'c s!*' });
     const url = 'http://127.0.0.1:9/12/accounts/abc/custom_audiences';
     const data = { name: "Émile's (list) *2*", description: 'a,b:c' };
     const auth = oauth.authorize({ url, method: 'POST', data }, { key: 'tk', secret: 'ts~' });

@@ -1,20 +1,18 @@
 /**
- * In-process Firehose tests: the real server (`buildServer`) over a temporary SQLite store, with
- * an X client that is never called (the Firehose path makes no X call). The ledger is read
- * straight from the database file, read-only, to check exact member keys and "nothing changed".
+ * In-process Firehose tests: the tests' one in-process app (test/support/in-process.ts) over a
+ * temporary SQLite store, with an X client that is never called (the Firehose path makes no X
+ * call). The ledger is read straight from the database file, read-only, to check exact member
+ * keys and "nothing changed".
  */
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pino from 'pino';
 import { MemberKeys } from '../../src/membership/member-key.ts';
-import { buildServer } from '../../src/server/app.ts';
 import type { Services } from '../../src/services/deps.ts';
 import type { Configuration, Store } from '../../src/store/port.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { testServices } from '../support/services.ts';
+import { startInProcess as startShared } from '../support/in-process.ts';
 import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 
 /** The Firehose fixtures, described in test/fixtures/firehose/README.md. */
@@ -59,37 +57,28 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-// tmpfs when there is one: the store fsyncs every commit, which is slow on a shared disk.
-const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-
 export async function startInProcess(
   opts: { firehoseToken?: string; firehoseEncoding?: 'raw' | 'sha256'; wrapStore?: (store: Store) => Store; now?: () => number; log?: Services['log'] } = {},
 ): Promise<Harness> {
-  const dir = mkdtempSync(join(TMP, 'tailor-firehose-'));
-  const path = join(dir, 'tailor.db');
-  const real = SqliteStore.open(path);
-  const store = opts.wrapStore ? opts.wrapStore(real) : real;
   let notified = 0;
-  const s = testServices(store, { secretKey: FIREHOSE_SECRET, log: opts.log, now: opts.now, notify: () => (notified += 1) });
-  const { configuration } = await real.putConfiguration(
-    { name: 'Test', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
-    Date.now(),
-  );
-  const app = await buildServer(s, {
-    adminToken: 'admin-token-0123456789',
-    firehoseToken: opts.firehoseToken ?? null,
-    firehoseEncoding: opts.firehoseEncoding,
+  const h = await startShared({
+    secretKey: FIREHOSE_SECRET,
+    log: opts.log ?? pino({ level: 'silent' }),
+    now: opts.now,
+    notify: () => (notified += 1),
+    wrapStore: opts.wrapStore,
+    configurationAccount: ACCOUNT,
+    server: { adminToken: 'admin-token-0123456789', firehoseToken: opts.firehoseToken ?? null, firehoseEncoding: opts.firehoseEncoding },
   });
-  await app.ready();
-  const reader = new Database(path, { readonly: true });
+  const reader = h.reader();
   const inject = async (payload: string, headers: Record<string, string>) => {
-    const res = await app.inject({ method: 'POST', url: '/firehose', payload, headers: { 'content-type': 'application/json', ...headers } });
+    const res = await h.app.inject({ method: 'POST', url: '/firehose', payload, headers: { 'content-type': 'application/json', ...headers } });
     return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : null };
   };
   return {
-    app,
-    store,
-    configuration,
+    app: h.app,
+    store: h.services.store as Store,
+    configuration: h.configuration!,
     notified: () => notified,
     post: (body, headers = {}) => inject(JSON.stringify(body), headers),
     postRaw: (payload, headers = {}) => inject(payload, headers),
@@ -119,11 +108,6 @@ export async function startInProcess(
           return ka < kb ? -1 : ka > kb ? 1 : 0;
         });
     },
-    async close() {
-      await app.close();
-      reader.close();
-      await real.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: () => h.close(),
   };
 }

@@ -1,19 +1,16 @@
 /**
- * A real, listening Tailor HTTP server (`buildServer`) over a temporary SQLite store, for the
- * security tests that need sockets. Every call a handler could make outside the process (the
+ * A real, listening Tailor HTTP server (the tests' one in-process app, test/support/in-process.ts)
+ * over a temporary SQLite store, for the security tests that need sockets. Every call a handler could make outside the process (the
  * store, X, the workers' wake-up) is counted, so a test can tell that no handler ran.
  */
 import type Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
-import { buildServer, type ServerOptions } from '../../src/server/app.ts';
+import type { ServerOptions } from '../../src/server/app.ts';
 import type { Store } from '../../src/store/port.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { testServices, testXClient } from '../support/services.ts';
+import type { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { startInProcess } from '../support/in-process.ts';
+import { testXClient } from '../support/services.ts';
 
 export const ADMIN = 'security-admin-token-0123456789';
 export const FIREHOSE = 'security-firehose-token-0123456789';
@@ -47,33 +44,28 @@ function counted<T extends object>(target: T, name: string, calls: string[]): T 
 
 /** Listens on 127.0.0.1; `opts.listenHost` only tells the Host check where it would listen. */
 export async function startServer(opts: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'tailor-security-'));
-  const store = SqliteStore.open(join(dir, 'tailor.db'));
-  const db = (store as unknown as { db: Database.Database }).db;
   const calls: string[] = [];
   const logs: string[] = [];
   const log = pino({ level: 'info' }, { write: (line: string) => void logs.push(line) });
   // Nothing listens where X is: a handler that reached X would fail, and be counted first.
-  const s = testServices(counted<Store>(store, 'store', calls), {
+  const h = await startInProcess({
     secretKey: 'security-secret-key-0123456789abcdef',
+    wrapStore: (store) => counted<Store>(store, 'store', calls),
     x: counted(testXClient(), 'x', calls),
     log,
     notify: () => void calls.push('notify'),
+    server: { adminToken: ADMIN, firehoseToken: FIREHOSE, ...opts },
+    listen: true,
   });
-  const app = await buildServer(s, { adminToken: ADMIN, firehoseToken: FIREHOSE, ...opts });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const port = (app.server.address() as AddressInfo).port;
+  const store = h.store as SqliteStore;
+  const db = (store as unknown as { db: Database.Database }).db;
   return {
-    app,
-    port,
+    app: h.app,
+    port: h.port!,
     store,
     calls,
     changes: () => db.prepare('SELECT total_changes()').pluck().get() as number,
     logs,
-    async close() {
-      await app.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: h.close,
   };
 }

@@ -1,20 +1,14 @@
 /**
- * One in-process Tailor for the security tests of issue 11: `buildServer` over a temporary SQLite
- * store with one configuration (no X call is made on these paths), its log lines captured, and a
- * read-only view of the ledger to compare what the API reports with what is stored.
+ * The security tests of issue 11 on the tests' one in-process app (test/support/in-process.ts):
+ * a temporary SQLite store with one configuration (no X call is made on these paths), its log
+ * lines captured, and a read-only view of the ledger to compare what the API reports with what is
+ * stored.
  */
-import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { expect } from 'vitest';
 import { MemberKeys } from '../../src/membership/member-key.ts';
-import { buildServer } from '../../src/server/app.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { testServices } from '../support/services.ts';
+import type { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { startInProcess } from '../support/in-process.ts';
 
 export const TOKEN = 'security-admin-token-0123456789';
 const SECRET = 'security-test-secret-0123456789abcdef';
@@ -43,65 +37,38 @@ export interface Server {
   close(): Promise<void>;
 }
 
-const TMP = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-
 export async function startServer(): Promise<Server> {
-  const dir = mkdtempSync(join(TMP, 'tailor-security-'));
-  const path = join(dir, 'tailor.db');
-  const store = SqliteStore.open(path);
-  let logText = '';
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      logText += chunk.toString();
-      cb();
-    },
+  const h = await startInProcess({
+    secretKey: SECRET,
+    logLevel: 'debug',
+    configurationAccount: ACCOUNT,
+    configurationName: 'Security',
+    server: { adminToken: TOKEN },
   });
-  const memberKeys = new MemberKeys(SECRET);
-  const s = testServices(store, { secretKey: SECRET, log: pino({ level: 'debug' }, sink) });
-  await store.putConfiguration({ name: 'Security', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
-  const app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
-  await app.ready();
-  const reader = new Database(path, { readonly: true });
-  const distinct = reader.prepare('SELECT COUNT(DISTINCT member_key) FROM members WHERE audience_id = ?').pluck();
+  const distinct = h.reader().prepare('SELECT COUNT(DISTINCT member_key) FROM members WHERE audience_id = ?').pluck();
 
   async function call(method: string, url: string, payload?: unknown, headers: Record<string, string> = {}): Promise<Res> {
-    const res = await app.inject({
-      method: method as 'POST',
-      url,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-      payload: payload === undefined ? undefined : typeof payload === 'string' ? payload : JSON.stringify(payload),
-    });
-    let body: any;
-    try {
-      body = res.body ? JSON.parse(res.body) : null;
-    } catch {
-      body = res.body;
-    }
-    const where = `${method} ${url} → ${res.statusCode} ${res.body.slice(0, 300)}`;
-    expect(res.statusCode, where).toBeGreaterThanOrEqual(200);
-    expect(res.statusCode, where).toBeLessThan(500);
-    expect(res.statusCode >= 300 && res.statusCode < 400, where).toBe(false);
-    return { status: res.statusCode, body, raw: res.body };
+    const res = await h.api(method, url, payload, headers);
+    const where = `${method} ${url} → ${res.status} ${res.raw.slice(0, 300)}`;
+    expect(res.status, where).toBeGreaterThanOrEqual(200);
+    expect(res.status, where).toBeLessThan(500);
+    expect(res.status >= 300 && res.status < 400, where).toBe(false);
+    return { status: res.status, body: res.body, raw: res.raw };
   }
 
   return {
-    app,
-    store,
-    memberKeys,
-    dir,
-    logs: () => logText,
+    app: h.app,
+    store: h.store as SqliteStore,
+    memberKeys: new MemberKeys(SECRET),
+    dir: h.dir!,
+    logs: h.logs,
     call,
     async memberCounts() {
       const list = (await call('GET', '/api/v1/audiences')).body.data as { id: string; members: number }[];
       return list.map((a) => ({ id: a.id, reported: a.members, ledger: distinct.get(a.id) as number }));
     },
-    files: () => readdirSync(dir).map((f) => readFileSync(join(dir, f))),
-    async close() {
-      await app.close();
-      reader.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    files: h.files,
+    close: h.close,
   };
 }
 

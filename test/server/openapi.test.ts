@@ -325,6 +325,12 @@ describe('the OpenAPI document', () => {
     check('DELETE', '/api/v1/configurations/:id', gone);
     await call('DELETE', '/api/v1/configurations/:id', `/api/v1/configurations/${config.id}`);
 
+    // The audit log of all of the above, a page at a time, and a cursor it never gave out.
+    const audit = (await call('GET', '/api/v1/audit', '/api/v1/audit?limit=3')).json();
+    expect(audit.data.length).toBe(3);
+    await call('GET', '/api/v1/audit', `/api/v1/audit?limit=200&cursor=${audit.next_cursor}`);
+    await call('GET', '/api/v1/audit', '/api/v1/audit?cursor=bm9wZQ');
+
     // Refusals before any handler: the access check and the router.
     await call('GET', '/api/v1/audiences', '/api/v1/audiences', { headers: { authorization: 'Bearer wrong' } });
     await call('PUT', '/api/v1/audiences/:audienceId', '/api/v1/audiences/a%', { payload: { name: 'x' } });

@@ -4,9 +4,28 @@
  * (src/ui/assets/types.d.ts, a copy the browser code keeps for itself). A field the UI reads that
  * the API no longer gives, or gives as another type, does not compile.
  */
-import type { AlertEventView, AudienceView, ConfigurationView, DeletionView, HealthReportView, HistoryView, LookupView } from '../../src/services/views.ts';
+import type {
+  AlertEventView,
+  AudienceView,
+  AuditPage as AuditPageView,
+  ConfigurationView,
+  DeletionView,
+  HealthReportView,
+  HistoryView,
+  LookupView,
+} from '../../src/services/views.ts';
 import type { PrivacyView } from '../../src/services/privacy.ts';
-import type { AlertEvent, Audience, Configuration, HealthReport, History, LookupResult, Privacy, WaitingDeletion } from '../../src/ui/assets/types.d.ts';
+import type {
+  AlertEvent,
+  Audience,
+  AuditPage,
+  Configuration,
+  HealthReport,
+  History,
+  LookupResult,
+  Privacy,
+  WaitingDeletion,
+} from '../../src/ui/assets/types.d.ts';
 
 type Fits<A, B> = [A] extends [B] ? true : false;
 export const fits: [
@@ -18,4 +37,5 @@ export const fits: [
   Fits<HealthReportView, HealthReport>,
   Fits<AlertEventView, AlertEvent>,
   Fits<PrivacyView, Privacy>,
-] = [true, true, true, true, true, true, true, true];
+  Fits<AuditPageView, AuditPage>,
+] = [true, true, true, true, true, true, true, true, true];

@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import OAuth from 'oauth-1.0a';
+import type OAuth from 'oauth-1.0a';
 import { describe, expect, it } from 'vitest';
+import { testSigner } from '../support/oauth.ts';
 import { authorizationHeader, formParams, hmacSha1Signature, parameterString, percentEncode, signRequest, signatureBaseString } from '../../src/x/oauth.ts';
 
 // X's "Creating a signature" example (fundamentals/authentication/oauth-1-0a/creating-a-signature).
@@ -242,9 +243,5 @@ describe('signRequest', () => {
 });
 
 function referenceOAuth(key: string, secret: string): OAuth {
-  return new OAuth({
-    consumer: { key, secret },
-    signature_method: 'HMAC-SHA1',
-    hash_function: (base, k) => createHmac('sha1', k).update(base).digest('base64'),
-  });
+  return testSigner({ key, secret });
 }

@@ -1,10 +1,10 @@
 /**
  * A small stand-in for X on 127.0.0.1 that records what arrives and checks every signature with the
- * independent `oauth-1.0a` package (never with src/x/oauth.ts). Each test sets `handle`.
+ * tests' independent signer (test/support/oauth.ts, never src/x/oauth.ts). Each test sets `handle`.
  */
-import { createHmac } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import OAuth from 'oauth-1.0a';
+import type OAuth from 'oauth-1.0a';
+import { testSigner } from '../support/oauth.ts';
 import { XClient, type XClientOptions } from '../../src/x/client.ts';
 
 export const APP = { consumerKey: 'app-key', consumerSecret: 'app-secret/+=' };
@@ -41,11 +41,7 @@ export interface Stub {
   close(): Promise<void>;
 }
 
-const reference = new OAuth({
-  consumer: { key: APP.consumerKey, secret: APP.consumerSecret },
-  signature_method: 'HMAC-SHA1',
-  hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-});
+const reference = testSigner({ key: APP.consumerKey, secret: APP.consumerSecret });
 
 export function parseAuthorization(header: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};

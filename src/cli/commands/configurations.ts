@@ -20,6 +20,7 @@ export function register(program: Command): void {
       const tailor = await exitOnConfigError(() => startTailor(config, { serve: false, work: false, log: createLogger('warn') }));
       try {
         const { configuration, created } = await addConfiguration(tailor.services, {
+          actor: 'cli',
           name: o.name,
           accountId: o.accountId,
           tokens: { accessToken: o.accessToken, accessTokenSecret: o.accessTokenSecret },

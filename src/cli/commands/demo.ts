@@ -67,6 +67,7 @@ export function register(program: Command): void {
       const account = admin?.accounts.find((a) => a.permissions.includes('ACCOUNT_ADMIN'));
       if (!admin || !account) throw new Error('the emulator offers no ACCOUNT_ADMIN login');
       const { configuration } = await addConfiguration(tailor.services, {
+        actor: 'cli',
         name: `Demo: ${account.name}`,
         accountId: account.id,
         tokens: { accessToken: admin.access_token, accessTokenSecret: admin.access_token_secret },

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
+import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
+import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { ApiError } from '../../http/errors.ts';
 import { sendTagged } from '../../http/etag.ts';
@@ -185,6 +187,14 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     const result = await s.store.putAudience(id, name, s.now());
     if (result.created) s.log.info({ audience: id }, 'audience created');
     if (result.renamed) s.log.info({ audience: id }, 'audience renamed; its X audiences follow');
+    if (result.created || result.renamed)
+      await recordAudit(s, {
+        actor: actorOf(req),
+        action: result.created ? 'audience.created' : 'audience.renamed',
+        objectType: 'audience',
+        objectId: id,
+        audienceId: id,
+      });
     s.notify();
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience, viewOpts));
   });
@@ -210,6 +220,14 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     const downstreams = await s.store.listDownstreams(audience.id);
     await s.store.deleteAudience(audience.id, s.now(), { force });
     s.log.info({ audience: audience.id, force }, 'audience deleted; deleting its X audiences');
+    await recordAudit(s, {
+      actor: actorOf(req),
+      action: 'audience.deleted',
+      objectType: 'audience',
+      objectId: audience.id,
+      audienceId: audience.id,
+      details: { x_audiences: downstreams.filter((d) => d.xAudienceId !== null).length, force },
+    });
     s.notify();
     return reply.code(202).send({
       deleted: true,

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
+import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
+import { recordAudit } from '../../services/audit.ts';
 import { addConfiguration, configurationView } from '../../services/configurations.ts';
 import type { Services } from '../../services/deps.ts';
 import { configurationViewSchema } from '../../services/views.ts';
@@ -48,6 +50,7 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
   app.post('/api/v1/configurations', { ...DESCRIBED, schema: post }, async (req, reply) => {
     const input = parse(body, req.body);
     const { configuration, created } = await addConfiguration(s, {
+      actor: actorOf(req),
       name: input.name,
       accountId: input.account_id,
       tokens: { accessToken: input.access_token, accessTokenSecret: input.access_token_secret },
@@ -66,6 +69,13 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
     if (result === 'not_found') throw new Refusal('not_found', `Configuration ${req.params.id} does not exist`);
     if (result === 'in_use') throw new Refusal('in_use', 'Connections still use this configuration (or its X audiences are being deleted); remove them first');
     s.log.info({ configuration: req.params.id }, 'configuration deleted');
+    await recordAudit(s, {
+      actor: actorOf(req),
+      action: 'configuration.deleted',
+      objectType: 'configuration',
+      objectId: req.params.id,
+      configurationId: req.params.id,
+    });
     return reply.code(204).send();
   });
 }

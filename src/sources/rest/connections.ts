@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
+import { actorOf } from '../../http/actor.ts';
 import { parse, pathId } from '../../http/validate.ts';
+import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 import { audienceViewSchema } from '../../services/views.ts';
@@ -69,6 +71,20 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       { audience: audience.id, configuration: configuration.id, created, ...forward },
       created ? 'connection added' : 'connection updated; X audiences of types turned off are kept, detached',
     );
+    await recordAudit(s, {
+      actor: actorOf(req),
+      action: created ? 'connection.created' : 'connection.updated',
+      objectType: 'connection',
+      objectId: `${audience.id}/${configuration.id}`,
+      audienceId: audience.id,
+      configurationId: configuration.id,
+      details: {
+        forward_emails: forward.forwardEmails,
+        forward_twitter_handles: forward.forwardTwitterHandles,
+        forward_device_ids: forward.forwardDeviceIds,
+        forward_phone_numbers: forward.forwardPhoneNumbers,
+      },
+    });
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
   });
@@ -99,6 +115,15 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
     if (!removed) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');
+    const { audienceId, configurationId } = req.params;
+    await recordAudit(s, {
+      actor: actorOf(req),
+      action: 'connection.deleted',
+      objectType: 'connection',
+      objectId: `${audienceId}/${configurationId}`,
+      audienceId,
+      configurationId,
+    });
     return reply.code(204).send();
   });
 }

@@ -13,13 +13,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
+import { actorOf } from '../../http/actor.ts';
 import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
 import { identifierText, parse } from '../../http/validate.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { SourceIdentity } from '../../membership/changes.ts';
 import { hashIdentities } from '../../membership/privacy.ts';
+import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
-import { erasureView, erasureViewSchema, privacyView, privacyViewSchema, requestErasure, warnIfWaiting } from '../../services/privacy.ts';
+import { erasureAudit, erasureView, erasureViewSchema, privacyView, privacyViewSchema, requestErasure, warnIfWaiting } from '../../services/privacy.ts';
 
 /**
  * The identity fields a suppression, a check or an erasure names: the member fields, raw or 64-hex
@@ -99,6 +101,15 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
       const result = await s.store.suppress(add.identities, lift.identities, s.now());
       if (result.queued > 0) s.notify();
       if (result.added > 0 || result.lifted > 0) s.log.info({ added: result.added, lifted: result.lifted, queued: result.queued }, 'suppression list changed');
+      // Counts only: the list holds hashes, and the audit log names no identity, not even hashed.
+      if (result.added > 0 || result.lifted > 0)
+        await recordAudit(s, {
+          actor: actorOf(req),
+          action: 'suppression.changed',
+          objectType: 'suppression',
+          objectId: null,
+          details: { added: result.added, lifted: result.lifted, queued: result.queued, rejected: add.rejected.length + lift.rejected.length },
+        });
       if (result.added > 0) await warnIfWaiting(s);
       return reply.code(202).send({
         ...result,
@@ -138,11 +149,13 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
     },
     async (req, reply) => {
       const input = parse(erasureBody, req.body);
-      const { erasure } = await requestErasure(
+      const { erasure, created, unusable } = await requestErasure(
         s,
         { ...(input.user_id === undefined ? {} : { userId: input.user_id }), identities: sourceIdentities(input) },
         'api',
       );
+      // Once per erasure (a repeated request answers the same one): its id and counts, never whom.
+      if (created) await recordAudit(s, { actor: actorOf(req), ...erasureAudit(erasure, unusable) });
       return reply.code(202).send({ id: erasure.id, state: erasure.state });
     },
   );

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
+  AuditEntry,
+  AuditEntryInput,
   ApplyResult,
   Audience,
   AudienceOrigin,
@@ -43,6 +45,7 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import * as audiences from './audiences.ts';
+import * as audit from './audit.ts';
 import { claim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
@@ -53,6 +56,7 @@ import { migrate } from './migrate.ts';
 import * as privacy from './privacy.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { release } from './release.ts';
+import { pruneXData } from './retention.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
 import * as sessions from './sessions.ts';
 import { recordCreateAttempt, settleCreated } from './settle-created.ts';
@@ -419,6 +423,18 @@ export class PostgresStore implements Store {
 
   async holdRate(key: string, until: number, now: number, perMinute: number): Promise<void> {
     await this.db.tx((c) => holdRate(c, key, until, now, perMinute));
+  }
+
+  async recordAudit(entry: AuditEntryInput, now: number): Promise<void> {
+    await audit.recordAudit(this.db, entry, now);
+  }
+
+  async listAudit(opts: { beforeId?: number; limit: number }): Promise<AuditEntry[]> {
+    return audit.listAudit(this.db, opts);
+  }
+
+  async pruneXData(before: number): Promise<{ samples: number; downstreams: number }> {
+    return pruneXData(this.db, before);
   }
 
   async putSession(idHash: string, expiresAt: number, now: number): Promise<void> {

@@ -3,6 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
+  AuditEntry,
+  AuditEntryInput,
   ApplyResult,
   Audience,
   AudienceOrigin,
@@ -44,6 +46,7 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import * as audiences from './audiences.ts';
+import * as audit from './audit.ts';
 import { claim, claimOfMarked, continueClaim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
@@ -53,6 +56,7 @@ import { openSqlite } from './open.ts';
 import * as privacy from './privacy.ts';
 import { holdRate, takeRateToken } from './rate.ts';
 import { release } from './release.ts';
+import { pruneXData } from './retention.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
 import * as sessions from './sessions.ts';
 import { recordCreateAttempt, settleCreated } from './settle-created.ts';
@@ -533,6 +537,18 @@ export class SqliteStore implements Store {
 
   async takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number> {
     return this.tx(() => takeRateToken(this.db, key, now, perMinute, burst));
+  }
+
+  async recordAudit(entry: AuditEntryInput, now: number): Promise<void> {
+    this.tx(() => audit.recordAudit(this.db, entry, now));
+  }
+
+  async listAudit(opts: { beforeId?: number; limit: number }): Promise<AuditEntry[]> {
+    return audit.listAudit(this.db, opts);
+  }
+
+  async pruneXData(before: number): Promise<{ samples: number; downstreams: number }> {
+    return this.tx(() => pruneXData(this.db, before));
   }
 
   async putSession(idHash: string, expiresAt: number, now: number): Promise<void> {

@@ -203,6 +203,25 @@ export interface Deletion {
 }
 
 /** A value or nested arrays of them (dom.js's children; a JSDoc typedef cannot recurse). */
+/** One entry of GET /api/v1/audit (src/services/audit-view.ts). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+  action: string;
+  object_type: 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
+  object_id: string | null;
+  audience_id: string | null;
+  configuration_id: string | null;
+  details: Record<string, string | number | boolean | null> | null;
+}
+
+/** GET /api/v1/audit?cursor=&limit= → newest first; next_cursor is null on the last page. */
+export interface AuditPage {
+  data: AuditEntry[];
+  next_cursor: string | null;
+}
+
 export type Tree<Leaf> = Leaf | Tree<Leaf>[];
 
 /** GET /api/v1/health/checks: the setup checks of `tailor doctor`. */

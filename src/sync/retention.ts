@@ -1,0 +1,60 @@
+/**
+ * The retention of X's data (TAILOR_X_DATA_RETENTION_DAYS; X's Ads API Agreement 8.4): every
+ * process that runs sync workers prunes, at start and then every `everyMs`, the sizes and
+ * targetability X reported, and their history, received more than `retentionMs` ago
+ * (`RetentionStore.pruneXData`). Pruning is idempotent, so several processes on one PostgreSQL
+ * database may run it at once. The default pace, an hour (at most a tenth of the retention), keeps
+ * nothing more than an hour past its limit.
+ */
+import type { Logger } from 'pino';
+import type { RetentionStore } from '../store/port.ts';
+
+export const RETENTION_EVERY_MS = 3_600_000;
+
+export interface RetentionOptions {
+  retentionMs: number;
+  /** How often to prune; an hour, or a tenth of the retention when that is shorter (never under 1 s). */
+  everyMs?: number;
+}
+
+export class RetentionPruner {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private readonly everyMs: number;
+
+  constructor(
+    private readonly deps: { store: RetentionStore; log: Logger; now: () => number },
+    private readonly opts: RetentionOptions,
+  ) {
+    this.everyMs = opts.everyMs ?? Math.max(1_000, Math.min(RETENTION_EVERY_MS, Math.floor(opts.retentionMs / 10)));
+  }
+
+  /** One pass: what X's data older than the limit there was, deleted. */
+  async prune(): Promise<{ samples: number; downstreams: number }> {
+    const pruned = await this.deps.store.pruneXData(this.deps.now() - this.opts.retentionMs);
+    if (pruned.samples > 0 || pruned.downstreams > 0)
+      this.deps.log.info({ ...pruned, retention_days: this.opts.retentionMs / 86_400_000 }, "X's data past its retention deleted");
+    return pruned;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    const tick = (): void => {
+      this.running = this.prune()
+        .then(() => undefined)
+        .catch((err: unknown) => this.deps.log.warn({ err: err instanceof Error ? err.message : String(err) }, "pruning X's data failed; next try later"))
+        .finally(() => {
+          this.running = null;
+        });
+    };
+    tick();
+    this.timer = setInterval(tick, this.everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

@@ -1,0 +1,46 @@
+/** The audit log's table refuses to be rewritten, on both dialects (migration 0015's triggers). */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { openPostgresStore } from '../../src/store/postgres/index.ts';
+import { SqliteStore } from '../../src/store/sqlite/index.ts';
+import { createTestDatabase } from './pg.ts';
+
+const entry = { actor: 'admin_token', action: 'audience.created', objectType: 'audience', objectId: 'a1', audienceId: 'a1' } as const;
+
+describe('the audit log is append-only', () => {
+  it('SQLite refuses UPDATE and DELETE', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tailor-audit-'));
+    const store = SqliteStore.open(join(dir, 'tailor.db'));
+    try {
+      await store.recordAudit(entry, 1);
+      const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
+      expect(() => db.prepare("UPDATE audit_log SET actor = 'cli'").run()).toThrow(/append-only/);
+      expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+      expect((await store.listAudit({ limit: 10 })).map((e) => e.actor)).toEqual(['admin_token']);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PostgreSQL refuses UPDATE, DELETE and TRUNCATE', async () => {
+    const db = await createTestDatabase();
+    const store = await openPostgresStore(db.url);
+    const client = new pg.Client({ connectionString: db.url });
+    try {
+      await store.recordAudit(entry, 1);
+      await client.connect();
+      await expect(client.query("UPDATE audit_log SET actor = 'cli'")).rejects.toThrow(/append-only/);
+      await expect(client.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+      await expect(client.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+      expect((await store.listAudit({ limit: 10 })).map((e) => e.actor)).toEqual(['admin_token']);
+    } finally {
+      await client.end();
+      await store.close();
+      await db.drop();
+    }
+  });
+});
