@@ -11,6 +11,7 @@ const SLOW = [
   'test/scale/**/*.test.ts', // several processes on PostgreSQL
   'test/ui/web-ui.test.ts', // Chromium
   'test/ui/api-docs.test.ts', // Chromium
+  'test/ui/audience-tools.test.ts', // Chromium
   'test/ui/privacy.test.ts', // Chromium
   'test/ui/status.test.ts', // Chromium
   'test/emulator/cli.test.ts', // spawns `tailor emulator`

@@ -83,6 +83,8 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         log: log.child({ part: 'sync' }),
         now: Date.now,
         installationId: await store.installationId(),
+        // A deletion held back by campaigns is looked at again as often as X's size is read.
+        deleteRecheckMs: config.refreshIntervalMs,
         deliveryLogMs: config.deliveryLogMs,
       },
       {

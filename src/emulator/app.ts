@@ -7,7 +7,7 @@ import { MAX_ACCEPTED_BODY_BYTES, registerBodyParsers } from './http/body.ts';
 import { recordCall } from './http/record-call.ts';
 import { pathOf } from './http/request-info.ts';
 import { xErrorBody } from './http/x-error.ts';
-import { registerBackdoorAudiences } from './routes/backdoor/audiences.ts';
+import { registerBackdoorAudiences, registerBackdoorCampaigns } from './routes/backdoor/audiences.ts';
 import { registerClock } from './routes/backdoor/clock.ts';
 import { registerConfig } from './routes/backdoor/config.ts';
 import { registerCredentials } from './routes/backdoor/credentials.ts';
@@ -19,6 +19,7 @@ import { registerStats } from './routes/backdoor/stats.ts';
 import { registerOAuthRoutes } from './routes/oauth/oauth-routes.ts';
 import { registerAccountRoutes } from './routes/x/accounts.ts';
 import { registerCustomAudienceCrud } from './routes/x/custom-audience-crud.ts';
+import { registerCustomAudienceTargeted } from './routes/x/custom-audience-targeted.ts';
 import { registerCustomAudienceUsers } from './routes/x/custom-audience-users.ts';
 import { registerCustomAudiencesList } from './routes/x/custom-audiences-list.ts';
 import type { World } from './world/world.ts';
@@ -45,9 +46,11 @@ export async function buildApp(world: World): Promise<FastifyInstance> {
   registerCustomAudiencesList(app, world);
   registerCustomAudienceCrud(app, world);
   registerCustomAudienceUsers(app, world);
+  registerCustomAudienceTargeted(app, world);
 
   registerCredentials(app, world);
   registerBackdoorAudiences(app, world);
+  registerBackdoorCampaigns(app, world);
   registerFaults(app, world);
   registerSizing(app, world);
   registerStats(app, world);

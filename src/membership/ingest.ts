@@ -6,7 +6,7 @@
  * sources differ only in how they parse a request and how they answer it.
  */
 import type { PhoneRegion } from '../identity/index.ts';
-import type { LedgerStore } from '../store/port.ts';
+import type { LedgerPreview, LedgerStore } from '../store/port.ts';
 import type { MemberChange } from '../store/port.ts';
 import { dropSuppressed, prepareChanges, suppressionKey, type PreparedChanges, type Rejection, type SourceMember } from './changes.ts';
 import type { MemberKeys } from './member-key.ts';
@@ -30,6 +30,8 @@ export interface IngestRequest {
   rejections?: Record<string, number>;
   /** Where phone numbers without a country code are read (TAILOR_DEFAULT_PHONE_REGION; default US). */
   phoneRegion?: PhoneRegion;
+  /** A dry run: the same preparation, then what the ledger would do (preview.ts), and nothing written. */
+  dryRun?: boolean;
 }
 
 export interface IngestResult {
@@ -41,8 +43,10 @@ export interface IngestResult {
   rejected: (Rejection & { action: IngestAction })[];
   /** Identifiers dropped, by reason (as stored for the audience's status). */
   counts: Record<string, number>;
-  /** Changes queued for X (ApplyResult). */
+  /** Changes queued for X (ApplyResult); 0 in a dry run. */
   queued: number;
+  /** In a dry run: what would change, per identity type. */
+  preview?: LedgerPreview;
 }
 
 export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestRequest): Promise<IngestResult> {
@@ -63,6 +67,10 @@ export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestR
     result.changes[part.action] += prepared.changes.length;
     for (const r of prepared.rejected) result.rejected.push({ ...r, action: part.action });
     for (const [reason, n] of Object.entries(prepared.counts)) result.counts[reason] = (result.counts[reason] ?? 0) + n;
+  }
+  if (req.dryRun) {
+    result.preview = changes.length === 0 ? {} : await ledger.previewMemberChanges(req.audienceId, changes);
+    return result;
   }
   // Nothing to write: no transaction (an empty request or an attribute-only Firehose entry).
   if (changes.length === 0 && Object.keys(result.counts).length === 0) return result;

@@ -6,6 +6,7 @@ import { registerAudiences } from '../sources/rest/audiences.ts';
 import { registerAudit } from '../sources/rest/audit.ts';
 import { registerConfigurations } from '../sources/rest/configurations.ts';
 import { registerConnections } from '../sources/rest/connections.ts';
+import { registerLookup } from '../sources/rest/lookup.ts';
 import { registerMembers } from '../sources/rest/members.ts';
 import { registerPrivacy } from '../sources/rest/privacy.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
@@ -150,6 +151,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     registerConfigurations(scope, s);
     registerAudiences(scope, s);
     registerConnections(scope, s);
+    registerLookup(scope, s);
     registerAudit(scope, s);
     registerSetupHealth(scope, s);
   });

@@ -1,5 +1,16 @@
-import type { Audience, AudiencesStatus, CatalogStore, Configuration, Connection, DeliveryRow, DownstreamStatus, StatusStore } from '../store/port.ts';
-import type { AudienceView, DeliveryView, DownstreamView, HistoryView } from './views.ts';
+import type {
+  Audience,
+  AudiencesStatus,
+  CatalogStore,
+  Configuration,
+  Connection,
+  DeletionStatus,
+  DeliveryRow,
+  DownstreamStatus,
+  StatusStore,
+  TargetingCampaign,
+} from '../store/port.ts';
+import type { AudienceView, DeletionView, DeliveryView, DownstreamView, HistoryView } from './views.ts';
 
 /** The flush interval the views assume when the caller gives none (TAILOR_FLUSH_INTERVAL_MS's default). */
 export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
@@ -37,10 +48,15 @@ export function needsAttention(d: DownstreamStatus, config: Configuration | unde
   return d.targetable === false && d.sizedAt !== null && d.processingSince === null;
 }
 
-/** When the waiting changes go at the latest: the flush interval after the oldest, or after a backoff. */
+/**
+ * When the waiting changes go at the latest: the flush interval after the oldest, or after a
+ * backoff, and under a cadence not before its next window (with nothing waiting: that window).
+ */
 function nextSendAt(d: DownstreamStatus, config: Configuration | undefined, flushIntervalMs: number): number | null {
-  if (d.oldestPendingAt === null || config?.state === 'needs_reauth' || d.state === 'detached') return null;
-  return Math.max(d.oldestPendingAt + flushIntervalMs, d.nextAttemptAt);
+  if (config?.state === 'needs_reauth' || d.state === 'detached' || d.state === 'deleting') return null;
+  const window = d.sendIntervalMs !== null && d.nextSendAt > 0 ? d.nextSendAt : null;
+  if (d.oldestPendingAt === null) return window;
+  return Math.max(d.oldestPendingAt + flushIntervalMs, d.nextAttemptAt, window ?? 0);
 }
 
 export function downstreamView(
@@ -89,6 +105,32 @@ export function downstreamView(
     previous_x_audience_id: d.previousXAudienceId,
     recreated_at: iso(d.recreatedAt),
     needs_attention: needsAttention(d, config),
+    resync:
+      d.resyncBefore === null ? null : { requested_at: iso(d.resyncBefore), total: d.resyncTotal, remaining: Math.min(d.resyncRemaining ?? 0, d.resyncTotal) },
+    deletion_blocked_by: d.state === 'deleting' && d.deleteBlockedBy ? d.deleteBlockedBy.map(campaignView) : null,
+  };
+}
+
+function campaignView(c: TargetingCampaign): {
+  campaign_id: string;
+  campaign_name: string | null;
+  line_items: { id: string; name: string | null; servable: boolean | null }[];
+} {
+  return { campaign_id: c.campaignId, campaign_name: c.campaignName, line_items: c.lineItems };
+}
+
+/** GET /api/v1/deletions: X audiences of deleted audiences still to be deleted on X, and what holds them back. */
+export function deletionView(d: DeletionStatus): DeletionView {
+  return {
+    audience_id: d.audienceId,
+    configuration_id: d.configurationId,
+    identity_type: d.identityType,
+    x_audience_id: d.xAudienceId,
+    name: d.xName,
+    force: d.force,
+    blocked_by: d.blockedBy && !d.force ? d.blockedBy.map(campaignView) : null,
+    next_attempt_at: d.nextAttemptAt > 0 ? iso(d.nextAttemptAt) : null,
+    last_error: d.lastError,
   };
 }
 
@@ -189,6 +231,7 @@ function buildAudienceView(
         forward_twitter_handles: c.forwardTwitterHandles,
         forward_device_ids: c.forwardDeviceIds,
         forward_phone_numbers: c.forwardPhoneNumbers,
+        send_interval_minutes: c.sendIntervalMinutes,
         created_at: iso(c.createdAt),
         downstream_audiences: downstreams.filter((d) => d.configurationId === c.configurationId).map((d) => downstreamView(d, config, errorsOf(d.id), opts)),
       };

@@ -18,6 +18,14 @@ export const downstreamState = z
   );
 export const configurationState = z.enum(['active', 'needs_reauth']);
 
+export const campaignSchema = z
+  .object({
+    campaign_id: z.string(),
+    campaign_name: z.string().nullable(),
+    line_items: z.array(z.object({ id: z.string(), name: z.string().nullable(), servable: z.boolean().nullable() })),
+  })
+  .meta({ id: 'TargetingCampaign', description: 'A campaign whose active line items target an X audience (X’s `targeted`)' });
+
 export const configurationViewSchema = z
   .object({
     id: z.string().describe('The configuration id (a UUID)'),
@@ -52,7 +60,7 @@ export const downstreamViewSchema = z
     next_send_at: time
       .nullable()
       .describe(
-        'When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner); null when nothing waits or its configuration is paused',
+        'When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner; with a cadence, not before its next window, shown even when nothing waits); null when nothing waits (near real time) or its configuration is paused',
       ),
     sent_adds: z.number().int(),
     sent_removes: z.number().int(),
@@ -83,6 +91,14 @@ export const downstreamViewSchema = z
       .describe('The X audience id X lost (deleted on X); it was re-created under `x_audience_id`, so campaigns targeting the old id must be re-pointed'),
     recreated_at: time.nullable(),
     needs_attention: z.boolean().describe('Paused, failing, being re-created, or sized by X and not targetable'),
+    resync: z
+      .object({ requested_at: time, total: z.number().int(), remaining: z.number().int() })
+      .nullable()
+      .describe('A resync in progress: hashes X held when it was asked for, and how many are still to be sent again'),
+    deletion_blocked_by: z
+      .array(campaignSchema)
+      .nullable()
+      .describe('While being deleted: the campaigns with active line items that hold the deletion back (delete with force to proceed)'),
   })
   .meta({ id: 'DownstreamAudience', description: 'One X audience of an audience, per configuration and identity type' });
 
@@ -97,6 +113,11 @@ export const connectionViewSchema = z
     forward_twitter_handles: z.boolean(),
     forward_device_ids: z.boolean(),
     forward_phone_numbers: z.boolean(),
+    send_interval_minutes: z
+      .number()
+      .int()
+      .nullable()
+      .describe('null: near real time (TAILOR_FLUSH_INTERVAL_MS); else each X audience’s adds and removes go at most once per interval'),
     created_at: time.nullable(),
     downstream_audiences: z.array(downstreamViewSchema),
   })
@@ -139,6 +160,43 @@ export const historyViewSchema = z
   })
   .meta({ id: 'History', description: 'Members sent and X’s size over time, per downstream audience' });
 
+export const deletionViewSchema = z
+  .object({
+    audience_id: z.string(),
+    configuration_id: z.string(),
+    identity_type: identityType,
+    x_audience_id: z.string().nullable(),
+    name: z.string().nullable(),
+    force: z.boolean().describe('Confirmed with force: deleted even though campaigns use it'),
+    blocked_by: z.array(campaignSchema).nullable().describe('Campaigns with active line items using it, as X last named them'),
+    next_attempt_at: time.nullable(),
+    last_error: z.string().nullable(),
+  })
+  .meta({ id: 'Deletion', description: 'An X audience of a deleted audience, still to be deleted on X' });
+
+export const lookupStateSchema = z
+  .enum(['on_x', 'pending_add', 'pending_remove', 'uncertain', 'suppressed', 'not_forwarded', 'rejected'])
+  .describe(
+    'on_x: X confirmed it; pending_add / pending_remove: queued; uncertain: sent, answer never settled; suppressed: held back by a suppression; not_forwarded: the connection does not forward this type; rejected: X refused it',
+  );
+
+export const lookupViewSchema = z
+  .object({
+    results: z.array(
+      z.object({
+        field: z.string().describe('The member field the identity was given in'),
+        identity_type: identityType,
+        audience_id: z.string(),
+        audience_name: z.string(),
+        in_audience: z.boolean().describe('A member of the audience holds it'),
+        configuration_id: z.string().nullable(),
+        x_audience_id: z.string().nullable(),
+        state: lookupStateSchema,
+        last_sent_at: time.nullable().describe('When X last confirmed an Update of it'),
+      }),
+    ),
+  })
+  .meta({ id: 'Lookup', description: 'Where a person’s identities are held; never the values' });
 export const auditEntryViewSchema = z
   .object({
     id: z.number().int().describe('Increasing: the order of the log'),
@@ -210,6 +268,9 @@ export type AuditPage = z.infer<typeof auditPageSchema>;
 export type DownstreamView = z.infer<typeof downstreamViewSchema>;
 export type AudienceView = z.infer<typeof audienceViewSchema>;
 export type HistoryView = z.infer<typeof historyViewSchema>;
+export type DeletionView = z.infer<typeof deletionViewSchema>;
+export type LookupView = z.infer<typeof lookupViewSchema>;
+export type LookupState = z.infer<typeof lookupStateSchema>;
 
 export const deliveryViewSchema = z
   .object({

@@ -75,8 +75,15 @@ export interface ConnectionToggles {
   forwardPhoneNumbers: boolean;
 }
 
+/** A connection's settings: the toggles, and its cadence (left out: unchanged; null: near real time). */
+export interface ConnectionSettings extends ConnectionToggles {
+  sendIntervalMinutes?: number | null;
+}
+
 export interface Connection extends ConnectionToggles {
   audienceId: string;
+  /** Null: near real time (TAILOR_FLUSH_INTERVAL_MS); else adds and removes go at most once per interval. */
+  sendIntervalMinutes: number | null;
   configurationId: string;
   createdAt: number;
   updatedAt: number;
@@ -117,6 +124,23 @@ export interface Downstream {
   /** The X audience id X lost (deleted on X), re-created since under a new id, and when. */
   previousXAudienceId: string | null;
   recreatedAt: number | null;
+  /** The connection's cadence in ms (null: near real time) and, with one, the earliest next send of changes. */
+  sendIntervalMs: number | null;
+  nextSendAt: number;
+  /** A resync asked for: every hash X confirmed before `before` is sent again. Null when none runs. */
+  resyncBefore: number | null;
+  resyncTotal: number;
+  /** Delete on X even when active campaigns target it. */
+  deleteForce: boolean;
+  /** The campaigns with active line items holding this X audience's deletion back, or null. */
+  deleteBlockedBy: TargetingCampaign[] | null;
+}
+
+/** A campaign that targets an X audience, with its active line items (X's `targeted`, section 2.8). */
+export interface TargetingCampaign {
+  campaignId: string;
+  campaignName: string | null;
+  lineItems: { id: string; name: string | null; servable: boolean | null }[];
 }
 
 export interface DownstreamStatus extends Downstream {
@@ -133,6 +157,51 @@ export interface DownstreamStatus extends Downstream {
    * pending adds of hashes not confirmed, minus pending removes of confirmed ones.
    */
   target: number;
+  /** While a resync runs: X's members when it was asked for, less those it sent again (hashes that left meanwhile are never sent). */
+  resyncRemaining: number | null;
+}
+
+/** What the ledgers hold of one identity, per audience and X audience (`lookup`). */
+export interface LookupRow {
+  audienceId: string;
+  audienceName: string;
+  identityType: IdentityType;
+  hash: string;
+  /** Members of the audience holding it (0: none, but an X audience still has it or a removal waits). */
+  holders: number;
+  /** Whether the identity is on the suppression list (PrivacyStore): kept off X whatever the ledgers hold. */
+  suppressed: boolean;
+  /** The X audience side, or null when the audience has no X audience of that type. */
+  downstream: {
+    id: number;
+    configurationId: string;
+    state: DownstreamState;
+    xAudienceId: string | null;
+    /** The X ledger: confirmed, uncertain, or not held. */
+    onX: 'confirmed' | 'uncertain' | null;
+    /** When X last confirmed an Update of it. */
+    confirmedAt: number | null;
+    pending: ChangeOp | null;
+  } | null;
+  /** Whether the audience's connections forward this identity type to the configuration (null: not connected). */
+  forwarding: boolean | null;
+}
+
+/** What applying member changes would do, per identity type, without writing (dry runs). */
+export type LedgerPreview = Partial<Record<IdentityType, { add: number; remove: number; alreadyPresent: number; xAdd: number; xRemove: number }>>;
+
+/** An X audience waiting to be deleted (its audience was deleted). */
+export interface DeletionStatus {
+  downstreamId: number;
+  audienceId: string;
+  configurationId: string;
+  identityType: IdentityType;
+  xAudienceId: string | null;
+  xName: string | null;
+  force: boolean;
+  blockedBy: TargetingCampaign[] | null;
+  nextAttemptAt: number;
+  lastError: string | null;
 }
 
 /** One `users` call to X, as the delivery log keeps it (no hash, no identifier). */
@@ -219,6 +288,11 @@ export interface Claim {
   /** For `create`: the name a previous attempt used, if one may have reached X. */
   createAttemptName: string | null;
   /**
+   * For `send` during a resync: the renewals are the resync's, and this is the last of them in
+   * hash order; settling the batch passes it back (`SentBatch.resyncCursor`) to move the resync on.
+   */
+  resyncCursor?: string;
+  /**
    * For `send`: when the oldest claimed change was first enqueued (acknowledged), epoch ms; the
    * sync latency metric measures from it. Optional: a store that does not report it gets no
    * latency observations.
@@ -271,6 +345,8 @@ export interface SentBatch {
   renewed?: string[];
   /** Hashes X refused item by item (recorded and dropped). */
   rejectedHashes: string[];
+  /** The claim's `resyncCursor`, when it had one: the resync goes on after it. */
+  resyncCursor?: string;
 }
 
 /** What X reports about an audience's size and targetability. */
@@ -341,6 +417,11 @@ export interface QueueStore {
   holdRate(key: string, until: number, now: number, perMinute: number): Promise<void>;
   /** Earliest moment something may become due (for idle workers), or null when nothing waits. */
   nextDueAt(opts: Pick<ClaimOptions, 'now' | 'flushIntervalMs' | 'refreshIntervalMs' | 'renewAfterMs'>): Promise<number | null>;
+  /**
+   * Active campaigns target the X audience being deleted: keep it (state `deleting`), record which
+   * campaigns, give the lease back, and look again at `nextAttemptAt`, unless forced before then.
+   */
+  holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean>;
   /** Pauses (or resumes) a configuration; claims skip the downstream audiences of one not `active`. */
   setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
 }
@@ -357,6 +438,8 @@ export interface LedgerStore {
    * a prefix applied; the caller has not answered, and re-applying is a no-op).
    */
   applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult>;
+  /** What applyMemberChanges would do with `changes` (the same rule, diff.ts), read only: a dry run writes nothing. */
+  previewMemberChanges(audienceId: string, changes: MemberChange[]): Promise<LedgerPreview>;
   /** Those of `identities` on the suppression list (PrivacyStore): ingest drops their adds. */
   suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]>;
 }
@@ -463,9 +546,19 @@ export interface CatalogStore {
    * knows whether another page follows. `attention` counts every audience needing attention.
    */
   listAudiencePage(query: AudienceQuery): Promise<AudiencePage>;
-  /** Deletes the audience, its members and connections; its downstream audiences go to `deleting`. */
-  deleteAudience(id: string, now: number): Promise<boolean>;
-  putConnection(audienceId: string, configurationId: string, toggles: ConnectionToggles, now: number): Promise<{ connection: Connection; created: boolean }>;
+  /**
+   * Deletes the audience, its members and connections; its downstream audiences go to `deleting`
+   * (with `force`, deleted on X even when active campaigns target them).
+   */
+  deleteAudience(id: string, now: number, opts?: { force?: boolean }): Promise<boolean>;
+  /** Confirms the waiting deletions of a deleted audience's X audiences despite their campaigns; returns how many. */
+  forceDeletions(audienceId: string, now: number): Promise<number>;
+  putConnection(audienceId: string, configurationId: string, settings: ConnectionSettings, now: number): Promise<{ connection: Connection; created: boolean }>;
+  /**
+   * Starts a resync of the connection's X audiences that exist on X: every hash X holds is sent
+   * again as an Update. Returns the X audiences it starts on, or null when there is no connection.
+   */
+  requestResync(audienceId: string, configurationId: string, now: number): Promise<number | null>;
   listConnections(audienceId: string): Promise<Connection[]>;
   /** Stops forwarding; the downstream audiences stay on X, detached. */
   deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean>;
@@ -496,6 +589,10 @@ export interface StatusStore {
   ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]>;
   /** The most recent errors of the audience's downstream audiences, newest first. */
   listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
+  /** X audiences of deleted audiences still waiting to be deleted on X. */
+  listDeletions(): Promise<DeletionStatus[]>;
+  /** Where each identity is held, in every audience and X audience (reads only; hashes in, never raw values). */
+  lookup(identities: { type: IdentityType; hash: string }[]): Promise<LookupRow[]>;
   /** Identifiers dropped at ingest (LedgerStore), by reason. */
   listRejections(audienceId: string): Promise<{ reason: string; count: number; lastAt: number }[]>;
 }

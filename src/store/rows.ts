@@ -1,4 +1,15 @@
-import type { Audience, AuditActor, AuditEntry, AuditObjectType, Configuration, Connection, Downstream, DownstreamStatus } from './port.ts';
+import type {
+  Audience,
+  AuditActor,
+  AuditEntry,
+  AuditObjectType,
+  Configuration,
+  Connection,
+  DeletionStatus,
+  Downstream,
+  DownstreamStatus,
+  TargetingCampaign,
+} from './port.ts';
 import type { ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
 
 /*
@@ -66,6 +77,7 @@ export interface ConnectionRow {
   forward_handles: Flag;
   forward_device_ids: Flag;
   forward_phone_numbers: Flag;
+  send_interval_minutes: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -78,6 +90,7 @@ export function toConnection(r: ConnectionRow): Connection {
     forwardTwitterHandles: flag(r.forward_handles),
     forwardDeviceIds: flag(r.forward_device_ids),
     forwardPhoneNumbers: flag(r.forward_phone_numbers),
+    sendIntervalMinutes: r.send_interval_minutes === null || r.send_interval_minutes === undefined ? null : Number(r.send_interval_minutes),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };
@@ -115,6 +128,13 @@ export interface DownstreamRow {
   recreated_at: number | null;
   lease_token: string | null;
   lease_expires_at: number | null;
+  send_interval_ms: number | null;
+  next_send_at: number;
+  resync_before: number | null;
+  resync_total: number;
+  delete_force: Flag;
+  /** JSON text on SQLite, parsed jsonb on PostgreSQL. */
+  delete_blocked_by: string | TargetingCampaign[] | null;
 }
 
 export function toDownstream(r: DownstreamRow): Downstream {
@@ -150,6 +170,28 @@ export function toDownstream(r: DownstreamRow): Downstream {
     sizedMembers: r.sized_members ?? null,
     previousXAudienceId: r.previous_x_audience_id ?? null,
     recreatedAt: r.recreated_at ?? null,
+    sendIntervalMs: r.send_interval_ms ?? null,
+    nextSendAt: r.next_send_at ?? 0,
+    resyncBefore: r.resync_before ?? null,
+    resyncTotal: r.resync_total ?? 0,
+    deleteForce: flag(r.delete_force ?? 0),
+    deleteBlockedBy: typeof r.delete_blocked_by === 'string' ? (JSON.parse(r.delete_blocked_by) as TargetingCampaign[]) : (r.delete_blocked_by ?? null),
+  };
+}
+
+export function toDeletion(r: DownstreamRow): DeletionStatus {
+  const d = toDownstream(r);
+  return {
+    downstreamId: d.id,
+    audienceId: d.audienceId,
+    configurationId: d.configurationId,
+    identityType: d.identityType,
+    xAudienceId: d.xAudienceId,
+    xName: d.xName,
+    force: d.deleteForce,
+    blockedBy: d.deleteBlockedBy,
+    nextAttemptAt: d.nextAttemptAt,
+    lastError: d.lastError,
   };
 }
 
@@ -160,6 +202,8 @@ export interface DownstreamFiguresRow {
   oldest_pending_at: number | null;
   uncertain: number;
   target_delta: number;
+  /** A running resync's hashes still to send (from its counters), null when none runs. */
+  resync_remaining: number | null;
 }
 
 export function toDownstreamStatus(r: DownstreamRow & DownstreamFiguresRow): DownstreamStatus {
@@ -174,6 +218,7 @@ export function toDownstreamStatus(r: DownstreamRow & DownstreamFiguresRow): Dow
     oldestPendingAt: r.oldest_pending_at === null ? null : Number(r.oldest_pending_at),
     uncertain: Number(r.uncertain),
     target: Math.max(0, d.members + Number(r.target_delta)),
+    resyncRemaining: r.resync_remaining === null || r.resync_remaining === undefined ? null : Number(r.resync_remaining),
   };
 }
 

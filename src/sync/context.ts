@@ -14,6 +14,8 @@ export interface SyncContext {
   log: Logger;
   now: () => number;
   installationId: string;
+  /** How long a deletion held back by active campaigns waits before X is asked again (default: 15 minutes). */
+  deleteRecheckMs?: number;
   /** How long the delivery log keeps a `users` call (TAILOR_DELIVERY_LOG_DAYS); 14 days when unset. */
   deliveryLogMs?: number;
 }

@@ -30,6 +30,7 @@ export function meteredX(x: XApi): XApi {
     createAudience: metered('create_audience', (...a: Parameters<XApi['createAudience']>) => x.createAudience(...a)),
     updateAudience: metered('update_audience', (...a: Parameters<XApi['updateAudience']>) => x.updateAudience(...a)),
     deleteAudience: metered('delete_audience', (...a: Parameters<XApi['deleteAudience']>) => x.deleteAudience(...a)),
+    targetedCampaigns: metered('targeted', (...a: Parameters<XApi['targetedCampaigns']>) => x.targetedCampaigns(...a)),
     sendUsers: metered('send_users', (...a: Parameters<XApi['sendUsers']>) => x.sendUsers(...a)),
   };
 }

@@ -11,7 +11,7 @@ import { AudienceNotFoundError } from '../core/errors.ts';
 import { xError, parseOperationErrors, type XFailure, type XOperation } from './errors.ts';
 import { percentEncode, signRequest, type OAuthCredentials, type Param } from './oauth.ts';
 import { readRateLimit } from './rate-limit.ts';
-import { schemas, toAccount, toAudience, toUserAccess } from './schemas.ts';
+import { schemas, toAccount, toAudience, toTargetingCampaign, toUserAccess } from './schemas.ts';
 import type {
   AccessToken,
   CreateAudienceInput,
@@ -24,6 +24,7 @@ import type {
   XAccount,
   XAppCredentials,
   XCustomAudience,
+  XTargetingCampaign,
   XUserAccess,
   XUserTokens,
 } from './types.ts';
@@ -212,6 +213,16 @@ export class XClient {
     }
   }
 
+  /**
+   * The campaigns whose active line items target an audience (2.8 `targeted?with_active=true`),
+   * every page. Asked before deleting an audience (the campaign guard).
+   */
+  async targetedCampaigns(tokens: XUserTokens, accountId: string, id: string): Promise<XTargetingCampaign[]> {
+    const path = this.apiPath('accounts', accountId, 'custom_audiences', id, 'targeted');
+    const items = await this.paginate(tokens, 'targeted', path, [['with_active', 'true']], schemas.targetedPage, accountId, false);
+    return items.map(toTargetingCampaign);
+  }
+
   // ---- Users (3) ----
 
   /**
@@ -267,12 +278,14 @@ export class XClient {
     query: Param[],
     schema: z.ZodType<{ data: T[]; next_cursor?: string | null | undefined }>,
     accountId?: string,
+    /** `count` (2.1) where the endpoint documents it; `targeted` (2.8) takes only a cursor. */
+    withCount = true,
   ): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
     let cursor: string | undefined;
     for (;;) {
-      const pageQuery: Param[] = [...query, ['count', String(LIST_MAX_COUNT)]];
+      const pageQuery: Param[] = withCount ? [...query, ['count', String(LIST_MAX_COUNT)]] : [...query];
       if (cursor !== undefined) pageQuery.push(['cursor', cursor]);
       const answer = await this.call({
         operation,

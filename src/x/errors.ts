@@ -25,6 +25,7 @@ export type XOperation =
   | 'create_audience'
   | 'update_audience'
   | 'delete_audience'
+  | 'targeted'
   | 'send_users';
 
 const DOING: Record<XOperation, string> = {
@@ -37,11 +38,12 @@ const DOING: Record<XOperation, string> = {
   create_audience: 'creating a custom audience',
   update_audience: 'renaming a custom audience',
   delete_audience: 'deleting a custom audience',
+  targeted: 'asking which campaigns target a custom audience',
   send_users: 'sending users to a custom audience',
 };
 
 /** Operations addressed to one audience: there, a 404 means the audience is gone. */
-const ON_AN_AUDIENCE: ReadonlySet<XOperation> = new Set(['get_audience', 'update_audience', 'delete_audience', 'send_users']);
+const ON_AN_AUDIENCE: ReadonlySet<XOperation> = new Set(['get_audience', 'update_audience', 'delete_audience', 'targeted', 'send_users']);
 
 /** When X gave no reset time with a 429: one minute is the shortest window X uses (7.2). */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;

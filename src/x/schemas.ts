@@ -4,7 +4,7 @@
  * `description` may be missing), strict where we depend on a field (ids, counts).
  */
 import * as z from 'zod';
-import type { XAccount, XCustomAudience, XUserAccess } from './types.ts';
+import type { XAccount, XCustomAudience, XTargetingCampaign, XUserAccess } from './types.ts';
 
 const xAudience = z.object({
   id: z.string().min(1),
@@ -16,6 +16,13 @@ const xAudience = z.object({
   deleted: z.boolean().nullish(),
 });
 
+// 2.8: `[{campaign_id, campaign_name, line_items:[{id, name, servable}]}]`.
+const xTargeted = z.object({
+  campaign_id: z.string().min(1),
+  campaign_name: z.string().nullish(),
+  line_items: z.array(z.object({ id: z.string().min(1), name: z.string().nullish(), servable: z.boolean().nullish() })).nullish(),
+});
+
 const xAccount = z.object({ id: z.string().min(1), name: z.string().nullish() });
 
 const page = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), next_cursor: z.string().nullish() });
@@ -24,6 +31,7 @@ export const schemas = {
   audience: z.object({ data: xAudience }),
   audiencePage: page(xAudience),
   accountPage: page(xAccount),
+  targetedPage: page(xTargeted),
   userAccess: z.object({
     data: z.object({
       // A number in v3/v4 (9.4); a string since.
@@ -56,4 +64,12 @@ export function toAccount(a: z.infer<typeof xAccount>): XAccount {
 
 export function toUserAccess(d: z.infer<typeof schemas.userAccess>['data']): XUserAccess {
   return { userId: String(d.user_id), permissions: d.permissions };
+}
+
+export function toTargetingCampaign(t: z.infer<typeof xTargeted>): XTargetingCampaign {
+  return {
+    campaignId: t.campaign_id,
+    campaignName: t.campaign_name ?? null,
+    lineItems: (t.line_items ?? []).map((l) => ({ id: l.id, name: l.name ?? null, servable: l.servable ?? null })),
+  };
 }

@@ -35,6 +35,13 @@ export interface XCustomAudience {
   deleted: boolean;
 }
 
+/** A campaign targeting an audience, with its line items (2.8 `targeted`). */
+export interface XTargetingCampaign {
+  campaignId: string;
+  campaignName: string | null;
+  lineItems: { id: string; name: string | null; servable: boolean | null }[];
+}
+
 /** One hash to add (`Update`) or remove (`Delete`) in a downstream audience. */
 export interface UserChange {
   op: 'add' | 'remove';

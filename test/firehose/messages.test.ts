@@ -50,6 +50,7 @@ describe('POST /firehose, in process', () => {
       expect.stringContaining('"<Audience Name> (handle)"'),
       expect.stringContaining('"<Audience Name> (device id)"'),
       expect.stringContaining('"<Audience Name> (phone)"'),
+      expect.stringContaining('at most once per interval'),
     ]);
     // Phone numbers are sent only when someone turns them on.
     expect(reg.audience_subscription_settings.find((s: any) => s.id === 'forwardPhoneNumbers')).toMatchObject({ default_value: false, checked: false });

@@ -18,6 +18,9 @@ function recorder(
       calls.push({ audienceId, changes, now, ...(rejections ? { rejections } : {}) });
       return { queued };
     },
+    async previewMemberChanges(): Promise<never> {
+      throw new Error('ingest without dryRun must never preview');
+    },
     async suppressedAmong(ids) {
       return ids.filter((id) => suppressed.some((s) => s.type === id.type && s.hash === id.hash));
     },

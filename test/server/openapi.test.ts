@@ -277,6 +277,17 @@ describe('the OpenAPI document', () => {
     expect(page.json().data.map((a: { id: string }) => a.id)).toEqual(['a1']);
     await call('GET', '/api/v1/audiences', '/api/v1/audiences?sort=bogus');
     await call('GET', '/api/v1/audiences', '/api/v1/audiences?cursor=bogus');
+    // The audience tools: a dry run, a lookup, a resync and the deletions waiting on campaigns.
+    const preview = await call('POST', '/api/v1/audiences/:audienceId/members', '/api/v1/audiences/a1/members?dry_run=true', {
+      payload: { add: [{ user_id: 'u3', email: 'three@example.com' }], remove: [{ user_id: 'u1' }] },
+    });
+    expect(preview.json().changes.email).toMatchObject({ add: 1, remove: 1 });
+    const found = await call('POST', '/api/v1/lookup', '/api/v1/lookup', { payload: { email: 'one@example.com' } });
+    expect(found.json().results[0]).toMatchObject({ audience_id: 'a1', state: 'on_x' });
+    await call('POST', '/api/v1/lookup', '/api/v1/lookup', { payload: { email: 'not an email' } });
+    await call('POST', '/api/v1/audiences/:audienceId/connections/:configurationId/resync', `/api/v1/audiences/a1/connections/${config.id}/resync`);
+    await call('POST', '/api/v1/audiences/:audienceId/connections/:configurationId/resync', '/api/v1/audiences/a1/connections/nope/resync');
+    await call('GET', '/api/v1/deletions', '/api/v1/deletions');
     await call('GET', '/api/v1/audiences/:audienceId', '/api/v1/audiences/nope');
     await call('GET', '/api/v1/audiences/:audienceId/history', '/api/v1/audiences/nope/history');
 

@@ -24,6 +24,7 @@ interface Flags {
   remove?: boolean;
   format?: string;
   json?: boolean;
+  dryRun?: boolean;
 }
 
 const fmt = new Intl.NumberFormat('en-US');
@@ -51,6 +52,7 @@ export function register(program: Command): void {
     .option('--remove', 'remove the members instead of adding them')
     .option('--format <format>', 'csv or ndjson (default: from the extension .csv, .ndjson, .jsonl)')
     .option('--json', 'print the summary as JSON on stdout')
+    .option('--dry-run', 'report what the file would change (adds, removes, already present, rejected by reason, per identity type) and write nothing')
     .action(async (file: string, flags: Flags) => {
       // The secret keys the rows' user ids exactly as the server keys them (src/membership/member-key.ts).
       const config = configOrExit({ secretKey: true });
@@ -104,6 +106,7 @@ export function register(program: Command): void {
               progress.update(bytes, rows);
             },
             shouldStop: () => stop,
+            ...(flags.dryRun ? { dryRun: true } : {}),
           });
           ok = true;
         } finally {
@@ -125,10 +128,17 @@ export function register(program: Command): void {
 function report(file: string, flags: Flags, s: ImportSummary): void {
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ file, audience: flags.audience, ...s, rejected_rows: s.rejectedRows, max_rss_bytes: maxRssBytes })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ file, audience: flags.audience, ...(s.preview ? { dry_run: true } : {}), ...s, rejected_rows: s.rejectedRows, max_rss_bytes: maxRssBytes })}\n`,
+    );
     return;
   }
   const out: string[] = [];
+  if (s.preview) {
+    reportDryRun(out, file, flags, s);
+    process.stdout.write(`${out.join('\n')}\n`);
+    return;
+  }
   out.push(`${s.interrupted ? 'Interrupted import' : 'Imported'} ${file} into audience ${flags.audience} (${s.action}):`);
   out.push(`  rows read       ${fmt.format(s.rows)}`);
   out.push(`  rows applied    ${fmt.format(s.accepted)}`);
@@ -147,4 +157,24 @@ function report(file: string, flags: Flags, s: ImportSummary): void {
       : `A running Tailor (serve or worker) on this database sends the queued changes to X; follow them with GET /api/v1/audiences/${flags.audience}.`,
   );
   process.stdout.write(`${out.join('\n')}\n`);
+}
+
+/** The dry run's report: what would change, per identity type; nothing was written. */
+function reportDryRun(out: string[], file: string, flags: Flags, s: ImportSummary): void {
+  out.push(`Dry run of ${file} into audience ${flags.audience} (${s.action}); nothing was written:`);
+  out.push(`  rows read       ${fmt.format(s.rows)}`);
+  out.push(`  rows accepted   ${fmt.format(s.accepted)}`);
+  out.push(`  rows rejected   ${fmt.format(s.rejectedRows)}`);
+  out.push('  identity type   would add   would remove   already present   X adds   X removes');
+  for (const [type, c] of Object.entries(s.preview ?? {})) {
+    const n = (v: number, w: number) => fmt.format(v).padStart(w);
+    out.push(`  ${type.padEnd(14)}${n(c.add, 11)}${n(c.remove, 15)}${n(c.alreadyPresent, 18)}${n(c.xAdd, 9)}${n(c.xRemove, 12)}`);
+  }
+  const reasons = Object.entries(s.reasons).sort((a, b) => b[1] - a[1]);
+  if (reasons.length > 0) {
+    out.push('Would be dropped, by reason (rows and identifiers):');
+    for (const [reason, n] of reasons) out.push(`  ${reason.padEnd(28)} ${fmt.format(n)}`);
+    out.push(`First ${s.problems.length} problems:`);
+    for (const p of s.problems) out.push(`  line ${p.line}: ${p.field ? `${p.field}: ` : ''}${p.message} (${p.reason})`);
+  }
 }

@@ -21,4 +21,13 @@ export interface Audience {
   sizedAt: number | null;
   /** When a membership window opens or closes next, the size is refreshed (no PROCESSING). */
   refreshAt: number | null;
+  /** Campaigns whose line items target this audience (2.8 `targeted`), set through the back door. */
+  campaigns?: TargetingCampaign[];
+}
+
+/** A campaign targeting an audience, as `targeted` answers it (2.8), plus whether each line item is active. */
+export interface TargetingCampaign {
+  campaign_id: string;
+  campaign_name: string;
+  line_items: { id: string; name: string; servable: boolean; active: boolean }[];
 }

@@ -5,7 +5,7 @@
  */
 import { AUDIENCE_NAME_SUFFIX } from '../../core/terms.ts';
 import { responseEnvelope } from './response.ts';
-import { SDK_VERSION, TOGGLE_DEFAULTS, type TOGGLE_SETTINGS } from './schema.ts';
+import { MAX_SEND_INTERVAL_MINUTES, SDK_VERSION, TOGGLE_DEFAULTS, type TOGGLE_SETTINGS } from './schema.ts';
 
 export type RegisteredEncoding = 'raw' | 'sha256';
 
@@ -65,6 +65,16 @@ export function registrationResponse(encoding: RegisteredEncoding, request: { fi
           "the user's phone numbers (mobile_number, phone_number_2, phone_number_3; E.164 with its +)",
           AUDIENCE_NAME_SUFFIX.phone_number,
         ),
+        {
+          type: 'integer',
+          id: 'sendIntervalMinutes',
+          name: 'Send Interval (minutes)',
+          description: `Empty: near real time. A number of minutes (X advises 360 to 480): each X audience gets its adds and removes at most once per interval`,
+          visible: true,
+          required: false,
+          min_value: 1,
+          max_value: MAX_SEND_INTERVAL_MINUTES,
+        },
       ],
     },
     // Erasure requests (section 21): the Firehose sends them here, and Tailor erases the person

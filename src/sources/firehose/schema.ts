@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { cleanName, nameTextProblem } from '../../core/text.ts';
 import type { IdentityKind } from '../../identity/index.ts';
-import type { ConnectionToggles } from '../../store/port.ts';
+import type { ConnectionSettings, ConnectionToggles } from '../../store/port.ts';
 import { MAX_NAME_CHARS } from '../../x/facts.ts';
 
 export const MESSAGE_TYPES = {
@@ -36,10 +36,26 @@ function toggleValue(v: unknown): boolean | null {
   return t === 'true' ? true : t === 'false' ? false : null;
 }
 
+/** The cadence setting's largest value (a week), as REST's `send_interval_minutes`. */
+export const MAX_SEND_INTERVAL_MINUTES = 10_080;
+
+/** `sendIntervalMinutes`: empty or absent is near real time (null); else whole minutes, 1 to a week; undefined when invalid. */
+function intervalValue(v: unknown): number | null | undefined {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string' && typeof v !== 'number') return undefined;
+  const t = String(v).trim();
+  if (t === '') return null;
+  if (!/^\d{1,6}$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 1 && n <= MAX_SEND_INTERVAL_MINUTES ? n : undefined;
+}
+
 const settings = z.record(z.string(), z.union([z.string(), z.boolean(), z.number()], { error: 'setting values must be strings' })).superRefine((m, ctx) => {
   for (const id of Object.keys(TOGGLE_SETTINGS)) {
     if (m[id] !== undefined && toggleValue(m[id]) === null) ctx.addIssue({ code: 'custom', path: [id], message: 'must be "true" or "false"' });
   }
+  if (intervalValue(m.sendIntervalMinutes) === undefined)
+    ctx.addIssue({ code: 'custom', path: ['sendIntervalMinutes'], message: `must be empty or whole minutes from 1 to ${MAX_SEND_INTERVAL_MINUTES}` });
 });
 export type Settings = z.output<typeof settings>;
 
@@ -52,14 +68,17 @@ export const TOGGLE_DEFAULTS: Record<keyof typeof TOGGLE_SETTINGS, boolean> = {
 };
 
 /** The Forward toggles of a settings map; an absent setting takes its registered default. */
-export function togglesOf(s: Settings | undefined): ConnectionToggles {
+export function togglesOf(s: Settings | undefined): ConnectionSettings {
   const on = (id: keyof typeof TOGGLE_SETTINGS): boolean => toggleValue(s?.[id]) ?? TOGGLE_DEFAULTS[id];
-  return {
+  const toggles: ConnectionToggles = {
     forwardEmails: on('forwardEmails'),
     forwardTwitterHandles: on('forwardTwitterHandles'),
     forwardDeviceIds: on('forwardDeviceIds'),
     forwardPhoneNumbers: on('forwardPhoneNumbers'),
   };
+  // The cadence (`sendIntervalMinutes`): a settings map without it means near real time; no map
+  // at all leaves the connection's cadence as it is.
+  return s === undefined ? toggles : { ...toggles, sendIntervalMinutes: intervalValue(s.sendIntervalMinutes) ?? null };
 }
 
 /** The account setting `accountId`: the X ad account id of the Tailor configuration to use. */

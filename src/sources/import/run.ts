@@ -13,7 +13,8 @@ import type { SourceMember } from '../../membership/changes.ts';
 import { ingest } from '../../membership/ingest.ts';
 import type { MemberKeys } from '../../membership/member-key.ts';
 import type { PhoneRegion } from '../../identity/index.ts';
-import type { LedgerStore } from '../../store/port.ts';
+import type { IdentityType } from '../../core/terms.ts';
+import type { LedgerPreview, LedgerStore } from '../../store/port.ts';
 import { readRows, type ImportFormat, type RowProblem } from './read.ts';
 
 /**
@@ -45,6 +46,12 @@ export interface ImportSummary {
   queued: number;
   /** True when the import stopped early on request (SIGINT); the chunks applied are kept. */
   interrupted: boolean;
+  /**
+   * A dry run (`--dry-run`): what the file would change, per identity type, summed over its chunks;
+   * nothing was written. Each chunk is previewed against the ledger as it is, so a member listed in
+   * two chunks of one file counts in both.
+   */
+  preview?: LedgerPreview;
 }
 
 export interface ImportProgress {
@@ -68,12 +75,26 @@ export interface ImportOptions {
   onProgress?: (p: ImportProgress) => void;
   /** Checked between rows; true stops the import after the chunks already applied. */
   shouldStop?: () => boolean;
+  /** Report what would change (summary.preview) and write nothing. */
+  dryRun?: boolean;
+}
+
+function addPreview(into: LedgerPreview, more: LedgerPreview): void {
+  for (const [type, c] of Object.entries(more) as [IdentityType, NonNullable<LedgerPreview[IdentityType]>][]) {
+    const t = (into[type] ??= { add: 0, remove: 0, alreadyPresent: 0, xAdd: 0, xRemove: 0 });
+    t.add += c.add;
+    t.remove += c.remove;
+    t.alreadyPresent += c.alreadyPresent;
+    t.xAdd += c.xAdd;
+    t.xRemove += c.xRemove;
+  }
 }
 
 export async function importMembers(opts: ImportOptions): Promise<ImportSummary> {
   const chunkRows = opts.chunkRows ?? IMPORT_CHUNK_ROWS;
   const now = opts.now ?? Date.now;
   const summary: ImportSummary = { action: opts.action, rows: 0, accepted: 0, rejectedRows: 0, reasons: {}, problems: [], queued: 0, interrupted: false };
+  if (opts.dryRun) summary.preview = {};
   const note = (p: ImportProblem): void => {
     summary.reasons[p.reason] = (summary.reasons[p.reason] ?? 0) + 1;
     // Keep the lowest line numbers: a chunk's identifier problems are noted after its bad rows.
@@ -93,9 +114,11 @@ export async function importMembers(opts: ImportOptions): Promise<ImportSummary>
       parts: [{ action: opts.action, members }],
       now: now(),
       ...(opts.phoneRegion !== undefined && { phoneRegion: opts.phoneRegion }),
+      ...(opts.dryRun ? { dryRun: true } : {}),
     });
     for (const r of result.rejected) note({ line: lines[r.index] ?? 0, reason: r.reason, field: r.field, message: r.message });
-    countIngest('import', result.accepted, result.counts);
+    if (result.preview) addPreview((summary.preview ??= {}), result.preview);
+    else countIngest('import', result.accepted, result.counts);
     const accepted = result.accepted[opts.action];
     summary.accepted += accepted;
     summary.rejectedRows += members.length - accepted;
@@ -114,7 +137,7 @@ export async function importMembers(opts: ImportOptions): Promise<ImportSummary>
     if ('problem' in row) {
       note({ line: row.line, ...row.problem });
       summary.rejectedRows += 1;
-      countRejections('import', { [row.problem.reason]: 1 });
+      if (!opts.dryRun) countRejections('import', { [row.problem.reason]: 1 });
       continue;
     }
     // A remove by user_id takes out whatever the member contributed: its identifiers are not needed.

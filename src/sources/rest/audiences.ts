@@ -9,8 +9,8 @@ import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { ApiError } from '../../http/errors.ts';
 import { sendTagged } from '../../http/etag.ts';
-import { audienceView, audienceViews, deliveryViews, historyView } from '../../services/status.ts';
-import { audienceViewSchema, deliveriesViewSchema, historyViewSchema, identityType } from '../../services/views.ts';
+import { audienceView, audienceViews, deletionView, deliveryViews, historyView } from '../../services/status.ts';
+import { audienceViewSchema, deletionViewSchema, deliveriesViewSchema, historyViewSchema, identityType } from '../../services/views.ts';
 import { AUDIENCE_SORTS, type AudienceQuery } from '../../store/port.ts';
 
 const audienceId = z
@@ -106,11 +106,23 @@ const put = {
   body: putBody,
   response: { 200: audienceViewSchema.describe('Renamed or unchanged'), 201: audienceViewSchema.describe('Created'), ...bodyErrors('unavailable') },
 };
+const deleteQuery = z.object({
+  force: z
+    .enum(['true', 'false'])
+    .optional()
+    .describe('true: delete on X even when active campaigns target the X audiences (also confirms the waiting deletions of an audience already deleted)'),
+});
 const del = {
   params: audienceParams,
+  querystring: deleteQuery,
   tags: TAGS,
-  summary: 'Delete an audience and its X audiences',
+  summary: 'Delete an audience and its X audiences (an X audience that active campaigns target waits, see GET /api/v1/deletions, unless force=true)',
   response: { 202: audienceDeleted.describe('Deleted; its X audiences are being deleted on X'), ...errorResponses('not_found', 'unavailable') },
+};
+const deletions = {
+  tags: TAGS,
+  summary: 'X audiences of deleted audiences still being deleted on X, and the campaigns holding any back',
+  response: { 200: z.object({ data: z.array(deletionViewSchema) }), ...errorResponses() },
 };
 
 export function registerAudiences(fastify: FastifyInstance, s: Services): void {
@@ -187,19 +199,34 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience, viewOpts));
   });
 
+  app.get('/api/v1/deletions', { ...DESCRIBED, schema: deletions }, async () => ({ data: (await s.store.listDeletions()).map(deletionView) }));
+
   app.delete('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: del }, async (req, reply) => {
-    const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
-    if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
+    const id = pathId(req.params.audienceId, 'Audience');
+    const force = parse(deleteQuery, req.query).force === 'true';
+    const audience = await s.store.getAudience(id);
+    if (!audience) {
+      // Already deleted: with force, this confirms the deletions still waiting on campaigns.
+      const waiting = force ? (await s.store.listDeletions()).filter((d) => d.audienceId === id) : [];
+      if (waiting.length === 0 || (await s.store.forceDeletions(id, s.now())) === 0)
+        throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
+      s.log.info({ audience: id }, 'waiting deletions confirmed with force; deleting its X audiences despite their campaigns');
+      s.notify();
+      return reply.code(202).send({
+        deleted: true,
+        deleting_x_audiences: waiting.flatMap((d) => (d.xAudienceId === null ? [] : [{ x_audience_id: d.xAudienceId, name: d.xName }])),
+      });
+    }
     const downstreams = await s.store.listDownstreams(audience.id);
-    await s.store.deleteAudience(audience.id, s.now());
-    s.log.info({ audience: audience.id }, 'audience deleted; deleting its X audiences');
+    await s.store.deleteAudience(audience.id, s.now(), { force });
+    s.log.info({ audience: audience.id, force }, 'audience deleted; deleting its X audiences');
     await recordAudit(s, {
       actor: actorOf(req),
       action: 'audience.deleted',
       objectType: 'audience',
       objectId: audience.id,
       audienceId: audience.id,
-      details: { x_audiences: downstreams.filter((d) => d.xAudienceId !== null).length },
+      details: { x_audiences: downstreams.filter((d) => d.xAudienceId !== null).length, force },
     });
     s.notify();
     return reply.code(202).send({

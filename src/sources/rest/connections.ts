@@ -10,14 +10,30 @@ import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 import { audienceViewSchema } from '../../services/views.ts';
 
+/** The longest cadence: a week (X drops a member 13 months after its last Update, so any week is safe). */
+export const MAX_SEND_INTERVAL_MINUTES = 10_080;
+
 const body = z
   .strictObject({
     forward_emails: z.boolean().optional(),
     forward_twitter_handles: z.boolean().optional(),
     forward_device_ids: z.boolean().optional(),
     forward_phone_numbers: z.boolean().optional().describe('Off unless set: phone numbers are sent only when asked for'),
+    send_interval_minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_SEND_INTERVAL_MINUTES)
+      .nullable()
+      .optional()
+      .describe('null: near real time; minutes (X advises 360–480): each X audience’s adds and removes go at most once per interval. Left out: unchanged'),
   })
   .optional();
+
+const resyncBody = z.strictObject({}).optional();
+const resynced = z.object({
+  resyncing_x_audiences: z.number().int().describe('X audiences of the connection whose hashes are being sent again'),
+});
 
 const params = z.object({ audienceId: z.string().describe('The audience id'), configurationId: z.string().describe('The configuration id') });
 const TAGS = ['connections'];
@@ -48,7 +64,8 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       // Off unless asked for: turning it on starts sending a new kind of personal data.
       forwardPhoneNumbers: toggles.forward_phone_numbers ?? false,
     };
-    const { created } = await s.store.putConnection(audience.id, configuration.id, forward, s.now());
+    const cadence = toggles.send_interval_minutes === undefined ? {} : { sendIntervalMinutes: toggles.send_interval_minutes };
+    const { created } = await s.store.putConnection(audience.id, configuration.id, { ...forward, ...cadence }, s.now());
     // A type turned off detaches its X audience (kept on X); turned back on, it is re-sent.
     s.log.info(
       { audience: audience.id, configuration: configuration.id, created, ...forward },
@@ -70,6 +87,22 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     });
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
+  });
+
+  const resync = {
+    tags: TAGS,
+    summary: 'Send every hash X holds for this connection again, as Updates (packed and rate-limited; removals unaffected); progress in the audience’s status',
+    params,
+    body: resyncBody.describe('None: leave the body out'),
+    response: { 202: resynced.describe('Started'), ...bodyErrors('not_found', 'unavailable') },
+  };
+  app.post('/api/v1/audiences/:audienceId/connections/:configurationId/resync', { ...DESCRIBED, schema: resync }, async (req, reply) => {
+    parse(resyncBody, req.body ?? undefined);
+    const n = await s.store.requestResync(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
+    if (n === null) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
+    s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId, xAudiences: n }, 'resync asked for');
+    s.notify();
+    return reply.code(202).send({ resyncing_x_audiences: n });
   });
 
   const del = {

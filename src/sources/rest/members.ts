@@ -10,6 +10,7 @@ import { DESCRIBED, bodyErrors } from '../../http/schema.ts';
 import { identifierText, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceParams } from './audiences.ts';
+import type { LedgerPreview } from '../../store/port.ts';
 
 /** Most members in one request: keeps one request's transaction short; import handles more. */
 export const MAX_MEMBERS_PER_REQUEST = 100_000;
@@ -52,6 +53,30 @@ export const membersAccepted = z.object({
   queued: z.number().int().describe('Changes queued for X across the audience’s X audiences'),
 });
 
+const perType = z.object({
+  add: z.number().int().describe('Identities members would gain'),
+  remove: z.number().int().describe('Identities members would lose'),
+  already_present: z.number().int().describe('Identities members hold already'),
+  x_add: z.number().int().describe('Hashes that would be queued as adds for each forwarding X audience of the type (no member held them)'),
+  x_remove: z.number().int().describe('Hashes that would be queued as removes (their last holder leaves)'),
+});
+
+/** 200 of a dry run: what would change, and nothing written. */
+export const membersPreview = membersAccepted.omit({ queued: true }).extend({
+  dry_run: z.literal(true),
+  changes: z.record(z.string(), perType).describe('Per identity type'),
+  rejected_by_reason: z.record(z.string(), z.number().int()),
+});
+
+/** The ledger's preview (store port) as the API shows it. */
+export function previewView(p: LedgerPreview): z.infer<typeof membersPreview>['changes'] {
+  return Object.fromEntries(
+    Object.entries(p).map(([type, c]) => [type, { add: c.add, remove: c.remove, already_present: c.alreadyPresent, x_add: c.xAdd, x_remove: c.xRemove }]),
+  );
+}
+
+const query = z.object({ dry_run: z.enum(['true', 'false']).optional().describe('true: report what would change and write nothing') });
+
 /** A REST member as the ledger sees it; `user_id` is the member key when given. */
 export function toSourceMember(m: RestMember): SourceMember {
   return {
@@ -66,11 +91,17 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
     tags: ['audiences'],
     summary: `Add and remove members (at most ${MAX_MEMBERS_PER_REQUEST} per request; adds are applied first)`,
     params: audienceParams,
+    querystring: query,
     body,
-    response: { 202: membersAccepted.describe('Stored; X follows'), ...bodyErrors('not_found', 'unavailable') },
+    response: {
+      200: membersPreview.describe('A dry run (dry_run=true): what would change; nothing was written'),
+      202: membersAccepted.describe('Stored; X follows'),
+      ...bodyErrors('not_found', 'unavailable'),
+    },
   };
   app.post('/api/v1/audiences/:audienceId/members', { ...DESCRIBED, schema: post }, async (req, reply) => {
     const input = parse(body, req.body);
+    const dryRun = parse(query, req.query).dry_run === 'true';
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience)
       throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist; create it with PUT /api/v1/audiences/${req.params.audienceId}`);
@@ -83,7 +114,17 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
       ],
       now: s.now(),
       phoneRegion: s.phoneRegion,
+      dryRun,
     });
+    if (dryRun) {
+      return reply.code(200).send({
+        dry_run: true as const,
+        accepted: result.accepted,
+        rejected: result.rejected.map(({ action, ...r }) => ({ list: action, ...r })),
+        changes: previewView(result.preview ?? {}),
+        rejected_by_reason: result.counts,
+      });
+    }
     countIngest('rest', result.accepted, result.counts);
     s.notify();
     return reply.code(202).send({

@@ -60,7 +60,7 @@ export async function countMembers(c: Reader, audienceId: string): Promise<numbe
   return (await c.query<{ n: number }>('SELECT member_count AS n FROM audiences WHERE id = $1', [audienceId])).rows[0]?.n ?? 0;
 }
 
-export async function deleteAudience(c: Sql, id: string, now: number): Promise<boolean> {
+export async function deleteAudience(c: Sql, id: string, now: number, force = false): Promise<boolean> {
   const downs = await lockStructure(c, id, "AND state <> 'deleting'");
   if ((await c.query('SELECT 1 FROM audiences WHERE id = $1 FOR UPDATE', [id])).rowCount === 0) return false;
   const never = downs.filter((d) => d.x_audience_id === null && d.create_attempt_name === null).map((d) => d.id); // never reached X
@@ -68,7 +68,10 @@ export async function deleteAudience(c: Sql, id: string, now: number): Promise<b
   await forgetDownstreams(c, never);
   if (reached.length > 0) {
     await c.query('DELETE FROM outbox WHERE downstream_id = ANY($1::bigint[])', [reached]);
-    await c.query("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, updated_at = $2 WHERE id = ANY($1::bigint[])", [reached, now]);
+    await c.query(
+      "UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = $3, updated_at = $2 WHERE id = ANY($1::bigint[])",
+      [reached, now, force],
+    );
   }
   for (const table of ['members', 'hash_holders', 'audience_members', 'rejections', 'connections']) {
     await c.query(`DELETE FROM ${table} WHERE audience_id = $1`, [id]);
@@ -76,6 +79,17 @@ export async function deleteAudience(c: Sql, id: string, now: number): Promise<b
   await c.query('DELETE FROM audiences WHERE id = $1', [id]);
   await c.query(NOTIFY_STRUCTURE);
   return true;
+}
+
+/** A deleted audience's X audiences waiting on campaigns: delete them anyway (the campaign guard, sync/tasks/delete.ts). Rows by id (locks.ts step 2). */
+export async function forceDeletions(c: Sql, audienceId: string, now: number): Promise<number> {
+  const ids = (
+    await c.query<{ id: number }>("SELECT id FROM downstreams WHERE audience_id = $1 AND state = 'deleting' ORDER BY id FOR UPDATE", [audienceId])
+  ).rows.map((r) => r.id);
+  if (ids.length === 0) return 0;
+  await c.query('UPDATE downstreams SET delete_force = true, next_attempt_at = 0, updated_at = $2 WHERE id = ANY($1::bigint[])', [ids, now]);
+  await c.query(NOTIFY_STRUCTURE);
+  return ids.length;
 }
 
 /** `?` placeholders as PostgreSQL's `$n`, in order. */

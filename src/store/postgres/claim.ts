@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
+import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import type { Db, Sql } from './db.ts';
@@ -45,12 +46,15 @@ const PICK = `
       WHEN a.name IS NULL THEN NULL
       WHEN d.x_audience_id IS NULL THEN 'create'
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
-      WHEN CASE
+      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint) AND CASE
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
       -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
+      -- A resync asked for (cadence.ts): sent at once, whatever the cadence.
+      WHEN d.resync_before IS NOT NULL THEN 'send'
       WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
+        AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint)
         AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at <= $2::bigint - $7::bigint) THEN 'send'
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END AS task) t
@@ -116,11 +120,13 @@ const MARK_UNCERTAIN_ADDS =
  */
 const PICK_RENEWALS = `
   SELECT x.hash FROM x_members x
-  WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2
+  WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2::bigint
     AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
     AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $4 AND s.hash = x.hash)
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
   ORDER BY x.confirmed_at LIMIT $5`;
+
+type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number; resync_cursor: Buffer | null };
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
@@ -143,18 +149,20 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
       const picked = pick.rows[0];
       if (!picked) return null;
       const token = randomUUID();
-      const leased = await c.query<DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number }>(LEASE, [
-        picked.id,
-        opts.owner,
-        token,
-        opts.now + opts.leaseMs,
-        opts.now,
-      ]);
+      const leased = await c.query<LeasedRow>(LEASE, [picked.id, opts.owner, token, opts.now + opts.leaseMs, opts.now]);
       const row = leased.rows[0];
       if (!row) return null;
       const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
-      const changes = picked.task === 'send' ? await claimChanges(c, picked.id, row.identity_type, token, max) : [];
-      const renewals = picked.task === 'send' && row.state !== 'detached' ? await claimRenewals(c, row, opts, max - changes.length) : [];
+      // A detached X audience only ever gets removes of suppressed hashes: no renewals, no resync,
+      // and no cadence holds them (docs/privacy.md).
+      const detached = row.state === 'detached';
+      // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
+      const open = detached || cadenceOpen(row, opts.now);
+      const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max) : [];
+      // Renewals wait for the cadence's window like changes; a resync goes at once.
+      const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
+      const nextSend = picked.task === 'send' && open && !detached ? nextSendAfter(row, opts.now, changes.length, max) : null;
+      if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
       if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
         // Every pending change was a no-op against the X ledger (or is being rewritten right now).
         await c.query(UNLEASE, [picked.id]);
@@ -171,6 +179,7 @@ export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
         changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
         renewals,
         createAttemptName: row.create_attempt_name,
+        ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
         // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
         ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
       };
@@ -217,9 +226,37 @@ async function claimChanges(
  * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
  * a hash it must skip costs one look per flush interval, not a busy loop.
  */
-async function claimRenewals(c: Sql, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number): Promise<string[]> {
-  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: number): Promise<string[]> {
+  if (room <= 0) return [];
+  if (resyncRunning(row)) return claimResync(c, row, room);
+  if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
   await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
   const r = await c.query<{ hash: Buffer }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
+  return r.rows.map((x) => hashHex(x.hash));
+}
+
+/**
+ * The resync's next hashes (cadence.ts): confirmed before it was asked for, after its cursor in
+ * hash order (the X ledger's primary key), still held, not suppressed, with no pending change.
+ * None left: it ends.
+ */
+const PICK_RESYNC = `
+  SELECT x.hash FROM x_members x
+  WHERE x.downstream_id = $1 AND x.hash > $2::bytea AND x.confirmed AND x.confirmed_at < $3::bigint
+    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
+    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $5 AND s.hash = x.hash)
+    AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $4 AND h.identity_type = $5 AND h.hash = x.hash)
+  ORDER BY x.hash LIMIT $6`;
+
+async function claimResync(c: Sql, row: LeasedRow, room: number): Promise<string[]> {
+  const r = await c.query<{ hash: Buffer }>(PICK_RESYNC, [
+    row.id,
+    row.resync_cursor ?? Buffer.alloc(0),
+    row.resync_before,
+    row.audience_id,
+    row.identity_type,
+    room,
+  ]);
+  if (r.rows.length === 0) await c.query('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = $1', [row.id]);
   return r.rows.map((x) => hashHex(x.hash));
 }

@@ -1,5 +1,5 @@
 import { IDENTITY_TYPES } from '../../core/terms.ts';
-import type { Connection, ConnectionToggles } from '../port.ts';
+import type { Connection, ConnectionSettings } from '../port.ts';
 import { toConnection, type ConnectionRow } from '../rows.ts';
 import { toggleFor } from '../toggles.ts';
 import type { Reader, Sql } from './db.ts';
@@ -18,18 +18,29 @@ export async function putConnection(
   c: Sql,
   audienceId: string,
   configurationId: string,
-  toggles: ConnectionToggles,
+  toggles: ConnectionSettings,
   now: number,
 ): Promise<{ connection: Connection; created: boolean }> {
   const downs = await lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
   const upserted = await c.query<ConnectionRow & { inserted: boolean }>(
-    `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+    `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, send_interval_minutes, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8 THEN $9::integer END, $7, $7)
      ON CONFLICT (audience_id, configuration_id) DO UPDATE SET forward_emails = excluded.forward_emails,
        forward_handles = excluded.forward_handles, forward_device_ids = excluded.forward_device_ids,
-       forward_phone_numbers = excluded.forward_phone_numbers, updated_at = excluded.updated_at
+       forward_phone_numbers = excluded.forward_phone_numbers, updated_at = excluded.updated_at,
+       send_interval_minutes = CASE WHEN $8 THEN excluded.send_interval_minutes ELSE k.send_interval_minutes END
      RETURNING k.*, (xmax = 0) AS inserted`,
-    [audienceId, configurationId, toggles.forwardEmails, toggles.forwardTwitterHandles, toggles.forwardDeviceIds, toggles.forwardPhoneNumbers, now],
+    [
+      audienceId,
+      configurationId,
+      toggles.forwardEmails,
+      toggles.forwardTwitterHandles,
+      toggles.forwardDeviceIds,
+      toggles.forwardPhoneNumbers,
+      now,
+      toggles.sendIntervalMinutes !== undefined,
+      toggles.sendIntervalMinutes ?? null,
+    ],
   );
   for (const type of IDENTITY_TYPES) {
     const row = downs.find((d) => d.identity_type === type);
@@ -51,6 +62,12 @@ export async function putConnection(
       await detach(c, [row.id], now);
     }
   }
+  // The connection's cadence, carried by its X audiences for the claim (migration 0014).
+  await c.query(
+    `UPDATE downstreams d SET send_interval_ms = k.send_interval_minutes * 60000 FROM connections k
+     WHERE k.audience_id = d.audience_id AND k.configuration_id = d.configuration_id AND d.audience_id = $1 AND d.configuration_id = $2 AND d.state <> 'deleting'`,
+    [audienceId, configurationId],
+  );
   await c.query(NOTIFY_STRUCTURE);
   const k = upserted.rows[0]!;
   return { connection: toConnection(k), created: k.inserted };
@@ -77,4 +94,22 @@ export async function deleteConnection(c: Sql, audienceId: string, configuration
     now,
   );
   return true;
+}
+
+/**
+ * A resync of the connection's X audiences that exist on X (cadence.ts): each hash X confirmed
+ * until now goes again. Takes the downstream rows' locks by id (locks.ts), as a structural change.
+ */
+export async function requestResync(c: Sql, audienceId: string, configurationId: string, now: number): Promise<number | null> {
+  const downs = await lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
+  const k = await c.query('SELECT 1 FROM connections WHERE audience_id = $1 AND configuration_id = $2', [audienceId, configurationId]);
+  if (k.rows.length === 0) return null;
+  const ids = downs.map((d) => d.id);
+  const r = await c.query(
+    `UPDATE downstreams SET resync_before = $2, resync_cursor = NULL, resync_sent = 0, resync_total = members, next_attempt_at = LEAST(next_attempt_at, $2), updated_at = $2
+     WHERE id = ANY($1::bigint[]) AND state IN ('active', 'creating', 'recreating') AND x_audience_id IS NOT NULL`,
+    [ids, now],
+  );
+  await c.query(NOTIFY_STRUCTURE);
+  return r.rowCount ?? 0;
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
-import type { ConfigurationState } from '../../core/terms.ts';
+import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
   AuditEntry,
   AuditEntryInput,
@@ -12,7 +12,11 @@ import type {
   Configuration,
   ConfigurationInput,
   Connection,
-  ConnectionToggles,
+  ConnectionSettings,
+  DeletionStatus,
+  LedgerPreview,
+  LookupRow,
+  TargetingCampaign,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -56,7 +60,10 @@ import { pruneXData } from './retention.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
 import * as sessions from './sessions.ts';
 import { recordCreateAttempt, settleCreated } from './settle-created.ts';
+import { holdDeletion } from './settle-delete-held.ts';
 import { settleDeleted } from './settle-deleted.ts';
+import { lookup } from './lookup.ts';
+import { previewMemberChanges } from './preview.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRefreshed } from './settle-refreshed.ts';
 import * as deliveries from './deliveries.ts';
@@ -80,6 +87,8 @@ import { WakeListener } from './wake.ts';
  * SQLite, open.ts runs them). nextDueAt stays below, next to the claim it mirrors.
  */
 
+/** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
+const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
 /** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
 async function settled(c: Sql, ok: boolean, now: number): Promise<boolean> {
   if (ok) await privacy.settlePrivacy(c, now);
@@ -294,14 +303,34 @@ export class PostgresStore implements Store {
     return status.listErrors(this.db, audienceId, limit);
   }
 
-  async deleteAudience(id: string, now: number): Promise<boolean> {
-    return this.db.tx((c) => audiences.deleteAudience(c, id, now));
+  async deleteAudience(id: string, now: number, opts: { force?: boolean } = {}): Promise<boolean> {
+    return this.db.tx((c) => audiences.deleteAudience(c, id, now, opts.force ?? false));
+  }
+
+  async forceDeletions(audienceId: string, now: number): Promise<number> {
+    return this.db.tx((c) => audiences.forceDeletions(c, audienceId, now));
+  }
+
+  async requestResync(audienceId: string, configurationId: string, now: number): Promise<number | null> {
+    return this.db.tx((c) => connections.requestResync(c, audienceId, configurationId, now));
+  }
+
+  async listDeletions(): Promise<DeletionStatus[]> {
+    return status.listDeletions(this.db);
+  }
+
+  async lookup(identities: { type: IdentityType; hash: string }[]): Promise<LookupRow[]> {
+    return lookup(this.db, identities);
+  }
+
+  async previewMemberChanges(audienceId: string, changes: MemberChange[]): Promise<LedgerPreview> {
+    return previewMemberChanges(this.db, audienceId, changes);
   }
 
   async putConnection(
     audienceId: string,
     configurationId: string,
-    toggles: ConnectionToggles,
+    toggles: ConnectionSettings,
     now: number,
   ): Promise<{ connection: Connection; created: boolean }> {
     return this.db.tx((c) => connections.putConnection(c, audienceId, configurationId, toggles, now));
@@ -354,6 +383,10 @@ export class PostgresStore implements Store {
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
     return this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
+  }
+
+  async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
+    return this.db.tx((c) => holdDeletion(c, downstreamId, token, campaigns, now, nextAttemptAt));
   }
 
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
@@ -426,9 +459,10 @@ export class PostgresStore implements Store {
     const r = await this.db.query<{ due: number | null }>(
       `SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
          LEAST(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE GREATEST(COALESCE(d.refreshed_at, 0) + $1::bigint, d.refresh_after) END,
-               COALESCE((SELECT MIN(o.enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + $2::bigint, 9000000000000000::bigint),
+               GREATEST(COALESCE((SELECT MIN(o.enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + $2::bigint, 9000000000000000::bigint), ${CADENCE}),
+               CASE WHEN d.resync_before IS NULL OR d.state = 'deleting' THEN 9000000000000000::bigint ELSE 0 END,
                CASE WHEN $3::bigint IS NULL OR d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9000000000000000::bigint
-                 ELSE GREATEST(d.renew_claimed_at + $2::bigint,
+                 ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE},
                    COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
        WHERE c.state = 'active' AND (d.state IN ${WORKED_STATES}

@@ -44,6 +44,13 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
     ]);
   }
   if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::bytea[])', [downstreamId, removes.map(hashBytes)]);
+  // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
+  if (result.resyncCursor !== undefined)
+    await c.query('UPDATE downstreams SET resync_cursor = $2, resync_sent = resync_sent + $3 WHERE id = $1 AND resync_before IS NOT NULL', [
+      downstreamId,
+      hashBytes(result.resyncCursor),
+      (result.renewed ?? []).length,
+    ]);
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
   await c.query(

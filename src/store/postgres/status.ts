@@ -1,5 +1,5 @@
-import type { AudiencesStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
-import { toConnection, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
+import type { AudiencesStatus, DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 import type { Reader } from './db.ts';
 
 /*
@@ -43,13 +43,15 @@ export async function listErrors(c: Reader, audienceId: string, limit: number): 
 
 /**
  * Downstream rows with their figures (rows.ts DownstreamFiguresRow): the outbox by op, its oldest
- * change, the uncertain hashes, and how pending changes move the confirmed count toward the target.
+ * change, the uncertain hashes, how pending changes move the confirmed count toward the target,
+ * and what a running resync has still to send (from its counters).
  * $1 is an array of audience ids. The outbox's join to the X ledger is one seek per pending change;
  * the uncertain count one seek (x_members_uncertain).
  */
 const DOWNSTREAMS_SQL = `SELECT d.*, COALESCE(o.pending, 0) AS pending, COALESCE(o.adds, 0) AS pending_adds, o.oldest AS oldest_pending_at,
     COALESCE(o.delta, 0) AS target_delta,
-    (SELECT count(*) FROM x_members x WHERE x.downstream_id = d.id AND NOT x.confirmed) AS uncertain
+    (SELECT count(*) FROM x_members x WHERE x.downstream_id = d.id AND NOT x.confirmed) AS uncertain,
+    CASE WHEN d.resync_before IS NULL THEN NULL ELSE GREATEST(0, d.resync_total - d.resync_sent) END AS resync_remaining
   FROM downstreams d LEFT JOIN (
     SELECT o.downstream_id, count(*) AS pending, count(*) FILTER (WHERE o.op = 'add') AS adds, min(o.enqueued_at) AS oldest,
       sum(CASE WHEN o.op = 'add' AND x.confirmed IS NOT TRUE THEN 1 WHEN o.op = 'remove' AND x.confirmed THEN -1 ELSE 0 END) AS delta
@@ -95,4 +97,10 @@ export async function listRejections(c: Reader, audienceId: string): Promise<{ r
     [audienceId],
   );
   return r.rows;
+}
+
+/** X audiences of deleted audiences still to be deleted on X, oldest first. */
+export async function listDeletions(c: Reader): Promise<DeletionStatus[]> {
+  const rows = await c.query<DownstreamRow>("SELECT * FROM downstreams WHERE state = 'deleting' ORDER BY updated_at, id");
+  return rows.rows.map(toDeletion);
 }

@@ -63,7 +63,7 @@ export function countMembers(db: Database.Database, audienceId: string): number 
   return (db.prepare('SELECT member_count FROM audiences WHERE id = ?').pluck().get(audienceId) as number | undefined) ?? 0;
 }
 
-export function deleteAudience(db: Database.Database, id: string, now: number): boolean {
+export function deleteAudience(db: Database.Database, id: string, now: number, force = false): boolean {
   if (!db.prepare('SELECT 1 FROM audiences WHERE id = ?').get(id)) return false;
   const rows = db.prepare("SELECT id, x_audience_id, create_attempt_name FROM downstreams WHERE audience_id = ? AND state <> 'deleting'").all(id) as {
     id: number;
@@ -76,13 +76,24 @@ export function deleteAudience(db: Database.Database, id: string, now: number): 
       continue;
     }
     db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(d.id);
-    db.prepare("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, updated_at = ? WHERE id = ?").run(now, d.id);
+    db.prepare("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = ?, updated_at = ? WHERE id = ?").run(
+      +force,
+      now,
+      d.id,
+    );
   }
   db.prepare('DELETE FROM members WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM rejections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM connections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM audiences WHERE id = ?').run(id);
   return true;
+}
+
+/** A deleted audience's X audiences waiting on campaigns: delete them anyway (the campaign guard, sync/tasks/delete.ts). */
+export function forceDeletions(db: Database.Database, audienceId: string, now: number): number {
+  return db
+    .prepare("UPDATE downstreams SET delete_force = 1, next_attempt_at = 0, updated_at = ? WHERE audience_id = ? AND state = 'deleting'")
+    .run(now, audienceId).changes;
 }
 
 /**

@@ -5,11 +5,14 @@ import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
+import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
-type Candidate = DownstreamRow & { audience_name: string | null; renew_claimed_at: number };
+/** A downstream row as the claim reads it (renewals, resync and cadence columns included). */
+type LeasedRow = DownstreamRow & { renew_claimed_at: number; resync_cursor: Buffer | null };
+type Candidate = LeasedRow & { audience_name: string | null };
 
 /**
  * Picks the downstream audience that has waited longest since its last claim and has work, and
@@ -32,6 +35,8 @@ export interface PartialClaim {
   max: number;
   /** The claim's rows as marked (with their enqueue times), kept for the last slice. */
   rows: ClaimedRow[];
+  /** Whether the cadence's window was open at the claim (cadence.ts): if not, only a resync goes. */
+  open: boolean;
 }
 
 type ClaimedRow = { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number };
@@ -77,8 +82,11 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
     );
     const configuration = toConfiguration(db.prepare('SELECT * FROM configurations WHERE id = ?').get(row.configuration_id) as ConfigurationRow);
     const max = batchOf(row, opts, 'maxChanges');
+    // A detached X audience only ever gets removes of suppressed hashes, sent at once: no cadence.
+    // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
+    const open = row.state === 'detached' || cadenceOpen(row, opts.now);
     const rows: ClaimedRow[] = [];
-    const cursor = task === 'send' ? markChanges(db, row.id, row.identity_type, token, max, null, rows, deadline) : null;
+    const cursor = task === 'send' && open ? markChanges(db, row.id, row.identity_type, token, max, null, rows, deadline) : null;
     const partial: PartialClaim = {
       claim: {
         task,
@@ -93,6 +101,7 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
       cursor,
       max,
       rows,
+      open,
     };
     if (task !== 'send' || cursor !== null) return partial;
     if (finishClaim(db, partial, opts, row)) return partial;
@@ -108,8 +117,7 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
  */
 export function continueClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, deadline: number): boolean {
   const c = partial.claim;
-  const row = db.prepare('SELECT * FROM downstreams WHERE id = ? AND lease_token = ?').get(c.downstream.id, c.leaseToken) as
-    (DownstreamRow & { renew_claimed_at: number }) | undefined;
+  const row = db.prepare('SELECT * FROM downstreams WHERE id = ? AND lease_token = ?').get(c.downstream.id, c.leaseToken) as LeasedRow | undefined;
   if (row === undefined || partial.cursor === null) return false;
   partial.cursor = markChanges(db, row.id, row.identity_type, c.leaseToken, partial.max, partial.cursor, partial.rows, deadline);
   if (partial.cursor !== null) return true;
@@ -119,7 +127,8 @@ export function continueClaim(db: Database.Database, partial: PartialClaim, opts
 /**
  * A claim cut short after some slices committed (a later slice failed: the database refused a
  * write). What the committed slices marked is a valid, smaller batch under the lease, so it is sent
- * rather than left holding the lease, and its changes, until the lease expires. No renewals.
+ * rather than left holding the lease, and its changes, until the lease expires. No renewals (nor a
+ * resync's hashes), and a cadence's window stays open: the next claim sends the rest.
  */
 export function claimOfMarked(partial: PartialClaim): Claim {
   const c = partial.claim;
@@ -129,17 +138,25 @@ export function claimOfMarked(partial: PartialClaim): Claim {
   return c;
 }
 
-/** The last slice: renewals top the batch up; an empty batch gives its lease back. */
-function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, row: DownstreamRow & { renew_claimed_at: number }): boolean {
+/**
+ * The last slice, once the batch is complete: renewals (or a running resync's next hashes) top it
+ * up, the cadence's next window is set, and an empty batch gives its lease back.
+ */
+function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, row: LeasedRow): boolean {
   const c = partial.claim;
-  // A detached X audience is sent only the removes of suppressed hashes, never renewals.
-  const renewals = row.state === 'detached' ? [] : claimRenewals(db, row, opts, partial.max - partial.rows.length);
+  // A detached X audience is sent only the removes of suppressed hashes, never renewals nor a resync.
+  const detached = row.state === 'detached';
+  // Renewals wait for the cadence's window like changes; a resync goes at once.
+  const renewals = !detached && (partial.open || resyncRunning(row)) ? claimRenewals(db, row, opts, partial.max - partial.rows.length) : [];
+  const nextSend = partial.open && !detached ? nextSendAfter(row, opts.now, partial.rows.length, partial.max) : null;
+  if (nextSend !== null) db.prepare('UPDATE downstreams SET next_send_at = ? WHERE id = ?').run(nextSend, row.id);
   if (partial.rows.length === 0 && renewals.length === 0) {
     db.prepare('UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = ?').run(row.id);
     return false;
   }
   c.changes = partial.rows.map(({ hash, op }) => ({ hash: hashHex(hash), op }));
   c.renewals = renewals;
+  if (resyncRunning(row) && renewals.length > 0) c.resyncCursor = renewals[renewals.length - 1]!;
   // Rows come oldest first: the first one's enqueue time starts the batch's sync latency.
   if (partial.rows[0]) c.oldestEnqueuedAt = partial.rows[0].enqueued_at;
   return true;
@@ -160,11 +177,13 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
   // MIN over the (downstream_id, enqueued_at) index is one seek; fullness is due-check.ts's.
   const oldest = statementsOf(db).oldest.get(row.id) as number | null;
-  if (oldest !== null) {
+  const open = cadenceOpen(row, opts.now);
+  if (oldest !== null && open) {
     if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
     if (holdsFullBatch(db, row.id, batchOf(row, opts, 'fullBatch'))) return 'send';
   }
-  if (renewalStepAllowed(row.renew_claimed_at, opts)) {
+  if (row.resync_before !== null) return 'send';
+  if (open && renewalStepAllowed(row.renew_claimed_at, opts)) {
     const oldest = db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck().get(row.id) as number | null;
     if (oldest !== null && oldest <= opts.now - opts.renewAfterMs) return 'send';
   }
@@ -272,9 +291,11 @@ function markChanges(
  * answers at all (an unsettled renewal stays due and goes again). The step is recorded even when
  * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
  */
-function claimRenewals(db: Database.Database, row: DownstreamRow & { renew_claimed_at: number }, opts: ClaimOptions, room: number): string[] {
-  // No room (a full batch) or too soon (renewals.ts says why they are spread): a later claim.
-  if (room <= 0 || !renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+function claimRenewals(db: Database.Database, row: LeasedRow, opts: ClaimOptions, room: number): string[] {
+  if (room <= 0) return []; // a full batch: a later claim
+  if (resyncRunning(row)) return claimResync(db, row, room);
+  // Too soon (renewals.ts says why they are spread): a later claim.
+  if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
   db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
   return db
     .prepare(
@@ -288,4 +309,26 @@ function claimRenewals(db: Database.Database, row: DownstreamRow & { renew_claim
     .pluck()
     .all(row.id, opts.now - opts.renewAfterMs, row.identity_type, row.audience_id, row.identity_type, room)
     .map((hash) => hashHex(hash as Buffer));
+}
+
+/**
+ * The resync's next hashes (cadence.ts): confirmed before it was asked for, after its cursor in
+ * hash order (the X ledger's primary key), still held, not suppressed, with no pending change.
+ * None left: it ends.
+ */
+function claimResync(db: Database.Database, row: LeasedRow, room: number): string[] {
+  const hashes = db
+    .prepare(
+      `SELECT x.hash FROM x_members x
+       WHERE x.downstream_id = ? AND x.hash > ? AND x.confirmed = 1 AND x.confirmed_at < ?
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
+         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
+         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+       ORDER BY x.hash LIMIT ?`,
+    )
+    .pluck()
+    .all(row.id, row.resync_cursor ?? Buffer.alloc(0), row.resync_before, row.identity_type, row.audience_id, row.identity_type, room)
+    .map((hash) => hashHex(hash as Buffer));
+  if (hashes.length === 0) db.prepare('UPDATE downstreams SET resync_before = NULL, resync_cursor = NULL WHERE id = ?').run(row.id);
+  return hashes;
 }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
-import type { Connection, ConnectionToggles } from '../port.ts';
+import type { Connection, ConnectionSettings } from '../port.ts';
 import { toConnection, type ConnectionRow } from '../rows.ts';
 import { toggleFor } from '../toggles.ts';
 import type { SqliteLedger } from './ledger.ts';
@@ -16,7 +16,7 @@ export function putConnection(
   ledger: SqliteLedger,
   audienceId: string,
   configurationId: string,
-  toggles: ConnectionToggles,
+  toggles: ConnectionSettings,
   now: number,
 ): { connection: Connection; created: boolean } {
   const existing = db.prepare('SELECT 1 FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId);
@@ -28,6 +28,17 @@ export function putConnection(
        forward_phone_numbers = excluded.forward_phone_numbers, updated_at = excluded.updated_at`,
   ).run(audienceId, configurationId, +toggles.forwardEmails, +toggles.forwardTwitterHandles, +toggles.forwardDeviceIds, +toggles.forwardPhoneNumbers, now, now);
   for (const type of IDENTITY_TYPES) applyToggle(db, ledger, audienceId, configurationId, type, toggleFor(toggles, type), now);
+  // The cadence: left out, unchanged; its X audiences carry it for the claim (migration 0014).
+  if (toggles.sendIntervalMinutes !== undefined)
+    db.prepare('UPDATE connections SET send_interval_minutes = ? WHERE audience_id = ? AND configuration_id = ?').run(
+      toggles.sendIntervalMinutes,
+      audienceId,
+      configurationId,
+    );
+  db.prepare(
+    `UPDATE downstreams SET send_interval_ms = (SELECT k.send_interval_minutes * 60000 FROM connections k WHERE k.audience_id = downstreams.audience_id
+       AND k.configuration_id = downstreams.configuration_id) WHERE audience_id = ? AND configuration_id = ? AND state <> 'deleting'`,
+  ).run(audienceId, configurationId);
   const row = db.prepare('SELECT * FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId) as ConnectionRow;
   return { connection: toConnection(row), created: !existing };
 }
@@ -80,4 +91,18 @@ export function deleteConnection(db: Database.Database, audienceId: string, conf
     .all(audienceId, configurationId) as number[];
   for (const id of ids) detach(db, id, now);
   return true;
+}
+
+/**
+ * A resync of the connection's X audiences that exist on X (cadence.ts): each hash X confirmed
+ * until now goes again. Asking again while one runs starts it over from now.
+ */
+export function requestResync(db: Database.Database, audienceId: string, configurationId: string, now: number): number | null {
+  if (!db.prepare('SELECT 1 FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId)) return null;
+  return db
+    .prepare(
+      `UPDATE downstreams SET resync_before = ?, resync_cursor = NULL, resync_sent = 0, resync_total = members, next_attempt_at = MIN(next_attempt_at, ?), updated_at = ?
+       WHERE audience_id = ? AND configuration_id = ? AND state IN ('active', 'creating', 'recreating') AND x_audience_id IS NOT NULL`,
+    )
+    .run(now, now, now, audienceId, configurationId).changes;
 }

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
-import type { ConfigurationState } from '../../core/terms.ts';
+import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
   AuditEntry,
   AuditEntryInput,
@@ -13,7 +13,11 @@ import type {
   Configuration,
   ConfigurationInput,
   Connection,
-  ConnectionToggles,
+  ConnectionSettings,
+  DeletionStatus,
+  LedgerPreview,
+  LookupRow,
+  TargetingCampaign,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -56,7 +60,10 @@ import { pruneXData } from './retention.ts';
 import { leaseOwners, releaseOwner } from './release-owner.ts';
 import * as sessions from './sessions.ts';
 import { recordCreateAttempt, settleCreated } from './settle-created.ts';
+import { holdDeletion } from './settle-delete-held.ts';
 import { settleDeleted } from './settle-deleted.ts';
+import { lookup } from './lookup.ts';
+import { previewMemberChanges } from './preview.ts';
 import { settleNotFound } from './settle-not-found.ts';
 import { settleRefreshed } from './settle-refreshed.ts';
 import * as deliveries from './deliveries.ts';
@@ -79,6 +86,8 @@ import * as webhooks from './webhooks.ts';
  * file modes), scrub.ts (secure_delete). nextDueAt stays below, next to the claim it mirrors.
  */
 
+/** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
+const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
 /**
  * How long one transaction of sliced work (a big request's changes, a claim's or a settle's rows)
  * holds the event loop before it commits and lets other callers run. better-sqlite3 is
@@ -305,14 +314,34 @@ export class SqliteStore implements Store {
     return audiences.countMembers(this.db, audienceId);
   }
 
-  async deleteAudience(id: string, now: number): Promise<boolean> {
-    return this.tx(() => audiences.deleteAudience(this.db, id, now));
+  async deleteAudience(id: string, now: number, opts: { force?: boolean } = {}): Promise<boolean> {
+    return this.tx(() => audiences.deleteAudience(this.db, id, now, opts.force ?? false));
+  }
+
+  async forceDeletions(audienceId: string, now: number): Promise<number> {
+    return this.tx(() => audiences.forceDeletions(this.db, audienceId, now));
+  }
+
+  async requestResync(audienceId: string, configurationId: string, now: number): Promise<number | null> {
+    return this.tx(() => connections.requestResync(this.db, audienceId, configurationId, now));
+  }
+
+  async listDeletions(): Promise<DeletionStatus[]> {
+    return status.listDeletions(this.db);
+  }
+
+  async lookup(identities: { type: IdentityType; hash: string }[]): Promise<LookupRow[]> {
+    return lookup(this.db, identities);
+  }
+
+  async previewMemberChanges(audienceId: string, changes: MemberChange[]): Promise<LedgerPreview> {
+    return previewMemberChanges(this.db, audienceId, changes);
   }
 
   async putConnection(
     audienceId: string,
     configurationId: string,
-    toggles: ConnectionToggles,
+    toggles: ConnectionSettings,
     now: number,
   ): Promise<{ connection: Connection; created: boolean }> {
     return this.tx(() => connections.putConnection(this.db, this.ledger, audienceId, configurationId, toggles, now));
@@ -470,6 +499,10 @@ export class SqliteStore implements Store {
     }
   }
 
+  async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
+    return this.tx(() => holdDeletion(this.db, downstreamId, token, campaigns, now, nextAttemptAt));
+  }
+
   async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
     return this.tx(() => settleDeleted(this.db, downstreamId, token));
   }
@@ -547,8 +580,9 @@ export class SqliteStore implements Store {
         `SELECT MIN(due) FROM (
            SELECT MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
              MIN(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE MAX(COALESCE(d.refreshed_at, 0) + @refresh, d.refresh_after) END,
-                 COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + @flush, 9e15),
-                 ${renew})) AS due
+                 MAX(COALESCE((SELECT MIN(enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + @flush, 9e15), ${CADENCE}),
+                 CASE WHEN d.resync_before IS NULL OR d.state = 'deleting' THEN 9e15 ELSE 0 END,
+                 MAX(${renew}, ${CADENCE}))) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
            WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}
            UNION ALL

@@ -81,6 +81,13 @@ export function settleSent(
     'UPDATE downstreams SET members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?, renewed = renewed + ? WHERE id = ?',
   ).run(delta, adds, removes, renewed, downstreamId);
   if (i < total) return i;
+  // The final slice: a resync's batch moves it on past its last hash, refused or not (cadence.ts).
+  if (result.resyncCursor !== undefined)
+    db.prepare('UPDATE downstreams SET resync_cursor = ?, resync_sent = resync_sent + ? WHERE id = ? AND resync_before IS NOT NULL').run(
+      hashBytes(result.resyncCursor),
+      renewals.length,
+      downstreamId,
+    );
   // Rows of the batch that `sent` did not list (none when the worker sends the whole claim).
   db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { AudiencesStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
-import { toConnection, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
+import type { AudiencesStatus, DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 
 /*
  * The status reads (status page, /metrics). Plain reads outside any transaction: WAL gives each
@@ -45,14 +45,16 @@ export function listErrors(db: Database.Database, audienceId: string, limit: num
 
 /**
  * Downstream rows with their figures (rows.ts DownstreamFiguresRow): the outbox by op, its oldest
- * change, the uncertain hashes, and how pending changes move the confirmed count toward the target.
+ * change, the uncertain hashes, how pending changes move the confirmed count toward the target,
+ * and what a running resync has still to send (from its counters).
  * `audiences` is a subquery or list of audience ids. The outbox's join to the X ledger is one seek
  * per pending change; the uncertain count one seek (x_members_uncertain).
  */
 function downstreamsSql(audiences: string): string {
   return `SELECT d.*, COALESCE(o.pending, 0) AS pending, COALESCE(o.adds, 0) AS pending_adds, o.oldest AS oldest_pending_at,
       COALESCE(o.delta, 0) AS target_delta,
-      (SELECT COUNT(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 0) AS uncertain
+      (SELECT COUNT(*) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 0) AS uncertain,
+      CASE WHEN d.resync_before IS NULL THEN NULL ELSE MAX(0, d.resync_total - d.resync_sent) END AS resync_remaining
     FROM downstreams d LEFT JOIN (
       SELECT o.downstream_id, COUNT(*) AS pending, SUM(o.op = 'add') AS adds, MIN(o.enqueued_at) AS oldest,
         SUM(CASE WHEN o.op = 'add' AND COALESCE(x.confirmed, 0) = 0 THEN 1 WHEN o.op = 'remove' AND x.confirmed = 1 THEN -1 ELSE 0 END) AS delta
@@ -101,4 +103,10 @@ export function listRejections(db: Database.Database, audienceId: string): { rea
     count: number;
     lastAt: number;
   }[];
+}
+
+/** X audiences of deleted audiences still to be deleted on X, oldest first. */
+export function listDeletions(db: Database.Database): DeletionStatus[] {
+  const rows = db.prepare("SELECT * FROM downstreams WHERE state = 'deleting' ORDER BY updated_at, id").all() as DownstreamRow[];
+  return rows.map(toDeletion);
 }

@@ -36,7 +36,12 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
     }
   }
   const now = ctx.now();
-  const settled = await ctx.store.settleSent(d.id, claim.leaseToken, { sent: claim.changes, renewed: claim.renewals, rejectedHashes }, now);
+  const settled = await ctx.store.settleSent(
+    d.id,
+    claim.leaseToken,
+    { sent: claim.changes, renewed: claim.renewals, rejectedHashes, ...(claim.resyncCursor === undefined ? {} : { resyncCursor: claim.resyncCursor }) },
+    now,
+  );
   if (settled && claim.renewals.length > 0) {
     const refused = new Set(rejectedHashes);
     renewed.inc({ identity_type: d.identityType }, claim.renewals.filter((h) => !refused.has(h)).length);

@@ -69,6 +69,43 @@ export interface Downstream {
   previous_x_audience_id: string | null;
   recreated_at: string | null;
   needs_attention: boolean;
+  /** A resync in progress. */
+  resync: { requested_at: string; total: number; remaining: number } | null;
+  /** While being deleted: the campaigns holding the deletion back. */
+  deletion_blocked_by: Campaign[] | null;
+}
+
+/** A campaign whose active line items target an X audience (X's `targeted`). */
+export interface Campaign {
+  campaign_id: string;
+  campaign_name: string | null;
+  line_items: { id: string; name: string | null; servable: boolean | null }[];
+}
+
+/** One place a person's identity is held (POST /api/v1/lookup → { results }). */
+export interface LookupResult {
+  field: string;
+  identity_type: IdentityType;
+  audience_id: string;
+  audience_name: string;
+  in_audience: boolean;
+  configuration_id: string | null;
+  x_audience_id: string | null;
+  state: 'on_x' | 'pending_add' | 'pending_remove' | 'uncertain' | 'suppressed' | 'not_forwarded' | 'rejected';
+  last_sent_at: string | null;
+}
+
+/** GET /api/v1/deletions → { data: WaitingDeletion[] } */
+export interface WaitingDeletion {
+  audience_id: string;
+  configuration_id: string;
+  identity_type: IdentityType;
+  x_audience_id: string | null;
+  name: string | null;
+  force: boolean;
+  blocked_by: Campaign[] | null;
+  next_attempt_at: string | null;
+  last_error: string | null;
 }
 
 /** An X audience whose connection is gone (kept on X, or being deleted). */
@@ -83,6 +120,8 @@ export interface Connection extends Toggles {
   account_id: string | null;
   configuration_state: ConfigurationState | null;
   configuration_state_reason: string | null;
+  /** null: near real time. */
+  send_interval_minutes: number | null;
   created_at: string | null;
   downstream_audiences: Downstream[];
 }

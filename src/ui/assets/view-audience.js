@@ -9,6 +9,7 @@ import { errorList, fact, figureFacts, processingNote, recreatedNote } from './f
 import { healthParts } from './summary.js';
 import { showAttention } from './attention.js';
 import { taggedGetter } from './tagged.js';
+import { cadenceField, downstreamToolFacts, readCadence, resyncButton } from './tools.js';
 import { poll } from './poll.js';
 import { deleteAudience, rememberDeletion, renameAudience } from './view-audiences.js';
 import { CONFIG_STATE_WORDS, IDENTITY_WORDS, rejectionWords, STATE_HELP, STATE_WORDS } from './words.js';
@@ -97,6 +98,7 @@ function downstreamCard(d, samples) {
     { class: `downstream state-${d.state}${d.needs_attention ? ' attention' : ''}`, 'aria-labelledby': key },
     h('header', {}, h('h4', { id: key }, title), h('span', { class: `badge state ${d.state}` }, STATE_WORDS[d.state] || d.state)),
     h('p', { class: 'muted small' }, `${IDENTITY_WORDS[d.identity_type] || d.identity_type}. ${STATE_HELP[d.state] || ''}`),
+    downstreamToolFacts(d),
     d.name_suffix && d.name_suffix > 1
       ? h('p', { class: 'small' }, `X refused the plain name (already used on the account, perhaps by a deleted audience), so Tailor named it “${d.name}”.`)
       : null,
@@ -274,7 +276,14 @@ export function startAudience(view) {
         : null,
       togglesFieldset(prefix, c, 'Forward to X'),
       h('p', { class: 'muted small' }, 'Turning a setting off keeps that X audience on X, detached. Removing the connection keeps all of them on X.'),
-      h('div', { class: 'actions' }, save, remove),
+      cadenceField(prefix, c.send_interval_minutes ?? null),
+      h(
+        'div',
+        { class: 'actions' },
+        save,
+        resyncButton(id, c.configuration_id, () => poller.refresh()),
+        remove,
+      ),
     );
     form.addEventListener('input', () => {
       form.dataset.dirty = '1';
@@ -282,7 +291,10 @@ export function startAudience(view) {
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       void act(save, async () => {
-        await api('PUT', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.configuration_id)}`, readToggles(form));
+        await api('PUT', `/audiences/${encodeURIComponent(id)}/connections/${encodeURIComponent(c.configuration_id)}`, {
+          ...readToggles(form),
+          ...readCadence(form),
+        });
         delete form.dataset.dirty;
         await poller.refresh();
         announce('Connection settings saved.');

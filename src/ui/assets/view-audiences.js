@@ -8,6 +8,7 @@ import { poll } from './poll.js';
 import { healthParts } from './summary.js';
 import { taggedGetter } from './tagged.js';
 import { STATE_WORDS } from './words.js';
+import { findPersonSection, waitingDeletionsSection } from './tools.js';
 
 /** @typedef {import('./types.js').Audience} Audience */
 /** @typedef {import('./types.js').AudienceDeleted} AudienceDeleted */
@@ -202,11 +203,14 @@ export function startAudiences(view) {
 
   const tableBox = h('div', { class: 'table-box' });
   const deletingBox = h('div', { class: 'deleting', 'aria-live': 'polite' });
+  const waiting = waitingDeletionsSection();
   const controls = listControls(() => void poller.refresh());
   view.replaceChildren(
     h('section', { 'aria-labelledby': 'list-title' }, h('h2', { id: 'list-title' }, 'All audiences'), controls.form, tableBox, controls.pager),
     deletingBox,
+    waiting.section,
     h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
+    findPersonSection(),
   );
   view.removeAttribute('aria-busy');
 
@@ -372,5 +376,6 @@ export function startAudiences(view) {
       renderTable();
     }
     if (deletions.size) await renderDeletions();
+    await waiting.refresh();
   });
 }

@@ -2,6 +2,9 @@
  * Inspection without OAuth: GET /_emulator/accounts/:account_id/custom_audiences (every audience,
  * deleted ones included, with the emulator's own view under `emulator`) and
  * GET /_emulator/accounts/:account_id/custom_audiences/:id/members (the hashes held now).
+ * POST …/:id/campaigns marks the audience as targeted by a campaign (`targeted`, 2.8), with body
+ * `{"campaign_id"?, "campaign_name", "line_items": [{"id"?, "name", "active"?: true, "servable"?: true}]}`;
+ * DELETE …/:id/campaigns forgets them all (the campaigns ended).
  */
 import type { FastifyInstance } from 'fastify';
 import { audienceView } from '../../audiences/audience-view.ts';
@@ -10,6 +13,7 @@ import { settle } from '../../audiences/sizing.ts';
 import { isoSeconds } from '../../util/time.ts';
 import { sizingContext, type World } from '../../world/world.ts';
 import { backdoorError } from './backdoor-error.ts';
+import { readJson } from './faults.ts';
 
 export function registerBackdoorAudiences(app: FastifyInstance, world: World): void {
   app.get('/_emulator/accounts/:account_id/custom_audiences', async (request, reply) => {
@@ -41,5 +45,44 @@ export function registerBackdoorAudiences(app: FastifyInstance, world: World): v
     const audience = world.audiences.find(accountId, id);
     if (audience === undefined) return backdoorError(reply, 404, 'NOT_FOUND', `No custom audience ${id} in account ${accountId}`);
     return effectiveMembers(audience.members, world.windows, world.clock.now());
+  });
+}
+
+let campaignSeq = 0;
+
+export function registerBackdoorCampaigns(app: FastifyInstance, world: World): void {
+  app.post('/_emulator/accounts/:account_id/custom_audiences/:id/campaigns', async (request, reply) => {
+    const { account_id: accountId, id } = request.params as { account_id: string; id: string };
+    const audience = world.audiences.find(accountId, id);
+    if (audience === undefined) return backdoorError(reply, 404, 'NOT_FOUND', `No custom audience ${id} in account ${accountId}`);
+    const body = (readJson(request.body) ?? {}) as {
+      campaign_id?: unknown;
+      campaign_name?: unknown;
+      line_items?: { id?: unknown; name?: unknown; active?: unknown; servable?: unknown }[];
+    };
+    if (typeof body.campaign_name !== 'string' || !Array.isArray(body.line_items)) {
+      return backdoorError(reply, 400, 'INVALID_PARAMETER', 'Expected {"campaign_name": string, "line_items": [{"name": string, "active"?: boolean}]}');
+    }
+    campaignSeq += 1;
+    const campaign = {
+      campaign_id: typeof body.campaign_id === 'string' ? body.campaign_id : `c${campaignSeq.toString(36)}`,
+      campaign_name: body.campaign_name,
+      line_items: body.line_items.map((l, i) => ({
+        id: typeof l.id === 'string' ? l.id : `li${campaignSeq.toString(36)}${i}`,
+        name: typeof l.name === 'string' ? l.name : `Line item ${i + 1}`,
+        active: l.active !== false,
+        servable: l.servable !== false,
+      })),
+    };
+    (audience.campaigns ??= []).push(campaign);
+    return reply.code(201).send({ data: campaign });
+  });
+
+  app.delete('/_emulator/accounts/:account_id/custom_audiences/:id/campaigns', async (request, reply) => {
+    const { account_id: accountId, id } = request.params as { account_id: string; id: string };
+    const audience = world.audiences.find(accountId, id);
+    if (audience === undefined) return backdoorError(reply, 404, 'NOT_FOUND', `No custom audience ${id} in account ${accountId}`);
+    audience.campaigns = [];
+    return reply.code(204).send();
   });
 }
