@@ -302,10 +302,13 @@ export interface paths {
       };
     };
     post?: never;
-    /** Delete an audience and its X audiences */
+    /** Delete an audience and its X audiences (an X audience that active campaigns target waits, see GET /api/v1/deletions, unless force=true) */
     delete: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description true: delete on X even when active campaigns target the X audiences (also confirms the waiting deletions of an audience already deleted) */
+          force?: 'true' | 'false';
+        };
         header?: never;
         path: {
           /** @description The audience id (the mParticle audience id for Firehose audiences) */
@@ -432,6 +435,8 @@ export interface paths {
             /** @description Off unless set: phone numbers are sent only when asked for */
             forward_phone_numbers?: boolean;
             forward_twitter_handles?: boolean;
+            /** @description null: near real time; minutes (X advises 360–480): each X audience’s adds and removes go at most once per interval. Left out: unchanged */
+            send_interval_minutes?: number | null;
           };
         };
       };
@@ -625,6 +630,136 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/audiences/{audienceId}/connections/{configurationId}/resync': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send every hash X holds for this connection again, as Updates (packed and rate-limited; removals unaffected); progress in the audience’s status */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          /** @description The audience id */
+          audienceId: string;
+          /** @description The configuration id */
+          configurationId: string;
+        };
+        cookie?: never;
+      };
+      /** @description None: leave the body out */
+      requestBody?: {
+        content: {
+          'application/json': Record<string, never>;
+        };
+      };
+      responses: {
+        /** @description Started */
+        202: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description X audiences of the connection whose hashes are being sent again */
+              resyncing_x_audiences: number;
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No such audience, configuration or connection */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is larger than the route’s limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A body that is not `application/json` */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The change could not be stored durably; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -845,7 +980,10 @@ export interface paths {
     /** Add and remove members (at most 100000 per request; adds are applied first) */
     post: {
       parameters: {
-        query?: never;
+        query?: {
+          /** @description true: report what would change and write nothing */
+          dry_run?: 'true' | 'false';
+        };
         header?: never;
         path: {
           /** @description The audience id (the mParticle audience id for Firehose audiences) */
@@ -878,6 +1016,53 @@ export interface paths {
         };
       };
       responses: {
+        /** @description A dry run (dry_run=true): what would change; nothing was written */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description Members taken, per list */
+              accepted: {
+                add: number;
+                remove: number;
+              };
+              /** @description Per identity type */
+              changes: {
+                [key: string]: {
+                  /** @description Identities members would gain */
+                  add: number;
+                  /** @description Identities members hold already */
+                  already_present: number;
+                  /** @description Identities members would lose */
+                  remove: number;
+                  /** @description Hashes that would be queued as adds for each forwarding X audience of the type (no member held them) */
+                  x_add: number;
+                  /** @description Hashes that would be queued as removes (their last holder leaves) */
+                  x_remove: number;
+                };
+              };
+              /** @enum {boolean} */
+              dry_run: true;
+              /** @description Identifiers refused; the rest of their member is kept */
+              rejected: {
+                /** @enum {string} */
+                field: 'email' | 'twitter_handle' | 'ios_advertising_id' | 'google_advertising_id' | 'phone_number';
+                /** @description Position of the member in its list */
+                index: number;
+                /** @enum {string} */
+                list: 'add' | 'remove';
+                /** @description Never quotes the identifier */
+                message: string;
+                reason: string;
+              }[];
+              rejected_by_reason: {
+                [key: string]: number;
+              };
+            };
+          };
+        };
         /** @description Stored; X follows */
         202: {
           headers: {
@@ -1402,6 +1587,89 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/deletions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** X audiences of deleted audiences still being deleted on X, and the campaigns holding any back */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              data: components['schemas']['Deletion'][];
+            };
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/erasures': {
     parameters: {
       query?: never;
@@ -1906,6 +2174,124 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/lookup': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Find a person: where each identity is held, per audience and X audience, and its state (values are hashed in memory, never stored or logged) */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody: {
+        content: {
+          'application/json': {
+            email?: string;
+            google_advertising_id?: string;
+            ios_advertising_id?: string;
+            phone_number?: string;
+            twitter_handle?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description Default Response */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Lookup'];
+          };
+        };
+        /** @description The request is not valid: the message names every bad field */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description No or a wrong `Authorization: Bearer <TAILOR_ADMIN_TOKEN>` (and no UI session) */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A UI session without its CSRF header on a write */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The body is larger than the route’s limit */
+        413: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A body that is not `application/json` */
+        415: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description A Host Tailor does not answer to (TAILOR_PUBLIC_URL, TAILOR_ALLOWED_HOSTS) */
+        421: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Internal error; the server log has the request id */
+        500: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description The change could not be stored durably; retry later */
+        503: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/privacy': {
     parameters: {
       query?: never;
@@ -2335,6 +2721,8 @@ export interface components {
         /** @description X’s matched size as X last reported it (kept while X processes); null until X has sized it, or below X’s threshold */
         audience_size: number | null;
         configuration_id: string;
+        /** @description While being deleted: the campaigns with active line items that hold the deletion back (delete with force to proceed) */
+        deletion_blocked_by: components['schemas']['TargetingCampaign'][] | null;
         /**
          * @description The X `users` key of a downstream audience: one X audience per type
          * @enum {string}
@@ -2357,7 +2745,7 @@ export interface components {
         /** @description Paused, failing, being re-created, or sized by X and not targetable */
         needs_attention: boolean;
         next_attempt_at: string | null;
-        /** @description When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner); null when nothing waits or its configuration is paused */
+        /** @description When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner; with a cadence, not before its next window, shown even when nothing waits); null when nothing waits (near real time) or its configuration is paused */
         next_send_at: string | null;
         /** @description When the oldest waiting change was queued (its age is how long it has waited); null when nothing waits */
         oldest_pending_at: string | null;
@@ -2384,6 +2772,16 @@ export interface components {
         rejected: number;
         /** @description Hashes sent again before X’s 13-month expiry (TAILOR_RENEW_AFTER_DAYS) */
         renewed: number;
+        /** @description A resync in progress: hashes X held when it was asked for, and how many are still to be sent again */
+        resync: {
+          remaining: number;
+          /**
+           * Format: date-time
+           * @description ISO 8601 time (UTC)
+           */
+          requested_at: string;
+          total: number;
+        } | null;
         sent_adds: number;
         sent_removes: number;
         /** @description When Tailor read the size (or TOO_SMALL) shown */
@@ -2484,6 +2882,26 @@ export interface components {
       forward_emails: boolean;
       forward_phone_numbers: boolean;
       forward_twitter_handles: boolean;
+      /** @description null: near real time (TAILOR_FLUSH_INTERVAL_MS); else each X audience’s adds and removes go at most once per interval */
+      send_interval_minutes: number | null;
+    };
+    /** @description An X audience of a deleted audience, still to be deleted on X */
+    Deletion: {
+      audience_id: string;
+      /** @description Campaigns with active line items using it, as X last named them */
+      blocked_by: components['schemas']['TargetingCampaign'][] | null;
+      configuration_id: string;
+      /** @description Confirmed with force: deleted even though campaigns use it */
+      force: boolean;
+      /**
+       * @description The X `users` key of a downstream audience: one X audience per type
+       * @enum {string}
+       */
+      identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
+      last_error: string | null;
+      name: string | null;
+      next_attempt_at: string | null;
+      x_audience_id: string | null;
     };
     /** @description One `users` call to X (the delivery log, kept TAILOR_DELIVERY_LOG_DAYS) */
     Delivery: {
@@ -2517,6 +2935,8 @@ export interface components {
     DownstreamAudience: {
       /** @description X’s matched size as X last reported it (kept while X processes); null until X has sized it, or below X’s threshold */
       audience_size: number | null;
+      /** @description While being deleted: the campaigns with active line items that hold the deletion back (delete with force to proceed) */
+      deletion_blocked_by: components['schemas']['TargetingCampaign'][] | null;
       /**
        * @description The X `users` key of a downstream audience: one X audience per type
        * @enum {string}
@@ -2539,7 +2959,7 @@ export interface components {
       /** @description Paused, failing, being re-created, or sized by X and not targetable */
       needs_attention: boolean;
       next_attempt_at: string | null;
-      /** @description When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner); null when nothing waits or its configuration is paused */
+      /** @description When the waiting changes are due to go at the latest (the flush interval after the oldest, or after a backoff; a full request goes sooner; with a cadence, not before its next window, shown even when nothing waits); null when nothing waits (near real time) or its configuration is paused */
       next_send_at: string | null;
       /** @description When the oldest waiting change was queued (its age is how long it has waited); null when nothing waits */
       oldest_pending_at: string | null;
@@ -2566,6 +2986,16 @@ export interface components {
       rejected: number;
       /** @description Hashes sent again before X’s 13-month expiry (TAILOR_RENEW_AFTER_DAYS) */
       renewed: number;
+      /** @description A resync in progress: hashes X held when it was asked for, and how many are still to be sent again */
+      resync: {
+        remaining: number;
+        /**
+         * Format: date-time
+         * @description ISO 8601 time (UTC)
+         */
+        requested_at: string;
+        total: number;
+      } | null;
       sent_adds: number;
       sent_removes: number;
       /** @description When Tailor read the size (or TOO_SMALL) shown */
@@ -2653,6 +3083,41 @@ export interface components {
         x_audience_id: string | null;
       }[];
       id: string;
+    };
+    /** @description Where a person’s identities are held; never the values */
+    Lookup: {
+      results: {
+        audience_id: string;
+        audience_name: string;
+        configuration_id: string | null;
+        /** @description The member field the identity was given in */
+        field: string;
+        /**
+         * @description The X `users` key of a downstream audience: one X audience per type
+         * @enum {string}
+         */
+        identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
+        /** @description A member of the audience holds it */
+        in_audience: boolean;
+        /** @description When X last confirmed an Update of it */
+        last_sent_at: string | null;
+        /**
+         * @description on_x: X confirmed it; pending_add / pending_remove: queued; uncertain: sent, answer never settled; suppressed: held back by a suppression; not_forwarded: the connection does not forward this type; rejected: X refused it
+         * @enum {string}
+         */
+        state: 'on_x' | 'pending_add' | 'pending_remove' | 'uncertain' | 'suppressed' | 'not_forwarded' | 'rejected';
+        x_audience_id: string | null;
+      }[];
+    };
+    /** @description A campaign whose active line items target an X audience (X’s `targeted`) */
+    TargetingCampaign: {
+      campaign_id: string;
+      campaign_name: string | null;
+      line_items: {
+        id: string;
+        name: string | null;
+        servable: boolean | null;
+      }[];
     };
   };
   responses: never;
