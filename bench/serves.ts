@@ -4,12 +4,11 @@
  * over the processes, members accepted per second. The configuration is paused meanwhile, so the
  * processes only ingest (their sync loops find nothing due) and the figure is the ingest path's.
  */
-import { SecretBox } from '../src/core/secret-box.ts';
 import { openStore } from '../src/store/open.ts';
-import { sealTokens } from '../src/sync/tokens.ts';
-import { SECRET_KEY, type Emu, type TailorProcess } from '../test/e2e/harness.ts';
+import type { Emu, TailorProcess } from '../test/e2e/harness.ts';
 import { sharedEnv, startServe } from '../test/scale/processes.ts';
 import { deviceId } from './data.ts';
+import { putAdminConfiguration } from './configuration.ts';
 import { log } from './lib.ts';
 
 export interface ServesRun {
@@ -25,19 +24,7 @@ export async function servesBench(emu: Emu, url: string, opts: { members: number
   const store = await openStore({ kind: 'postgres', url });
   const runs: ServesRun[] = [];
   try {
-    const { user, accountId } = emu.admin();
-    const box = new SecretBox(SECRET_KEY);
-    const { configuration } = await store.putConfiguration(
-      {
-        name: 'bench serves',
-        accountId,
-        accountName: null,
-        xUserId: user.user_id,
-        screenName: null,
-        tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }),
-      },
-      Date.now(),
-    );
+    const configuration = await putAdminConfiguration(store, emu, 'bench serves');
     await store.setConfigurationState(configuration.id, 'needs_reauth', 'bench: ingest only', Date.now());
     for (const processes of opts.counts) {
       const id = `serves${processes}`;

@@ -11,14 +11,13 @@
  * the benchmark's process; on two cores the database, the emulator and the workers share the
  * same CPUs, which bounds what more processes can add.
  */
-import { SecretBox } from '../src/core/secret-box.ts';
 import { prepareChanges } from '../src/membership/changes.ts';
 import { MemberKeys } from '../src/membership/member-key.ts';
 import { openStore } from '../src/store/open.ts';
 import type { Store } from '../src/store/port.ts';
-import { sealTokens } from '../src/sync/tokens.ts';
 import { SECRET_KEY, type Emu } from '../test/e2e/harness.ts';
 import { WorkerProcess, sharedEnv } from '../test/scale/processes.ts';
+import { putAdminConfiguration } from './configuration.ts';
 import { log } from './lib.ts';
 
 export interface WorkersRun {
@@ -45,19 +44,7 @@ export async function workersBench(
   const store = await openStore({ kind: 'postgres', url });
   const runs: WorkersRun[] = [];
   try {
-    const { user, accountId } = emu.admin();
-    const box = new SecretBox(SECRET_KEY);
-    const { configuration } = await store.putConfiguration(
-      {
-        name: 'bench',
-        accountId,
-        accountName: null,
-        xUserId: user.user_id,
-        screenName: null,
-        tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }),
-      },
-      Date.now(),
-    );
+    const configuration = await putAdminConfiguration(store, emu, 'bench');
     for (const processes of opts.counts) {
       const ids = Array.from({ length: opts.audiences }, (_, k) => `w${processes}-${k}`);
       // Paused: claims skip the configuration's audiences until the workers are all running.
