@@ -2789,10 +2789,10 @@ export interface components {
         /** @description Members on X when X’s size was read: the membership X sized */
         sized_members: number | null;
         /**
-         * @description creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted
+         * @description creating: no X audience yet, being created for the members due; waiting_for_member: no X audience yet and no member of its identity type to send, created on X when the first one comes (after a re-creation too); detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted
          * @enum {string}
          */
-        state: 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
+        state: 'creating' | 'waiting_for_member' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
         /** @description What X should hold, from the audience ledger: `members` plus pending adds of hashes not confirmed, minus pending removes of confirmed ones */
         target: number;
         /** @description As X last reported it (kept while X processes) */
@@ -3003,10 +3003,10 @@ export interface components {
       /** @description Members on X when X’s size was read: the membership X sized */
       sized_members: number | null;
       /**
-       * @description creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted
+       * @description creating: no X audience yet, being created for the members due; waiting_for_member: no X audience yet and no member of its identity type to send, created on X when the first one comes (after a re-creation too); detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted
        * @enum {string}
        */
-      state: 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
+      state: 'creating' | 'waiting_for_member' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
       /** @description What X should hold, from the audience ledger: `members` plus pending adds of hashes not confirmed, minus pending removes of confirmed ones */
       target: number;
       /** @description As X last reported it (kept while X processes) */

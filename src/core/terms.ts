@@ -37,7 +37,8 @@ export type ChangeOp = 'add' | 'remove';
 
 /** A downstream audience's state, as shown to the user. */
 export type DownstreamState =
-  | 'creating' // no X audience recorded yet
+  | 'creating' // no X audience recorded yet; a member is due to go: being created
+  | 'waiting_for_member' // no X audience yet and no member to send: created with the first (store/creation.ts)
   | 'active'
   | 'detached' // Forward toggle off: kept on X, no longer written
   | 'recreating' // deleted on X by hand: being created again and refilled from the ledger

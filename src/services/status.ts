@@ -10,6 +10,7 @@ import type {
   StatusStore,
   TargetingCampaign,
 } from '../store/port.ts';
+import { waitingForMember } from '../store/creation.ts';
 import type { AudienceView, DeletionView, DeliveryView, DownstreamView, HistoryView } from './views.ts';
 
 /** The flush interval the views assume when the caller gives none (TAILOR_FLUSH_INTERVAL_MS's default). */
@@ -26,9 +27,13 @@ function iso(t: number | null): string | null {
   return t === null ? null : new Date(t).toISOString();
 }
 
-/** A downstream audience's state as the user sees it: a paused configuration pauses its audiences. */
+/**
+ * A downstream audience's state as the user sees it: a paused configuration pauses its audiences,
+ * and one with no X audience and no member to send waits for its first (../store/creation.ts).
+ */
 function shownState(d: DownstreamStatus, config: Configuration | undefined): DownstreamView['state'] {
   if (config?.state === 'needs_reauth' && d.state !== 'detached') return 'paused';
+  if (waitingForMember(d)) return 'waiting_for_member';
   return d.state;
 }
 
@@ -54,6 +59,8 @@ export function needsAttention(d: DownstreamStatus, config: Configuration | unde
  */
 function nextSendAt(d: DownstreamStatus, config: Configuration | undefined, flushIntervalMs: number): number | null {
   if (config?.state === 'needs_reauth' || d.state === 'detached' || d.state === 'deleting') return null;
+  // Only a remove of a hash X never held may wait here: it is dropped when the audience is created.
+  if (waitingForMember(d)) return null;
   const window = d.sendIntervalMs !== null && d.nextSendAt > 0 ? d.nextSendAt : null;
   if (d.oldestPendingAt === null) return window;
   return Math.max(d.oldestPendingAt + flushIntervalMs, d.nextAttemptAt, window ?? 0);

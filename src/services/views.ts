@@ -12,9 +12,9 @@ const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
 
 export const identityType = z.enum(IDENTITY_TYPES).describe('The X `users` key of a downstream audience: one X audience per type');
 export const downstreamState = z
-  .enum(['creating', 'active', 'detached', 'recreating', 'paused', 'deleting', 'deleted'])
+  .enum(['creating', 'waiting_for_member', 'active', 'detached', 'recreating', 'paused', 'deleting', 'deleted'])
   .describe(
-    'creating: no X audience yet; detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted',
+    'creating: no X audience yet, being created for the members due; waiting_for_member: no X audience yet and no member of its identity type to send, created on X when the first one comes (after a re-creation too); detached: Forward toggle off, kept on X; recreating: deleted on X by hand, being refilled; paused: its configuration needs re-authorization; deleting: its audience was deleted',
   );
 export const configurationState = z.enum(['active', 'needs_reauth']);
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { downstreamView, deliveryViews } from '../../src/services/status.ts';
+import { downstreamState } from '../../src/services/views.ts';
 import type { Configuration, DownstreamStatus } from '../../src/store/port.ts';
 
 const T = Date.UTC(2026, 0, 1);
@@ -103,6 +104,32 @@ describe('downstreamView', () => {
       previous_x_audience_id: 'x0',
     });
     expect(downstreamView({ ...base, state: 'deleting', lastError: 'e', lastErrorAt: T + 1e6 }, config).needs_attention).toBe(false);
+  });
+
+  it('says an X audience with no member to send waits for its first, not that it is being created', () => {
+    const none = { ...base, state: 'creating' as const, xAudienceId: null, xName: null, members: 0, target: 0, sentAdds: 0, lastSyncedAt: null };
+    expect(downstreamView(none, config)).toMatchObject({ state: 'waiting_for_member', next_send_at: null, needs_attention: false, last_error: null });
+    // A remove of a hash X never held (a member came and went) creates nothing, and is never sent.
+    const gone = { ...none, pending: 1, pendingRemoves: 1, oldestPendingAt: T };
+    expect(downstreamView(gone, config)).toMatchObject({ state: 'waiting_for_member', next_send_at: null });
+    // Its first member is due: now it is being created, and the add goes with it.
+    const due = { ...none, pending: 1, pendingAdds: 1, oldestPendingAt: T, target: 1 };
+    expect(downstreamView(due, config)).toMatchObject({ state: 'creating', next_send_at: new Date(T + 10_000).toISOString() });
+    // Lost on X with no member left to hold: it waits too, and the lost id still asks for re-pointing.
+    const lost = { ...none, state: 'recreating' as const, previousXAudienceId: 'x0', recreatedAt: T };
+    expect(downstreamView(lost, config)).toMatchObject({ state: 'waiting_for_member', previous_x_audience_id: 'x0', needs_attention: true });
+    // A paused configuration says so first.
+    expect(downstreamView(none, { state: 'needs_reauth' } as Configuration).state).toBe('paused');
+  });
+
+  it('every state the API gives has the UI’s word and help for it', async () => {
+    const words = (await import(new URL('../../src/ui/assets/words.js', import.meta.url).href)) as {
+      STATE_WORDS: Record<string, string>;
+      STATE_HELP: Record<string, string>;
+    };
+    for (const state of downstreamState.options) {
+      expect([state, typeof words.STATE_WORDS[state], typeof words.STATE_HELP[state]]).toEqual([state, 'string', 'string']);
+    }
   });
 
   it('marks a failed delivery resolved once a later send settled', () => {

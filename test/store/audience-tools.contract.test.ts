@@ -49,6 +49,11 @@ for (const factory of STORES) {
         .configuration.id;
       await store.putAudience('a1', 'Buyers', t0);
       await store.putConnection('a1', configId, EMAIL_ONLY, t0);
+    });
+    afterEach(async () => cleanup());
+
+    /** Fakes X's creation of the e-mail audience, due once it has a member to send (store/creation.ts). */
+    async function createOnX(): Promise<void> {
       const c = (await store.claim(opts(t0)))!;
       expect(c.task).toBe('create');
       downstreamId = c.downstream.id;
@@ -58,8 +63,7 @@ for (const factory of STORES) {
         { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
         t0,
       );
-    });
-    afterEach(async () => cleanup());
+    }
 
     it('a cadence sends changes at most once per interval; a full batch keeps the window open until the backlog is out', async () => {
       const k = await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: 60 }, t0);
@@ -67,6 +71,7 @@ for (const factory of STORES) {
       // Left out, the cadence is kept; the toggles are as given.
       expect((await store.putConnection('a1', configId, EMAIL_ONLY, t0)).connection.sendIntervalMinutes).toBe(60);
       await store.applyMemberChanges('a1', [1, 2, 3].map(add), t0);
+      await createOnX();
       // The first send goes as soon as it is due (the window is open), a batch of 2 of 3: still open.
       const first = (await store.claim(opts(t0 + FLUSH, { maxChanges: 2, fullBatch: 2 })))!;
       expect(first.changes).toHaveLength(2);
@@ -94,6 +99,7 @@ for (const factory of STORES) {
 
     it('a resync sends every hash X holds again, never one that left or whose removal waits, and ends', async () => {
       await store.applyMemberChanges('a1', [1, 2, 3, 4].map(add), t0);
+      await createOnX();
       await settle((await store.claim(opts(t0 + FLUSH)))!, t0 + FLUSH);
       await store.applyMemberChanges('a1', [remove(4)], t0 + 2 * FLUSH);
       await settle((await store.claim(opts(t0 + 3 * FLUSH)))!, t0 + 3 * FLUSH);
@@ -123,6 +129,7 @@ for (const factory of STORES) {
 
     it('a resync goes at once under a cadence, without sending the changes early; a refused hash does not loop', async () => {
       await store.applyMemberChanges('a1', [1, 2].map(add), t0);
+      await createOnX();
       await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: 60 }, t0);
       await settle((await store.claim(opts(t0 + FLUSH)))!, t0 + FLUSH);
       await store.applyMemberChanges('a1', [add(3)], t0 + 2 * FLUSH);
@@ -138,6 +145,7 @@ for (const factory of STORES) {
 
     it('a deletion held back by campaigns waits, names them, and goes once forced', async () => {
       await store.applyMemberChanges('a1', [add(1)], t0);
+      await createOnX();
       expect(await store.deleteAudience('a1', t0 + 1)).toBe(true);
       const c = (await store.claim(opts(t0 + 2)))!;
       expect(c).toMatchObject({ task: 'delete', downstream: { deleteForce: false } });
@@ -154,6 +162,8 @@ for (const factory of STORES) {
     });
 
     it('a deletion asked with force is marked so from the start', async () => {
+      await store.applyMemberChanges('a1', [add(1)], t0);
+      await createOnX();
       expect(await store.deleteAudience('a1', t0 + 1, { force: true })).toBe(true);
       expect((await store.claim(opts(t0 + 2)))?.downstream.deleteForce).toBe(true);
     });
@@ -162,6 +172,7 @@ for (const factory of STORES) {
       await store.putAudience('a2', 'Other', t0);
       await store.applyMemberChanges('a1', [1, 2].map(add), t0);
       await store.applyMemberChanges('a2', [add(1)], t0); // a2 has no connection
+      await createOnX();
       const sent = (await store.claim(opts(t0 + FLUSH)))!;
       await settle(sent, t0 + FLUSH);
       await store.applyMemberChanges('a1', [remove(2), add(3)], t0 + 2 * FLUSH);
@@ -213,6 +224,7 @@ for (const factory of STORES) {
     it('a preview says what changes would do, per identity type, and writes nothing', async () => {
       await store.applyMemberChanges('a1', [1, 2].map(add), t0);
       await store.applyMemberChanges('a1', [{ memberKey: 'shared', action: 'add', identities: [{ type: 'email', hash: h(2) }] }], t0);
+      await createOnX();
       const before = JSON.stringify([
         await store.listDownstreams('a1'),
         await store.countMembers('a1'),

@@ -56,7 +56,8 @@ for (const pair of PAIRS) {
     let cleanup: () => Promise<void> = async () => undefined;
     afterEach(async () => cleanup());
 
-    async function ready(): Promise<{ a: Store; b: Store }> {
+    /** Two stores, and the X audience created for the first changes (store/creation.ts), which stay pending. */
+    async function ready(first: MemberChange[]): Promise<{ a: Store; b: Store }> {
       const opened = await pair.open();
       cleanup = opened.cleanup;
       const { a } = opened;
@@ -71,7 +72,9 @@ for (const pair of PAIRS) {
         { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
         now,
       );
+      await a.applyMemberChanges('a1', first, now);
       const c = (await a.claim({ ...opts, now }))!;
+      expect(c.task).toBe('create');
       await a.settleCreated(
         c.downstream.id,
         c.leaseToken,
@@ -82,8 +85,7 @@ for (const pair of PAIRS) {
     }
 
     it('filled through the same store', async () => {
-      const { a } = await ready();
-      await a.applyMemberChanges('a1', adds(0, FULL - 1), now);
+      const { a } = await ready(adds(0, FULL - 1));
       expect(await a.claim(opts)).toBeNull();
       expect(await a.claim(opts)).toBeNull(); // looked again with nothing new: still not due
       await a.applyMemberChanges('a1', adds(FULL - 1, 1), now);
@@ -91,8 +93,7 @@ for (const pair of PAIRS) {
     });
 
     it('filled through another connection', async () => {
-      const { a, b } = await ready();
-      await a.applyMemberChanges('a1', adds(0, FULL - 1), now);
+      const { a, b } = await ready(adds(0, FULL - 1));
       expect(await a.claim(opts)).toBeNull();
       // Written by the other connection: this one changed nothing meanwhile.
       await b.applyMemberChanges('a1', adds(FULL - 1, 1), now);

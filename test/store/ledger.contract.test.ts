@@ -61,7 +61,7 @@ for (const factory of STORES) {
       }
     }
 
-    it('creates three downstream audiences, then sends each member hash to its type', async () => {
+    it('creates the X audiences that have a member to send, then sends each member hash to its type', async () => {
       await store.applyMemberChanges(
         'a1',
         [
@@ -87,15 +87,87 @@ for (const factory of STORES) {
       expect(sent.get('email')).toEqual([{ hash: h(1), op: 'add' }]);
       expect(sent.get('handle')).toEqual([{ hash: h(2), op: 'add' }]);
       const after = await store.listDownstreams('a1');
-      expect(after.map((d) => [d.state, d.members, d.pending])).toEqual([
-        ['active', 1, 0],
-        ['active', 1, 0],
-        ['active', 0, 0],
+      // No device id yet: its X audience is not created (store/creation.ts).
+      expect(after.map((d) => [d.state, d.xAudienceId !== null, d.members, d.pending])).toEqual([
+        ['active', true, 1, 0],
+        ['active', true, 1, 0],
+        ['creating', false, 0, 0],
       ]);
     });
 
+    it('an X audience is created with its first member, not before; a re-creation waits for members like a creation', async () => {
+      const later = { now: now + 60_000, flushIntervalMs: 10_000, refreshIntervalMs: 3_600_000 };
+      // A connection and no member: nothing to claim, and no idle worker is woken for it.
+      expect(await store.claim(opts())).toBeNull();
+      expect(await store.nextDueAt(later)).toBeNull();
+      // A device id that came and went before anything was sent: a remove of a hash X never held creates nothing.
+      await store.applyMemberChanges('a1', [{ memberKey: 'd', action: 'add', identities: [{ type: 'device_id', hash: h(30) }] }], now);
+      await store.applyMemberChanges('a1', [{ memberKey: 'd', action: 'remove', identities: [] }], now);
+      expect(await store.claim(opts())).toBeNull();
+      expect(await store.nextDueAt(later)).toBeNull();
+      // E-mails only: the e-mail audience alone is created, and its add goes into it.
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(31) }] }], now);
+      expect(await store.nextDueAt(later)).toBe(0);
+      const create = (await store.claim(opts()))!;
+      expect([create.task, create.downstream.identityType]).toEqual(['create', 'email']);
+      await store.settleCreated(
+        create.downstream.id,
+        create.leaseToken,
+        { id: 'x-email', name: 'Buyers (email)', nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        now,
+      );
+      expect((await sendAll()).get('email')).toEqual([{ hash: h(31), op: 'add' }]);
+      expect(await store.claim(opts())).toBeNull();
+      const byType = async () => Object.fromEntries((await store.listDownstreams('a1')).map((d) => [d.identityType, d]));
+      expect((await byType()).handle).toMatchObject({ state: 'creating', xAudienceId: null, pendingAdds: 0 });
+      // A handle later: its audience is created, then filled.
+      await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'add', identities: [{ type: 'handle', hash: h(32) }] }], now);
+      const handle = (await store.claim(opts()))!;
+      expect([handle.task, handle.downstream.identityType]).toEqual(['create', 'handle']);
+      await store.settleCreated(
+        handle.downstream.id,
+        handle.leaseToken,
+        { id: 'x-handle', name: 'Buyers (handle)', nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        now,
+      );
+      expect((await sendAll()).get('handle')).toEqual([{ hash: h(32), op: 'add' }]);
+      // X loses both. The e-mail audience holds a member: re-created at once and refilled. The
+      // handle audience's member left meanwhile: it waits, like a new one, for a handle to hold.
+      await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'remove', identities: [] }], now);
+      await sendAll();
+      const refresh = { now: now + 10_000_000 };
+      const lost: string[] = [];
+      while (lost.length < 2) {
+        const c = (await store.claim(opts(refresh)))!;
+        if (c.task === 'create') {
+          // The lost e-mail audience, already due again: let the handle's read come first.
+          expect(c.downstream.identityType).toBe('email');
+          await store.release(c.downstream.id, c.leaseToken, { nextAttemptAt: 0, error: null, countAttempt: false, now: now + 10_000_000 });
+          continue;
+        }
+        expect(c.task).toBe('refresh');
+        lost.push(c.downstream.identityType);
+        await store.settleNotFound(c.downstream.id, c.leaseToken, 'deleted on X', now + 10_000_000);
+      }
+      expect(lost.sort()).toEqual(['email', 'handle']);
+      const recreate = (await store.claim(opts(refresh)))!;
+      expect([recreate.task, recreate.downstream.identityType]).toEqual(['create', 'email']);
+      await store.settleCreated(
+        recreate.downstream.id,
+        recreate.leaseToken,
+        { id: 'x-email-2', name: 'Buyers (email) [2]', nameSuffix: 2, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        now + 10_000_000,
+      );
+      const refill = (await store.claim(opts({ now: now + 10_010_000 })))!; // its refill has waited the flush interval
+      expect([refill.task, refill.changes]).toEqual(['send', [{ hash: h(31), op: 'add' }]]);
+      await store.settleSent(refill.downstream.id, refill.leaseToken, { sent: refill.changes, rejectedHashes: [] }, now + 10_000_000);
+      expect(await store.claim(opts(refresh))).toBeNull();
+      expect((await byType()).handle).toMatchObject({ state: 'recreating', xAudienceId: null, previousXAudienceId: 'x-handle', pendingAdds: 0 });
+      await store.applyMemberChanges('a1', [{ memberKey: 'm3', action: 'add', identities: [{ type: 'handle', hash: h(33) }] }], now + 10_000_000);
+      expect(await store.claim(opts(refresh))).toMatchObject({ task: 'create', downstream: { identityType: 'handle' } });
+    });
+
     it('an identity change removes the old hash; a shared hash stays until its last holder leaves', async () => {
-      await createAll();
       await store.applyMemberChanges(
         'a1',
         [
@@ -111,6 +183,7 @@ for (const factory of STORES) {
         ],
         now,
       );
+      await createAll();
       await sendAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(3) }] }], now);
       let sent = await sendAll();
@@ -125,10 +198,10 @@ for (const factory of STORES) {
     });
 
     it('coalesces flapping: add, remove, add before sending is one add; add then remove of a new hash is nothing', async () => {
-      await createAll();
       const add = { memberKey: 'm1', action: 'add' as const, identities: [{ type: 'email' as const, hash: h(5) }] };
       const remove = { memberKey: 'm1', action: 'remove' as const, identities: [] };
       await store.applyMemberChanges('a1', [add, remove, add], now);
+      await createAll();
       expect((await sendAll()).get('email')).toEqual([{ hash: h(5), op: 'add' }]);
       await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'add', identities: [{ type: 'email', hash: h(6) }] }], now);
       await store.applyMemberChanges('a1', [{ memberKey: 'm2', action: 'remove', identities: [] }], now);
@@ -136,8 +209,8 @@ for (const factory of STORES) {
     });
 
     it('a change arriving while its batch is in flight stays pending and is sent after', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(7) }] }], now);
+      await createAll();
       const c = (await store.claim(opts()))!;
       expect(c.changes).toEqual([{ hash: h(7), op: 'add' }]);
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'remove', identities: [] }], now);
@@ -146,8 +219,8 @@ for (const factory of STORES) {
     });
 
     it('an expired lease is taken over, and the old holder can no longer settle', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(8) }] }], now);
+      await createAll();
       const first = (await store.claim(opts()))!;
       expect(await store.claim(opts())).toBeNull(); // leased
       const second = (await store.claim(opts({ owner: 'w2', now: now + 60_000 + 31_000 })))!;
@@ -159,8 +232,8 @@ for (const factory of STORES) {
     });
 
     it('an add whose answer was never settled (crash) is uncertain: a later remove is still sent', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(11) }] }], now);
+      await createAll();
       await store.claim(opts()); // sent to X, then the worker died before settling
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'remove', identities: [] }], now);
       const taken = (await store.claim(opts({ owner: 'w2', now: now + 60_000 + 31_000 })))!;
@@ -168,8 +241,8 @@ for (const factory of STORES) {
     });
 
     it('a remove whose answer was never settled (crash) is uncertain: a later add is still sent', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(12) }] }], now);
+      await createAll();
       await sendAll();
       expect((await store.listDownstreams('a1'))[0]!.members).toBe(1);
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'remove', identities: [] }], now);
@@ -182,7 +255,14 @@ for (const factory of STORES) {
     });
 
     it('a failed read of X size defers the next read, not the batches', async () => {
+      const seed = [
+        { type: 'email' as const, hash: h(16) },
+        { type: 'handle' as const, hash: h(17) },
+        { type: 'device_id' as const, hash: h(18) },
+      ];
+      await store.applyMemberChanges('a1', [{ memberKey: 'm0', action: 'add', identities: seed }], now);
       await createAll();
+      await sendAll();
       const later = now + 10_000_000;
       const read = (await store.claim(opts({ now: later })))!;
       expect(read.task).toBe('refresh');
@@ -214,15 +294,15 @@ for (const factory of STORES) {
     });
 
     it('waits for the flush interval unless a full batch is pending', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      await createAll();
       expect(await store.claim(opts({ now: now + 5_000 }))).toBeNull();
       expect(await store.claim(opts({ now: now + 5_000, fullBatch: 1 }))).toMatchObject({ task: 'send' });
     });
 
     it('toggle off detaches and drops pending changes; on again re-sends exactly the difference', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      await createAll();
       await sendAll();
       await store.putConnection('a1', configId, { ...ALL_ON, forwardEmails: false }, now);
       await store.applyMemberChanges(
@@ -244,19 +324,21 @@ for (const factory of STORES) {
     });
 
     it('not found on X: forgets the X audience and queues every member again', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      await createAll();
       await sendAll();
       const c = (await store.claim(opts({ now: now + 10_000_000 })))!; // a refresh
       expect(c.task).toBe('refresh');
       await store.settleNotFound(c.downstream.id, c.leaseToken, 'deleted on X', now);
       const d = (await store.listDownstreams('a1')).find((x) => x.id === c.downstream.id)!;
       expect([d.state, d.xAudienceId, d.pending]).toEqual(['recreating', null, c.downstream.identityType === 'email' ? 1 : 0]);
+      // It holds a member, queued again: the re-creation is due at once, and that add refills it.
+      expect(await store.claim(opts())).toMatchObject({ task: 'create', downstream: { id: c.downstream.id } });
     });
 
     it('deleting the audience marks its X audiences for deletion and forgets its members', async () => {
-      await createAll();
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+      await createAll();
       expect(await store.deleteConfiguration(configId)).toBe('in_use');
       await store.deleteAudience('a1', now);
       expect(await store.getAudience('a1')).toBeNull();
@@ -264,10 +346,12 @@ for (const factory of STORES) {
       for (;;) {
         const c = await store.claim(opts());
         if (!c) break;
-        tasks.push(c.task);
+        tasks.push(`${c.task}:${c.downstream.identityType}`);
         await store.settleDeleted(c.downstream.id, c.leaseToken);
       }
-      expect(tasks).toEqual(['delete', 'delete', 'delete']);
+      // Only the e-mail audience was ever created: the others had nothing on X to delete and are gone.
+      expect(tasks).toEqual(['delete:email']);
+      expect(await store.listDownstreams('a1')).toEqual([]);
       expect(await store.deleteConfiguration(configId)).toBe('deleted');
     });
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import type { ClaimOptions, MemberChange, Store } from '../../src/store/port.ts';
+import type { Claim, ClaimOptions, MemberChange, Store } from '../../src/store/port.ts';
 import { downstreamName } from '../../src/core/names.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import type { IdentityType } from '../../src/core/terms.ts';
@@ -55,18 +55,11 @@ describe('postgres store under concurrency (two pools)', () => {
     await db?.drop();
   });
 
-  /** Creates the audiences, connects them, and fakes X's creation of every downstream audience. */
+  /** Creates the audiences and connects them; their X audiences are created with their first members (store/creation.ts). */
   async function audiences(ids: string[]): Promise<void> {
     for (const id of ids) {
       await a.putAudience(id, id, now);
       await a.putConnection(id, configId, ALL_ON, now);
-    }
-    for (;;) {
-      const c = await a.claim(opts());
-      if (!c) return;
-      expect(c.task).toBe('create');
-      const x = { id: `x${c.downstream.id}`, name: downstreamName(c.audienceName!, c.downstream.identityType, 1), nameSuffix: 1 };
-      await a.settleCreated(c.downstream.id, c.leaseToken, { ...x, audienceSize: null, targetable: false, reasonsNotTargetable: [] }, now);
     }
   }
 
@@ -89,11 +82,21 @@ describe('postgres store under concurrency (two pools)', () => {
   });
 
   it('two stores claiming at once never get the same downstream audience', async () => {
+    const all: MemberChange = {
+      memberKey: 'm',
+      action: 'add',
+      identities: [
+        { type: 'email', hash: h(1) },
+        { type: 'handle', hash: h(2) },
+        { type: 'device_id', hash: h(3) },
+      ],
+    };
     for (let i = 0; i < 8; i += 1) {
       await a.putAudience(`a${i}`, `A${i}`, now);
       await a.putConnection(`a${i}`, configId, ALL_ON, now);
+      await a.applyMemberChanges(`a${i}`, [all], now);
     }
-    // 24 downstream audiences need creating; 16 claimers race for them, none settles.
+    // 24 downstream audiences need creating for their first member; 16 claimers race for them, none settles.
     const claimed: number[] = [];
     await Promise.all(
       Array.from({ length: 16 }, async (_, i) => {
@@ -126,7 +129,7 @@ describe('postgres store under concurrency (two pools)', () => {
           await new Promise((r) => setTimeout(r, 2));
           sent.push(...c.changes.map((x) => x.hash));
           inFlight.delete(c.downstream.id);
-          expect(await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, now)).toBe(true);
+          expect(await settle(new Map(), store, c)).toBe(true);
         }
       }),
     );
@@ -202,8 +205,7 @@ describe('postgres store under concurrency (two pools)', () => {
           await new Promise((r) => setTimeout(r, 1));
           continue;
         }
-        settleInto(fakeX, c);
-        await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, now);
+        await settle(fakeX, store, c);
       }
     };
     const workers = [worker(a, 'wa1'), worker(a, 'wa2'), worker(b, 'wb1'), worker(b, 'wb2')];
@@ -299,6 +301,8 @@ describe('postgres store under concurrency (two pools)', () => {
   it('an expired lease is taken over by the other process, whose settle alone counts', async () => {
     await audiences(['e']);
     await a.applyMemberChanges('e', [{ memberKey: 'm', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
+    const create = (await a.claim(opts()))!;
+    expect(await settle(new Map(), a, create)).toBe(true);
     const first = (await a.claim(opts({ owner: 'dead' })))!;
     expect(await b.claim(opts({ owner: 'b' }))).toBeNull();
     const second = (await b.claim(opts({ owner: 'b', now: now + 60_000 + 31_000 })))!;
@@ -334,14 +338,23 @@ function settleInto(x: FakeX, c: { downstream: { id: number; identityType: strin
   }
 }
 
+/** Settles a claim as X would answer it: a creation (an X audience due for its first members), or a batch applied to the fake X. */
+async function settle(x: FakeX, store: Store, c: Claim): Promise<boolean> {
+  if (c.task === 'create') {
+    const created = { id: `x${c.downstream.id}`, name: downstreamName(c.audienceName!, c.downstream.identityType, 1), nameSuffix: 1 };
+    return store.settleCreated(c.downstream.id, c.leaseToken, { ...created, audienceSize: null, targetable: false, reasonsNotTargetable: [] }, now);
+  }
+  expect(c.task).toBe('send');
+  settleInto(x, c);
+  return store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, now);
+}
+
 /** Claims and settles everything due, alternating stores, applying each batch to the fake X. */
 async function drain(x: FakeX, ...stores: Store[]): Promise<FakeX> {
   for (let i = 0; ; i += 1) {
     const store = stores[i % stores.length]!;
     const c = await store.claim(opts({ owner: 'drain' }));
     if (!c) return x;
-    expect(c.task).toBe('send');
-    settleInto(x, c);
-    await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, now);
+    await settle(x, store, c);
   }
 }

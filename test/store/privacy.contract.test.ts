@@ -272,10 +272,14 @@ for (const factory of STORES) {
     });
     afterEach(async () => cleanup());
 
-    /** An audience connected for e-mails, its X audience created at t0 and refreshed at each of `at` (X's size then). */
+    /**
+     * An audience connected for e-mails, its X audience created at t0 for its one member (sent at
+     * once), and refreshed at each of `at` (X's size then).
+     */
     async function refreshedAt(audienceId: string, at: number[]): Promise<number> {
       await store.putAudience(audienceId, audienceId, t0);
       await store.putConnection(audienceId, configId, EMAIL_ONLY, t0);
+      await store.applyMemberChanges(audienceId, [{ memberKey: 'm1', action: 'add', identities: [E(1)] }], t0 - 10_000);
       const c = (await store.claim(opts(t0)))!;
       expect(c.task).toBe('create');
       const x = {
@@ -287,6 +291,9 @@ for (const factory of STORES) {
         reasonsNotTargetable: [],
       };
       await store.settleCreated(c.downstream.id, c.leaseToken, x, t0);
+      const send = (await store.claim(opts(t0)))!;
+      expect(send.task).toBe('send');
+      await store.settleSent(send.downstream.id, send.leaseToken, { sent: send.changes, rejectedHashes: [] }, t0);
       for (const [i, when] of at.entries()) {
         const r = (await store.claim(opts(when)))!;
         expect([r.task, r.downstream.id]).toEqual(['refresh', c.downstream.id]);
@@ -308,7 +315,7 @@ for (const factory of STORES) {
       expect(await store.pruneXData(cutoff)).toEqual({ samples: 3, downstreams: 1 });
 
       expect(await store.listSamples('old')).toEqual([]);
-      expect(await store.listSamples('mixed')).toEqual([{ downstreamId: mixed, at: t0 + 95 * DAY, members: 0, audienceSize: 1001, sizedMembers: 0 }]);
+      expect(await store.listSamples('mixed')).toEqual([{ downstreamId: mixed, at: t0 + 95 * DAY, members: 1, audienceSize: 1001, sizedMembers: 1 }]);
       const [oldDown] = await store.listDownstreams('old');
       expect(oldDown).toMatchObject({ id: old, audienceSize: null, targetable: null, reasonsNotTargetable: [], refreshedAt: t0 + 2 * DAY });
       expect((await store.listDownstreams('mixed'))[0]).toMatchObject({ audienceSize: 1001, targetable: true, reasonsNotTargetable: ['none'] });

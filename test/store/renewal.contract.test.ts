@@ -49,7 +49,8 @@ for (const factory of STORES) {
       ).configuration.id;
       await store.putAudience('a1', 'Buyers', t0);
       await store.putConnection('a1', configId, EMAIL_ONLY, t0);
-      const c = (await store.claim(opts(t0)))!;
+      await store.applyMemberChanges('a1', [1, 2, 3].map(add), t0);
+      const c = (await store.claim(opts(t0)))!; // created with its first members (store/creation.ts)
       expect(c.task).toBe('create');
       downstreamId = c.downstream.id;
       await store.settleCreated(
@@ -58,7 +59,6 @@ for (const factory of STORES) {
         { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
         t0,
       );
-      await store.applyMemberChanges('a1', [1, 2, 3].map(add), t0);
       const first = await send(sentAt);
       expect(first.changes).toHaveLength(3);
       expect(first.renewals).toEqual([]);

@@ -32,11 +32,16 @@ const config = { name: 'c', accountId: 'acc1', accountName: 'Acme', xUserId: '7'
 const adds = (from: number, n: number, at = 'add' as 'add' | 'remove'): MemberChange[] =>
   Array.from({ length: n }, (_, i) => ({ memberKey: `m${from + i}`, action: at, identities: [{ type: 'email' as const, hash: h(from + i) }] }));
 
-async function seed(store: Store): Promise<number> {
+async function seed(store: Store): Promise<void> {
   const configId = (await store.putConfiguration(config, now)).configuration.id;
   await store.putAudience('a1', 'Buyers', now);
   await store.putConnection('a1', configId, EMAIL_ONLY, now);
+}
+
+/** Fakes X's creation of the e-mail audience, due once it has members to send (store/creation.ts). */
+async function createdOnX(store: Store): Promise<number> {
   const c = (await store.claim(opts()))!;
+  expect(c.task).toBe('create');
   await store.settleCreated(
     c.downstream.id,
     c.leaseToken,
@@ -69,10 +74,9 @@ for (const factory of STORES) {
   describe(`big work in slices (${factory.name})`, () => {
     let store: Store;
     let cleanup: () => Promise<void>;
-    let downstreamId: number;
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      downstreamId = await seed(store);
+      await seed(store);
     });
     afterEach(async () => cleanup());
 
@@ -104,6 +108,7 @@ for (const factory of STORES) {
     it('a claim lets timers run, and holds each pending hash once, oldest first, though a request rewrites rows meanwhile', async () => {
       await store.applyMemberChanges('a1', adds(0, N / 2), now);
       await store.applyMemberChanges('a1', adds(N / 2, N / 2), now + 1);
+      const downstreamId = await createdOnX(store);
       // A request lands while the claim is being made: it rewrites the oldest row (likely already
       // taken) and the newest (likely not yet), and adds a hash.
       let rewritten = false;
@@ -146,8 +151,9 @@ describe('a settle cut short between slices (sqlite)', () => {
     const db = openSqlite(join(dir, 'tailor.db'));
     const store = new SqliteStore(db);
     try {
-      const downstreamId = await seed(store);
+      await seed(store);
       await store.applyMemberChanges('a1', adds(0, 10), now);
+      const downstreamId = await createdOnX(store);
       const claim = (await store.claim(opts()))!;
       expect(claim.changes).toHaveLength(10);
       // Three slices of one change each (deadline already past), then the process "dies".

@@ -43,7 +43,8 @@ for (const factory of STORES) {
         .configuration.id;
       await store.putAudience('a1', 'Buyers', t0);
       await store.putConnection('a1', configId, EMAIL_ONLY, t0);
-      const c = await claim(t0, 'create');
+      await store.applyMemberChanges('a1', [1, 2, 3, 4, 5].map(add), t0);
+      const c = await claim(t0, 'create'); // with its first members (store/creation.ts)
       downstreamId = c.downstream.id;
       await store.settleCreated(
         downstreamId,
@@ -51,7 +52,6 @@ for (const factory of STORES) {
         { id: 'x1', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: ['PROCESSING'] },
         t0,
       );
-      await store.applyMemberChanges('a1', [1, 2, 3, 4, 5].map(add), t0);
       const s = await claim(t0 + FLUSH, 'send');
       await store.settleSent(downstreamId, s.leaseToken, { sent: s.changes, rejectedHashes: [] }, t0 + FLUSH);
     });

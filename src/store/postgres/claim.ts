@@ -5,6 +5,7 @@ import { hashHex } from '../binary.ts';
 import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
+import { waitingForMemberSql } from '../creation.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
@@ -44,6 +45,7 @@ const PICK = `
       -- (docs/privacy.md): the only changes it ever gets are those removes, sent at once.
       WHEN d.state = 'detached' THEN CASE WHEN d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id) THEN 'send' END
       WHEN a.name IS NULL THEN NULL
+      -- Only with a pending add: the WHERE below keeps out one that waits for its first member.
       WHEN d.x_audience_id IS NULL THEN 'create'
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
       WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint) AND CASE
@@ -60,6 +62,8 @@ const PICK = `
     END AS task) t
   WHERE c.state = 'active'
     AND (d.state IN ${WORKED_STATES} OR d.state = 'detached')
+    -- No X audience yet and no member to send: it is created with its first (creation.ts).
+    AND NOT ${waitingForMemberSql('d')}
     AND d.next_attempt_at <= $2
     AND (d.lease_token IS NULL OR d.lease_expires_at < $2)
     AND d.id <> ALL($1::bigint[])

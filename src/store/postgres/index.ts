@@ -44,6 +44,7 @@ import type {
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
+import { waitingForMemberSql } from '../creation.ts';
 import * as audiences from './audiences.ts';
 import * as audit from './audit.ts';
 import { claim } from './claim.ts';
@@ -465,7 +466,8 @@ export class PostgresStore implements Store {
                  ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE},
                    COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-       WHERE c.state = 'active' AND (d.state IN ${WORKED_STATES}
+       -- One that waits for its first member (../creation.ts) is due when that member comes: never by the clock.
+       WHERE c.state = 'active' AND NOT ${waitingForMemberSql('d')} AND (d.state IN ${WORKED_STATES}
          -- A detached X audience counts only with removes of suppressed hashes (claim.ts): due at once.
          OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))`,
       [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],

@@ -7,6 +7,7 @@ import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
+import { waitingForMemberSql } from '../creation.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
@@ -63,6 +64,8 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
        LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
        WHERE c.state = 'active'
          AND (d.state IN ${WORKED_STATES} OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))
+         -- No X audience yet and no member to send: it is created with its first (creation.ts).
+         AND NOT ${waitingForMemberSql('d')}
          AND d.next_attempt_at <= ?
          AND (d.lease_token IS NULL OR d.lease_expires_at < ?)
        ORDER BY d.last_claimed_at, d.id`,
@@ -173,7 +176,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   // the only changes it ever gets are those removes, sent at once.
   if (row.state === 'detached') return statementsOf(db).oldest.get(row.id) !== null ? 'send' : null;
   if (row.audience_name === null) return null; // audience row gone but not yet marked: nothing to do
-  if (row.x_audience_id === null) return 'create';
+  if (row.x_audience_id === null) return 'create'; // it has a pending add: the WHERE above (creation.ts)
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
   // MIN over the (downstream_id, enqueued_at) index is one seek; fullness is due-check.ts's.
   const oldest = statementsOf(db).oldest.get(row.id) as number | null;

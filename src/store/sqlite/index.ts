@@ -45,6 +45,7 @@ import type {
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
+import { waitingForMemberSql } from '../creation.ts';
 import * as audiences from './audiences.ts';
 import * as audit from './audit.ts';
 import { claim, claimOfMarked, continueClaim } from './claim.ts';
@@ -584,7 +585,8 @@ export class SqliteStore implements Store {
                  CASE WHEN d.resync_before IS NULL OR d.state = 'deleting' THEN 9e15 ELSE 0 END,
                  MAX(${renew}, ${CADENCE}))) AS due
            FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES}
+           -- One that waits for its first member (../creation.ts) is due when that member comes: never by the clock.
+           WHERE c.state = 'active' AND d.state IN ${WORKED_STATES} AND NOT ${waitingForMemberSql('d')}
            UNION ALL
            -- A detached X audience with removes of suppressed hashes (claim.ts): due at once.
            SELECT MAX(d.next_attempt_at, COALESCE(d.lease_expires_at, 0)) FROM downstreams d JOIN configurations c ON c.id = d.configuration_id

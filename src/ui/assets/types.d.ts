@@ -10,7 +10,7 @@
  */
 
 export type IdentityType = 'email' | 'handle' | 'device_id' | 'phone_number';
-export type DownstreamState = 'creating' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
+export type DownstreamState = 'creating' | 'waiting_for_member' | 'active' | 'detached' | 'recreating' | 'paused' | 'deleting' | 'deleted';
 export type ConfigurationState = 'active' | 'needs_reauth';
 
 /** The four Forward settings of a connection, as PUT …/connections/:configurationId takes them. */

@@ -12,6 +12,7 @@ export const IDENTITY_WORDS = {
 /** @type {Record<string, string>} */
 export const STATE_WORDS = {
   creating: 'Creating on X',
+  waiting_for_member: 'Waiting for a first member',
   active: 'Active',
   detached: 'Detached',
   recreating: 'Re-creating',
@@ -22,7 +23,8 @@ export const STATE_WORDS = {
 
 /** @type {Record<string, string>} */
 export const STATE_HELP = {
-  creating: 'Tailor creates this audience on X when it has the first member to send.',
+  creating: 'Tailor is creating this audience on X for the members waiting to go.',
+  waiting_for_member: 'No member of this identity type yet. Tailor creates this audience on X when it has the first member to send.',
   active: 'Changes flow to X as they arrive.',
   detached:
     'Forwarding of this identity type is off. The audience stays on X (live campaigns may use it); turn the setting back on to resume and re-send current members.',
