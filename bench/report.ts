@@ -11,6 +11,7 @@ import type { ServesRun } from './serves.ts';
 import type { StartupResult } from './startup.ts';
 import type { WorkersRun } from './workers.ts';
 import type { StorageResult } from './storage.ts';
+import type { StatusListResult } from './status-list.ts';
 
 export interface Results {
   machine: Machine;
@@ -32,8 +33,14 @@ export interface Results {
   serves?: ServesRun[] | null;
   /** Bytes on disk per member after the sync (bench/storage.ts), one per dialect measured. */
   storage: StorageResult[];
+  /** The audience list's pages while the UI polls (bench/status-list.ts). */
+  statusList?: StatusListResult | null;
   errors: Record<string, string>;
 }
+
+/** The bar of issue 16 for one page of the audience list, at 10,000 audiences. */
+export const LIST_PAGE_P95_MS = 50;
+export const LIST_AUDIENCES = 10_000;
 
 /** Flat: the RSS late in the run within 15% (and 64 MB) of the RSS a quarter of the way in. */
 export function isFlat(profile: { atPercent: number; rssBytes: number }[]): boolean {
@@ -154,6 +161,14 @@ export function renderReport(r: Results): string {
         ? sto.map((x) => `${x.dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL'} **${int(x.bytesPerMember)}** after ${int(x.members)}`).join('; ')
         : 'not measured'
     } | ${sto.length > 0 ? sto.map((x) => `${verdict(x.bytesPerMember <= 300)}${x.members < 1_000_000 ? ' (fewer members than the bar)' : ''}`).join(', ') : ''} |`,
+  );
+  const sl = r.statusList ?? null;
+  p(
+    `| Audience list: one page under ${LIST_PAGE_P95_MS} ms at p95 while the UI polls from 5 tabs, ${int(LIST_AUDIENCES)} audiences | ${
+      sl
+        ? `**p95 ${fixed(sl.p95, 1)} ms** over ${int(sl.requests)} pages (p50 ${fixed(sl.p50, 1)} ms) with ${int(sl.audiences)} audiences and ${sl.tabs} tabs polling`
+        : failed(r, 'audience list')
+    } | ${sl ? `${verdict(sl.p95 < LIST_PAGE_P95_MS && sl.tabs >= 5)}${sl.audiences < LIST_AUDIENCES ? ' (fewer audiences than the bar)' : ''}` : ''} |`,
   );
   p();
 
@@ -407,6 +422,13 @@ export function renderReport(r: Results): string {
   } else p(r.postgresSkipped ? `Skipped: ${r.postgresSkipped}.` : failed(r, 'ingest from tailor serve processes (PostgreSQL)'));
   p();
 
+  // ---- audience list
+  p('## The audience list at scale');
+  p();
+  if (sl) p(statusListSection(sl));
+  else p(failed(r, 'audience list'));
+  p();
+
   // ---- storage
   p('## Storage');
   p();
@@ -421,6 +443,28 @@ export function renderReport(r: Results): string {
     p();
   }
   return `${out.join('\n')}\n`;
+}
+
+/** The audience list section's text (bench/status-list.ts says how it is measured). */
+export function statusListSection(x: StatusListResult): string {
+  const out: string[] = [];
+  out.push(`\`tailor serve\` on SQLite with ${int(x.audiences)} audiences, each connected with two X audiences written as X would`);
+  out.push('have left them (active, sized, nothing pending, one in twenty with a standing error), so no worker calls X and the');
+  out.push(`figure is the list's own cost (\`bench/status-list.ts\`). For ${x.seconds} s, ${x.tabs} "tabs" poll as the UI's list does every 2 s`);
+  out.push('(the first page by name with If-None-Match, then `GET /api/v1/deletions`), while one client asks for pages of 50');
+  out.push('back to back, in turn: the first page by name, a search sorted by members, the "needs attention" filter, the');
+  out.push('second page by cursor and the page of the latest updated. Times are those of that client, request to last byte.');
+  out.push('');
+  out.push('| audiences | tabs | pages | p50 | p95 | p99 | max | first page | tab polls answered 304 |');
+  out.push('|---|---|---|---|---|---|---|---|---|');
+  out.push(
+    `| ${int(x.audiences)} | ${x.tabs} | ${int(x.requests)} | ${fixed(x.p50, 1)} ms | **${fixed(x.p95, 1)} ms** | ${fixed(x.p99, 1)} ms | ${fixed(x.max, 1)} ms | ${int(x.pageBytes)} bytes | ${int(x.notModified)} of ${int(x.tabPolls)} |`,
+  );
+  out.push('');
+  out.push(
+    `Bar: one page under ${LIST_PAGE_P95_MS} ms at p95 with ${int(LIST_AUDIENCES)} audiences while 5 tabs poll: ${verdict(x.p95 < LIST_PAGE_P95_MS && x.tabs >= 5)}${x.audiences < LIST_AUDIENCES ? ` (measured with ${int(x.audiences)} audiences, fewer than the bar's)` : ''}.`,
+  );
+  return out.join('\n');
 }
 
 /** The storage section's text (bench/storage.ts says how it is measured). */

@@ -6,7 +6,8 @@
  *   npm run bench -- --quick           small sizes, a minute or two: checks the benchmark itself
  *   npm run bench -- --import-budget 0 --import-rows 10000000   the whole 10M import, however long
  *   npm run bench -- --no-write        print only
- *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, e2e, import, workers, serves, storage); never written
+ *   npm run bench -- --only workers    some sections (startup, hashing, ingest, packing, engine, firehose, e2e, import, workers, serves, storage, status-list); never written
+ *   npm run bench -- --only status-list --status-audiences 1000   the audience list with fewer audiences
  *
  * Sections run one after another, never in parallel (two cores): each would slow the others.
  */
@@ -31,6 +32,7 @@ import { renderReport, type Results } from './report.ts';
 import { servesBench, type ServesRun } from './serves.ts';
 import { workersBench, type WorkersRun } from './workers.ts';
 import { postgresStorage, sqliteStorage, type StorageResult } from './storage.ts';
+import { statusListBench, type StatusListResult } from './status-list.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): boolean => args.includes(name);
@@ -60,7 +62,11 @@ const SIZES = {
   workerCounts: quick ? [1, 2] : [1, 2, 4],
   e2eMembers: option('--e2e-members', quick ? 10_000 : 100_000),
   storageMembers: option('--storage-members', quick ? 20_000 : 1_000_000),
+  statusAudiences: option('--status-audiences', quick ? 1_000 : 10_000),
+  statusSeconds: quick ? 10 : 30,
 };
+/** Browser tabs polling the audience list during the status-list run: the bar's five. */
+const STATUS_TABS = 5;
 /** Added by the emulator to every users call in the workers run: a distant X, where sync time is waiting (issue 13, speed 6). */
 const WORKERS_USERS_LATENCY_MS = 300;
 /** The flush interval of the latency run: small, so the figure shows Tailor's overhead above it. */
@@ -190,6 +196,13 @@ async function main(): Promise<void> {
       }
     }
 
+    // The audience list at scale, with the UI polling from five tabs (bench/status-list.ts).
+    const statusList = !wanted('status-list')
+      ? null
+      : await section<StatusListResult>('audience list', errors, () =>
+          statusListBench({ audiences: SIZES.statusAudiences, seconds: SIZES.statusSeconds, tabs: STATUS_TABS }),
+        );
+
     const results: Results = {
       machine: m,
       quick,
@@ -209,6 +222,7 @@ async function main(): Promise<void> {
       workers,
       serves,
       storage,
+      statusList,
       errors,
     };
     const report = renderReport(results);

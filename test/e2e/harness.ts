@@ -154,7 +154,11 @@ export class TailorProcess {
       child.stdout.on('data', onData);
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       child.once('exit', (code) => reject(new Error(`tailor exited with ${code} before listening:\n${out}`)));
-      setTimeout(() => reject(new Error(`tailor did not start in time:\n${out}`)), 20_000).unref();
+      // A process that never listens is killed, or it would keep the caller (a bench run) alive.
+      setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`tailor did not start in time:\n${out}`));
+      }, 20_000).unref();
     });
     const p = new TailorProcess(child, url, dir, env);
     p.output = out;
