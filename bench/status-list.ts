@@ -96,6 +96,7 @@ export async function statusListBench(opts: { audiences: number; seconds: number
         const exited = served.child.exitCode !== null || served.child.signalCode !== null;
         throw new Error(
           `status list: GET ${url.slice(base.length)} failed (${cause?.code ?? cause?.message ?? String(err)})${exited ? `; tailor exited: ${served.logs.slice(-400)}` : ''}`,
+          { cause: err },
         );
       }
     };
