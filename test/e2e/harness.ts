@@ -145,6 +145,7 @@ export class TailorProcess {
     };
     const child = spawn(process.execPath, ['bin/tailor.js', opts.command ?? 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let timer: NodeJS.Timeout | undefined;
     const url = await new Promise<string>((resolve, reject) => {
       const onData = (d: Buffer): void => {
         out += d.toString();
@@ -155,11 +156,12 @@ export class TailorProcess {
       child.stderr.on('data', (d: Buffer) => (out += d.toString()));
       child.once('exit', (code) => reject(new Error(`tailor exited with ${code} before listening:\n${out}`)));
       // A process that never listens is killed, or it would keep the caller (a bench run) alive.
-      setTimeout(() => {
+      timer = setTimeout(() => {
         child.kill('SIGKILL');
         reject(new Error(`tailor did not start in time:\n${out}`));
-      }, 20_000).unref();
-    });
+      }, 20_000);
+      timer.unref();
+    }).finally(() => clearTimeout(timer));
     const p = new TailorProcess(child, url, dir, env);
     p.output = out;
     return p;
