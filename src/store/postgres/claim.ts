@@ -1,22 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
+import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
 import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
+import { downstreamNameSql } from '../name-sql.ts';
 import type { Db, Sql } from './db.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
-
-/**
- * core/names.ts downstreamName() as SQL, built from the same suffix table: `<name> (email)`, and
- * `… [n]` once X refused a name. The claim compares it with the X name to find renames due.
- */
-export function downstreamNameSql(audienceName: string, identityType: string, nameSuffix: string): string {
-  const cases = IDENTITY_TYPES.map((t) => `WHEN '${t}' THEN '${AUDIENCE_NAME_SUFFIX[t].replaceAll("'", "''")}'`).join(' ');
-  return `(${audienceName} || ' ' || CASE ${identityType} ${cases} END || CASE WHEN ${nameSuffix} > 1 THEN ' [' || ${nameSuffix} || ']' ELSE '' END)`;
-}
 
 /**
  * The pick: the downstream audience least recently claimed that has work, locked FOR UPDATE SKIP

@@ -8,6 +8,7 @@ import { renewalStepAllowed } from '../renewals.ts';
 import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
+import { downstreamNameSql } from '../name-sql.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 
@@ -57,20 +58,12 @@ type ClaimedRow = { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number };
  * again: it stays pending for the next batch, exactly as a row rewritten while the batch is at X.
  */
 export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infinity): PartialClaim | null {
-  const candidates = db
-    .prepare(
-      `SELECT d.*, a.name AS audience_name FROM downstreams d
-       JOIN configurations c ON c.id = d.configuration_id
-       LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
-       WHERE c.state = 'active'
-         AND (d.state IN ${WORKED_STATES} OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))
-         -- No X audience yet and no member to send: it is created with its first (creation.ts).
-         AND NOT ${waitingForMemberSql('d')}
-         AND d.next_attempt_at <= ?
-         AND (d.lease_token IS NULL OR d.lease_expires_at < ?)
-       ORDER BY d.last_claimed_at, d.id`,
-    )
-    .all(opts.now, opts.now) as Candidate[];
+  const candidates = candidatesOf(db).all({
+    now: opts.now,
+    flush: opts.flushIntervalMs,
+    refresh: opts.refreshIntervalMs,
+    renew: opts.renewAfterMs ?? null,
+  }) as Candidate[];
 
   for (const row of candidates) {
     const task = taskFor(db, row, opts);
@@ -165,6 +158,54 @@ function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOp
   return true;
 }
 
+/**
+ * The downstream audiences a claim looks at, least recently claimed first. Only rows that may have
+ * a task are read: each branch of taskFor below is a condition here (a deletion, a creation due,
+ * a rename due, pending changes, a resync, a renewal that could be due, a refresh due), and
+ * taskFor decides. Without it every claim of an idle installation read and looked at every
+ * downstream row: with 20,000 X audiences each idle loop's claim held the event loop for seconds
+ * (bench/status-list.ts), and requests waited behind it.
+ */
+const CANDIDATES = `SELECT d.*, a.name AS audience_name FROM downstreams d
+  JOIN configurations c ON c.id = d.configuration_id
+  LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
+  WHERE c.state = 'active'
+    AND (d.state IN ${WORKED_STATES} OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))
+    -- No X audience yet and no member to send: it is created with its first (creation.ts).
+    AND NOT ${waitingForMemberSql('d')}
+    AND d.next_attempt_at <= @now
+    AND (d.lease_token IS NULL OR d.lease_expires_at < @now)
+    AND (d.state IN ('deleting', 'detached') OR d.x_audience_id IS NULL
+      OR d.x_name IS NOT ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')}
+      OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)
+      OR d.resync_before IS NOT NULL
+      OR (@renew IS NOT NULL AND d.renew_claimed_at <= @now - @flush
+        AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1 AND x.confirmed_at <= @now - @renew))
+      OR ((d.refreshed_at IS NULL OR d.refreshed_at <= @now - @refresh) AND d.refresh_after <= @now))
+  ORDER BY d.last_claimed_at, d.id`;
+
+interface ClaimStatements {
+  candidates: Database.Statement;
+  oldestConfirmed: Database.Statement;
+}
+
+const claiming = new WeakMap<Database.Database, ClaimStatements>();
+
+/** Prepared once per connection: every idle loop claims about once a second. */
+function claimStatements(db: Database.Database): ClaimStatements {
+  let s = claiming.get(db);
+  if (s === undefined) {
+    s = {
+      candidates: db.prepare(CANDIDATES),
+      oldestConfirmed: db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck(),
+    };
+    claiming.set(db, s);
+  }
+  return s;
+}
+
+const candidatesOf = (db: Database.Database): Database.Statement => claimStatements(db).candidates;
+
 /** The batch size for this downstream audience's identity type, when the worker gives one per type. */
 function batchOf(row: Candidate, opts: ClaimOptions, key: 'fullBatch' | 'maxChanges'): number {
   return opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts[key];
@@ -187,7 +228,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   }
   if (row.resync_before !== null) return 'send';
   if (open && renewalStepAllowed(row.renew_claimed_at, opts)) {
-    const oldest = db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck().get(row.id) as number | null;
+    const oldest = claimStatements(db).oldestConfirmed.get(row.id) as number | null;
     if (oldest !== null && oldest <= opts.now - opts.renewAfterMs) return 'send';
   }
   if ((row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) && row.refresh_after <= opts.now) return 'refresh';
