@@ -448,18 +448,24 @@ export function renderReport(r: Results): string {
 /** The audience list section's text (bench/status-list.ts says how it is measured). */
 export function statusListSection(x: StatusListResult): string {
   const out: string[] = [];
-  out.push(`\`tailor serve\` on SQLite with ${int(x.audiences)} audiences, each connected with two X audiences written as X would`);
-  out.push('have left them (active, sized, nothing pending, one in twenty with a standing error), so no worker calls X and the');
-  out.push(`figure is the list's own cost (\`bench/status-list.ts\`). For ${x.seconds} s, ${x.tabs} "tabs" poll as the UI's list does every 2 s`);
-  out.push('(the first page by name with If-None-Match, then `GET /api/v1/deletions`), while one client asks for pages of 50');
-  out.push('back to back, in turn: the first page by name, a search sorted by members, the "needs attention" filter, the');
-  out.push('second page by cursor and the page of the latest updated. Times are those of that client, request to last byte.');
+  out.push(`\`tailor serve\` on SQLite with ${int(x.audiences)} audiences, each connected with two X audiences written as X would have`);
+  out.push('left them (active, sized, nothing pending, one in twenty with a standing error), so no worker calls X and the figure');
+  out.push(`is the list's own cost (\`bench/status-list.ts\`). For ${x.seconds} s, ${x.tabs} "tabs" poll as the UI's list does every 2 s (the`);
+  out.push('first page by name with If-None-Match, then `GET /api/v1/deletions`), while one client asks for pages of 50 back to');
+  out.push('back, in turn: the first page by name, a search sorted by members, the "needs attention" filter, the second page by');
+  out.push('cursor and the page of the latest updated. Times are those of that client, from the request to the last byte.');
   out.push('');
   out.push('| audiences | tabs | pages | p50 | p95 | p99 | max | first page | tab polls answered 304 |');
   out.push('|---|---|---|---|---|---|---|---|---|');
   out.push(
     `| ${int(x.audiences)} | ${x.tabs} | ${int(x.requests)} | ${fixed(x.p50, 1)} ms | **${fixed(x.p95, 1)} ms** | ${fixed(x.p99, 1)} ms | ${fixed(x.max, 1)} ms | ${int(x.pageBytes)} bytes | ${int(x.notModified)} of ${int(x.tabPolls)} |`,
   );
+  if (x.byPage.length > 0) {
+    out.push('');
+    out.push('| page | requests | p50 | p95 |');
+    out.push('|---|---|---|---|');
+    for (const b of x.byPage) out.push(`| ${b.page} | ${int(b.requests)} | ${fixed(b.p50, 1)} ms | ${fixed(b.p95, 1)} ms |`);
+  }
   out.push('');
   out.push(
     `Bar: one page under ${LIST_PAGE_P95_MS} ms at p95 with ${int(LIST_AUDIENCES)} audiences while 5 tabs poll: ${verdict(x.p95 < LIST_PAGE_P95_MS && x.tabs >= 5)}${x.audiences < LIST_AUDIENCES ? ` (measured with ${int(x.audiences)} audiences, fewer than the bar's)` : ''}.`,
