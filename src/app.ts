@@ -40,6 +40,11 @@ export interface StartOptions {
   log: Logger;
   /** The environment the setup checks (Setup › Health) read; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The alert watch's clock (default Date.now), alone: tests move it hours ahead to see an erasure
+   * become overdue while X, OAuth and the database keep the real time.
+   */
+  alertClock?: () => number;
 }
 
 export async function startTailor(config: Config, opts: StartOptions): Promise<Tailor> {
@@ -101,7 +106,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     retention.start();
     // Alerts ride with the workers: every process that syncs also watches (the watch's lock keeps one event per transition).
     alerts = new AlertLoop(
-      { store, log: log.child({ part: 'alerts' }), now: Date.now, owner: worker.owner },
+      { store, log: log.child({ part: 'alerts' }), now: opts.alertClock ?? Date.now, owner: worker.owner },
       { webhookUrl: config.webhookUrl, webhookSecret: config.webhookSecret, alertAfterMs: config.alertAfterMs },
     );
     alerts.start();

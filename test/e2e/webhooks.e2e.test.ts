@@ -4,62 +4,11 @@
  * receiver answers 500 is retried, survives Tailor being killed, and is delivered after the
  * restart; each transition is one event, and no two delivered events share an id.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from '../support/webhook-receiver.ts';
 import { Emu, TailorProcess, waitFor } from './harness.ts';
 
 const SECRET = 'webhook-test-secret-0123456789';
-
-interface Received {
-  id: string;
-  type: string;
-  body: any;
-  signed: boolean;
-  answered: number;
-}
-
-/** A receiver that answers `status` (500 to start with) and records what came. */
-class Receiver {
-  status = 500;
-  readonly received: Received[] = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<Receiver> {
-    const ref: { self?: Receiver } = {};
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const timestamp = String(req.headers['x-tailor-timestamp'] ?? '');
-        const want = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${raw}`).digest('hex')}`);
-        const got = Buffer.from(String(req.headers['x-tailor-signature'] ?? ''));
-        const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
-        const body = JSON.parse(raw);
-        const answered = ref.self!.status;
-        ref.self!.received.push({ id: body.id, type: body.type, body, signed: fresh && want.length === got.length && timingSafeEqual(want, got), answered });
-        res.statusCode = answered;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    ref.self = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tailor`);
-    return ref.self;
-  }
-
-  delivered(): Received[] {
-    return this.received.filter((r) => r.answered >= 200 && r.answered < 300);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 describe('alert webhooks', () => {
   let emu: Emu;
@@ -69,7 +18,7 @@ describe('alert webhooks', () => {
 
   beforeAll(async () => {
     emu = await Emu.start();
-    receiver = await Receiver.start();
+    receiver = await Receiver.start(SECRET);
     tailor = await TailorProcess.start(emu, { env: env() });
   });
   afterAll(async () => {
