@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERASURE_DUE_MS, alertRule } from '../../src/alerts/rule.ts';
 import { downstreamName } from '../../src/core/names.ts';
-import type { Store } from '../../src/store/port.ts';
+import type { NewWebhookEvent, Store } from '../../src/store/port.ts';
 import { STORES, h } from './helpers.ts';
 
 const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
@@ -123,12 +123,12 @@ for (const factory of STORES) {
       // Done at once (nothing to find): never overdue.
       await store.erase({ requestKey: 'k2', source: 'api', memberKeys: ['user:nobody'], identities: [] }, t0);
 
-      const overdue = (events: { type: string }[]) => events.filter((e) => e.type.startsWith('erasure.'));
+      const overdue = (events: NewWebhookEvent[]) => events.filter((e) => e.type.startsWith('erasure.'));
       expect(overdue(await watch(store, t0 + ERASURE_DUE_MS))).toEqual([]); // exactly 20 h: not yet
       const [a, b] = await Promise.all([watch(store, t0 + ERASURE_DUE_MS + 1), watch(store, t0 + ERASURE_DUE_MS + 1)]);
       const raised = overdue([...a, ...b]);
       expect(raised.map((e) => e.type)).toEqual(['erasure.overdue']);
-      expect(JSON.parse((raised[0] as { body: string }).body)).toMatchObject({
+      expect(JSON.parse(raised[0]!.body)).toMatchObject({
         objects: { erasure: { id: erasure.id } },
         details: { requested_at: new Date(t0).toISOString() },
       });
