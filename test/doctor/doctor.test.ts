@@ -92,6 +92,11 @@ const doctor = (e: NodeJS.ProcessEnv): Promise<DoctorReport> =>
     },
   });
 
+const emulatorConfig = async (body: unknown): Promise<void> => {
+  const res = await fetch(`${emu.url}/_emulator/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+};
+
 const failed = (r: DoctorReport): string[] => r.checks.filter((c) => c.status === 'fail').map((c) => c.id);
 const check = (r: DoctorReport, id: string) => r.checks.find((c) => c.id === id);
 
@@ -145,6 +150,49 @@ describe('tailor doctor', () => {
     } finally {
       await config({ callback_urls: null });
     }
+  });
+
+  it('fails a clock far off X’s, says what to do, and blames neither the app’s credentials nor the configurations', async () => {
+    const url = await database('clock-far', [['ads_admin', user('ads_admin').accounts[0]!.id]]);
+    // X's clock 10 minutes behind: this machine is 10 minutes ahead, past X's ±5 minutes.
+    await emulatorConfig({ clock_skew_ms: -600_000 });
+    try {
+      const r = await doctor(env(url));
+      expect(r.ok).toBe(false);
+      const clock = check(r, 'x.clock')!;
+      expect(clock.status).toBe('fail');
+      expect(clock.detail).toMatch(/^This machine's clock is 6\d\d\.\d s ahead of X: X refuses OAuth signatures that far off\.$/);
+      expect(clock.fix).toMatch(/NTP/);
+      // X refused the request_token signature because of the clock: said so, not "wrong secret".
+      expect(check(r, 'x.app')!.status).toBe('fail');
+      expect(check(r, 'x.app')!.detail).toMatch(/clock/);
+      expect(check(r, 'x.app')!.detail).not.toMatch(/do not match/);
+      expect(check(r, 'x.app')!.fix).toMatch(/Sync the clock/);
+      const config = r.checks.filter((c) => c.id.startsWith('configuration.'));
+      expect(config.map((c) => [c.status, c.fix])).toEqual([['warn', 'Fix the clock check first.']]);
+    } finally {
+      await emulatorConfig({ clock_skew_ms: 0 });
+    }
+  });
+
+  it('warns on a clock a minute off (X still accepts it) and passes with none', async () => {
+    const url = await database('clock-near', [['ads_admin', user('ads_admin').accounts[0]!.id]]);
+    await emulatorConfig({ clock_skew_ms: 60_000 });
+    try {
+      const r = await doctor(env(url));
+      expect(r.ok).toBe(true);
+      expect(failed(r)).toEqual([]);
+      const clock = check(r, 'x.clock')!;
+      expect(clock.status).toBe('warn');
+      expect(clock.detail).toMatch(/^This machine's clock is (59|6\d)\.\d s behind X\.$/);
+      expect(clock.fix).toMatch(/NTP/);
+      expect(check(r, 'x.app')!.status).toBe('pass');
+    } finally {
+      await emulatorConfig({ clock_skew_ms: 0 });
+    }
+    const none = await doctor(env(url));
+    expect(check(none, 'x.clock')).toMatchObject({ status: 'pass', fix: null });
+    expect(check(none, 'x.clock')!.detail).toMatch(/within [12] s of X's/);
   });
 
   it('names a configuration whose token X revoked', async () => {

@@ -63,7 +63,7 @@ async function runXCall(world: World, spec: XRouteSpec, request: FastifyRequest,
   const done = (status: number): void => recordCall(world, request, at, spec.route, status, notes);
 
   const auth = authenticate(
-    { ...world.settings, tokens: world.tokens, nonces: world.nonces, timestampWindowMs: TIMESTAMP_WINDOW_MS },
+    { ...world.settings, tokens: world.tokens, nonces: world.nonces, timestampWindowMs: TIMESTAMP_WINDOW_MS, clockSkewMs: world.config.clockSkewMs },
     authRequestOf(request),
     'access',
     at,
