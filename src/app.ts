@@ -64,6 +64,9 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   let retention: RetentionPruner | null = null;
   let alerts: AlertLoop | null = null;
   const env = opts.env ?? process.env;
+  // With TAILOR_PORT=0 (any free port) the callback the checks name is on the port actually bound.
+  let boundPort: number | null = null;
+  const doctorEnv = (): NodeJS.ProcessEnv => (config.port === 0 && boundPort !== null ? { ...env, TAILOR_PORT: String(boundPort) } : env);
   const services: Services = {
     store,
     box,
@@ -74,7 +77,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     now: Date.now,
     notify: () => worker?.notify(),
     // The open store answers for the configurations; the probe still checks the database afresh.
-    doctor: () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() }),
+    doctor: () => runDoctor({ env: doctorEnv(), probe: probeDatabase, configurations: () => store.listConfigurations() }),
     flushIntervalMs: config.flushIntervalMs,
   };
 
@@ -141,6 +144,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     await server.listen({ host: config.host, port: config.port });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    boundPort = port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   }
 

@@ -72,7 +72,7 @@ export function alertRule(seen: AlertObservations, previous: ReadonlyMap<string,
             o.now,
             { configuration: ref },
             { reason: c.stateReason },
-            `${describe.configuration(ref)} needs re-authorization${c.stateReason ? `: ${c.stateReason}` : ''}. Its changes wait; re-authorize it in Setup › Outputs.`,
+            `${describe.configuration(ref)} needs re-authorization${c.stateReason ? `: ${c.stateReason.replace(/\.$/, '')}` : ''}. Its changes wait; re-authorize it in Setup › Outputs.`,
           ),
         );
       else if (before?.state === 'needs_reauth' && c.state === 'active')

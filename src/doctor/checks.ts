@@ -399,7 +399,7 @@ async function configurationCheck(x: XClient, box: SecretBox, c: Configuration):
     return warn(
       id,
       title,
-      `The token works and is ${REQUIRED_PERMISSION} again, but the configuration is paused: ${c.stateReason ?? 'X refused it earlier'}.`,
+      `The token works and is ${REQUIRED_PERMISSION} again, but the configuration is paused: ${(c.stateReason ?? 'X refused it earlier').replace(/\.$/, '')}.`,
       reauth,
     );
   return pass(id, title, `The token is valid, the login is ${REQUIRED_PERMISSION} on the account and the Ads API answers.`);

@@ -53,6 +53,14 @@ describe('the alert rule', () => {
     ).toEqual([[], ['configuration.needs_reauth'], [], ['configuration.resumed'], []]);
   });
 
+  it('says in words which configuration needs re-authorization, why, and what to do', () => {
+    const reason = 'X says the access token is no longer valid. Someone needs to log in to X again.';
+    const [event] = alertRule(obs({ state: 'needs_reauth', stateReason: reason }), new Map(), { now: 1, alertAfterMs: 1 }).events;
+    expect(JSON.parse(event!.body).text).toBe(
+      'Tailor: configuration “Acme” (X ad account acc1) needs re-authorization: X says the access token is no longer valid. Someone needs to log in to X again. Its changes wait; re-authorize it in Setup › Outputs.',
+    );
+  });
+
   it('raises failing only after alertAfterMs of failures in a row, and recovered only after failing', () => {
     expect(
       run([
