@@ -36,6 +36,11 @@ export interface EmulatorOptions {
    * (a test knob for clock checks such as `tailor doctor`'s). At most a day either way.
    */
   clockSkewMs?: number;
+  /**
+   * Default true. False plays an app X has not approved for the Ads API (docs/reference/x-ads-api.md
+   * 8.2): every authenticated /12/ call answers 403 UNAUTHORIZED_CLIENT_APPLICATION; OAuth works.
+   */
+  adsApiAccess?: boolean;
 }
 
 export interface Settings {
@@ -52,6 +57,7 @@ export interface Settings {
   appName: string;
   callbackUrls: string[] | null;
   clockSkewMs: number;
+  adsApiAccess: boolean;
 }
 
 /** A day: far more than any clock check needs, and a bound on a typo. */
@@ -107,5 +113,6 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
     appName: opts.appName ?? 'Tailor',
     callbackUrls: opts.callbackUrls ? [...opts.callbackUrls] : null,
     clockSkewMs,
+    adsApiAccess: opts.adsApiAccess ?? true,
   };
 }

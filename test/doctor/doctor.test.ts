@@ -161,7 +161,7 @@ describe('tailor doctor', () => {
       expect(r.ok).toBe(false);
       const clock = check(r, 'x.clock')!;
       expect(clock.status).toBe('fail');
-      expect(clock.detail).toMatch(/^This machine's clock is 6\d\d\.\d s ahead of X: X refuses OAuth signatures that far off\.$/);
+      expect(clock.detail).toMatch(/^This machine's clock is (59\d|6\d\d)\.\d s ahead of X: X refuses OAuth signatures that far off\.$/);
       expect(clock.fix).toMatch(/NTP/);
       // X refused the request_token signature because of the clock: said so, not "wrong secret".
       expect(check(r, 'x.app')!.status).toBe('fail');
@@ -272,6 +272,75 @@ describe('tailor doctor', () => {
     const url = await database('env', []);
     const r = await doctor(env(url, { TAILOR_HOST: '0.0.0.0', TAILOR_FIREHOSE_TOKEN: '', TAILOR_ADMIN_TOKEN: '', TAILOR_FLUSH_INTERVAL_MS: 'soon' }));
     expect(r.ok).toBe(false);
-    expect(failed(r)).toEqual(expect.arrayContaining(['env.TAILOR_ADMIN_TOKEN', 'env.TAILOR_FLUSH_INTERVAL_MS']));
+    expect(failed(r).sort()).toEqual(['env.TAILOR_ADMIN_TOKEN', 'env.TAILOR_FIREHOSE_TOKEN', 'env.TAILOR_FLUSH_INTERVAL_MS']);
+    for (const id of ['env.TAILOR_ADMIN_TOKEN', 'env.TAILOR_FIREHOSE_TOKEN', 'env.TAILOR_FLUSH_INTERVAL_MS'])
+      expect(check(r, id)!.fix, id).toMatch(new RegExp(`^Set ${id.slice(4)} as the README's environment table says`));
+    expect(check(r, 'env.TAILOR_FIREHOSE_TOKEN')!.detail).toMatch(/when TAILOR_HOST \(0\.0\.0\.0\) is not loopback/);
+    // With the rest valid, the Firehose check itself names the exposure and what to do.
+    const exposed = await doctor(env(url, { TAILOR_HOST: '0.0.0.0', TAILOR_FIREHOSE_TOKEN: '', TAILOR_PUBLIC_URL: 'https://tailor.example.com' }));
+    const firehose = check(exposed, 'firehose.token')!;
+    expect(firehose.status).toBe('fail');
+    expect(firehose.detail).toMatch(/TAILOR_HOST is 0\.0\.0\.0, not loopback, and TAILOR_FIREHOSE_TOKEN is not set/);
+    expect(firehose.fix).toMatch(/Set TAILOR_FIREHOSE_TOKEN .* API key of the Tailor output in mParticle/);
+    // On loopback a missing token only warns; a set one passes.
+    expect(check(await doctor(env(url, { TAILOR_FIREHOSE_TOKEN: '' })), 'firehose.token')!.status).toBe('warn');
+    expect(check(await doctor(env(url)), 'firehose.token')!.status).toBe('pass');
+  });
+
+  it('checks TAILOR_PUBLIC_URL against the host and the callback', async () => {
+    const url = await database('public-url', []);
+    const withPath = check(await doctor(env(url, { TAILOR_PUBLIC_URL: 'https://example.com/tailor' })), 'public_url')!;
+    expect(withPath).toMatchObject({ status: 'fail', fix: 'Set TAILOR_PUBLIC_URL to the scheme, host and port only.' });
+    expect(withPath.detail).toMatch(/has a path \(\/tailor\)/);
+    const plain = check(await doctor(env(url, { TAILOR_PUBLIC_URL: 'http://tailor.example.com' })), 'public_url')!;
+    expect(plain.status).toBe('warn');
+    expect(plain.fix).toMatch(/HTTPS/);
+    const unset = check(await doctor(env(url, { TAILOR_HOST: '0.0.0.0' })), 'public_url')!;
+    expect(unset.status).toBe('warn');
+    expect(unset.fix).toMatch(/register <that>\/oauth\/x\/callback in the X app/);
+    const good = await doctor(env(url, { TAILOR_PUBLIC_URL: 'https://tailor.example.com' }));
+    expect(check(good, 'public_url')).toMatchObject({ status: 'pass', detail: expect.stringContaining('https://tailor.example.com/oauth/x/callback') });
+    // The callback it names is the one the X app check asked X to confirm.
+    expect(check(good, 'x.app')!.detail).toContain('confirmed the callback https://tailor.example.com/oauth/x/callback');
+  });
+
+  it('names an app X has not approved for the Ads API, and an Ads API that does not answer', async () => {
+    const url = await database('ads-api', [['ads_admin', user('ads_admin').accounts[0]!.id]]);
+    await emulatorConfig({ ads_api_access: false });
+    try {
+      const r = await doctor(env(url));
+      expect(failed(r)).toHaveLength(1);
+      const c = check(r, failed(r)[0]!)!;
+      expect(c.id).toMatch(/^configuration\./);
+      expect(c.detail).toBe('X says the app has no Ads API access (UNAUTHORIZED_CLIENT_APPLICATION).');
+      expect(c.fix).toMatch(/Apply for Ads API access .* up to 3 business days/);
+      expect(check(r, 'x.app')!.status).toBe('pass'); // the app's OAuth works without Ads API access
+    } finally {
+      await emulatorConfig({ ads_api_access: true });
+    }
+    await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error_rate: 1 }) });
+    try {
+      const r = await doctor(env(url));
+      const c = check(r, failed(r)[0]!)!;
+      expect(failed(r)).toHaveLength(1);
+      expect(c.detail).toMatch(/^Could not reach the Ads API: /);
+      expect(c.fix).toMatch(/TAILOR_X_API_URL/);
+    } finally {
+      await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reset: true }) });
+    }
+  });
+
+  it('warns when disk beside the database runs low, and fails when nearly full', async () => {
+    const url = await database('disk', []);
+    // The real probe, with the free space it measured replaced: no test fills a disk.
+    const withFree = (freeBytes: number) =>
+      runDoctor({ env: env(url), probe: async (t) => ({ ...(await probeDatabase(t)), freeBytes }), configurations: async () => [] });
+    const low = check(await withFree(500 * 1024 ** 2), 'database.disk')!;
+    expect(low).toMatchObject({ status: 'warn', detail: '0.5 GiB free beside the database.' });
+    expect(low.fix).toMatch(/Free disk space or move the database/);
+    const full = await withFree(50 * 1024 ** 2);
+    expect(check(full, 'database.disk')).toMatchObject({ status: 'fail', fix: 'Free disk space now: writes fail when it runs out.' });
+    expect(full.ok).toBe(false);
+    expect(check(await withFree(5 * 1024 ** 3), 'database.disk')!.status).toBe('pass');
   });
 });

@@ -47,7 +47,7 @@ export interface World {
   /** X's time: memberships, sizing, audience timestamps (clock.ts). */
   clock: Clock;
   /** Changeable at runtime through POST /_emulator/config. */
-  config: { sizingDelayMs: number; usersLatencyMs: number; callbackUrls: string[] | null; clockSkewMs: number };
+  config: { sizingDelayMs: number; usersLatencyMs: number; callbackUrls: string[] | null; clockSkewMs: number; adsApiAccess: boolean };
 }
 
 /**
@@ -80,6 +80,7 @@ export function createWorld(settings: Settings): World {
       usersLatencyMs: settings.usersLatencyMs,
       callbackUrls: settings.callbackUrls,
       clockSkewMs: settings.clockSkewMs,
+      adsApiAccess: settings.adsApiAccess,
     },
   };
 }
