@@ -2,7 +2,9 @@
  * Alert webhooks end to end: a real `tailor serve`, the X emulator, and a receiver on 127.0.0.1
  * that checks every signature itself (its own HMAC, not Tailor's code). An event raised while the
  * receiver answers 500 is retried, survives Tailor being killed, and is delivered after the
- * restart; each transition is one event, and no two delivered events share an id.
+ * restart; each transition is one event (a paused and resumed configuration, a re-created X
+ * audience, one failing past TAILOR_ALERT_AFTER_MINUTES and recovering), and no two delivered
+ * events share an id.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from '../support/webhook-receiver.ts';
@@ -71,12 +73,23 @@ describe('alert webhooks', () => {
     expect(recreated.body.details).toEqual({ old_x_audience_id: first, new_x_audience_id: second });
     expect(recreated.body.objects).toMatchObject({ audience: { id: 'hooks', name: 'Hooks' }, x_audience: { id: second, identity_type: 'email' } });
 
+    // X fails every users call for longer than TAILOR_ALERT_AFTER_MINUTES (0.6 s here): failing; X recovers: recovered.
+    await emu.faults({ error_rate: 1, only: 'users' });
+    await tailor.api('POST', '/audiences/hooks/members', { add: [{ user_id: 'u3', email: 'three@example.com' }] });
+    const failing = await waitFor('x_audience.failing delivered', async () => receiver.delivered().find((r) => r.type === 'x_audience.failing'));
+    expect(failing.body).toMatchObject({ objects: { audience: { id: 'hooks' }, x_audience: { id: second, identity_type: 'email' } } });
+    expect(failing.body.details.attempts).toBeGreaterThanOrEqual(1);
+    expect(failing.body.text).toMatch(/has been failing for .* Changes wait and are retried\.$/);
+    await emu.faults({ reset: true });
+    await waitFor('x_audience.recovered delivered', async () => receiver.delivered().some((r) => r.type === 'x_audience.recovered'), 60_000);
+
     // Every request was signed; each delivered id once; one event per transition.
     expect(receiver.received.every((r) => r.signed)).toBe(true);
     const ids = receiver.delivered().map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     const types = receiver.delivered().map((r) => r.type);
-    for (const type of ['configuration.needs_reauth', 'configuration.resumed', 'x_audience.recreated']) expect(types.filter((t) => t === type)).toHaveLength(1);
+    for (const type of ['configuration.needs_reauth', 'configuration.resumed', 'x_audience.recreated', 'x_audience.failing', 'x_audience.recovered'])
+      expect(types.filter((t) => t === type)).toHaveLength(1);
     const events = (await tailor.api('GET', '/events')).body.data;
     expect(events.every((e: any) => e.delivery === 'delivered')).toBe(true);
     expect(events.map((e: any) => e.id).sort()).toEqual([...ids].sort());
