@@ -34,6 +34,7 @@ import type {
   XAudienceState,
   AlertObservations,
   AlertOutcome,
+  AlertWatchOptions,
   NewWebhookEvent,
   WebhookEvent,
   WebhookResult,
@@ -222,10 +223,10 @@ export class SqliteStore implements Store {
 
   async watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    return this.tx(() => webhooks.watchAlerts(this.db, now, deliver, rule));
+    return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
