@@ -54,33 +54,41 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'bo
 }
 
 /**
- * Parses the items of a request's lists with one item schema, in order and a few milliseconds at a
- * time (core/pace.ts): the event loop is free between pieces, so a 100,000-member request holds
- * no other caller. On failure the same 400 as parse() of the whole body would give.
+ * Parses a body whose lists hold many items (a members request): the envelope with `envelope`
+ * (its lists as `unknown[]`), and each list's items with `item`, in order and a few milliseconds
+ * at a time (core/pace.ts), so that a 100,000-member request holds no other caller. On failure
+ * the same 400 as one parse() of the whole body: every bad field of the items, then the envelope's.
  */
-export async function parseLists<S extends z.ZodType, K extends string, R>(
+export async function parseWithLists<K extends string, S extends z.ZodType, R>(
+  envelope: z.ZodType<Partial<Record<K, unknown[]>>>,
   item: S,
-  lists: Record<K, unknown[] | undefined>,
+  input: unknown,
+  names: readonly K[],
   /** What each parsed item becomes, in the same pieces. */
   map: (parsed: z.output<S>) => R,
   what = 'body',
 ): Promise<Record<K, R[]>> {
+  const outer = envelope.safeParse(input);
   const out = {} as Record<K, R[]>;
   const issues: z.core.$ZodIssue[] = [];
   const pace = pacer();
-  for (const name of Object.keys(lists) as K[]) {
+  for (const name of names) {
+    const list = (input as Record<string, unknown> | null)?.[name];
     const parsed: R[] = [];
-    await eachPaced(
-      lists[name] ?? [],
-      (value, index) => {
-        const result = item.safeParse(value);
-        if (result.success) parsed.push(map(result.data));
-        else for (const issue of result.error.issues) issues.push({ ...issue, path: [name, index, ...issue.path] });
-      },
-      pace,
-    );
+    if (Array.isArray(list)) {
+      await eachPaced(
+        list,
+        (value, index) => {
+          const result = item.safeParse(value);
+          if (result.success) parsed.push(map(result.data));
+          else for (const issue of result.error.issues) issues.push({ ...issue, path: [name, index, ...issue.path] });
+        },
+        pace,
+      );
+    }
     out[name] = parsed;
   }
+  if (!outer.success) issues.push(...outer.error.issues);
   if (issues.length > 0) refuse(issues, what);
   return out;
 }
