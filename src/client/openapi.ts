@@ -2815,13 +2815,13 @@ export interface components {
     };
     /** @description One change, as the append-only audit log recorded it */
     AuditEntry: {
-      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized` */
+      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `connection.resync_requested`, `configuration.paused`, `erasure.completed` (docs/privacy.md lists them all) */
       action: string;
       /**
-       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI
+       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose, the CLI, or a sync worker (a configuration paused because X refused its tokens, an erasure X acknowledged in full)
        * @enum {string}
        */
-      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
       /**
        * Format: date-time
        * @description ISO 8601 time (UTC)

@@ -6,7 +6,7 @@
  * The web UI's own copy of these types is src/ui/assets/types.d.ts (it cannot import this file).
  */
 import { z } from 'zod';
-import { IDENTITY_TYPES } from '../core/terms.ts';
+import { ACTORS, IDENTITY_TYPES } from '../core/terms.ts';
 
 const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
 
@@ -202,9 +202,15 @@ export const auditEntryViewSchema = z
     id: z.number().int().describe('Increasing: the order of the log'),
     at: time,
     actor: z
-      .enum(['admin_token', 'ui_session', 'firehose', 'cli'])
-      .describe('Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI'),
-    action: z.string().describe('`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized`'),
+      .enum(ACTORS)
+      .describe(
+        'Who made the change: the admin token, a web UI session, mParticle’s Firehose, the CLI, or a sync worker (a configuration paused because X refused its tokens, an erasure X acknowledged in full)',
+      ),
+    action: z
+      .string()
+      .describe(
+        '`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `connection.resync_requested`, `configuration.paused`, `erasure.completed` (docs/privacy.md lists them all)',
+      ),
     object_type: z.enum(['configuration', 'audience', 'connection', 'suppression', 'erasure']),
     object_id: z.string().nullable().describe('The object’s id (a connection’s is `<audience id>/<configuration id>`); never an identity'),
     audience_id: z.string().nullable(),

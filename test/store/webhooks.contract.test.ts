@@ -19,13 +19,13 @@ for (const factory of STORES) {
     const watch = (store: Store, now: number, deliver = true) =>
       store.watchAlerts(now, deliver, (seen, previous) => alertRule(seen, previous, { now, alertAfterMs: 60_000 }));
     const configuration = (store: Store) =>
-      store.putConfiguration({ name: 'Acme', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, 1);
+      store.putConfiguration({ name: 'Acme', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, 1, 'cli');
 
     it('raises a transition once, even when two watches run at once', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
       await watch(store, 10);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 11);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 11, 'worker');
       const [a, b] = await Promise.all([watch(store, 12), watch(store, 12)]);
       expect([...a, ...b].map((e) => e.type)).toEqual(['configuration.needs_reauth']);
       expect(await watch(store, 13)).toEqual([]);
@@ -38,7 +38,7 @@ for (const factory of STORES) {
     it('leases a pending event to one owner, retries it when refused, and keeps it delivered', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1, 'worker');
       const [event] = await watch(store, 100);
       expect(await store.nextWebhookAt()).toBe(100);
 
@@ -61,7 +61,7 @@ for (const factory of STORES) {
     it('takes over a lease that expired (a process died mid-delivery)', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1, 'worker');
       await watch(store, 100);
       const [dead] = await store.claimWebhooks('dead', 100, 1_000, 10);
       const [taken] = await store.claimWebhooks('alive', 1_100, 1_000, 10);
@@ -72,7 +72,7 @@ for (const factory of STORES) {
     it('records events as unsent when no webhook is configured', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1, 'worker');
       await watch(store, 100, false);
       expect((await store.listWebhookEvents(10))[0]!.delivery).toBe('unsent');
       expect(await store.claimWebhooks('w', 1_000, 1_000, 10)).toEqual([]);

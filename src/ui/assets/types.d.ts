@@ -207,7 +207,7 @@ export interface Deletion {
 export interface AuditEntry {
   id: number;
   at: string;
-  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
   action: string;
   object_type: 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
   object_id: string | null;

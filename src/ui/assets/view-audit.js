@@ -12,7 +12,13 @@ import { poll } from './poll.js';
 const PAGE = 50;
 
 /** @type {Record<AuditEntry['actor'], string>} */
-const ACTOR_WORDS = { admin_token: 'Admin token (API)', ui_session: 'Web UI', firehose: 'mParticle Firehose', cli: 'Command line' };
+const ACTOR_WORDS = {
+  admin_token: 'Admin token (API)',
+  ui_session: 'Web UI',
+  firehose: 'mParticle Firehose',
+  cli: 'Command line',
+  worker: 'Tailor (sync worker)',
+};
 
 /** @param {AuditEntry} e */
 function objectCell(e) {
