@@ -211,7 +211,12 @@ for (const dialect of DIALECTS) {
       expect((await store.getAudience('a1'))?.name).toBe('Buyers');
       expect(await store.countMembers('a1')).toBe(1);
       expect(await store.listConnections('a1')).toEqual([]);
-      expect(await store.suppressedAmong([{ type: 'email', hash: h(1) }, { type: 'email', hash: h(2) }])).toEqual([]);
+      expect(
+        await store.suppressedAmong([
+          { type: 'email', hash: h(1) },
+          { type: 'email', hash: h(2) },
+        ]),
+      ).toEqual([]);
       expect(await store.listErasures(10)).toEqual([]);
       expect((await store.getConfiguration(configuration.id))?.state).toBe('active');
       expect((await all()).length).toBe(before);
