@@ -106,7 +106,6 @@ export async function warnIfWaiting(s: Services): Promise<void> {
 
 export async function privacyView(s: Services, limit = 50): Promise<PrivacyView> {
   const now = s.now();
-  await s.store.settlePrivacy(now);
   const snap = await s.store.privacySnapshot();
   const age = (at: number | null): number | null => (at === null ? null : Math.max(0, (now - at) / 1000));
   return {

@@ -498,7 +498,11 @@ export interface PrivacySnapshot {
 }
 
 /**
- * The suppression list and erasures (docs/privacy.md). Every method is one transaction.
+ * The suppression list and erasures (docs/privacy.md). Every method is one transaction. Reads
+ * never settle anything: every write that can settle a suppression or finish an erasure (the
+ * settles, the claim's dropped no-ops, the operations that drop pending changes or forget an X
+ * ledger, `suppress` and `erase` themselves) does it in its own transaction, so an erasure is
+ * `done`, with its `completedAt`, the moment X acknowledged its last removal.
  * Suppressed hashes are kept out of X by three guards: ingest drops adds of them
  * (`suppressedAmong`), `suppress` queues their removal wherever X may hold them, and the claim
  * turns any add of one still in the outbox into a remove (or drops it), so no race sends one.
@@ -515,13 +519,6 @@ export interface PrivacyStore {
   getErasure(id: string): Promise<Erasure | null>;
   /** Pending erasures oldest first, then the most recent done ones, at most `limit`. */
   listErasures(limit: number): Promise<Erasure[]>;
-  /**
-   * Marks settled the suppressions and erasures X has acknowledged in full. Every operation that
-   * can settle one (the settles, the claim's dropped no-ops, deletions that forget an X ledger)
-   * does it in its own transaction, so an erasure is `done` the moment X acknowledged its last
-   * removal; this is for the sweep that makes sure of it (src/sync/retention.ts).
-   */
-  settlePrivacy(now: number): Promise<void>;
   privacySnapshot(): Promise<PrivacySnapshot>;
 }
 

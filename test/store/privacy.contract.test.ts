@@ -233,6 +233,88 @@ for (const factory of STORES) {
       expect(await store.getErasure('no-such-id')).toBeNull();
     });
 
+    /** The newest audit entry's action, actor and time. */
+    const lastEntry = async () => {
+      const [e] = await store.listAudit({ limit: 1 });
+      return e && { actor: e.actor, action: e.action, objectId: e.objectId, at: e.at };
+    };
+
+    it('an erasure is done, dated and audited in the settle that records X acknowledging its last removal', async () => {
+      await add('a1', 'user:p', [E(1)]);
+      await drain();
+      const { erasure } = await store.erase({ requestKey: 'k5', source: 'api', memberKeys: [], identities: [E(1)] }, now, 'admin_token');
+      const c = (await store.claim(opts()))!;
+      expect(c.changes).toEqual([{ hash: h(1), op: 'remove' }]);
+      expect((await store.getErasure(erasure.id))!.state).toBe('pending'); // sent, not yet acknowledged
+      const ackedAt = now + 777;
+      expect(await store.settleSent(c.downstream.id, c.leaseToken, { sent: c.changes, rejectedHashes: [] }, ackedAt)).toBe(true);
+      // A plain read, nothing settled since: done, at the settle's time.
+      expect(await store.getErasure(erasure.id)).toMatchObject({ state: 'done', completedAt: ackedAt });
+      expect(await lastEntry()).toEqual({ actor: 'worker', action: 'erasure.completed', objectId: erasure.id, at: ackedAt });
+    });
+
+    it('… or in the claim that drops a removal X never needed (the add had not been sent)', async () => {
+      await add('a1', 'user:z', [E(9)]);
+      await drain(); // the X audiences exist
+      await add('a1', 'user:p', [E(2)]); // queued, not sent
+      const { erasure } = await store.erase({ requestKey: 'k6', source: 'api', memberKeys: [], identities: [E(2)] }, now, 'admin_token');
+      expect(erasure.state).toBe('pending'); // its pending add became a remove, still queued
+      const claimedAt = now + 555;
+      expect(await store.claim({ ...opts(), now: claimedAt })).toBeNull(); // nothing to send: the remove was a no-op
+      expect(await store.getErasure(erasure.id)).toMatchObject({ state: 'done', completedAt: claimedAt });
+      expect(await lastEntry()).toEqual({ actor: 'worker', action: 'erasure.completed', objectId: erasure.id, at: claimedAt });
+    });
+
+    it('… or when the X audience that held it is deleted on X', async () => {
+      await add('a1', 'user:p', [E(3)]);
+      await drain();
+      expect(await store.deleteAudience('a1', now, 'admin_token')).toBe(true);
+      const { erasure } = await store.erase({ requestKey: 'k7', source: 'api', memberKeys: [], identities: [E(3)] }, now, 'admin_token');
+      expect(erasure.state).toBe('pending'); // the X audience being deleted still holds it
+      // a1's three X audiences are deleted one by one; the e-mail one held the hash.
+      let emailDeletedAt = 0;
+      for (let i = 1; i <= 3; i++) {
+        const c = (await store.claim(opts()))!;
+        expect(c.task).toBe('delete');
+        const at = now + 100 * i;
+        expect(await store.settleDeleted(c.downstream.id, c.leaseToken, at)).toBe(true);
+        if (c.downstream.identityType === 'email') emailDeletedAt = at;
+        else if (emailDeletedAt === 0) expect((await store.getErasure(erasure.id))!.state).toBe('pending');
+      }
+      expect(await store.getErasure(erasure.id)).toMatchObject({ state: 'done', completedAt: emailDeletedAt });
+    });
+
+    it('detaching keeps the removals of suppressed hashes; their configuration cannot be deleted before they reach X', async () => {
+      await add('a1', 'user:p', [E(4)]);
+      await drain();
+      const id = await ds('a1', 'email');
+      await store.setConfigurationState(configId, 'needs_reauth', 'revoked', now, 'worker');
+      const { erasure } = await store.erase({ requestKey: 'k8', source: 'api', memberKeys: [], identities: [E(4)] }, now, 'admin_token');
+      // Both connections go while the removal waits: the X audiences stay on X, detached.
+      for (const a of ['a1', 'a2']) expect(await store.deleteConnection(a, configId, now, 'admin_token')).toBe(true);
+      expect((await store.listDownstreams('a1')).find((d) => d.id === id)).toMatchObject({ state: 'detached', pendingRemoves: 1 });
+      expect(await store.deleteConfiguration(configId, now, 'admin_token')).toBe('in_use');
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'fresh' }, now, 'cli');
+      await drain();
+      expect([...x.get(id)!]).toEqual([]);
+      expect((await store.getErasure(erasure.id))!.state).toBe('done');
+      expect(await store.deleteConfiguration(configId, now, 'admin_token')).toBe('deleted');
+    });
+
+    it('turning a type off keeps its X audience’s removals of suppressed hashes too', async () => {
+      await add('a1', 'user:p', [E(5)]);
+      await drain();
+      const id = await ds('a1', 'email');
+      await store.setConfigurationState(configId, 'needs_reauth', 'revoked', now, 'worker');
+      await store.suppress([E(5)], [], now, 'admin_token');
+      await store.putConnection('a1', configId, { ...ALL, forwardEmails: false }, now, 'admin_token');
+      expect((await store.listDownstreams('a1')).find((d) => d.id === id)).toMatchObject({ state: 'detached', pendingRemoves: 1 });
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'fresh' }, now, 'cli');
+      await drain();
+      expect([...x.get(id)!]).toEqual([]);
+      expect(await store.privacySnapshot()).toMatchObject({ pendingSuppressions: 0 });
+    });
+
     it('a configuration that needs re-authorization holds an erasure back, and says so', async () => {
       await add('a1', 'user:p', [E(1)]);
       await drain();

@@ -159,7 +159,6 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
     '/api/v1/erasures/:erasureId',
     { ...DESCRIBED, schema: { ...get, response: { 200: erasureViewSchema, ...errorResponses('not_found') } } },
     async (req) => {
-      await s.store.settlePrivacy(s.now());
       const erasure = await s.store.getErasure(req.params.erasureId);
       if (!erasure) throw new Refusal('not_found', `Erasure ${req.params.erasureId} does not exist`);
       return erasureView(erasure);

@@ -195,10 +195,6 @@ export class PostgresStore implements Store {
     return privacy.listErasures(this.db, limit);
   }
 
-  async settlePrivacy(now: number): Promise<void> {
-    await this.db.tx((c) => privacy.settlePrivacy(c, now, 'worker'));
-  }
-
   async privacySnapshot(): Promise<PrivacySnapshot> {
     return privacy.privacySnapshot(this.db);
   }

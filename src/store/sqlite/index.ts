@@ -213,10 +213,6 @@ export class SqliteStore implements Store {
     return privacy.listErasures(this.db, limit);
   }
 
-  async settlePrivacy(now: number): Promise<void> {
-    this.tx(() => privacy.settlePrivacy(this.db, now, 'worker'));
-  }
-
   async privacySnapshot(): Promise<PrivacySnapshot> {
     return privacy.privacySnapshot(this.db);
   }
