@@ -3086,6 +3086,20 @@ export interface components {
     };
     /** @description Where a person’s identities are held; never the values */
     Lookup: {
+      /** @description One per identity given, found or not: a suppressed identity that no audience holds is still said to be suppressed */
+      identities: {
+        /** @description The member field as given */
+        field: string;
+        /** @description Some audience or X audience holds it (it has rows in `results`) */
+        held: boolean;
+        /**
+         * @description The X `users` key of a downstream audience: one X audience per type
+         * @enum {string}
+         */
+        identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
+        /** @description On the suppression list: kept off every X audience, whoever holds it */
+        suppressed: boolean;
+      }[];
       results: {
         audience_id: string;
         audience_name: string;

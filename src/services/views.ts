@@ -195,6 +195,16 @@ export const lookupViewSchema = z
         last_sent_at: time.nullable().describe('When X last confirmed an Update of it'),
       }),
     ),
+    identities: z
+      .array(
+        z.object({
+          field: z.string().describe('The member field as given'),
+          identity_type: identityType,
+          suppressed: z.boolean().describe('On the suppression list: kept off every X audience, whoever holds it'),
+          held: z.boolean().describe('Some audience or X audience holds it (it has rows in `results`)'),
+        }),
+      )
+      .describe('One per identity given, found or not: a suppressed identity that no audience holds is still said to be suppressed'),
   })
   .meta({ id: 'Lookup', description: 'Where a person’s identities are held; never the values' });
 export const auditEntryViewSchema = z

@@ -95,6 +95,14 @@ export interface LookupResult {
   last_sent_at: string | null;
 }
 
+/** POST /api/v1/lookup → { results: LookupResult[], identities: LookupIdentity[] } */
+export interface LookupIdentity {
+  field: string;
+  identity_type: IdentityType;
+  suppressed: boolean;
+  held: boolean;
+}
+
 /** GET /api/v1/deletions → { data: WaitingDeletion[] } */
 export interface WaitingDeletion {
   audience_id: string;
