@@ -315,6 +315,23 @@ for (const factory of STORES) {
       expect(await store.privacySnapshot()).toMatchObject({ pendingSuppressions: 0 });
     });
 
+    it('a cadence does not hold an opt-out back: its removal opens the window at once', async () => {
+      await store.putConnection('a1', configId, { ...ALL, sendIntervalMinutes: 24 * 60 }, now, 'admin_token');
+      await add('a1', 'user:p', [E(6)]);
+      await add('a1', 'user:q', [E(7)]);
+      await drain(); // the first send goes at once; the next window is a day later
+      expect(await onX('a1', 'email')).toEqual([h(6), h(7)]);
+      await store.applyMemberChanges('a1', [{ memberKey: 'user:q', action: 'remove', identities: [] }], now); // waits for the window
+      await drain();
+      expect(await onX('a1', 'email')).toEqual([h(6), h(7)]);
+      const { erasure } = await store.erase({ requestKey: 'k9', source: 'api', memberKeys: [], identities: [E(6)] }, now, 'admin_token');
+      expect(await store.nextDueAt({ now, flushIntervalMs: 0, refreshIntervalMs: 3_600_000_000 })).toBeLessThanOrEqual(now);
+      await drain();
+      // The opt-out's removal went within seconds, with the change that waited for the window.
+      expect(await onX('a1', 'email')).toEqual([]);
+      expect((await store.getErasure(erasure.id))!.state).toBe('done');
+    });
+
     it('a configuration that needs re-authorization holds an erasure back, and says so', async () => {
       await add('a1', 'user:p', [E(1)]);
       await drain();
@@ -421,14 +438,31 @@ for (const factory of STORES) {
       });
     });
 
+    /** Rows of a table, read past the port (the port cannot see rows of forgotten X audiences). */
+    async function rows(table: string): Promise<number> {
+      const raw = store as unknown as {
+        db: { prepare?: (sql: string) => { pluck: () => { get: () => number } }; query?: (sql: string) => Promise<{ rows: { n: number }[] }> };
+      };
+      if (store.dialect === 'sqlite') return raw.db.prepare!(`SELECT COUNT(*) FROM ${table}`).pluck().get();
+      return Number((await raw.db.query!(`SELECT COUNT(*) AS n FROM ${table}`)).rows[0]!.n);
+    }
+
     it('deleting a configuration deletes the X data that came through it', async () => {
-      await refreshedAt('gone', [t0 + DAY]);
+      const downstreamId = await refreshedAt('gone', [t0 + DAY]);
       expect((await store.listSamples('gone')).length).toBe(1);
+      // One `users` call in the delivery log: X's answer to it.
+      await store.recordDelivery(
+        downstreamId,
+        { at: t0 + DAY, adds: 1, removes: 0, bytes: 100, status: 200, successCount: 1, totalCount: 1, durationMs: 5, error: null },
+        0,
+      );
+      expect(await rows('deliveries')).toBe(1);
       expect(await store.deleteConnection('gone', configId, t0 + DAY, 'admin_token')).toBe(true);
       expect((await store.listDownstreams('gone')).map((d) => [d.state, d.audienceSize])).toEqual([['detached', 1000]]);
       expect(await store.deleteConfiguration(configId, t0 + DAY, 'admin_token')).toBe('deleted');
       expect(await store.listDownstreams('gone')).toEqual([]);
       expect(await store.listSamples('gone')).toEqual([]);
+      for (const table of ['samples', 'deliveries', 'x_members', 'downstreams']) expect(await rows(table), table).toBe(0);
     });
   });
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AUDIENCE_NAME_SUFFIX, IDENTITY_TYPES, type IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
-import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
+import { cadenceOpen, nextSendAfter, optOutWaitingSql, resyncRunning } from '../cadence.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import type { Db, Sql } from './db.ts';
@@ -47,7 +47,8 @@ const PICK = `
       WHEN a.name IS NULL THEN NULL
       WHEN d.x_audience_id IS NULL THEN 'create'
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
-      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint) AND CASE
+      -- A cadence holds changes until its window, but for an opt-out's (cadence.ts).
+      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint OR ${optOutWaitingSql('d')}) AND CASE
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
@@ -131,6 +132,8 @@ type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
+const OPT_OUT_WAITING = `SELECT ${optOutWaitingSql('d')} AS w FROM downstreams d WHERE d.id = $1`;
+
 /** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
 const MAX_EMPTY_PICKS = 20;
 
@@ -168,7 +171,8 @@ async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolea
     // and no cadence holds them (docs/privacy.md).
     const detached = row.state === 'detached';
     // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
-    const open = detached || cadenceOpen(row, opts.now);
+    const waiting = cadenceOpen(row, opts.now) ? false : (await c.query<{ w: boolean }>(OPT_OUT_WAITING, [row.id])).rows[0]!.w;
+    const open = detached || cadenceOpen(row, opts.now, () => waiting);
     const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max, dropped) : [];
     // Renewals wait for the cadence's window like changes; a resync goes at once.
     const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];

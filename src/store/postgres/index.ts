@@ -44,6 +44,7 @@ import type {
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
+import { optOutWaitingSql } from '../cadence.ts';
 import * as audiences from './audiences.ts';
 import * as audit from './audit.ts';
 import * as entries from '../audit-entries.ts';
@@ -89,8 +90,8 @@ import { WakeListener } from './wake.ts';
  * SQLite, open.ts runs them). nextDueAt stays below, next to the claim it mirrors.
  */
 
-/** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
-const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
+/** With a cadence, no change (nor renewal) is due before the window opens, but an opt-out's (../cadence.ts). */
+const CADENCE = `CASE WHEN d.send_interval_ms IS NULL OR ${optOutWaitingSql('d')} THEN 0 ELSE d.next_send_at END`;
 /** After a write that may have removed a suppressed hash from X or the outbox: the 24-hour clock moves on. */
 async function settled(c: Sql, ok: boolean, now: number): Promise<boolean> {
   if (ok) await privacy.settlePrivacy(c, now, 'worker');

@@ -5,7 +5,7 @@ import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
-import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
+import { cadenceOpen, nextSendAfter, optOutWaitingSql, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
@@ -85,7 +85,7 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
     const max = batchOf(row, opts, 'maxChanges');
     // A detached X audience only ever gets removes of suppressed hashes, sent at once: no cadence.
     // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
-    const open = row.state === 'detached' || cadenceOpen(row, opts.now);
+    const open = row.state === 'detached' || cadenceOpen(row, opts.now, () => optOutWaiting(db, row.id));
     const rows: ClaimedRow[] = [];
     const cursor = task === 'send' && open ? markChanges(db, row.id, row.identity_type, token, max, null, rows, deadline, opts.now) : null;
     const partial: PartialClaim = {
@@ -163,6 +163,13 @@ function finishClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOp
   return true;
 }
 
+const OPT_OUT_WAITING = `SELECT ${optOutWaitingSql('d')} FROM downstreams d WHERE d.id = ?`;
+
+/** Whether a suppressed hash's change waits for this downstream audience (cadence.ts: it opens the window). */
+function optOutWaiting(db: Database.Database, downstreamId: number): boolean {
+  return (db.prepare(OPT_OUT_WAITING).pluck().get(downstreamId) as number) === 1;
+}
+
 /** The batch size for this downstream audience's identity type, when the worker gives one per type. */
 function batchOf(row: Candidate, opts: ClaimOptions, key: 'fullBatch' | 'maxChanges'): number {
   return opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts[key];
@@ -178,7 +185,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
   // MIN over the (downstream_id, enqueued_at) index is one seek; fullness is due-check.ts's.
   const oldest = statementsOf(db).oldest.get(row.id) as number | null;
-  const open = cadenceOpen(row, opts.now);
+  const open = cadenceOpen(row, opts.now, () => optOutWaiting(db, row.id));
   if (oldest !== null && open) {
     if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
     if (holdsFullBatch(db, row.id, batchOf(row, opts, 'fullBatch'))) return 'send';

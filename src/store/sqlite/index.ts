@@ -45,6 +45,7 @@ import type {
 } from '../port.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
+import { optOutWaitingSql } from '../cadence.ts';
 import * as audiences from './audiences.ts';
 import * as audit from './audit.ts';
 import * as entries from '../audit-entries.ts';
@@ -88,8 +89,8 @@ import * as webhooks from './webhooks.ts';
  * file modes), scrub.ts (secure_delete). nextDueAt stays below, next to the claim it mirrors.
  */
 
-/** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
-const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
+/** With a cadence, no change (nor renewal) is due before the window opens, but an opt-out's (../cadence.ts). */
+const CADENCE = `CASE WHEN d.send_interval_ms IS NULL OR ${optOutWaitingSql('d')} THEN 0 ELSE d.next_send_at END`;
 /**
  * How long one transaction of sliced work (a big request's changes, a claim's or a settle's rows)
  * holds the event loop before it commits and lets other callers run. better-sqlite3 is
