@@ -2815,13 +2815,13 @@ export interface components {
     };
     /** @description One change, as the append-only audit log recorded it */
     AuditEntry: {
-      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized` */
+      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `connection.resync_requested`, `configuration.paused`, `erasure.completed` (docs/privacy.md lists them all) */
       action: string;
       /**
-       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI
+       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose, the CLI, or a sync worker (a configuration paused because X refused its tokens, an erasure X acknowledged in full)
        * @enum {string}
        */
-      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
       /**
        * Format: date-time
        * @description ISO 8601 time (UTC)
@@ -3086,6 +3086,20 @@ export interface components {
     };
     /** @description Where a person’s identities are held; never the values */
     Lookup: {
+      /** @description One per identity given, found or not: a suppressed identity that no audience holds is still said to be suppressed */
+      identities: {
+        /** @description The member field as given */
+        field: string;
+        /** @description Some audience or X audience holds it (it has rows in `results`) */
+        held: boolean;
+        /**
+         * @description The X `users` key of a downstream audience: one X audience per type
+         * @enum {string}
+         */
+        identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
+        /** @description On the suppression list: kept off every X audience, whoever holds it */
+        suppressed: boolean;
+      }[];
       results: {
         audience_id: string;
         audience_name: string;

@@ -49,6 +49,8 @@ export type ConfigurationState = 'active' | 'needs_reauth';
 
 /**
  * Who made a change, as the audit log records it: a caller with TAILOR_ADMIN_TOKEN, a signed-in
- * web UI session, mParticle's Firehose, or the `tailor` command.
+ * web UI session, mParticle's Firehose, the `tailor` command, or Tailor's own sync workers (which
+ * pause a configuration X no longer accepts, and see an erasure through once X acknowledged it).
  */
-export type Actor = 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+export type Actor = 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
+export const ACTORS = ['admin_token', 'ui_session', 'firehose', 'cli', 'worker'] as const satisfies readonly Actor[];

@@ -6,7 +6,7 @@
  * The web UI's own copy of these types is src/ui/assets/types.d.ts (it cannot import this file).
  */
 import { z } from 'zod';
-import { IDENTITY_TYPES } from '../core/terms.ts';
+import { ACTORS, IDENTITY_TYPES } from '../core/terms.ts';
 
 const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
 
@@ -195,6 +195,16 @@ export const lookupViewSchema = z
         last_sent_at: time.nullable().describe('When X last confirmed an Update of it'),
       }),
     ),
+    identities: z
+      .array(
+        z.object({
+          field: z.string().describe('The member field as given'),
+          identity_type: identityType,
+          suppressed: z.boolean().describe('On the suppression list: kept off every X audience, whoever holds it'),
+          held: z.boolean().describe('Some audience or X audience holds it (it has rows in `results`)'),
+        }),
+      )
+      .describe('One per identity given, found or not: a suppressed identity that no audience holds is still said to be suppressed'),
   })
   .meta({ id: 'Lookup', description: 'Where a person’s identities are held; never the values' });
 export const auditEntryViewSchema = z
@@ -202,9 +212,15 @@ export const auditEntryViewSchema = z
     id: z.number().int().describe('Increasing: the order of the log'),
     at: time,
     actor: z
-      .enum(['admin_token', 'ui_session', 'firehose', 'cli'])
-      .describe('Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI'),
-    action: z.string().describe('`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized`'),
+      .enum(ACTORS)
+      .describe(
+        'Who made the change: the admin token, a web UI session, mParticle’s Firehose, the CLI, or a sync worker (a configuration paused because X refused its tokens, an erasure X acknowledged in full)',
+      ),
+    action: z
+      .string()
+      .describe(
+        '`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `connection.resync_requested`, `configuration.paused`, `erasure.completed` (docs/privacy.md lists them all)',
+      ),
     object_type: z.enum(['configuration', 'audience', 'connection', 'suppression', 'erasure']),
     object_id: z.string().nullable().describe('The object’s id (a connection’s is `<audience id>/<configuration id>`); never an identity'),
     audience_id: z.string().nullable(),

@@ -72,6 +72,7 @@ async function database(name: string, logins: [string, string][]): Promise<strin
         tokens: sealTokens(box, { accessToken: u.access_token, accessTokenSecret: u.access_token_secret }),
       },
       Date.now(),
+      'cli',
     );
   }
   await store.close();

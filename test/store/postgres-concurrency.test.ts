@@ -47,7 +47,7 @@ describe('postgres store under concurrency (two pools)', () => {
     b = await openPostgresStore(db.url);
     ({
       configuration: { id: configId },
-    } = await a.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, now));
+    } = await a.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, now, 'cli'));
   });
   afterEach(async () => {
     await a?.close();
@@ -58,8 +58,8 @@ describe('postgres store under concurrency (two pools)', () => {
   /** Creates the audiences, connects them, and fakes X's creation of every downstream audience. */
   async function audiences(ids: string[]): Promise<void> {
     for (const id of ids) {
-      await a.putAudience(id, id, now);
-      await a.putConnection(id, configId, ALL_ON, now);
+      await a.putAudience(id, id, now, 'admin_token');
+      await a.putConnection(id, configId, ALL_ON, now, 'admin_token');
     }
     for (;;) {
       const c = await a.claim(opts());
@@ -90,8 +90,8 @@ describe('postgres store under concurrency (two pools)', () => {
 
   it('two stores claiming at once never get the same downstream audience', async () => {
     for (let i = 0; i < 8; i += 1) {
-      await a.putAudience(`a${i}`, `A${i}`, now);
-      await a.putConnection(`a${i}`, configId, ALL_ON, now);
+      await a.putAudience(`a${i}`, `A${i}`, now, 'admin_token');
+      await a.putConnection(`a${i}`, configId, ALL_ON, now, 'admin_token');
     }
     // 24 downstream audiences need creating; 16 claimers race for them, none settles.
     const claimed: number[] = [];
@@ -260,7 +260,7 @@ describe('postgres store under concurrency (two pools)', () => {
   });
 
   it('member_count stays exact while two processes add and remove the same members at once', async () => {
-    await a.putAudience('mc', 'mc', now);
+    await a.putAudience('mc', 'mc', now, 'admin_token');
     const random = rng(11);
     // Four streams over six members: the same member is often joined by one stream while another
     // empties it, which is exactly where a count decided on a stale read would drift.

@@ -45,10 +45,10 @@ for (const factory of STORES) {
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
       const configId = (
-        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0)
+        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0, 'cli')
       ).configuration.id;
-      await store.putAudience('a1', 'Buyers', t0);
-      await store.putConnection('a1', configId, EMAIL_ONLY, t0);
+      await store.putAudience('a1', 'Buyers', t0, 'admin_token');
+      await store.putConnection('a1', configId, EMAIL_ONLY, t0, 'admin_token');
       const c = (await store.claim(opts(t0)))!;
       expect(c.task).toBe('create');
       downstreamId = c.downstream.id;

@@ -39,10 +39,11 @@ for (const factory of STORES) {
 
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0))
-        .configuration.id;
-      await store.putAudience('a1', 'Buyers', t0);
-      await store.putConnection('a1', configId, EMAIL_ONLY, t0);
+      configId = (
+        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0, 'cli')
+      ).configuration.id;
+      await store.putAudience('a1', 'Buyers', t0, 'admin_token');
+      await store.putConnection('a1', configId, EMAIL_ONLY, t0, 'admin_token');
       const c = await claim(t0, 'create');
       downstreamId = c.downstream.id;
       await store.settleCreated(
@@ -167,7 +168,7 @@ for (const factory of STORES) {
         ['c3', 'Gamma'],
         ['d4', 'delta winter sale'],
       ] as const)
-        await store.putAudience(id, name, t0 + 1);
+        await store.putAudience(id, name, t0 + 1, 'admin_token');
       const names = async (q: Parameters<Store['listAudiencePage']>[0]) => (await store.listAudiencePage(q)).audiences.map((a) => a.id);
       expect(await names({ sort: 'name', limit: 10 })).toEqual(['b2', 'a1', 'd4', 'c3']);
       expect(await names({ sort: '-name', limit: 10 })).toEqual(['c3', 'd4', 'a1', 'b2']);
@@ -188,13 +189,13 @@ for (const factory of STORES) {
 
       // a1 needs attention once its configuration needs re-authorization; nothing else does.
       expect((await store.listAudiencePage({ sort: 'name', limit: 10 })).attention).toBe(0);
-      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the tokens', t0 + 2);
+      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the tokens', t0 + 2, 'worker');
       const attention = await store.listAudiencePage({ sort: 'name', limit: 10, state: 'attention' });
       expect(attention.audiences.map((a) => a.id)).toEqual(['a1']);
       expect(attention.attention).toBe(1);
       expect(await names({ sort: 'name', limit: 10, state: 'ok' })).toEqual(['b2', 'd4', 'c3']);
       // A fresh error needs attention; a later success resolves it.
-      await store.setConfigurationState(configId, 'active', null, t0 + 3);
+      await store.setConfigurationState(configId, 'active', null, t0 + 3, 'worker');
       const c = await claim(t0 + 5 * FLUSH, 'refresh', { refreshIntervalMs: 1 });
       await store.release(downstreamId, c.leaseToken, { nextAttemptAt: 0, error: 'X is unavailable (503)', countAttempt: true, now: t0 + 5 * FLUSH });
       expect(await names({ sort: 'name', limit: 10, state: 'attention' })).toEqual(['a1']);

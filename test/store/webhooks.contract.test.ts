@@ -51,13 +51,13 @@ for (const factory of STORES) {
         alertRule(seen, previous, { now, alertAfterMs: 60_000 }),
       );
     const configuration = (store: Store) =>
-      store.putConfiguration({ name: 'Acme', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, 1);
+      store.putConfiguration({ name: 'Acme', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, 1, 'cli');
 
     it('raises a transition once, even when two watches run at once', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
       await watch(store, 10);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 11);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 11, 'worker');
       const [a, b] = await Promise.all([watch(store, 12), watch(store, 12)]);
       expect([...a, ...b].map((e) => e.type)).toEqual(['configuration.needs_reauth']);
       expect(await watch(store, 13)).toEqual([]);
@@ -70,7 +70,7 @@ for (const factory of STORES) {
     it('leases a pending event to one owner, retries it when refused, and keeps it delivered', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1, 'worker');
       const [event] = await watch(store, 100);
       expect(await store.nextWebhookAt()).toBe(100);
 
@@ -93,7 +93,7 @@ for (const factory of STORES) {
     it('takes over a lease that expired (a process died mid-delivery)', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1, 'worker');
       await watch(store, 100);
       const [dead] = await store.claimWebhooks('dead', 100, 1_000, 10);
       const [taken] = await store.claimWebhooks('alive', 1_100, 1_000, 10);
@@ -104,7 +104,7 @@ for (const factory of STORES) {
     it('records events as unsent when no webhook is configured', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', 1, 'worker');
       await watch(store, 100, false);
       expect((await store.listWebhookEvents(10))[0]!.delivery).toBe('unsent');
       expect(await store.claimWebhooks('w', 1_000, 1_000, 10)).toEqual([]);
@@ -113,15 +113,19 @@ for (const factory of STORES) {
     it('reports an erasure not done 20 hours after it was requested, once, and when it completes', async () => {
       const store = await open();
       const { configuration: c } = await configuration(store);
-      await store.putAudience('a1', 'Buyers', 1);
-      await store.putConnection('a1', c.id, EMAIL_ONLY, 1);
+      await store.putAudience('a1', 'Buyers', 1, 'admin_token');
+      await store.putConnection('a1', c.id, EMAIL_ONLY, 1, 'admin_token');
       await store.applyMemberChanges('a1', [{ memberKey: 'user:p', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], 1);
       await drain(store, 2);
       const t0 = 1_000_000;
-      const { erasure } = await store.erase({ requestKey: 'k1', source: 'api', memberKeys: [], identities: [{ type: 'email', hash: h(1) }] }, t0);
+      const { erasure } = await store.erase(
+        { requestKey: 'k1', source: 'api', memberKeys: [], identities: [{ type: 'email', hash: h(1) }] },
+        t0,
+        'admin_token',
+      );
       expect(erasure.state).toBe('pending');
       // Done at once (nothing to find): never overdue.
-      await store.erase({ requestKey: 'k2', source: 'api', memberKeys: ['user:nobody'], identities: [] }, t0);
+      await store.erase({ requestKey: 'k2', source: 'api', memberKeys: ['user:nobody'], identities: [] }, t0, 'admin_token');
 
       const overdue = (events: NewWebhookEvent[]) => events.filter((e) => e.type.startsWith('erasure.'));
       expect(overdue(await watch(store, t0 + ERASURE_DUE_MS))).toEqual([]); // exactly 20 h: not yet

@@ -5,7 +5,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { ApiError } from '../../http/errors.ts';
 import { sendTagged } from '../../http/etag.ts';
@@ -184,17 +183,9 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
   app.put('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const id = parse(audienceId, req.params.audienceId, 'audienceId');
     const { name } = parse(putBody, req.body);
-    const result = await s.store.putAudience(id, name, s.now());
+    const result = await s.store.putAudience(id, name, s.now(), actorOf(req));
     if (result.created) s.log.info({ audience: id }, 'audience created');
     if (result.renamed) s.log.info({ audience: id }, 'audience renamed; its X audiences follow');
-    if (result.created || result.renamed)
-      await recordAudit(s, {
-        actor: actorOf(req),
-        action: result.created ? 'audience.created' : 'audience.renamed',
-        objectType: 'audience',
-        objectId: id,
-        audienceId: id,
-      });
     s.notify();
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience, viewOpts));
   });
@@ -208,7 +199,7 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     if (!audience) {
       // Already deleted: with force, this confirms the deletions still waiting on campaigns.
       const waiting = force ? (await s.store.listDeletions()).filter((d) => d.audienceId === id) : [];
-      if (waiting.length === 0 || (await s.store.forceDeletions(id, s.now())) === 0)
+      if (waiting.length === 0 || (await s.store.forceDeletions(id, s.now(), actorOf(req))) === 0)
         throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
       s.log.info({ audience: id }, 'waiting deletions confirmed with force; deleting its X audiences despite their campaigns');
       s.notify();
@@ -218,16 +209,8 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
       });
     }
     const downstreams = await s.store.listDownstreams(audience.id);
-    await s.store.deleteAudience(audience.id, s.now(), { force });
+    await s.store.deleteAudience(audience.id, s.now(), actorOf(req), { force });
     s.log.info({ audience: audience.id, force }, 'audience deleted; deleting its X audiences');
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: 'audience.deleted',
-      objectType: 'audience',
-      objectId: audience.id,
-      audienceId: audience.id,
-      details: { x_audiences: downstreams.filter((d) => d.xAudienceId !== null).length, force },
-    });
     s.notify();
     return reply.code(202).send({
       deleted: true,

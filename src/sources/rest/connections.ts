@@ -5,7 +5,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { parse, pathId } from '../../http/validate.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 import { audienceViewSchema } from '../../services/views.ts';
@@ -65,26 +64,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       forwardPhoneNumbers: toggles.forward_phone_numbers ?? false,
     };
     const cadence = toggles.send_interval_minutes === undefined ? {} : { sendIntervalMinutes: toggles.send_interval_minutes };
-    const { created } = await s.store.putConnection(audience.id, configuration.id, { ...forward, ...cadence }, s.now());
+    const { created, changed } = await s.store.putConnection(audience.id, configuration.id, { ...forward, ...cadence }, s.now(), actorOf(req));
     // A type turned off detaches its X audience (kept on X); turned back on, it is re-sent.
     s.log.info(
-      { audience: audience.id, configuration: configuration.id, created, ...forward },
+      { audience: audience.id, configuration: configuration.id, created, changed, ...forward, ...cadence },
       created ? 'connection added' : 'connection updated; X audiences of types turned off are kept, detached',
     );
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: created ? 'connection.created' : 'connection.updated',
-      objectType: 'connection',
-      objectId: `${audience.id}/${configuration.id}`,
-      audienceId: audience.id,
-      configurationId: configuration.id,
-      details: {
-        forward_emails: forward.forwardEmails,
-        forward_twitter_handles: forward.forwardTwitterHandles,
-        forward_device_ids: forward.forwardDeviceIds,
-        forward_phone_numbers: forward.forwardPhoneNumbers,
-      },
-    });
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
   });
@@ -98,7 +83,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   };
   app.post('/api/v1/audiences/:audienceId/connections/:configurationId/resync', { ...DESCRIBED, schema: resync }, async (req, reply) => {
     parse(resyncBody, req.body ?? undefined);
-    const n = await s.store.requestResync(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
+    const n = await s.store.requestResync(
+      pathId(req.params.audienceId, 'Audience'),
+      pathId(req.params.configurationId, 'Configuration'),
+      s.now(),
+      actorOf(req),
+    );
     if (n === null) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId, xAudiences: n }, 'resync asked for');
     s.notify();
@@ -112,18 +102,14 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     response: { 204: noContent('Disconnected'), ...errorResponses('not_found', 'unavailable') },
   };
   app.delete('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: del }, async (req, reply) => {
-    const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
+    const removed = await s.store.deleteConnection(
+      pathId(req.params.audienceId, 'Audience'),
+      pathId(req.params.configurationId, 'Configuration'),
+      s.now(),
+      actorOf(req),
+    );
     if (!removed) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');
-    const { audienceId, configurationId } = req.params;
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: 'connection.deleted',
-      objectType: 'connection',
-      objectId: `${audienceId}/${configurationId}`,
-      audienceId,
-      configurationId,
-    });
     return reply.code(204).send();
   });
 }

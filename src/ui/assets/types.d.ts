@@ -95,6 +95,14 @@ export interface LookupResult {
   last_sent_at: string | null;
 }
 
+/** POST /api/v1/lookup → { results: LookupResult[], identities: LookupIdentity[] } */
+export interface LookupIdentity {
+  field: string;
+  identity_type: IdentityType;
+  suppressed: boolean;
+  held: boolean;
+}
+
 /** GET /api/v1/deletions → { data: WaitingDeletion[] } */
 export interface WaitingDeletion {
   audience_id: string;
@@ -207,7 +215,7 @@ export interface Deletion {
 export interface AuditEntry {
   id: number;
   at: string;
-  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
   action: string;
   object_type: 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
   object_id: string | null;
