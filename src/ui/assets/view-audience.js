@@ -254,8 +254,9 @@ export function startAudience(view) {
   /** @param {Connection} c */
   function connectionForm(c) {
     const prefix = `conn-${c.configuration_id}`;
-    const save = h('button', { type: 'submit', class: 'primary' }, 'Save settings');
-    const remove = h('button', { type: 'button', class: 'danger-quiet' }, 'Remove connection');
+    // data-keys let focus find these buttons again after the form is rebuilt (dom.js focusReturn).
+    const save = h('button', { type: 'submit', class: 'primary', 'data-key': `save-${c.configuration_id}` }, 'Save settings');
+    const remove = h('button', { type: 'button', class: 'danger-quiet', 'data-key': `remove-${c.configuration_id}` }, 'Remove connection');
     const form = h(
       'form',
       { class: 'connection', 'aria-labelledby': `${prefix}-title` },
@@ -339,7 +340,7 @@ export function startAudience(view) {
       { id: 'add-config', name: 'configuration', required: true },
       available.map((c) => h('option', { value: c.id }, `${c.name} — account ${c.account_id}${c.state === 'needs_reauth' ? ' (needs re-authorization)' : ''}`)),
     );
-    const submit = h('button', { type: 'submit', class: 'primary' }, 'Add Connection');
+    const submit = h('button', { type: 'submit', class: 'primary', 'data-key': 'add-connection' }, 'Add Connection');
     const form = h(
       'form',
       { class: 'connection add', 'aria-labelledby': 'add-title' },

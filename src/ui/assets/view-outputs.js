@@ -2,7 +2,7 @@
 // Setup › Outputs: the X configurations. "Log in with X" and "Re-authorize" open the X
 // login popup (/oauth/x/start); it saves on the server and tells this page when done.
 import { api, ApiFailure } from './api.js';
-import { act, announce, confirmDialog, h, replaceKeepingFocus, showError, timeEl } from './dom.js';
+import { act, announce, confirmDialog, focusReturn, h, replaceKeepingFocus, showError, timeEl } from './dom.js';
 import { poll } from './poll.js';
 import { CONFIG_STATE_WORDS } from './words.js';
 
@@ -10,13 +10,18 @@ import { CONFIG_STATE_WORDS } from './words.js';
 /** @typedef {import('./types.js').Configuration} Configuration */
 
 const POPUP_FEATURES = 'popup,width=640,height=760';
+/** How often the page looks whether the popup was closed without a word (its window's close box). */
+const CLOSED_CHECK_MS = 500;
 
 /**
  * Opens the X login popup. When the browser blocks it, the login runs in this tab instead
- * (the saved page then links back here).
+ * (the saved page then links back here). When the popup is gone, however it ended, `ended` runs
+ * and focus goes back to the button that opened it.
  * @param {string | null} configurationId the one to re-authorize; null adds a new one
+ * @param {() => Promise<void>} ended
  */
-export function openXLogin(configurationId) {
+function openXLogin(configurationId, ended) {
+  const back = focusReturn(document.activeElement);
   const url = configurationId ? `/oauth/x/start?configuration=${encodeURIComponent(configurationId)}` : '/oauth/x/start';
   const popup = window.open(url, 'tailor-x-login', POPUP_FEATURES);
   if (!popup) {
@@ -25,6 +30,11 @@ export function openXLogin(configurationId) {
   }
   popup.focus();
   announce('The X login opened in a new window. Finish there; this page updates by itself.');
+  const timer = window.setInterval(() => {
+    if (!popup.closed) return;
+    window.clearInterval(timer);
+    void ended().finally(() => back.settle());
+  }, CLOSED_CHECK_MS);
 }
 
 /** @param {HTMLElement} view */
@@ -35,7 +45,11 @@ export function startOutputs(view) {
   let audiences = [];
   let lastJson = '';
 
-  const addButton = h('button', { type: 'button', class: 'primary', onclick: () => openXLogin(null) }, 'Log in with X');
+  const addButton = h(
+    'button',
+    { type: 'button', class: 'primary', 'data-key': 'x-login', onclick: () => openXLogin(null, () => poller.refresh()) },
+    'Log in with X',
+  );
   const listBox = h('div', { class: 'table-box' });
   view.replaceChildren(
     h(
@@ -145,7 +159,7 @@ export function startOutputs(view) {
                 class: needs ? 'primary' : null,
                 'data-key': `reauth-${c.id}`,
                 'aria-label': `Re-authorize ${c.name}`,
-                onclick: () => openXLogin(c.id),
+                onclick: () => openXLogin(c.id, () => poller.refresh()),
               },
               'Re-authorize',
             ),

@@ -1,0 +1,154 @@
+/**
+ * The "layout and care" items of issue 16, in headless Chromium against a real `tailor serve`
+ * and the X emulator, at 1366×900 and 390×844, with axe-core finding no violation: focus goes back
+ * to the opener after every dialog, however it closes (Escape, Cancel, the submit button), and
+ * after the X login popup.
+ */
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
+import { describeInBrowser, launch } from './browser.ts';
+
+const STATE_MS = 45_000;
+const VIEWPORTS = [
+  { name: '1366 px', width: 1366, height: 900 },
+  { name: '390 px', width: 390, height: 844 },
+];
+
+describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () => {
+  let emu: Emu;
+  let tailor: TailorProcess;
+  let browser: Browser;
+  let config: string;
+
+  beforeAll(async () => {
+    emu = await Emu.start();
+    [tailor, browser] = await Promise.all([
+      TailorProcess.start(emu, { env: { TAILOR_REFRESH_INTERVAL_MS: '1000', TAILOR_FLUSH_INTERVAL_MS: '200' } }),
+      launch(),
+    ]);
+    config = await tailor.addConfiguration(emu);
+    const people = await emu.get<{ email: string }[]>('/_emulator/population?offset=0&limit=20');
+    await tailor.api('PUT', '/audiences/boots', { name: 'Boots' });
+    await tailor.api('PUT', `/audiences/boots/connections/${config}`, { forward_twitter_handles: false, forward_device_ids: false });
+    await tailor.api('POST', '/audiences/boots/members', { add: people.map((p, i) => ({ user_id: `u${i}`, email: p.email })) });
+    await waitFor('members sent', async () => (await tailor.downstreams('boots')).email?.members === 20);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await tailor?.stop();
+    await emu?.close();
+  });
+
+  async function signedIn(viewport: { width: number; height: number }, path = '/'): Promise<Page> {
+    const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'America/New_York' });
+    context.setDefaultTimeout(STATE_MS);
+    const page = await context.newPage();
+    await page.goto(`${tailor.url}/sign-in?next=${encodeURIComponent(path)}`);
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#view:not([aria-busy])').waitFor();
+    return page;
+  }
+
+  async function noViolations(page: Page, what: string): Promise<void> {
+    const result = await new AxeBuilder({ page }).analyze();
+    expect(
+      result.violations.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+      what,
+    ).toEqual([]);
+  }
+
+  /** Waits until the locator's element has keyboard focus. */
+  async function focused(l: Locator, what: string): Promise<void> {
+    await expect.poll(() => l.evaluate((el: any) => el === el.ownerDocument.activeElement), { message: what, timeout: STATE_MS }).toBe(true);
+  }
+
+  for (const vp of VIEWPORTS) {
+    it(`gives focus back to the opener after every dialog on the Audiences page (${vp.name})`, async () => {
+      const gone = `gone-${vp.width}`;
+      await tailor.api('PUT', `/audiences/${gone}`, { name: `Gone ${vp.width}` });
+      const page = await signedIn(vp);
+      const rename = page.getByRole('button', { name: 'Rename Boots', exact: true });
+      await rename.click();
+      const dialog = page.getByRole('dialog', { name: 'Rename “Boots”' });
+      await noViolations(page, 'rename dialog');
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
+      await focused(rename, 'Rename after Escape');
+      await rename.click();
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await focused(rename, 'Rename after Cancel');
+      // Submitted: the row is drawn again with the new name, and its Rename button has focus.
+      await rename.click();
+      await dialog.getByLabel('New name').fill('Boots!');
+      await dialog.getByRole('button', { name: 'Rename' }).click();
+      await focused(page.getByRole('button', { name: 'Rename Boots!', exact: true }), 'Rename after submit');
+      await tailor.api('PUT', '/audiences/boots', { name: 'Boots' });
+      await page.getByRole('button', { name: 'Rename Boots', exact: true }).waitFor();
+
+      const del = page.getByRole('button', { name: `Delete Gone ${vp.width}` });
+      await del.click();
+      await page
+        .getByRole('dialog', { name: `Delete “Gone ${vp.width}”?` })
+        .getByRole('button', { name: 'Keep it' })
+        .click();
+      await focused(del, 'Delete after Keep it');
+      await del.click();
+      await page.keyboard.press('Escape');
+      await focused(del, 'Delete after Escape');
+      // Deleted: its row is gone, so focus goes to the list's heading, not to nowhere.
+      await del.click();
+      await page.getByRole('button', { name: 'Delete audience' }).click();
+      await focused(page.getByRole('heading', { name: 'All audiences' }), 'the list after a deletion');
+      expect((await tailor.api('GET', `/audiences/${gone}`)).status).toBe(404);
+    });
+
+    it(`gives focus back to the opener after every dialog on an audience's page (${vp.name})`, async () => {
+      const page = await signedIn(vp, '/audiences/boots');
+      const rename = page.getByRole('button', { name: 'Rename', exact: true });
+      await rename.click();
+      await page.keyboard.press('Escape');
+      await focused(rename, 'Rename after Escape');
+      await rename.click();
+      const dialog = page.getByRole('dialog', { name: 'Rename “Boots”' });
+      await dialog.getByLabel('New name').fill('Boots 2');
+      await dialog.getByLabel('New name').press('Enter');
+      await page.getByRole('heading', { name: 'Boots 2', level: 1 }).waitFor();
+      await focused(rename, 'Rename after submit');
+      await tailor.api('PUT', '/audiences/boots', { name: 'Boots' });
+
+      const remove = page.getByRole('button', { name: 'Remove connection' });
+      await remove.click();
+      await noViolations(page, 'remove dialog');
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      await focused(remove, 'Remove connection after Cancel');
+      await remove.click();
+      await page.keyboard.press('Escape');
+      await focused(remove, 'Remove connection after Escape');
+
+      const resync = page.getByRole('button', { name: 'Resync to X' });
+      await resync.click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      await focused(resync, 'Resync after Cancel');
+      await resync.click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Resync' }).click();
+      await page.getByRole('status').filter({ hasText: 'Resync started' }).waitFor();
+      await focused(resync, 'Resync after submit');
+
+      // Every toggle off is refused with what to do instead; focus stays on Save.
+      const form = page.locator('form.connection:not(.add)');
+      await form.getByLabel('Forward Emails').uncheck();
+      const save = form.getByRole('button', { name: 'Save settings' });
+      await save.click();
+      await page.getByRole('alert').filter({ hasText: 'Turn on at least one Forward setting' }).waitFor();
+      await focused(save, 'Save after the refusal');
+      await form.getByLabel('Forward Emails').check();
+      await save.click();
+      await page.getByRole('status').filter({ hasText: 'Connection settings saved' }).waitFor();
+      await focused(save, 'Save after saving');
+    });
+  }
+});
