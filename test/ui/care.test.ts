@@ -2,13 +2,13 @@
  * The "layout and care" items of issue 16, in headless Chromium against a real `tailor serve`
  * and the X emulator, at 1366×900 and 390×844, with axe-core finding no violation: focus goes back
  * to the opener after every dialog, however it closes (Escape, Cancel, the submit button), and
- * after the X login popup.
+ * after the X login popup; the popup's chooser marks the accounts already configured.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch } from './browser.ts';
+import { describeInBrowser, launch, shot } from './browser.ts';
 
 const STATE_MS = 45_000;
 const VIEWPORTS = [
@@ -67,6 +67,38 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
   }
 
   for (const vp of VIEWPORTS) {
+    it(`marks the accounts already configured in the X login's chooser, and focus comes back from the popup (${vp.name})`, async () => {
+      const page = await signedIn(vp, '/outputs');
+      const login = page.getByRole('button', { name: 'Log in with X' });
+      const [popup] = await Promise.all([page.waitForEvent('popup'), login.click()]);
+      await popup.getByLabel('@ads_admin').check();
+      await popup.getByRole('button', { name: 'Authorize' }).click();
+      await popup.getByRole('heading', { name: 'Choose the X ad account' }).waitFor();
+      // The configured account says so in its name and its description, not only in colour.
+      const acme = popup.getByRole('radio', { name: /^Acme Outdoor \w+ Already configured$/ });
+      await popup.getByText('Already configured as “Acme Outdoor”: saving it re-authorizes that configuration').waitFor();
+      expect(await acme.getAttribute('aria-describedby')).toBeTruthy();
+      const eu = popup.getByRole('radio', { name: /^Acme Outdoor EU \w+$/ });
+      // The account not configured yet is the one chosen at first.
+      expect(await eu.isChecked()).toBe(true);
+      expect(await acme.isChecked()).toBe(false);
+      await noViolations(popup, 'chooser');
+      if (vp.width === 1366) await shot(popup, 'x-login-configured');
+      // Cancel closes the popup; focus is back on the button that opened it.
+      await Promise.all([popup.waitForEvent('close'), popup.getByRole('button', { name: 'Cancel' }).click()]);
+      await focused(login, 'Log in with X after the popup');
+      expect((await tailor.api('GET', '/configurations')).body.data).toHaveLength(1);
+
+      // Re-authorized through the popup: focus is back on that row's Re-authorize.
+      const reauth = page.getByRole('button', { name: 'Re-authorize Acme Outdoor' });
+      const [again] = await Promise.all([page.waitForEvent('popup'), reauth.click()]);
+      await again.getByLabel('@ads_admin').check();
+      await again.getByRole('button', { name: 'Authorize' }).click();
+      await Promise.all([again.waitForEvent('close'), again.getByRole('button', { name: 'Save' }).click()]);
+      await page.getByRole('status').filter({ hasText: 'X configuration saved' }).waitFor();
+      await focused(reauth, 'Re-authorize after the popup');
+    });
+
     it(`gives focus back to the opener after every dialog on the Audiences page (${vp.name})`, async () => {
       const gone = `gone-${vp.width}`;
       await tailor.api('PUT', `/audiences/${gone}`, { name: `Gone ${vp.width}` });
