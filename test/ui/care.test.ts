@@ -2,11 +2,13 @@
  * The "layout and care" items of issue 16, in headless Chromium against a real `tailor serve`
  * and the X emulator, at 1366×900 and 390×844, with axe-core finding no violation: focus goes back
  * to the opener after every dialog, however it closes (Escape, Cancel, the submit button), and
- * after the X login popup; the popup's chooser marks the accounts already configured.
+ * after the X login popup; the popup's chooser marks the accounts already configured; the
+ * create form's audience-id limit is the server's.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { MAX_ID_CHARS } from '../../src/core/ids.ts';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
 import { describeInBrowser, launch, shot } from './browser.ts';
 
@@ -65,6 +67,31 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
   async function focused(l: Locator, what: string): Promise<void> {
     await expect.poll(() => l.evaluate((el: any) => el === el.ownerDocument.activeElement), { message: what, timeout: STATE_MS }).toBe(true);
   }
+
+  it('has one audience-id limit: the form allows what the server and its OpenAPI schema take, and no more', async () => {
+    const page = await signedIn(VIEWPORTS[0]!);
+    const idInput = page.getByLabel('Audience ID');
+    expect(Number(await idInput.getAttribute('maxlength'))).toBe(MAX_ID_CHARS);
+    await page.getByText(`Letters, digits and . _ ~ -, at most ${MAX_ID_CHARS};`).waitFor();
+    const spec = (await (await fetch(`${tailor.url}/api/v1/openapi.json`)).json()) as any;
+    for (const path of ['/api/v1/audiences/{audienceId}', '/api/v1/audiences/{audienceId}/connections/{configurationId}']) {
+      const op = spec.paths[path].put;
+      const param = op.parameters.find((p: any) => p.name === 'audienceId');
+      expect(param.schema.maxLength, path).toBe(MAX_ID_CHARS);
+    }
+    // One character more is refused by the server with a reason; the limit itself is taken.
+    const over = (await tailor.api('PUT', `/audiences/${'x'.repeat(MAX_ID_CHARS + 1)}`, { name: 'Too long' })).body;
+    expect(over.error.message).toContain(`longer than ${MAX_ID_CHARS} characters`);
+    // Typed by hand, the form stops at the limit; that id is created through the form.
+    await page.getByLabel('Name', { exact: true }).fill('Longest id');
+    await idInput.fill('');
+    await idInput.pressSequentially('l'.repeat(MAX_ID_CHARS + 3));
+    expect(await idInput.inputValue()).toBe('l'.repeat(MAX_ID_CHARS));
+    await page.getByRole('button', { name: 'Create audience' }).click();
+    await page.getByRole('status').filter({ hasText: 'Audience “Longest id” created' }).waitFor();
+    expect((await tailor.api('GET', `/audiences/${'l'.repeat(MAX_ID_CHARS)}`)).status).toBe(200);
+    await tailor.api('DELETE', `/audiences/${'l'.repeat(MAX_ID_CHARS)}`);
+  });
 
   for (const vp of VIEWPORTS) {
     it(`marks the accounts already configured in the X login's chooser, and focus comes back from the popup (${vp.name})`, async () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
+import { ID_RE, MAX_ID_CHARS } from '../../core/ids.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
@@ -13,11 +14,7 @@ import { audienceView, audienceViews, deletionView, deliveryViews, historyView }
 import { audienceViewSchema, deletionViewSchema, deliveriesViewSchema, historyViewSchema, identityType } from '../../services/views.ts';
 import { AUDIENCE_SORTS, type AudienceQuery } from '../../store/port.ts';
 
-const audienceId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
+export const audienceId = z.string().min(1).max(MAX_ID_CHARS).regex(ID_RE, 'may hold only letters, digits and . _ ~ -');
 const putBody = z.strictObject({ name: displayName.describe('Trimmed; no control or bidi characters') });
 
 export const audienceParams = z.object({ audienceId: audienceId.describe('The audience id (the mParticle audience id for Firehose audiences)') });

@@ -14,7 +14,9 @@ import { findPersonSection, waitingDeletionsSection } from './tools.js';
 /** @typedef {import('./types.js').AudienceDeleted} AudienceDeleted */
 /** @typedef {import('./types.js').Deletion} Deletion */
 
-const ID_PATTERN = '[A-Za-z0-9._~\\-]{1,128}';
+// The server's id rule (src/core/ids.ts), served on the page: the form allows exactly what the API takes.
+const ID_MAX = Number(document.body.dataset.audienceIdMax) || undefined;
+const ID_PATTERN = document.body.dataset.audienceIdPattern;
 
 /**
  * Every X audience that deleting this audience deletes on X.
@@ -145,7 +147,7 @@ export function startAudiences(view) {
     name: 'id',
     required: true,
     pattern: ID_PATTERN,
-    maxlength: 128,
+    maxlength: ID_MAX,
     autocomplete: 'off',
     'aria-describedby': 'new-id-help',
   });
@@ -160,7 +162,11 @@ export function startAudiences(view) {
       { class: 'field' },
       h('label', { for: 'new-id' }, 'Audience ID'),
       idInput,
-      h('p', { id: 'new-id-help', class: 'muted small' }, 'Letters, digits and . _ ~ -; the id your API calls and mParticle use.'),
+      h(
+        'p',
+        { id: 'new-id-help', class: 'muted small' },
+        `Letters, digits and . _ ~ -${ID_MAX ? `, at most ${ID_MAX}` : ''}; the id your API calls and mParticle use.`,
+      ),
     ),
     h('div', { class: 'field end' }, createButton),
   );
@@ -172,7 +178,7 @@ export function startAudiences(view) {
       .trim()
       .replace(/[^a-z0-9._~-]+/g, '-')
       .replace(/^-+|-+$/g, '')
-      .slice(0, 128);
+      .slice(0, ID_MAX);
   });
   idInput.addEventListener('input', () => {
     idInput.dataset.touched = '1';
