@@ -42,7 +42,7 @@ const deliveriesQuery = z.strictObject({
   identity_type: identityType.optional().describe('Only the X audience of this identity type'),
 });
 const historyQuery = z.strictObject({
-  since: z.iso.datetime().optional().describe('Only samples after this time (a poll loads only new ones)'),
+  since: z.iso.datetime().optional().describe('Only samples and events after this time (a poll loads only new ones)'),
 });
 
 /** A page's cursor: the sort it belongs to, the last audience's sort key and id (opaque to clients). */

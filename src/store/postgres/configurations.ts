@@ -3,15 +3,20 @@ import type { ConfigurationState } from '../../core/terms.ts';
 import type { Configuration, ConfigurationInput } from '../port.ts';
 import { toConfiguration, type ConfigurationRow } from '../rows.ts';
 import type { Reader, Sql } from './db.ts';
+import { recordConfigurationEvent } from './history.ts';
 import { forgetDownstreams } from './lease.ts';
 import { NOTIFY_STRUCTURE } from './wake.ts';
 
 /*
- * Configurations (X accounts). putConfiguration is one upsert, so it needs no transaction;
- * deleteConfiguration and setConfigurationState run in the caller's (index.ts).
+ * Configurations (X accounts). putConfiguration, deleteConfiguration and setConfigurationState
+ * run in the caller's transaction (index.ts).
  */
 
-export async function putConfiguration(c: Reader, input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }> {
+export async function putConfiguration(c: Sql, input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }> {
+  // The state before, under the row's lock: a paused account that is re-authorized is marked
+  // "resumed" on its charts (no row yet locks nothing; the upsert below settles that race).
+  const before = (await c.query<{ state: ConfigurationState }>('SELECT state FROM configurations WHERE account_id = $1 FOR UPDATE', [input.accountId])).rows[0]
+    ?.state;
   // One statement: two processes adding the same account at once end with one row. New tokens
   // for a known account are a re-authorization, and resume it.
   const r = await c.query<ConfigurationRow & { inserted: boolean }>(
@@ -23,6 +28,7 @@ export async function putConfiguration(c: Reader, input: ConfigurationInput, now
     [randomUUID(), input.name, input.accountId, input.accountName, input.xUserId, input.screenName, input.tokens, now],
   );
   const row = r.rows[0]!;
+  if (!row.inserted && before === 'needs_reauth') await recordConfigurationEvent(c, row.id, 'resumed', now);
   if (!row.inserted) await c.query(NOTIFY_STRUCTURE);
   return { configuration: toConfiguration(row), created: row.inserted };
 }
@@ -60,6 +66,8 @@ export async function deleteConfiguration(c: Sql, id: string): Promise<'deleted'
 }
 
 export async function setConfigurationState(c: Sql, id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void> {
+  const before = (await c.query<{ state: ConfigurationState }>('SELECT state FROM configurations WHERE id = $1 FOR UPDATE', [id])).rows[0]?.state;
   await c.query('UPDATE configurations SET state = $2, state_reason = $3, updated_at = $4 WHERE id = $1', [id, state, reason, now]);
+  if (before !== undefined && before !== state) await recordConfigurationEvent(c, id, state === 'needs_reauth' ? 'paused' : 'resumed', now);
   if (state === 'active') await c.query(NOTIFY_STRUCTURE);
 }

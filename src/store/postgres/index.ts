@@ -17,6 +17,7 @@ import type {
   LedgerPreview,
   LookupRow,
   TargetingCampaign,
+  DownstreamEvent,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -226,7 +227,7 @@ export class PostgresStore implements Store {
   // configurations
 
   async putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }> {
-    return configurations.putConfiguration(this.db, input, now);
+    return this.db.tx((c) => configurations.putConfiguration(c, input, now));
   }
 
   async listConfigurations(): Promise<Configuration[]> {
@@ -297,6 +298,10 @@ export class PostgresStore implements Store {
 
   async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
     return deliveries.listDeliveries(this.db, audienceId, opts);
+  }
+
+  async listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]> {
+    return status.listEvents(this.db, audienceId, since);
   }
 
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
@@ -378,7 +383,7 @@ export class PostgresStore implements Store {
   }
 
   async settleRenamed(downstreamId: number, token: string, xName: string, nameSuffix: number, now: number): Promise<boolean> {
-    return settleRenamed(this.db, downstreamId, token, xName, nameSuffix, now);
+    return this.db.tx((c) => settleRenamed(c, downstreamId, token, xName, nameSuffix, now));
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConfigurationState } from '../../core/terms.ts';
 import type { Configuration, ConfigurationInput } from '../port.ts';
 import { toConfiguration, type ConfigurationRow } from '../rows.ts';
+import { recordConfigurationEvent } from './history.ts';
 import { forgetDownstream } from './lease.ts';
 
 /*
@@ -11,13 +12,16 @@ import { forgetDownstream } from './lease.ts';
  */
 
 export function putConfiguration(db: Database.Database, input: ConfigurationInput, now: number): { configuration: Configuration; created: boolean } {
-  const existing = db.prepare('SELECT id FROM configurations WHERE account_id = ?').pluck().get(input.accountId) as string | undefined;
+  const row = db.prepare('SELECT id, state FROM configurations WHERE account_id = ?').get(input.accountId) as
+    { id: string; state: ConfigurationState } | undefined;
+  const existing = row?.id;
   if (existing) {
     // New tokens for a known account: this is a re-authorization, and it resumes the account.
     db.prepare(
       `UPDATE configurations SET name = ?, account_name = ?, x_user_id = ?, screen_name = ?, tokens = ?,
          state = 'active', state_reason = NULL, updated_at = ? WHERE id = ?`,
     ).run(input.name, input.accountName, input.xUserId, input.screenName, input.tokens, now, existing);
+    if (row.state === 'needs_reauth') recordConfigurationEvent(db, existing, 'resumed', now);
     return { configuration: getConfiguration(db, existing)!, created: false };
   }
   const id = randomUUID();
@@ -59,5 +63,7 @@ export function deleteConfiguration(db: Database.Database, id: string): 'deleted
 }
 
 export function setConfigurationState(db: Database.Database, id: string, state: ConfigurationState, reason: string | null, now: number): void {
+  const before = db.prepare('SELECT state FROM configurations WHERE id = ?').pluck().get(id) as ConfigurationState | undefined;
   db.prepare('UPDATE configurations SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?').run(state, reason, now, id);
+  if (before !== undefined && before !== state) recordConfigurationEvent(db, id, state === 'needs_reauth' ? 'paused' : 'resumed', now);
 }
