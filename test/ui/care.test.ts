@@ -3,14 +3,15 @@
  * and the X emulator, at 1366×900 and 390×844, with axe-core finding no violation: focus goes back
  * to the opener after every dialog, however it closes (Escape, Cancel, the submit button), and
  * after the X login popup; the popup's chooser marks the accounts already configured; the
- * create form's audience-id limit is the server's.
+ * create form's audience-id limit is the server's; the chart has a time axis in the browser's zone,
+ * tooltips, markers for pause, re-creation and rename, and loads only new samples.
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MAX_ID_CHARS } from '../../src/core/ids.ts';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch, shot } from './browser.ts';
+import { describeInBrowser, launch, shot, untilText } from './browser.ts';
 
 const STATE_MS = 45_000;
 const VIEWPORTS = [
@@ -210,4 +211,109 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
       await focused(save, 'Save after saving');
     });
   }
+
+  /** The email X audience's card on the audience page, by its name on X. */
+  const emailCard = (page: Page, name: string): Locator => page.locator('article.downstream', { has: page.getByRole('heading', { name: `${name} (email)` }) });
+
+  it('charts on a time axis in the browser’s zone, with tooltips, markers for pause, re-creation and rename, loading only new samples', async () => {
+    const page = await signedIn(VIEWPORTS[0]!);
+    const history: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/history')) history.push(new URL(r.url()).search);
+    });
+    await page.goto(`${tailor.url}/audiences/boots`);
+    const card = emailCard(page, 'Boots');
+    const dots = card.locator('circle.chart-dot.chart-sent');
+    await expect.poll(() => dots.count(), { timeout: STATE_MS }).toBeGreaterThanOrEqual(3);
+    const first = await dots.count();
+
+    // Ticks fall on round times of the browser's clock (America/New_York here), evenly spaced.
+    const ticks = card.locator('text.chart-tick');
+    expect(await ticks.count()).toBeGreaterThanOrEqual(2);
+    // The labels are that zone's clock: with seconds for a short chart, else minutes (or the day).
+    const inZone = (o: Intl.DateTimeFormatOptions) => new Intl.DateTimeFormat('en-US', { timeZone: 'America/New_York', ...o });
+    const formats = [
+      inZone({ hour: 'numeric', minute: '2-digit', second: '2-digit' }),
+      inZone({ hour: 'numeric', minute: '2-digit' }),
+      inZone({ month: 'short', day: 'numeric' }),
+    ];
+    const at: number[] = [];
+    for (const tick of await ticks.all()) {
+      const t = Number(await tick.getAttribute('data-t'));
+      at.push(t);
+      expect(formats.map((f) => f.format(t))).toContain(await tick.textContent());
+      expect(t % 1000).toBe(0);
+    }
+    const gaps = new Set(at.slice(1).map((t, i) => t - at[i]!));
+    expect(gaps.size).toBe(1);
+    await card.getByText('times in America/New_York').waitFor();
+
+    // A tooltip on the sample under the pointer, and by keyboard.
+    await dots.nth(1).hover();
+    const tip = card.locator('.chart-tip');
+    const hovered = await untilText(tip, /^\w{3} \d{1,2}, \d{1,2}:\d\d:\d\d [AP]M — 20 members sent · X size /);
+    await card.locator('svg.chart-svg').focus();
+    await page.keyboard.press('End');
+    const latest = await untilText(tip, /members sent/);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => tip.innerText()).not.toBe(latest);
+    expect(hovered).toMatch(/members sent/);
+
+    // Paused: X refuses every token of the login; resumed: the tokens are good again and re-given.
+    // (The dialog tests above renamed this audience too: those renames are marked as well.)
+    const start = new Date().toISOString();
+    const { user, accountId } = emu.admin();
+    const calls = await emu.get<{ token: string | null }[]>('/_emulator/requests');
+    const tokens = [...new Set(calls.map((c) => c.token).filter((t): t is string => t?.startsWith(`${user.user_id}-`) ?? false)), user.access_token];
+    await emu.faults({ revoke_tokens: tokens });
+    await card.locator('.chart-marker-paused').first().waitFor({ state: 'attached' });
+    await card.locator('rect.chart-paused').first().waitFor();
+    await emu.faults({ restore_tokens: tokens });
+    await tailor.addConfiguration(emu);
+    await card.locator('.chart-marker-resumed').first().waitFor({ state: 'attached' });
+    // Re-created: X loses the audience; the next send finds out.
+    const lost = (await tailor.downstreams('boots')).email.x_audience_id as string;
+    await emu.faults({ delete_audiences: [{ account_id: accountId, id: lost }] });
+    const people = await emu.get<{ email: string }[]>('/_emulator/population?offset=300&limit=1');
+    await tailor.api('POST', '/audiences/boots/members', { add: [{ user_id: 'late', email: people[0]!.email }] });
+    await card.locator('.chart-marker-recreated').first().waitFor({ state: 'attached' });
+    // Renamed: the X audience follows its audience; the card is now under its new name.
+    await tailor.api('PUT', '/audiences/boots', { name: 'Winter boots' });
+    const renamed = emailCard(page, 'Winter boots');
+    await renamed.locator('.chart-marker-renamed').first().waitFor({ state: 'attached' });
+    const events = renamed.locator('.chart-events');
+    await events.getByText('Paused: its X configuration needs re-authorization').waitFor();
+    await events.getByText('Resumed: the X configuration was re-authorized.').waitFor();
+    await events.getByText(`Re-created: X lost the X audience ${lost}`).waitFor();
+    await events.getByText('Renamed on X to “Winter boots (email)”.').first().waitFor();
+    // The API says the same.
+    const api = (await tailor.api('GET', `/audiences/boots/history?since=${start}`)).body.downstream_audiences.find((d: any) => d.identity_type === 'email');
+    expect(api.events.map((e: any) => e.kind)).toEqual(['paused', 'resumed', 'recreated', 'renamed']);
+    expect(api.events[2].detail).toBe(lost);
+
+    // Loaded whole once, then only what is new, appended.
+    expect(history[0]).toBe('');
+    expect(history.length).toBeGreaterThan(3);
+    expect(history.slice(1).every((q) => /^\?since=\d{4}-\d\d-\d\dT/.test(decodeURIComponent(q)))).toBe(true);
+    expect(await renamed.locator('circle.chart-dot.chart-sent').count()).toBeGreaterThan(first);
+    await noViolations(page, 'audience with chart markers');
+    await renamed.locator('svg.chart-svg').scrollIntoViewIfNeeded();
+    await shot(page, 'audience-chart');
+  });
+
+  it('keeps the chart readable at 390 px: ticks apart, markers and tooltip inside the screen', async () => {
+    const page = await signedIn(VIEWPORTS[1]!, '/audiences/boots');
+    const card = emailCard(page, 'Winter boots');
+    await card.locator('.chart-marker-renamed').first().waitFor({ state: 'attached' });
+    const boxes = [];
+    for (const tick of await card.locator('text.chart-tick').all()) boxes.push((await tick.boundingBox())!);
+    for (let i = 1; i < boxes.length; i++) expect(boxes[i]!.x, 'ticks do not overlap').toBeGreaterThanOrEqual(boxes[i - 1]!.x + boxes[i - 1]!.width);
+    await card.locator('circle.chart-dot.chart-sent').last().hover();
+    const tip = (await card.locator('.chart-tip').boundingBox())!;
+    expect(tip.x).toBeGreaterThanOrEqual(0);
+    expect(tip.x + tip.width).toBeLessThanOrEqual(390);
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
+    await noViolations(page, 'chart at 390 px');
+    await shot(page, 'audience-chart-narrow');
+  });
 });

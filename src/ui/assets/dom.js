@@ -34,18 +34,19 @@ function build(el, attrs, children) {
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
-  append(el, children);
+  append(el, ...children);
   return el;
 }
 
 /**
+ * Appends children (nodes, text, nested arrays; null, undefined and false skipped).
  * @param {Element} el
  * @param {Child[]} children
  */
-function append(el, children) {
+export function append(el, ...children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(el, child);
+    if (Array.isArray(child)) append(el, ...child);
     else if (child instanceof Node) el.appendChild(child);
     else el.appendChild(document.createTextNode(String(child)));
   }
