@@ -76,6 +76,11 @@ export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
+/** What a box shows until its first answer from Tailor arrives. */
+export function loading() {
+  return h('p', { class: 'muted loading' }, 'Loading…');
+}
+
 /** @param {string} id */
 export function byId(id) {
   return document.getElementById(id);

@@ -3,7 +3,7 @@
 // the Status of each connection, down to every X audience, with a chart; updated live.
 import { api, ApiFailure } from './api.js';
 import { chart } from './chart.js';
-import { act, announce, confirmDialog, fmtNumber, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, announce, confirmDialog, fmtNumber, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { deliveryLog } from './deliveries.js';
 import { errorList, fact, figureFacts, processingNote, recreatedNote } from './figures.js';
 import { healthParts } from './summary.js';
@@ -201,8 +201,8 @@ export function startAudience(view) {
   let statusJson = '';
 
   const headBox = h('div', { class: 'audience-head' });
-  const connectBox = h('div', {});
-  const statusBox = h('div', {});
+  const connectBox = h('div', {}, loading());
+  const statusBox = h('div', {}, loading());
   const deliveries = deliveryLog(id);
   const connectSection = h(
     'section',
@@ -226,7 +226,6 @@ export function startAudience(view) {
     deliveries.section,
     connectSection,
   );
-  view.removeAttribute('aria-busy');
 
   let headJson = '';
   function renderHead() {

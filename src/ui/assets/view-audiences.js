@@ -2,7 +2,7 @@
 // Audiences: the list with member counts and connections; create, rename, delete.
 import { api, ApiFailure, uiGet } from './api.js';
 import { showAttention } from './attention.js';
-import { act, announce, confirmDialog, fmtNumber, h, promptDialog, replaceKeepingFocus } from './dom.js';
+import { act, announce, confirmDialog, fmtNumber, h, loading, promptDialog, replaceKeepingFocus } from './dom.js';
 import { listControls } from './list-controls.js';
 import { poll } from './poll.js';
 import { healthParts } from './summary.js';
@@ -207,7 +207,7 @@ export function startAudiences(view) {
     });
   });
 
-  const tableBox = h('div', { class: 'table-box' });
+  const tableBox = h('div', { class: 'table-box' }, loading());
   const deletingBox = h('div', { class: 'deleting', 'aria-live': 'polite' });
   const waiting = waitingDeletionsSection();
   const controls = listControls(() => void poller.refresh());
@@ -218,7 +218,6 @@ export function startAudiences(view) {
     h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
     findPersonSection(),
   );
-  view.removeAttribute('aria-busy');
 
   function renderTable() {
     if (audiences.length === 0) {

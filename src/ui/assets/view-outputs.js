@@ -2,7 +2,7 @@
 // Setup › Outputs: the X configurations. "Log in with X" and "Re-authorize" open the X
 // login popup (/oauth/x/start); it saves on the server and tells this page when done.
 import { api, ApiFailure } from './api.js';
-import { act, announce, confirmDialog, focusReturn, h, replaceKeepingFocus, showError, timeEl } from './dom.js';
+import { act, announce, confirmDialog, focusReturn, h, loading, replaceKeepingFocus, showError, timeEl } from './dom.js';
 import { poll } from './poll.js';
 import { CONFIG_STATE_WORDS } from './words.js';
 
@@ -50,7 +50,7 @@ export function startOutputs(view) {
     { type: 'button', class: 'primary', 'data-key': 'x-login', onclick: () => openXLogin(null, () => poller.refresh()) },
     'Log in with X',
   );
-  const listBox = h('div', { class: 'table-box' });
+  const listBox = h('div', { class: 'table-box' }, loading());
   view.replaceChildren(
     h(
       'section',
@@ -67,7 +67,6 @@ export function startOutputs(view) {
     ),
     h('section', { 'aria-labelledby': 'configs-title' }, h('h2', { id: 'configs-title' }, 'Configurations'), listBox),
   );
-  view.removeAttribute('aria-busy');
 
   // The popup reports back (same origin only): saved, cancelled or failed.
   window.addEventListener('message', (/** @type {MessageEvent<{ type?: unknown, result?: unknown } | null>} */ event) => {
