@@ -14,6 +14,7 @@ const SLOW = [
   'test/ui/audience-tools.test.ts', // Chromium
   'test/ui/privacy.test.ts', // Chromium
   'test/ui/status.test.ts', // Chromium
+  'test/ui/health.test.ts', // Chromium
   'test/emulator/cli.test.ts', // spawns `tailor emulator`
 ];
 

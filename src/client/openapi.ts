@@ -2702,7 +2702,7 @@ export interface components {
        * @description ISO 8601 time (UTC)
        */
       time: string;
-      /** @description configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue */
+      /** @description configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue, erasure.completed */
       type: string;
     };
     Audience: {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eachPaced, pacer } from '../core/pace.ts';
 import { identifierTextProblem, nameTextProblem } from '../core/text.ts';
 import { MAX_NAME_CHARS } from '../x/facts.ts';
 import { ApiError } from './errors.ts';
@@ -50,11 +51,47 @@ function describe(issue: z.core.$ZodIssue): string {
 export function parse<S extends z.ZodType>(schema: S, input: unknown, what = 'body'): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const problems = result.error.issues.slice(0, 20).map((i) => {
+  return refuse(result.error.issues, what);
+}
+
+/**
+ * Parses the items of a request's lists with one item schema, in order and a few milliseconds at a
+ * time (core/pace.ts): the event loop is free between pieces, so a 100,000-member request holds
+ * no other caller. On failure the same 400 as parse() of the whole body would give.
+ */
+export async function parseLists<S extends z.ZodType, K extends string, R>(
+  item: S,
+  lists: Record<K, unknown[] | undefined>,
+  /** What each parsed item becomes, in the same pieces. */
+  map: (parsed: z.output<S>) => R,
+  what = 'body',
+): Promise<Record<K, R[]>> {
+  const out = {} as Record<K, R[]>;
+  const issues: z.core.$ZodIssue[] = [];
+  const pace = pacer();
+  for (const name of Object.keys(lists) as K[]) {
+    const parsed: R[] = [];
+    await eachPaced(
+      lists[name] ?? [],
+      (value, index) => {
+        const result = item.safeParse(value);
+        if (result.success) parsed.push(map(result.data));
+        else for (const issue of result.error.issues) issues.push({ ...issue, path: [name, index, ...issue.path] });
+      },
+      pace,
+    );
+    out[name] = parsed;
+  }
+  if (issues.length > 0) refuse(issues, what);
+  return out;
+}
+
+function refuse(issues: z.core.$ZodIssue[], what: string): never {
+  const problems = issues.slice(0, 20).map((i) => {
     const path = i.path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${keyText(String(p))}` : keyText(String(p))), '');
     return `${path || what}: ${clip(describe(i))}`;
   });
-  const more = result.error.issues.length > 20 ? ` (and ${result.error.issues.length - 20} more)` : '';
+  const more = issues.length > 20 ? ` (and ${issues.length - 20} more)` : '';
   throw new ApiError('invalid_request', `Invalid ${what}: ${problems.join('; ')}${more}`);
 }
 

@@ -12,6 +12,7 @@ import { registerPrivacy } from '../sources/rest/privacy.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
 import { ApiError, apiCodeOf, sendError } from '../http/errors.ts';
+import { parseLargeJsonInPieces } from '../http/json-body.ts';
 import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
 import { AllowedHosts } from './hosts.ts';
@@ -163,6 +164,8 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   await scopes.register(
     'bearer',
     (scope) => {
+      // Up to 100,000 members in a body: parsed in pieces, the event loop free between them.
+      parseLargeJsonInPieces(scope);
       registerMembers(scope, s);
       registerPrivacy(scope, s);
     },

@@ -258,7 +258,7 @@ export const alertEventViewSchema = z
     type: z
       .string()
       .describe(
-        'configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue',
+        'configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue, erasure.completed',
       ),
     time: time,
     text: z.string().describe('One line in words, as Slack-compatible receivers show it'),

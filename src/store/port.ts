@@ -685,6 +685,16 @@ export interface AlertObservations {
     attempts: number;
     lastError: string | null;
   }[];
+  /** Pending erasures received before the watch's `erasuresOverdueBefore`, oldest first. */
+  overdueErasures: { id: string; requestedAt: number }[];
+}
+
+/** What one look of the alert watch needs besides the rule. */
+export interface AlertWatchOptions {
+  /** Record the events `pending` (a webhook is configured) or `unsent`. */
+  deliver: boolean;
+  /** Pending erasures received before this (epoch ms) are overdue: the rule's `overdueErasures`. */
+  erasuresOverdueBefore: number;
 }
 
 /** An event to record: its body is the JSON delivered as it is (and signed). */
@@ -729,11 +739,11 @@ export interface WebhookResult {
 export interface AlertStore {
   /**
    * Reads the observations and the previous states, calls `rule` (pure), and writes its states and
-   * events (`pending` when `deliver`, else `unsent`) in the same transaction. Returns the events.
+   * events (`pending` when `opts.deliver`, else `unsent`) in the same transaction. Returns the events.
    */
   watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]>;
   /** Leases up to `limit` pending events that are due, oldest first. */

@@ -34,6 +34,7 @@ import type {
   ReleaseOptions,
   AlertObservations,
   AlertOutcome,
+  AlertWatchOptions,
   NewWebhookEvent,
   WebhookEvent,
   WebhookResult,
@@ -193,10 +194,10 @@ export class PostgresStore implements Store {
 
   async watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    return this.db.tx((c) => webhooks.watchAlerts(c, now, deliver, rule));
+    return this.db.tx((c) => webhooks.watchAlerts(c, now, opts, rule));
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {

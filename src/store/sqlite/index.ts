@@ -35,6 +35,7 @@ import type {
   XAudienceState,
   AlertObservations,
   AlertOutcome,
+  AlertWatchOptions,
   NewWebhookEvent,
   WebhookEvent,
   WebhookResult,
@@ -169,7 +170,17 @@ export class SqliteStore implements Store {
   // privacy
 
   async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
-    return privacy.suppressedAmong(this.db, identities);
+    // A read, not a transaction: in pieces of ~SLICE_MS, so 300,000 lookups hold no other caller.
+    const found: HashedIdentity[] = [];
+    for (let from = 0; from < identities.length;) {
+      const end = this.deadline();
+      do {
+        found.push(...privacy.suppressedAmong(this.db, identities.slice(from, from + 256)));
+        from += 256;
+      } while (from < identities.length && performance.now() < end);
+      if (from < identities.length) await yieldLoop();
+    }
+    return found;
   }
 
   async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
@@ -213,10 +224,10 @@ export class SqliteStore implements Store {
 
   async watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    return this.tx(() => webhooks.watchAlerts(this.db, now, deliver, rule));
+    return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
