@@ -126,6 +126,12 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
       await Promise.all([again.waitForEvent('close'), again.getByRole('button', { name: 'Save' }).click()]);
       await page.getByRole('status').filter({ hasText: 'X configuration saved' }).waitFor();
       await focused(reauth, 'Re-authorize after the popup');
+      // The configurations are cards on a phone: Re-authorize stays on screen.
+      const box = (await reauth.boundingBox())!;
+      expect(box.x + box.width).toBeLessThanOrEqual(vp.width);
+      expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(vp.width);
+      await noViolations(page, 'outputs');
+      if (vp.width === 390) await shot(page, 'outputs-narrow');
     });
 
     it(`says it is loading until Tailor answers, and tells times in the browser’s zone (${vp.name})`, async () => {

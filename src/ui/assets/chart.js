@@ -15,7 +15,7 @@ import { TIME_ZONE, fullTime, timeTicks } from './time-axis.js';
 const NARROW = '(max-width: 720px)';
 const size = () => (window.matchMedia(NARROW).matches ? { W: 360, H: 210 } : { W: 520, H: 240 });
 const PAD = { left: 52, right: 14, top: 24, bottom: 30 };
-/** A chart shorter than this (one sample) is widened to it, so its axis has ticks. */
+/** A chart shorter than this (one sample) is widened to it, back in time, so its axis has ticks. */
 const MIN_SPAN_MS = 60_000;
 /** Events listed under the chart, newest first; older ones stay marked on it. */
 const EVENTS_LISTED = 6;
@@ -125,12 +125,9 @@ export function chart({ samples, events, label, key }) {
   const marks = events.map((e) => ({ t: Date.parse(e.at), e }));
   const all = [...times, ...marks.map((m) => m.t)];
   let t0 = Math.min(...all);
-  let t1 = Math.max(...all);
-  if (t1 - t0 < MIN_SPAN_MS) {
-    const mid = (t0 + t1) / 2;
-    t0 = mid - MIN_SPAN_MS / 2;
-    t1 = mid + MIN_SPAN_MS / 2;
-  }
+  const t1 = Math.max(...all);
+  // A young chart shows the last minute: its samples at the right, where new ones arrive.
+  if (t1 - t0 < MIN_SPAN_MS) t0 = t1 - MIN_SPAN_MS;
   const top = Math.max(1, ...samples.map((p) => Math.max(p.members || 0, p.audience_size || 0)));
   const yMax = Math.ceil((top * 1.1) / 10) * 10 || 10;
   /** @param {number} t */

@@ -219,7 +219,8 @@ export function startAudience(view) {
       h(
         'p',
         { class: 'note' },
-        'Members reach X within seconds. X itself takes longer: it can take hours (mParticle says up to 60) before X reports an audience’s size, and an audience needs at least 100 matched users before it can be targeted. Until then the size shows as not reported and the audience as not targetable; that is normal.',
+        // Short: on a phone it stands between the health line and the figures.
+        'Members reach X within seconds. X reports a size later, it can take hours (mParticle says up to 60), and targets an audience only from at least 100 matched users: until then “not reported” and “Not targetable” are normal.',
       ),
       statusBox,
     ),

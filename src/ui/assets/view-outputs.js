@@ -124,19 +124,23 @@ export function startOutputs(view) {
       return h(
         'tr',
         { class: needs ? 'needs-attention' : null },
-        h('th', { scope: 'row' }, c.name),
-        h('td', {}, h('div', {}, c.account_name || '—'), h('div', { class: 'mono small' }, c.account_id)),
-        h('td', {}, c.screen_name ? `@${c.screen_name}` : c.x_user_id ? `X user ${c.x_user_id}` : h('span', { class: 'muted' }, 'tokens given by hand')),
+        h('th', { scope: 'row', 'data-label': 'Name' }, c.name),
+        h('td', { 'data-label': 'Ad account' }, h('div', {}, c.account_name || '—'), h('div', { class: 'mono small' }, c.account_id)),
         h(
           'td',
-          {},
+          { 'data-label': 'Authorized by' },
+          c.screen_name ? `@${c.screen_name}` : c.x_user_id ? `X user ${c.x_user_id}` : h('span', { class: 'muted' }, 'tokens given by hand'),
+        ),
+        h(
+          'td',
+          { 'data-label': 'State' },
           h('span', { class: `badge ${needs ? 'warn' : 'ok'}` }, CONFIG_STATE_WORDS[c.state] || c.state),
           needs ? h('p', { class: 'small' }, c.state_reason || 'X refused the tokens.', ' Changes wait until you re-authorize.') : null,
           h('div', { class: 'muted small' }, 'Updated ', timeEl(c.updated_at)),
         ),
         h(
           'td',
-          {},
+          { 'data-label': 'Used by' },
           users.length
             ? h(
                 'ul',
@@ -147,7 +151,7 @@ export function startOutputs(view) {
         ),
         h(
           'td',
-          {},
+          { 'data-label': 'Actions' },
           h(
             'div',
             { class: 'row-actions' },
@@ -180,7 +184,8 @@ export function startOutputs(view) {
     replaceKeepingFocus(listBox, [
       h(
         'table',
-        {},
+        // Cards instead of a table on a phone (status.css), so Re-authorize stays on screen.
+        { class: 'cards' },
         h(
           'thead',
           {},
