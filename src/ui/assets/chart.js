@@ -108,6 +108,31 @@ function markers(marks, x, bottom, W) {
   });
 }
 
+/**
+ * The time axis's ticks and labels. A label by an edge is set against it (so it stays inside);
+ * one that would then run into its neighbour is left out, its tick kept.
+ * @param {{ t: number, label: string }[]} ticks
+ * @param {(t: number) => number} x
+ * @param {number} bottom
+ * @param {number} W
+ * @param {number} H
+ */
+function tickMarks(ticks, x, bottom, W, H) {
+  let free = -Infinity;
+  return ticks.map((tk) => {
+    const tx = x(tk.t);
+    const width = tk.label.length * CHAR_W;
+    const anchor = tx - width / 2 < 0 ? 'start' : tx + width / 2 > W ? 'end' : 'middle';
+    const from = anchor === 'start' ? tx : anchor === 'end' ? tx - width : tx - width / 2;
+    const labelled = from >= free;
+    if (labelled) free = from + width + CHAR_W;
+    return [
+      s('line', { x1: tx.toFixed(1), y1: bottom, x2: tx.toFixed(1), y2: bottom + 4, class: 'chart-axis chart-tick-mark', 'data-t': tk.t }),
+      labelled ? s('text', { x: tx.toFixed(1), y: H - 10, class: 'chart-label chart-tick', 'text-anchor': anchor, 'data-t': tk.t }, tk.label) : null,
+    ];
+  });
+}
+
 /** @param {Sample} p */
 const sampleWords = (p) => `${fmtNumber(p.members)} members sent · X size ${p.audience_size === null ? 'not reported' : fmtNumber(p.audience_size)}`;
 
@@ -175,14 +200,7 @@ export function chart({ samples, events, label, key }) {
     [yMax / 2, yMax].map((v) => s('line', { x1: PAD.left, y1: y(v), x2: W - PAD.right, y2: y(v), class: 'chart-grid' })),
     [0, yMax / 2, yMax].map((v) => s('text', { x: PAD.left - 6, y: y(v) + 4, class: 'chart-label', 'text-anchor': 'end' }, fmtNumber(v))),
     // Time axis: round times of the browser's clock.
-    ticks.map((tk) => {
-      const tx = x(tk.t);
-      const anchor = tx < PAD.left + 30 ? 'start' : tx > W - PAD.right - 30 ? 'end' : 'middle';
-      return [
-        s('line', { x1: tx.toFixed(1), y1: bottom, x2: tx.toFixed(1), y2: bottom + 4, class: 'chart-axis' }),
-        s('text', { x: tx.toFixed(1), y: H - 10, class: 'chart-label chart-tick', 'text-anchor': anchor, 'data-t': tk.t }, tk.label),
-      ];
-    }),
+    tickMarks(ticks, x, bottom, W, H),
     // What happened, each a line with its name in words (and in full on hover); a name that
     // would run into the one before is left out (the list below the chart names every event).
     markers(marks, x, bottom, W),
