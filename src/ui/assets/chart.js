@@ -89,23 +89,47 @@ function pausedSpans(marks, end) {
  * @param {number} W the chart's width
  */
 function markers(marks, x, bottom, W) {
-  let free = 0;
-  return marks.map((m) => {
+  // Named newest first: when names would collide, the latest events keep theirs.
+  /** @type {Set<number>} */
+  const named = new Set();
+  let limit = Infinity;
+  for (let i = marks.length - 1; i >= 0; i--) {
+    const m = marks[i];
+    if (!m) continue;
+    const { from, width } = markerLabel(m, x, W);
+    if (from + width + MARK_GAP <= limit) {
+      named.add(i);
+      limit = from;
+    }
+  }
+  return marks.map((m, i) => {
     const mx = x(m.t);
-    const word = MARK[m.e.kind];
-    const width = word.length * 6.8;
-    const end = mx > W - PAD.right - width;
-    const from = end ? mx - width : mx;
-    const labelled = from >= free;
-    if (labelled) free = from + width + 6;
+    const { end } = markerLabel(m, x, W);
     return s(
       'g',
       { class: `chart-marker chart-marker-${m.e.kind}` },
       s('title', {}, `${fullTime(m.t)}: ${eventWords(m.e)}`),
       s('line', { x1: mx.toFixed(1), y1: PAD.top - 4, x2: mx.toFixed(1), y2: bottom }),
-      labelled ? s('text', { x: mx.toFixed(1), y: PAD.top - 8, 'text-anchor': end ? 'end' : 'start', class: 'chart-marker-label' }, word) : null,
+      named.has(i) ? s('text', { x: mx.toFixed(1), y: PAD.top - 8, 'text-anchor': end ? 'end' : 'start', class: 'chart-marker-label' }, MARK[m.e.kind]) : null,
     );
   });
+}
+
+/** Room between two marker names, in viewBox units. */
+const MARK_GAP = 8;
+
+/**
+ * Where a marker's name goes: right of its line, or left of it by the chart's right edge.
+ * @param {{ t: number, e: ChartEvent }} m
+ * @param {(t: number) => number} x
+ * @param {number} W
+ */
+function markerLabel(m, x, W) {
+  const mx = x(m.t);
+  // 11 px bold: a little over 7 units a character.
+  const width = MARK[m.e.kind].length * 7.4;
+  const end = mx > W - PAD.right - width;
+  return { from: end ? mx - width : mx, width, end };
 }
 
 /**
