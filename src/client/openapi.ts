@@ -883,7 +883,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Only samples after this time (a poll loads only new ones) */
+          /** @description Only samples and events after this time (a poll loads only new ones) */
           since?: string;
         };
         header?: never;
@@ -3060,10 +3060,25 @@ export interface components {
       /** @description True when no check failed (`tailor doctor` exits 0 exactly then) */
       ok: boolean;
     };
-    /** @description Members sent and X’s size over time, per downstream audience */
+    /** @description Members sent and X’s size over time, and what happened, per downstream audience */
     History: {
       downstream_audiences: {
         configuration_id: string;
+        /** @description What happened to it, oldest first (the chart marks them); kept as long as the samples */
+        events: {
+          /**
+           * Format: date-time
+           * @description ISO 8601 time (UTC)
+           */
+          at: string;
+          /** @description recreated: the X audience id X lost; renamed: the new name on X; else null */
+          detail: string | null;
+          /**
+           * @description paused: its configuration needs re-authorization; resumed: re-authorized; recreated: X lost the audience and Tailor re-created it; renamed: renamed on X to follow its audience
+           * @enum {string}
+           */
+          kind: 'paused' | 'resumed' | 'recreated' | 'renamed';
+        }[];
         /**
          * @description The X `users` key of a downstream audience: one X audience per type
          * @enum {string}

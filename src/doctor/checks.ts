@@ -126,7 +126,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
           'configurations',
           'Configurations',
           'No X configuration yet, so nothing is sent to X.',
-          'Add one in the UI (Setup › Outputs › Add X configuration) or with `tailor configurations add`.',
+          'Add one in the UI (Setup › Outputs › Log in with X) or with `tailor configurations add`.',
         ),
       );
     if (list !== null && appOk) {

@@ -3,6 +3,7 @@ import { eachPaced, pacer } from '../core/pace.ts';
 import { identifierTextProblem, nameTextProblem } from '../core/text.ts';
 import { MAX_NAME_CHARS } from '../x/facts.ts';
 import { ApiError } from './errors.ts';
+import { ID_RE, MAX_ID_CHARS } from '../core/ids.ts';
 
 /**
  * Longest field name and message quoted back in a 400: a hostile body with a 10 MB key or value
@@ -102,15 +103,12 @@ function refuse(issues: z.core.$ZodIssue[], what: string): never {
   throw new ApiError('invalid_request', `Invalid ${what}: ${problems.join('; ')}${more}`);
 }
 
-/** The shape of every id Tailor gives out or accepts: audience ids (REST and Firehose) and configuration ids (UUIDs). */
-const ID = /^[A-Za-z0-9._~-]{1,128}$/;
-
 /**
  * An id from a URL path, checked before it reaches the store: one of another shape names nothing
  * Tailor holds, so it is a 404 that does not quote it (it may hold NUL, which PostgreSQL refuses
  * with an error, or text that is no id at all).
  */
 export function pathId(id: string, what: 'Audience' | 'Configuration'): string {
-  if (!ID.test(id)) throw new ApiError('not_found', `${what} does not exist (ids are letters, digits and . _ ~ -, at most 128 characters)`);
+  if (!ID_RE.test(id)) throw new ApiError('not_found', `${what} does not exist (ids are letters, digits and . _ ~ -, at most ${MAX_ID_CHARS} characters)`);
   return id;
 }

@@ -6,7 +6,7 @@
  * The web UI's own copy of these types is src/ui/assets/types.d.ts (it cannot import this file).
  */
 import { z } from 'zod';
-import { ACTORS, IDENTITY_TYPES } from '../core/terms.ts';
+import { ACTORS, DOWNSTREAM_EVENT_KINDS, IDENTITY_TYPES } from '../core/terms.ts';
 
 const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
 
@@ -155,10 +155,23 @@ export const historyViewSchema = z
             sized_members: z.number().int().nullable().describe('The membership X’s size was read against'),
           }),
         ),
+        events: z
+          .array(
+            z.object({
+              at: time,
+              kind: z
+                .enum(DOWNSTREAM_EVENT_KINDS)
+                .describe(
+                  'paused: its configuration needs re-authorization; resumed: re-authorized; recreated: X lost the audience and Tailor re-created it; renamed: renamed on X to follow its audience',
+                ),
+              detail: z.string().nullable().describe('recreated: the X audience id X lost; renamed: the new name on X; else null'),
+            }),
+          )
+          .describe('What happened to it, oldest first (the chart marks them); kept as long as the samples'),
       }),
     ),
   })
-  .meta({ id: 'History', description: 'Members sent and X’s size over time, per downstream audience' });
+  .meta({ id: 'History', description: 'Members sent and X’s size over time, and what happened, per downstream audience' });
 
 export const deletionViewSchema = z
   .object({

@@ -13,7 +13,7 @@
  * the X work, and settles with the token. A settle whose token no longer matches (the lease
  * expired and another worker took it) changes nothing and returns false.
  */
-import type { Actor, ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
+import type { Actor, ChangeOp, ConfigurationState, DownstreamEventKind, DownstreamState, IdentityType } from '../core/terms.ts';
 
 export interface Configuration {
   id: string;
@@ -580,6 +580,15 @@ export interface CatalogStore {
   deleteConnection(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<boolean>;
 }
 
+/** One event of a downstream audience (migration 0018), for its status chart. */
+export interface DownstreamEvent {
+  downstreamId: number;
+  at: number;
+  kind: DownstreamEventKind;
+  /** recreated: the X id X lost; renamed: the new name on X; else null. */
+  detail: string | null;
+}
+
 /** The reads behind the status page, `GET /metrics` and `/readyz`: nothing here writes but `ping`. */
 export interface StatusStore {
   /** A cheap read and write check, for /readyz. */
@@ -603,6 +612,8 @@ export interface StatusStore {
     audienceId: string,
     since?: number,
   ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]>;
+  /** What happened to the audience's downstream audiences (pauses, re-creations, renames), oldest first; only after `since` when given. */
+  listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]>;
   /** The most recent errors of the audience's downstream audiences, newest first. */
   listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
   /** X audiences of deleted audiences still waiting to be deleted on X. */

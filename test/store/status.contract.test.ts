@@ -132,6 +132,43 @@ for (const factory of STORES) {
       expect(await downstream()).toMatchObject({ xAudienceId: 'x2', previousXAudienceId: 'x1', recreatedAt: t1 + FLUSH });
     });
 
+    it('records pauses, resumes, re-creations and renames for the chart, and forgets them with the samples', async () => {
+      const t1 = t0 + 2 * FLUSH;
+      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the token', t1, 'worker');
+      // Told twice (every failing call says so): marked once.
+      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the token', t1 + 1, 'worker');
+      // Re-authorized with new tokens: resumed.
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed2' }, t1 + 2, 'cli');
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed3' }, t1 + 3, 'cli');
+      await store.applyMemberChanges('a1', [add(9)], t1 + 4);
+      const c = await claim(t1 + 4 + FLUSH, 'send');
+      await store.settleNotFound(downstreamId, c.leaseToken, 'the audience was deleted on X', t1 + 5);
+      const cr = await claim(t1 + 6, 'create');
+      await store.settleCreated(
+        downstreamId,
+        cr.leaseToken,
+        { id: 'x2', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        t1 + 6,
+      );
+      await store.putAudience('a1', 'Shoppers', t1 + 7, 'admin_token');
+      const rn = await claim(t1 + 8, 'rename');
+      expect(await store.settleRenamed(downstreamId, rn.leaseToken, 'Shoppers (email)', 1, t1 + 8)).toBe(true);
+      // A lease no longer held renames nothing and marks nothing.
+      expect(await store.settleRenamed(downstreamId, rn.leaseToken, 'Other (email)', 1, t1 + 9)).toBe(false);
+
+      const events = await store.listEvents('a1');
+      expect(events).toEqual([
+        { downstreamId, at: t1, kind: 'paused', detail: null },
+        { downstreamId, at: t1 + 2, kind: 'resumed', detail: null },
+        { downstreamId, at: t1 + 5, kind: 'recreated', detail: 'x1' },
+        { downstreamId, at: t1 + 8, kind: 'renamed', detail: 'Shoppers (email)' },
+      ]);
+      expect(await store.listEvents('a1', t1 + 2)).toEqual(events.slice(2));
+      expect(await store.listEvents('other')).toEqual([]);
+      await store.pruneXData(t1 + 6);
+      expect((await store.listEvents('a1')).map((e) => e.kind)).toEqual(['renamed']);
+    });
+
     it('logs deliveries, pages them newest first and prunes the old', async () => {
       const base = { adds: 2, removes: 1, bytes: 300, status: 200, successCount: 3, totalCount: 3, durationMs: 12.4, error: null };
       for (let i = 0; i < 5; i++) await store.recordDelivery(downstreamId, { ...base, at: t0 + i * 1000 }, 0);

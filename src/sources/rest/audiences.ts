@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
+import { ID_RE, MAX_ID_CHARS } from '../../core/ids.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
@@ -12,11 +13,7 @@ import { audienceView, audienceViews, deletionView, deliveryViews, historyView }
 import { audienceViewSchema, deletionViewSchema, deliveriesViewSchema, historyViewSchema, identityType } from '../../services/views.ts';
 import { AUDIENCE_SORTS, type AudienceQuery } from '../../store/port.ts';
 
-const audienceId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
+export const audienceId = z.string().min(1).max(MAX_ID_CHARS).regex(ID_RE, 'may hold only letters, digits and . _ ~ -');
 const putBody = z.strictObject({ name: displayName.describe('Trimmed; no control or bidi characters') });
 
 export const audienceParams = z.object({ audienceId: audienceId.describe('The audience id (the mParticle audience id for Firehose audiences)') });
@@ -44,7 +41,7 @@ const deliveriesQuery = z.strictObject({
   identity_type: identityType.optional().describe('Only the X audience of this identity type'),
 });
 const historyQuery = z.strictObject({
-  since: z.iso.datetime().optional().describe('Only samples after this time (a poll loads only new ones)'),
+  since: z.iso.datetime().optional().describe('Only samples and events after this time (a poll loads only new ones)'),
 });
 
 /** A page's cursor: the sort it belongs to, the last audience's sort key and id (opaque to clients). */

@@ -8,6 +8,7 @@ import { parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 import { audienceViewSchema } from '../../services/views.ts';
+import { audienceId } from './audiences.ts';
 
 /** The longest cadence: a week (X drops a member 13 months after its last Update, so any week is safe). */
 export const MAX_SEND_INTERVAL_MINUTES = 10_080;
@@ -34,7 +35,7 @@ const resynced = z.object({
   resyncing_x_audiences: z.number().int().describe('X audiences of the connection whose hashes are being sent again'),
 });
 
-const params = z.object({ audienceId: z.string().describe('The audience id'), configurationId: z.string().describe('The configuration id') });
+const params = z.object({ audienceId: audienceId.describe('The audience id'), configurationId: z.string().describe('The configuration id') });
 const TAGS = ['connections'];
 
 export function registerConnections(fastify: FastifyInstance, s: Services): void {

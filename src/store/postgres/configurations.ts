@@ -3,6 +3,7 @@ import type { ConfigurationState } from '../../core/terms.ts';
 import type { Configuration, ConfigurationInput } from '../port.ts';
 import { toConfiguration, type ConfigurationRow } from '../rows.ts';
 import type { Reader, Sql } from './db.ts';
+import { recordConfigurationEvent } from './history.ts';
 import { forgetDownstreams } from './lease.ts';
 import { NOTIFY_STRUCTURE } from './wake.ts';
 
@@ -16,8 +17,10 @@ export async function putConfiguration(
   input: ConfigurationInput,
   now: number,
 ): Promise<{ configuration: Configuration; created: boolean; resumed: boolean }> {
-  // The state before, locked, to tell a resumption (of a paused one) from a mere re-authorization.
-  const before = await c.query<{ state: string }>('SELECT state FROM configurations WHERE account_id = $1 FOR UPDATE', [input.accountId]);
+  // The state before, under the row's lock: a paused account that is re-authorized is resumed
+  // (audited, and marked on its charts); no row yet locks nothing, the upsert settles that race.
+  const before = (await c.query<{ state: ConfigurationState }>('SELECT state FROM configurations WHERE account_id = $1 FOR UPDATE', [input.accountId])).rows[0]
+    ?.state;
   // One upsert: two processes adding the same account at once end with one row. New tokens
   // for a known account are a re-authorization, and resume it.
   const r = await c.query<ConfigurationRow & { inserted: boolean }>(
@@ -29,9 +32,9 @@ export async function putConfiguration(
     [randomUUID(), input.name, input.accountId, input.accountName, input.xUserId, input.screenName, input.tokens, now],
   );
   const row = r.rows[0]!;
+  if (!row.inserted && before === 'needs_reauth') await recordConfigurationEvent(c, row.id, 'resumed', now);
   if (!row.inserted) await c.query(NOTIFY_STRUCTURE);
-  const was = before.rows[0]?.state;
-  return { configuration: toConfiguration(row), created: row.inserted, resumed: !row.inserted && was !== undefined && was !== 'active' };
+  return { configuration: toConfiguration(row), created: row.inserted, resumed: !row.inserted && before !== undefined && before !== 'active' };
 }
 
 export async function listConfigurations(c: Reader): Promise<Configuration[]> {
@@ -72,9 +75,9 @@ export async function deleteConfiguration(c: Sql, id: string): Promise<'deleted'
 
 /** Returns whether the state changed (every worker X refuses asks to pause; the first one does). */
 export async function setConfigurationState(c: Sql, id: string, state: ConfigurationState, reason: string | null, now: number): Promise<boolean> {
-  const before = await c.query<{ state: string }>('SELECT state FROM configurations WHERE id = $1 FOR UPDATE', [id]);
+  const before = (await c.query<{ state: ConfigurationState }>('SELECT state FROM configurations WHERE id = $1 FOR UPDATE', [id])).rows[0]?.state;
   await c.query('UPDATE configurations SET state = $2, state_reason = $3, updated_at = $4 WHERE id = $1', [id, state, reason, now]);
+  if (before !== undefined && before !== state) await recordConfigurationEvent(c, id, state === 'needs_reauth' ? 'paused' : 'resumed', now);
   if (state === 'active') await c.query(NOTIFY_STRUCTURE);
-  const was = before.rows[0]?.state;
-  return was !== undefined && was !== state;
+  return before !== undefined && before !== state;
 }

@@ -17,6 +17,7 @@ import type {
   LedgerPreview,
   LookupRow,
   TargetingCampaign,
+  DownstreamEvent,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -337,6 +338,10 @@ export class PostgresStore implements Store {
     return deliveries.listDeliveries(this.db, audienceId, opts);
   }
 
+  async listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]> {
+    return status.listEvents(this.db, audienceId, since);
+  }
+
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
     return status.listErrors(this.db, audienceId, limit);
   }
@@ -448,7 +453,7 @@ export class PostgresStore implements Store {
   }
 
   async settleRenamed(downstreamId: number, token: string, xName: string, nameSuffix: number, now: number): Promise<boolean> {
-    return settleRenamed(this.db, downstreamId, token, xName, nameSuffix, now);
+    return this.db.tx((c) => settleRenamed(c, downstreamId, token, xName, nameSuffix, now));
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {

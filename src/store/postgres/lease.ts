@@ -35,7 +35,7 @@ export async function lockBatch(c: Sql, downstreamId: number, token: string): Pr
  */
 export async function forgetDownstreams(c: Sql, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  for (const table of ['outbox', 'x_members', 'samples', 'deliveries', 'downstream_errors']) {
+  for (const table of ['outbox', 'x_members', 'samples', 'deliveries', 'downstream_errors', 'downstream_events']) {
     await c.query(`DELETE FROM ${table} WHERE downstream_id = ANY($1::bigint[])`, [ids]);
   }
   await c.query('DELETE FROM downstreams WHERE id = ANY($1::bigint[])', [ids]);

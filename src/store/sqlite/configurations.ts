@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConfigurationState } from '../../core/terms.ts';
 import type { Configuration, ConfigurationInput } from '../port.ts';
 import { toConfiguration, type ConfigurationRow } from '../rows.ts';
+import { recordConfigurationEvent } from './history.ts';
 import { forgetDownstream } from './lease.ts';
 
 /*
@@ -15,7 +16,8 @@ export function putConfiguration(
   input: ConfigurationInput,
   now: number,
 ): { configuration: Configuration; created: boolean; resumed: boolean } {
-  const row = db.prepare('SELECT id, state FROM configurations WHERE account_id = ?').get(input.accountId) as { id: string; state: string } | undefined;
+  const row = db.prepare('SELECT id, state FROM configurations WHERE account_id = ?').get(input.accountId) as
+    { id: string; state: ConfigurationState } | undefined;
   if (row) {
     const existing = row.id;
     // New tokens for a known account: this is a re-authorization, and it resumes the account.
@@ -23,6 +25,7 @@ export function putConfiguration(
       `UPDATE configurations SET name = ?, account_name = ?, x_user_id = ?, screen_name = ?, tokens = ?,
          state = 'active', state_reason = NULL, updated_at = ? WHERE id = ?`,
     ).run(input.name, input.accountName, input.xUserId, input.screenName, input.tokens, now, existing);
+    if (row.state === 'needs_reauth') recordConfigurationEvent(db, existing, 'resumed', now);
     return { configuration: getConfiguration(db, existing)!, created: false, resumed: row.state !== 'active' };
   }
   const id = randomUUID();
@@ -69,7 +72,8 @@ export function deleteConfiguration(db: Database.Database, id: string): 'deleted
 
 /** Returns whether the state changed (every worker X refuses asks to pause; the first one does). */
 export function setConfigurationState(db: Database.Database, id: string, state: ConfigurationState, reason: string | null, now: number): boolean {
-  const before = db.prepare('SELECT state FROM configurations WHERE id = ?').pluck().get(id) as string | undefined;
+  const before = db.prepare('SELECT state FROM configurations WHERE id = ?').pluck().get(id) as ConfigurationState | undefined;
   db.prepare('UPDATE configurations SET state = ?, state_reason = ?, updated_at = ? WHERE id = ?').run(state, reason, now, id);
+  if (before !== undefined && before !== state) recordConfigurationEvent(db, id, state === 'needs_reauth' ? 'paused' : 'resumed', now);
   return before !== undefined && before !== state;
 }

@@ -18,6 +18,7 @@ import type {
   LedgerPreview,
   LookupRow,
   TargetingCampaign,
+  DownstreamEvent,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -350,6 +351,10 @@ export class SqliteStore implements Store {
 
   async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
     return deliveries.listDeliveries(this.db, audienceId, opts);
+  }
+
+  async listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]> {
+    return status.listEvents(this.db, audienceId, since);
   }
 
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {

@@ -24,5 +24,6 @@ export function forgetDownstream(db: Database.Database, id: number): void {
   db.prepare('DELETE FROM samples WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM deliveries WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM downstream_errors WHERE downstream_id = ?').run(id);
+  db.prepare('DELETE FROM downstream_events WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM downstreams WHERE id = ?').run(id);
 }

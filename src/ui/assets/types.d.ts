@@ -188,9 +188,18 @@ export interface Sample {
   sized_members: number | null;
 }
 
+/** What happened to a downstream audience, marked on its chart. */
+export interface ChartEvent {
+  at: string;
+  kind: 'paused' | 'resumed' | 'recreated' | 'renamed';
+  /** recreated: the X id X lost; renamed: the new name on X. */
+  detail: string | null;
+}
+
+/** GET /api/v1/audiences/:id/history[?since=]. */
 export interface History {
   id: string;
-  downstream_audiences: { identity_type: IdentityType; configuration_id: string; x_audience_id: string | null; samples: Sample[] }[];
+  downstream_audiences: { identity_type: IdentityType; configuration_id: string; x_audience_id: string | null; samples: Sample[]; events: ChartEvent[] }[];
 }
 
 /** DELETE /api/v1/audiences/:id (202). */

@@ -2,7 +2,7 @@
 // Audit log: who changed which configuration, audience, connection, suppression or erasure, and when (GET
 // /api/v1/audit, newest first). The newest page refreshes itself; "Show older" reads the next
 // pages by cursor and keeps them below.
-import { act, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { api } from './api.js';
 import { poll } from './poll.js';
 
@@ -48,7 +48,7 @@ export function startAudit(view) {
   let olderLoaded = false;
   let lastJson = '';
 
-  const tableBox = h('div', { class: 'table-box' });
+  const tableBox = h('div', { class: 'table-box' }, loading());
   const more = h('button', { type: 'button', onclick: (e) => void showOlder(e.currentTarget) }, 'Show older');
   const moreBox = h('p', {}, more);
   view.replaceChildren(
@@ -64,7 +64,6 @@ export function startAudit(view) {
     ),
     h('section', { 'aria-labelledby': 'audit-title' }, h('h2', { id: 'audit-title' }, 'Changes, newest first'), tableBox, moreBox),
   );
-  view.removeAttribute('aria-busy');
 
   /** @param {HTMLButtonElement} button */
   async function showOlder(button) {

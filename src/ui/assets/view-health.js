@@ -3,7 +3,7 @@
 // they call X, so they are not polled) and the recent alert events with their webhook delivery
 // (polled).
 import { api } from './api.js';
-import { act, announce, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, announce, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { poll } from './poll.js';
 
 /** @typedef {import('./types.js').HealthReport} HealthReport */
@@ -19,9 +19,9 @@ const DELIVERY_WORDS = { pending: 'Retrying', delivered: 'Delivered', unsent: 'N
 /** @param {HTMLElement} view */
 export function startHealth(view) {
   const summary = h('p', { class: 'muted', id: 'checks-summary' }, 'Running the checks…');
-  const checksBox = h('div', {});
+  const checksBox = h('div', {}, loading());
   const runButton = h('button', { type: 'button', onclick: () => void act(runButton, run) }, 'Run the checks again');
-  const eventsBox = h('div', { class: 'table-box', id: 'events-box' });
+  const eventsBox = h('div', { class: 'table-box', id: 'events-box' }, loading());
   let lastEvents = '';
 
   view.replaceChildren(
@@ -48,7 +48,6 @@ export function startHealth(view) {
       eventsBox,
     ),
   );
-  view.removeAttribute('aria-busy');
 
   async function run() {
     summary.textContent = 'Running the checks…';
