@@ -413,7 +413,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false) */
+    /** Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false; at least one on) */
     put: {
       parameters: {
         query?: never;

@@ -42,7 +42,7 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const put = {
     tags: TAGS,
-    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false)',
+    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false; at least one on)',
     params,
     body: body.describe('Optional: leave the body out to forward every type but phone numbers'),
     response: {
@@ -53,6 +53,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   };
   app.put('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
+    // A connection that forwards nothing would only look connected (issue 16): refused, as in the UI.
+    if (toggles.forward_emails === false && toggles.forward_twitter_handles === false && toggles.forward_device_ids === false && !toggles.forward_phone_numbers)
+      throw new Refusal(
+        'invalid',
+        'A connection forwards at least one identity type: set forward_emails, forward_twitter_handles, forward_device_ids or forward_phone_numbers to true, or delete the connection',
+      );
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const configuration = await s.store.getConfiguration(pathId(req.params.configurationId, 'Configuration'));
