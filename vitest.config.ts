@@ -13,7 +13,9 @@ const SLOW = [
   'test/ui/api-docs.test.ts', // Chromium
   'test/ui/audience-tools.test.ts', // Chromium
   'test/ui/privacy.test.ts', // Chromium
+  'test/ui/audit.test.ts', // Chromium
   'test/ui/status.test.ts', // Chromium
+  'test/ui/health.test.ts', // Chromium
   'test/emulator/cli.test.ts', // spawns `tailor emulator`
 ];
 

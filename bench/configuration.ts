@@ -7,6 +7,10 @@ import { SECRET_KEY, type Emu } from '../test/e2e/harness.ts';
 export async function putAdminConfiguration(store: Store, emu: Emu, name: string): Promise<Configuration> {
   const { user, accountId } = emu.admin();
   const tokens = sealTokens(new SecretBox(SECRET_KEY), { accessToken: user.access_token, accessTokenSecret: user.access_token_secret });
-  const { configuration } = await store.putConfiguration({ name, accountId, accountName: null, xUserId: user.user_id, screenName: null, tokens }, Date.now());
+  const { configuration } = await store.putConfiguration(
+    { name, accountId, accountName: null, xUserId: user.user_id, screenName: null, tokens },
+    Date.now(),
+    'cli',
+  );
   return configuration;
 }

@@ -44,13 +44,15 @@ async function seed(store: Store): Promise<string> {
   const { configuration } = await store.putConfiguration(
     { name: 'bench', accountId: 'bench0001', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
     now,
+    'cli',
   );
-  await store.putAudience('bench', 'Bench', now);
+  await store.putAudience('bench', 'Bench', now, 'admin_token');
   await store.putConnection(
     'bench',
     configuration.id,
     { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
     now,
+    'admin_token',
   );
   return 'bench';
 }

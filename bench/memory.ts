@@ -69,13 +69,15 @@ export async function importMemory(rows: number, budgetSeconds: number): Promise
     const { configuration } = await store.putConfiguration(
       { name: 'bench', accountId: 'bench0001', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
       now,
+      'cli',
     );
-    await store.putAudience('import', 'Bench import', now);
+    await store.putAudience('import', 'Bench import', now, 'admin_token');
     await store.putConnection(
       'import',
       configuration.id,
       { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
       now,
+      'admin_token',
     );
     await store.close();
 

@@ -141,13 +141,15 @@ export async function prepareBacklog(dbPath: string, emu: Emu, count: number): P
       tokens: sealTokens(box, { accessToken: user.access_token, accessTokenSecret: user.access_token_secret }),
     },
     now,
+    'cli',
   );
-  await store.putAudience('backlog', 'Bench backlog', now);
+  await store.putAudience('backlog', 'Bench backlog', now, 'admin_token');
   await store.putConnection(
     'backlog',
     configuration.id,
     { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
     now,
+    'admin_token',
   );
   const downstream = db.prepare("SELECT id FROM downstreams WHERE audience_id = 'backlog' AND identity_type = 'email'").pluck().get() as number;
   const insert = db.prepare("INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token) VALUES (?, ?, 'add', ?, NULL)");

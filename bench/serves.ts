@@ -25,15 +25,16 @@ export async function servesBench(emu: Emu, url: string, opts: { members: number
   const runs: ServesRun[] = [];
   try {
     const configuration = await putAdminConfiguration(store, emu, 'bench serves');
-    await store.setConfigurationState(configuration.id, 'needs_reauth', 'bench: ingest only', Date.now());
+    await store.setConfigurationState(configuration.id, 'needs_reauth', 'bench: ingest only', Date.now(), 'worker');
     for (const processes of opts.counts) {
       const id = `serves${processes}`;
-      await store.putAudience(id, `Bench serves ${processes}`, Date.now());
+      await store.putAudience(id, `Bench serves ${processes}`, Date.now(), 'admin_token');
       await store.putConnection(
         id,
         configuration.id,
         { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
         Date.now(),
+        'admin_token',
       );
       const env = sharedEnv(emu, url, { TAILOR_LOG_LEVEL: 'warn', TAILOR_REFRESH_INTERVAL_MS: '3600000' });
       const serves: TailorProcess[] = await Promise.all(Array.from({ length: processes }, () => startServe(emu, env)));

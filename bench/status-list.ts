@@ -44,15 +44,17 @@ export async function prepare(path: string, audiences: number): Promise<void> {
   const config = await store.putConfiguration(
     { name: 'Bench', accountId: 'bench-acc', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
     now,
+    'cli',
   );
   for (let i = 0; i < audiences; i++) {
     const id = `aud-${i}`;
-    await store.putAudience(id, `${i % 7 === 0 ? 'Winter sale' : 'Audience'} ${i} ${'x'.repeat(i % 20)}`, now + i);
+    await store.putAudience(id, `${i % 7 === 0 ? 'Winter sale' : 'Audience'} ${i} ${'x'.repeat(i % 20)}`, now + i, 'admin_token');
     await store.putConnection(
       id,
       config.configuration.id,
       { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: false, forwardPhoneNumbers: false },
       now + i,
+      'admin_token',
     );
   }
   await store.close();

@@ -44,13 +44,15 @@ async function fill(store: Store, count: number, afterDrain: () => Promise<void>
   const { configuration } = await store.putConfiguration(
     { name: 'bench', accountId: 'bench-storage', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
     now,
+    'cli',
   );
-  await store.putAudience('storage', 'Storage', now);
+  await store.putAudience('storage', 'Storage', now, 'admin_token');
   await store.putConnection(
     'storage',
     configuration.id,
     { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false },
     now,
+    'admin_token',
   );
   const opts = (): ClaimOptions => ({
     owner: 'bench',

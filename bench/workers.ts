@@ -48,15 +48,16 @@ export async function workersBench(
     for (const processes of opts.counts) {
       const ids = Array.from({ length: opts.audiences }, (_, k) => `w${processes}-${k}`);
       // Paused: claims skip the configuration's audiences until the workers are all running.
-      await store.setConfigurationState(configuration.id, 'needs_reauth', 'bench: held until the workers are up', Date.now());
+      await store.setConfigurationState(configuration.id, 'needs_reauth', 'bench: held until the workers are up', Date.now(), 'worker');
       log(`workers (PostgreSQL): ingesting ${(opts.audiences * opts.perAudience).toLocaleString('en-US')} changes for the ${processes}-process run`);
       for (const id of ids) {
-        await store.putAudience(id, `Bench workers ${id}`, Date.now());
+        await store.putAudience(id, `Bench workers ${id}`, Date.now(), 'admin_token');
         await store.putConnection(
           id,
           configuration.id,
           { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
           Date.now(),
+          'admin_token',
         );
         for (let i = 0; i < opts.perAudience; i += 5_000) {
           const members = Array.from({ length: Math.min(5_000, opts.perAudience - i) }, (_, j) => ({
@@ -72,7 +73,7 @@ export async function workersBench(
       const env = sharedEnv(emu, url, { TAILOR_LOG_LEVEL: 'info', TAILOR_FLUSH_INTERVAL_MS: '1000', TAILOR_REFRESH_INTERVAL_MS: '3600000' });
       const workers = await Promise.all(Array.from({ length: processes }, () => WorkerProcess.start(env)));
       const started = performance.now();
-      await store.setConfigurationState(configuration.id, 'active', null, Date.now());
+      await store.setConfigurationState(configuration.id, 'active', null, Date.now(), 'worker');
       try {
         for (;;) {
           if ((await pending(store, ids)) === 0) break;

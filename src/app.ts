@@ -40,6 +40,11 @@ export interface StartOptions {
   log: Logger;
   /** The environment the setup checks (Setup › Health) read; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The alert watch's clock (default Date.now), alone: tests move it hours ahead to see an erasure
+   * become overdue while X, OAuth and the database keep the real time.
+   */
+  alertClock?: () => number;
 }
 
 export async function startTailor(config: Config, opts: StartOptions): Promise<Tailor> {
@@ -59,6 +64,9 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
   let retention: RetentionPruner | null = null;
   let alerts: AlertLoop | null = null;
   const env = opts.env ?? process.env;
+  // With TAILOR_PORT=0 (any free port) the callback the checks name is on the port actually bound.
+  let boundPort: number | null = null;
+  const doctorEnv = (): NodeJS.ProcessEnv => (config.port === 0 && boundPort !== null ? { ...env, TAILOR_PORT: String(boundPort) } : env);
   const services: Services = {
     store,
     box,
@@ -69,7 +77,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     now: Date.now,
     notify: () => worker?.notify(),
     // The open store answers for the configurations; the probe still checks the database afresh.
-    doctor: () => runDoctor({ env, probe: probeDatabase, configurations: () => store.listConfigurations() }),
+    doctor: () => runDoctor({ env: doctorEnv(), probe: probeDatabase, configurations: () => store.listConfigurations() }),
     flushIntervalMs: config.flushIntervalMs,
   };
 
@@ -101,7 +109,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     retention.start();
     // Alerts ride with the workers: every process that syncs also watches (the watch's lock keeps one event per transition).
     alerts = new AlertLoop(
-      { store, log: log.child({ part: 'alerts' }), now: Date.now, owner: worker.owner },
+      { store, log: log.child({ part: 'alerts' }), now: opts.alertClock ?? Date.now, owner: worker.owner },
       { webhookUrl: config.webhookUrl, webhookSecret: config.webhookSecret, alertAfterMs: config.alertAfterMs },
     );
     alerts.start();
@@ -136,6 +144,7 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     await server.listen({ host: config.host, port: config.port });
     const address = server.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
+    boundPort = port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   }
 

@@ -108,6 +108,9 @@ const retentionDays = z
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).transform((u) => u.replace(/\/+$/, ''));
 
+/** Loopback: Tailor is reachable from this machine only until TAILOR_HOST says otherwise. */
+const DEFAULT_HOST = '127.0.0.1';
+
 const schema = z.object({
   TAILOR_DATABASE_URL: z
     .string()
@@ -118,7 +121,7 @@ const schema = z.object({
       ctx.addIssue({ code: 'custom', message: 'must be sqlite:PATH or postgres://…' });
       return z.NEVER;
     }),
-  TAILOR_HOST: z.string().min(1).default('127.0.0.1'),
+  TAILOR_HOST: z.string().min(1).default(DEFAULT_HOST),
   TAILOR_PORT: int(0, 65535).default(8080),
   TAILOR_X_API_URL: url.default('https://ads-api.x.com'),
   TAILOR_X_OAUTH_URL: url.default('https://api.x.com'),
@@ -185,7 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, needs: Needs = {}): Config {
     problems.push('TAILOR_WEBHOOK_SECRET: is required with TAILOR_WEBHOOK_URL (receivers check X-Tailor-Signature with it)');
   if (present.TAILOR_WEBHOOK_SECRET !== undefined && present.TAILOR_WEBHOOK_URL === undefined)
     problems.push('TAILOR_WEBHOOK_URL: is required with TAILOR_WEBHOOK_SECRET (where alert events go)');
-  const host = parsed.success ? parsed.data.TAILOR_HOST : undefined;
+  // Named with the others even when another variable is bad: every bad key in one error.
+  const host = parsed.success ? parsed.data.TAILOR_HOST : (present.TAILOR_HOST ?? DEFAULT_HOST);
   if (needs.serves && host !== undefined && !isLoopbackHost(host)) {
     need(
       'TAILOR_FIREHOSE_TOKEN',

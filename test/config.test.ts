@@ -47,12 +47,24 @@ describe('config', () => {
 
   it('names every bad or missing variable at once', () => {
     try {
-      loadConfig({ TAILOR_PORT: '70000', TAILOR_SECRET_KEY: 'short', TAILOR_X_API_URL: 'ftp://x' }, { adminToken: true, xApp: true });
+      loadConfig(
+        { TAILOR_PORT: '70000', TAILOR_SECRET_KEY: 'short', TAILOR_X_API_URL: 'ftp://x', TAILOR_HOST: '0.0.0.0' },
+        { adminToken: true, xApp: true, serves: true },
+      );
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['TAILOR_PORT', 'TAILOR_SECRET_KEY', 'TAILOR_X_API_URL', 'TAILOR_ADMIN_TOKEN', 'TAILOR_X_CONSUMER_KEY', 'TAILOR_X_CONSUMER_SECRET'])
+      // The Firehose token off loopback too, though other variables are bad.
+      for (const name of [
+        'TAILOR_PORT',
+        'TAILOR_SECRET_KEY',
+        'TAILOR_X_API_URL',
+        'TAILOR_ADMIN_TOKEN',
+        'TAILOR_X_CONSUMER_KEY',
+        'TAILOR_X_CONSUMER_SECRET',
+        'TAILOR_FIREHOSE_TOKEN',
+      ])
         expect(problems).toContain(name);
     }
   });

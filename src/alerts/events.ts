@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   'x_audience.recreated',
   'x_audience.size_dropped',
   'erasure.overdue',
+  'erasure.completed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

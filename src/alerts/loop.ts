@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { alertEvents, downstreamFailedAttempts, webhookDeliveries, xAudienceSize } from '../metrics.ts';
 import type { AlertObservations, AlertStore, WebhookEvent } from '../store/port.ts';
-import { alertRule } from './rule.ts';
+import { ERASURE_DUE_MS, alertRule } from './rule.ts';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signature } from './sign.ts';
 
 export const WEBHOOK_BACKOFF_BASE_MS = 1_000;
@@ -66,7 +66,8 @@ export class AlertLoop {
   async watchOnce(): Promise<void> {
     const now = this.deps.now();
     let seen: AlertObservations | null = null;
-    const events = await this.deps.store.watchAlerts(now, this.opts.webhookUrl !== null, (s, previous) => {
+    const watch = { deliver: this.opts.webhookUrl !== null, erasuresOverdueBefore: now - ERASURE_DUE_MS };
+    const events = await this.deps.store.watchAlerts(now, watch, (s, previous) => {
       seen = s;
       return alertRule(s, previous, { now, alertAfterMs: this.opts.alertAfterMs });
     });

@@ -11,17 +11,24 @@
  *   x_audience.recovered        a task of one that was reported failing succeeded
  *   x_audience.recreated        its X audience id changed (X lost it; Tailor made a new one)
  *   x_audience.size_dropped     X's audience_size fell below half of the last size seen
- *   erasure.overdue             an erasure request is older than ERASURE_DUE_MS (fed by the
- *                               privacy work through `overdueErasures`; nothing feeds it yet)
+ *   erasure.overdue             an erasure is not done ERASURE_DUE_MS after it was requested
+ *                               (the store lists those: AlertObservations.overdueErasures)
+ *   erasure.completed           one that was reported overdue is done (X acknowledged every removal)
  */
 import type { AlertObservations, AlertOutcome, NewWebhookEvent } from '../store/port.ts';
 import { describe, makeEvent, type AudienceRef, type ConfigurationRef, type XAudienceRef } from './events.ts';
 
-/** An erasure not done within this is overdue (issue 17: older than 20 hours). */
+/** An erasure not done within this is overdue (issue 17: older than 20 hours; X allows 24). */
 export const ERASURE_DUE_MS = 20 * 3_600_000;
+/** X's deadline for an opt-out to reach every audience (Ads API Agreement, Exhibit B 1.2). */
+const ERASURE_DEADLINE_MS = 24 * 3_600_000;
 
 interface ConfigurationState {
   state: string;
+}
+interface ErasureState {
+  /** When the erasure was requested: the completed event says how long it took. */
+  requestedAt: number;
 }
 interface DownstreamState {
   /** The last X audience id seen (kept while X's audience is being re-created). */
@@ -37,8 +44,6 @@ interface DownstreamState {
 export interface RuleOptions {
   now: number;
   alertAfterMs: number;
-  /** The hook for the privacy work: erasures past ERASURE_DUE_MS and not yet reported (each id once). */
-  overdueErasures?: { id: string; requestedAt: number }[];
 }
 
 const parse = <T>(v: string | undefined): T | undefined => (v === undefined ? undefined : (JSON.parse(v) as T));
@@ -67,7 +72,7 @@ export function alertRule(seen: AlertObservations, previous: ReadonlyMap<string,
             o.now,
             { configuration: ref },
             { reason: c.stateReason },
-            `${describe.configuration(ref)} needs re-authorization${c.stateReason ? `: ${c.stateReason}` : ''}. Its changes wait; re-authorize it in Setup › Outputs.`,
+            `${describe.configuration(ref)} needs re-authorization${c.stateReason ? `: ${c.stateReason.replace(/\.$/, '')}` : ''}. Its changes wait; re-authorize it in Setup › Outputs.`,
           ),
         );
       else if (before?.state === 'needs_reauth' && c.state === 'active')
@@ -137,23 +142,43 @@ export function alertRule(seen: AlertObservations, previous: ReadonlyMap<string,
     put(subject, next);
   }
 
-  for (const e of o.overdueErasures ?? []) {
+  // An overdue erasure is listed until it is done: erasures are never deleted and a pending one
+  // only ages, so one reported and no longer listed has completed.
+  const hours = (ms: number): number => Math.max(0, Math.floor(ms / 3_600_000));
+  for (const e of seen.overdueErasures) {
     const subject = `erasure:${e.id}`;
     subjects.add(subject);
     if (previous.has(subject)) continue;
-    states.push({ subject, state: JSON.stringify({ reported: true }) });
+    const state: ErasureState = { requestedAt: e.requestedAt };
+    states.push({ subject, state: JSON.stringify(state) });
+    const left = hours(e.requestedAt + ERASURE_DEADLINE_MS - o.now);
     events.push(
       makeEvent(
         'erasure.overdue',
         o.now,
         { erasure: { id: e.id } },
         { requested_at: new Date(e.requestedAt).toISOString() },
-        `erasure ${e.id} is not done ${Math.round((o.now - e.requestedAt) / 3_600_000)} h after it was requested.`,
+        `erasure ${e.id} is not done ${hours(o.now - e.requestedAt)} h after it was requested; X allows ${hours(ERASURE_DEADLINE_MS)} h${left > 0 ? ` (${left} h left)` : ''}. See Privacy for a configuration to re-authorize or an X audience that keeps failing.`,
+      ),
+    );
+  }
+  for (const [subject, json] of previous) {
+    if (!subject.startsWith('erasure:') || subjects.has(subject)) continue;
+    const id = subject.slice('erasure:'.length);
+    const requestedAt = parse<Partial<ErasureState>>(json)?.requestedAt;
+    const took = typeof requestedAt === 'number' ? ` ${hours(o.now - requestedAt)} h after it was requested` : '';
+    events.push(
+      makeEvent(
+        'erasure.completed',
+        o.now,
+        { erasure: { id } },
+        { requested_at: typeof requestedAt === 'number' ? new Date(requestedAt).toISOString() : null },
+        `erasure ${id} is done${took}: X acknowledged every removal.`,
       ),
     );
   }
 
-  // Subjects no longer seen (deleted, detached) are forgotten; erasures only when no longer overdue.
+  // Subjects no longer seen (deleted, detached; erasures done) are forgotten.
   for (const subject of previous.keys()) if (!subjects.has(subject)) states.push({ subject, state: null });
   return { states, events };
 }

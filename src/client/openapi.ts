@@ -413,7 +413,7 @@ export interface paths {
       cookie?: never;
     };
     get?: never;
-    /** Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false) */
+    /** Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false; at least one on) */
     put: {
       parameters: {
         query?: never;
@@ -883,7 +883,7 @@ export interface paths {
     get: {
       parameters: {
         query?: {
-          /** @description Only samples after this time (a poll loads only new ones) */
+          /** @description Only samples and events after this time (a poll loads only new ones) */
           since?: string;
         };
         header?: never;
@@ -2702,7 +2702,7 @@ export interface components {
        * @description ISO 8601 time (UTC)
        */
       time: string;
-      /** @description configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue */
+      /** @description configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue, erasure.completed */
       type: string;
     };
     Audience: {
@@ -2815,13 +2815,13 @@ export interface components {
     };
     /** @description One change, as the append-only audit log recorded it */
     AuditEntry: {
-      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized` */
+      /** @description `<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `connection.resync_requested`, `configuration.paused`, `erasure.completed` (docs/privacy.md lists them all) */
       action: string;
       /**
-       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI
+       * @description Who made the change: the admin token, a web UI session, mParticle’s Firehose, the CLI, or a sync worker (a configuration paused because X refused its tokens, an erasure X acknowledged in full)
        * @enum {string}
        */
-      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+      actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
       /**
        * Format: date-time
        * @description ISO 8601 time (UTC)
@@ -3060,10 +3060,25 @@ export interface components {
       /** @description True when no check failed (`tailor doctor` exits 0 exactly then) */
       ok: boolean;
     };
-    /** @description Members sent and X’s size over time, per downstream audience */
+    /** @description Members sent and X’s size over time, and what happened, per downstream audience */
     History: {
       downstream_audiences: {
         configuration_id: string;
+        /** @description What happened to it, oldest first (the chart marks them); kept as long as the samples */
+        events: {
+          /**
+           * Format: date-time
+           * @description ISO 8601 time (UTC)
+           */
+          at: string;
+          /** @description recreated: the X audience id X lost; renamed: the new name on X; else null */
+          detail: string | null;
+          /**
+           * @description paused: its configuration needs re-authorization; resumed: re-authorized; recreated: X lost the audience and Tailor re-created it; renamed: renamed on X to follow its audience
+           * @enum {string}
+           */
+          kind: 'paused' | 'resumed' | 'recreated' | 'renamed';
+        }[];
         /**
          * @description The X `users` key of a downstream audience: one X audience per type
          * @enum {string}
@@ -3086,6 +3101,20 @@ export interface components {
     };
     /** @description Where a person’s identities are held; never the values */
     Lookup: {
+      /** @description One per identity given, found or not: a suppressed identity that no audience holds is still said to be suppressed */
+      identities: {
+        /** @description The member field as given */
+        field: string;
+        /** @description Some audience or X audience holds it (it has rows in `results`) */
+        held: boolean;
+        /**
+         * @description The X `users` key of a downstream audience: one X audience per type
+         * @enum {string}
+         */
+        identity_type: 'email' | 'handle' | 'device_id' | 'phone_number';
+        /** @description On the suppression list: kept off every X audience, whoever holds it */
+        suppressed: boolean;
+      }[];
       results: {
         audience_id: string;
         audience_name: string;

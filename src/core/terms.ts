@@ -49,7 +49,17 @@ export type DownstreamState =
 export type ConfigurationState = 'active' | 'needs_reauth';
 
 /**
- * Who made a change, as the audit log records it: a caller with TAILOR_ADMIN_TOKEN, a signed-in
- * web UI session, mParticle's Firehose, or the `tailor` command.
+ * What happened to a downstream audience, marked on its status chart: its configuration was
+ * paused (needs re-authorization) or resumed; X lost it and Tailor re-created it; it was renamed
+ * on X to follow its audience.
  */
-export type Actor = 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+export const DOWNSTREAM_EVENT_KINDS = ['paused', 'resumed', 'recreated', 'renamed'] as const;
+export type DownstreamEventKind = (typeof DOWNSTREAM_EVENT_KINDS)[number];
+
+/**
+ * Who made a change, as the audit log records it: a caller with TAILOR_ADMIN_TOKEN, a signed-in
+ * web UI session, mParticle's Firehose, the `tailor` command, or Tailor's own sync workers (which
+ * pause a configuration X no longer accepts, and see an erasure through once X acknowledged it).
+ */
+export type Actor = 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
+export const ACTORS = ['admin_token', 'ui_session', 'firehose', 'cli', 'worker'] as const satisfies readonly Actor[];

@@ -100,14 +100,17 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
     app: { consumerKey: config.xConsumerKey ?? '', consumerSecret: config.xConsumerSecret ?? '' },
     timeoutMs: Math.min(config.xTimeoutMs, DOCTOR_X_TIMEOUT_MS),
   });
+  // The clock first: past X's window X refuses every signature, whatever the credentials.
+  const clock = await clockCheck(config, now);
+  const clockOff = clock.status === 'fail';
   let appOk = config.xConsumerKey !== null && config.xConsumerSecret !== null;
   if (appOk) {
-    const app = await xAppCheck(x, config);
+    const app = await xAppCheck(x, config, clockOff);
     checks.push(app);
     // X refuses every call the app signs when its credentials are wrong: the configurations' checks would only repeat that.
     appOk = !(app.status === 'fail' && /HTTP 401/.test(app.detail));
   }
-  checks.push(await clockCheck(config, now));
+  checks.push(clock);
 
   // 4. Every configuration.
   if (dbReady && config.secretKey !== null) {
@@ -123,7 +126,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
           'configurations',
           'Configurations',
           'No X configuration yet, so nothing is sent to X.',
-          'Add one in the UI (Setup › Outputs › Add X configuration) or with `tailor configurations add`.',
+          'Add one in the UI (Setup › Outputs › Log in with X) or with `tailor configurations add`.',
         ),
       );
     if (list !== null && appOk) {
@@ -135,8 +138,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
           warn(
             `configuration.${c.id}`,
             `Configuration “${c.name}” (account ${c.accountId})`,
-            'Not checked: X refuses the app’s credentials.',
-            'Fix the X app check first.',
+            clockOff ? 'Not checked: X refuses every signature from a clock this far off.' : 'Not checked: X refuses the app’s credentials.',
+            clockOff ? 'Fix the clock check first.' : 'Fix the X app check first.',
           ),
         );
   }
@@ -277,8 +280,11 @@ function databaseChecks(p: DatabaseProbe, checks: Check[]): boolean {
   return true;
 }
 
-/** A request_token call proves the consumer key and secret and the callback URL at once. */
-async function xAppCheck(x: XClient, config: Config): Promise<Check> {
+/**
+ * A request_token call proves the consumer key and secret and the callback URL at once. With the
+ * clock past X's window (`clockOff`), X's 401 says nothing about the credentials.
+ */
+async function xAppCheck(x: XClient, config: Config, clockOff: boolean): Promise<Check> {
   const id = 'x.app';
   const title = 'X app';
   const callback = callbackUrlOf(config);
@@ -293,6 +299,13 @@ async function xAppCheck(x: XClient, config: Config): Promise<Check> {
         title,
         `Could not reach X at ${config.xOauthUrl}: ${err.message}`,
         'Check the network path to X (proxy, firewall, DNS) and TAILOR_X_OAUTH_URL.',
+      );
+    if (err.status === 401 && clockOff)
+      return fail(
+        id,
+        title,
+        `X refused the app's signature (HTTP 401${err.code ? `, ${err.code}` : ''}), as it refuses every OAuth signature from a clock as far off as this machine's (see Clock); the consumer key and secret may well be right.`,
+        'Sync the clock with NTP first (e.g. `timedatectl set-ntp true`, chrony), then run tailor doctor again.',
       );
     if (err.status === 401)
       return fail(
@@ -386,7 +399,7 @@ async function configurationCheck(x: XClient, box: SecretBox, c: Configuration):
     return warn(
       id,
       title,
-      `The token works and is ${REQUIRED_PERMISSION} again, but the configuration is paused: ${c.stateReason ?? 'X refused it earlier'}.`,
+      `The token works and is ${REQUIRED_PERMISSION} again, but the configuration is paused: ${(c.stateReason ?? 'X refused it earlier').replace(/\.$/, '')}.`,
       reauth,
     );
   return pass(id, title, `The token is valid, the login is ${REQUIRED_PERMISSION} on the account and the Ads API answers.`);

@@ -22,7 +22,7 @@ import { registerCustomAudienceCrud } from './routes/x/custom-audience-crud.ts';
 import { registerCustomAudienceTargeted } from './routes/x/custom-audience-targeted.ts';
 import { registerCustomAudienceUsers } from './routes/x/custom-audience-users.ts';
 import { registerCustomAudiencesList } from './routes/x/custom-audiences-list.ts';
-import type { World } from './world/world.ts';
+import { wallClock, type World } from './world/world.ts';
 
 /** docs/reference/x-ads-api.md 1.3: every response carries the current version. */
 const CURRENT_API_VERSION = '12';
@@ -39,6 +39,11 @@ export async function buildApp(world: World): Promise<FastifyInstance> {
   await registerBodyParsers(app);
   app.addHook('onRequest', async (_request, reply) => {
     reply.header('x-current-api-version', CURRENT_API_VERSION);
+  });
+  // Node writes the machine's own Date; a skewed X (clock_skew_ms) writes its own, as it is sent.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (world.config.clockSkewMs !== 0) reply.header('date', new Date(wallClock(world)).toUTCString());
+    return payload;
   });
 
   registerOAuthRoutes(app, world);

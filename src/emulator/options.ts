@@ -30,6 +30,17 @@ export interface EmulatorOptions {
    * 9.1: the callback "must be registered in the app settings"). Default null: any http(s) callback.
    */
   callbackUrls?: string[] | null;
+  /**
+   * Default 0. How far X's wall clock reads ahead of this machine's (negative: behind), as when a
+   * client's clock is off: every answer's `Date` header and the OAuth timestamp check use it
+   * (a test knob for clock checks such as `tailor doctor`'s). At most a day either way.
+   */
+  clockSkewMs?: number;
+  /**
+   * Default true. False plays an app X has not approved for the Ads API (docs/reference/x-ads-api.md
+   * 8.2): every authenticated /12/ call answers 403 UNAUTHORIZED_CLIENT_APPLICATION; OAuth works.
+   */
+  adsApiAccess?: boolean;
 }
 
 export interface Settings {
@@ -45,7 +56,12 @@ export interface Settings {
   logger: boolean;
   appName: string;
   callbackUrls: string[] | null;
+  clockSkewMs: number;
+  adsApiAccess: boolean;
 }
+
+/** A day: far more than any clock check needs, and a bound on a typo. */
+export const MAX_CLOCK_SKEW_MS = 86_400_000;
 
 /** Built-in app credentials: readable on purpose, since the emulator is a test bench, not a vault. */
 export const DEFAULT_CONSUMER_KEY = 'emulator-consumer-key';
@@ -76,6 +92,9 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
   const usersLatencyMs = opts.usersLatencyMs ?? 0;
   if (!Number.isInteger(usersLatencyMs) || usersLatencyMs < 0 || usersLatencyMs > 600_000)
     throw new RangeError('usersLatencyMs must be an integer from 0 to 600000');
+  const clockSkewMs = opts.clockSkewMs ?? 0;
+  if (!Number.isInteger(clockSkewMs) || Math.abs(clockSkewMs) > MAX_CLOCK_SKEW_MS)
+    throw new RangeError(`clockSkewMs must be an integer from -${MAX_CLOCK_SKEW_MS} to ${MAX_CLOCK_SKEW_MS}`);
   const usersRateLimit = opts.usersRateLimit ?? DEFAULT_USERS_RATE_LIMIT;
   if (!(usersRateLimit.limit >= 1 && usersRateLimit.windowMs >= 1)) {
     throw new RangeError('usersRateLimit needs limit >= 1 and windowMs >= 1');
@@ -93,5 +112,7 @@ export function resolveSettings(opts: EmulatorOptions = {}): Settings {
     logger: opts.logger ?? false,
     appName: opts.appName ?? 'Tailor',
     callbackUrls: opts.callbackUrls ? [...opts.callbackUrls] : null,
+    clockSkewMs,
+    adsApiAccess: opts.adsApiAccess ?? true,
   };
 }

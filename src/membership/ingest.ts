@@ -5,11 +5,15 @@
  * rejections counted by reason with the first change. The
  * sources differ only in how they parse a request and how they answer it.
  */
+import { pacer } from '../core/pace.ts';
 import type { PhoneRegion } from '../identity/index.ts';
 import type { LedgerPreview, LedgerStore } from '../store/port.ts';
 import type { MemberChange } from '../store/port.ts';
 import { dropSuppressed, prepareChanges, suppressionKey, type PreparedChanges, type Rejection, type SourceMember } from './changes.ts';
 import type { MemberKeys } from './member-key.ts';
+
+/** Members prepared between two looks at the clock: a few milliseconds of hashing. */
+const PIECE_MEMBERS = 500;
 
 export type IngestAction = 'add' | 'remove';
 
@@ -52,21 +56,34 @@ export interface IngestResult {
 export async function ingest(ledger: LedgerStore, keys: MemberKeys, req: IngestRequest): Promise<IngestResult> {
   const result: IngestResult = { accepted: { add: 0, remove: 0 }, changes: { add: 0, remove: 0 }, rejected: [], counts: { ...req.rejections }, queued: 0 };
   const changes: MemberChange[] = [];
-  const parts = req.parts.map((part) => ({
-    part,
-    prepared: prepareChanges(keys, part.action, part.members, part.firstIndex ?? 0, { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) }),
-  }));
+  // Prepared a piece at a time (core/pace.ts): hashing 100,000 members takes about a second, and
+  // the event loop stays free for other callers meanwhile.
+  const pace = pacer();
+  const normalize = { ...(req.phoneRegion && { phoneRegion: req.phoneRegion }) };
+  const parts: { part: IngestPart; pieces: PreparedChanges[] }[] = [];
   // The suppression list (docs/privacy.md): one read for every identity the adds name.
   const named = new Map<string, { type: MemberChange['identities'][number]['type']; hash: string }>();
-  for (const { prepared } of parts) for (const c of prepared.changes) for (const id of c.identities) named.set(suppressionKey(id), id);
+  for (const part of req.parts) {
+    const pieces: PreparedChanges[] = [];
+    for (let from = 0; from < part.members.length; from += PIECE_MEMBERS) {
+      const piece = prepareChanges(keys, part.action, part.members.slice(from, from + PIECE_MEMBERS), (part.firstIndex ?? 0) + from, normalize);
+      for (const c of piece.changes) for (const id of c.identities) named.set(suppressionKey(id), id);
+      pieces.push(piece);
+      await pace();
+    }
+    parts.push({ part, pieces });
+  }
   const suppressed = named.size === 0 ? new Set<string>() : new Set((await ledger.suppressedAmong([...named.values()])).map(suppressionKey));
-  for (const { part, prepared: raw } of parts) {
-    const prepared: PreparedChanges = dropSuppressed(raw, suppressed);
-    changes.push(...prepared.changes);
-    result.accepted[part.action] += prepared.accepted;
-    result.changes[part.action] += prepared.changes.length;
-    for (const r of prepared.rejected) result.rejected.push({ ...r, action: part.action });
-    for (const [reason, n] of Object.entries(prepared.counts)) result.counts[reason] = (result.counts[reason] ?? 0) + n;
+  for (const { part, pieces } of parts) {
+    for (const piece of pieces) {
+      const prepared: PreparedChanges = dropSuppressed(piece, suppressed);
+      for (const c of prepared.changes) changes.push(c);
+      result.accepted[part.action] += prepared.accepted;
+      result.changes[part.action] += prepared.changes.length;
+      for (const r of prepared.rejected) result.rejected.push({ ...r, action: part.action });
+      for (const [reason, n] of Object.entries(prepared.counts)) result.counts[reason] = (result.counts[reason] ?? 0) + n;
+      await pace();
+    }
   }
   if (req.dryRun) {
     result.preview = changes.length === 0 ? {} : await ledger.previewMemberChanges(req.audienceId, changes);

@@ -12,6 +12,7 @@ import { registerPrivacy } from '../sources/rest/privacy.ts';
 import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
 import { ApiError, apiCodeOf, sendError } from '../http/errors.ts';
+import { parseLargeJsonInPieces } from '../http/json-body.ts';
 import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
 import { AllowedHosts } from './hosts.ts';
@@ -21,6 +22,7 @@ import { SessionKeys } from './session.ts';
 import { classifyUiRoute, refuseUiSession } from './ui-access.ts';
 import { registerSetupHealth } from './setup-health.ts';
 import { registerUi } from './ui.ts';
+import { MAX_ID_CHARS } from '../core/ids.ts';
 
 /**
  * Largest request body Tailor reads, on the two routes that carry members (REST members,
@@ -92,13 +94,17 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     },
     // Fastify's own request lines carry the URL; ours (onResponse) carry the route pattern only.
     logController: new LogController({ disableRequestLogging: true }),
+    // Path parameters are ids: none may be longer than an id (src/core/ids.ts).
+    routerOptions: { maxParamLength: MAX_ID_CHARS },
     // URLs the router refuses before any route or hook runs (bad percent-encoding, a path
-    // parameter over 100 characters): the one error envelope, without echoing the URL back.
+    // parameter longer than an id): the one error envelope, without echoing the URL back.
     frameworkErrors: (err, _req, reply) => {
       void sendError(
         reply,
         'invalid_request',
-        err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'A path parameter is longer than 100 characters' : 'The URL is not valid (bad percent-encoding)',
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? `A path parameter is longer than ${MAX_ID_CHARS} characters (the longest id)`
+          : 'The URL is not valid (bad percent-encoding)',
       );
     },
   });
@@ -158,6 +164,8 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
   await scopes.register(
     'bearer',
     (scope) => {
+      // Up to 100,000 members in a body: parsed in pieces, the event loop free between them.
+      parseLargeJsonInPieces(scope);
       registerMembers(scope, s);
       registerPrivacy(scope, s);
     },

@@ -57,7 +57,6 @@ async function readStore(s: Services): Promise<void> {
 
 /** The 24-hour clock: unfinished erasures and suppressions and the age of the oldest of each. */
 async function readPrivacy(s: Services, now: number): Promise<void> {
-  await s.store.settlePrivacy(now);
   const p = await s.store.privacySnapshot();
   const age = (at: number | null): number => (at === null ? 0 : Math.max(0, now - at) / 1000);
   privacyPending.set({ kind: 'erasure' }, p.pendingErasures);

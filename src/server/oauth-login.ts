@@ -251,6 +251,7 @@ async function accountChoices(s: Services, tokens: XUserTokens, who: string, rea
             id: config.accountId,
             name: config.accountName ?? config.name,
             permissions: null,
+            configuredAs: null,
             eligible: false,
             reason: `@${who} cannot reach this ad account.`,
           },
@@ -259,6 +260,9 @@ async function accountChoices(s: Services, tokens: XUserTokens, who: string, rea
       accounts = [reached];
     }
   }
+  // A new login marks the accounts Tailor already has a configuration for: saving one of them
+  // re-authorizes that configuration rather than adding a second.
+  const configured = new Map(reauth === null ? (await s.store.listConfigurations()).map((c) => [c.accountId, c.name]) : []);
   return Promise.all(
     accounts.map(async (a): Promise<AccountChoice> => {
       const access = await s.x.getUserAccess(tokens, a.id);
@@ -267,6 +271,7 @@ async function accountChoices(s: Services, tokens: XUserTokens, who: string, rea
         id: a.id,
         name: a.name,
         permissions: access.permissions,
+        configuredAs: configured.get(a.id) ?? null,
         eligible,
         reason: eligible
           ? null

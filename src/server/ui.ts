@@ -15,6 +15,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { ID_HTML_PATTERN, MAX_ID_CHARS } from '../core/ids.ts';
 import { pathId } from '../http/validate.ts';
 import type { Services } from '../services/deps.ts';
 import { renderPopupMessage } from '../ui/pages/popup.ts';
@@ -109,7 +110,9 @@ export async function registerUi(app: FastifyInstance, s: Services, o: UiOptions
       (session: Session) =>
         renderShell(name, o.sessions.csrfToken(session), data);
 
-    ui.get('/', async (req, reply) => page(req, reply, shell('audiences')));
+    // The create form takes the server's id rule from the page, rather than a copy of it.
+    const idRule = { 'audience-id-max': String(MAX_ID_CHARS), 'audience-id-pattern': ID_HTML_PATTERN };
+    ui.get('/', async (req, reply) => page(req, reply, shell('audiences', idRule)));
     ui.get('/outputs', async (req, reply) => page(req, reply, shell('outputs')));
     ui.get('/audit', async (req, reply) => page(req, reply, shell('audit')));
     ui.get('/setup/health', async (req, reply) => page(req, reply, shell('health')));

@@ -3,7 +3,6 @@ import type { Actor } from '../core/terms.ts';
 import type { Configuration } from '../store/port.ts';
 import { sealTokens } from '../sync/tokens.ts';
 import type { XUserTokens } from '../x/types.ts';
-import { recordAudit } from './audit.ts';
 import type { Services } from './deps.ts';
 import type { ConfigurationView } from './views.ts';
 
@@ -16,7 +15,7 @@ export interface AddConfigurationInput {
   tokens: XUserTokens;
   /** The X login's screen name, when the OAuth flow told it (X's API does not). */
   screenName?: string;
-  /** Who adds it, for the audit log. */
+  /** Who adds it, for the audit log (the store records it with the change). */
   actor: Actor;
 }
 
@@ -54,19 +53,12 @@ export async function addConfiguration(s: Services, input: AddConfigurationInput
       tokens: sealTokens(s.box, input.tokens),
     },
     s.now(),
+    input.actor,
   );
   s.log.info(
-    { configuration: result.configuration.id, accountId: input.accountId, created: result.created },
-    result.created ? 'configuration added' : 'configuration re-authorized',
+    { configuration: result.configuration.id, accountId: input.accountId, created: result.created, resumed: result.resumed },
+    result.created ? 'configuration added' : result.resumed ? 'configuration re-authorized; resumed' : 'configuration re-authorized',
   );
-  await recordAudit(s, {
-    actor: input.actor,
-    action: result.created ? 'configuration.created' : 'configuration.reauthorized',
-    objectType: 'configuration',
-    objectId: result.configuration.id,
-    configurationId: result.configuration.id,
-    details: { account_id: input.accountId },
-  });
   s.notify();
   return result;
 }

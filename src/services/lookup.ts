@@ -4,7 +4,7 @@
  * nothing here sees, stores or logs a raw value.
  */
 import type { IdentityType } from '../core/terms.ts';
-import type { LookupRow, StatusStore } from '../store/port.ts';
+import type { LedgerStore, LookupRow, StatusStore } from '../store/port.ts';
 import type { LookupState, LookupView } from './views.ts';
 
 /**
@@ -27,10 +27,26 @@ export function lookupState(r: LookupRow): LookupState {
   return 'rejected';
 }
 
-export async function lookupView(store: Pick<StatusStore, 'lookup'>, identities: { field: string; type: IdentityType; hash: string }[]): Promise<LookupView> {
-  const rows = await store.lookup(identities.map(({ type, hash }) => ({ type, hash })));
+/**
+ * The rows of every audience and X audience holding one of the identities, and each identity's
+ * own line: whether it is suppressed (read from the list, so one that no audience holds is said to
+ * be suppressed too, not just absent) and whether any row holds it.
+ */
+export async function lookupView(
+  store: Pick<StatusStore, 'lookup'> & Pick<LedgerStore, 'suppressedAmong'>,
+  identities: { field: string; type: IdentityType; hash: string }[],
+): Promise<LookupView> {
+  const hashed = identities.map(({ type, hash }) => ({ type, hash }));
+  const rows = await store.lookup(hashed);
+  const listed = new Set((await store.suppressedAmong(hashed)).map((i) => `${i.type}:${i.hash}`));
   const fieldOf = (type: IdentityType, hash: string) => identities.find((i) => i.type === type && i.hash === hash)?.field ?? type;
   return {
+    identities: identities.map((i) => ({
+      field: i.field,
+      identity_type: i.type,
+      suppressed: listed.has(`${i.type}:${i.hash}`),
+      held: rows.some((r) => r.identityType === i.type && r.hash === i.hash),
+    })),
     results: rows.map((r) => ({
       field: fieldOf(r.identityType, r.hash),
       identity_type: r.identityType,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Refusal } from '../core/errors.ts';
 import type { SourceIdentity } from '../membership/changes.ts';
 import { erasureRequestKey, hashIdentities } from '../membership/privacy.ts';
-import type { AuditEntryInput, Erasure } from '../store/port.ts';
+import type { AuditActor, Erasure } from '../store/port.ts';
 import type { Services } from './deps.ts';
 
 /** Past this age an unfinished erasure or suppression is flagged: X's 24 hours are close (docs/privacy.md). */
@@ -58,15 +58,18 @@ export interface ErasureRequest {
 }
 
 /**
- * Records an erasure and does the ledger's part of it in one transaction. `requestKey` is the
- * Firehose's (by subject_request_id); the REST API's is derived from the request itself.
+ * Records an erasure and does the ledger's part of it in one transaction, with its audit entry
+ * (once per erasure: its id and counts, and how many identities could not be used; never whom).
+ * `requestKey` is the Firehose's (by subject_request_id); the REST API's is derived from the
+ * request itself.
  */
 export async function requestErasure(
   s: Services,
   req: ErasureRequest,
   source: 'api' | 'firehose',
+  actor: AuditActor,
   requestKey?: string,
-): Promise<{ erasure: Erasure; created: boolean; unusable: number }> {
+): Promise<{ erasure: Erasure; created: boolean }> {
   const hashed = hashIdentities([{ index: 0, identities: req.identities }], { phoneRegion: s.phoneRegion });
   const memberKeys = req.userId === undefined ? [] : [s.memberKeys.of('user_id', req.userId)];
   if (memberKeys.length === 0 && hashed.identities.length === 0) {
@@ -76,7 +79,10 @@ export async function requestErasure(
     }
   }
   const key = requestKey ?? erasureRequestKey(memberKeys, hashed.identities);
-  const result = await s.store.erase({ requestKey: key, source, memberKeys, identities: hashed.identities }, s.now());
+  const result = await s.store.erase({ requestKey: key, source, memberKeys, identities: hashed.identities }, s.now(), {
+    actor,
+    details: { unusable_identities: hashed.rejected.length },
+  });
   if (result.created) {
     s.notify();
     s.log.info(
@@ -85,17 +91,7 @@ export async function requestErasure(
     );
     await warnIfWaiting(s);
   }
-  return { ...result, unusable: hashed.rejected.length };
-}
-
-/** An erasure's audit entry but its actor: the erasure's id and counts, never whom it erased. */
-export function erasureAudit(erasure: Erasure, unusable: number): Omit<AuditEntryInput, 'actor'> {
-  return {
-    action: 'erasure.requested',
-    objectType: 'erasure',
-    objectId: erasure.id,
-    details: { source: erasure.source, members_erased: erasure.membersErased, x_audiences: erasure.xAudiences, unusable_identities: unusable },
-  };
+  return result;
 }
 
 /** The log line the 24-hour clock needs when a paused configuration holds removals back. */
@@ -110,7 +106,6 @@ export async function warnIfWaiting(s: Services): Promise<void> {
 
 export async function privacyView(s: Services, limit = 50): Promise<PrivacyView> {
   const now = s.now();
-  await s.store.settlePrivacy(now);
   const snap = await s.store.privacySnapshot();
   const age = (at: number | null): number | null => (at === null ? null : Math.max(0, (now - at) / 1000));
   return {

@@ -250,9 +250,20 @@ function buildAudienceView(
   };
 }
 
-/** GET /api/v1/audiences/:id/history: members sent and X's size over time, per downstream audience. */
-export async function historyView(store: Pick<StatusStore, 'listDownstreams' | 'listSamples'>, audience: Audience, since?: number): Promise<HistoryView> {
-  const [downstreams, samples] = await Promise.all([store.listDownstreams(audience.id), store.listSamples(audience.id, since)]);
+/**
+ * GET /api/v1/audiences/:id/history: members sent and X's size over time, and the pauses,
+ * re-creations and renames, per downstream audience; only what came after `since` when given.
+ */
+export async function historyView(
+  store: Pick<StatusStore, 'listDownstreams' | 'listSamples' | 'listEvents'>,
+  audience: Audience,
+  since?: number,
+): Promise<HistoryView> {
+  const [downstreams, samples, events] = await Promise.all([
+    store.listDownstreams(audience.id),
+    store.listSamples(audience.id, since),
+    store.listEvents(audience.id, since),
+  ]);
   return {
     id: audience.id,
     downstream_audiences: downstreams.map((d) => ({
@@ -262,6 +273,7 @@ export async function historyView(store: Pick<StatusStore, 'listDownstreams' | '
       samples: samples
         .filter((s) => s.downstreamId === d.id)
         .map((s) => ({ at: iso(s.at), members: s.members, audience_size: s.audienceSize, sized_members: s.sizedMembers })),
+      events: events.filter((e) => e.downstreamId === d.id).map((e) => ({ at: iso(e.at), kind: e.kind, detail: e.detail })),
     })),
   };
 }

@@ -6,7 +6,7 @@
  * The web UI's own copy of these types is src/ui/assets/types.d.ts (it cannot import this file).
  */
 import { z } from 'zod';
-import { IDENTITY_TYPES } from '../core/terms.ts';
+import { ACTORS, DOWNSTREAM_EVENT_KINDS, IDENTITY_TYPES } from '../core/terms.ts';
 
 const time = z.iso.datetime().describe('ISO 8601 time (UTC)');
 
@@ -155,10 +155,23 @@ export const historyViewSchema = z
             sized_members: z.number().int().nullable().describe('The membership X’s size was read against'),
           }),
         ),
+        events: z
+          .array(
+            z.object({
+              at: time,
+              kind: z
+                .enum(DOWNSTREAM_EVENT_KINDS)
+                .describe(
+                  'paused: its configuration needs re-authorization; resumed: re-authorized; recreated: X lost the audience and Tailor re-created it; renamed: renamed on X to follow its audience',
+                ),
+              detail: z.string().nullable().describe('recreated: the X audience id X lost; renamed: the new name on X; else null'),
+            }),
+          )
+          .describe('What happened to it, oldest first (the chart marks them); kept as long as the samples'),
       }),
     ),
   })
-  .meta({ id: 'History', description: 'Members sent and X’s size over time, per downstream audience' });
+  .meta({ id: 'History', description: 'Members sent and X’s size over time, and what happened, per downstream audience' });
 
 export const deletionViewSchema = z
   .object({
@@ -195,6 +208,16 @@ export const lookupViewSchema = z
         last_sent_at: time.nullable().describe('When X last confirmed an Update of it'),
       }),
     ),
+    identities: z
+      .array(
+        z.object({
+          field: z.string().describe('The member field as given'),
+          identity_type: identityType,
+          suppressed: z.boolean().describe('On the suppression list: kept off every X audience, whoever holds it'),
+          held: z.boolean().describe('Some audience or X audience holds it (it has rows in `results`)'),
+        }),
+      )
+      .describe('One per identity given, found or not: a suppressed identity that no audience holds is still said to be suppressed'),
   })
   .meta({ id: 'Lookup', description: 'Where a person’s identities are held; never the values' });
 export const auditEntryViewSchema = z
@@ -202,9 +225,15 @@ export const auditEntryViewSchema = z
     id: z.number().int().describe('Increasing: the order of the log'),
     at: time,
     actor: z
-      .enum(['admin_token', 'ui_session', 'firehose', 'cli'])
-      .describe('Who made the change: the admin token, a web UI session, mParticle’s Firehose or the CLI'),
-    action: z.string().describe('`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `configuration.reauthorized`'),
+      .enum(ACTORS)
+      .describe(
+        'Who made the change: the admin token, a web UI session, mParticle’s Firehose, the CLI, or a sync worker (a configuration paused because X refused its tokens, an erasure X acknowledged in full)',
+      ),
+    action: z
+      .string()
+      .describe(
+        '`<object type>.<verb>`, e.g. `audience.created`, `connection.updated`, `connection.resync_requested`, `configuration.paused`, `erasure.completed` (docs/privacy.md lists them all)',
+      ),
     object_type: z.enum(['configuration', 'audience', 'connection', 'suppression', 'erasure']),
     object_id: z.string().nullable().describe('The object’s id (a connection’s is `<audience id>/<configuration id>`); never an identity'),
     audience_id: z.string().nullable(),
@@ -245,7 +274,7 @@ export const alertEventViewSchema = z
     type: z
       .string()
       .describe(
-        'configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue',
+        'configuration.needs_reauth, configuration.resumed, x_audience.failing, x_audience.recovered, x_audience.recreated, x_audience.size_dropped, erasure.overdue, erasure.completed',
       ),
     time: time,
     text: z.string().describe('One line in words, as Slack-compatible receivers show it'),

@@ -12,10 +12,24 @@ export interface CadenceRow {
   next_send_at: number;
 }
 
-/** Whether the changes of this downstream audience may be claimed now. */
-export function cadenceOpen(row: CadenceRow, now: number): boolean {
-  return row.send_interval_ms === null || row.next_send_at <= now;
+/**
+ * Whether the changes of this downstream audience may be claimed now. `optOutWaiting` (asked only
+ * while the window is closed; optOutWaitingSql below): whether a suppressed hash's change waits in
+ * its outbox. A cadence may be up to a week, and X allows an opt-out 24 hours (docs/privacy.md):
+ * such a change opens the window, and the batch takes the other waiting changes with it.
+ */
+export function cadenceOpen(row: CadenceRow, now: number, optOutWaiting: () => boolean = () => false): boolean {
+  return row.send_interval_ms === null || row.next_send_at <= now || optOutWaiting();
 }
+
+/**
+ * The same SQL on both dialects: a change of a suppressed hash not yet settled waits in the outbox
+ * of downstream audience `d` (a row alias). Reads the unsettled suppressions (a partial index, few
+ * rows but for a burst of opt-outs) and seeks each in the outbox's primary key.
+ */
+export const optOutWaitingSql = (d: string): string =>
+  `EXISTS (SELECT 1 FROM suppressions s JOIN outbox o ON o.downstream_id = ${d}.id AND o.hash = s.hash
+     WHERE s.settled_at IS NULL AND s.identity_type = ${d}.identity_type)`;
 
 /** After a send claimed `claimed` of at most `max` changes: the next send's earliest time, or null to leave it. */
 export function nextSendAfter(row: CadenceRow, now: number, claimed: number, max: number): number | null {

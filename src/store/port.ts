@@ -4,11 +4,16 @@
  * `SessionStore`, `PrivacyStore` and `AuditStore`; the alert loop `AlertStore`; the retention loop `RetentionStore`; `Store`, all of them, is for the composition root and the adapters (sqlite/ and
  * postgres/ implement it). Every method is a single transaction: it either happens whole or not at all.
  *
+ * Every method that changes a configuration, audience, connection, suppression or erasure takes
+ * an `AuditBy` (who asks) and writes its audit entry in that same transaction (audit-entries.ts
+ * says what each records): there is no other way to write one, so no change commits without its
+ * entry and no entry records a change that did not commit.
+ *
  * Claims follow one rule: a worker leases one downstream audience (owner, token, expiry), does
  * the X work, and settles with the token. A settle whose token no longer matches (the lease
  * expired and another worker took it) changes nothing and returns false.
  */
-import type { Actor, ChangeOp, ConfigurationState, DownstreamState, IdentityType } from '../core/terms.ts';
+import type { Actor, ChangeOp, ConfigurationState, DownstreamEventKind, DownstreamState, IdentityType } from '../core/terms.ts';
 
 export interface Configuration {
   id: string;
@@ -387,7 +392,7 @@ export interface QueueStore {
    * newer change may already have overwritten), drop the claimed rows, update counters.
    */
   settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean>;
-  settleDeleted(downstreamId: number, token: string): Promise<boolean>;
+  settleDeleted(downstreamId: number, token: string, now: number): Promise<boolean>;
   settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean>;
   /**
    * X lost the audience: forget its id and X ledger, queue every current member again. The
@@ -422,8 +427,8 @@ export interface QueueStore {
    * campaigns, give the lease back, and look again at `nextAttemptAt`, unless forced before then.
    */
   holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean>;
-  /** Pauses (or resumes) a configuration; claims skip the downstream audiences of one not `active`. */
-  setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void>;
+  /** Pauses (or resumes) a configuration; claims skip the downstream audiences of one not `active`. Audited when the state changes. */
+  setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number, by: AuditBy): Promise<void>;
 }
 
 /**
@@ -493,37 +498,40 @@ export interface PrivacySnapshot {
 }
 
 /**
- * The suppression list and erasures (docs/privacy.md). Every method is one transaction.
+ * The suppression list and erasures (docs/privacy.md). Every method is one transaction. Reads
+ * never settle anything: every write that can settle a suppression or finish an erasure (the
+ * settles, the claim's dropped no-ops, the operations that drop pending changes or forget an X
+ * ledger, `suppress` and `erase` themselves) does it in its own transaction, so an erasure is
+ * `done`, with its `completedAt`, the moment X acknowledged its last removal.
  * Suppressed hashes are kept out of X by three guards: ingest drops adds of them
  * (`suppressedAmong`), `suppress` queues their removal wherever X may hold them, and the claim
  * turns any add of one still in the outbox into a remove (or drops it), so no race sends one.
  */
 export interface PrivacyStore {
   /** Adds to and lifts from the suppression list; lifts after adds. */
-  suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult>;
+  suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number, by: AuditBy): Promise<SuppressionResult>;
   /**
    * Erases every member, in every audience, holding one of the identities or one of the member
    * keys (all of its identities go), suppresses every identity found and records the erasure.
    * The same request key again changes nothing and returns the first erasure.
    */
-  erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }>;
+  erase(input: ErasureInput, now: number, by: AuditBy): Promise<{ erasure: Erasure; created: boolean }>;
   getErasure(id: string): Promise<Erasure | null>;
   /** Pending erasures oldest first, then the most recent done ones, at most `limit`. */
   listErasures(limit: number): Promise<Erasure[]>;
-  /** Marks settled the suppressions and erasures X has acknowledged in full (settles do it too). */
-  settlePrivacy(now: number): Promise<void>;
   privacySnapshot(): Promise<PrivacySnapshot>;
 }
 
 /** Configurations, audiences and connections: what the REST API, the Firehose and the UI manage. */
 export interface CatalogStore {
   // configurations
-  putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }>;
+  /** Adds, or re-authorizes the account's configuration (new tokens resume it: `resumed` when it was paused). */
+  putConfiguration(input: ConfigurationInput, now: number, by: AuditBy): Promise<{ configuration: Configuration; created: boolean; resumed: boolean }>;
   listConfigurations(): Promise<Configuration[]>;
   getConfiguration(id: string): Promise<Configuration | null>;
   getConfigurationByAccount(accountId: string): Promise<Configuration | null>;
   /** Refused (returns 'in_use') while connections use it. */
-  deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'>;
+  deleteConfiguration(id: string, now: number, by: AuditBy): Promise<'deleted' | 'not_found' | 'in_use'>;
 
   // audiences and connections
   /**
@@ -535,6 +543,7 @@ export interface CatalogStore {
     id: string,
     name: string,
     now: number,
+    by: AuditBy,
     origin?: AudienceOrigin,
   ): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }>;
   /** See FirehoseAccess: one read, for the Firehose handlers. */
@@ -550,18 +559,34 @@ export interface CatalogStore {
    * Deletes the audience, its members and connections; its downstream audiences go to `deleting`
    * (with `force`, deleted on X even when active campaigns target them).
    */
-  deleteAudience(id: string, now: number, opts?: { force?: boolean }): Promise<boolean>;
+  deleteAudience(id: string, now: number, by: AuditBy, opts?: { force?: boolean }): Promise<boolean>;
   /** Confirms the waiting deletions of a deleted audience's X audiences despite their campaigns; returns how many. */
-  forceDeletions(audienceId: string, now: number): Promise<number>;
-  putConnection(audienceId: string, configurationId: string, settings: ConnectionSettings, now: number): Promise<{ connection: Connection; created: boolean }>;
+  forceDeletions(audienceId: string, now: number, by: AuditBy): Promise<number>;
+  /** Creates or changes a connection; `changed`: some setting differs from before (false for the same settings again). */
+  putConnection(
+    audienceId: string,
+    configurationId: string,
+    settings: ConnectionSettings,
+    now: number,
+    by: AuditBy,
+  ): Promise<{ connection: Connection; created: boolean; changed: boolean }>;
   /**
    * Starts a resync of the connection's X audiences that exist on X: every hash X holds is sent
    * again as an Update. Returns the X audiences it starts on, or null when there is no connection.
    */
-  requestResync(audienceId: string, configurationId: string, now: number): Promise<number | null>;
+  requestResync(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<number | null>;
   listConnections(audienceId: string): Promise<Connection[]>;
   /** Stops forwarding; the downstream audiences stay on X, detached. */
-  deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean>;
+  deleteConnection(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<boolean>;
+}
+
+/** One event of a downstream audience (migration 0018), for its status chart. */
+export interface DownstreamEvent {
+  downstreamId: number;
+  at: number;
+  kind: DownstreamEventKind;
+  /** recreated: the X id X lost; renamed: the new name on X; else null. */
+  detail: string | null;
 }
 
 /** The reads behind the status page, `GET /metrics` and `/readyz`: nothing here writes but `ping`. */
@@ -587,6 +612,8 @@ export interface StatusStore {
     audienceId: string,
     since?: number,
   ): Promise<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[]>;
+  /** What happened to the audience's downstream audiences (pauses, re-creations, renames), oldest first; only after `since` when given. */
+  listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]>;
   /** The most recent errors of the audience's downstream audiences, newest first. */
   listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]>;
   /** X audiences of deleted audiences still waiting to be deleted on X. */
@@ -619,6 +646,14 @@ export interface SessionStore {
 /** Who made a change the audit log records (src/http/actor.ts tells HTTP callers apart). */
 export type AuditActor = Actor;
 export type AuditObjectType = 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
+/** Small facts about a change (toggles, counts, a state); never an identity or a token. */
+export type AuditDetails = Record<string, string | number | boolean | null>;
+
+/**
+ * Who asks for an audited change: the actor alone, or with facts only the caller knows (how many
+ * identities of the request it could not hash), added to the entry's details.
+ */
+export type AuditBy = AuditActor | { actor: AuditActor; details: AuditDetails };
 
 /** One change as the audit log records it: object ids and counts only, never a raw identity. */
 export interface AuditEntryInput {
@@ -629,22 +664,21 @@ export interface AuditEntryInput {
   objectId: string | null;
   audienceId?: string | null;
   configurationId?: string | null;
-  /** Small facts about the change (toggles, counts, a state); never an identity or a token. */
-  details?: Record<string, string | number | boolean | null>;
+  details?: AuditDetails;
 }
 
 export interface AuditEntry extends Required<Omit<AuditEntryInput, 'details'>> {
   id: number;
   at: number;
-  details: Record<string, string | number | boolean | null> | null;
+  details: AuditDetails | null;
 }
 
 /**
- * The audit log (append-only: the tables refuse UPDATE and DELETE). Services and routes record
- * each change right after it commits; `GET /api/v1/audit` and the UI read it, newest first.
+ * The audit log (append-only: the tables refuse UPDATE and DELETE). Entries are written only by
+ * the audited operations, each in its own transaction (AuditBy above); `GET /api/v1/audit` and
+ * the UI read them, newest first.
  */
 export interface AuditStore {
-  recordAudit(entry: AuditEntryInput, now: number): Promise<void>;
   /** Newest first, at most `limit` entries, only those with an id below `beforeId` when given. */
   listAudit(opts: { beforeId?: number; limit: number }): Promise<AuditEntry[]>;
 }
@@ -674,6 +708,16 @@ export interface AlertObservations {
     attempts: number;
     lastError: string | null;
   }[];
+  /** Pending erasures received before the watch's `erasuresOverdueBefore`, oldest first. */
+  overdueErasures: { id: string; requestedAt: number }[];
+}
+
+/** What one look of the alert watch needs besides the rule. */
+export interface AlertWatchOptions {
+  /** Record the events `pending` (a webhook is configured) or `unsent`. */
+  deliver: boolean;
+  /** Pending erasures received before this (epoch ms) are overdue: the rule's `overdueErasures`. */
+  erasuresOverdueBefore: number;
 }
 
 /** An event to record: its body is the JSON delivered as it is (and signed). */
@@ -718,11 +762,11 @@ export interface WebhookResult {
 export interface AlertStore {
   /**
    * Reads the observations and the previous states, calls `rule` (pure), and writes its states and
-   * events (`pending` when `deliver`, else `unsent`) in the same transaction. Returns the events.
+   * events (`pending` when `opts.deliver`, else `unsent`) in the same transaction. Returns the events.
    */
   watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]>;
   /** Leases up to `limit` pending events that are due, oldest first. */

@@ -24,6 +24,9 @@ export function isProcessing(x: { audienceSize: number | null; reasonsNotTargeta
 /** Samples kept per downstream audience: a few days at the default refresh interval. */
 export const SAMPLES_KEPT = 2_000;
 
+/** Events (pause, re-creation, rename) kept per downstream audience for its chart: they are rare. */
+export const EVENTS_KEPT = 200;
+
 /** Errors kept per downstream audience for the status page. */
 export const ERRORS_KEPT = 20;
 

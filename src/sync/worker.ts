@@ -280,14 +280,14 @@ export class SyncWorker {
         return;
       }
       case 'reauth': {
-        await store.setConfigurationState(claim.configuration.id, 'needs_reauth', err.message, now);
+        await store.setConfigurationState(claim.configuration.id, 'needs_reauth', err.message, now, 'worker');
         await store.release(d.id, claim.leaseToken, { nextAttemptAt: now, error: err.message, countAttempt: false, now });
         log.warn({ ...fields, configuration: claim.configuration.id }, 'configuration needs re-authorization; its changes are kept');
         return;
       }
       case 'not_found': {
         if (claim.task === 'delete') {
-          if (await store.settleDeleted(d.id, claim.leaseToken)) log.info(fields, 'downstream audience already gone on X; forgotten');
+          if (await store.settleDeleted(d.id, claim.leaseToken, now)) log.info(fields, 'downstream audience already gone on X; forgotten');
           return;
         }
         const reason = `The X audience was deleted outside Tailor; re-creating it and sending its ${d.members} members again.`;

@@ -1,6 +1,7 @@
 /** The alert rule (src/alerts/rule.ts), pure: transitions in, states and events out. */
 import { describe, expect, it } from 'vitest';
-import { alertRule } from '../../src/alerts/rule.ts';
+import { ERASURE_DUE_MS, alertRule } from '../../src/alerts/rule.ts';
+import { PRIVACY_WARN_AFTER_MS } from '../../src/services/privacy.ts';
 import { verifySignature, signature } from '../../src/alerts/sign.ts';
 import { webhookBackoffMs } from '../../src/alerts/loop.ts';
 import type { AlertObservations } from '../../src/store/port.ts';
@@ -32,10 +33,12 @@ function run(steps: { at: number; seen: AlertObservations }[], alertAfterMs = 60
     return out.events.map((e) => e.type);
   });
 }
-const obs = (c: Partial<Config> = {}, d: Partial<Down> | null = {}): AlertObservations => ({
+const obs = (c: Partial<Config> = {}, d: Partial<Down> | null = {}, overdueErasures: AlertObservations['overdueErasures'] = []): AlertObservations => ({
   configurations: [{ ...config, ...c }],
   downstreams: d === null ? [] : [{ ...down, ...d }],
+  overdueErasures,
 });
+const H = 3_600_000;
 
 describe('the alert rule', () => {
   it('raises needs_reauth and resumed once per transition, nothing while the state holds', () => {
@@ -48,6 +51,14 @@ describe('the alert rule', () => {
         { at: 5, seen: obs() },
       ]),
     ).toEqual([[], ['configuration.needs_reauth'], [], ['configuration.resumed'], []]);
+  });
+
+  it('says in words which configuration needs re-authorization, why, and what to do', () => {
+    const reason = 'X says the access token is no longer valid. Someone needs to log in to X again.';
+    const [event] = alertRule(obs({ state: 'needs_reauth', stateReason: reason }), new Map(), { now: 1, alertAfterMs: 1 }).events;
+    expect(JSON.parse(event!.body).text).toBe(
+      'Tailor: configuration “Acme” (X ad account acc1) needs re-authorization: X says the access token is no longer valid. Someone needs to log in to X again. Its changes wait; re-authorize it in Setup › Outputs.',
+    );
   });
 
   it('raises failing only after alertAfterMs of failures in a row, and recovered only after failing', () => {
@@ -97,13 +108,47 @@ describe('the alert rule', () => {
     ).toEqual([[], [], ['x_audience.size_dropped'], [], []]);
   });
 
-  it('forgets subjects no longer seen, and reports an overdue erasure once', () => {
+  it('forgets subjects no longer seen', () => {
     const states = new Map<string, string>([['downstream:99', '{}']]);
-    const out = alertRule(obs({}, null), states, { now: 100 * 3_600_000, alertAfterMs: 1, overdueErasures: [{ id: 'e1', requestedAt: 0 }] });
+    const out = alertRule(obs({}, null), states, { now: 1, alertAfterMs: 1 });
     expect(out.states).toContainEqual({ subject: 'downstream:99', state: null });
-    expect(out.events.map((e) => e.type)).toEqual(['erasure.overdue']);
-    const again = alertRule(obs({}, null), new Map([['erasure:e1', '{}']]), { now: 1, alertAfterMs: 1, overdueErasures: [{ id: 'e1', requestedAt: 0 }] });
-    expect(again.events).toEqual([]);
+    expect(out.events).toEqual([]);
+  });
+
+  it('reports an overdue erasure once, and that it completed once it is no longer overdue', () => {
+    const e1 = { id: 'e1', requestedAt: 10 * H };
+    const states = new Map<string, string>();
+    const step = (now: number, overdue: AlertObservations['overdueErasures']) => {
+      const out = alertRule(obs({}, null, overdue), states, { now, alertAfterMs: 1 });
+      for (const s of out.states) {
+        if (s.state === null) states.delete(s.subject);
+        else states.set(s.subject, s.state);
+      }
+      return out.events.map((e) => JSON.parse(e.body));
+    };
+    const [overdue, ...more] = step(30.5 * H, [e1]);
+    expect(more).toEqual([]);
+    expect(overdue).toMatchObject({ type: 'erasure.overdue', objects: { erasure: { id: 'e1' } }, details: { requested_at: new Date(10 * H).toISOString() } });
+    expect(overdue.text).toBe(
+      'Tailor: erasure e1 is not done 20 h after it was requested; X allows 24 h (3 h left). See Privacy for a configuration to re-authorize or an X audience that keeps failing.',
+    );
+    expect(step(31 * H, [e1])).toEqual([]);
+    expect(step(40 * H, [e1])).toEqual([]); // past X's 24 h: still one event
+    const [completed, ...after] = step(41 * H, []);
+    expect(after).toEqual([]);
+    expect(completed).toMatchObject({
+      type: 'erasure.completed',
+      objects: { erasure: { id: 'e1' } },
+      details: { requested_at: new Date(10 * H).toISOString() },
+    });
+    expect(completed.text).toBe('Tailor: erasure e1 is done 31 h after it was requested: X acknowledged every removal.');
+    expect([...states.keys()]).toEqual(['configuration:c1']); // the erasure's state is forgotten
+    expect(step(42 * H, [])).toEqual([]);
+  });
+
+  it('waits as long as the UI does before calling an erasure overdue', () => {
+    expect(ERASURE_DUE_MS).toBe(PRIVACY_WARN_AFTER_MS);
+    expect(ERASURE_DUE_MS).toBe(20 * H);
   });
 
   it('gives every event its own id', () => {

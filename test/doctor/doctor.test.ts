@@ -72,6 +72,7 @@ async function database(name: string, logins: [string, string][]): Promise<strin
         tokens: sealTokens(box, { accessToken: u.access_token, accessTokenSecret: u.access_token_secret }),
       },
       Date.now(),
+      'cli',
     );
   }
   await store.close();
@@ -91,6 +92,11 @@ const doctor = (e: NodeJS.ProcessEnv): Promise<DoctorReport> =>
       }
     },
   });
+
+const emulatorConfig = async (body: unknown): Promise<void> => {
+  const res = await fetch(`${emu.url}/_emulator/config`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+};
 
 const failed = (r: DoctorReport): string[] => r.checks.filter((c) => c.status === 'fail').map((c) => c.id);
 const check = (r: DoctorReport, id: string) => r.checks.find((c) => c.id === id);
@@ -145,6 +151,49 @@ describe('tailor doctor', () => {
     } finally {
       await config({ callback_urls: null });
     }
+  });
+
+  it('fails a clock far off X’s, says what to do, and blames neither the app’s credentials nor the configurations', async () => {
+    const url = await database('clock-far', [['ads_admin', user('ads_admin').accounts[0]!.id]]);
+    // X's clock 10 minutes behind: this machine is 10 minutes ahead, past X's ±5 minutes.
+    await emulatorConfig({ clock_skew_ms: -600_000 });
+    try {
+      const r = await doctor(env(url));
+      expect(r.ok).toBe(false);
+      const clock = check(r, 'x.clock')!;
+      expect(clock.status).toBe('fail');
+      expect(clock.detail).toMatch(/^This machine's clock is (59\d|6\d\d)\.\d s ahead of X: X refuses OAuth signatures that far off\.$/);
+      expect(clock.fix).toMatch(/NTP/);
+      // X refused the request_token signature because of the clock: said so, not "wrong secret".
+      expect(check(r, 'x.app')!.status).toBe('fail');
+      expect(check(r, 'x.app')!.detail).toMatch(/clock/);
+      expect(check(r, 'x.app')!.detail).not.toMatch(/do not match/);
+      expect(check(r, 'x.app')!.fix).toMatch(/Sync the clock/);
+      const config = r.checks.filter((c) => c.id.startsWith('configuration.'));
+      expect(config.map((c) => [c.status, c.fix])).toEqual([['warn', 'Fix the clock check first.']]);
+    } finally {
+      await emulatorConfig({ clock_skew_ms: 0 });
+    }
+  });
+
+  it('warns on a clock a minute off (X still accepts it) and passes with none', async () => {
+    const url = await database('clock-near', [['ads_admin', user('ads_admin').accounts[0]!.id]]);
+    await emulatorConfig({ clock_skew_ms: 60_000 });
+    try {
+      const r = await doctor(env(url));
+      expect(r.ok).toBe(true);
+      expect(failed(r)).toEqual([]);
+      const clock = check(r, 'x.clock')!;
+      expect(clock.status).toBe('warn');
+      expect(clock.detail).toMatch(/^This machine's clock is (59|6\d)\.\d s behind X\.$/);
+      expect(clock.fix).toMatch(/NTP/);
+      expect(check(r, 'x.app')!.status).toBe('pass');
+    } finally {
+      await emulatorConfig({ clock_skew_ms: 0 });
+    }
+    const none = await doctor(env(url));
+    expect(check(none, 'x.clock')).toMatchObject({ status: 'pass', fix: null });
+    expect(check(none, 'x.clock')!.detail).toMatch(/within [12] s of X's/);
   });
 
   it('names a configuration whose token X revoked', async () => {
@@ -224,6 +273,75 @@ describe('tailor doctor', () => {
     const url = await database('env', []);
     const r = await doctor(env(url, { TAILOR_HOST: '0.0.0.0', TAILOR_FIREHOSE_TOKEN: '', TAILOR_ADMIN_TOKEN: '', TAILOR_FLUSH_INTERVAL_MS: 'soon' }));
     expect(r.ok).toBe(false);
-    expect(failed(r)).toEqual(expect.arrayContaining(['env.TAILOR_ADMIN_TOKEN', 'env.TAILOR_FLUSH_INTERVAL_MS']));
+    expect(failed(r).sort()).toEqual(['env.TAILOR_ADMIN_TOKEN', 'env.TAILOR_FIREHOSE_TOKEN', 'env.TAILOR_FLUSH_INTERVAL_MS']);
+    for (const id of ['env.TAILOR_ADMIN_TOKEN', 'env.TAILOR_FIREHOSE_TOKEN', 'env.TAILOR_FLUSH_INTERVAL_MS'])
+      expect(check(r, id)!.fix, id).toMatch(new RegExp(`^Set ${id.slice(4)} as the README's environment table says`));
+    expect(check(r, 'env.TAILOR_FIREHOSE_TOKEN')!.detail).toMatch(/when TAILOR_HOST \(0\.0\.0\.0\) is not loopback/);
+    // With the rest valid, the Firehose check itself names the exposure and what to do.
+    const exposed = await doctor(env(url, { TAILOR_HOST: '0.0.0.0', TAILOR_FIREHOSE_TOKEN: '', TAILOR_PUBLIC_URL: 'https://tailor.example.com' }));
+    const firehose = check(exposed, 'firehose.token')!;
+    expect(firehose.status).toBe('fail');
+    expect(firehose.detail).toMatch(/TAILOR_HOST is 0\.0\.0\.0, not loopback, and TAILOR_FIREHOSE_TOKEN is not set/);
+    expect(firehose.fix).toMatch(/Set TAILOR_FIREHOSE_TOKEN .* API key of the Tailor output in mParticle/);
+    // On loopback a missing token only warns; a set one passes.
+    expect(check(await doctor(env(url, { TAILOR_FIREHOSE_TOKEN: '' })), 'firehose.token')!.status).toBe('warn');
+    expect(check(await doctor(env(url)), 'firehose.token')!.status).toBe('pass');
+  });
+
+  it('checks TAILOR_PUBLIC_URL against the host and the callback', async () => {
+    const url = await database('public-url', []);
+    const withPath = check(await doctor(env(url, { TAILOR_PUBLIC_URL: 'https://example.com/tailor' })), 'public_url')!;
+    expect(withPath).toMatchObject({ status: 'fail', fix: 'Set TAILOR_PUBLIC_URL to the scheme, host and port only.' });
+    expect(withPath.detail).toMatch(/has a path \(\/tailor\)/);
+    const plain = check(await doctor(env(url, { TAILOR_PUBLIC_URL: 'http://tailor.example.com' })), 'public_url')!;
+    expect(plain.status).toBe('warn');
+    expect(plain.fix).toMatch(/HTTPS/);
+    const unset = check(await doctor(env(url, { TAILOR_HOST: '0.0.0.0' })), 'public_url')!;
+    expect(unset.status).toBe('warn');
+    expect(unset.fix).toMatch(/register <that>\/oauth\/x\/callback in the X app/);
+    const good = await doctor(env(url, { TAILOR_PUBLIC_URL: 'https://tailor.example.com' }));
+    expect(check(good, 'public_url')).toMatchObject({ status: 'pass', detail: expect.stringContaining('https://tailor.example.com/oauth/x/callback') });
+    // The callback it names is the one the X app check asked X to confirm.
+    expect(check(good, 'x.app')!.detail).toContain('confirmed the callback https://tailor.example.com/oauth/x/callback');
+  });
+
+  it('names an app X has not approved for the Ads API, and an Ads API that does not answer', async () => {
+    const url = await database('ads-api', [['ads_admin', user('ads_admin').accounts[0]!.id]]);
+    await emulatorConfig({ ads_api_access: false });
+    try {
+      const r = await doctor(env(url));
+      expect(failed(r)).toHaveLength(1);
+      const c = check(r, failed(r)[0]!)!;
+      expect(c.id).toMatch(/^configuration\./);
+      expect(c.detail).toBe('X says the app has no Ads API access (UNAUTHORIZED_CLIENT_APPLICATION).');
+      expect(c.fix).toMatch(/Apply for Ads API access .* up to 3 business days/);
+      expect(check(r, 'x.app')!.status).toBe('pass'); // the app's OAuth works without Ads API access
+    } finally {
+      await emulatorConfig({ ads_api_access: true });
+    }
+    await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error_rate: 1 }) });
+    try {
+      const r = await doctor(env(url));
+      const c = check(r, failed(r)[0]!)!;
+      expect(failed(r)).toHaveLength(1);
+      expect(c.detail).toMatch(/^Could not reach the Ads API: /);
+      expect(c.fix).toMatch(/TAILOR_X_API_URL/);
+    } finally {
+      await fetch(`${emu.url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ reset: true }) });
+    }
+  });
+
+  it('warns when disk beside the database runs low, and fails when nearly full', async () => {
+    const url = await database('disk', []);
+    // The real probe, with the free space it measured replaced: no test fills a disk.
+    const withFree = (freeBytes: number) =>
+      runDoctor({ env: env(url), probe: async (t) => ({ ...(await probeDatabase(t)), freeBytes }), configurations: async () => [] });
+    const low = check(await withFree(500 * 1024 ** 2), 'database.disk')!;
+    expect(low).toMatchObject({ status: 'warn', detail: '0.5 GiB free beside the database.' });
+    expect(low.fix).toMatch(/Free disk space or move the database/);
+    const full = await withFree(50 * 1024 ** 2);
+    expect(check(full, 'database.disk')).toMatchObject({ status: 'fail', fix: 'Free disk space now: writes fail when it runs out.' });
+    expect(full.ok).toBe(false);
+    expect(check(await withFree(5 * 1024 ** 3), 'database.disk')!.status).toBe('pass');
   });
 });

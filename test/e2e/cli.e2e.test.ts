@@ -104,6 +104,17 @@ describe('the tailor command', () => {
         'Cart abandoners (handle)',
         'Cart abandoners (device id)',
       ]);
+      // One sample audience stays below X's 100 while members come and go, so the demo shows the
+      // TOO_SMALL case: X sizes it (5 s in the demo) and says it is too small to target.
+      type Small = { members: number; connections: { downstream_audiences: { identity_type: string; reasons_not_targetable: string[] }[] }[] };
+      const small = async () =>
+        (await (await fetch(`${url}/api/v1/audiences/beta-testers`, { headers: { authorization: `Bearer ${token}` } })).json()) as Small;
+      await waitFor(
+        'Beta testers sized by X as too small',
+        async () => (await small()).connections[0]?.downstream_audiences.find((d) => d.identity_type === 'email')?.reasons_not_targetable.includes('TOO_SMALL'),
+        60_000,
+      );
+      expect((await small()).members).toBeLessThan(100);
     } finally {
       const code = await new Promise<number | null>((resolve) => {
         child.once('exit', (c) => resolve(c));

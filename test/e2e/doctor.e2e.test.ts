@@ -56,4 +56,33 @@ describe('tailor doctor', () => {
     expect(report.ok).toBe(false);
     expect(report.checks.filter((c: any) => c.status === 'fail').map((c: any) => c.id)).toEqual(['x.app']);
   });
+
+  it('exits 1 naming the configuration whose token X revoked, with what to do', async () => {
+    const { user } = emu.admin();
+    await emu.faults({ revoke_tokens: [user.access_token] });
+    try {
+      const r = await doctor(['--json'], env);
+      expect(r.status).toBe(1);
+      const failed = JSON.parse(r.stdout).checks.filter((c: any) => c.status === 'fail');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]).toMatchObject({ id: expect.stringMatching(/^configuration\./), fix: expect.stringMatching(/^Re-authorize it in Setup › Outputs/) });
+      expect(failed[0].detail).toMatch(/revoked or is no longer valid/);
+    } finally {
+      await emu.faults({ restore_tokens: [user.access_token] });
+    }
+  });
+
+  it('exits 1 naming the clock, with what to do, when this machine is 10 minutes off X', async () => {
+    await emu.post('/_emulator/config', { clock_skew_ms: -600_000 });
+    try {
+      const r = await doctor([], env);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toMatch(/^FAIL {2}Clock: This machine's clock is (59\d|6\d\d)\.\d s ahead of X: X refuses OAuth signatures that far off\.$/m);
+      expect(r.stdout).toMatch(/^ {6}→ Sync the clock with NTP/m);
+      expect(r.stdout).toMatch(/^FAIL {2}X app: X refused the app's signature .*clock/m);
+    } finally {
+      await emu.post('/_emulator/config', { clock_skew_ms: 0 });
+    }
+    expect((await doctor([], env)).status).toBe(0);
+  });
 });

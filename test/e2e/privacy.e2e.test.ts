@@ -147,12 +147,20 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           'newsletter (handle)': [],
           'newsletter (device id)': [],
         });
-        const erasure = await waitFor('the erasure done', async () => {
-          const r = await t.api('GET', `/erasures/${erasureId}`);
-          return r.body.state === 'done' ? r.body : null;
-        });
+        // X acknowledged the last removal and Tailor settled it (nothing pending): the erasure is
+        // done at once, dated when that settle committed. Reads never settle: no waiting, no retry.
+        const removals = (await emu.get<{ route: string; status: number; at: number }[]>('/_emulator/requests')).filter(
+          (c) => c.route === 'POST custom_audience_users' && c.status === 200,
+        );
+        const lastRemovalAt = removals.at(-1)!.at;
+        const erasure = (await t.api('GET', `/erasures/${erasureId}`)).body;
+        const readAt = Date.now();
         expect(erasure).toMatchObject({ id: erasureId, state: 'done', members_erased: 2, x_audiences: 6, source: via === 'rest' ? 'api' : 'firehose' });
-        expect(Date.parse(erasure.completed_at)).toBeGreaterThanOrEqual(Date.parse(erasure.received_at));
+        expect(Date.parse(erasure.completed_at)).toBeGreaterThanOrEqual(lastRemovalAt);
+        expect(Date.parse(erasure.completed_at)).toBeLessThanOrEqual(readAt);
+        // The audit log says so, by the worker whose settle saw it.
+        const completed = (await t.api('GET', '/audit?limit=200')).body.data.filter((e: any) => e.action === 'erasure.completed' && e.object_id === erasureId);
+        expect(completed).toMatchObject([{ actor: 'worker', at: erasure.completed_at }]);
         for (const hashes of Object.values(await onX())) for (const h of P_HASHES) expect(hashes).not.toContain(h);
         expect((await t.audience('buyers')).members).toBe(0);
         expect((await t.audience('newsletter')).members).toBe(1);

@@ -2,64 +2,15 @@
  * Alert webhooks end to end: a real `tailor serve`, the X emulator, and a receiver on 127.0.0.1
  * that checks every signature itself (its own HMAC, not Tailor's code). An event raised while the
  * receiver answers 500 is retried, survives Tailor being killed, and is delivered after the
- * restart; each transition is one event, and no two delivered events share an id.
+ * restart; each transition is one event (a paused and resumed configuration, a re-created X
+ * audience, one failing past TAILOR_ALERT_AFTER_MINUTES and recovering), and no two delivered
+ * events share an id.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from '../support/webhook-receiver.ts';
 import { Emu, TailorProcess, waitFor } from './harness.ts';
 
 const SECRET = 'webhook-test-secret-0123456789';
-
-interface Received {
-  id: string;
-  type: string;
-  body: any;
-  signed: boolean;
-  answered: number;
-}
-
-/** A receiver that answers `status` (500 to start with) and records what came. */
-class Receiver {
-  status = 500;
-  readonly received: Received[] = [];
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(): Promise<Receiver> {
-    const ref: { self?: Receiver } = {};
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const timestamp = String(req.headers['x-tailor-timestamp'] ?? '');
-        const want = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(`${timestamp}.${raw}`).digest('hex')}`);
-        const got = Buffer.from(String(req.headers['x-tailor-signature'] ?? ''));
-        const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 300;
-        const body = JSON.parse(raw);
-        const answered = ref.self!.status;
-        ref.self!.received.push({ id: body.id, type: body.type, body, signed: fresh && want.length === got.length && timingSafeEqual(want, got), answered });
-        res.statusCode = answered;
-        res.end();
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    ref.self = new Receiver(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tailor`);
-    return ref.self;
-  }
-
-  delivered(): Received[] {
-    return this.received.filter((r) => r.answered >= 200 && r.answered < 300);
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 describe('alert webhooks', () => {
   let emu: Emu;
@@ -69,7 +20,7 @@ describe('alert webhooks', () => {
 
   beforeAll(async () => {
     emu = await Emu.start();
-    receiver = await Receiver.start();
+    receiver = await Receiver.start(SECRET);
     tailor = await TailorProcess.start(emu, { env: env() });
   });
   afterAll(async () => {
@@ -122,12 +73,23 @@ describe('alert webhooks', () => {
     expect(recreated.body.details).toEqual({ old_x_audience_id: first, new_x_audience_id: second });
     expect(recreated.body.objects).toMatchObject({ audience: { id: 'hooks', name: 'Hooks' }, x_audience: { id: second, identity_type: 'email' } });
 
+    // X fails every users call for longer than TAILOR_ALERT_AFTER_MINUTES (0.6 s here): failing; X recovers: recovered.
+    await emu.faults({ error_rate: 1, only: 'users' });
+    await tailor.api('POST', '/audiences/hooks/members', { add: [{ user_id: 'u3', email: 'three@example.com' }] });
+    const failing = await waitFor('x_audience.failing delivered', async () => receiver.delivered().find((r) => r.type === 'x_audience.failing'));
+    expect(failing.body).toMatchObject({ objects: { audience: { id: 'hooks' }, x_audience: { id: second, identity_type: 'email' } } });
+    expect(failing.body.details.attempts).toBeGreaterThanOrEqual(1);
+    expect(failing.body.text).toMatch(/has been failing for .* Changes wait and are retried\.$/);
+    await emu.faults({ reset: true });
+    await waitFor('x_audience.recovered delivered', async () => receiver.delivered().some((r) => r.type === 'x_audience.recovered'), 60_000);
+
     // Every request was signed; each delivered id once; one event per transition.
     expect(receiver.received.every((r) => r.signed)).toBe(true);
     const ids = receiver.delivered().map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     const types = receiver.delivered().map((r) => r.type);
-    for (const type of ['configuration.needs_reauth', 'configuration.resumed', 'x_audience.recreated']) expect(types.filter((t) => t === type)).toHaveLength(1);
+    for (const type of ['configuration.needs_reauth', 'configuration.resumed', 'x_audience.recreated', 'x_audience.failing', 'x_audience.recovered'])
+      expect(types.filter((t) => t === type)).toHaveLength(1);
     const events = (await tailor.api('GET', '/events')).body.data;
     expect(events.every((e: any) => e.delivery === 'delivered')).toBe(true);
     expect(events.map((e: any) => e.id).sort()).toEqual([...ids].sort());

@@ -90,6 +90,7 @@ describe('POST /firehose, in process', () => {
     const other = await h.store.putConfiguration(
       { name: 'Other', accountId: 'acct0002', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
       Date.now(),
+      'cli',
     );
     expect((await h.post(load('subscription-add.json'))).status).toBe(200);
     expect((await h.post(forAccount(fixture('subscription-add.json'), 'acct0002'))).status).toBe(200);
@@ -239,7 +240,7 @@ describe('POST /firehose, in process', () => {
   });
 
   it('while the configuration needs re-authorization, stores every change and answers as usual (paused, never dropped)', async () => {
-    await h.store.setConfigurationState(h.configuration.id, 'needs_reauth', 'X answered 401: token revoked', Date.now());
+    await h.store.setConfigurationState(h.configuration.id, 'needs_reauth', 'X answered 401: token revoked', Date.now(), 'worker');
     expect((await h.post(load('subscription-add.json'))).status).toBe(200);
     const res = await h.post(load('membership-change.json'));
     expect(res.status).toBe(200);

@@ -33,7 +33,11 @@ describe('/firehose with TAILOR_FIREHOSE_TOKEN set', () => {
   let t: TestServer;
   beforeAll(async () => {
     t = await startServer({ firehoseToken: FIREHOSE });
-    await t.store.putConfiguration({ name: 'Test', accountId: 'acct0001', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
+    await t.store.putConfiguration(
+      { name: 'Test', accountId: 'acct0001', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+      Date.now(),
+      'cli',
+    );
   });
   afterAll(async () => {
     await t?.close();

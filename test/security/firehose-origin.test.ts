@@ -98,7 +98,11 @@ describe('POST /firehose acts only on its own audiences', () => {
     expect(h.snapshot()).toEqual(before);
 
     // The creating account renames it, also through a second configuration (another X account).
-    await h.store.putConfiguration({ name: 'Second', accountId: 'acct0002', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now());
+    await h.store.putConfiguration(
+      { name: 'Second', accountId: 'acct0002', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+      Date.now(),
+      'cli',
+    );
     const own = { ...rename, account: { account_id: 111, account_settings: { accountId: 'acct0002' } } };
     expect((await h.post(own)).status).toBe(200);
     expect((await api('GET', '/audiences/500')).body.name).toBe('Abandoned Cart - 7 days');

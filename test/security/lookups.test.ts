@@ -114,7 +114,7 @@ describe('lookups by client-supplied strings', () => {
   });
 
   it('import column and field names that are prototype keys stop the file or the line, never match', async () => {
-    await srv.store.putAudience('imp-proto', 'Import', Date.now());
+    await srv.store.putAudience('imp-proto', 'Import', Date.now(), 'admin_token');
     for (const key of [...PROTO_KEYS, 'prototype']) {
       await expect(
         importMembers({

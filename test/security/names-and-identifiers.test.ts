@@ -157,7 +157,7 @@ describe('names and identifiers', () => {
   });
 
   it('import: U+FFFD from bytes that are not UTF-8, lone surrogates and NUL are rejected with a reason, never hashed', async () => {
-    await srv.store.putAudience('imp', 'Import', Date.now());
+    await srv.store.putAudience('imp', 'Import', Date.now(), 'admin_token');
     const csv = Buffer.concat([
       Buffer.from('user_id,email\nu1,caf'),
       Buffer.from([0xe9]),

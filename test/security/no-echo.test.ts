@@ -24,7 +24,7 @@ describe('errors do not echo values', () => {
   let srv: Server;
   beforeAll(async () => {
     srv = await startServer();
-    await srv.store.putAudience('echo', 'Echo', Date.now());
+    await srv.store.putAudience('echo', 'Echo', Date.now(), 'admin_token');
   });
   afterAll(async () => {
     await srv?.close();

@@ -26,9 +26,9 @@ describe('NUL in client strings on PostgreSQL', () => {
     store = await openPostgresStore(db.url);
     const s = testServices(store);
     configId = (
-      await store.putConfiguration({ name: 'Nul', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now())
+      await store.putConfiguration({ name: 'Nul', accountId: ACCOUNT, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, Date.now(), 'cli')
     ).configuration.id;
-    await store.putAudience('ok', 'OK', Date.now());
+    await store.putAudience('ok', 'OK', Date.now(), 'admin_token');
     app = await buildServer(s, { adminToken: TOKEN, firehoseToken: null });
     await app.ready();
   }, 30_000);

@@ -21,7 +21,7 @@ describe('SQLite files are private', () => {
   afterEach(() => rmSync(root, { recursive: true, force: true }));
 
   async function firstWrite(store: SqliteStore): Promise<void> {
-    await store.putAudience('a', 'A', 1);
+    await store.putAudience('a', 'A', 1, 'admin_token');
     await store.applyMemberChanges('a', [{ memberKey: `email:${'1'.repeat(64)}`, action: 'add', identities: [{ type: 'email', hash: '1'.repeat(64) }] }], 1);
   }
 

@@ -26,15 +26,20 @@ describe('GET /api/v1/audiences, a page at a time', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tailor-list-'));
     store = SqliteStore.open(join(dir, 'tailor.db'));
-    const config = await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, 1);
+    const config = await store.putConfiguration(
+      { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+      1,
+      'cli',
+    );
     for (let i = 0; i < 250; i++) {
       const id = `aud-${String(i).padStart(3, '0')}`;
-      await store.putAudience(id, i % 10 === 0 ? `Winter sale ${i}` : `Audience ${i}`, 1000 + i);
+      await store.putAudience(id, i % 10 === 0 ? `Winter sale ${i}` : `Audience ${i}`, 1000 + i, 'admin_token');
       await store.putConnection(
         id,
         config.configuration.id,
         { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: false, forwardPhoneNumbers: false },
         1000 + i,
+        'admin_token',
       );
     }
     // Every store method a request calls is counted: each is a fixed number of queries.
@@ -110,7 +115,7 @@ describe('GET /api/v1/audiences, a page at a time', () => {
     const again = await get('/api/v1/audiences?limit=5', { 'if-none-match': tag });
     expect(again.statusCode).toBe(304);
     expect(again.body).toBe('');
-    await store.putAudience('aud-000', 'Renamed', 5000);
+    await store.putAudience('aud-000', 'Renamed', 5000, 'admin_token');
     const changed = await get('/api/v1/audiences?limit=5', { 'if-none-match': tag });
     expect(changed.statusCode).toBe(200);
     expect(changed.headers.etag).not.toBe(tag);

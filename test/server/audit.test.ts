@@ -92,13 +92,15 @@ for (const factory of STORES) {
         ['admin_token', 'connection.created', `shoppers/${configId}`],
         ['admin_token', 'audience.renamed', 'shoppers'],
         ['admin_token', 'audience.created', 'shoppers'],
+        // The harness's configuration, stored as `tailor configurations add` would.
+        ['cli', 'configuration.created', configId],
       ]);
       expect(entries.map((e) => e.id)).toEqual([...entries.map((e) => e.id)].sort((a, b) => b - a));
       expect(entries[5]).toMatchObject({
         object_type: 'connection',
         audience_id: 'shoppers',
         configuration_id: configId,
-        details: { forward_emails: true, forward_twitter_handles: true, forward_device_ids: false, forward_phone_numbers: false },
+        details: { forward_emails: true, forward_twitter_handles: true, forward_device_ids: false, forward_phone_numbers: false, send_interval_minutes: null },
       });
       for (const e of entries) expect(Date.parse(e.at)).toBeGreaterThan(Date.now() - 60_000);
       // Never a raw identity (nor the user id, which is one).
@@ -132,17 +134,22 @@ for (const factory of STORES) {
       }
 
       const entries = (await newest(10)).filter((e) => e.id > before);
+      // Nobody held the erased identities: each erasure is done at once, and says so.
       expect(entries.map((e) => [e.actor, e.action, e.object_type])).toEqual([
+        ['firehose', 'erasure.completed', 'erasure'],
         ['firehose', 'erasure.requested', 'erasure'],
+        ['admin_token', 'erasure.completed', 'erasure'],
         ['admin_token', 'erasure.requested', 'erasure'],
         ['admin_token', 'suppression.changed', 'suppression'],
         ['admin_token', 'suppression.changed', 'suppression'],
       ]);
-      expect(entries[1]).toMatchObject({ object_id: erasure.body.id, details: { source: 'api', members_erased: 0, x_audiences: 0, unusable_identities: 0 } });
-      expect(entries[0]).toMatchObject({ details: { source: 'firehose', unusable_identities: 0 } });
-      expect(entries[0]!.object_id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(entries[3]).toMatchObject({ object_id: null, details: { added: 1, lifted: 0, queued: 0, rejected: 1 } });
-      expect(entries[2]).toMatchObject({ object_id: null, details: { added: 0, lifted: 1 } });
+      expect(entries[3]).toMatchObject({ object_id: erasure.body.id, details: { source: 'api', members_erased: 0, x_audiences: 0, unusable_identities: 0 } });
+      expect(entries[2]).toMatchObject({ object_id: erasure.body.id, details: null });
+      expect(entries[1]).toMatchObject({ details: { source: 'firehose', unusable_identities: 0 } });
+      expect(entries[1]!.object_id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(entries[0]!.object_id).toBe(entries[1]!.object_id);
+      expect(entries[5]).toMatchObject({ object_id: null, details: { added: 1, lifted: 0, queued: 0, rejected: 1 } });
+      expect(entries[4]).toMatchObject({ object_id: null, details: { added: 0, lifted: 1 } });
       const text = JSON.stringify(entries).toLowerCase();
       for (const raw of ['opt.out', 'erase.me', 'erase-me-42', 'jane.doe', '66b728c2', 'not an e-mail']) expect(text).not.toContain(raw);
     });

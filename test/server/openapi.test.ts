@@ -301,9 +301,11 @@ describe('the OpenAPI document', () => {
     // Setup › Health: the checks run for real (emulator, this database), and an event raised by the watch.
     const health = await call('GET', '/api/v1/health/checks', '/api/v1/health/checks');
     expect(health.json().checks.length).toBeGreaterThan(5);
-    await store.setConfigurationState(config.id, 'needs_reauth', 'test', Date.now());
-    await store.watchAlerts(Date.now(), false, (seen, previous) => alertRule(seen, previous, { now: Date.now(), alertAfterMs: 60_000 }));
-    await store.setConfigurationState(config.id, 'active', null, Date.now());
+    await store.setConfigurationState(config.id, 'needs_reauth', 'test', Date.now(), 'worker');
+    await store.watchAlerts(Date.now(), { deliver: false, erasuresOverdueBefore: 0 }, (seen, previous) =>
+      alertRule(seen, previous, { now: Date.now(), alertAfterMs: 60_000 }),
+    );
+    await store.setConfigurationState(config.id, 'active', null, Date.now(), 'worker');
     const events = await call('GET', '/api/v1/events', '/api/v1/events?limit=5');
     expect(events.json().data.map((e: { type: string }) => e.type)).toContain('configuration.needs_reauth');
     await call('GET', '/api/v1/events', '/api/v1/events?limit=0');

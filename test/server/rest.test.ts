@@ -71,6 +71,30 @@ describe('REST API in process', () => {
     expect(await store.countMembers('a1')).toBe(0);
     res = await app.inject({ method: 'POST', url: '/api/v1/audiences/nope/members', headers: auth, payload: { add: [] } });
     expect(res.json()).toMatchObject({ error: { code: 'not_found' } });
+    // A connection that would forward nothing is refused, whatever else is wrong with it.
+    res = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/audiences/a1/connections/c1',
+      headers: auth,
+      payload: { forward_emails: false, forward_twitter_handles: false, forward_device_ids: false, forward_phone_numbers: false },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(/at least one identity type/) });
+    res = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/audiences/a1/connections/c1',
+      headers: auth,
+      payload: { forward_emails: false, forward_twitter_handles: false, forward_device_ids: false },
+    });
+    expect(res.statusCode).toBe(400);
+    // One type on is a connection (here refused only because c1 does not exist).
+    res = await app.inject({
+      method: 'PUT',
+      url: '/api/v1/audiences/a1/connections/c1',
+      headers: auth,
+      payload: { forward_emails: false, forward_twitter_handles: false },
+    });
+    expect(res.json().error.code).toBe('not_found');
   });
 
   it('answers malformed JSON, prototype pollution and wrong content types with 4xx envelopes', async () => {

@@ -45,10 +45,11 @@ for (const factory of STORES) {
 
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0))
-        .configuration.id;
-      await store.putAudience('a1', 'Buyers', t0);
-      await store.putConnection('a1', configId, EMAIL_ONLY, t0);
+      configId = (
+        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0, 'cli')
+      ).configuration.id;
+      await store.putAudience('a1', 'Buyers', t0, 'admin_token');
+      await store.putConnection('a1', configId, EMAIL_ONLY, t0, 'admin_token');
     });
     afterEach(async () => cleanup());
 
@@ -66,10 +67,10 @@ for (const factory of STORES) {
     }
 
     it('a cadence sends changes at most once per interval; a full batch keeps the window open until the backlog is out', async () => {
-      const k = await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: 60 }, t0);
+      const k = await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: 60 }, t0, 'admin_token');
       expect(k.connection.sendIntervalMinutes).toBe(60);
       // Left out, the cadence is kept; the toggles are as given.
-      expect((await store.putConnection('a1', configId, EMAIL_ONLY, t0)).connection.sendIntervalMinutes).toBe(60);
+      expect((await store.putConnection('a1', configId, EMAIL_ONLY, t0, 'admin_token')).connection.sendIntervalMinutes).toBe(60);
       await store.applyMemberChanges('a1', [1, 2, 3].map(add), t0);
       await createOnX();
       // The first send goes as soon as it is due (the window is open), a batch of 2 of 3: still open.
@@ -92,7 +93,7 @@ for (const factory of STORES) {
       await settle(third, t0 + FLUSH + 60 * MINUTE);
 
       // Back to near real time: changes go after the flush interval again.
-      await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: null }, t0 + 61 * MINUTE);
+      await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: null }, t0 + 61 * MINUTE, 'admin_token');
       await store.applyMemberChanges('a1', [add(5)], t0 + 61 * MINUTE);
       expect((await store.claim(opts(t0 + 61 * MINUTE + FLUSH)))?.changes).toEqual([{ hash: h(5), op: 'add' }]);
     });
@@ -105,8 +106,8 @@ for (const factory of STORES) {
       await settle((await store.claim(opts(t0 + 3 * FLUSH)))!, t0 + 3 * FLUSH);
       await store.applyMemberChanges('a1', [remove(3)], t0 + 4 * FLUSH); // pending, not yet due
 
-      expect(await store.requestResync('a1', 'nope', t0 + 4 * FLUSH)).toBeNull();
-      expect(await store.requestResync('a1', configId, t0 + 4 * FLUSH)).toBe(1);
+      expect(await store.requestResync('a1', 'nope', t0 + 4 * FLUSH, 'admin_token')).toBeNull();
+      expect(await store.requestResync('a1', configId, t0 + 4 * FLUSH, 'admin_token')).toBe(1);
       expect((await downstream()).resyncRemaining).toBe(3);
       expect((await downstream()).resyncTotal).toBe(3);
       expect(await store.nextDueAt({ now: t0 + 4 * FLUSH, flushIntervalMs: FLUSH, refreshIntervalMs: 1e12 })).toBeLessThanOrEqual(t0 + 4 * FLUSH);
@@ -130,10 +131,10 @@ for (const factory of STORES) {
     it('a resync goes at once under a cadence, without sending the changes early; a refused hash does not loop', async () => {
       await store.applyMemberChanges('a1', [1, 2].map(add), t0);
       await createOnX();
-      await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: 60 }, t0);
+      await store.putConnection('a1', configId, { ...EMAIL_ONLY, sendIntervalMinutes: 60 }, t0, 'admin_token');
       await settle((await store.claim(opts(t0 + FLUSH)))!, t0 + FLUSH);
       await store.applyMemberChanges('a1', [add(3)], t0 + 2 * FLUSH);
-      await store.requestResync('a1', configId, t0 + 2 * FLUSH);
+      await store.requestResync('a1', configId, t0 + 2 * FLUSH, 'admin_token');
       const c = (await store.claim(opts(t0 + 3 * FLUSH)))!;
       expect(c.changes).toEqual([]); // h(3) waits for the window
       expect([...c.renewals].sort()).toEqual([h(1), h(2)]);
@@ -146,30 +147,30 @@ for (const factory of STORES) {
     it('a deletion held back by campaigns waits, names them, and goes once forced', async () => {
       await store.applyMemberChanges('a1', [add(1)], t0);
       await createOnX();
-      expect(await store.deleteAudience('a1', t0 + 1)).toBe(true);
+      expect(await store.deleteAudience('a1', t0 + 1, 'admin_token')).toBe(true);
       const c = (await store.claim(opts(t0 + 2)))!;
       expect(c).toMatchObject({ task: 'delete', downstream: { deleteForce: false } });
       const campaigns = [{ campaignId: 'c1', campaignName: 'Spring sale', lineItems: [{ id: 'l1', name: 'Feed', servable: true }] }];
       expect(await store.holdDeletion(c.downstream.id, c.leaseToken, campaigns, t0 + 3, t0 + 3 + 15 * MINUTE)).toBe(true);
       expect(await store.listDeletions()).toEqual([expect.objectContaining({ audienceId: 'a1', xAudienceId: 'x1', force: false, blockedBy: campaigns })]);
       expect(await store.claim(opts(t0 + 4))).toBeNull(); // waits for the next look
-      expect(await store.forceDeletions('a1', t0 + 5)).toBe(1);
+      expect(await store.forceDeletions('a1', t0 + 5, 'admin_token')).toBe(1);
       const forced = (await store.claim(opts(t0 + 6)))!;
       expect(forced).toMatchObject({ task: 'delete', downstream: { deleteForce: true } });
-      expect(await store.settleDeleted(forced.downstream.id, forced.leaseToken)).toBe(true);
+      expect(await store.settleDeleted(forced.downstream.id, forced.leaseToken, Date.now())).toBe(true);
       expect(await store.listDeletions()).toEqual([]);
-      expect(await store.forceDeletions('a1', t0 + 7)).toBe(0);
+      expect(await store.forceDeletions('a1', t0 + 7, 'admin_token')).toBe(0);
     });
 
     it('a deletion asked with force is marked so from the start', async () => {
       await store.applyMemberChanges('a1', [add(1)], t0);
       await createOnX();
-      expect(await store.deleteAudience('a1', t0 + 1, { force: true })).toBe(true);
+      expect(await store.deleteAudience('a1', t0 + 1, 'admin_token', { force: true })).toBe(true);
       expect((await store.claim(opts(t0 + 2)))?.downstream.deleteForce).toBe(true);
     });
 
     it('the lookup says where an identity is, in each state', async () => {
-      await store.putAudience('a2', 'Other', t0);
+      await store.putAudience('a2', 'Other', t0, 'admin_token');
       await store.applyMemberChanges('a1', [1, 2].map(add), t0);
       await store.applyMemberChanges('a2', [add(1)], t0); // a2 has no connection
       await createOnX();
@@ -208,12 +209,13 @@ for (const factory of STORES) {
         configId,
         { forwardEmails: false, forwardTwitterHandles: true, forwardDeviceIds: false, forwardPhoneNumbers: false },
         t0 + 4 * FLUSH,
+        'admin_token',
       );
       const off = await store.lookup([{ type: 'email', hash: h(1) }]);
       expect(off.find((r) => r.audienceId === 'a1')).toMatchObject({ forwarding: false, downstream: expect.objectContaining({ state: 'detached' }) });
       // Suppressed: said first, whatever the ledgers hold (docs/privacy.md).
       expect(rows.every((r) => !r.suppressed)).toBe(true);
-      await store.suppress([{ type: 'email', hash: h(1) }], [], t0 + 5 * FLUSH);
+      await store.suppress([{ type: 'email', hash: h(1) }], [], t0 + 5 * FLUSH, 'admin_token');
       const held = await store.lookup([{ type: 'email', hash: h(1) }]);
       expect(held.length).toBeGreaterThan(0);
       expect(held.every((r) => r.suppressed)).toBe(true);

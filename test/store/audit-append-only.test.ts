@@ -8,14 +8,12 @@ import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { createTestDatabase } from './pg.ts';
 
-const entry = { actor: 'admin_token', action: 'audience.created', objectType: 'audience', objectId: 'a1', audienceId: 'a1' } as const;
-
 describe('the audit log is append-only', () => {
   it('SQLite refuses UPDATE and DELETE', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tailor-audit-'));
     const store = SqliteStore.open(join(dir, 'tailor.db'));
     try {
-      await store.recordAudit(entry, 1);
+      await store.putAudience('a1', 'Audited', 1, 'admin_token'); // writes its entry
       const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
       expect(() => db.prepare("UPDATE audit_log SET actor = 'cli'").run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
@@ -31,7 +29,7 @@ describe('the audit log is append-only', () => {
     const store = await openPostgresStore(db.url);
     const client = new pg.Client({ connectionString: db.url });
     try {
-      await store.recordAudit(entry, 1);
+      await store.putAudience('a1', 'Audited', 1, 'admin_token'); // writes its entry
       await client.connect();
       await expect(client.query("UPDATE audit_log SET actor = 'cli'")).rejects.toThrow(/append-only/);
       await expect(client.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);

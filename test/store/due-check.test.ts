@@ -64,13 +64,15 @@ for (const pair of PAIRS) {
       const { configuration } = await a.putConfiguration(
         { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
         now,
+        'cli',
       );
-      await a.putAudience('a1', 'Buyers', now);
+      await a.putAudience('a1', 'Buyers', now, 'admin_token');
       await a.putConnection(
         'a1',
         configuration.id,
         { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
         now,
+        'admin_token',
       );
       await a.applyMemberChanges('a1', first, now);
       const c = (await a.claim({ ...opts, now }))!;

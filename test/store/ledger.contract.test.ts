@@ -28,10 +28,11 @@ for (const factory of STORES) {
       const { configuration } = await store.putConfiguration(
         { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
         now,
+        'cli',
       );
       configId = configuration.id;
-      await store.putAudience('a1', 'Buyers', now);
-      await store.putConnection('a1', configId, ALL_ON, now);
+      await store.putAudience('a1', 'Buyers', now, 'admin_token');
+      await store.putConnection('a1', configId, ALL_ON, now, 'admin_token');
     });
     afterEach(async () => cleanup());
 
@@ -304,7 +305,7 @@ for (const factory of STORES) {
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
       await createAll();
       await sendAll();
-      await store.putConnection('a1', configId, { ...ALL_ON, forwardEmails: false }, now);
+      await store.putConnection('a1', configId, { ...ALL_ON, forwardEmails: false }, now, 'admin_token');
       await store.applyMemberChanges(
         'a1',
         [
@@ -315,7 +316,7 @@ for (const factory of STORES) {
       );
       const detached = (await store.listDownstreams('a1'))[0]!;
       expect([detached.state, detached.pending]).toEqual(['detached', 0]);
-      await store.putConnection('a1', configId, ALL_ON, now);
+      await store.putConnection('a1', configId, ALL_ON, now, 'admin_token');
       const sent = (await sendAll()).get('email')!;
       expect(sent.sort((a, b) => a.hash.localeCompare(b.hash))).toEqual([
         { hash: h(1), op: 'remove' },
@@ -339,20 +340,20 @@ for (const factory of STORES) {
     it('deleting the audience marks its X audiences for deletion and forgets its members', async () => {
       await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], now);
       await createAll();
-      expect(await store.deleteConfiguration(configId)).toBe('in_use');
-      await store.deleteAudience('a1', now);
+      expect(await store.deleteConfiguration(configId, Date.now(), 'admin_token')).toBe('in_use');
+      await store.deleteAudience('a1', now, 'admin_token');
       expect(await store.getAudience('a1')).toBeNull();
       const tasks = [];
       for (;;) {
         const c = await store.claim(opts());
         if (!c) break;
         tasks.push(`${c.task}:${c.downstream.identityType}`);
-        await store.settleDeleted(c.downstream.id, c.leaseToken);
+        await store.settleDeleted(c.downstream.id, c.leaseToken, Date.now());
       }
       // Only the e-mail audience was ever created: the others had nothing on X to delete and are gone.
       expect(tasks).toEqual(['delete:email']);
       expect(await store.listDownstreams('a1')).toEqual([]);
-      expect(await store.deleteConfiguration(configId)).toBe('deleted');
+      expect(await store.deleteConfiguration(configId, Date.now(), 'admin_token')).toBe('deleted');
     });
 
     it('counts members exactly through any sequence of adds, identity changes and removes', async () => {
@@ -364,7 +365,7 @@ for (const factory of STORES) {
       await fc.assert(
         fc.asyncProperty(fc.array(fc.array(change, { maxLength: 6 }), { maxLength: 5 }), async (requests) => {
           const audience = `count-${Math.random().toString(36).slice(2)}`;
-          await store.putAudience(audience, audience, now);
+          await store.putAudience(audience, audience, now, 'admin_token');
           const model = new Map<string, number>();
           for (const request of requests) {
             const changes = request.map((c) => ({

@@ -33,14 +33,17 @@ for (const factory of STORES) {
     const fire = (sender: { account: string; configurationId: string }) => ({ kind: 'firehose' as const, ...sender });
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      a = (await store.putConfiguration(config('acc1'), now)).configuration.id;
-      b = (await store.putConfiguration(config('acc2'), now)).configuration.id;
+      a = (await store.putConfiguration(config('acc1'), now, 'cli')).configuration.id;
+      b = (await store.putConfiguration(config('acc2'), now, 'cli')).configuration.id;
     });
     afterEach(async () => cleanup());
 
     it('records the origin on creation; REST is the default', async () => {
-      expect((await store.putAudience('rest', 'Rest', now)).audience).toMatchObject({ origin: 'api', originAccount: null });
-      expect((await store.putAudience('7622', 'Fire', now, fire(m1a()))).audience).toMatchObject({ origin: 'firehose', originAccount: 'mparticle:1' });
+      expect((await store.putAudience('rest', 'Rest', now, 'admin_token')).audience).toMatchObject({ origin: 'api', originAccount: null });
+      expect((await store.putAudience('7622', 'Fire', now, 'firehose', fire(m1a()))).audience).toMatchObject({
+        origin: 'firehose',
+        originAccount: 'mparticle:1',
+      });
       expect(await store.getAudience('7622')).toMatchObject({ origin: 'firehose', originAccount: 'mparticle:1', name: 'Fire' });
       expect(Object.fromEntries((await store.listAudiences()).map((x) => [x.id, [x.origin, x.originAccount]]))).toEqual({
         rest: ['api', null],
@@ -49,8 +52,8 @@ for (const factory of STORES) {
     });
 
     it('a Firehose message may act only on audiences the Firehose created for its mParticle account', async () => {
-      await store.putAudience('1', 'Rest', now);
-      await store.putAudience('2', 'Fire', now, fire(m1a()));
+      await store.putAudience('1', 'Rest', now, 'admin_token');
+      await store.putAudience('2', 'Fire', now, 'firehose', fire(m1a()));
       expect(await store.firehoseAccess('9', m1a())).toBe('unknown');
       expect(await store.firehoseAccess('1', m1a())).toBe('foreign');
       expect(await store.firehoseAccess('2', m1a())).toBe('owned');
@@ -59,23 +62,23 @@ for (const factory of STORES) {
 
       // A connection gives no other mParticle account a way in, and never makes a REST audience the
       // Firehose's (only rows classified by migration 0006, which have no account, go by connection).
-      await store.putConnection('2', b, ALL, now);
-      await store.putConnection('1', a, ALL, now);
+      await store.putConnection('2', b, ALL, now, 'admin_token');
+      await store.putConnection('1', a, ALL, now, 'admin_token');
       expect(await store.firehoseAccess('2', m2b())).toBe('foreign');
       expect(await store.firehoseAccess('1', m1a())).toBe('foreign');
     });
 
     it('a Firehose putAudience leaves a REST or another mParticle account’s audience as it is', async () => {
-      await store.putAudience('1', 'Rest', now);
-      await store.putAudience('2', 'Fire', now, fire(m1a()));
-      expect(await store.putAudience('1', 'Taken over', now + 1, fire(m1a()))).toMatchObject({ created: false, renamed: false, foreign: true });
-      expect(await store.putAudience('2', 'Taken over', now + 1, fire(m2b()))).toMatchObject({ created: false, renamed: false, foreign: true });
+      await store.putAudience('1', 'Rest', now, 'admin_token');
+      await store.putAudience('2', 'Fire', now, 'firehose', fire(m1a()));
+      expect(await store.putAudience('1', 'Taken over', now + 1, 'firehose', fire(m1a()))).toMatchObject({ created: false, renamed: false, foreign: true });
+      expect(await store.putAudience('2', 'Taken over', now + 1, 'firehose', fire(m2b()))).toMatchObject({ created: false, renamed: false, foreign: true });
       expect(await store.getAudience('1')).toMatchObject({ name: 'Rest', origin: 'api', updatedAt: now });
       expect(await store.getAudience('2')).toMatchObject({ name: 'Fire', origin: 'firehose', originAccount: 'mparticle:1', updatedAt: now });
 
       // Its own mParticle account renames it; an admin (REST) renames anything and never changes the origin.
-      expect(await store.putAudience('2', 'Fire 2', now + 2, fire(m1b()))).toMatchObject({ renamed: true });
-      expect((await store.putAudience('2', 'Fire 3', now + 3)).foreign).toBeUndefined();
+      expect(await store.putAudience('2', 'Fire 2', now + 2, 'firehose', fire(m1b()))).toMatchObject({ renamed: true });
+      expect((await store.putAudience('2', 'Fire 3', now + 3, 'admin_token')).foreign).toBeUndefined();
       expect(await store.getAudience('2')).toMatchObject({ name: 'Fire 3', origin: 'firehose', originAccount: 'mparticle:1' });
     });
   });
@@ -134,10 +137,10 @@ for (const [name, make] of DIALECTS) {
       try {
         // Build the schema as it was before 0006: migrate fully, then take 0006 back out.
         let store = await raw.open();
-        const a = (await store.putConfiguration(config('acc1'), 1)).configuration;
-        const b = (await store.putConfiguration(config('acc2'), 1)).configuration;
-        for (const id of ['7622', '-15', 'buyers', '12ab', '--3', '99']) await store.putAudience(id, id, 1);
-        for (const id of ['7622', '-15', 'buyers', '12ab', '--3']) await store.putConnection(id, a.id, ALL, 1);
+        const a = (await store.putConfiguration(config('acc1'), 1, 'cli')).configuration;
+        const b = (await store.putConfiguration(config('acc2'), 1, 'cli')).configuration;
+        for (const id of ['7622', '-15', 'buyers', '12ab', '--3', '99']) await store.putAudience(id, id, 1, 'admin_token');
+        for (const id of ['7622', '-15', 'buyers', '12ab', '--3']) await store.putConnection(id, a.id, ALL, 1, 'admin_token');
         await store.close();
         await raw.exec(
           'ALTER TABLE audiences DROP COLUMN origin; ALTER TABLE audiences DROP COLUMN origin_account; DELETE FROM schema_migrations WHERE version = 6;',

@@ -47,7 +47,7 @@ describe('postgres store under concurrency (two pools)', () => {
     b = await openPostgresStore(db.url);
     ({
       configuration: { id: configId },
-    } = await a.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, now));
+    } = await a.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, now, 'cli'));
   });
   afterEach(async () => {
     await a?.close();
@@ -58,8 +58,8 @@ describe('postgres store under concurrency (two pools)', () => {
   /** Creates the audiences and connects them; their X audiences are created with their first members (store/creation.ts). */
   async function audiences(ids: string[]): Promise<void> {
     for (const id of ids) {
-      await a.putAudience(id, id, now);
-      await a.putConnection(id, configId, ALL_ON, now);
+      await a.putAudience(id, id, now, 'admin_token');
+      await a.putConnection(id, configId, ALL_ON, now, 'admin_token');
     }
   }
 
@@ -92,8 +92,8 @@ describe('postgres store under concurrency (two pools)', () => {
       ],
     };
     for (let i = 0; i < 8; i += 1) {
-      await a.putAudience(`a${i}`, `A${i}`, now);
-      await a.putConnection(`a${i}`, configId, ALL_ON, now);
+      await a.putAudience(`a${i}`, `A${i}`, now, 'admin_token');
+      await a.putConnection(`a${i}`, configId, ALL_ON, now, 'admin_token');
       await a.applyMemberChanges(`a${i}`, [all], now);
     }
     // 24 downstream audiences need creating for their first member; 16 claimers race for them, none settles.
@@ -262,7 +262,7 @@ describe('postgres store under concurrency (two pools)', () => {
   });
 
   it('member_count stays exact while two processes add and remove the same members at once', async () => {
-    await a.putAudience('mc', 'mc', now);
+    await a.putAudience('mc', 'mc', now, 'admin_token');
     const random = rng(11);
     // Four streams over six members: the same member is often joined by one stream while another
     // empties it, which is exactly where a count decided on a stale read would drift.

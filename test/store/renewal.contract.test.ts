@@ -45,10 +45,10 @@ for (const factory of STORES) {
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
       const configId = (
-        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0)
+        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0, 'cli')
       ).configuration.id;
-      await store.putAudience('a1', 'Buyers', t0);
-      await store.putConnection('a1', configId, EMAIL_ONLY, t0);
+      await store.putAudience('a1', 'Buyers', t0, 'admin_token');
+      await store.putConnection('a1', configId, EMAIL_ONLY, t0, 'admin_token');
       await store.applyMemberChanges('a1', [1, 2, 3].map(add), t0);
       const c = (await store.claim(opts(t0)))!; // created with its first members (store/creation.ts)
       expect(c.task).toBe('create');

@@ -33,9 +33,9 @@ const adds = (from: number, n: number, at = 'add' as 'add' | 'remove'): MemberCh
   Array.from({ length: n }, (_, i) => ({ memberKey: `m${from + i}`, action: at, identities: [{ type: 'email' as const, hash: h(from + i) }] }));
 
 async function seed(store: Store): Promise<void> {
-  const configId = (await store.putConfiguration(config, now)).configuration.id;
-  await store.putAudience('a1', 'Buyers', now);
-  await store.putConnection('a1', configId, EMAIL_ONLY, now);
+  const configId = (await store.putConfiguration(config, now, 'cli')).configuration.id;
+  await store.putAudience('a1', 'Buyers', now, 'admin_token');
+  await store.putConnection('a1', configId, EMAIL_ONLY, now, 'admin_token');
 }
 
 /** Fakes X's creation of the e-mail audience, due once it has members to send (store/creation.ts). */

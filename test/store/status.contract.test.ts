@@ -39,10 +39,11 @@ for (const factory of STORES) {
 
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      configId = (await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0))
-        .configuration.id;
-      await store.putAudience('a1', 'Buyers', t0);
-      await store.putConnection('a1', configId, EMAIL_ONLY, t0);
+      configId = (
+        await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' }, t0, 'cli')
+      ).configuration.id;
+      await store.putAudience('a1', 'Buyers', t0, 'admin_token');
+      await store.putConnection('a1', configId, EMAIL_ONLY, t0, 'admin_token');
       await store.applyMemberChanges('a1', [1, 2, 3, 4, 5].map(add), t0);
       const c = await claim(t0, 'create'); // with its first members (store/creation.ts)
       downstreamId = c.downstream.id;
@@ -131,6 +132,43 @@ for (const factory of STORES) {
       expect(await downstream()).toMatchObject({ xAudienceId: 'x2', previousXAudienceId: 'x1', recreatedAt: t1 + FLUSH });
     });
 
+    it('records pauses, resumes, re-creations and renames for the chart, and forgets them with the samples', async () => {
+      const t1 = t0 + 2 * FLUSH;
+      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the token', t1, 'worker');
+      // Told twice (every failing call says so): marked once.
+      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the token', t1 + 1, 'worker');
+      // Re-authorized with new tokens: resumed.
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed2' }, t1 + 2, 'cli');
+      await store.putConfiguration({ name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed3' }, t1 + 3, 'cli');
+      await store.applyMemberChanges('a1', [add(9)], t1 + 4);
+      const c = await claim(t1 + 4 + FLUSH, 'send');
+      await store.settleNotFound(downstreamId, c.leaseToken, 'the audience was deleted on X', t1 + 5);
+      const cr = await claim(t1 + 6, 'create');
+      await store.settleCreated(
+        downstreamId,
+        cr.leaseToken,
+        { id: 'x2', name: downstreamName('Buyers', 'email', 1), nameSuffix: 1, audienceSize: null, targetable: false, reasonsNotTargetable: [] },
+        t1 + 6,
+      );
+      await store.putAudience('a1', 'Shoppers', t1 + 7, 'admin_token');
+      const rn = await claim(t1 + 8, 'rename');
+      expect(await store.settleRenamed(downstreamId, rn.leaseToken, 'Shoppers (email)', 1, t1 + 8)).toBe(true);
+      // A lease no longer held renames nothing and marks nothing.
+      expect(await store.settleRenamed(downstreamId, rn.leaseToken, 'Other (email)', 1, t1 + 9)).toBe(false);
+
+      const events = await store.listEvents('a1');
+      expect(events).toEqual([
+        { downstreamId, at: t1, kind: 'paused', detail: null },
+        { downstreamId, at: t1 + 2, kind: 'resumed', detail: null },
+        { downstreamId, at: t1 + 5, kind: 'recreated', detail: 'x1' },
+        { downstreamId, at: t1 + 8, kind: 'renamed', detail: 'Shoppers (email)' },
+      ]);
+      expect(await store.listEvents('a1', t1 + 2)).toEqual(events.slice(2));
+      expect(await store.listEvents('other')).toEqual([]);
+      await store.pruneXData(t1 + 6);
+      expect((await store.listEvents('a1')).map((e) => e.kind)).toEqual(['renamed']);
+    });
+
     it('logs deliveries, pages them newest first and prunes the old', async () => {
       const base = { adds: 2, removes: 1, bytes: 300, status: 200, successCount: 3, totalCount: 3, durationMs: 12.4, error: null };
       for (let i = 0; i < 5; i++) await store.recordDelivery(downstreamId, { ...base, at: t0 + i * 1000 }, 0);
@@ -167,7 +205,7 @@ for (const factory of STORES) {
         ['c3', 'Gamma'],
         ['d4', 'delta winter sale'],
       ] as const)
-        await store.putAudience(id, name, t0 + 1);
+        await store.putAudience(id, name, t0 + 1, 'admin_token');
       const names = async (q: Parameters<Store['listAudiencePage']>[0]) => (await store.listAudiencePage(q)).audiences.map((a) => a.id);
       expect(await names({ sort: 'name', limit: 10 })).toEqual(['b2', 'a1', 'd4', 'c3']);
       expect(await names({ sort: '-name', limit: 10 })).toEqual(['c3', 'd4', 'a1', 'b2']);
@@ -188,13 +226,13 @@ for (const factory of STORES) {
 
       // a1 needs attention once its configuration needs re-authorization; nothing else does.
       expect((await store.listAudiencePage({ sort: 'name', limit: 10 })).attention).toBe(0);
-      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the tokens', t0 + 2);
+      await store.setConfigurationState(configId, 'needs_reauth', 'X refused the tokens', t0 + 2, 'worker');
       const attention = await store.listAudiencePage({ sort: 'name', limit: 10, state: 'attention' });
       expect(attention.audiences.map((a) => a.id)).toEqual(['a1']);
       expect(attention.attention).toBe(1);
       expect(await names({ sort: 'name', limit: 10, state: 'ok' })).toEqual(['b2', 'd4', 'c3']);
       // A fresh error needs attention; a later success resolves it.
-      await store.setConfigurationState(configId, 'active', null, t0 + 3);
+      await store.setConfigurationState(configId, 'active', null, t0 + 3, 'worker');
       const c = await claim(t0 + 5 * FLUSH, 'refresh', { refreshIntervalMs: 1 });
       await store.release(downstreamId, c.leaseToken, { nextAttemptAt: 0, error: 'X is unavailable (503)', countAttempt: true, now: t0 + 5 * FLUSH });
       expect(await names({ sort: 'name', limit: 10, state: 'attention' })).toEqual(['a1']);

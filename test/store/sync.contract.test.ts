@@ -30,9 +30,9 @@ for (const factory of STORES) {
 
     beforeEach(async () => {
       ({ store, cleanup } = await factory.open());
-      configId = (await store.putConfiguration(config, now)).configuration.id;
-      await store.putAudience('a1', 'Buyers', now);
-      await store.putConnection('a1', configId, EMAIL_ONLY, now);
+      configId = (await store.putConfiguration(config, now, 'cli')).configuration.id;
+      await store.putAudience('a1', 'Buyers', now, 'admin_token');
+      await store.putConnection('a1', configId, EMAIL_ONLY, now, 'admin_token');
     });
     afterEach(async () => cleanup());
 
@@ -70,23 +70,23 @@ for (const factory of STORES) {
     }
 
     it('configurations: one per account; new tokens re-authorize and resume it; deletion waits for its connections', async () => {
-      await store.setConfigurationState(configId, 'needs_reauth', 'token revoked', now);
+      await store.setConfigurationState(configId, 'needs_reauth', 'token revoked', now, 'worker');
       expect(await store.getConfiguration(configId)).toMatchObject({ state: 'needs_reauth', stateReason: 'token revoked' });
       expect(await store.claim(opts())).toBeNull(); // a paused configuration's audiences wait
-      const again = await store.putConfiguration({ ...config, tokens: 'fresh' }, now + 1);
+      const again = await store.putConfiguration({ ...config, tokens: 'fresh' }, now + 1, 'cli');
       expect(again).toMatchObject({ created: false, configuration: { id: configId, tokens: 'fresh', state: 'active', stateReason: null } });
       expect((await store.getConfigurationByAccount('acc1'))?.id).toBe(configId);
       expect((await store.listConfigurations()).map((c) => c.id)).toEqual([configId]);
-      expect(await store.deleteConfiguration(configId)).toBe('in_use');
-      expect(await store.deleteConnection('a1', configId, now)).toBe(true);
+      expect(await store.deleteConfiguration(configId, Date.now(), 'admin_token')).toBe('in_use');
+      expect(await store.deleteConnection('a1', configId, now, 'admin_token')).toBe(true);
       expect((await store.listDownstreams('a1')).map((d) => d.state)).toEqual(['detached']);
-      expect(await store.deleteConfiguration(configId)).toBe('deleted');
-      expect(await store.deleteConfiguration(configId)).toBe('not_found');
+      expect(await store.deleteConfiguration(configId, Date.now(), 'admin_token')).toBe('deleted');
+      expect(await store.deleteConfiguration(configId, Date.now(), 'admin_token')).toBe('not_found');
       expect(await store.listDownstreams('a1')).toEqual([]);
     });
 
     it('audiences: created, renamed (the X audience follows), counted', async () => {
-      expect(await store.putAudience('a1', 'Buyers', now)).toMatchObject({ created: false, renamed: false });
+      expect(await store.putAudience('a1', 'Buyers', now, 'admin_token')).toMatchObject({ created: false, renamed: false });
       await store.applyMemberChanges(
         'a1',
         [
@@ -106,7 +106,7 @@ for (const factory of STORES) {
       const id = await created();
       expect(await store.countMembers('a1')).toBe(2);
       expect(await store.listAudiences()).toEqual([expect.objectContaining({ id: 'a1', name: 'Buyers', members: 2 })]);
-      expect(await store.putAudience('a1', 'Sellers', now + 5)).toMatchObject({ created: false, renamed: true, audience: { name: 'Sellers' } });
+      expect(await store.putAudience('a1', 'Sellers', now + 5, 'admin_token')).toMatchObject({ created: false, renamed: true, audience: { name: 'Sellers' } });
       const c = (await store.claim(opts()))!;
       expect([c.task, c.downstream.id, c.audienceName]).toEqual(['rename', id, 'Sellers']);
       expect(await store.settleRenamed(id, c.leaseToken, downstreamName('Sellers', 'email', 1), 1, now)).toBe(true);

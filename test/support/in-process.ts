@@ -85,6 +85,7 @@ export async function startInProcess(opts: InProcessOptions = {}): Promise<InPro
     ({ configuration } = await real.putConfiguration(
       { name: opts.configurationName ?? 'Test', accountId: opts.configurationAccount, accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
       services.now(),
+      'cli',
     ));
   }
   const app = await buildServer(services, { firehoseToken: null, ...opts.server, adminToken });

@@ -65,6 +65,20 @@ describeInBrowser('audience tools in Chromium', () => {
     await shot(page, 'tools-find-person');
   });
 
+  it('says a suppressed person is suppressed even when no audience holds them', async () => {
+    expect((await tailor.api('POST', '/suppressions', { add: [{ email: 'gone@example.com' }] })).status).toBe(202);
+    await page.getByLabel('E-mail').fill('Gone@Example.com');
+    await page.getByRole('button', { name: 'Find', exact: true }).click();
+    const line = page.locator('.lookup-results p.lookup-suppressed');
+    await line.waitFor();
+    expect((await line.innerText()).replace(/\s+/g, ' ')).toBe(
+      'Suppressed E-mail: on the suppression list, so kept off every X audience; no audience holds it.',
+    );
+    expect(await page.locator('.lookup-results').innerText()).toContain('No audience or X audience holds these identities.');
+    expect(await page.locator('.lookup-results').innerText()).not.toMatch(/gone@example\.com/i);
+    await page.getByLabel('E-mail').fill('');
+  });
+
   it('shows the deletion campaigns hold back, and deletes it on X after a confirmation', async () => {
     const waiting = page.getByRole('region', { name: 'Deletions waiting on campaigns' });
     await waiting.getByText('Spring sale').waitFor();

@@ -91,7 +91,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     const box = (await del.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(WIDE.width);
     await noViolations(page, 'audiences');
-    await shot(page, 'audiences');
+    await shot(page, 'audiences-search');
     await page.getByLabel('Search name or ID').fill('');
     await page.getByLabel('Needs attention only').check();
     await page.getByText('No audience matches.').waitFor();
@@ -114,7 +114,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     const api = (await tailor.downstreams('winter')).email;
     expect(api).toMatchObject({ members: 200, target: 200, pending_adds: 0, pending_removes: 0, uncertain: 0, sized_members: 200 });
     await noViolations(page, 'audience');
-    await shot(page, 'audience-status');
+    await shot(page, 'audience-figures');
   });
 
   it('names the old and the new X id of an audience X lost, and where to re-point campaigns', async () => {
@@ -146,7 +146,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     await page.locator('#deliveries tbody tr').first().waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
     await noViolations(page, 'audience at 390 px');
-    await shot(page, 'audience-status-narrow');
+    await shot(page, 'audience-figures-narrow');
   });
 
   it('says how old the figures are while Tailor cannot be reached, until it answers again', async () => {

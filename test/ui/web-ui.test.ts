@@ -39,7 +39,7 @@ describeInBrowser('web UI in Chromium', () => {
       TailorProcess.start(emu, { env: { TAILOR_REFRESH_INTERVAL_MS: '1000', TAILOR_FLUSH_INTERVAL_MS: '200' } }),
       launch(),
     ]);
-    context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: 'en-US', timezoneId: 'UTC' });
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-US', timezoneId: 'UTC' });
     context.setDefaultTimeout(STATE_MS);
     page = await context.newPage();
     // No request may leave for anything but Tailor and the emulator (no CDN fonts or scripts).
@@ -125,8 +125,11 @@ describeInBrowser('web UI in Chromium', () => {
     expect(await unlabelled(popup)).toEqual([]);
     await Promise.all([popup.waitForEvent('close'), popup.getByRole('button', { name: 'Save' }).click()]);
 
-    // The page learns it from the popup and shows the configuration, active, with its X login.
+    // The page learns it from the popup and shows the configuration, active, with its X login;
+    // focus is back on the button that opened the popup.
     await page.getByRole('status').filter({ hasText: 'X configuration saved' }).waitFor();
+    const login = page.getByRole('button', { name: 'Log in with X' });
+    await expect.poll(() => login.evaluate((el: any) => el === el.ownerDocument.activeElement)).toBe(true);
     const row = page.getByRole('row', { name: /Acme Outdoor/ });
     await row.filter({ hasText: '@ads_admin' }).filter({ hasText: 'Active' }).waitFor();
     await row.filter({ hasText: accountId }).waitFor();

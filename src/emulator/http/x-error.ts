@@ -45,3 +45,9 @@ export const RATE_LIMITED: XErrorItem = { code: 'TOO_MANY_REQUESTS', message: 'R
 export function serverError(status: 500 | 503): XErrorItem {
   return status === 500 ? { code: 'INTERNAL_ERROR', message: 'Internal error' } : { code: 'SERVICE_UNAVAILABLE', message: 'Service unavailable' };
 }
+
+/** X's 403 to an app without Ads API access (docs/reference/x-ads-api.md 8.2, twitter/twurl#66). */
+export const NO_ADS_API_ACCESS: XErrorItem = {
+  code: 'UNAUTHORIZED_CLIENT_APPLICATION',
+  message: 'The client application making this request does not have access to this API',
+};

@@ -15,7 +15,7 @@ import { formPairsOf } from './body.ts';
 import { ParamBag } from './param-bag.ts';
 import { type CallFields, recordCall } from './record-call.ts';
 import { authRequestOf, queryPairs } from './request-info.ts';
-import { RATE_LIMITED, serverError, UNAUTHORIZED_BODY, XError, xErrorBody } from './x-error.ts';
+import { NO_ADS_API_ACCESS, RATE_LIMITED, serverError, UNAUTHORIZED_BODY, XError, xErrorBody } from './x-error.ts';
 
 export interface XContext {
   world: World;
@@ -63,7 +63,7 @@ async function runXCall(world: World, spec: XRouteSpec, request: FastifyRequest,
   const done = (status: number): void => recordCall(world, request, at, spec.route, status, notes);
 
   const auth = authenticate(
-    { ...world.settings, tokens: world.tokens, nonces: world.nonces, timestampWindowMs: TIMESTAMP_WINDOW_MS },
+    { ...world.settings, tokens: world.tokens, nonces: world.nonces, timestampWindowMs: TIMESTAMP_WINDOW_MS, clockSkewMs: world.config.clockSkewMs },
     authRequestOf(request),
     'access',
     at,
@@ -84,6 +84,9 @@ async function runXCall(world: World, spec: XRouteSpec, request: FastifyRequest,
     await reply.code(status).send(body);
     done(status);
   };
+
+  // An app X has not approved for the Ads API (adsApiAccess, options.ts): X's answer to every call.
+  if (!world.config.adsApiAccess) return send(403, xErrorBody([NO_ADS_API_ACCESS], echo));
 
   const fault = world.faults.decide(spec.isUsers === true, at);
   if (fault.kind !== 'none') {

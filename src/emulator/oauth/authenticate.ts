@@ -42,6 +42,8 @@ export interface AuthDeps {
   nonces: NonceCache;
   /** Half-width of the accepted clock skew. */
   timestampWindowMs: number;
+  /** X's wall clock minus this machine's (POST /_emulator/config `clock_skew_ms`): timestamps are judged against now plus this. */
+  clockSkewMs?: number;
 }
 
 const REQUIRED = ['oauth_consumer_key', 'oauth_nonce', 'oauth_signature', 'oauth_signature_method', 'oauth_timestamp'];
@@ -60,7 +62,7 @@ export function authenticate(deps: AuthDeps, req: AuthRequest, mode: AuthMode, n
 
   const timestamp = protocol.get('oauth_timestamp') ?? '';
   const timestampMs = Number(timestamp) * 1000;
-  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now - timestampMs) > deps.timestampWindowMs) {
+  if (!/^\d{1,12}$/.test(timestamp) || Math.abs(now + (deps.clockSkewMs ?? 0) - timestampMs) > deps.timestampWindowMs) {
     return { ok: false, reason: 'stale_timestamp' };
   }
 

@@ -47,7 +47,15 @@ export interface World {
   /** X's time: memberships, sizing, audience timestamps (clock.ts). */
   clock: Clock;
   /** Changeable at runtime through POST /_emulator/config. */
-  config: { sizingDelayMs: number; usersLatencyMs: number; callbackUrls: string[] | null };
+  config: { sizingDelayMs: number; usersLatencyMs: number; callbackUrls: string[] | null; clockSkewMs: number; adsApiAccess: boolean };
+}
+
+/**
+ * X's wall clock as a client sees it: this machine's plus `clockSkewMs` (0 unless a test skews it).
+ * What a client compares with its own clock reads this: the `Date` header and OAuth timestamps.
+ */
+export function wallClock(world: World): number {
+  return Date.now() + world.config.clockSkewMs;
 }
 
 export function createWorld(settings: Settings): World {
@@ -67,7 +75,13 @@ export function createWorld(settings: Settings): World {
     log: new RequestLog(),
     stats: new Stats(),
     clock: new Clock(),
-    config: { sizingDelayMs: settings.sizingDelayMs, usersLatencyMs: settings.usersLatencyMs, callbackUrls: settings.callbackUrls },
+    config: {
+      sizingDelayMs: settings.sizingDelayMs,
+      usersLatencyMs: settings.usersLatencyMs,
+      callbackUrls: settings.callbackUrls,
+      clockSkewMs: settings.clockSkewMs,
+      adsApiAccess: settings.adsApiAccess,
+    },
   };
 }
 

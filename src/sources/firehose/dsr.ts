@@ -10,8 +10,7 @@ import { z } from 'zod';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { SourceIdentity } from '../../membership/changes.ts';
 import type { Services } from '../../services/deps.ts';
-import { recordAudit } from '../../services/audit.ts';
-import { erasureAudit, requestErasure } from '../../services/privacy.ts';
+import { requestErasure } from '../../services/privacy.ts';
 import { responseEnvelope } from './response.ts';
 
 /** OpenDSR identity types Tailor can match, and the member field each one is. Others are ignored. */
@@ -42,8 +41,7 @@ export async function handleDsr(s: Services, req: DsrRequest): Promise<Record<st
     identities.push({ kind, value: id.value, encoding: id.encoding === 'sha256' ? 'sha256' : 'raw' });
   }
   const account = req.account?.account_id === undefined ? '' : String(req.account.account_id);
-  const { erasure, created, unusable } = await requestErasure(s, { identities }, 'firehose', `firehose:${account}:${req.subject_request_id}`);
-  // mParticle retries a request: the audit log records the erasure once, by id and counts only.
-  if (created) await recordAudit(s, { actor: 'firehose', ...erasureAudit(erasure, unusable) });
+  // mParticle retries a request: the erasure is recorded (and audited) once.
+  await requestErasure(s, { identities }, 'firehose', 'firehose', `firehose:${account}:${req.subject_request_id}`);
   return responseEnvelope('dsr_processing_response', req);
 }

@@ -8,7 +8,6 @@
 import type { SourceIdentity, SourceMember } from '../../membership/changes.ts';
 import { ingest, type IngestPart } from '../../membership/ingest.ts';
 import { countIngest } from '../../metrics.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import type { Configuration, ConnectionToggles } from '../../store/port.ts';
 import { foreignAudience } from './foreign.ts';
@@ -142,35 +141,26 @@ export async function handleMembership(s: Services, status: FirehoseStatus, msg:
       if (!plan.hasAdds) continue;
       // The subscription message was missed (or came before Tailor knew the account): connect
       // from what this message says. Later subscription updates own the name and the toggles.
-      const put = await s.store.putAudience(plan.audienceId, plan.name ?? `mParticle audience ${plan.audienceId}`, now, { kind: 'firehose', ...sender });
+      // Audited with the writes themselves (actor firehose).
+      const put = await s.store.putAudience(plan.audienceId, plan.name ?? `mParticle audience ${plan.audienceId}`, now, 'firehose', {
+        kind: 'firehose',
+        ...sender,
+      });
       if (put.foreign) {
         foreign += 1; // created through the REST API a moment ago
         continue;
       }
-      const { created: connected } = await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
+      await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now, 'firehose');
       s.log.info(
         { source: 'firehose', audience: plan.audienceId, configuration: configuration.id },
         'firehose membership change for an unknown audience: audience created and connected',
       );
-      const ids = { actor: 'firehose', audienceId: plan.audienceId, configurationId: configuration.id } as const;
-      if (put.created) await recordAudit(s, { ...ids, action: 'audience.created', objectType: 'audience', objectId: plan.audienceId });
-      if (connected)
-        await recordAudit(s, { ...ids, action: 'connection.created', objectType: 'connection', objectId: `${plan.audienceId}/${configuration.id}` });
     } else if (plan.hasAdds && !(await s.store.listConnections(plan.audienceId)).some((c) => c.configurationId === configuration.id)) {
-      const { created: connected } = await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now);
+      await s.store.putConnection(plan.audienceId, configuration.id, plan.toggles, now, 'firehose');
       s.log.info(
         { source: 'firehose', audience: plan.audienceId, configuration: configuration.id },
         'firehose membership change for an unconnected audience: connection added',
       );
-      if (connected)
-        await recordAudit(s, {
-          actor: 'firehose',
-          action: 'connection.created',
-          objectType: 'connection',
-          objectId: `${plan.audienceId}/${configuration.id}`,
-          audienceId: plan.audienceId,
-          configurationId: configuration.id,
-        });
     }
     const result = await ingest(s.store, s.memberKeys, {
       audienceId: plan.audienceId,

@@ -4,7 +4,6 @@
  * the account setting `accountId`. Only the store is touched here; workers do the X calls.
  */
 import { Refusal } from '../../core/errors.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { foreignAudience } from './foreign.ts';
 import { firehoseSender } from './origin.ts';
@@ -27,7 +26,6 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
   const log = s.log.child({ source: 'firehose', audience: audienceId, configuration: configuration.id });
 
   const sender = firehoseSender(msg.account, configuration);
-  const firehoseActor = { actor: 'firehose', audienceId, configurationId: configuration.id } as const;
   let foreign = false;
   if (msg.action === 'remove') {
     // docs/reference/product.md: mParticle says "connection removed" and "audience deleted" with this one message;
@@ -40,14 +38,12 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
     } else if (access === 'owned') {
       const others = (await s.store.listConnections(audienceId)).filter((c) => c.configurationId !== configuration.id);
       if (others.length > 0) {
-        await s.store.deleteConnection(audienceId, configuration.id, now);
-        await recordAudit(s, { ...firehoseActor, action: 'connection.deleted', objectType: 'connection', objectId: `${audienceId}/${configuration.id}` });
+        await s.store.deleteConnection(audienceId, configuration.id, now, 'firehose');
         log.info(
           { others: others.length },
           'firehose subscription removed; other connections remain, so only this connection was removed (its X audiences are kept)',
         );
-      } else if (await s.store.deleteAudience(audienceId, now)) {
-        await recordAudit(s, { ...firehoseActor, action: 'audience.deleted', objectType: 'audience', objectId: audienceId });
+      } else if (await s.store.deleteAudience(audienceId, now, 'firehose')) {
         log.info('firehose subscription removed: audience deleted; deleting its X audiences');
       }
     }
@@ -55,25 +51,13 @@ export async function handleSubscription(s: Services, msg: SubscriptionRequest):
     // Cleaned once here, so what is stored is what X gets (core/names.ts).
     // The schema has cleaned the name (core/text.ts cleanName); nothing may be left of it.
     const name = (msg.audience_name ?? '') || `mParticle audience ${audienceId}`;
-    const put = await s.store.putAudience(audienceId, name, now, { kind: 'firehose', ...sender });
+    // Each write is audited with itself (actor firehose), when it changed something.
+    const put = await s.store.putAudience(audienceId, name, now, 'firehose', { kind: 'firehose', ...sender });
     if (put.foreign) {
       foreign = true;
     } else {
-      if (put.created || put.renamed)
-        await recordAudit(s, { ...firehoseActor, action: put.created ? 'audience.created' : 'audience.renamed', objectType: 'audience', objectId: audienceId });
       const toggles = togglesOf(msg.audience_subscription_settings);
-      const { created: connected } = await s.store.putConnection(audienceId, configuration.id, toggles, now);
-      await recordAudit(s, {
-        ...firehoseActor,
-        action: connected ? 'connection.created' : 'connection.updated',
-        objectType: 'connection',
-        objectId: `${audienceId}/${configuration.id}`,
-        details: {
-          forward_emails: toggles.forwardEmails,
-          forward_twitter_handles: toggles.forwardTwitterHandles,
-          forward_device_ids: toggles.forwardDeviceIds,
-        },
-      });
+      const { created: connected } = await s.store.putConnection(audienceId, configuration.id, toggles, now, 'firehose');
       log.info({ action: msg.action, created: put.created, renamed: put.renamed, connected }, 'firehose subscription applied');
     }
   }

@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
+import { ID_RE, MAX_ID_CHARS } from '../../core/ids.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { ApiError } from '../../http/errors.ts';
 import { sendTagged } from '../../http/etag.ts';
@@ -13,11 +13,7 @@ import { audienceView, audienceViews, deletionView, deliveryViews, historyView }
 import { audienceViewSchema, deletionViewSchema, deliveriesViewSchema, historyViewSchema, identityType } from '../../services/views.ts';
 import { AUDIENCE_SORTS, type AudienceQuery } from '../../store/port.ts';
 
-const audienceId = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._~-]+$/, 'may hold only letters, digits and . _ ~ -');
+export const audienceId = z.string().min(1).max(MAX_ID_CHARS).regex(ID_RE, 'may hold only letters, digits and . _ ~ -');
 const putBody = z.strictObject({ name: displayName.describe('Trimmed; no control or bidi characters') });
 
 export const audienceParams = z.object({ audienceId: audienceId.describe('The audience id (the mParticle audience id for Firehose audiences)') });
@@ -45,7 +41,7 @@ const deliveriesQuery = z.strictObject({
   identity_type: identityType.optional().describe('Only the X audience of this identity type'),
 });
 const historyQuery = z.strictObject({
-  since: z.iso.datetime().optional().describe('Only samples after this time (a poll loads only new ones)'),
+  since: z.iso.datetime().optional().describe('Only samples and events after this time (a poll loads only new ones)'),
 });
 
 /** A page's cursor: the sort it belongs to, the last audience's sort key and id (opaque to clients). */
@@ -184,17 +180,9 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
   app.put('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const id = parse(audienceId, req.params.audienceId, 'audienceId');
     const { name } = parse(putBody, req.body);
-    const result = await s.store.putAudience(id, name, s.now());
+    const result = await s.store.putAudience(id, name, s.now(), actorOf(req));
     if (result.created) s.log.info({ audience: id }, 'audience created');
     if (result.renamed) s.log.info({ audience: id }, 'audience renamed; its X audiences follow');
-    if (result.created || result.renamed)
-      await recordAudit(s, {
-        actor: actorOf(req),
-        action: result.created ? 'audience.created' : 'audience.renamed',
-        objectType: 'audience',
-        objectId: id,
-        audienceId: id,
-      });
     s.notify();
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience, viewOpts));
   });
@@ -208,7 +196,7 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     if (!audience) {
       // Already deleted: with force, this confirms the deletions still waiting on campaigns.
       const waiting = force ? (await s.store.listDeletions()).filter((d) => d.audienceId === id) : [];
-      if (waiting.length === 0 || (await s.store.forceDeletions(id, s.now())) === 0)
+      if (waiting.length === 0 || (await s.store.forceDeletions(id, s.now(), actorOf(req))) === 0)
         throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
       s.log.info({ audience: id }, 'waiting deletions confirmed with force; deleting its X audiences despite their campaigns');
       s.notify();
@@ -218,16 +206,8 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
       });
     }
     const downstreams = await s.store.listDownstreams(audience.id);
-    await s.store.deleteAudience(audience.id, s.now(), { force });
+    await s.store.deleteAudience(audience.id, s.now(), actorOf(req), { force });
     s.log.info({ audience: audience.id, force }, 'audience deleted; deleting its X audiences');
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: 'audience.deleted',
-      objectType: 'audience',
-      objectId: audience.id,
-      audienceId: audience.id,
-      details: { x_audiences: downstreams.filter((d) => d.xAudienceId !== null).length, force },
-    });
     s.notify();
     return reply.code(202).send({
       deleted: true,

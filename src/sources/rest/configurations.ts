@@ -5,7 +5,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
-import { recordAudit } from '../../services/audit.ts';
 import { addConfiguration, configurationView } from '../../services/configurations.ts';
 import type { Services } from '../../services/deps.ts';
 import { configurationViewSchema } from '../../services/views.ts';
@@ -65,17 +64,14 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
     response: { 204: noContent('Removed'), ...errorResponses('not_found', 'conflict', 'unavailable') },
   };
   app.delete('/api/v1/configurations/:id', { ...DESCRIBED, schema: del }, async (req, reply) => {
-    const result = await s.store.deleteConfiguration(pathId(req.params.id, 'Configuration'));
+    const result = await s.store.deleteConfiguration(pathId(req.params.id, 'Configuration'), s.now(), actorOf(req));
     if (result === 'not_found') throw new Refusal('not_found', `Configuration ${req.params.id} does not exist`);
-    if (result === 'in_use') throw new Refusal('in_use', 'Connections still use this configuration (or its X audiences are being deleted); remove them first');
+    if (result === 'in_use')
+      throw new Refusal(
+        'in_use',
+        'Connections still use this configuration (or its X audiences are being deleted, or removals of opted-out people still wait to reach them); remove the connections first, or wait',
+      );
     s.log.info({ configuration: req.params.id }, 'configuration deleted');
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: 'configuration.deleted',
-      objectType: 'configuration',
-      objectId: req.params.id,
-      configurationId: req.params.id,
-    });
     return reply.code(204).send();
   });
 }

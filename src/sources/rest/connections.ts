@@ -5,10 +5,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { parse, pathId } from '../../http/validate.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceView } from '../../services/status.ts';
 import { audienceViewSchema } from '../../services/views.ts';
+import { audienceId } from './audiences.ts';
 
 /** The longest cadence: a week (X drops a member 13 months after its last Update, so any week is safe). */
 export const MAX_SEND_INTERVAL_MINUTES = 10_080;
@@ -35,14 +35,14 @@ const resynced = z.object({
   resyncing_x_audiences: z.number().int().describe('X audiences of the connection whose hashes are being sent again'),
 });
 
-const params = z.object({ audienceId: z.string().describe('The audience id'), configurationId: z.string().describe('The configuration id') });
+const params = z.object({ audienceId: audienceId.describe('The audience id'), configurationId: z.string().describe('The configuration id') });
 const TAGS = ['connections'];
 
 export function registerConnections(fastify: FastifyInstance, s: Services): void {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const put = {
     tags: TAGS,
-    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false)',
+    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false; at least one on)',
     params,
     body: body.describe('Optional: leave the body out to forward every type but phone numbers'),
     response: {
@@ -53,6 +53,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   };
   app.put('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: put }, async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
+    // A connection that forwards nothing would only look connected (issue 16): refused, as in the UI.
+    if (toggles.forward_emails === false && toggles.forward_twitter_handles === false && toggles.forward_device_ids === false && !toggles.forward_phone_numbers)
+      throw new Refusal(
+        'invalid',
+        'A connection forwards at least one identity type: set forward_emails, forward_twitter_handles, forward_device_ids or forward_phone_numbers to true, or delete the connection',
+      );
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const configuration = await s.store.getConfiguration(pathId(req.params.configurationId, 'Configuration'));
@@ -65,26 +71,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       forwardPhoneNumbers: toggles.forward_phone_numbers ?? false,
     };
     const cadence = toggles.send_interval_minutes === undefined ? {} : { sendIntervalMinutes: toggles.send_interval_minutes };
-    const { created } = await s.store.putConnection(audience.id, configuration.id, { ...forward, ...cadence }, s.now());
+    const { created, changed } = await s.store.putConnection(audience.id, configuration.id, { ...forward, ...cadence }, s.now(), actorOf(req));
     // A type turned off detaches its X audience (kept on X); turned back on, it is re-sent.
     s.log.info(
-      { audience: audience.id, configuration: configuration.id, created, ...forward },
+      { audience: audience.id, configuration: configuration.id, created, changed, ...forward, ...cadence },
       created ? 'connection added' : 'connection updated; X audiences of types turned off are kept, detached',
     );
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: created ? 'connection.created' : 'connection.updated',
-      objectType: 'connection',
-      objectId: `${audience.id}/${configuration.id}`,
-      audienceId: audience.id,
-      configurationId: configuration.id,
-      details: {
-        forward_emails: forward.forwardEmails,
-        forward_twitter_handles: forward.forwardTwitterHandles,
-        forward_device_ids: forward.forwardDeviceIds,
-        forward_phone_numbers: forward.forwardPhoneNumbers,
-      },
-    });
     s.notify();
     return reply.code(created ? 201 : 200).send(await audienceView(s.store, audience));
   });
@@ -98,7 +90,12 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   };
   app.post('/api/v1/audiences/:audienceId/connections/:configurationId/resync', { ...DESCRIBED, schema: resync }, async (req, reply) => {
     parse(resyncBody, req.body ?? undefined);
-    const n = await s.store.requestResync(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
+    const n = await s.store.requestResync(
+      pathId(req.params.audienceId, 'Audience'),
+      pathId(req.params.configurationId, 'Configuration'),
+      s.now(),
+      actorOf(req),
+    );
     if (n === null) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId, xAudiences: n }, 'resync asked for');
     s.notify();
@@ -112,18 +109,14 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     response: { 204: noContent('Disconnected'), ...errorResponses('not_found', 'unavailable') },
   };
   app.delete('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: del }, async (req, reply) => {
-    const removed = await s.store.deleteConnection(pathId(req.params.audienceId, 'Audience'), pathId(req.params.configurationId, 'Configuration'), s.now());
+    const removed = await s.store.deleteConnection(
+      pathId(req.params.audienceId, 'Audience'),
+      pathId(req.params.configurationId, 'Configuration'),
+      s.now(),
+      actorOf(req),
+    );
     if (!removed) throw new Refusal('not_found', `Audience ${req.params.audienceId} has no connection to configuration ${req.params.configurationId}`);
     s.log.info({ audience: req.params.audienceId, configuration: req.params.configurationId }, 'connection removed; its X audiences are kept, detached');
-    const { audienceId, configurationId } = req.params;
-    await recordAudit(s, {
-      actor: actorOf(req),
-      action: 'connection.deleted',
-      objectType: 'connection',
-      objectId: `${audienceId}/${configurationId}`,
-      audienceId,
-      configurationId,
-    });
     return reply.code(204).send();
   });
 }

@@ -7,7 +7,7 @@ import { countIngest } from '../../metrics.ts';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { DESCRIBED, bodyErrors } from '../../http/schema.ts';
-import { identifierText, parse, pathId } from '../../http/validate.ts';
+import { identifierText, parse, parseWithLists, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceParams } from './audiences.ts';
 import type { LedgerPreview } from '../../store/port.ts';
@@ -31,6 +31,14 @@ const body = z
   .strictObject({
     add: z.array(member).max(MAX_MEMBERS_PER_REQUEST).optional(),
     remove: z.array(member).max(MAX_MEMBERS_PER_REQUEST).optional(),
+  })
+  .refine((b) => (b.add?.length ?? 0) + (b.remove?.length ?? 0) <= MAX_MEMBERS_PER_REQUEST, `at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
+
+/** The body's shape without its members, which parseWithLists checks a few milliseconds at a time. */
+const envelope = z
+  .strictObject({
+    add: z.array(z.unknown()).max(MAX_MEMBERS_PER_REQUEST).optional(),
+    remove: z.array(z.unknown()).max(MAX_MEMBERS_PER_REQUEST).optional(),
   })
   .refine((b) => (b.add?.length ?? 0) + (b.remove?.length ?? 0) <= MAX_MEMBERS_PER_REQUEST, `at most ${MAX_MEMBERS_PER_REQUEST} members per request`);
 
@@ -100,7 +108,7 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
     },
   };
   app.post('/api/v1/audiences/:audienceId/members', { ...DESCRIBED, schema: post }, async (req, reply) => {
-    const input = parse(body, req.body);
+    const input = await parseWithLists(envelope, member, req.body, ['add', 'remove'], toSourceMember);
     const dryRun = parse(query, req.query).dry_run === 'true';
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience)
@@ -109,8 +117,8 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
     const result = await ingest(s.store, s.memberKeys, {
       audienceId: audience.id,
       parts: [
-        { action: 'add', members: (input.add ?? []).map(toSourceMember) },
-        { action: 'remove', members: (input.remove ?? []).map(toSourceMember) },
+        { action: 'add', members: input.add },
+        { action: 'remove', members: input.remove },
       ],
       now: s.now(),
       phoneRegion: s.phoneRegion,

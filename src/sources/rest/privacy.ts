@@ -19,9 +19,8 @@ import { identifierText, parse } from '../../http/validate.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { SourceIdentity } from '../../membership/changes.ts';
 import { hashIdentities } from '../../membership/privacy.ts';
-import { recordAudit } from '../../services/audit.ts';
 import type { Services } from '../../services/deps.ts';
-import { erasureAudit, erasureView, erasureViewSchema, privacyView, privacyViewSchema, requestErasure, warnIfWaiting } from '../../services/privacy.ts';
+import { erasureView, erasureViewSchema, privacyView, privacyViewSchema, requestErasure, warnIfWaiting } from '../../services/privacy.ts';
 
 /**
  * The identity fields a suppression, a check or an erasure names: the member fields, raw or 64-hex
@@ -98,18 +97,13 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
         (input.remove ?? []).map((i, index) => ({ index, identities: sourceIdentities(i) })),
         opts,
       );
-      const result = await s.store.suppress(add.identities, lift.identities, s.now());
+      // Audited with the change when the list changed: counts only, never an identity, not even hashed.
+      const result = await s.store.suppress(add.identities, lift.identities, s.now(), {
+        actor: actorOf(req),
+        details: { rejected: add.rejected.length + lift.rejected.length },
+      });
       if (result.queued > 0) s.notify();
       if (result.added > 0 || result.lifted > 0) s.log.info({ added: result.added, lifted: result.lifted, queued: result.queued }, 'suppression list changed');
-      // Counts only: the list holds hashes, and the audit log names no identity, not even hashed.
-      if (result.added > 0 || result.lifted > 0)
-        await recordAudit(s, {
-          actor: actorOf(req),
-          action: 'suppression.changed',
-          objectType: 'suppression',
-          objectId: null,
-          details: { added: result.added, lifted: result.lifted, queued: result.queued, rejected: add.rejected.length + lift.rejected.length },
-        });
       if (result.added > 0) await warnIfWaiting(s);
       return reply.code(202).send({
         ...result,
@@ -149,13 +143,13 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
     },
     async (req, reply) => {
       const input = parse(erasureBody, req.body);
-      const { erasure, created, unusable } = await requestErasure(
+      // Audited once per erasure (a repeated request answers the same one): its id and counts, never whom.
+      const { erasure } = await requestErasure(
         s,
         { ...(input.user_id === undefined ? {} : { userId: input.user_id }), identities: sourceIdentities(input) },
         'api',
+        actorOf(req),
       );
-      // Once per erasure (a repeated request answers the same one): its id and counts, never whom.
-      if (created) await recordAudit(s, { actor: actorOf(req), ...erasureAudit(erasure, unusable) });
       return reply.code(202).send({ id: erasure.id, state: erasure.state });
     },
   );
@@ -165,7 +159,6 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
     '/api/v1/erasures/:erasureId',
     { ...DESCRIBED, schema: { ...get, response: { 200: erasureViewSchema, ...errorResponses('not_found') } } },
     async (req) => {
-      await s.store.settlePrivacy(s.now());
       const erasure = await s.store.getErasure(req.params.erasureId);
       if (!erasure) throw new Refusal('not_found', `Erasure ${req.params.erasureId} does not exist`);
       return erasureView(erasure);

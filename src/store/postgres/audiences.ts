@@ -60,9 +60,10 @@ export async function countMembers(c: Reader, audienceId: string): Promise<numbe
   return (await c.query<{ n: number }>('SELECT member_count AS n FROM audiences WHERE id = $1', [audienceId])).rows[0]?.n ?? 0;
 }
 
-export async function deleteAudience(c: Sql, id: string, now: number, force = false): Promise<boolean> {
+/** Deleted (false: no such audience), and how many of its X audiences are now being deleted on X. */
+export async function deleteAudience(c: Sql, id: string, now: number, force = false): Promise<{ deleted: boolean; xAudiences: number }> {
   const downs = await lockStructure(c, id, "AND state <> 'deleting'");
-  if ((await c.query('SELECT 1 FROM audiences WHERE id = $1 FOR UPDATE', [id])).rowCount === 0) return false;
+  if ((await c.query('SELECT 1 FROM audiences WHERE id = $1 FOR UPDATE', [id])).rowCount === 0) return { deleted: false, xAudiences: 0 };
   const never = downs.filter((d) => d.x_audience_id === null && d.create_attempt_name === null).map((d) => d.id); // never reached X
   const reached = downs.filter((d) => !never.includes(d.id)).map((d) => d.id);
   await forgetDownstreams(c, never);
@@ -78,7 +79,7 @@ export async function deleteAudience(c: Sql, id: string, now: number, force = fa
   }
   await c.query('DELETE FROM audiences WHERE id = $1', [id]);
   await c.query(NOTIFY_STRUCTURE);
-  return true;
+  return { deleted: true, xAudiences: downs.filter((d) => d.x_audience_id !== null).length };
 }
 
 /** A deleted audience's X audiences waiting on campaigns: delete them anyway (the campaign guard, sync/tasks/delete.ts). Rows by id (locks.ts step 2). */

@@ -7,9 +7,11 @@ interface Sql {
 }
 
 /*
- * The audit log (port.ts AuditStore): one autocommitted INSERT per entry, no lock but the
- * identity's; reads take none. Ids come from one identity, so newest first is by id. The table
- * refuses UPDATE, DELETE and TRUNCATE (migration 0015).
+ * The audit log (port.ts AuditStore): one INSERT per entry, in the transaction of the change it
+ * records (index.ts `audited`), no lock but the identity's; reads take none. Ids come from one
+ * identity, so newest first is by id. Ids are taken at the insert and two changes may commit in
+ * the other order: a reader that paged past an id before its change committed does not see that
+ * entry on that pass. The table refuses UPDATE, DELETE and TRUNCATE (migration 0015).
  */
 
 export async function recordAudit(c: Sql, e: AuditEntryInput, now: number): Promise<void> {

@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
-import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
+import { cadenceOpen, nextSendAfter, optOutWaitingSql, resyncRunning } from '../cadence.ts';
 import { renewalStepAllowed } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
 import { downstreamNameSql } from '../name-sql.ts';
 import type { Db, Sql } from './db.ts';
+import { settlePrivacy } from './privacy.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 /**
@@ -40,7 +41,8 @@ const PICK = `
       -- Only with a pending add: the WHERE below keeps out one that waits for its first member.
       WHEN d.x_audience_id IS NULL THEN 'create'
       WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
-      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint) AND CASE
+      -- A cadence holds changes until its window, but for an opt-out's (cadence.ts).
+      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint OR ${optOutWaitingSql('d')}) AND CASE
           WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
           ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
         END THEN 'send'
@@ -126,62 +128,74 @@ type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
+const OPT_OUT_WAITING = `SELECT ${optOutWaitingSql('d')} AS w FROM downstreams d WHERE d.id = $1`;
+
 /** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
 const MAX_EMPTY_PICKS = 20;
 
 export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
   return db.tx(async (c) => {
-    const skipped: number[] = [];
-    while (skipped.length < MAX_EMPTY_PICKS) {
-      const pick = await c.query<{ id: number; task: Task }>(PICK, [
-        skipped,
-        opts.now,
-        opts.flushIntervalMs,
-        opts.fullBatch,
-        opts.refreshIntervalMs,
-        JSON.stringify(opts.maxChangesByType ?? {}),
-        opts.renewAfterMs ?? null,
-      ]);
-      const picked = pick.rows[0];
-      if (!picked) return null;
-      const token = randomUUID();
-      const leased = await c.query<LeasedRow>(LEASE, [picked.id, opts.owner, token, opts.now + opts.leaseMs, opts.now]);
-      const row = leased.rows[0];
-      if (!row) return null;
-      const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
-      // A detached X audience only ever gets removes of suppressed hashes: no renewals, no resync,
-      // and no cadence holds them (docs/privacy.md).
-      const detached = row.state === 'detached';
-      // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
-      const open = detached || cadenceOpen(row, opts.now);
-      const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max) : [];
-      // Renewals wait for the cadence's window like changes; a resync goes at once.
-      const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
-      const nextSend = picked.task === 'send' && open && !detached ? nextSendAfter(row, opts.now, changes.length, max) : null;
-      if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
-      if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
-        // Every pending change was a no-op against the X ledger (or is being rewritten right now).
-        await c.query(UNLEASE, [picked.id]);
-        skipped.push(picked.id);
-        continue;
-      }
-      const configuration = await c.query<ConfigurationRow>('SELECT * FROM configurations WHERE id = $1', [row.configuration_id]);
-      return {
-        task: picked.task,
-        leaseToken: token,
-        downstream: toDownstream(row),
-        audienceName: row.audience_name,
-        configuration: toConfiguration(configuration.rows[0]!),
-        changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
-        renewals,
-        createAttemptName: row.create_attempt_name,
-        ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
-        // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
-        ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
-      };
-    }
-    return null;
+    // A dropped remove of a suppressed hash may be the last thing an opt-out or an erasure waited
+    // for (X never got the hash): the 24-hour clock is settled at the end of this transaction.
+    const dropped = { suppressed: false };
+    const claimed = await claimIn(c, opts, dropped);
+    if (dropped.suppressed) await settlePrivacy(c, opts.now, 'worker');
+    return claimed;
   });
+}
+
+async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolean }): Promise<Claim | null> {
+  const skipped: number[] = [];
+  while (skipped.length < MAX_EMPTY_PICKS) {
+    const pick = await c.query<{ id: number; task: Task }>(PICK, [
+      skipped,
+      opts.now,
+      opts.flushIntervalMs,
+      opts.fullBatch,
+      opts.refreshIntervalMs,
+      JSON.stringify(opts.maxChangesByType ?? {}),
+      opts.renewAfterMs ?? null,
+    ]);
+    const picked = pick.rows[0];
+    if (!picked) return null;
+    const token = randomUUID();
+    const leased = await c.query<LeasedRow>(LEASE, [picked.id, opts.owner, token, opts.now + opts.leaseMs, opts.now]);
+    const row = leased.rows[0];
+    if (!row) return null;
+    const max = opts.maxChangesByType?.[row.identity_type as IdentityType] ?? opts.maxChanges;
+    // A detached X audience only ever gets removes of suppressed hashes: no renewals, no resync,
+    // and no cadence holds them (docs/privacy.md).
+    const detached = row.state === 'detached';
+    // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
+    const waiting = cadenceOpen(row, opts.now) ? false : (await c.query<{ w: boolean }>(OPT_OUT_WAITING, [row.id])).rows[0]!.w;
+    const open = detached || cadenceOpen(row, opts.now, () => waiting);
+    const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max, dropped) : [];
+    // Renewals wait for the cadence's window like changes; a resync goes at once.
+    const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
+    const nextSend = picked.task === 'send' && open && !detached ? nextSendAfter(row, opts.now, changes.length, max) : null;
+    if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
+    if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
+      // Every pending change was a no-op against the X ledger (or is being rewritten right now).
+      await c.query(UNLEASE, [picked.id]);
+      skipped.push(picked.id);
+      continue;
+    }
+    const configuration = await c.query<ConfigurationRow>('SELECT * FROM configurations WHERE id = $1', [row.configuration_id]);
+    return {
+      task: picked.task,
+      leaseToken: token,
+      downstream: toDownstream(row),
+      audienceName: row.audience_name,
+      configuration: toConfiguration(configuration.rows[0]!),
+      changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
+      renewals,
+      createAttemptName: row.create_attempt_name,
+      ...(resyncRunning(row) && renewals.length > 0 ? { resyncCursor: renewals[renewals.length - 1]! } : {}),
+      // Changes come oldest first: the first one's enqueue time starts the batch's sync latency.
+      ...(changes[0] ? { oldestEnqueuedAt: changes[0].enqueued_at } : {}),
+    };
+  }
+  return null;
 }
 
 async function claimChanges(
@@ -190,6 +204,7 @@ async function claimChanges(
   type: string,
   token: string,
   max: number,
+  dropped: { suppressed: boolean },
 ): Promise<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number }[]> {
   const marked = await c.query<{ hash: Buffer; op: 'add' | 'remove'; enqueued_at: number; on_x: boolean | null; suppressed: boolean }>(MARK_CHANGES, [
     downstreamId,
@@ -204,6 +219,7 @@ async function claimChanges(
   }
   const noop = (r: { op: 'add' | 'remove'; on_x: boolean | null }): boolean => (r.op === 'add' ? r.on_x === true : r.on_x === null);
   const noops = marked.rows.filter(noop).map((r) => r.hash);
+  if (marked.rows.some((r) => noop(r) && r.op === 'remove' && r.suppressed)) dropped.suppressed = true;
   if (noops.length > 0) await c.query(DROP_NOOPS, [downstreamId, token, noops]);
   const changes = marked.rows.filter((r) => !noop(r)).sort((a, b) => a.enqueued_at - b.enqueued_at);
   const removes = changes.filter((r) => r.op === 'remove').map((r) => r.hash);

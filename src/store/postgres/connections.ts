@@ -20,8 +20,10 @@ export async function putConnection(
   configurationId: string,
   toggles: ConnectionSettings,
   now: number,
-): Promise<{ connection: Connection; created: boolean }> {
+): Promise<{ connection: Connection; previous: Connection | null }> {
   const downs = await lockStructure(c, audienceId, "AND configuration_id = $2 AND state <> 'deleting'", [configurationId]);
+  // Under the audience's exclusive lock no other write of this connection runs: what it was before.
+  const before = await c.query<ConnectionRow>('SELECT * FROM connections WHERE audience_id = $1 AND configuration_id = $2', [audienceId, configurationId]);
   const upserted = await c.query<ConnectionRow & { inserted: boolean }>(
     `INSERT INTO connections AS k (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, send_interval_minutes, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, CASE WHEN $8 THEN $9::integer END, $7, $7)
@@ -70,13 +72,24 @@ export async function putConnection(
   );
   await c.query(NOTIFY_STRUCTURE);
   const k = upserted.rows[0]!;
-  return { connection: toConnection(k), created: k.inserted };
+  return { connection: toConnection(k), previous: before.rows[0] ? toConnection(before.rows[0]) : null };
 }
 
-/** A detached downstream audience stays on X as it is; its pending changes are dropped. */
+/**
+ * A detached downstream audience stays on X as it is; its pending changes are dropped, but for
+ * those of suppressed hashes X may hold: they stay, as removes (the claim sends a detached X
+ * audience nothing else), so detaching never leaves an opted-out person on X (docs/privacy.md).
+ * An add turned into a remove loses its claim, so a batch in flight leaves the remove pending.
+ */
 async function detach(c: Sql, ids: number[], now: number): Promise<void> {
   if (ids.length === 0) return;
-  await c.query('DELETE FROM outbox WHERE downstream_id = ANY($1::bigint[])', [ids]);
+  await c.query(
+    `DELETE FROM outbox o WHERE o.downstream_id = ANY($1::bigint[]) AND NOT (
+       EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = o.downstream_id AND x.hash = o.hash)
+       AND EXISTS (SELECT 1 FROM downstreams d JOIN suppressions s ON s.identity_type = d.identity_type AND s.hash = o.hash WHERE d.id = o.downstream_id))`,
+    [ids],
+  );
+  await c.query("UPDATE outbox SET op = 'remove', claim_token = NULL WHERE downstream_id = ANY($1::bigint[]) AND op = 'add'", [ids]);
   await c.query("UPDATE downstreams SET state = 'detached', updated_at = $2 WHERE id = ANY($1::bigint[])", [ids, now]);
 }
 

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
+  AuditBy,
   AuditEntry,
-  AuditEntryInput,
   ApplyResult,
   Audience,
   AudienceOrigin,
@@ -17,6 +17,7 @@ import type {
   LedgerPreview,
   LookupRow,
   TargetingCampaign,
+  DownstreamEvent,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -33,6 +34,7 @@ import type {
   ReleaseOptions,
   AlertObservations,
   AlertOutcome,
+  AlertWatchOptions,
   NewWebhookEvent,
   WebhookEvent,
   WebhookResult,
@@ -45,8 +47,11 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
+import { optOutWaitingSql } from '../cadence.ts';
 import * as audiences from './audiences.ts';
 import * as audit from './audit.ts';
+import * as entries from '../audit-entries.ts';
+import { auditActor, auditEntry, type AuditChange } from '../audit-entries.ts';
 import { claim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
@@ -88,11 +93,11 @@ import { WakeListener } from './wake.ts';
  * SQLite, open.ts runs them). nextDueAt stays below, next to the claim it mirrors.
  */
 
-/** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
-const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
-/** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
+/** With a cadence, no change (nor renewal) is due before the window opens, but an opt-out's (../cadence.ts). */
+const CADENCE = `CASE WHEN d.send_interval_ms IS NULL OR ${optOutWaitingSql('d')} THEN 0 ELSE d.next_send_at END`;
+/** After a write that may have removed a suppressed hash from X or the outbox: the 24-hour clock moves on. */
 async function settled(c: Sql, ok: boolean, now: number): Promise<boolean> {
-  if (ok) await privacy.settlePrivacy(c, now);
+  if (ok) await privacy.settlePrivacy(c, now, 'worker');
   return ok;
 }
 
@@ -151,18 +156,39 @@ export class PostgresStore implements Store {
     await this.db.pool.end();
   }
 
+  /**
+   * The one way an audit entry is written (port.ts AuditBy): `change` runs in one transaction,
+   * `describe` says what to record of its result (null: nothing changed), and the entry is
+   * inserted before the COMMIT. A crash or a failure anywhere rolls both back; a deadlock retry
+   * runs both again. With `settle`, a change that may have dropped or suppressed a hash then
+   * moves the 24-hour clock (privacy.settlePrivacy, last: its lock is step 7 of locks.ts), after
+   * its own entry, so an erasure it completes is logged after it.
+   */
+  private async audited<T>(by: AuditBy, now: number, change: (c: Sql) => Promise<T>, describe: (result: T) => AuditChange | null, settle = false): Promise<T> {
+    return this.db.tx(async (c) => {
+      const result = await change(c);
+      const entry = describe(result);
+      if (entry !== null) await audit.recordAudit(c, auditEntry(by, entry), now);
+      if (settle) await privacy.settlePrivacy(c, now, auditActor(by));
+      return result;
+    });
+  }
+
   // privacy
 
   async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
     return privacy.suppressedAmong(this.db, identities);
   }
 
-  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
-    return this.db.tx((c) => privacy.suppress(c, add, lift, now));
+  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number, by: AuditBy): Promise<SuppressionResult> {
+    return this.audited(by, now, (c) => privacy.suppress(c, add, lift, now), entries.suppressionChanged, true);
   }
 
-  async erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }> {
-    return this.db.tx((c) => privacy.erase(c, input, now));
+  async erase(input: ErasureInput, now: number, by: AuditBy): Promise<{ erasure: Erasure; created: boolean }> {
+    const result = await this.audited(by, now, (c) => privacy.erase(c, input, now), entries.erasureRequested, true);
+    if (!result.created) return result;
+    // Settled after its entry was written: done already when nothing was left to wait for.
+    return { erasure: (await privacy.getErasure(this.db, result.erasure.id)) ?? result.erasure, created: true };
   }
 
   async getErasure(id: string): Promise<Erasure | null> {
@@ -171,10 +197,6 @@ export class PostgresStore implements Store {
 
   async listErasures(limit: number): Promise<Erasure[]> {
     return privacy.listErasures(this.db, limit);
-  }
-
-  async settlePrivacy(now: number): Promise<void> {
-    await this.db.tx((c) => privacy.settlePrivacy(c, now));
   }
 
   async privacySnapshot(): Promise<PrivacySnapshot> {
@@ -193,10 +215,10 @@ export class PostgresStore implements Store {
 
   async watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    return this.db.tx((c) => webhooks.watchAlerts(c, now, deliver, rule));
+    return this.db.tx((c) => webhooks.watchAlerts(c, now, opts, rule));
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
@@ -226,8 +248,8 @@ export class PostgresStore implements Store {
 
   // configurations
 
-  async putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }> {
-    return configurations.putConfiguration(this.db, input, now);
+  async putConfiguration(input: ConfigurationInput, now: number, by: AuditBy): Promise<{ configuration: Configuration; created: boolean; resumed: boolean }> {
+    return this.audited(by, now, (c) => configurations.putConfiguration(c, input, now), entries.configurationPut);
   }
 
   async listConfigurations(): Promise<Configuration[]> {
@@ -242,12 +264,23 @@ export class PostgresStore implements Store {
     return configurations.getConfigurationByAccount(this.db, accountId);
   }
 
-  async deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
-    return this.db.tx((c) => configurations.deleteConfiguration(c, id));
+  async deleteConfiguration(id: string, now: number, by: AuditBy): Promise<'deleted' | 'not_found' | 'in_use'> {
+    return this.audited(
+      by,
+      now,
+      (c) => configurations.deleteConfiguration(c, id),
+      (r) => entries.configurationDeleted(id, r),
+      true, // its X audiences' ledgers are forgotten: nothing of them is waited for any more
+    );
   }
 
-  async setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void> {
-    await this.db.tx((c) => configurations.setConfigurationState(c, id, state, reason, now));
+  async setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number, by: AuditBy): Promise<void> {
+    await this.audited(
+      by,
+      now,
+      (c) => configurations.setConfigurationState(c, id, state, reason, now),
+      (changed) => entries.configurationState(id, state, reason, changed),
+    );
   }
 
   // audiences and connections
@@ -256,9 +289,15 @@ export class PostgresStore implements Store {
     id: string,
     name: string,
     now: number,
+    by: AuditBy,
     origin: AudienceOrigin = { kind: 'api' },
   ): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
-    return this.db.tx((c) => audiences.putAudience(c, id, name, now, origin));
+    return this.audited(
+      by,
+      now,
+      (c) => audiences.putAudience(c, id, name, now, origin),
+      (r) => entries.audiencePut(id, r),
+    );
   }
 
   async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
@@ -300,20 +339,42 @@ export class PostgresStore implements Store {
     return deliveries.listDeliveries(this.db, audienceId, opts);
   }
 
+  async listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]> {
+    return status.listEvents(this.db, audienceId, since);
+  }
+
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
     return status.listErrors(this.db, audienceId, limit);
   }
 
-  async deleteAudience(id: string, now: number, opts: { force?: boolean } = {}): Promise<boolean> {
-    return this.db.tx((c) => audiences.deleteAudience(c, id, now, opts.force ?? false));
+  async deleteAudience(id: string, now: number, by: AuditBy, opts: { force?: boolean } = {}): Promise<boolean> {
+    const force = opts.force ?? false;
+    const r = await this.audited(
+      by,
+      now,
+      (c) => audiences.deleteAudience(c, id, now, force),
+      (result) => entries.audienceDeleted(id, result, force),
+      true, // an X audience that never reached X is forgotten with its pending changes at once
+    );
+    return r.deleted;
   }
 
-  async forceDeletions(audienceId: string, now: number): Promise<number> {
-    return this.db.tx((c) => audiences.forceDeletions(c, audienceId, now));
+  async forceDeletions(audienceId: string, now: number, by: AuditBy): Promise<number> {
+    return this.audited(
+      by,
+      now,
+      (c) => audiences.forceDeletions(c, audienceId, now),
+      (n) => entries.deletionsForced(audienceId, n),
+    );
   }
 
-  async requestResync(audienceId: string, configurationId: string, now: number): Promise<number | null> {
-    return this.db.tx((c) => connections.requestResync(c, audienceId, configurationId, now));
+  async requestResync(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<number | null> {
+    return this.audited(
+      by,
+      now,
+      (c) => connections.requestResync(c, audienceId, configurationId, now),
+      (n) => entries.resyncRequested(audienceId, configurationId, n),
+    );
   }
 
   async listDeletions(): Promise<DeletionStatus[]> {
@@ -333,16 +394,30 @@ export class PostgresStore implements Store {
     configurationId: string,
     toggles: ConnectionSettings,
     now: number,
-  ): Promise<{ connection: Connection; created: boolean }> {
-    return this.db.tx((c) => connections.putConnection(c, audienceId, configurationId, toggles, now));
+    by: AuditBy,
+  ): Promise<{ connection: Connection; created: boolean; changed: boolean }> {
+    const r = await this.audited(
+      by,
+      now,
+      (c) => connections.putConnection(c, audienceId, configurationId, toggles, now),
+      entries.connectionPut,
+      true, // a type turned off drops its X audience's pending changes (detach keeps suppressed removes)
+    );
+    return { connection: r.connection, created: r.previous === null, changed: entries.connectionPut(r) !== null };
   }
 
   async listConnections(audienceId: string): Promise<Connection[]> {
     return connections.listConnections(this.db, audienceId);
   }
 
-  async deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean> {
-    return this.db.tx((c) => connections.deleteConnection(c, audienceId, configurationId, now));
+  async deleteConnection(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<boolean> {
+    return this.audited(
+      by,
+      now,
+      (c) => connections.deleteConnection(c, audienceId, configurationId, now),
+      (deleted) => entries.connectionDeleted(audienceId, configurationId, deleted),
+      true, // detaching drops pending changes (but suppressed removes)
+    );
   }
 
   async listDownstreams(audienceId: string): Promise<DownstreamStatus[]> {
@@ -379,7 +454,7 @@ export class PostgresStore implements Store {
   }
 
   async settleRenamed(downstreamId: number, token: string, xName: string, nameSuffix: number, now: number): Promise<boolean> {
-    return settleRenamed(this.db, downstreamId, token, xName, nameSuffix, now);
+    return this.db.tx((c) => settleRenamed(c, downstreamId, token, xName, nameSuffix, now));
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
@@ -390,8 +465,9 @@ export class PostgresStore implements Store {
     return this.db.tx((c) => holdDeletion(c, downstreamId, token, campaigns, now, nextAttemptAt));
   }
 
-  async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
-    return this.db.tx((c) => settleDeleted(c, downstreamId, token));
+  async settleDeleted(downstreamId: number, token: string, now: number): Promise<boolean> {
+    // The X audience is gone, and with it every suppressed hash it held.
+    return this.db.tx(async (c) => settled(c, await settleDeleted(c, downstreamId, token), now));
   }
 
   async settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean> {
@@ -424,10 +500,6 @@ export class PostgresStore implements Store {
 
   async holdRate(key: string, until: number, now: number, perMinute: number): Promise<void> {
     await this.db.tx((c) => holdRate(c, key, until, now, perMinute));
-  }
-
-  async recordAudit(entry: AuditEntryInput, now: number): Promise<void> {
-    await audit.recordAudit(this.db, entry, now);
   }
 
   async listAudit(opts: { beforeId?: number; limit: number }): Promise<AuditEntry[]> {

@@ -28,10 +28,14 @@ export async function lockBatch(c: Sql, downstreamId: number, token: string): Pr
   await c.query('SELECT 1 FROM outbox WHERE downstream_id = $1 AND claim_token = $2 ORDER BY hash FOR UPDATE', [downstreamId, token]);
 }
 
-/** Forgets a downstream audience and everything kept about it (X deleted it, or it was never created). */
+/**
+ * Forgets downstream audiences and everything kept about them (X deleted them, they were never
+ * created, or their configuration was deleted): what came from X too (their figures, samples, the
+ * delivery log's answers), which nothing would prune once the downstream audience is gone.
+ */
 export async function forgetDownstreams(c: Sql, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  for (const table of ['outbox', 'x_members', 'samples', 'downstream_errors']) {
+  for (const table of ['outbox', 'x_members', 'samples', 'deliveries', 'downstream_errors', 'downstream_events']) {
     await c.query(`DELETE FROM ${table} WHERE downstream_id = ANY($1::bigint[])`, [ids]);
   }
   await c.query('DELETE FROM downstreams WHERE id = ANY($1::bigint[])', [ids]);

@@ -15,6 +15,9 @@ import type { Sql } from './db.ts';
  *      Every ingest that adds or drops a member takes it, so nothing is locked after it and it
  *      is held only until the commit. (putAudience locks that row alone; the structural changes
  *      take it after the exclusive advisory lock, so they never wait for it holding less.)
+ *   7. the privacy lock (lockPrivacy below), taken by settlePrivacy as the last statement but one
+ *      of a transaction. Its holders wait for nothing after it, so waiting for it holding any
+ *      of the above closes no circle.
  *
  * Claims never wait at all: they take downstream rows and outbox rows with SKIP LOCKED.
  */
@@ -42,6 +45,20 @@ const AUDIENCE_LOCK_SPACE = 0x54414c01;
 export async function lockAudience(c: Sql, audienceId: string, mode: 'shared' | 'exclusive'): Promise<void> {
   const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
   await c.query(`SELECT ${fn}($1, hashtext($2))`, [AUDIENCE_LOCK_SPACE, audienceId]);
+}
+
+/** The privacy lock's key ('TAL' 0x03, one key), in its own namespace like the audience locks. */
+const PRIVACY_LOCK = [0x54414c03, 0] as const;
+
+/**
+ * Why settlePrivacy serializes (step 7): under READ COMMITTED, two settles that each remove one of
+ * the last two X holders of a suppressed hash would each still see the other's row and neither
+ * would mark it settled, so an erasure's `completed_at` would wait for some later write. Holding
+ * this lock to the commit, the second settle's check starts after the first committed and sees
+ * both removals. Taken only while some suppression is unsettled: otherwise settles never meet here.
+ */
+export async function lockPrivacy(c: Sql): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock($1, $2)', [...PRIVACY_LOCK]);
 }
 
 export interface LockedDownstream {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
+import type { AuditActor, Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
+import { auditEntry, erasureCompleted } from '../audit-entries.ts';
+import { recordAudit } from './audit.ts';
 import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { Reader, Sql } from './db.ts';
 import { applyMemberChanges } from './ledger.ts';
+import { lockPrivacy } from './locks.ts';
 import { WAKE_CHANNEL } from './wake.ts';
 
 /*
@@ -16,7 +19,7 @@ import { WAKE_CHANNEL } from './wake.ts';
  *   audience whose X ledger holds the hash or that has a change of it pending. An ingest racing
  *   it may still queue an add of the hash after it: the claim turns such an add into a remove
  *   (claim.ts), so no interleaving sends a suppressed hash to X;
- * - suppressions and erasures rows last (level 5, one row each).
+ * - suppressions and erasures rows last (level 5, one row each), then settlePrivacy's lock (level 7).
  * An erasure spanning several audiences cannot keep the global order whole: after one audience's
  * removal it holds that audience's row (level 6) and outbox rows while it takes the next
  * audience's lock and, at the end, more outbox rows. A concurrent ingest can then deadlock with
@@ -106,7 +109,6 @@ export async function suppress(c: Sql, add: HashedIdentity[], lift: HashedIdenti
       result.queued += q.rowCount ?? 0;
     }
   }
-  await settlePrivacy(c, now);
   if (result.queued > 0) await c.query('SELECT pg_notify($1, $2)', [WAKE_CHANNEL, 'changes']);
   return result;
 }
@@ -166,7 +168,6 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
     'INSERT INTO erasure_hashes (erasure_id, identity_type, hash) SELECT $1, u.t, u.x FROM unnest($2::text[], $3::bytea[]) AS u(t, x) ON CONFLICT DO NOTHING',
     [id, ...cols(all)],
   );
-  await settlePrivacy(c, now);
   return { erasure: (await getErasure(c, id))!, created: true };
 }
 
@@ -184,8 +185,18 @@ export async function listErasures(c: Reader, limit: number): Promise<Erasure[]>
   return r.rows.slice(0, limit).map(toErasure);
 }
 
-/** As on SQLite: settled once no X ledger holds the hash and no change of it is pending. */
-export async function settlePrivacy(c: Sql, now: number): Promise<void> {
+/**
+ * As on SQLite: settled once no X ledger holds the hash and no change of it is pending, in the
+ * transaction of the write that made it so; an erasure's completion is audited by `actor`. Under
+ * the privacy lock (locks.ts says why), taken only while something is outstanding (an erasure
+ * whose hashes were all lifted is done without any suppression pending).
+ */
+export async function settlePrivacy(c: Sql, now: number, actor: AuditActor): Promise<void> {
+  const open = await c.query<{ open: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM suppressions WHERE settled_at IS NULL) OR EXISTS (SELECT 1 FROM erasures WHERE state = 'pending') AS open",
+  );
+  if (!open.rows[0]!.open) return;
+  await lockPrivacy(c);
   await c.query(
     `UPDATE suppressions s SET settled_at = $1 WHERE s.settled_at IS NULL AND NOT EXISTS (
        SELECT 1 FROM downstreams d WHERE d.identity_type = s.identity_type
@@ -193,12 +204,13 @@ export async function settlePrivacy(c: Sql, now: number): Promise<void> {
               OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = s.hash)))`,
     [now],
   );
-  await c.query(
+  const done = await c.query<{ id: string }>(
     `UPDATE erasures e SET state = 'done', completed_at = $1 WHERE e.state = 'pending' AND NOT EXISTS (
        SELECT 1 FROM erasure_hashes h JOIN suppressions s ON s.identity_type = h.identity_type AND s.hash = h.hash
-       WHERE h.erasure_id = e.id AND s.settled_at IS NULL)`,
+       WHERE h.erasure_id = e.id AND s.settled_at IS NULL) RETURNING e.id`,
     [now],
   );
+  for (const id of done.rows.map((r) => r.id).sort()) await recordAudit(c, auditEntry(actor, erasureCompleted(id)), now);
 }
 
 export async function privacySnapshot(c: Reader): Promise<PrivacySnapshot> {

@@ -13,6 +13,8 @@ interface Sql {
 
 export async function pruneXData(c: Sql, before: number): Promise<{ samples: number; downstreams: number }> {
   const samples = (await c.query('DELETE FROM samples WHERE at < $1', [before])).rowCount ?? 0;
+  // The chart's markers go with the samples they stand among.
+  await c.query('DELETE FROM downstream_events WHERE at < $1', [before]);
   // X's figures date from sized_at (when X last reported a size: kept while X processes, so
   // refreshed_at moves on without them), or from refreshed_at before migration 0012. refreshed_at
   // and processing_since are Tailor's own clock and stay: a refresh is due anyway.

@@ -1,5 +1,5 @@
 import type { Sql } from './db.ts';
-import { recordError } from './history.ts';
+import { recordError, recordEvent } from './history.ts';
 import { RELEASE, holdLease } from './lease.ts';
 import { lockAudience } from './locks.ts';
 
@@ -17,6 +17,9 @@ export async function settleNotFound(c: Sql, downstreamId: number, token: string
   await lockAudience(c, audienceId, 'exclusive');
   const held = await holdLease(c, downstreamId, token);
   if (!held) return false;
+  // The row is locked (holdLease): its X id is the one X lost.
+  const lost =
+    (await c.query<{ x_audience_id: string | null }>('SELECT x_audience_id FROM downstreams WHERE id = $1', [downstreamId])).rows[0]?.x_audience_id ?? null;
   await c.query('DELETE FROM x_members WHERE downstream_id = $1', [downstreamId]);
   await c.query(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
@@ -35,5 +38,6 @@ export async function settleNotFound(c: Sql, downstreamId: number, token: string
     [downstreamId, reason, now, nameSuffix ?? null],
   );
   await recordError(c, downstreamId, reason, now);
+  if (lost !== null) await recordEvent(c, downstreamId, 'recreated', lost, now);
   return true;
 }

@@ -1,4 +1,4 @@
-import type { AudiencesStatus, DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import type { AudiencesStatus, DeletionStatus, DownstreamEvent, DownstreamStatus, MetricsSnapshot } from '../port.ts';
 import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 import type { Reader } from './db.ts';
 
@@ -27,6 +27,15 @@ export async function listSamples(
   const r = await c.query<{ downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }>(
     `SELECT s.downstream_id AS "downstreamId", s.at, s.members, s.audience_size AS "audienceSize", s.sized_members AS "sizedMembers" FROM samples s
      JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = $1 AND s.at > $2 ORDER BY s.at`,
+    [audienceId, since],
+  );
+  return r.rows;
+}
+
+export async function listEvents(c: Reader, audienceId: string, since = -1): Promise<DownstreamEvent[]> {
+  const r = await c.query<DownstreamEvent>(
+    `SELECT e.downstream_id AS "downstreamId", e.at, e.kind, e.detail FROM downstream_events e
+     JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = $1 AND e.at > $2 ORDER BY e.at, e.id`,
     [audienceId, since],
   );
   return r.rows;

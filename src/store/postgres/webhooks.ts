@@ -1,4 +1,4 @@
-import type { AlertObservations, AlertOutcome, NewWebhookEvent, WebhookEvent, WebhookResult } from '../port.ts';
+import type { AlertObservations, AlertOutcome, AlertWatchOptions, NewWebhookEvent, WebhookEvent, WebhookResult } from '../port.ts';
 import { ALERT_OBSERVED_STATES, WEBHOOK_EVENTS_KEPT_MS, toWebhookEvent, type WebhookEventRow } from '../states.ts';
 import type { Reader, Sql } from './db.ts';
 
@@ -16,7 +16,7 @@ const ALERT_LOCK = 0x5441494c414c5254n;
 export async function watchAlerts(
   c: Sql,
   now: number,
-  deliver: boolean,
+  { deliver, erasuresOverdueBefore }: AlertWatchOptions,
   rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
 ): Promise<NewWebhookEvent[]> {
   await c.query('SELECT pg_advisory_xact_lock($1)', [ALERT_LOCK.toString()]);
@@ -31,10 +31,17 @@ export async function watchAlerts(
          FROM downstreams d JOIN audiences a ON a.id = d.audience_id WHERE d.state IN ${ALERT_OBSERVED_STATES} ORDER BY d.id`,
     )
   ).rows.map(toObservation);
+  // The erasures_pending index: only the overdue few are read, however many are pending.
+  const overdueErasures = (
+    await c.query<{ id: string; received_at: number }>(
+      "SELECT id, received_at FROM erasures WHERE state = 'pending' AND received_at < $1 ORDER BY received_at, id",
+      [erasuresOverdueBefore],
+    )
+  ).rows.map((r) => ({ id: r.id, requestedAt: r.received_at }));
   const previous = new Map(
     (await c.query<{ subject: string; state: string }>('SELECT subject, state FROM alert_state')).rows.map((r) => [r.subject, r.state] as const),
   );
-  const outcome = rule({ configurations, downstreams }, previous);
+  const outcome = rule({ configurations, downstreams, overdueErasures }, previous);
   for (const s of outcome.states) {
     if (s.state === null) await c.query('DELETE FROM alert_state WHERE subject = $1', [s.subject]);
     else

@@ -63,8 +63,10 @@ export function countMembers(db: Database.Database, audienceId: string): number 
   return (db.prepare('SELECT member_count FROM audiences WHERE id = ?').pluck().get(audienceId) as number | undefined) ?? 0;
 }
 
-export function deleteAudience(db: Database.Database, id: string, now: number, force = false): boolean {
-  if (!db.prepare('SELECT 1 FROM audiences WHERE id = ?').get(id)) return false;
+/** Deleted (false: no such audience), and how many of its X audiences are now being deleted on X. */
+export function deleteAudience(db: Database.Database, id: string, now: number, force = false): { deleted: boolean; xAudiences: number } {
+  if (!db.prepare('SELECT 1 FROM audiences WHERE id = ?').get(id)) return { deleted: false, xAudiences: 0 };
+  let xAudiences = 0;
   const rows = db.prepare("SELECT id, x_audience_id, create_attempt_name FROM downstreams WHERE audience_id = ? AND state <> 'deleting'").all(id) as {
     id: number;
     x_audience_id: string | null;
@@ -75,6 +77,7 @@ export function deleteAudience(db: Database.Database, id: string, now: number, f
       forgetDownstream(db, d.id); // never reached X
       continue;
     }
+    if (d.x_audience_id !== null) xAudiences += 1;
     db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(d.id);
     db.prepare("UPDATE downstreams SET state = 'deleting', next_attempt_at = 0, attempts = 0, delete_force = ?, updated_at = ? WHERE id = ?").run(
       +force,
@@ -86,7 +89,7 @@ export function deleteAudience(db: Database.Database, id: string, now: number, f
   db.prepare('DELETE FROM rejections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM connections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM audiences WHERE id = ?').run(id);
-  return true;
+  return { deleted: true, xAudiences };
 }
 
 /** A deleted audience's X audiences waiting on campaigns: delete them anyway (the campaign guard, sync/tasks/delete.ts). */

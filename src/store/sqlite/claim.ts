@@ -5,12 +5,13 @@ import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
 import { renewalStepAllowed } from '../renewals.ts';
-import { cadenceOpen, nextSendAfter, resyncRunning } from '../cadence.ts';
+import { cadenceOpen, nextSendAfter, optOutWaitingSql, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
 import { downstreamNameSql } from '../name-sql.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
+import { settlePrivacy } from './privacy.ts';
 
 /** A downstream row as the claim reads it (renewals, resync and cadence columns included). */
 type LeasedRow = DownstreamRow & { renew_claimed_at: number; resync_cursor: Buffer | null };
@@ -80,9 +81,9 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
     const max = batchOf(row, opts, 'maxChanges');
     // A detached X audience only ever gets removes of suppressed hashes, sent at once: no cadence.
     // Under a cadence whose window is closed, a send is a resync's alone: no changes go early.
-    const open = row.state === 'detached' || cadenceOpen(row, opts.now);
+    const open = row.state === 'detached' || cadenceOpen(row, opts.now, () => optOutWaiting(db, row.id));
     const rows: ClaimedRow[] = [];
-    const cursor = task === 'send' && open ? markChanges(db, row.id, row.identity_type, token, max, null, rows, deadline) : null;
+    const cursor = task === 'send' && open ? markChanges(db, row.id, row.identity_type, token, max, null, rows, deadline, opts.now) : null;
     const partial: PartialClaim = {
       claim: {
         task,
@@ -115,7 +116,7 @@ export function continueClaim(db: Database.Database, partial: PartialClaim, opts
   const c = partial.claim;
   const row = db.prepare('SELECT * FROM downstreams WHERE id = ? AND lease_token = ?').get(c.downstream.id, c.leaseToken) as LeasedRow | undefined;
   if (row === undefined || partial.cursor === null) return false;
-  partial.cursor = markChanges(db, row.id, row.identity_type, c.leaseToken, partial.max, partial.cursor, partial.rows, deadline);
+  partial.cursor = markChanges(db, row.id, row.identity_type, c.leaseToken, partial.max, partial.cursor, partial.rows, deadline, opts.now);
   if (partial.cursor !== null) return true;
   return finishClaim(db, partial, opts, row);
 }
@@ -187,6 +188,7 @@ const CANDIDATES = `SELECT d.*, a.name AS audience_name FROM downstreams d
 interface ClaimStatements {
   candidates: Database.Statement;
   oldestConfirmed: Database.Statement;
+  optOutWaiting: Database.Statement;
 }
 
 const claiming = new WeakMap<Database.Database, ClaimStatements>();
@@ -198,6 +200,7 @@ function claimStatements(db: Database.Database): ClaimStatements {
     s = {
       candidates: db.prepare(CANDIDATES),
       oldestConfirmed: db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck(),
+      optOutWaiting: db.prepare(`SELECT ${optOutWaitingSql('d')} FROM downstreams d WHERE d.id = ?`).pluck(),
     };
     claiming.set(db, s);
   }
@@ -205,6 +208,11 @@ function claimStatements(db: Database.Database): ClaimStatements {
 }
 
 const candidatesOf = (db: Database.Database): Database.Statement => claimStatements(db).candidates;
+
+/** Whether a suppressed hash's change waits for this downstream audience (cadence.ts: it opens the window). */
+function optOutWaiting(db: Database.Database, downstreamId: number): boolean {
+  return (claimStatements(db).optOutWaiting.get(downstreamId) as number) === 1;
+}
 
 /** The batch size for this downstream audience's identity type, when the worker gives one per type. */
 function batchOf(row: Candidate, opts: ClaimOptions, key: 'fullBatch' | 'maxChanges'): number {
@@ -221,7 +229,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   if (row.x_name !== downstreamName(row.audience_name, row.identity_type as never, row.name_suffix)) return 'rename';
   // MIN over the (downstream_id, enqueued_at) index is one seek; fullness is due-check.ts's.
   const oldest = statementsOf(db).oldest.get(row.id) as number | null;
-  const open = cadenceOpen(row, opts.now);
+  const open = cadenceOpen(row, opts.now, () => optOutWaiting(db, row.id));
   if (oldest !== null && open) {
     if (oldest <= opts.now - opts.flushIntervalMs) return 'send';
     if (holdsFullBatch(db, row.id, batchOf(row, opts, 'fullBatch'))) return 'send';
@@ -280,6 +288,9 @@ const READ_AHEAD = 256;
  * X's answer is settled, Tailor does not know whether they landed. Each row is looked up by its
  * key, so a slice costs what it marks, not what the outbox holds. Returns where it stopped, or
  * null when the batch is complete (full, or nothing more pending).
+ *
+ * A dropped remove of a suppressed hash may be the last thing an opt-out or an erasure waited for
+ * (X never got the hash): the 24-hour clock is settled in this same transaction.
  */
 function markChanges(
   db: Database.Database,
@@ -290,10 +301,12 @@ function markChanges(
   after: ClaimCursor | null,
   rows: ClaimedRow[],
   deadline: number,
+  now: number,
 ): ClaimCursor | null {
   const s = markStatements(db);
   let cursor = after;
   let uncertain = 0;
+  let droppedSuppressed = false;
   try {
     while (rows.length < max) {
       const limit = Math.min(READ_AHEAD, max - rows.length);
@@ -309,6 +322,7 @@ function markChanges(
         const confirmed = s.x.get(downstreamId, r.hash) as number | undefined;
         if (r.op === 'add' ? confirmed === 1 : confirmed === undefined) {
           s.drop.run(downstreamId, r.hash); // a no-op against what X holds
+          if (r.op === 'remove' && !droppedSuppressed) droppedSuppressed = s.suppressed.get(type, r.hash) !== undefined;
         } else {
           s.mark.run(token, downstreamId, r.hash);
           if (r.op === 'remove' && confirmed === 1) {
@@ -325,6 +339,7 @@ function markChanges(
     return null;
   } finally {
     if (uncertain > 0) s.uncount.run(uncertain, downstreamId);
+    if (droppedSuppressed) settlePrivacy(db, now, 'worker');
   }
 }
 

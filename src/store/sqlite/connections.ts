@@ -18,8 +18,9 @@ export function putConnection(
   configurationId: string,
   toggles: ConnectionSettings,
   now: number,
-): { connection: Connection; created: boolean } {
-  const existing = db.prepare('SELECT 1 FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId);
+): { connection: Connection; previous: Connection | null } {
+  const existing = db.prepare('SELECT * FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId) as
+    ConnectionRow | undefined;
   db.prepare(
     `INSERT INTO connections (audience_id, configuration_id, forward_emails, forward_handles, forward_device_ids, forward_phone_numbers, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -40,7 +41,7 @@ export function putConnection(
        AND k.configuration_id = downstreams.configuration_id) WHERE audience_id = ? AND configuration_id = ? AND state <> 'deleting'`,
   ).run(audienceId, configurationId);
   const row = db.prepare('SELECT * FROM connections WHERE audience_id = ? AND configuration_id = ?').get(audienceId, configurationId) as ConnectionRow;
-  return { connection: toConnection(row), created: !existing };
+  return { connection: toConnection(row), previous: existing ? toConnection(existing) : null };
 }
 
 function applyToggle(
@@ -72,9 +73,19 @@ function applyToggle(
   }
 }
 
-/** A detached downstream audience stays on X as it is; its pending changes are dropped. */
+/**
+ * A detached downstream audience stays on X as it is; its pending changes are dropped, but for
+ * those of suppressed hashes X may hold: they stay, as removes (the claim sends a detached X
+ * audience nothing else), so detaching never leaves an opted-out person on X (docs/privacy.md).
+ * An add turned into a remove loses its claim, so a batch in flight leaves the remove pending.
+ */
 function detach(db: Database.Database, downstreamId: number, now: number): void {
-  db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(downstreamId);
+  db.prepare(
+    `DELETE FROM outbox WHERE downstream_id = @id AND NOT (
+       EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = outbox.downstream_id AND x.hash = outbox.hash)
+       AND EXISTS (SELECT 1 FROM downstreams d JOIN suppressions s ON s.identity_type = d.identity_type AND s.hash = outbox.hash WHERE d.id = @id))`,
+  ).run({ id: downstreamId });
+  db.prepare("UPDATE outbox SET op = 'remove', claim_token = NULL WHERE downstream_id = ? AND op = 'add'").run(downstreamId);
   db.prepare("UPDATE downstreams SET state = 'detached', updated_at = ? WHERE id = ?").run(now, downstreamId);
 }
 

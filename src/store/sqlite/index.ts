@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
 import type { ConfigurationState, IdentityType } from '../../core/terms.ts';
 import type {
+  AuditBy,
   AuditEntry,
-  AuditEntryInput,
   ApplyResult,
   Audience,
   AudienceOrigin,
@@ -18,6 +18,7 @@ import type {
   LedgerPreview,
   LookupRow,
   TargetingCampaign,
+  DownstreamEvent,
   DownstreamStatus,
   Erasure,
   ErasureInput,
@@ -34,6 +35,7 @@ import type {
   XAudienceState,
   AlertObservations,
   AlertOutcome,
+  AlertWatchOptions,
   NewWebhookEvent,
   WebhookEvent,
   WebhookResult,
@@ -46,8 +48,11 @@ import type {
 import type { OpenOptions } from '../open-options.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
+import { optOutWaitingSql } from '../cadence.ts';
 import * as audiences from './audiences.ts';
 import * as audit from './audit.ts';
+import * as entries from '../audit-entries.ts';
+import { auditActor, auditEntry, type AuditChange } from '../audit-entries.ts';
 import { claim, claimOfMarked, continueClaim } from './claim.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
@@ -87,8 +92,8 @@ import * as webhooks from './webhooks.ts';
  * file modes), scrub.ts (secure_delete). nextDueAt stays below, next to the claim it mirrors.
  */
 
-/** With a cadence, no change (nor renewal) is due before the window opens (../cadence.ts). */
-const CADENCE = 'CASE WHEN d.send_interval_ms IS NULL THEN 0 ELSE d.next_send_at END';
+/** With a cadence, no change (nor renewal) is due before the window opens, but an opt-out's (../cadence.ts). */
+const CADENCE = `CASE WHEN d.send_interval_ms IS NULL OR ${optOutWaitingSql('d')} THEN 0 ELSE d.next_send_at END`;
 /**
  * How long one transaction of sliced work (a big request's changes, a claim's or a settle's rows)
  * holds the event loop before it commits and lets other callers run. better-sqlite3 is
@@ -160,29 +165,58 @@ export class SqliteStore implements Store {
     this.db.close();
   }
 
-  /** After a settle that may have removed a suppressed hash from X: the 24-hour clock moves on. */
+  /**
+   * The one way an audit entry is written (port.ts AuditBy): `change` runs in one IMMEDIATE
+   * transaction, `describe` says what to record of its result (null: nothing changed), and the
+   * entry is inserted before the commit. A crash or a failure anywhere rolls both back. With
+   * `settle`, a change that may have dropped or suppressed a hash then moves the 24-hour clock
+   * (privacy.settlePrivacy), after its own entry, so an erasure it completes is logged after it.
+   */
+  private audited<T>(by: AuditBy, now: number, change: () => T, describe: (result: T) => AuditChange | null, settle = false): T {
+    return this.tx(() => {
+      const result = change();
+      const entry = describe(result);
+      if (entry !== null) audit.recordAudit(this.db, auditEntry(by, entry), now);
+      if (settle) privacy.settlePrivacy(this.db, now, auditActor(by));
+      return result;
+    });
+  }
+
+  /** After a write that may have removed a suppressed hash from X or the outbox: the 24-hour clock moves on. */
   private settled(ok: boolean, now: number): boolean {
-    if (ok) privacy.settlePrivacy(this.db, now);
+    if (ok) privacy.settlePrivacy(this.db, now, 'worker');
     return ok;
   }
 
   // privacy
 
   async suppressedAmong(identities: HashedIdentity[]): Promise<HashedIdentity[]> {
-    return privacy.suppressedAmong(this.db, identities);
+    // A read, not a transaction: in pieces of ~SLICE_MS, so 300,000 lookups hold no other caller.
+    const found: HashedIdentity[] = [];
+    for (let from = 0; from < identities.length;) {
+      const end = this.deadline();
+      do {
+        found.push(...privacy.suppressedAmong(this.db, identities.slice(from, from + 256)));
+        from += 256;
+      } while (from < identities.length && performance.now() < end);
+      if (from < identities.length) await yieldLoop();
+    }
+    return found;
   }
 
-  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number): Promise<SuppressionResult> {
-    return this.tx(() => privacy.suppress(this.db, add, lift, now));
+  async suppress(add: HashedIdentity[], lift: HashedIdentity[], now: number, by: AuditBy): Promise<SuppressionResult> {
+    return this.audited(by, now, () => privacy.suppress(this.db, add, lift, now), entries.suppressionChanged, true);
   }
 
-  async erase(input: ErasureInput, now: number): Promise<{ erasure: Erasure; created: boolean }> {
-    const result = this.tx(() => privacy.erase(this.db, this.ledger, input, now));
+  async erase(input: ErasureInput, now: number, by: AuditBy): Promise<{ erasure: Erasure; created: boolean }> {
+    const result = this.audited(by, now, () => privacy.erase(this.db, this.ledger, input, now), entries.erasureRequested, true);
     // The erased rows were overwritten in the file (secure_delete, open.ts); their old pages may
     // still be frames of the WAL until it is checkpointed and truncated. Readers can hold that
     // back: the background checkpoints truncate it later (checkpoints.ts).
-    if (result.created) this.db.pragma('wal_checkpoint(TRUNCATE)');
-    return result;
+    if (!result.created) return result;
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    // Settled after its entry was written: done already when nothing was left to wait for.
+    return { erasure: privacy.getErasure(this.db, result.erasure.id) ?? result.erasure, created: true };
   }
 
   async getErasure(id: string): Promise<Erasure | null> {
@@ -191,10 +225,6 @@ export class SqliteStore implements Store {
 
   async listErasures(limit: number): Promise<Erasure[]> {
     return privacy.listErasures(this.db, limit);
-  }
-
-  async settlePrivacy(now: number): Promise<void> {
-    this.tx(() => privacy.settlePrivacy(this.db, now));
   }
 
   async privacySnapshot(): Promise<PrivacySnapshot> {
@@ -213,10 +243,10 @@ export class SqliteStore implements Store {
 
   async watchAlerts(
     now: number,
-    deliver: boolean,
+    opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    return this.tx(() => webhooks.watchAlerts(this.db, now, deliver, rule));
+    return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
@@ -237,8 +267,8 @@ export class SqliteStore implements Store {
 
   // configurations
 
-  async putConfiguration(input: ConfigurationInput, now: number): Promise<{ configuration: Configuration; created: boolean }> {
-    return this.tx(() => configurations.putConfiguration(this.db, input, now));
+  async putConfiguration(input: ConfigurationInput, now: number, by: AuditBy): Promise<{ configuration: Configuration; created: boolean; resumed: boolean }> {
+    return this.audited(by, now, () => configurations.putConfiguration(this.db, input, now), entries.configurationPut);
   }
 
   async listConfigurations(): Promise<Configuration[]> {
@@ -253,12 +283,23 @@ export class SqliteStore implements Store {
     return configurations.getConfigurationByAccount(this.db, accountId);
   }
 
-  async deleteConfiguration(id: string): Promise<'deleted' | 'not_found' | 'in_use'> {
-    return this.tx(() => configurations.deleteConfiguration(this.db, id));
+  async deleteConfiguration(id: string, now: number, by: AuditBy): Promise<'deleted' | 'not_found' | 'in_use'> {
+    return this.audited(
+      by,
+      now,
+      () => configurations.deleteConfiguration(this.db, id),
+      (r) => entries.configurationDeleted(id, r),
+      true, // its X audiences' ledgers are forgotten: nothing of them is waited for any more
+    );
   }
 
-  async setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number): Promise<void> {
-    this.tx(() => configurations.setConfigurationState(this.db, id, state, reason, now));
+  async setConfigurationState(id: string, state: ConfigurationState, reason: string | null, now: number, by: AuditBy): Promise<void> {
+    this.audited(
+      by,
+      now,
+      () => configurations.setConfigurationState(this.db, id, state, reason, now),
+      (changed) => entries.configurationState(id, state, reason, changed),
+    );
   }
 
   // audiences and connections
@@ -267,9 +308,15 @@ export class SqliteStore implements Store {
     id: string,
     name: string,
     now: number,
+    by: AuditBy,
     origin: AudienceOrigin = { kind: 'api' },
   ): Promise<{ audience: Audience; created: boolean; renamed: boolean; foreign?: boolean }> {
-    return this.tx(() => audiences.putAudience(this.db, id, name, now, origin));
+    return this.audited(
+      by,
+      now,
+      () => audiences.putAudience(this.db, id, name, now, origin),
+      (r) => entries.audiencePut(id, r),
+    );
   }
 
   async firehoseAccess(audienceId: string, sender: FirehoseSender): Promise<FirehoseAccess> {
@@ -307,6 +354,10 @@ export class SqliteStore implements Store {
     return deliveries.listDeliveries(this.db, audienceId, opts);
   }
 
+  async listEvents(audienceId: string, since?: number): Promise<DownstreamEvent[]> {
+    return status.listEvents(this.db, audienceId, since);
+  }
+
   async listErrors(audienceId: string, limit: number): Promise<{ downstreamId: number; at: number; message: string }[]> {
     return status.listErrors(this.db, audienceId, limit);
   }
@@ -315,16 +366,34 @@ export class SqliteStore implements Store {
     return audiences.countMembers(this.db, audienceId);
   }
 
-  async deleteAudience(id: string, now: number, opts: { force?: boolean } = {}): Promise<boolean> {
-    return this.tx(() => audiences.deleteAudience(this.db, id, now, opts.force ?? false));
+  async deleteAudience(id: string, now: number, by: AuditBy, opts: { force?: boolean } = {}): Promise<boolean> {
+    const force = opts.force ?? false;
+    const r = this.audited(
+      by,
+      now,
+      () => audiences.deleteAudience(this.db, id, now, force),
+      (result) => entries.audienceDeleted(id, result, force),
+      true, // an X audience that never reached X is forgotten with its pending changes at once
+    );
+    return r.deleted;
   }
 
-  async forceDeletions(audienceId: string, now: number): Promise<number> {
-    return this.tx(() => audiences.forceDeletions(this.db, audienceId, now));
+  async forceDeletions(audienceId: string, now: number, by: AuditBy): Promise<number> {
+    return this.audited(
+      by,
+      now,
+      () => audiences.forceDeletions(this.db, audienceId, now),
+      (n) => entries.deletionsForced(audienceId, n),
+    );
   }
 
-  async requestResync(audienceId: string, configurationId: string, now: number): Promise<number | null> {
-    return this.tx(() => connections.requestResync(this.db, audienceId, configurationId, now));
+  async requestResync(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<number | null> {
+    return this.audited(
+      by,
+      now,
+      () => connections.requestResync(this.db, audienceId, configurationId, now),
+      (n) => entries.resyncRequested(audienceId, configurationId, n),
+    );
   }
 
   async listDeletions(): Promise<DeletionStatus[]> {
@@ -344,16 +413,30 @@ export class SqliteStore implements Store {
     configurationId: string,
     toggles: ConnectionSettings,
     now: number,
-  ): Promise<{ connection: Connection; created: boolean }> {
-    return this.tx(() => connections.putConnection(this.db, this.ledger, audienceId, configurationId, toggles, now));
+    by: AuditBy,
+  ): Promise<{ connection: Connection; created: boolean; changed: boolean }> {
+    const r = this.audited(
+      by,
+      now,
+      () => connections.putConnection(this.db, this.ledger, audienceId, configurationId, toggles, now),
+      entries.connectionPut,
+      true, // a type turned off drops its X audience's pending changes (detach keeps suppressed removes)
+    );
+    return { connection: r.connection, created: r.previous === null, changed: entries.connectionPut(r) !== null };
   }
 
   async listConnections(audienceId: string): Promise<Connection[]> {
     return connections.listConnections(this.db, audienceId);
   }
 
-  async deleteConnection(audienceId: string, configurationId: string, now: number): Promise<boolean> {
-    return this.tx(() => connections.deleteConnection(this.db, audienceId, configurationId, now));
+  async deleteConnection(audienceId: string, configurationId: string, now: number, by: AuditBy): Promise<boolean> {
+    return this.audited(
+      by,
+      now,
+      () => connections.deleteConnection(this.db, audienceId, configurationId, now),
+      (deleted) => entries.connectionDeleted(audienceId, configurationId, deleted),
+      true, // detaching drops pending changes (but suppressed removes)
+    );
   }
 
   async listDownstreams(audienceId: string): Promise<DownstreamStatus[]> {
@@ -490,7 +573,7 @@ export class SqliteStore implements Store {
       const done = this.tx(() => {
         const d = settleSent(this.db, downstreamId, token, result, now, from, this.deadline());
         // The last slice: a suppressed hash may have left X, so the 24-hour clock moves on with it.
-        if (d !== false && d >= total) privacy.settlePrivacy(this.db, now);
+        if (d !== false && d >= total) privacy.settlePrivacy(this.db, now, 'worker');
         return d;
       });
       if (done === false) return false;
@@ -504,8 +587,9 @@ export class SqliteStore implements Store {
     return this.tx(() => holdDeletion(this.db, downstreamId, token, campaigns, now, nextAttemptAt));
   }
 
-  async settleDeleted(downstreamId: number, token: string): Promise<boolean> {
-    return this.tx(() => settleDeleted(this.db, downstreamId, token));
+  async settleDeleted(downstreamId: number, token: string, now: number): Promise<boolean> {
+    // The X audience is gone, and with it every suppressed hash it held.
+    return this.tx(() => this.settled(settleDeleted(this.db, downstreamId, token), now));
   }
 
   async settleRefreshed(downstreamId: number, token: string, x: XAudienceState, now: number): Promise<boolean> {
@@ -538,10 +622,6 @@ export class SqliteStore implements Store {
 
   async takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number> {
     return this.tx(() => takeRateToken(this.db, key, now, perMinute, burst));
-  }
-
-  async recordAudit(entry: AuditEntryInput, now: number): Promise<void> {
-    this.tx(() => audit.recordAudit(this.db, entry, now));
   }
 
   async listAudit(opts: { beforeId?: number; limit: number }): Promise<AuditEntry[]> {

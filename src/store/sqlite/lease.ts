@@ -13,11 +13,17 @@ export function holds(db: Database.Database, downstreamId: number, token: string
   return db.prepare('SELECT 1 FROM downstreams WHERE id = ? AND lease_token = ?').get(downstreamId, token) !== undefined;
 }
 
-/** Forgets a downstream audience and everything kept about it (X deleted it, or it was never created). */
+/**
+ * Forgets a downstream audience and everything kept about it (X deleted it, it was never created,
+ * or its configuration was deleted): what came from X too (its figures, samples, the delivery
+ * log's answers), which nothing would prune once the downstream audience is gone.
+ */
 export function forgetDownstream(db: Database.Database, id: number): void {
   db.prepare('DELETE FROM outbox WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM x_members WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM samples WHERE downstream_id = ?').run(id);
+  db.prepare('DELETE FROM deliveries WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM downstream_errors WHERE downstream_id = ?').run(id);
+  db.prepare('DELETE FROM downstream_events WHERE downstream_id = ?').run(id);
   db.prepare('DELETE FROM downstreams WHERE id = ?').run(id);
 }

@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import type { Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
+import type { AuditActor, Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
+import { auditEntry, erasureCompleted } from '../audit-entries.ts';
+import { recordAudit } from './audit.ts';
 import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { SqliteLedger } from './ledger.ts';
@@ -76,7 +78,6 @@ export function suppress(db: Database.Database, add: HashedIdentity[], lift: Has
     result.lifted += 1;
     result.queued += sendAgain.run({ hash: hashBytes(id.hash), now, type: id.type }).changes;
   }
-  settlePrivacy(db, now);
   return result;
 }
 
@@ -136,7 +137,6 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
   ).run(id, input.requestKey, input.source, now, members, xAudiences.size);
   const addHash = db.prepare('INSERT OR IGNORE INTO erasure_hashes (erasure_id, identity_type, hash) VALUES (?, ?, ?)');
   for (const h of all) addHash.run(id, h.type, hashBytes(h.hash));
-  settlePrivacy(db, now);
   return { erasure: getErasure(db, id)!, created: true };
 }
 
@@ -156,20 +156,27 @@ export function listErasures(db: Database.Database, limit: number): Erasure[] {
 /**
  * A suppression is settled once no downstream audience's X ledger holds its hash and no change of
  * it is pending (X acknowledged every removal); an erasure is done once each of its hashes is
- * settled or no longer suppressed. Cheap when nothing is outstanding: both read partial indexes.
+ * settled or no longer suppressed, and its completion is audited by `actor` (the worker whose
+ * settle saw it; the requester's when nothing was left to wait for). Runs in the transaction of
+ * every write that can settle one, so `completed_at` is the moment of that write. Cheap when
+ * nothing is outstanding: both read partial indexes.
  */
-export function settlePrivacy(db: Database.Database, now: number): void {
+export function settlePrivacy(db: Database.Database, now: number, actor: AuditActor): void {
   db.prepare(
     `UPDATE suppressions SET settled_at = @now WHERE settled_at IS NULL AND NOT EXISTS (
        SELECT 1 FROM downstreams d WHERE d.identity_type = suppressions.identity_type
          AND (EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.hash = suppressions.hash)
               OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.hash = suppressions.hash)))`,
   ).run({ now });
-  db.prepare(
-    `UPDATE erasures SET state = 'done', completed_at = @now WHERE state = 'pending' AND NOT EXISTS (
-       SELECT 1 FROM erasure_hashes e JOIN suppressions s ON s.identity_type = e.identity_type AND s.hash = e.hash
-       WHERE e.erasure_id = erasures.id AND s.settled_at IS NULL)`,
-  ).run({ now });
+  const done = db
+    .prepare(
+      `UPDATE erasures SET state = 'done', completed_at = @now WHERE state = 'pending' AND NOT EXISTS (
+         SELECT 1 FROM erasure_hashes e JOIN suppressions s ON s.identity_type = e.identity_type AND s.hash = e.hash
+         WHERE e.erasure_id = erasures.id AND s.settled_at IS NULL) RETURNING id`,
+    )
+    .pluck()
+    .all({ now }) as string[];
+  for (const id of done.sort()) recordAudit(db, auditEntry(actor, erasureCompleted(id)), now);
 }
 
 export function privacySnapshot(db: Database.Database): PrivacySnapshot {

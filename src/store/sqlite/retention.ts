@@ -8,6 +8,8 @@ import type Database from 'better-sqlite3';
 
 export function pruneXData(db: Database.Database, before: number): { samples: number; downstreams: number } {
   const samples = db.prepare('DELETE FROM samples WHERE at < ?').run(before).changes;
+  // The chart's markers go with the samples they stand among.
+  db.prepare('DELETE FROM downstream_events WHERE at < ?').run(before);
   // X's figures date from sized_at (when X last reported a size: kept while X processes, so
   // refreshed_at moves on without them), or from refreshed_at before migration 0012. refreshed_at
   // and processing_since are Tailor's own clock and stay: a refresh is due anyway.

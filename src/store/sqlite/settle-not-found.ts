@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { recordError } from './history.ts';
+import { recordError, recordEvent } from './history.ts';
 import { RELEASE, holds } from './lease.ts';
 
 /**
@@ -10,7 +10,11 @@ import { RELEASE, holds } from './lease.ts';
  */
 export function settleNotFound(db: Database.Database, downstreamId: number, token: string, reason: string, now: number, nameSuffix?: number): boolean {
   if (!holds(db, downstreamId, token)) return false;
-  const row = db.prepare('SELECT audience_id, identity_type FROM downstreams WHERE id = ?').get(downstreamId) as { audience_id: string; identity_type: string };
+  const row = db.prepare('SELECT audience_id, identity_type, x_audience_id FROM downstreams WHERE id = ?').get(downstreamId) as {
+    audience_id: string;
+    identity_type: string;
+    x_audience_id: string | null;
+  };
   db.prepare('DELETE FROM x_members WHERE downstream_id = ?').run(downstreamId);
   // Every member the audience holds goes to X again, into the audience created in its place.
   db.prepare(
@@ -28,5 +32,6 @@ export function settleNotFound(db: Database.Database, downstreamId: number, toke
      WHERE id = ?`,
   ).run(now, nameSuffix ?? null, reason, now, now, downstreamId);
   recordError(db, downstreamId, reason, now);
+  if (row.x_audience_id !== null) recordEvent(db, downstreamId, 'recreated', row.x_audience_id, now);
   return true;
 }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AudiencesStatus, DeletionStatus, DownstreamStatus, MetricsSnapshot } from '../port.ts';
+import type { AudiencesStatus, DeletionStatus, DownstreamEvent, DownstreamStatus, MetricsSnapshot } from '../port.ts';
 import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 
 /*
@@ -32,6 +32,15 @@ export function listSamples(
        JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = ? AND s.at > ? ORDER BY s.at`,
     )
     .all(audienceId, since) as { downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[];
+}
+
+export function listEvents(db: Database.Database, audienceId: string, since = -1): DownstreamEvent[] {
+  return db
+    .prepare(
+      `SELECT e.downstream_id AS downstreamId, e.at, e.kind, e.detail FROM downstream_events e
+       JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = ? AND e.at > ? ORDER BY e.at, e.id`,
+    )
+    .all(audienceId, since) as DownstreamEvent[];
 }
 
 export function listErrors(db: Database.Database, audienceId: string, limit: number): { downstreamId: number; at: number; message: string }[] {

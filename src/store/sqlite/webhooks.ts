@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AlertObservations, AlertOutcome, NewWebhookEvent, WebhookEvent, WebhookResult } from '../port.ts';
+import type { AlertObservations, AlertOutcome, AlertWatchOptions, NewWebhookEvent, WebhookEvent, WebhookResult } from '../port.ts';
 import { ALERT_OBSERVED_STATES, WEBHOOK_EVENTS_KEPT_MS, toWebhookEvent, type WebhookEventRow } from '../states.ts';
 
 /*
@@ -12,7 +12,7 @@ import { ALERT_OBSERVED_STATES, WEBHOOK_EVENTS_KEPT_MS, toWebhookEvent, type Web
 export function watchAlerts(
   db: Database.Database,
   now: number,
-  deliver: boolean,
+  { deliver, erasuresOverdueBefore }: AlertWatchOptions,
   rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
 ): NewWebhookEvent[] {
   const configurations = (
@@ -32,10 +32,17 @@ export function watchAlerts(
       )
       .all() as DownstreamObservationRow[]
   ).map(toObservation);
+  // The erasures_pending index: only the overdue few are read, however many are pending.
+  const overdueErasures = (
+    db.prepare("SELECT id, received_at FROM erasures WHERE state = 'pending' AND received_at < ? ORDER BY received_at, id").all(erasuresOverdueBefore) as {
+      id: string;
+      received_at: number;
+    }[]
+  ).map((r) => ({ id: r.id, requestedAt: r.received_at }));
   const previous = new Map(
     (db.prepare('SELECT subject, state FROM alert_state').all() as { subject: string; state: string }[]).map((r) => [r.subject, r.state] as const),
   );
-  const outcome = rule({ configurations, downstreams }, previous);
+  const outcome = rule({ configurations, downstreams, overdueErasures }, previous);
   const put = db.prepare(
     'INSERT INTO alert_state (subject, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
   );

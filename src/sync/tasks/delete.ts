@@ -43,7 +43,7 @@ export async function deleteTask(ctx: SyncContext, input: TaskInput): Promise<vo
     await input.gate('write');
     await ctx.x.deleteAudience(input.tokens, input.accountId, xId); // a 404 counts as done
   }
-  if (await ctx.store.settleDeleted(d.id, claim.leaseToken)) {
+  if (await ctx.store.settleDeleted(d.id, claim.leaseToken, ctx.now())) {
     ctx.log.info({ downstream: d.id, xAudienceId: xId, forced: d.deleteForce }, 'downstream audience deleted on X');
   }
 }

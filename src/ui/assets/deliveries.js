@@ -4,7 +4,7 @@
 // once a later call to the same X audience succeeded. A table on wide screens, cards on narrow
 // ones (style.css, .deliveries).
 import { api } from './api.js';
-import { fmtNumber, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { fmtNumber, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { IDENTITY_WORDS } from './words.js';
 
 /** @typedef {import('./types.js').Delivery} Delivery */
@@ -57,7 +57,7 @@ function row(d) {
  * @param {string} audienceId
  */
 export function deliveryLog(audienceId) {
-  const body = h('div', { class: 'table-box deliveries' });
+  const body = h('div', { class: 'table-box deliveries' }, loading());
   const section = h(
     'section',
     { id: 'deliveries', 'aria-labelledby': 'deliveries-title' },

@@ -34,18 +34,19 @@ function build(el, attrs, children) {
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
-  append(el, children);
+  append(el, ...children);
   return el;
 }
 
 /**
+ * Appends children (nodes, text, nested arrays; null, undefined and false skipped).
  * @param {Element} el
  * @param {Child[]} children
  */
-function append(el, children) {
+export function append(el, ...children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(el, child);
+    if (Array.isArray(child)) append(el, ...child);
     else if (child instanceof Node) el.appendChild(child);
     else el.appendChild(document.createTextNode(String(child)));
   }
@@ -73,6 +74,11 @@ export function h(tag, attrs, ...children) {
  */
 export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
+}
+
+/** What a box shows until its first answer from Tailor arrives. */
+export function loading() {
+  return h('p', { class: 'muted loading' }, 'Loading…');
 }
 
 /** @param {string} id */
@@ -129,13 +135,60 @@ export function replaceKeepingFocus(container, nodes) {
 }
 
 /**
- * @param {string} title
- * @param {Child} content
- * @param {Child[]} buttons
+ * Where keyboard focus goes back to once an action that took it away is over (a dialog closed,
+ * its button disabled meanwhile, a re-render): the element itself while it is on the page and
+ * enabled; else the one that replaced it in a re-render (the same data-key); else, when it is gone
+ * for good (the row of a deleted audience), the heading of the nearest section still on the page;
+ * else the page's main region.
+ * @typedef {{ settle: () => void }} FocusReturn
  */
-function dialogShell(title, content, buttons) {
+
+/**
+ * @param {Element | null} opener the element focus should come back to
+ * @returns {FocusReturn}
+ */
+export function focusReturn(opener) {
+  const el = opener instanceof HTMLElement && opener !== document.body ? opener : null;
+  const key = el ? el.getAttribute('data-key') : null;
+  /** @type {Element[]} */
+  const sections = [];
+  for (let s = el ? el.closest('section') : null; s; s = s.parentElement ? s.parentElement.closest('section') : null) sections.push(s);
+  return {
+    settle() {
+      if (!el) return;
+      // Someone put focus somewhere on purpose (a new audience's link, a field with an error): leave it.
+      const active = document.activeElement;
+      if (active && active !== document.body && active.isConnected && !active.closest('dialog')) return;
+      const twin = key ? document.querySelector(`[data-key="${CSS.escape(key)}"]`) : null;
+      const live = el.isConnected ? el : twin instanceof HTMLElement ? twin : null;
+      // Its action is still running (act() disabled it): act() settles again when it is done.
+      if (live && 'disabled' in live && live.disabled) return;
+      const section = sections.find((s) => s.isConnected);
+      const heading = section ? section.querySelector('h2, h3') : null;
+      const target = live || heading || document.getElementById('main');
+      if (!(target instanceof HTMLElement)) return;
+      // Headings and <main> take focus from script only.
+      if (target === heading || target.id === 'main') target.setAttribute('tabindex', '-1');
+      target.focus();
+    },
+  };
+}
+
+/**
+ * A modal dialog that gives focus back to its opener when it closes, however it closes
+ * (Escape, a cancel or a submit button). When the opener is disabled meanwhile (act() disables
+ * the button that opened it until its action is done), act() gives focus back instead.
+ * @param {string} title
+ * @param {Child[]} content
+ */
+function dialogShell(title, ...content) {
+  const back = focusReturn(document.activeElement);
   const heading = h('h2', { id: 'dialog-title' }, title);
-  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' }, heading, content, h('div', { class: 'actions' }, buttons));
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' }, heading, content);
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    back.settle();
+  });
   document.body.appendChild(dialog);
   return dialog;
 }
@@ -150,17 +203,14 @@ export function confirmDialog({ title, body, confirmLabel, cancelLabel = 'Cancel
   return new Promise((resolve) => {
     const ok = h('button', { type: 'button', class: danger ? 'danger' : 'primary' }, confirmLabel);
     const no = h('button', { type: 'button' }, cancelLabel);
-    const dialog = dialogShell(title, h('div', { class: 'dialog-body' }, body), [ok, no]);
+    const dialog = dialogShell(title, h('div', { class: 'dialog-body' }, body), h('div', { class: 'actions' }, ok, no));
     let answer = false;
     ok.addEventListener('click', () => {
       answer = true;
       dialog.close();
     });
     no.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(answer);
-    });
+    dialog.addEventListener('close', () => resolve(answer));
     dialog.showModal();
     no.focus();
   });
@@ -186,8 +236,7 @@ export function promptDialog({ title, label, value = '', submitLabel, maxLength 
       help ? h('p', { class: 'muted small' }, help) : null,
       h('div', { class: 'actions' }, submit, cancel),
     );
-    const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'dialog' }, h('h2', { id: 'dialog-title' }, title), form);
-    document.body.appendChild(dialog);
+    const dialog = dialogShell(title, form);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
       const v = input.value.trim();
@@ -200,10 +249,7 @@ export function promptDialog({ title, label, value = '', submitLabel, maxLength 
       dialog.close();
     });
     cancel.addEventListener('click', () => dialog.close());
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      resolve(answer);
-    });
+    dialog.addEventListener('close', () => resolve(answer));
     dialog.showModal();
     input.focus();
     input.select();
@@ -268,6 +314,9 @@ export function timeEl(iso) {
  * @returns {Promise<T | undefined>} what fn returned, or undefined when it failed
  */
 export async function act(button, fn) {
+  // Focus comes back here when the action is over: a disabled button loses focus, and a dialog
+  // the action opens cannot give it back to a disabled button.
+  const back = focusReturn(button);
   if (button) button.disabled = true;
   showError(null);
   try {
@@ -278,5 +327,6 @@ export async function act(button, fn) {
     return undefined;
   } finally {
     if (button && button.isConnected) button.disabled = false;
+    back.settle();
   }
 }

@@ -46,8 +46,9 @@ export function processingNote(d) {
   return h(
     'p',
     { class: 'note small processing' },
-    'X is processing changes since ',
+    'X is processing changes (it started ',
     timeEl(d.processing_since),
+    ')',
     d.sized_at ? ['; the size and targetability shown are X’s last report, from ', timeEl(d.sized_at), '.'] : '.',
   );
 }

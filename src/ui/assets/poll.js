@@ -34,6 +34,8 @@ export function poll(fn) {
     running = (async () => {
       try {
         await fn();
+        // The page's figures are in: it is no longer loading (the views show "Loading…" until then).
+        document.getElementById('view')?.removeAttribute('aria-busy');
         reachedTailor();
         if (failures > 0) announce('Back in contact with Tailor.');
         failures = 0;

@@ -6,6 +6,7 @@ import { api } from './api.js';
 import { act, announce, confirmDialog, fmtNumber, h, replaceKeepingFocus, timeEl } from './dom.js';
 
 /** @typedef {import('./types.js').LookupResult} LookupResult */
+/** @typedef {import('./types.js').LookupIdentity} LookupIdentity */
 /** @typedef {import('./types.js').WaitingDeletion} WaitingDeletion */
 /** @typedef {import('./types.js').Downstream} Downstream */
 
@@ -58,10 +59,12 @@ export function findPersonSection() {
       const body = {};
       for (const f of inputs) if (f.input.value.trim() !== '') body[f.key] = f.input.value;
       if (Object.keys(body).length === 0) throw new Error('Enter at least one identity.');
-      /** @type {{ results: LookupResult[] }} */
+      /** @type {{ results: LookupResult[], identities: LookupIdentity[] }} */
       const res = await api('POST', '/lookup', body);
-      replaceKeepingFocus(results, [h('div', { class: 'table-box' }, lookupTable(res.results))]);
-      announce(res.results.length ? `Found in ${res.results.length} place${res.results.length === 1 ? '' : 's'}.` : 'Not found in any audience.');
+      const alone = suppressedAlone(res.identities);
+      replaceKeepingFocus(results, [...(alone ? [alone] : []), h('div', { class: 'table-box' }, lookupTable(res.results))]);
+      const found = res.results.length ? `Found in ${res.results.length} place${res.results.length === 1 ? '' : 's'}.` : 'Not found in any audience.';
+      announce(alone ? `${found} ${alone.textContent}` : found);
     });
   });
   return h(
@@ -71,6 +74,23 @@ export function findPersonSection() {
     h('p', { class: 'muted small' }, 'Raw values or SHA-256 hashes. Tailor hashes raw values in memory and never stores or logs them.'),
     form,
     results,
+  );
+}
+
+/**
+ * Identities on the suppression list that no audience holds: the table has no row for them, yet
+ * the answer is not "absent" but "suppressed".
+ * @param {LookupIdentity[]} identities
+ */
+function suppressedAlone(identities) {
+  const alone = identities.filter((i) => i.suppressed && !i.held);
+  if (alone.length === 0) return null;
+  const names = alone.map((i) => LOOKUP_FIELDS.find((f) => f.key === i.field)?.label || i.field);
+  return h(
+    'p',
+    { class: 'lookup-suppressed' },
+    h('span', { class: 'badge lookup-suppressed' }, 'Suppressed'),
+    ` ${names.join(', ')}: on the suppression list, so kept off every X audience; no audience holds ${alone.length === 1 ? 'it' : 'them'}.`,
   );
 }
 

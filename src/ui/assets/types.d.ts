@@ -95,6 +95,14 @@ export interface LookupResult {
   last_sent_at: string | null;
 }
 
+/** POST /api/v1/lookup → { results: LookupResult[], identities: LookupIdentity[] } */
+export interface LookupIdentity {
+  field: string;
+  identity_type: IdentityType;
+  suppressed: boolean;
+  held: boolean;
+}
+
 /** GET /api/v1/deletions → { data: WaitingDeletion[] } */
 export interface WaitingDeletion {
   audience_id: string;
@@ -180,9 +188,18 @@ export interface Sample {
   sized_members: number | null;
 }
 
+/** What happened to a downstream audience, marked on its chart. */
+export interface ChartEvent {
+  at: string;
+  kind: 'paused' | 'resumed' | 'recreated' | 'renamed';
+  /** recreated: the X id X lost; renamed: the new name on X. */
+  detail: string | null;
+}
+
+/** GET /api/v1/audiences/:id/history[?since=]. */
 export interface History {
   id: string;
-  downstream_audiences: { identity_type: IdentityType; configuration_id: string; x_audience_id: string | null; samples: Sample[] }[];
+  downstream_audiences: { identity_type: IdentityType; configuration_id: string; x_audience_id: string | null; samples: Sample[]; events: ChartEvent[] }[];
 }
 
 /** DELETE /api/v1/audiences/:id (202). */
@@ -207,7 +224,7 @@ export interface Deletion {
 export interface AuditEntry {
   id: number;
   at: string;
-  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli';
+  actor: 'admin_token' | 'ui_session' | 'firehose' | 'cli' | 'worker';
   action: string;
   object_type: 'configuration' | 'audience' | 'connection' | 'suppression' | 'erasure';
   object_id: string | null;

@@ -3,7 +3,7 @@
 // the Status of each connection, down to every X audience, with a chart; updated live.
 import { api, ApiFailure } from './api.js';
 import { chart } from './chart.js';
-import { act, announce, confirmDialog, fmtNumber, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, announce, confirmDialog, fmtNumber, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { deliveryLog } from './deliveries.js';
 import { errorList, fact, figureFacts, processingNote, recreatedNote } from './figures.js';
 import { healthParts } from './summary.js';
@@ -86,11 +86,52 @@ function readToggles(form) {
   return /** @type {Toggles} */ (out);
 }
 
+/** @typedef {{ samples: import('./types.js').Sample[], events: import('./types.js').ChartEvent[] }} Series */
+
+/**
+ * After the first load the page asks only for what came since the newest it holds, less this
+ * much: a sample is stamped when its refresh starts and may commit a moment after a newer one of
+ * another X audience, so the overlap catches it (duplicates are merged away).
+ */
+const HISTORY_OVERLAP_MS = 60_000;
+/** Samples kept per X audience on the page, as many as the server keeps (SAMPLES_KEPT). */
+const SAMPLES_SHOWN = 2000;
+
+/**
+ * Merges `incoming` into `list` (both oldest first), replacing an item `same` says it already
+ * holds; returns whether anything changed.
+ * @template {{ at: string }} T
+ * @param {T[]} list
+ * @param {T[]} incoming
+ * @param {(a: T, b: T) => boolean} same
+ */
+function mergeByTime(list, incoming, same) {
+  let changed = false;
+  for (const item of incoming) {
+    const t = Date.parse(item.at);
+    let i = list.length - 1;
+    while (i >= 0 && Date.parse(list[i]?.at ?? '') > t) i--;
+    let found = -1;
+    for (let j = i; j >= 0 && Date.parse(list[j]?.at ?? '') === t; j--) if (same(/** @type {T} */ (list[j]), item)) found = j;
+    if (found >= 0) {
+      if (JSON.stringify(list[found]) !== JSON.stringify(item)) {
+        list[found] = item;
+        changed = true;
+      }
+      continue;
+    }
+    list.splice(i + 1, 0, item);
+    changed = true;
+  }
+  return changed;
+}
+
 /**
  * @param {Downstream} d
- * @param {import('./types.js').Sample[]} samples
+ * @param {Series} data
+ * @param {string} chartKey
  */
-function downstreamCard(d, samples) {
+function downstreamCard(d, data, chartKey) {
   const title = d.name || `${IDENTITY_WORDS[d.identity_type] || d.identity_type} audience (not created yet)`;
   const key = `ds-${d.identity_type}-${d.x_audience_id || 'new'}`;
   return h(
@@ -121,7 +162,7 @@ function downstreamCard(d, samples) {
         ),
         errorList(d),
       ),
-      chart(samples, title),
+      chart({ samples: data.samples, events: data.events, label: title, key: chartKey }),
     ),
   );
 }
@@ -150,14 +191,18 @@ export function startAudience(view) {
   let audience = null;
   /** @type {Configuration[]} */
   let configurations = [];
-  /** @type {Pick<import('./types.js').History, 'downstream_audiences'>} */
-  let history = { downstream_audiences: [] };
+  /** Each X audience's samples and events, by `seriesKey`: loaded whole once, then only what is new is appended. @type {Map<string, Series>} */
+  const history = new Map();
+  /** The newest sample or event loaded, epoch ms; null before the first load. @type {number | null} */
+  let newestAt = null;
+  /** Bumped when history changes, so the status is redrawn. */
+  let historyVersion = 0;
   let connectKey = '';
   let statusJson = '';
 
   const headBox = h('div', { class: 'audience-head' });
-  const connectBox = h('div', {});
-  const statusBox = h('div', {});
+  const connectBox = h('div', {}, loading());
+  const statusBox = h('div', {}, loading());
   const deliveries = deliveryLog(id);
   const connectSection = h(
     'section',
@@ -174,14 +219,14 @@ export function startAudience(view) {
       h(
         'p',
         { class: 'note' },
-        'Members reach X within seconds. X itself takes longer: it can take hours (mParticle says up to 60) before X reports an audience’s size, and an audience needs at least 100 matched users before it can be targeted. Until then the size shows as not reported and the audience as not targetable; that is normal.',
+        // Short: on a phone it stands between the health line and the figures.
+        'Members reach X within seconds. X reports a size later, it can take hours (mParticle says up to 60), and targets an audience only from at least 100 matched users: until then “not reported” and “Not targetable” are normal.',
       ),
       statusBox,
     ),
     deliveries.section,
     connectSection,
   );
-  view.removeAttribute('aria-busy');
 
   let headJson = '';
   function renderHead() {
@@ -254,8 +299,9 @@ export function startAudience(view) {
   /** @param {Connection} c */
   function connectionForm(c) {
     const prefix = `conn-${c.configuration_id}`;
-    const save = h('button', { type: 'submit', class: 'primary' }, 'Save settings');
-    const remove = h('button', { type: 'button', class: 'danger-quiet' }, 'Remove connection');
+    // data-keys let focus find these buttons again after the form is rebuilt (dom.js focusReturn).
+    const save = h('button', { type: 'submit', class: 'primary', 'data-key': `save-${c.configuration_id}` }, 'Save settings');
+    const remove = h('button', { type: 'button', class: 'danger-quiet', 'data-key': `remove-${c.configuration_id}` }, 'Remove connection');
     const form = h(
       'form',
       { class: 'connection', 'aria-labelledby': `${prefix}-title` },
@@ -339,7 +385,7 @@ export function startAudience(view) {
       { id: 'add-config', name: 'configuration', required: true },
       available.map((c) => h('option', { value: c.id }, `${c.name} — account ${c.account_id}${c.state === 'needs_reauth' ? ' (needs re-authorization)' : ''}`)),
     );
-    const submit = h('button', { type: 'submit', class: 'primary' }, 'Add Connection');
+    const submit = h('button', { type: 'submit', class: 'primary', 'data-key': 'add-connection' }, 'Add Connection');
     const form = h(
       'form',
       { class: 'connection add', 'aria-labelledby': 'add-title' },
@@ -387,17 +433,40 @@ export function startAudience(view) {
 
   /**
    * @param {string} configurationId
-   * @param {Downstream} d
+   * @param {string} identityType
    */
-  const samplesOf = (configurationId, d) => {
-    const found = history.downstream_audiences.find((x) => x.configuration_id === configurationId && x.identity_type === d.identity_type);
-    return found ? found.samples : [];
-  };
+  const seriesKey = (configurationId, identityType) => `${configurationId}-${identityType}`;
+  /**
+   * @param {string} configurationId
+   * @param {Downstream} d
+   * @returns {Series}
+   */
+  const seriesOf = (configurationId, d) => history.get(seriesKey(configurationId, d.identity_type)) ?? { samples: [], events: [] };
+
+  /** Loads the history: all of it the first time, then what came since (the API's `since`), appended. */
+  async function loadHistory() {
+    const since = newestAt === null ? '' : `?since=${encodeURIComponent(new Date(newestAt - HISTORY_OVERLAP_MS).toISOString())}`;
+    /** @type {import('./types.js').History} */
+    const hist = await api('GET', `/audiences/${encodeURIComponent(id)}/history${since}`);
+    let changed = false;
+    for (const d of hist.downstream_audiences) {
+      const k = seriesKey(d.configuration_id, d.identity_type);
+      const series = history.get(k) ?? { samples: [], events: [] };
+      history.set(k, series);
+      if (mergeByTime(series.samples, d.samples, (a, b) => a.at === b.at)) changed = true;
+      if (mergeByTime(series.events, d.events, (a, b) => a.at === b.at && a.kind === b.kind && a.detail === b.detail)) changed = true;
+      if (series.samples.length > SAMPLES_SHOWN) series.samples.splice(0, series.samples.length - SAMPLES_SHOWN);
+      for (const item of [...d.samples, ...d.events]) newestAt = Math.max(newestAt ?? 0, Date.parse(item.at));
+    }
+    // The first answer sets the start even when it is empty: later polls ask only for what is new.
+    if (newestAt === null) newestAt = Date.now() - HISTORY_OVERLAP_MS;
+    if (changed) historyVersion += 1;
+  }
 
   let statusAt = 0;
   function renderStatus() {
     if (!audience) return;
-    const json = JSON.stringify([audience.connections, audience.other_downstream_audiences, audience.rejected_identities, history]);
+    const json = JSON.stringify([audience.connections, audience.other_downstream_audiences, audience.rejected_identities, historyVersion]);
     // Unchanged data is redrawn only now and then, to keep "12 s ago" honest.
     if (json === statusJson && Date.now() - statusAt < 15000) return;
     statusJson = json;
@@ -429,7 +498,7 @@ export function startAudience(view) {
             : h(
                 'div',
                 { class: 'downstreams' },
-                c.downstream_audiences.map((d) => downstreamCard(d, samplesOf(c.configuration_id, d))),
+                c.downstream_audiences.map((d) => downstreamCard(d, seriesOf(c.configuration_id, d), seriesKey(c.configuration_id, d.identity_type))),
               ),
           notForwarded(c),
         ),
@@ -445,7 +514,7 @@ export function startAudience(view) {
           h(
             'div',
             { class: 'downstreams' },
-            others.map((d) => downstreamCard(d, samplesOf(d.configuration_id, d))),
+            others.map((d) => downstreamCard(d, seriesOf(d.configuration_id, d), seriesKey(d.configuration_id, d.identity_type))),
           ),
         ),
       );
@@ -499,13 +568,9 @@ export function startAudience(view) {
       throw err;
     }
     // In a .js file an uninferred type parameter is any, not unknown: name each promise's T.
-    const [c, hist] = await Promise.all([
-      /** @type {Promise<import('./types.js').List<Configuration>>} */ (api('GET', '/configurations')),
-      /** @type {Promise<import('./types.js').History>} */ (api('GET', `/audiences/${encodeURIComponent(id)}/history`)),
-    ]);
+    const [c] = await Promise.all([/** @type {Promise<import('./types.js').List<Configuration>>} */ (api('GET', '/configurations')), loadHistory()]);
     audience = a;
     configurations = c.data;
-    history = hist;
     renderHead();
     renderConnect();
     renderStatus();

@@ -2,7 +2,7 @@
 // Audiences: the list with member counts and connections; create, rename, delete.
 import { api, ApiFailure, uiGet } from './api.js';
 import { showAttention } from './attention.js';
-import { act, announce, confirmDialog, fmtNumber, h, promptDialog, replaceKeepingFocus } from './dom.js';
+import { act, announce, confirmDialog, fmtNumber, h, loading, promptDialog, replaceKeepingFocus } from './dom.js';
 import { listControls } from './list-controls.js';
 import { poll } from './poll.js';
 import { healthParts } from './summary.js';
@@ -14,7 +14,9 @@ import { findPersonSection, waitingDeletionsSection } from './tools.js';
 /** @typedef {import('./types.js').AudienceDeleted} AudienceDeleted */
 /** @typedef {import('./types.js').Deletion} Deletion */
 
-const ID_PATTERN = '[A-Za-z0-9._~\\-]{1,128}';
+// The server's id rule (src/core/ids.ts), served on the page: the form allows exactly what the API takes.
+const ID_MAX = Number(document.body.dataset.audienceIdMax) || undefined;
+const ID_PATTERN = document.body.dataset.audienceIdPattern;
 
 /**
  * Every X audience that deleting this audience deletes on X.
@@ -145,7 +147,7 @@ export function startAudiences(view) {
     name: 'id',
     required: true,
     pattern: ID_PATTERN,
-    maxlength: 128,
+    maxlength: ID_MAX,
     autocomplete: 'off',
     'aria-describedby': 'new-id-help',
   });
@@ -160,7 +162,11 @@ export function startAudiences(view) {
       { class: 'field' },
       h('label', { for: 'new-id' }, 'Audience ID'),
       idInput,
-      h('p', { id: 'new-id-help', class: 'muted small' }, 'Letters, digits and . _ ~ -; the id your API calls and mParticle use.'),
+      h(
+        'p',
+        { id: 'new-id-help', class: 'muted small' },
+        `Letters, digits and . _ ~ -${ID_MAX ? `, at most ${ID_MAX}` : ''}; the id your API calls and mParticle use.`,
+      ),
     ),
     h('div', { class: 'field end' }, createButton),
   );
@@ -172,7 +178,7 @@ export function startAudiences(view) {
       .trim()
       .replace(/[^a-z0-9._~-]+/g, '-')
       .replace(/^-+|-+$/g, '')
-      .slice(0, 128);
+      .slice(0, ID_MAX);
   });
   idInput.addEventListener('input', () => {
     idInput.dataset.touched = '1';
@@ -201,7 +207,7 @@ export function startAudiences(view) {
     });
   });
 
-  const tableBox = h('div', { class: 'table-box' });
+  const tableBox = h('div', { class: 'table-box' }, loading());
   const deletingBox = h('div', { class: 'deleting', 'aria-live': 'polite' });
   const waiting = waitingDeletionsSection();
   const controls = listControls(() => void poller.refresh());
@@ -212,7 +218,6 @@ export function startAudiences(view) {
     h('section', { 'aria-labelledby': 'create-title', class: 'card' }, h('h2', { id: 'create-title' }, 'Create an audience'), form),
     findPersonSection(),
   );
-  view.removeAttribute('aria-busy');
 
   function renderTable() {
     if (audiences.length === 0) {

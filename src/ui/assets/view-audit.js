@@ -1,8 +1,8 @@
 // @ts-check
-// Audit log: who changed which configuration, audience or connection, and when (GET
+// Audit log: who changed which configuration, audience, connection, suppression or erasure, and when (GET
 // /api/v1/audit, newest first). The newest page refreshes itself; "Show older" reads the next
 // pages by cursor and keeps them below.
-import { act, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { api } from './api.js';
 import { poll } from './poll.js';
 
@@ -12,7 +12,13 @@ import { poll } from './poll.js';
 const PAGE = 50;
 
 /** @type {Record<AuditEntry['actor'], string>} */
-const ACTOR_WORDS = { admin_token: 'Admin token (API)', ui_session: 'Web UI', firehose: 'mParticle Firehose', cli: 'Command line' };
+const ACTOR_WORDS = {
+  admin_token: 'Admin token (API)',
+  ui_session: 'Web UI',
+  firehose: 'mParticle Firehose',
+  cli: 'Command line',
+  worker: 'Tailor (sync worker)',
+};
 
 /** @param {AuditEntry} e */
 function objectCell(e) {
@@ -42,7 +48,7 @@ export function startAudit(view) {
   let olderLoaded = false;
   let lastJson = '';
 
-  const tableBox = h('div', { class: 'table-box' });
+  const tableBox = h('div', { class: 'table-box' }, loading());
   const more = h('button', { type: 'button', onclick: (e) => void showOlder(e.currentTarget) }, 'Show older');
   const moreBox = h('p', {}, more);
   view.replaceChildren(
@@ -53,12 +59,11 @@ export function startAudit(view) {
       h(
         'p',
         {},
-        'Each change of a configuration, audience or connection is recorded here with who made it and when. The log is append-only and holds ids only, never an e-mail, handle or device id.',
+        'Each change of a configuration, audience, connection, suppression or erasure is recorded here with who made it and when, in the same transaction as the change. The log is append-only and holds ids only, never an e-mail, handle or device id.',
       ),
     ),
     h('section', { 'aria-labelledby': 'audit-title' }, h('h2', { id: 'audit-title' }, 'Changes, newest first'), tableBox, moreBox),
   );
-  view.removeAttribute('aria-busy');
 
   /** @param {HTMLButtonElement} button */
   async function showOlder(button) {
@@ -83,17 +88,18 @@ export function startAudit(view) {
       h(
         'tr',
         {},
-        h('td', {}, timeEl(e.at)),
-        h('td', {}, ACTOR_WORDS[e.actor] || e.actor),
-        h('th', { scope: 'row' }, h('span', { class: 'mono small' }, e.action)),
-        h('td', {}, objectCell(e)),
-        h('td', { class: 'small' }, detailsText(e.details)),
+        h('td', { class: 'nowrap', 'data-label': 'When' }, timeEl(e.at)),
+        h('td', { class: 'nowrap', 'data-label': 'Who' }, ACTOR_WORDS[e.actor] || e.actor),
+        h('th', { scope: 'row', class: 'nowrap' }, h('span', { class: 'mono small' }, e.action)),
+        h('td', { 'data-label': 'Object' }, objectCell(e)),
+        h('td', { class: 'small', 'data-label': 'Details' }, detailsText(e.details)),
       ),
     );
     replaceKeepingFocus(tableBox, [
       h(
         'table',
-        {},
+        // On a phone each entry is a card, its cells labelled (status.css).
+        { class: 'audit cards' },
         h(
           'thead',
           {},

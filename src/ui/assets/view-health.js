@@ -3,7 +3,7 @@
 // they call X, so they are not polled) and the recent alert events with their webhook delivery
 // (polled).
 import { api } from './api.js';
-import { act, announce, h, replaceKeepingFocus, timeEl } from './dom.js';
+import { act, announce, h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { poll } from './poll.js';
 
 /** @typedef {import('./types.js').HealthReport} HealthReport */
@@ -18,10 +18,10 @@ const DELIVERY_WORDS = { pending: 'Retrying', delivered: 'Delivered', unsent: 'N
 
 /** @param {HTMLElement} view */
 export function startHealth(view) {
-  const summary = h('p', { class: 'muted' }, 'Running the checks…');
-  const checksBox = h('div', {});
+  const summary = h('p', { class: 'muted', id: 'checks-summary' }, 'Running the checks…');
+  const checksBox = h('div', {}, loading());
   const runButton = h('button', { type: 'button', onclick: () => void act(runButton, run) }, 'Run the checks again');
-  const eventsBox = h('div', { class: 'table-box' });
+  const eventsBox = h('div', { class: 'table-box', id: 'events-box' }, loading());
   let lastEvents = '';
 
   view.replaceChildren(
@@ -48,7 +48,6 @@ export function startHealth(view) {
       eventsBox,
     ),
   );
-  view.removeAttribute('aria-busy');
 
   async function run() {
     summary.textContent = 'Running the checks…';
@@ -87,25 +86,27 @@ export function startHealth(view) {
       h(
         'tr',
         { class: e.delivery === 'pending' ? 'needs-attention' : null },
-        h('td', {}, timeEl(e.time)),
-        h('td', {}, h('code', {}, e.type)),
-        h('td', {}, e.text.replace(/^Tailor: /, '')),
+        h('td', { 'data-label': 'When' }, timeEl(e.time)),
+        h('td', { 'data-label': 'Event' }, h('code', {}, e.type)),
+        h('td', { 'data-label': 'What happened', class: 'event-text' }, e.text.replace(/^Tailor: /, '')),
         h(
           'td',
-          {},
+          { 'data-label': 'Delivery' },
           h('span', { class: `badge ${e.delivery === 'delivered' ? 'ok' : e.delivery === 'pending' ? 'warn' : ''}` }, DELIVERY_WORDS[e.delivery]),
           e.attempts > 0
             ? h('div', { class: 'muted small' }, `${e.attempts} attempt${e.attempts === 1 ? '' : 's'}${e.last_status ? `, last HTTP ${e.last_status}` : ''}`)
             : null,
-          e.delivery === 'pending' && e.last_error ? h('div', { class: 'small' }, e.last_error) : null,
+          // The error says more than the status only when no answer came (refused, timed out).
+          e.delivery === 'pending' && e.last_error && e.last_status === null ? h('div', { class: 'small' }, e.last_error) : null,
           e.delivery === 'pending' && e.next_attempt_at ? h('div', { class: 'muted small' }, 'Next try ', timeEl(e.next_attempt_at)) : null,
         ),
       ),
     );
     replaceKeepingFocus(eventsBox, [
+      // Cards on a phone (status.css, table.cards): each cell labelled, nothing to scroll sideways.
       h(
         'table',
-        {},
+        { class: 'cards' },
         h(
           'thead',
           {},

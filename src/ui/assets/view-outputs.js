@@ -2,7 +2,7 @@
 // Setup › Outputs: the X configurations. "Log in with X" and "Re-authorize" open the X
 // login popup (/oauth/x/start); it saves on the server and tells this page when done.
 import { api, ApiFailure } from './api.js';
-import { act, announce, confirmDialog, h, replaceKeepingFocus, showError, timeEl } from './dom.js';
+import { act, announce, confirmDialog, focusReturn, h, loading, replaceKeepingFocus, showError, timeEl } from './dom.js';
 import { poll } from './poll.js';
 import { CONFIG_STATE_WORDS } from './words.js';
 
@@ -10,13 +10,18 @@ import { CONFIG_STATE_WORDS } from './words.js';
 /** @typedef {import('./types.js').Configuration} Configuration */
 
 const POPUP_FEATURES = 'popup,width=640,height=760';
+/** How often the page looks whether the popup was closed without a word (its window's close box). */
+const CLOSED_CHECK_MS = 500;
 
 /**
  * Opens the X login popup. When the browser blocks it, the login runs in this tab instead
- * (the saved page then links back here).
+ * (the saved page then links back here). When the popup is gone, however it ended, `ended` runs
+ * and focus goes back to the button that opened it.
  * @param {string | null} configurationId the one to re-authorize; null adds a new one
+ * @param {() => Promise<void>} ended
  */
-export function openXLogin(configurationId) {
+function openXLogin(configurationId, ended) {
+  const back = focusReturn(document.activeElement);
   const url = configurationId ? `/oauth/x/start?configuration=${encodeURIComponent(configurationId)}` : '/oauth/x/start';
   const popup = window.open(url, 'tailor-x-login', POPUP_FEATURES);
   if (!popup) {
@@ -25,6 +30,11 @@ export function openXLogin(configurationId) {
   }
   popup.focus();
   announce('The X login opened in a new window. Finish there; this page updates by itself.');
+  const timer = window.setInterval(() => {
+    if (!popup.closed) return;
+    window.clearInterval(timer);
+    void ended().finally(() => back.settle());
+  }, CLOSED_CHECK_MS);
 }
 
 /** @param {HTMLElement} view */
@@ -35,8 +45,12 @@ export function startOutputs(view) {
   let audiences = [];
   let lastJson = '';
 
-  const addButton = h('button', { type: 'button', class: 'primary', onclick: () => openXLogin(null) }, 'Log in with X');
-  const listBox = h('div', { class: 'table-box' });
+  const addButton = h(
+    'button',
+    { type: 'button', class: 'primary', 'data-key': 'x-login', onclick: () => openXLogin(null, () => poller.refresh()) },
+    'Log in with X',
+  );
+  const listBox = h('div', { class: 'table-box' }, loading());
   view.replaceChildren(
     h(
       'section',
@@ -53,7 +67,6 @@ export function startOutputs(view) {
     ),
     h('section', { 'aria-labelledby': 'configs-title' }, h('h2', { id: 'configs-title' }, 'Configurations'), listBox),
   );
-  view.removeAttribute('aria-busy');
 
   // The popup reports back (same origin only): saved, cancelled or failed.
   window.addEventListener('message', (/** @type {MessageEvent<{ type?: unknown, result?: unknown } | null>} */ event) => {
@@ -111,19 +124,23 @@ export function startOutputs(view) {
       return h(
         'tr',
         { class: needs ? 'needs-attention' : null },
-        h('th', { scope: 'row' }, c.name),
-        h('td', {}, h('div', {}, c.account_name || '—'), h('div', { class: 'mono small' }, c.account_id)),
-        h('td', {}, c.screen_name ? `@${c.screen_name}` : c.x_user_id ? `X user ${c.x_user_id}` : h('span', { class: 'muted' }, 'tokens given by hand')),
+        h('th', { scope: 'row', 'data-label': 'Name' }, c.name),
+        h('td', { 'data-label': 'Ad account' }, h('div', {}, c.account_name || '—'), h('div', { class: 'mono small' }, c.account_id)),
         h(
           'td',
-          {},
+          { 'data-label': 'Authorized by' },
+          c.screen_name ? `@${c.screen_name}` : c.x_user_id ? `X user ${c.x_user_id}` : h('span', { class: 'muted' }, 'tokens given by hand'),
+        ),
+        h(
+          'td',
+          { 'data-label': 'State' },
           h('span', { class: `badge ${needs ? 'warn' : 'ok'}` }, CONFIG_STATE_WORDS[c.state] || c.state),
           needs ? h('p', { class: 'small' }, c.state_reason || 'X refused the tokens.', ' Changes wait until you re-authorize.') : null,
           h('div', { class: 'muted small' }, 'Updated ', timeEl(c.updated_at)),
         ),
         h(
           'td',
-          {},
+          { 'data-label': 'Used by' },
           users.length
             ? h(
                 'ul',
@@ -134,7 +151,7 @@ export function startOutputs(view) {
         ),
         h(
           'td',
-          {},
+          { 'data-label': 'Actions' },
           h(
             'div',
             { class: 'row-actions' },
@@ -145,7 +162,7 @@ export function startOutputs(view) {
                 class: needs ? 'primary' : null,
                 'data-key': `reauth-${c.id}`,
                 'aria-label': `Re-authorize ${c.name}`,
-                onclick: () => openXLogin(c.id),
+                onclick: () => openXLogin(c.id, () => poller.refresh()),
               },
               'Re-authorize',
             ),
@@ -167,7 +184,8 @@ export function startOutputs(view) {
     replaceKeepingFocus(listBox, [
       h(
         'table',
-        {},
+        // Cards instead of a table on a phone (status.css), so Re-authorize stays on screen.
+        { class: 'cards' },
         h(
           'thead',
           {},

@@ -3,7 +3,7 @@
 // within 24 hours; this page shows the erasures and suppressions X has not yet acknowledged, their
 // age, a warning past 20 hours, and the configurations whose re-authorization they wait on.
 import { api } from './api.js';
-import { h, replaceKeepingFocus, timeEl } from './dom.js';
+import { h, loading, replaceKeepingFocus, timeEl } from './dom.js';
 import { poll } from './poll.js';
 
 /** @typedef {import('./types.js').Privacy} Privacy */
@@ -53,10 +53,9 @@ export function privacyWarnings(p, onPrivacyPage = false) {
 
 /** @param {HTMLElement} view */
 export function startPrivacy(view) {
-  const summary = h('div', { class: 'card' });
-  const list = h('div', { class: 'table-box' });
+  const summary = h('div', { class: 'card' }, loading());
+  const list = h('div', { class: 'table-box' }, loading());
   view.replaceChildren(summary, h('section', { 'aria-labelledby': 'erasures-title' }, h('h2', { id: 'erasures-title' }, 'Erasures'), list));
-  view.removeAttribute('aria-busy');
   let lastJson = '';
 
   /** @param {Privacy} p */

@@ -26,6 +26,8 @@ export interface AccountChoice {
   name: string;
   /** null when the login cannot reach the account at all. */
   permissions: string[] | null;
+  /** The name of the configuration Tailor already has for this account; null when it has none. */
+  configuredAs: string | null;
   eligible: boolean;
   /** Why it cannot be chosen, in words; null when eligible. */
   reason: string | null;
@@ -48,10 +50,20 @@ function popupFrame(title: string, body: Html, data: Record<string, string> = {}
 export function renderAccountChooser(o: ChooserOptions): string {
   const who = `@${o.screenName}`;
   const eligible = o.accounts.filter((a) => a.eligible);
-  const firstEligible = eligible[0]?.id;
+  // Chosen at first: an account not configured yet, as a new login most likely means to add one.
+  const firstEligible = (eligible.find((a) => a.configuredAs === null) ?? eligible[0])?.id;
   const rows = o.accounts.map((a, i) => {
     const id = `account-${i}`;
-    const detail = a.eligible ? `${who} is ${permissionWords(a.permissions ?? [])} here.` : `Not available: ${a.reason ?? ''}`;
+    const access = a.eligible ? `${who} is ${permissionWords(a.permissions ?? [])} here.` : `Not available: ${a.reason ?? ''}`;
+    // Said in words (in the radio's name too), not only by the badge's colour.
+    const configured =
+      a.configuredAs === null
+        ? ''
+        : a.eligible
+          ? ` Already configured as “${a.configuredAs}”: saving it re-authorizes that configuration with this login, it does not add a second one.`
+          : ` Already configured as “${a.configuredAs}”.`;
+    const detail = `${access}${configured}`;
+    const mark = a.configuredAs === null ? '' : html` <span class="badge">Already configured</span>`;
     return html`<div class="choice${a.eligible ? '' : ' disabled'}">
       <input
         type="radio"
@@ -61,7 +73,7 @@ export function renderAccountChooser(o: ChooserOptions): string {
         aria-describedby="${id}-detail"
         ${a.eligible ? '' : html` disabled`}${a.id === firstEligible ? html` checked` : ''}
       />
-      <label for="${id}"><span class="account-name">${a.name}</span> <span class="mono">${a.id}</span></label>
+      <label for="${id}"><span class="account-name">${a.name}</span> <span class="mono">${a.id}</span>${mark}</label>
       <p class="detail" id="${id}-detail">${detail}</p>
     </div>`;
   });

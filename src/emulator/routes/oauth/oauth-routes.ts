@@ -22,6 +22,7 @@ export function registerOAuthRoutes(app: FastifyInstance, world: World): void {
         tokens: world.tokens,
         nonces: world.nonces,
         timestampWindowMs: TIMESTAMP_WINDOW_MS,
+        clockSkewMs: world.config.clockSkewMs,
       },
       authRequestOf(request),
       mode,
