@@ -116,8 +116,13 @@ for (const factory of STORES) {
       return { cookie, csrf: /name="csrf-token" content="([^"]+)"/.exec(page.body)![1]! };
     }
 
-    /** Plays the worker: creates the audience's X audience of `type` on the store, as settled from X. */
+    /**
+     * Plays the worker: creates the audience's X audience of `type` on the store, as settled from X,
+     * for a first member (an X audience is created with its first: store/creation.ts). The member
+     * is written to the store, not through a route, so it adds no audit entry of its own.
+     */
     async function createOnX(audience: string, name: string): Promise<void> {
+      await t.store.applyMemberChanges(audience, [{ memberKey: 'first', action: 'add', identities: [{ type: 'email', hash: 'f'.repeat(64) }] }], Date.now());
       const c = (await t.store.claim(claimOpts(Date.now())))!;
       expect(c.task).toBe('create');
       const x = { id: `x-${audience}`, name: downstreamName(name, c.downstream.identityType, 1), nameSuffix: 1, audienceSize: null, targetable: false };

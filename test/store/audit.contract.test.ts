@@ -122,11 +122,12 @@ for (const dialect of DIALECTS) {
       expect((await store.putConnection('a1', id, EMAIL_ONLY, t0 + 9, 'admin_token')).created).toBe(true);
       expect((await store.putConnection('a1', id, EMAIL_ONLY, t0 + 10, 'admin_token')).changed).toBe(false);
       expect((await store.putConnection('a1', id, { ...EMAIL_ONLY, sendIntervalMinutes: 360 }, t0 + 11, 'admin_token')).changed).toBe(true);
+      // The X audience is created with its first member (store/creation.ts).
+      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], t0 + 12);
       await createOnX(t0 + 12);
       expect(await store.requestResync('a1', id, t0 + 13, 'admin_token')).toBe(1);
       expect(await store.requestResync('a1', 'no-such', t0 + 13, 'admin_token')).toBeNull();
 
-      await store.applyMemberChanges('a1', [{ memberKey: 'm1', action: 'add', identities: [{ type: 'email', hash: h(1) }] }], t0 + 14);
       await store.suppress([{ type: 'email', hash: h(9) }], [], t0 + 15, { actor: 'ui_session', details: { rejected: 1 } });
       await store.suppress([{ type: 'email', hash: h(9) }], [], t0 + 16, 'ui_session'); // already listed
       const erased = await store.erase({ requestKey: 'k1', source: 'firehose', memberKeys: [], identities: [{ type: 'email', hash: h(8) }] }, t0 + 17, {

@@ -267,6 +267,7 @@ for (const factory of STORES) {
 
     it('… or when the X audience that held it is deleted on X', async () => {
       await add('a1', 'user:p', [E(3)]);
+      await add('a1', 'user:q', [H(3), D(3)]); // so that a1's three X audiences exist
       await drain();
       expect(await store.deleteAudience('a1', now, 'admin_token')).toBe(true);
       const { erasure } = await store.erase({ requestKey: 'k7', source: 'api', memberKeys: [], identities: [E(3)] }, now, 'admin_token');
