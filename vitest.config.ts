@@ -15,6 +15,7 @@ const SLOW = [
   'test/ui/privacy.test.ts', // Chromium
   'test/ui/audit.test.ts', // Chromium
   'test/ui/status.test.ts', // Chromium
+  'test/ui/first-member.test.ts', // Chromium
   'test/ui/health.test.ts', // Chromium
   'test/emulator/cli.test.ts', // spawns `tailor emulator`
 ];

@@ -17,9 +17,13 @@ function liveDownstreams(a) {
  * @returns {{ parts: string[], attention: boolean }}
  */
 export function healthParts(a) {
-  const ds = liveDownstreams(a);
+  const live = liveDownstreams(a);
   if (a.connections.length === 0) return { parts: [`${fmtNumber(a.members)} members`, 'not connected to X'], attention: false };
+  // One that waits for its first member is not on X yet: it is not counted as an X audience.
+  const ds = live.filter((d) => d.state !== 'waiting_for_member');
+  const waiting = live.length - ds.length;
   const parts = [`${ds.length} X audience${ds.length === 1 ? '' : 's'}`];
+  if (waiting) parts.push(`${waiting} waiting for a first member`);
   const sized = ds.filter((d) => d.targetable !== null);
   const targetable = sized.filter((d) => d.targetable).length;
   if (ds.length === 0) parts.push('no X audience yet');
@@ -36,7 +40,7 @@ export function healthParts(a) {
   const failing = ds.filter((d) => d.last_error && !d.last_error_resolved_at && d.state !== 'paused').length;
   if (paused) parts.push(`${paused} paused (re-authorize)`);
   parts.push(failing ? `${failing} failing` : 'no errors');
-  return { parts, attention: ds.some((d) => d.needs_attention) };
+  return { parts, attention: live.some((d) => d.needs_attention) };
 }
 
 /** @param {Audience} a */
