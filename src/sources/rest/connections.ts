@@ -42,7 +42,8 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const put = {
     tags: TAGS,
-    summary: 'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false; at least one on)',
+    summary:
+      'Connect an audience to a configuration, or change which identity types it forwards (each defaults to true, phone numbers to false; at least one on)',
     params,
     body: body.describe('Optional: leave the body out to forward every type but phone numbers'),
     response: {
