@@ -7,12 +7,11 @@
  * identity. At 1366×900 and 390×844, with axe-core finding no violation; screenshots
  * (test/ui/browser.ts `shot`).
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fixture, forAccount } from '../firehose/helpers.ts';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch, shot } from './browser.ts';
+import { describeInBrowser, launch, shot, expectNoAxeViolations } from './browser.ts';
 
 const WIDE = { width: 1366, height: 900 };
 const NARROW = { width: 390, height: 844 };
@@ -97,14 +96,6 @@ describeInBrowser('Audit log page in Chromium', () => {
     await emu?.close();
   });
 
-  async function noViolations(what: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    expect(
-      result.violations.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-      what,
-    ).toEqual([]);
-  }
-
   const rows = (): Locator => page.locator('main table tbody tr');
   /** The row of the newest entry with this action (its text, spaces folded). */
   const rowOf = async (action: string): Promise<string> =>
@@ -135,7 +126,7 @@ describeInBrowser('Audit log page in Chromium', () => {
 
     const text = await page.locator('main').innerText();
     for (const raw of ['ann@example.com', 'bob@example.com', 'opted.out', 'cy@example.com']) expect(text).not.toContain(raw);
-    await noViolations('audit, wide');
+    await expectNoAxeViolations(page, 'audit, wide');
     await shot(page, 'audit-log');
   });
 
@@ -150,7 +141,7 @@ describeInBrowser('Audit log page in Chromium', () => {
     await page.setViewportSize(NARROW);
     await page.reload();
     await expect.poll(() => rows().count(), { timeout: 30_000 }).toBe(50);
-    await noViolations('audit, phone');
+    await expectNoAxeViolations(page, 'audit, phone');
     // The table scrolls inside its box; the page itself never scrolls sideways.
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
-import { describe, it } from 'vitest';
+import AxeBuilder from '@axe-core/playwright';
+import { describe, expect, it } from 'vitest';
 
 /** Chromium to drive; TAILOR_CHROMIUM overrides the Debian package's path. */
 export const CHROMIUM = process.env.TAILOR_CHROMIUM ?? '/usr/bin/chromium';
@@ -70,4 +71,13 @@ export async function untilText(locator: Locator, pattern: RegExp, timeoutMs = 3
     // Polls no faster than the page itself updates (every 2 s).
     await locator.page().waitForTimeout(200);
   }
+}
+
+/** axe-core on the page as it is now: no violation, each named with `what` and its elements. */
+export async function expectNoAxeViolations(page: Page, what: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  expect(
+    result.violations.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    what,
+  ).toEqual([]);
 }

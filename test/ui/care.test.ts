@@ -7,12 +7,11 @@
  * create form's audience-id limit is the server's; the chart has a time axis in the browser's zone,
  * tooltips, markers for pause, re-creation and rename, and loads only new samples.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MAX_ID_CHARS } from '../../src/core/ids.ts';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch, shot, untilText } from './browser.ts';
+import { describeInBrowser, launch, shot, untilText, expectNoAxeViolations } from './browser.ts';
 
 const STATE_MS = 45_000;
 const VIEWPORTS = [
@@ -55,14 +54,6 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#view:not([aria-busy])').waitFor();
     return page;
-  }
-
-  async function noViolations(page: Page, what: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    expect(
-      result.violations.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-      what,
-    ).toEqual([]);
   }
 
   /** Waits until the locator's element has keyboard focus. */
@@ -111,7 +102,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
       // The account not configured yet is the one chosen at first.
       expect(await eu.isChecked()).toBe(true);
       expect(await acme.isChecked()).toBe(false);
-      await noViolations(popup, 'chooser');
+      await expectNoAxeViolations(popup, 'chooser');
       if (vp.width === 1366) await shot(popup, 'x-login-configured');
       // Cancel closes the popup; focus is back on the button that opened it.
       await Promise.all([popup.waitForEvent('close'), popup.getByRole('button', { name: 'Cancel' }).click()]);
@@ -130,7 +121,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
       const box = (await reauth.boundingBox())!;
       expect(box.x + box.width).toBeLessThanOrEqual(vp.width);
       expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(vp.width);
-      await noViolations(page, 'outputs');
+      await expectNoAxeViolations(page, 'outputs');
       if (vp.width === 390) await shot(page, 'outputs-narrow');
     });
 
@@ -150,7 +141,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
         await page.goto(`${tailor.url}${path}`);
         await page.locator('#view[aria-busy="true"]').waitFor({ state: 'attached' });
         await page.locator(box).getByText('Loading…').waitFor();
-        await noViolations(page, `${path} loading`);
+        await expectNoAxeViolations(page, `${path} loading`);
         release();
         await page.locator('#view:not([aria-busy])').waitFor({ state: 'attached' });
         await page.getByText('Loading…').first().waitFor({ state: 'detached' });
@@ -184,7 +175,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
       const rename = page.getByRole('button', { name: 'Rename Boots', exact: true });
       await rename.click();
       const dialog = page.getByRole('dialog', { name: 'Rename “Boots”' });
-      await noViolations(page, 'rename dialog');
+      await expectNoAxeViolations(page, 'rename dialog');
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'detached' });
       await focused(rename, 'Rename after Escape');
@@ -232,7 +223,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
 
       const remove = page.getByRole('button', { name: 'Remove connection' });
       await remove.click();
-      await noViolations(page, 'remove dialog');
+      await expectNoAxeViolations(page, 'remove dialog');
       await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
       await focused(remove, 'Remove connection after Cancel');
       await remove.click();
@@ -348,7 +339,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
     expect(history.length).toBeGreaterThan(3);
     expect(history.slice(1).every((q) => /^\?since=\d{4}-\d\d-\d\dT/.test(decodeURIComponent(q)))).toBe(true);
     expect(await renamed.locator('circle.chart-dot.chart-sent').count()).toBeGreaterThan(first);
-    await noViolations(page, 'audience with chart markers');
+    await expectNoAxeViolations(page, 'audience with chart markers');
     await shot(page, 'audience-chart');
   });
 
@@ -364,7 +355,7 @@ describeInBrowser('care in Chromium: focus, limits, the chooser, the chart', () 
     expect(tip.x).toBeGreaterThanOrEqual(0);
     expect(tip.x + tip.width).toBeLessThanOrEqual(390);
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
-    await noViolations(page, 'chart at 390 px');
+    await expectNoAxeViolations(page, 'chart at 390 px');
     await shot(page, 'audience-chart-narrow');
   });
 });

@@ -6,12 +6,11 @@
  * refusing with HTTP 500 (retrying, with its attempts and next try). At 390 px nothing scrolls
  * sideways, every control is on screen, and long texts wrap.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Receiver } from '../support/webhook-receiver.ts';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch, shot, untilText } from './browser.ts';
+import { describeInBrowser, launch, shot, untilText, expectNoAxeViolations } from './browser.ts';
 
 const SECRET = 'health-ui-webhook-secret-0123456789';
 const WIDE = { width: 1366, height: 900 };
@@ -87,14 +86,6 @@ describeInBrowser('Setup › Health in Chromium', () => {
     return page;
   }
 
-  async function noViolations(page: Page, what: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    expect(
-      result.violations.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-      what,
-    ).toEqual([]);
-  }
-
   /** What a reader sees, in one line. */
   const text = async (l: Locator): Promise<string> => (await l.innerText()).replace(/\s+/g, ' ').trim();
   /** The check item whose title matches. */
@@ -127,7 +118,7 @@ describeInBrowser('Setup › Health in Chromium', () => {
   it('shows passing, warning and failing checks with what to do, and each event’s delivery, at 1366 px', async () => {
     const page = await signedIn(WIDE);
     await checksAndEvents(page);
-    await noViolations(page, 'health');
+    await expectNoAxeViolations(page, 'health');
     await shot(page, 'setup-health');
 
     // Running the checks again keeps the list, and says when.
@@ -152,7 +143,7 @@ describeInBrowser('Setup › Health in Chromium', () => {
       .filter((el) => !el.closest('thead') && el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible' && el.clientWidth > 0)
       .map((el) => el.tagName + '.' + el.className + ': ' + el.textContent.slice(0, 80))`);
     expect(overflowing).toEqual([]);
-    await noViolations(page, 'health at 390 px');
+    await expectNoAxeViolations(page, 'health at 390 px');
     await shot(page, 'setup-health-narrow');
   });
 });

@@ -7,7 +7,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch, shot } from './browser.ts';
+import { describeInBrowser, expectNoAxeViolations, launch, shot } from './browser.ts';
 
 describeInBrowser('Privacy page in Chromium', () => {
   let emu: Emu;
@@ -56,6 +56,7 @@ describeInBrowser('Privacy page in Chromium', () => {
     expect(await row.innerText()).toMatch(/waiting \d+\s+s/);
     expect(await page.getByText(/has waited .* for X/).count()).toBe(0);
     await shot(page, 'privacy-waiting');
+    await expectNoAxeViolations(page, 'privacy, waiting on a paused configuration');
 
     // Other pages name the paused configuration too.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audiences', exact: true }).click();
@@ -72,8 +73,10 @@ describeInBrowser('Privacy page in Chromium', () => {
     await page.getByText(/An opt-out or erasure has waited 21\s+h 0\s+min for X \(X allows 24 h\)/).waitFor();
     await page.locator('.badge.warn', { hasText: /21\s+h/ }).waitFor();
     await shot(page, 'privacy-warning');
+    await expectNoAxeViolations(page, 'privacy, past 20 hours');
     await page.setViewportSize({ width: 390, height: 844 });
     await shot(page, 'privacy-warning-phone');
+    await expectNoAxeViolations(page, 'privacy at 390 px');
     const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
     expect(overflow).toBeLessThanOrEqual(0);
   });

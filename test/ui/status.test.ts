@@ -6,11 +6,10 @@
  * its delivery log, a re-created X audience with both ids; long names that wrap and tables that
  * become cards on a phone; and the lasting "cannot reach Tailor" banner.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN, Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
-import { describeInBrowser, launch, shot, untilText } from './browser.ts';
+import { describeInBrowser, launch, shot, untilText, expectNoAxeViolations } from './browser.ts';
 
 const STATE_MS = 45_000;
 const WIDE = { width: 1366, height: 900 };
@@ -62,14 +61,6 @@ describeInBrowser('status at any scale, in Chromium', () => {
     return page;
   }
 
-  async function noViolations(page: Page, what: string): Promise<void> {
-    const result = await new AxeBuilder({ page }).analyze();
-    expect(
-      result.violations.map((v) => `${what}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-      what,
-    ).toEqual([]);
-  }
-
   const fact = (c: Locator, label: string): Locator => c.locator('.field-row', { has: c.page().locator('dt', { hasText: label }) }).locator('dd');
 
   it('searches, filters and pages the list, with a health line per audience', async () => {
@@ -90,7 +81,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     const del = row.getByRole('button', { name: `Delete ${LONG}` });
     const box = (await del.boundingBox())!;
     expect(box.x + box.width).toBeLessThanOrEqual(WIDE.width);
-    await noViolations(page, 'audiences');
+    await expectNoAxeViolations(page, 'audiences');
     await shot(page, 'audiences-search');
     await page.getByLabel('Search name or ID').fill('');
     await page.getByLabel('Needs attention only').check();
@@ -113,7 +104,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     // The figures the page shows are the API's.
     const api = (await tailor.downstreams('winter')).email;
     expect(api).toMatchObject({ members: 200, target: 200, pending_adds: 0, pending_removes: 0, uncertain: 0, sized_members: 200 });
-    await noViolations(page, 'audience');
+    await expectNoAxeViolations(page, 'audience');
     await shot(page, 'audience-figures');
   });
 
@@ -127,7 +118,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     const note = page.locator('.recreated');
     await untilText(note, new RegExp(`Old X id ${before.x_audience_id} New X id \\w+`));
     await note.getByRole('link', { name: 'X Ads › Tools › Audiences' }).waitFor();
-    await noViolations(page, 'audience re-created');
+    await expectNoAxeViolations(page, 'audience re-created');
   });
 
   it('works at 390 px: cards instead of tables, every button on screen', async () => {
@@ -140,12 +131,12 @@ describeInBrowser('status at any scale, in Chromium', () => {
       expect(box.x + box.width, name).toBeLessThanOrEqual(NARROW.width);
     }
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
-    await noViolations(page, 'audiences at 390 px');
+    await expectNoAxeViolations(page, 'audiences at 390 px');
     await shot(page, 'audiences-narrow');
     await page.goto(`${tailor.url}/audiences/winter`);
     await page.locator('#deliveries tbody tr').first().waitFor();
     expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(NARROW.width);
-    await noViolations(page, 'audience at 390 px');
+    await expectNoAxeViolations(page, 'audience at 390 px');
     await shot(page, 'audience-figures-narrow');
   });
 
@@ -156,7 +147,7 @@ describeInBrowser('status at any scale, in Chromium', () => {
     // Tailor stops answering: the page's polls fail and the banner stays.
     await page.route('**/api/v1/**', (route) => route.abort());
     await untilText(page.locator('#offline'), /^Cannot reach Tailor — figures as of \d{1,2}:\d\d(?: [AP]M)?\. Retrying…$/);
-    await noViolations(page, 'offline');
+    await expectNoAxeViolations(page, 'offline');
     await shot(page, 'audience-offline');
     await page.unroute('**/api/v1/**');
     await page.locator('#offline').waitFor({ state: 'hidden' });
