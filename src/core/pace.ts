@@ -9,6 +9,9 @@ export type Pace = () => Promise<void> | undefined;
 /** Work this long between two yields (ms). */
 export const PIECE_MS = 10;
 
+/** Lets queued I/O (other requests) run before the caller goes on: setImmediate runs after it. */
+export const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function pacer(budgetMs = PIECE_MS): Pace {
   let since = performance.now();
   return () => {

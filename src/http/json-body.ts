@@ -11,13 +11,12 @@
  */
 import { JSONParser } from '@streamparser/json';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { yieldLoop } from '../core/pace.ts';
 
 /** Bodies above this are parsed in pieces. */
 export const PIECES_FROM_BYTES = 1 << 20;
 /** Bytes parsed between two yields: a few milliseconds of parsing. */
 const PIECE_BYTES = 64 * 1024;
-
-const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 class InvalidJson extends Error {
   readonly statusCode = 400;

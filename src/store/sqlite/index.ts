@@ -1,3 +1,4 @@
+import { yieldLoop } from '../../core/pace.ts';
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { StoreUnavailableError } from '../../core/errors.ts';
@@ -120,9 +121,6 @@ interface ApplyJob {
   resolve: (r: ApplyResult) => void;
   reject: (err: unknown) => void;
 }
-
-/** Lets queued I/O (other requests) run before the next slice: setImmediate runs after it. */
-const yieldLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
