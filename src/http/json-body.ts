@@ -1,5 +1,5 @@
 /**
- * JSON bodies of the bulk routes (members, suppressions, the Firehose), parsed without holding the
+ * JSON bodies of the bulk REST routes (members, suppressions, erasures), parsed without holding the
  * event loop. `JSON.parse` of a 100,000-member request (about 14 MB) takes over 100 ms in one
  * piece, during which no other caller is even read (issue 13: no piece of work over ~20 ms). A body
  * above PIECES_FROM_BYTES is fed to an incremental parser (@streamparser/json) a piece at a time,
