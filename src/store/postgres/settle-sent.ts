@@ -32,16 +32,22 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
       'UPDATE x_members SET confirmed = true, confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND NOT confirmed',
       [downstreamId, confirmed, now],
     );
-    const inserted = await c.query(
-      'INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) SELECT $1, unnest($2::bytea[]), true, $3 ON CONFLICT (downstream_id, hash) DO NOTHING',
-      [downstreamId, confirmed, now],
-    );
-    delta = (wereUncertain.rowCount ?? 0) + (inserted.rowCount ?? 0);
-    await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND confirmed_at IS DISTINCT FROM $3', [
-      downstreamId,
-      confirmed,
-      now,
-    ]);
+    delta = wereUncertain.rowCount ?? 0;
+    // Every hash was an uncertain row (a batch of claimed adds, no renewals: the usual case) and is
+    // now confirmed and stamped; the hashes are distinct, so none is left to look up again. Else
+    // the rest: a hash with no row is inserted confirmed, a renewal's row gets its new time.
+    if (delta < confirmed.length) {
+      const inserted = await c.query(
+        'INSERT INTO x_members (downstream_id, hash, confirmed, confirmed_at) SELECT $1, unnest($2::bytea[]), true, $3 ON CONFLICT (downstream_id, hash) DO NOTHING',
+        [downstreamId, confirmed, now],
+      );
+      delta += inserted.rowCount ?? 0;
+      await c.query('UPDATE x_members SET confirmed_at = $3 WHERE downstream_id = $1 AND hash = ANY($2::bytea[]) AND confirmed_at IS DISTINCT FROM $3', [
+        downstreamId,
+        confirmed,
+        now,
+      ]);
+    }
   }
   if (removes.length > 0) await c.query('DELETE FROM x_members WHERE downstream_id = $1 AND hash = ANY($2::bytea[])', [downstreamId, removes.map(hashBytes)]);
   // A resync's batch moves it on past its last hash, refused or not (cadence.ts).
