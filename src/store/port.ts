@@ -380,6 +380,12 @@ export interface QueueStore {
    * workers rely on in-process notify and polling; with it, polling stays the backstop.
    */
   onWake?(listener: () => void): () => void;
+  /**
+   * Optional: true while onWake's listeners hear every commit, of any process, that can give sync
+   * workers work (every such write notifies, and the listening connection is up). Idle workers
+   * then sleep until nextDueAt rather than poll every second.
+   */
+  wakesListening?(): boolean;
 
   // claim, then exactly one settle or release with the lease token
   claim(opts: ClaimOptions): Promise<Claim | null>;

@@ -43,6 +43,14 @@ export function leaseMsFor(xTimeoutMs: number): number {
 }
 /** Idle workers look for due work at least this often (new changes wake them sooner). */
 const POLL_MS = 1_000;
+/**
+ * While the store wakes workers on every commit, of any process, that can give them work
+ * (`QueueStore.wakesListening`: PostgreSQL's LISTEN/NOTIFY, connected), an idle loop sleeps until
+ * the next due time (nextDueAt) instead, at most this long: an idle installation of 10,000
+ * audiences no longer reads every downstream row, per loop, every second. What nothing announces
+ * (a lease left by a worker that died after the loop last looked) waits this long at most.
+ */
+const LISTENING_POLL_MS = 30_000;
 /** How often leases of dead local processes are looked for, beside once at start. */
 const SWEEP_EVERY_MS = 10_000;
 /** Longer rate waits (in total, per call) release the lease and come back later instead of holding it idle. */
@@ -82,6 +90,8 @@ export class SyncWorker {
   private loops: Promise<void>[] = [];
   private wake: (() => void) | null = null;
   private wakePromise: Promise<void> | null = null;
+  /** Wake-ups so far: a loop that was woken while it looked does not go to sleep on what it saw. */
+  private wakes = 0;
   private unsubscribeWake: (() => void) | null = null;
   /**
    * Leases this process still holds because their settle or release failed on a store error (disk
@@ -116,6 +126,7 @@ export class SyncWorker {
 
   /** New changes arrived: idle loops look now rather than at their next poll. */
   notify(): void {
+    this.wakes += 1;
     this.wake?.();
   }
 
@@ -146,6 +157,7 @@ export class SyncWorker {
     while (!this.stopping) {
       try {
         await this.releaseStranded();
+        const wakes = this.wakes;
         const claim = await this.ctx.store.claim({
           owner: this.owner,
           now: this.ctx.now(),
@@ -173,7 +185,10 @@ export class SyncWorker {
           refreshIntervalMs: this.opts.refreshIntervalMs,
           ...(this.opts.renewAfterMs === undefined ? {} : { renewAfterMs: this.opts.renewAfterMs }),
         });
-        await this.idle(Math.max(10, Math.min(POLL_MS, (due ?? Infinity) - now)));
+        // Woken while it looked (a commit after the claim read the database): look again now.
+        if (this.wakes !== wakes) continue;
+        const poll = this.ctx.store.wakesListening?.() === true ? LISTENING_POLL_MS : POLL_MS;
+        await this.idle(Math.max(10, Math.min(poll, (due ?? Infinity) - now)));
       } catch (err) {
         // The store failed (disk full, database gone): nothing was settled; the lease, if any, is
         // released once the store is back (releaseStranded).

@@ -9,6 +9,7 @@ import { waitingForMemberSql } from '../creation.ts';
 import { downstreamNameSql } from '../name-sql.ts';
 import type { Db, Sql } from './db.ts';
 import { settlePrivacy } from './privacy.ts';
+import { PENDING_SQL, type OldestConfirmations } from './due-scan.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 /**
@@ -21,48 +22,77 @@ import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRo
  * The task is computed in SQL, in the worker's order (delete, create, rename, send, refresh), so
  * that a row is only locked when it has work. `FOR UPDATE OF d` locks the downstream row alone:
  * configurations and audiences are read, never locked, so workers of one account do not collide.
- * The send test reads the outbox by its (downstream_id, enqueued_at) index: one seek for "oldest
- * change has waited the flush interval", else a count that stops at a full batch (CASE keeps the
- * order of evaluation).
+ *
+ * No downstream row costs an index seek of its own (due-scan.ts): pending changes and their
+ * oldest enqueue time come from one walk of the outbox index (`pending`), renewals from the
+ * downstream audiences whose oldest confirmation this process knows is past the renewal age ($9).
+ * A send is due when the oldest change has waited the flush interval, or when a full batch waits:
+ * that is counted in `full_batches`, over the downstream audiences with pending changes not yet
+ * due, least recently claimed first, each up to its full batch and at most $8 outbox entries in
+ * all (twice the largest batch), so one pick never counts every pending row. A full batch is found
+ * at once unless the downstream audiences before it in that order hold more than a full batch
+ * between them; then it is due by its flush interval (and the one that came first, once claimed,
+ * goes to the back of the order).
  */
-const PICK = `
-  SELECT d.id, t.task
-  FROM downstreams d
-  JOIN configurations c ON c.id = d.configuration_id
-  LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
-  -- A full batch per identity type when the worker gives one ($6: {"email": n, …}), else $4.
-  CROSS JOIN LATERAL (SELECT COALESCE(($6::jsonb ->> d.identity_type)::bigint, $4::bigint) AS full_batch) f
-  CROSS JOIN LATERAL (SELECT CASE
-      WHEN d.state = 'deleting' THEN 'delete'
-      -- A detached X audience is no longer written, but a suppressed hash must leave it
-      -- (docs/privacy.md): the only changes it ever gets are those removes, sent at once.
-      WHEN d.state = 'detached' THEN CASE WHEN d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id) THEN 'send' END
-      WHEN a.name IS NULL THEN NULL
-      -- Only with a pending add: the WHERE below keeps out one that waits for its first member.
-      WHEN d.x_audience_id IS NULL THEN 'create'
-      WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
-      -- A cadence holds changes until its window, but for an opt-out's (cadence.ts).
-      WHEN (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint OR ${optOutWaitingSql('d')}) AND CASE
-          WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id AND o.enqueued_at <= $2::bigint - $3::bigint) THEN true
-          ELSE (SELECT count(*) FROM (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id LIMIT f.full_batch) s) >= f.full_batch
-        END THEN 'send'
-      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
-      -- A resync asked for (cadence.ts): sent at once, whatever the cadence.
-      WHEN d.resync_before IS NOT NULL THEN 'send'
-      WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
-        AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint)
-        AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed AND x.confirmed_at <= $2::bigint - $7::bigint) THEN 'send'
-      WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
-    END AS task) t
-  WHERE c.state = 'active'
+const ELIGIBLE = `c.state = 'active'
     AND (d.state IN ${WORKED_STATES} OR d.state = 'detached')
-    -- No X audience yet and no member to send: it is created with its first (creation.ts).
-    AND NOT ${waitingForMemberSql('d')}
     AND d.next_attempt_at <= $2
     AND (d.lease_token IS NULL OR d.lease_expires_at < $2)
     AND d.id <> ALL($1::bigint[])
-    AND t.task IS NOT NULL
-  ORDER BY d.last_claimed_at, d.id
+    -- No X audience yet and no member to send: it is created with its first (creation.ts).
+    AND NOT ${waitingForMemberSql('d')}`;
+
+/** A downstream row's task, or null (d: downstreams, c: configurations, a: audiences, p: pending). */
+const TASK = `CASE
+      WHEN d.state = 'deleting' THEN 'delete'
+      -- A detached X audience is no longer written, but a suppressed hash must leave it
+      -- (docs/privacy.md): the only changes it ever gets are those removes, sent at once.
+      WHEN d.state = 'detached' THEN CASE WHEN d.x_audience_id IS NOT NULL AND p.downstream_id IS NOT NULL THEN 'send' END
+      WHEN a.name IS NULL THEN NULL
+      -- Only with a pending add: ELIGIBLE keeps out one that waits for its first member.
+      WHEN d.x_audience_id IS NULL THEN 'create'
+      WHEN d.x_name IS DISTINCT FROM ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')} THEN 'rename'
+      -- A cadence holds changes until its window, but for an opt-out's (cadence.ts).
+      WHEN p.downstream_id IS NOT NULL AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint OR ${optOutWaitingSql('d')})
+        AND (p.oldest <= $2::bigint - $3::bigint OR d.id IN (SELECT id FROM full_batches)) THEN 'send'
+      -- A resync asked for (cadence.ts): sent at once, whatever the cadence.
+      WHEN d.resync_before IS NOT NULL THEN 'send'
+      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
+      WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
+        AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint)
+        AND d.id IN (SELECT unnest($9::bigint[])) THEN 'send'
+      WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
+    END`;
+
+const JOINED = `downstreams d
+  JOIN configurations c ON c.id = d.configuration_id
+  LEFT JOIN audiences a ON a.id = d.audience_id AND d.state <> 'deleting'
+  LEFT JOIN pending p ON p.downstream_id = d.id`;
+
+const PICK = `
+  WITH RECURSIVE ${PENDING_SQL},
+  full_batches AS MATERIALIZED (
+    SELECT f.id FROM (
+      SELECT f.id, f.full_batch FROM (
+        SELECT d.id, COALESCE(($6::jsonb ->> d.identity_type)::bigint, $4::bigint) AS full_batch
+        FROM pending p JOIN downstreams d ON d.id = p.downstream_id JOIN configurations c ON c.id = d.configuration_id
+        WHERE p.oldest > $2::bigint - $3::bigint AND d.state IN ${WORKED_STATES} AND d.x_audience_id IS NOT NULL AND ${ELIGIBLE}
+          AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint)
+        ORDER BY d.last_claimed_at, d.id
+      ) f
+      CROSS JOIN LATERAL (SELECT 1 FROM outbox o WHERE o.downstream_id = f.id LIMIT f.full_batch) o
+      LIMIT $8
+    ) f GROUP BY f.id, f.full_batch HAVING count(*) >= f.full_batch
+  ),
+  -- Every downstream row read once, joined by hash: those with a task.
+  candidates AS MATERIALIZED (SELECT d.id, d.last_claimed_at FROM ${JOINED} WHERE ${ELIGIBLE} AND (${TASK}) IS NOT NULL)
+  -- The task again for the candidates alone, on the row as locked: a row another worker changed
+  -- and committed meanwhile is looked at afresh (READ COMMITTED's recheck of the locked row).
+  SELECT d.id, t.task
+  FROM candidates k JOIN ${JOINED} ON d.id = k.id
+  CROSS JOIN LATERAL (SELECT ${TASK} AS task) t
+  WHERE ${ELIGIBLE} AND t.task IS NOT NULL
+  ORDER BY k.last_claimed_at, k.id
   LIMIT 1
   FOR UPDATE OF d SKIP LOCKED`;
 
@@ -133,19 +163,27 @@ const OPT_OUT_WAITING = `SELECT ${optOutWaitingSql('d')} AS w FROM downstreams d
 /** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
 const MAX_EMPTY_PICKS = 20;
 
-export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
-  return db.tx(async (c) => {
+export async function claim(db: Db, opts: ClaimOptions, confirmations: OldestConfirmations): Promise<Claim | null> {
+  // Renewals come due by each downstream audience's oldest confirmation, as this process knows it.
+  if (opts.renewAfterMs !== undefined) await confirmations.fresh(db, opts.now);
+  const renewalsDue = opts.renewAfterMs === undefined ? [] : confirmations.dueBy(opts.now - opts.renewAfterMs);
+  const claimed = await db.tx(async (c) => {
     // A dropped remove of a suppressed hash may be the last thing an opt-out or an erasure waited
     // for (X never got the hash): the 24-hour clock is settled at the end of this transaction.
     const dropped = { suppressed: false };
-    const claimed = await claimIn(c, opts, dropped);
+    const claimed = await claimIn(c, opts, dropped, renewalsDue);
     if (dropped.suppressed) await settlePrivacy(c, opts.now, 'worker');
     return claimed;
   });
+  // Its removes stopped counting as confirmed (claimChanges), and its renewal step ran.
+  if (claimed?.task === 'send') await confirmations.reread(db, claimed.downstream.id);
+  return claimed;
 }
 
-async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolean }): Promise<Claim | null> {
+async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolean }, renewalsDue: number[]): Promise<Claim | null> {
   const skipped: number[] = [];
+  // The most outbox entries one pick counts looking for full batches: twice the largest batch.
+  const countBudget = 2 * Math.max(opts.fullBatch, ...Object.values(opts.maxChangesByType ?? {}));
   while (skipped.length < MAX_EMPTY_PICKS) {
     const pick = await c.query<{ id: number; task: Task }>(PICK, [
       skipped,
@@ -155,6 +193,8 @@ async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolea
       opts.refreshIntervalMs,
       JSON.stringify(opts.maxChangesByType ?? {}),
       opts.renewAfterMs ?? null,
+      countBudget,
+      renewalsDue,
     ]);
     const picked = pick.rows[0];
     if (!picked) return null;

@@ -79,6 +79,7 @@ import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
 import * as webhooks from './webhooks.ts';
 import { WakeListener } from './wake.ts';
+import { OldestConfirmations, PENDING_SQL } from './due-scan.ts';
 
 /*
  * The store on PostgreSQL. This class only wires the port (port.ts) to one file per operation and
@@ -138,6 +139,8 @@ export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   private readonly wake: WakeListener;
   private installation: string | null = null;
+  /** Each downstream audience's oldest confirmation on X, for the claim's and nextDueAt's renewals (due-scan.ts). */
+  private readonly confirmations = new OldestConfirmations();
 
   constructor(
     private readonly db: Db,
@@ -240,10 +243,16 @@ export class PostgresStore implements Store {
 
   /**
    * Calls `listener` when another process (or this one) committed changes that may give workers
-   * something to do (LISTEN/NOTIFY). Polling stays the backstop: a lost notification only delays.
+   * something to do (LISTEN/NOTIFY). Polling stays the backstop: a lost notification only delays
+   * (by up to a second while the listener is down, worker.ts, else up to its longest idle sleep).
    */
   onWake(listener: () => void): () => void {
     return this.wake.subscribe(listener);
+  }
+
+  /** Every write that can give workers work notifies (ledger.ts, privacy.ts, NOTIFY_STRUCTURE); true while LISTEN is in place. */
+  wakesListening(): boolean {
+    return this.wake.isListening();
   }
 
   // configurations
@@ -437,7 +446,7 @@ export class PostgresStore implements Store {
   // sync
 
   async claim(opts: ClaimOptions): Promise<Claim | null> {
-    return claim(this.db, opts);
+    return claim(this.db, opts, this.confirmations);
   }
 
   async recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean> {
@@ -458,7 +467,10 @@ export class PostgresStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    return this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
+    const ok = await this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
+    // Its confirmations moved: when its next renewal is due (due-scan.ts).
+    if (ok) await this.confirmations.reread(this.db, downstreamId);
+    return ok;
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
@@ -527,22 +539,28 @@ export class PostgresStore implements Store {
   }
 
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
-    // A renewal is due at its oldest confirmation + renewAfterMs ($3; null: no renewals), and no
-    // sooner than one flush interval after the last renewal step (claim.ts).
+    // Pending changes from one walk of the outbox index, renewals from the oldest confirmations
+    // this process knows (due-scan.ts): no index seek per downstream row. A renewal is due at its
+    // oldest confirmation + renewAfterMs ($3; null: no renewals), and no sooner than one flush
+    // interval after the last renewal step (claim.ts).
+    if (opts.renewAfterMs !== undefined) await this.confirmations.fresh(this.db, opts.now);
+    const known = this.confirmations.entries();
     const r = await this.db.query<{ due: number | null }>(
-      `SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
+      `WITH RECURSIVE ${PENDING_SQL}
+       SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
          LEAST(CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 0 ELSE GREATEST(COALESCE(d.refreshed_at, 0) + $1::bigint, d.refresh_after) END,
-               GREATEST(COALESCE((SELECT MIN(o.enqueued_at) FROM outbox o WHERE o.downstream_id = d.id) + $2::bigint, 9000000000000000::bigint), ${CADENCE}),
+               GREATEST(COALESCE(p.oldest + $2::bigint, 9000000000000000::bigint), ${CADENCE}),
                CASE WHEN d.resync_before IS NULL OR d.state = 'deleting' THEN 9000000000000000::bigint ELSE 0 END,
                CASE WHEN $3::bigint IS NULL OR d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9000000000000000::bigint
-                 ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE},
-                   COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed) + $3::bigint, 9000000000000000::bigint)) END))) AS due
+                 ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE}, COALESCE(k.oldest + $3::bigint, 9000000000000000::bigint)) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
+       LEFT JOIN pending p ON p.downstream_id = d.id
+       LEFT JOIN unnest($4::bigint[], $5::bigint[]) AS k(id, oldest) ON k.id = d.id
        -- One that waits for its first member (../creation.ts) is due when that member comes: never by the clock.
        WHERE c.state = 'active' AND NOT ${waitingForMemberSql('d')} AND (d.state IN ${WORKED_STATES}
          -- A detached X audience counts only with removes of suppressed hashes (claim.ts): due at once.
-         OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)))`,
-      [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],
+         OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND p.downstream_id IS NOT NULL))`,
+      [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null, known.ids, known.oldest],
     );
     return r.rows[0]?.due ?? null;
   }

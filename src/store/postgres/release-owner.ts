@@ -1,5 +1,6 @@
 import type { Reader, Sql } from './db.ts';
 import { RELEASE } from './lease.ts';
+import { NOTIFY_STRUCTURE } from './wake.ts';
 
 /*
  * Giving back every lease of one worker process known to be dead: its claimed outbox rows become
@@ -21,5 +22,7 @@ export async function releaseOwner(c: Sql, owner: string): Promise<number> {
   await c.query('SELECT 1 FROM outbox WHERE downstream_id = ANY($1::bigint[]) AND claim_token IS NOT NULL ORDER BY downstream_id, hash FOR UPDATE', [ids]);
   await c.query('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ANY($1::bigint[]) AND claim_token IS NOT NULL', [ids]);
   await c.query(`UPDATE downstreams SET ${RELEASE} WHERE id = ANY($1::bigint[])`, [ids]);
+  // Their work is free again: idle workers of every process look now (worker.ts sleeps until woken).
+  await c.query(NOTIFY_STRUCTURE);
   return ids.length;
 }

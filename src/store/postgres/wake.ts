@@ -7,8 +7,9 @@ export const WAKE_CHANNEL = 'tailor_wake';
 export const NOTIFY_STRUCTURE = `SELECT pg_notify('${WAKE_CHANNEL}', 'structure')`;
 
 /**
- * After a lost connection, listen again this soon. Wake-ups are an optimization: while the
- * listener is down, workers still find work by polling (worker.ts, at least once a second).
+ * After a lost connection, listen again this soon. While the listener is down, workers find work
+ * by polling (worker.ts, at least once a second); while it listens, they sleep until the next due
+ * time and rely on the wake-ups.
  */
 const RECONNECT_MS = 1_000;
 /**
@@ -29,6 +30,8 @@ export class WakeListener {
   private timer: NodeJS.Timeout | null = null;
   private throttle: NodeJS.Timeout | null = null;
   private missed = false;
+  /** LISTEN is in place on a live connection: every NOTIFY from now on reaches the listeners. */
+  private listening = false;
 
   constructor(private readonly connectionString: string) {}
 
@@ -47,6 +50,7 @@ export class WakeListener {
     const retry = (): void => {
       if (this.client !== client) return;
       this.client = null;
+      this.listening = false;
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       if (this.closed) return;
@@ -62,8 +66,11 @@ export class WakeListener {
     client
       .connect()
       .then(() => client.query(`LISTEN ${WAKE_CHANNEL}`))
-      // Changes may have arrived while nobody listened: wake once now.
-      .then(() => this.listeners.forEach((l) => l()))
+      .then(() => {
+        if (this.client === client) this.listening = true;
+        // Changes may have arrived while nobody listened: wake once now.
+        this.listeners.forEach((l) => l());
+      })
       .catch(retry);
   }
 
@@ -83,8 +90,14 @@ export class WakeListener {
     this.throttle.unref();
   }
 
+  /** Whether LISTEN is in place (workers then rely on wake-ups, not a one-second poll). */
+  isListening(): boolean {
+    return this.listening;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.listening = false;
     if (this.throttle) clearTimeout(this.throttle);
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
