@@ -96,11 +96,15 @@ const PICK = `
   LIMIT 1
   FOR UPDATE OF d SKIP LOCKED`;
 
-/** The lease: owner, token, expiry; last_claimed_at moves the row to the back of the queue. */
+/**
+ * The lease: owner, token, expiry; last_claimed_at moves the row to the back of the queue. Its
+ * configuration comes with it (read, not locked), as JSON: one round trip fewer per claim.
+ */
 const LEASE = `
   UPDATE downstreams d SET lease_owner = $2, lease_token = $3, lease_expires_at = $4, last_claimed_at = $5
   WHERE d.id = $1
-  RETURNING d.*, (SELECT a.name FROM audiences a WHERE a.id = d.audience_id AND d.state <> 'deleting') AS audience_name`;
+  RETURNING d.*, (SELECT a.name FROM audiences a WHERE a.id = d.audience_id AND d.state <> 'deleting') AS audience_name,
+    (SELECT row_to_json(c) FROM configurations c WHERE c.id = d.configuration_id) AS configuration_row`;
 
 /**
  * The batch: the oldest pending changes of the leased downstream marked with the token. Rows
@@ -154,7 +158,13 @@ const PICK_RENEWALS = `
     AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
   ORDER BY x.confirmed_at LIMIT $5`;
 
-type LeasedRow = DownstreamRow & { audience_name: string | null; last_claimed_at: number; renew_claimed_at: number; resync_cursor: Buffer | null };
+type LeasedRow = DownstreamRow & {
+  audience_name: string | null;
+  last_claimed_at: number;
+  renew_claimed_at: number;
+  resync_cursor: Buffer | null;
+  configuration_row: ConfigurationRow;
+};
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
@@ -166,21 +176,28 @@ const MAX_EMPTY_PICKS = 20;
 export async function claim(db: Db, opts: ClaimOptions, confirmations: OldestConfirmations): Promise<Claim | null> {
   // Renewals come due by each downstream audience's oldest confirmation, as this process knows it.
   if (opts.renewAfterMs !== undefined) await confirmations.fresh(db, opts.now);
-  const renewalsDue = opts.renewAfterMs === undefined ? [] : confirmations.dueBy(opts.now - opts.renewAfterMs);
+  const before = opts.now - (opts.renewAfterMs ?? 0);
+  const renewalsDue = opts.renewAfterMs === undefined ? [] : confirmations.dueBy(before);
   const claimed = await db.tx(async (c) => {
     // A dropped remove of a suppressed hash may be the last thing an opt-out or an erasure waited
     // for (X never got the hash): the 24-hour clock is settled at the end of this transaction.
     const dropped = { suppressed: false };
-    const claimed = await claimIn(c, opts, dropped, renewalsDue);
+    const claimed = await claimIn(c, opts, dropped, renewalsDue, (id) => confirmations.mayBeDueBy(id, before));
     if (dropped.suppressed) await settlePrivacy(c, opts.now, 'worker');
     return claimed;
   });
-  // Its removes stopped counting as confirmed (claimChanges), and its renewal step ran.
-  if (claimed?.task === 'send') await confirmations.reread(db, claimed.downstream.id);
+  // Claimed removes stop counting as confirmed (claimChanges): its oldest confirmation may move.
+  if (claimed?.task === 'send' && claimed.changes.some((ch) => ch.op === 'remove')) await confirmations.reread(db, claimed.downstream.id);
   return claimed;
 }
 
-async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolean }, renewalsDue: number[]): Promise<Claim | null> {
+async function claimIn(
+  c: Sql,
+  opts: ClaimOptions,
+  dropped: { suppressed: boolean },
+  renewalsDue: number[],
+  renewalMayBeDue: (id: number) => boolean,
+): Promise<Claim | null> {
   const skipped: number[] = [];
   // The most outbox entries one pick counts looking for full batches: twice the largest batch.
   const countBudget = 2 * Math.max(opts.fullBatch, ...Object.values(opts.maxChangesByType ?? {}));
@@ -211,7 +228,8 @@ async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolea
     const open = detached || cadenceOpen(row, opts.now, () => waiting);
     const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max, dropped) : [];
     // Renewals wait for the cadence's window like changes; a resync goes at once.
-    const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
+    const renewals =
+      picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length, renewalMayBeDue) : [];
     const nextSend = picked.task === 'send' && open && !detached ? nextSendAfter(row, opts.now, changes.length, max) : null;
     if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
     if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
@@ -220,13 +238,12 @@ async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolea
       skipped.push(picked.id);
       continue;
     }
-    const configuration = await c.query<ConfigurationRow>('SELECT * FROM configurations WHERE id = $1', [row.configuration_id]);
     return {
       task: picked.task,
       leaseToken: token,
       downstream: toDownstream(row),
       audienceName: row.audience_name,
-      configuration: toConfiguration(configuration.rows[0]!),
+      configuration: toConfiguration(row.configuration_row),
       changes: changes.map(({ hash, op }) => ({ hash: hashHex(hash), op })),
       renewals,
       createAttemptName: row.create_attempt_name,
@@ -278,10 +295,12 @@ async function claimChanges(
  * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
  * a hash it must skip costs one look per flush interval, not a busy loop.
  */
-async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: number): Promise<string[]> {
+async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: number, mayBeDue: (id: number) => boolean): Promise<string[]> {
   if (room <= 0) return [];
   if (resyncRunning(row)) return claimResync(c, row, room);
   if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
+  // None of its confirmations is past the renewal age (due-scan.ts): no step to take or record.
+  if (!mayBeDue(row.id)) return [];
   await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
   const r = await c.query<{ hash: Buffer }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
   return r.rows.map((x) => hashHex(x.hash));

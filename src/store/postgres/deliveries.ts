@@ -1,20 +1,21 @@
 import type { Delivery, DeliveryRow } from '../port.ts';
-import type { Reader, Sql } from './db.ts';
+import type { Reader } from './db.ts';
 
 /*
- * The delivery log: one row per `users` call. recordDelivery is its own transaction (index.ts),
+ * The delivery log: one row per `users` call. recordDelivery is one statement of its own (index.ts),
  * apart from any settle and taking no lock but the rows it writes: it logs what went to X whoever
  * holds the lease now, and prunes the downstream audience's rows older than the retention.
  * listDeliveries is a plain read on the pool.
  */
 
-export async function recordDelivery(c: Sql, downstreamId: number, d: Delivery, pruneBefore: number): Promise<void> {
+/** One statement (the prune a data-modifying CTE of the insert): one round trip and one commit per `users` call. */
+export async function recordDelivery(c: Reader, downstreamId: number, d: Delivery, pruneBefore: number): Promise<void> {
   await c.query(
-    `INSERT INTO deliveries (downstream_id, at, adds, removes, bytes, status, success_count, total_count, duration_ms, error)
+    `WITH pruned AS (DELETE FROM deliveries WHERE downstream_id = $1 AND at < $11)
+     INSERT INTO deliveries (downstream_id, at, adds, removes, bytes, status, success_count, total_count, duration_ms, error)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [downstreamId, d.at, d.adds, d.removes, d.bytes, d.status, d.successCount, d.totalCount, Math.round(d.durationMs), d.error],
+    [downstreamId, d.at, d.adds, d.removes, d.bytes, d.status, d.successCount, d.totalCount, Math.round(d.durationMs), d.error, pruneBefore],
   );
-  await c.query('DELETE FROM deliveries WHERE downstream_id = $1 AND at < $2', [downstreamId, pruneBefore]);
 }
 
 export async function listDeliveries(

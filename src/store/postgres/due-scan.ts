@@ -14,8 +14,9 @@ import type { Reader } from './db.ts';
  * - Renewals: when each downstream audience's oldest confirmation on X comes due is a question the
  *   X ledger answers per downstream (its partial (downstream_id, confirmed_at) index), so the
  *   answers are kept per process (OldestConfirmations): read for every downstream audience at most
- *   once a minute, and again for one downstream audience after this process settled or claimed a
- *   batch of it. What another process did meanwhile can make an entry older than the truth (a
+ *   once a minute, and again for one downstream audience when this process settles a batch of it
+ *   (the settle's last statement reads it) or claims removes from it. A claim whose X audience has
+ *   nothing past the renewal age skips the renewal step. What another process did meanwhile can make an entry older than the truth (a
  *   renewal or a removal it settled: the renewal step then finds nothing, which it records, and the
  *   next read puts it right) or miss a first confirmation, whose renewal is due only after the
  *   renewal age (330 days by default), long after the next read. Never a renewal missed.
@@ -64,6 +65,23 @@ export class OldestConfirmations {
     const ids: number[] = [];
     for (const [id, oldest] of this.oldest) if (oldest <= before) ids.push(id);
     return ids;
+  }
+
+  /**
+   * Whether a renewal of this downstream audience may be due (its oldest confirmation at or before
+   * `before`, or not known here: another process's first confirmations). False lets a claim skip
+   * the renewal step's two statements.
+   */
+  mayBeDueBy(downstreamId: number, before: number): boolean {
+    const oldest = this.oldest.get(downstreamId);
+    return oldest === undefined || oldest <= before;
+  }
+
+  /** After this process settled a batch: the downstream audience's oldest confirmation, as the settle read it. */
+  set(downstreamId: number, oldest: number | null): void {
+    if (this.readAt === null) return;
+    if (oldest === null) this.oldest.delete(downstreamId);
+    else this.oldest.set(downstreamId, oldest);
   }
 
   /** Every entry, as two arrays for unnest(). */

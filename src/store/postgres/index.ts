@@ -341,7 +341,7 @@ export class PostgresStore implements Store {
   }
 
   async recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void> {
-    await this.db.tx((c) => deliveries.recordDelivery(c, downstreamId, delivery, pruneBefore));
+    await deliveries.recordDelivery(this.db, downstreamId, delivery, pruneBefore);
   }
 
   async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
@@ -467,10 +467,14 @@ export class PostgresStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    const ok = await this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
+    const settledAs = await this.db.tx(async (c) => {
+      const s = await settleSent(c, downstreamId, token, result, now);
+      await settled(c, s !== null, now);
+      return s;
+    });
     // Its confirmations moved: when its next renewal is due (due-scan.ts).
-    if (ok) await this.confirmations.reread(this.db, downstreamId);
-    return ok;
+    if (settledAs !== null) this.confirmations.set(downstreamId, settledAs.oldestConfirmedAt);
+    return settledAs !== null;
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {

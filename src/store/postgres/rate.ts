@@ -14,8 +14,14 @@ import type { Sql } from './db.ts';
  */
 
 export async function takeRateToken(c: Sql, key: string, now: number, perMinute: number, burst: number): Promise<number> {
-  await c.query('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [key, burst, now]);
-  const row = (await c.query<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM rate_buckets WHERE key = $1 FOR UPDATE', [key])).rows[0]!;
+  const lock = (): Promise<{ tokens: number; updated_at: number } | undefined> =>
+    c.query<{ tokens: number; updated_at: number }>('SELECT tokens, updated_at FROM rate_buckets WHERE key = $1 FOR UPDATE', [key]).then((r) => r.rows[0]);
+  // The bucket exists but for the first call of an account and family: then made full, and locked.
+  let row = await lock();
+  if (row === undefined) {
+    await c.query('INSERT INTO rate_buckets (key, tokens, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [key, burst, now]);
+    row = (await lock())!;
+  }
   const tokens = refilled(row.tokens, row.updated_at, now, perMinute, burst);
   if (tokens < 1) return waitForToken(tokens, perMinute);
   await c.query('UPDATE rate_buckets SET tokens = $2, updated_at = GREATEST(updated_at, $3) WHERE key = $1', [key, tokens - 1, now]);

@@ -10,8 +10,14 @@ import { RELEASE, holdLease, lockBatch } from './lease.ts';
  * and moves the counters. The X ledger of a downstream audience is only ever written under its
  * row lock, so set-based statements here need no ordering.
  */
-export async function settleSent(c: Sql, downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-  if (!(await holdLease(c, downstreamId, token))) return false;
+export async function settleSent(
+  c: Sql,
+  downstreamId: number,
+  token: string,
+  result: SentBatch,
+  now: number,
+): Promise<{ oldestConfirmedAt: number | null } | null> {
+  if (!(await holdLease(c, downstreamId, token))) return null;
   const rejected = new Set(result.rejectedHashes);
   const adds: string[] = [];
   const removes: string[] = [];
@@ -59,12 +65,14 @@ export async function settleSent(c: Sql, downstreamId: number, token: string, re
     ]);
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
-  await c.query(
+  // With the release, when its next renewal comes due: its oldest confirmation (due-scan.ts).
+  const released = await c.query<{ oldest: number | null }>(
     `UPDATE downstreams SET ${RELEASE}, members = members + $2, sent_adds = sent_adds + $3, sent_removes = sent_removes + $4,
        rejected = rejected + $5, renewed = renewed + $7, last_synced_at = $6, attempts = 0, next_attempt_at = 0,
        state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = $6
-     WHERE id = $1`,
+     WHERE id = $1
+     RETURNING (SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = $1 AND x.confirmed) AS oldest`,
     [downstreamId, delta, adds.length, removes.length, rejected.size, now, renewed.length],
   );
-  return true;
+  return { oldestConfirmedAt: released.rows[0]?.oldest ?? null };
 }
