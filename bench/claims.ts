@@ -8,7 +8,8 @@
  *
  * The X audiences are written as X would have left them (created, named as Tailor names them,
  * sized now, ten members confirmed each), so nothing is due but their far refresh and renewals.
- * Each figure is the median of 15 looks, after one that is not counted.
+ * Each figure is the median of 15 looks, after one that is not counted; a look that finds work fails
+ * the run.
  */
 import pg from 'pg';
 import { downstreamName } from '../src/core/names.ts';
@@ -21,8 +22,11 @@ import { int, log, quantile, sha } from './lib.ts';
 
 const audiences = Number(process.argv[2] ?? 10_000);
 const LOOKS = 15;
-/** The worker's defaults: a day between refreshes here, so none comes due during the run. */
-const FLUSH = 10_000;
+/**
+ * A flush interval of ten minutes (the default is 10 s), so that the waiting changes stay not yet
+ * due while they are written and looked at; a day between refreshes, so none comes due either.
+ */
+const FLUSH = 600_000;
 const REFRESH = 86_400_000;
 const RENEW = 330 * 86_400_000;
 
@@ -93,7 +97,12 @@ try {
   const due = () => store.nextDueAt({ now: Date.now(), flushIntervalMs: FLUSH, refreshIntervalMs: REFRESH, renewAfterMs: RENEW });
   const claimNone = async (): Promise<void> => {
     const c = await store.claim(opts());
-    if (c !== null) throw new Error(`claims bench: nothing should be due, got a ${c.task} of ${c.downstream.id}`);
+    if (c !== null) {
+      const o = await client.query('SELECT count(*) AS n, min(enqueued_at) AS oldest FROM outbox WHERE downstream_id = $1', [c.downstream.id]);
+      throw new Error(
+        `claims bench: nothing should be due, got a ${c.task} of ${c.downstream.id} with ${c.changes.length} changes and ${c.renewals.length} renewals; outbox ${JSON.stringify(o.rows)}; now ${Date.now()}`,
+      );
+    }
   };
   const idleClaim = await median(claimNone);
   const idleDue = await median(due);

@@ -82,7 +82,7 @@ const PICK = `
       ) f
       CROSS JOIN LATERAL (SELECT 1 FROM outbox o WHERE o.downstream_id = f.id LIMIT f.full_batch) o
       LIMIT $8
-    ) f GROUP BY f.id, f.full_batch HAVING count(*) >= f.full_batch
+    ) f GROUP BY f.id HAVING count(*) >= min(f.full_batch)
   ),
   -- Every downstream row read once, joined by hash: those with a task.
   candidates AS MATERIALIZED (SELECT d.id, d.last_claimed_at FROM ${JOINED} WHERE ${ELIGIBLE} AND (${TASK}) IS NOT NULL)

@@ -49,6 +49,14 @@ export function createPool(url: string): pg.Pool {
   // An idle client losing its connection (server restart) must not crash the process; the pool
   // drops it and the next checkout connects afresh.
   pool.on('error', () => undefined);
+  // No JIT compilation: Tailor's statements are short, and the planner's cost estimates for the
+  // claim's and the status pages' statements run far past jit_above_cost when a queue table's
+  // statistics lag behind its size (the outbox swings from empty to millions of rows), so a claim
+  // that runs in 100 ms spent another second compiling (bench/claims.ts). SET, not a startup
+  // option, so that a pooler in session mode in front passes it through.
+  pool.on('connect', (client) => {
+    client.query('SET jit = off').catch(() => undefined);
+  });
   return pool;
 }
 
