@@ -86,6 +86,7 @@ export function deleteAudience(db: Database.Database, id: string, now: number, f
     );
   }
   db.prepare('DELETE FROM members WHERE audience_id = ?').run(id);
+  db.prepare('DELETE FROM hash_holders WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM rejections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM connections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM audiences WHERE id = ?').run(id);

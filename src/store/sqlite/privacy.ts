@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditActor, Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
 import { auditEntry, erasureCompleted } from '../audit-entries.ts';
 import { recordAudit } from './audit.ts';
-import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
+import { hashBytes, holdsIdentity, identitiesOf, identityBytes, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { SqliteLedger } from './ledger.ts';
 
@@ -64,7 +64,7 @@ export function suppress(db: Database.Database, add: HashedIdentity[], lift: Has
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
      SELECT d.id, @hash, 'add', @now, NULL FROM downstreams d
      WHERE d.identity_type = @type AND d.state IN ${FORWARDING_STATES}
-       AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = d.audience_id AND m.identity_type = @type AND m.hash = @hash)
+       AND EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = d.audience_id AND m.identity_type = @type AND m.hash = @hash)
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
   );
   const result: SuppressionResult = { added: 0, lifted: 0, queued: 0 };
@@ -91,28 +91,35 @@ export function erase(db: Database.Database, ledger: SqliteLedger, input: Erasur
   const existing = db.prepare('SELECT * FROM erasures WHERE request_key = ?').get(input.requestKey) as ErasureRow | undefined;
   if (existing) return { erasure: toErasure(existing), created: false };
 
-  const byIdentity = db.prepare(
-    'SELECT DISTINCT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.identity_type = ? AND m.hash = ?',
-  );
-  const byKey = db.prepare('SELECT DISTINCT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ?');
+  // The members holding an identity (0019: a member's identities are one value): in each audience
+  // whose holder count has it, a scan of that audience's members for its 33 bytes, kept only where
+  // they fall on an identity's boundary. Erasures are rare; ingest needs no index by hash.
+  const holdingAudiences = db.prepare('SELECT h.audience_id FROM audiences a JOIN hash_holders h ON h.audience_id = a.id AND h.identity_type = ? AND h.hash = ?').pluck();
+  const scan = db.prepare('SELECT audience_id, member_key, identities FROM members WHERE audience_id = ? AND instr(identities, ?) > 0');
+  const byIdentity = (id: HashedIdentity): { audience_id: string; member_key: Buffer }[] =>
+    (holdingAudiences.all(id.type, hashBytes(id.hash)) as string[]).flatMap((audienceId) =>
+      (scan.all(audienceId, identityBytes(id)) as { audience_id: string; member_key: Buffer; identities: Buffer }[]).filter((r) => holdsIdentity(r.identities, id)),
+    );
+  const byKey = db.prepare('SELECT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ?');
   const found = new Map<string, Set<string>>(); // audience -> member keys
   const note = (r: { audience_id: string; member_key: Buffer }): void => {
     let keys = found.get(r.audience_id);
     if (!keys) found.set(r.audience_id, (keys = new Set()));
     keys.add(memberKeyText(r.member_key));
   };
-  for (const id of input.identities) for (const r of byIdentity.all(id.type, hashBytes(id.hash)) as { audience_id: string; member_key: Buffer }[]) note(r);
+  for (const id of input.identities) for (const r of byIdentity(id)) note(r);
   for (const key of input.memberKeys) for (const r of byKey.all(memberKeyBytes(key)) as { audience_id: string; member_key: Buffer }[]) note(r);
 
   const identities = new Map<string, HashedIdentity>();
   const keep = (id: HashedIdentity): void => void identities.set(`${id.type}\n${id.hash}`, id);
   input.identities.forEach(keep);
-  const held = db.prepare('SELECT identity_type AS type, hash FROM members WHERE audience_id = ? AND member_key = ?');
+  const held = db.prepare('SELECT identities FROM members WHERE audience_id = ? AND member_key = ?').pluck();
   let members = 0;
   for (const [audienceId, keys] of found) {
-    for (const key of keys)
-      for (const r of held.all(audienceId, memberKeyBytes(key)) as { type: HashedIdentity['type']; hash: Buffer }[])
-        keep({ type: r.type, hash: hashHex(r.hash) });
+    for (const key of keys) {
+      const stored = held.get(audienceId, memberKeyBytes(key)) as Buffer | undefined;
+      if (stored !== undefined) identitiesOf(stored).forEach(keep);
+    }
     members += keys.size;
     ledger.apply(
       audienceId,
