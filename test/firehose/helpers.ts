@@ -92,13 +92,12 @@ export async function startInProcess(
       const sql = 'SELECT audience_id, member_key, identities FROM members';
       const rows = audienceId === undefined ? reader.prepare(sql).all() : reader.prepare(`${sql} WHERE audience_id = ?`).all(audienceId);
       // One row per member since 0019, bytes since 0009 (src/store/binary.ts): read back as rows of one identity, as the port spells them.
-      return ledgerRows(rows as Record<string, unknown>[])
-        .sort((a, b) => {
-          // ORDER BY 1, 2, 3, 4 as it read when the columns were text (the key's kind byte sorts otherwise).
-          const ka = [a.audience_id, a.identity_type, a.hash, a.member_key].join('\0');
-          const kb = [b.audience_id, b.identity_type, b.hash, b.member_key].join('\0');
-          return ka < kb ? -1 : ka > kb ? 1 : 0;
-        });
+      return ledgerRows(rows as Record<string, unknown>[]).sort((a, b) => {
+        // ORDER BY 1, 2, 3, 4 as it read when the columns were text (the key's kind byte sorts otherwise).
+        const ka = [a.audience_id, a.identity_type, a.hash, a.member_key].join('\0');
+        const kb = [b.audience_id, b.identity_type, b.hash, b.member_key].join('\0');
+        return ka < kb ? -1 : ka > kb ? 1 : 0;
+      });
     },
     close: () => h.close(),
   };

@@ -196,8 +196,9 @@ const postgres: Dialect = {
       async extra() {
         // One members row per member since 0019 (audience_members went with it), each holding an
         // identity, and the holder counts did not move.
-        const am = (await pool.query<{ audience_id: string; member_key: Buffer; n: number }>('SELECT audience_id, member_key, length(identities) AS n FROM members'))
-          .rows;
+        const am = (
+          await pool.query<{ audience_id: string; member_key: Buffer; n: number }>('SELECT audience_id, member_key, length(identities) AS n FROM members')
+        ).rows;
         expect(am.every((r) => r.n > 0)).toBe(true);
         const fromLedger = [...new Set((await ledger()).map((l) => l.split(' ').slice(0, 2).join(' ')))].sort();
         expect(am.map((r) => `${r.audience_id} ${keyText(r.member_key)}`).sort()).toEqual(fromLedger);

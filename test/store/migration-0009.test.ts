@@ -55,10 +55,11 @@ interface Dump {
 }
 const dumpOf = (m: Record<string, unknown>[], x: Record<string, unknown>[], o: Record<string, unknown>[]): Dump => {
   const text = (v: unknown): string => (typeof v === 'string' ? v : hashHex(v as Buffer));
-  const key = (v: unknown): string => (typeof v === 'string' ? v : memberKeyText(v as Buffer));
   return {
     // One row per identity until 0019, one per member since (test/support/ledger-rows.ts).
-    members: ledgerRows(m).map((r) => [r.audience_id, r.identity_type, r.hash, r.member_key].join(' ')).sort(),
+    members: ledgerRows(m)
+      .map((r) => [r.audience_id, r.identity_type, r.hash, r.member_key].join(' '))
+      .sort(),
     x: x.map((r) => [Number(r.downstream_id), text(r.hash), Boolean(r.confirmed), r.confirmed_at === null ? 'null' : Number(r.confirmed_at)].join(' ')).sort(),
     outbox: o.map((r) => [Number(r.downstream_id), text(r.hash), r.op, Number(r.enqueued_at), r.claim_token ?? 'null'].join(' ')).sort(),
   };
@@ -183,7 +184,9 @@ async function postgresBuilt(): Promise<Built> {
       // The ledger's companions converted alike: every member once (audience_members until 0019,
       // the members rows themselves since), holder counts unmoved.
       const version = (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v;
-      const am = (await pool.query<{ member_key: Buffer | string }>(version >= 19 ? 'SELECT member_key FROM members' : 'SELECT member_key FROM audience_members')).rows;
+      const am = (
+        await pool.query<{ member_key: Buffer | string }>(version >= 19 ? 'SELECT member_key FROM members' : 'SELECT member_key FROM audience_members')
+      ).rows;
       const members = d.members.map((m) => m.split(' '));
       expect(am.map((r) => (typeof r.member_key === 'string' ? r.member_key : memberKeyText(r.member_key))).sort()).toEqual(
         [...new Set(members.map((m) => m[3]))].sort(),

@@ -106,7 +106,10 @@ function seedStatements(bad: boolean): [string, unknown[]][] {
   return s;
 }
 
-const lines = (rows: Record<string, unknown>[]): string[] => ledgerRows(rows).map((r) => [r.audience_id, r.identity_type, r.hash, r.member_key].join(' ')).sort();
+const lines = (rows: Record<string, unknown>[]): string[] =>
+  ledgerRows(rows)
+    .map((r) => [r.audience_id, r.identity_type, r.hash, r.member_key].join(' '))
+    .sort();
 const holderMap = (rows: { audience_id: string; identity_type: string; hash: Buffer; holders: number | string }[]): Map<string, number> =>
   new Map(rows.map((r) => [`${r.audience_id} ${r.identity_type} ${hashHex(r.hash)}`, Number(r.holders)]));
 
@@ -245,7 +248,11 @@ describe.each([
       expect(await store.claim(claimOpts(now + 120_000))).toBeNull();
 
       // An erasure by the shared email finds the converted mpid member: now the last holder goes, and X is told.
-      const { erasure } = await store.erase({ requestKey: 'e1', source: 'api', memberKeys: [], identities: [{ type: 'email', hash: h(1) }] }, now + 130_000, 'admin_token');
+      const { erasure } = await store.erase(
+        { requestKey: 'e1', source: 'api', memberKeys: [], identities: [{ type: 'email', hash: h(1) }] },
+        now + 130_000,
+        'admin_token',
+      );
       expect(erasure.membersErased).toBe(2); // the mpid in aud, the user in other
       const after = await db.ledger();
       expect(after.rows).toEqual([`aud device_id ${h(3)} ${DEVICE}`, `aud email ${h(4)} ${ODD}`]);

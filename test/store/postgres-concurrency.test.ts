@@ -11,7 +11,6 @@ import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import type { IdentityType } from '../../src/core/terms.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase, type TestDatabase } from './pg.ts';
-import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
 
 const ALL_ON = { forwardEmails: true, forwardTwitterHandles: true, forwardDeviceIds: true, forwardPhoneNumbers: false };

@@ -19,7 +19,12 @@ const key = (v: unknown): string => (typeof v === 'string' ? v : memberKeyText(v
 export function ledgerRows(rows: Record<string, unknown>[]): LedgerRow[] {
   return rows.flatMap((r) =>
     'identities' in r
-      ? identitiesOf(r.identities as Buffer).map((id) => ({ audience_id: String(r.audience_id), identity_type: id.type, hash: id.hash, member_key: key(r.member_key) }))
+      ? identitiesOf(r.identities as Buffer).map((id) => ({
+          audience_id: String(r.audience_id),
+          identity_type: id.type,
+          hash: id.hash,
+          member_key: key(r.member_key),
+        }))
       : [{ audience_id: String(r.audience_id), identity_type: String(r.identity_type), hash: text(r.hash), member_key: key(r.member_key) }],
   );
 }

@@ -207,7 +207,14 @@ export class SqliteStore implements Store {
   }
 
   async erase(input: ErasureInput, now: number, by: AuditBy): Promise<{ erasure: Erasure; created: boolean }> {
-    const result = this.audited(by, now, () => privacy.erase(this.db, this.ledger, input, now), entries.erasureRequested, true);
+    // Who holds the identities, read in pieces before the write lock (privacy.ts: no index by hash).
+    let end = this.deadline();
+    const scanned = await privacy.scanHolders(this.db, input.identities, async () => {
+      if (performance.now() < end) return;
+      await yieldLoop();
+      end = this.deadline();
+    });
+    const result = this.audited(by, now, () => privacy.erase(this.db, this.ledger, input, now, scanned), entries.erasureRequested, true);
     // The erased rows were overwritten in the file (secure_delete, open.ts); their old pages may
     // still be frames of the WAL until it is checkpointed and truncated. Readers can hold that
     // back: the background checkpoints truncate it later (checkpoints.ts).

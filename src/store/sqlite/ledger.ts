@@ -29,7 +29,10 @@ export class SqliteLedger {
   private readonly countMembers: Database.Statement<[number, string]>;
 
   constructor(private readonly db: Database.Database) {
-    this.memberRow = db.prepare('SELECT identities FROM members WHERE audience_id = ? AND member_key = ?').pluck() as Database.Statement<[string, Buffer], Buffer>;
+    this.memberRow = db.prepare('SELECT identities FROM members WHERE audience_id = ? AND member_key = ?').pluck() as Database.Statement<
+      [string, Buffer],
+      Buffer
+    >;
     this.putMember = db.prepare(
       'INSERT INTO members (audience_id, member_key, identities) VALUES (?, ?, ?) ON CONFLICT (audience_id, member_key) DO UPDATE SET identities = excluded.identities',
     );

@@ -20,6 +20,7 @@ export function previewMemberChanges(db: Database.Database, audienceId: string, 
           return [k, stored === undefined ? [] : identitiesOf(stored)];
         }),
       ),
-    holders: (ids: Identity[]) => new Map(ids.map((id) => [identityKey(id), (holders.get(audienceId, id.type, hashBytes(id.hash)) as number | undefined) ?? 0])),
+    holders: (ids: Identity[]) =>
+      new Map(ids.map((id) => [identityKey(id), (holders.get(audienceId, id.type, hashBytes(id.hash)) as number | undefined) ?? 0])),
   });
 }
