@@ -151,12 +151,12 @@ describeInBrowser('status at any scale, in Chromium', () => {
     const said = page.locator('#status');
     const lost = await untilText(said, /^Lost contact with Tailor\. .+[.!?)] Retrying\.$/);
     expect(lost).not.toMatch(/\([^)]*\(/); // no bracket inside a bracket
-    expect(await said.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(254, 243, 199)');
+    expect(await page.evaluate("getComputedStyle(document.getElementById('status')).backgroundColor")).toBe('rgb(254, 243, 199)');
     await expectNoAxeViolations(page, 'offline');
     await shot(page, 'audience-offline');
     await page.unroute('**/api/v1/**');
     await page.locator('#offline').waitFor({ state: 'hidden' });
     await untilText(said, /^Back in contact with Tailor\.$/);
-    expect(await said.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(220, 252, 231)');
+    expect(await page.evaluate("getComputedStyle(document.getElementById('status')).backgroundColor")).toBe('rgb(220, 252, 231)');
   });
 });
