@@ -55,6 +55,26 @@ const PAIRS: { name: string; open(): Promise<{ a: Store; b: Store; cleanup: () =
   },
 ];
 
+/** Two stores on one database, with audience a1 ("Buyers") forwarding e-mails to one X account. */
+async function connected(pair: (typeof PAIRS)[number]): Promise<{ a: Store; b: Store; cleanup: () => Promise<void> }> {
+  const opened = await pair.open();
+  const { a } = opened;
+  const { configuration } = await a.putConfiguration(
+    { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+    now,
+    'cli',
+  );
+  await a.putAudience('a1', 'Buyers', now, 'admin_token');
+  await a.putConnection(
+    'a1',
+    configuration.id,
+    { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
+    now,
+    'admin_token',
+  );
+  return opened;
+}
+
 for (const pair of PAIRS) {
   describe(`a full batch is due at once (${pair.name})`, () => {
     let cleanup: () => Promise<void> = async () => undefined;
@@ -62,22 +82,9 @@ for (const pair of PAIRS) {
 
     /** Two stores, and the X audience created for the first changes (store/creation.ts), which stay pending. */
     async function ready(first: MemberChange[]): Promise<{ a: Store; b: Store }> {
-      const opened = await pair.open();
+      const opened = await connected(pair);
       cleanup = opened.cleanup;
       const { a } = opened;
-      const { configuration } = await a.putConfiguration(
-        { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
-        now,
-        'cli',
-      );
-      await a.putAudience('a1', 'Buyers', now, 'admin_token');
-      await a.putConnection(
-        'a1',
-        configuration.id,
-        { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
-        now,
-        'admin_token',
-      );
       await a.applyMemberChanges('a1', first, now);
       const c = (await a.claim({ ...opts, now }))!;
       expect(c.task).toBe('create');
@@ -115,22 +122,9 @@ for (const pair of PAIRS) {
 
     /** One X audience on X holding one confirmed member, nothing pending: an idle loop's look finds nothing. */
     async function idle(): Promise<{ a: Store; b: Store; due: number }> {
-      const opened = await pair.open();
+      const opened = await connected(pair);
       cleanup = opened.cleanup;
       const { a } = opened;
-      const { configuration } = await a.putConfiguration(
-        { name: 'c', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
-        now,
-        'cli',
-      );
-      await a.putAudience('a1', 'Buyers', now, 'admin_token');
-      await a.putConnection(
-        'a1',
-        configuration.id,
-        { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false },
-        now,
-        'admin_token',
-      );
       await a.applyMemberChanges('a1', adds(0, 1), now);
       const created = (await a.claim({ ...opts, now }))!;
       await a.settleCreated(
