@@ -55,6 +55,7 @@ import * as audit from './audit.ts';
 import * as entries from '../audit-entries.ts';
 import { auditActor, auditEntry, type AuditChange } from '../audit-entries.ts';
 import { claim, claimOfMarked, continueClaim } from './claim.ts';
+import { noteDue, noteEmptyClaim, quietClaim, rememberedDue } from './due-check.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
@@ -532,8 +533,13 @@ export class SqliteStore implements Store {
   async claim(opts: ClaimOptions): Promise<Claim | null> {
     // Sliced (claim.ts): the lease and the first changes in one transaction, the rest of the
     // batch in further ones under the lease, the event loop free between them.
+    // Nothing written since a claim found nothing, and nothing due yet by the clock (due-check.ts).
+    if (quietClaim(this.db, opts)) return null;
     const partial = this.tx(() => claim(this.db, opts, this.deadline()));
-    if (partial === null) return null;
+    if (partial === null) {
+      noteEmptyClaim(this.db, opts);
+      return null;
+    }
     while (partial.cursor !== null) {
       await yieldLoop();
       let more: boolean;
@@ -654,6 +660,14 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
+    const remembered = rememberedDue(this.db, opts);
+    if (remembered !== undefined) return remembered;
+    const due = this.readNextDue(opts);
+    noteDue(this.db, opts, due);
+    return due;
+  }
+
+  private readNextDue(opts: { flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): number | null {
     // A renewal is due at its oldest confirmation + renewAfterMs, and no sooner than one flush
     // interval after the last renewal step (claim.ts).
     const renew =
