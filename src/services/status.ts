@@ -43,7 +43,7 @@ function lastSuccessAt(d: DownstreamStatus): number | null {
   return times.length ? Math.max(...times) : null;
 }
 
-/** The rule of ../store/audience-page.ts attentionSql, for one downstream audience already read. */
+/** The rule of ../store/audience-page.ts rowAttentionSql (and the paused configuration), for one downstream audience already read. */
 export function needsAttention(d: DownstreamStatus, config: Configuration | undefined): boolean {
   if (d.state === 'deleting') return false;
   if (config?.state === 'needs_reauth' && d.state !== 'detached') return true;

@@ -17,18 +17,28 @@ export const SORT_KEYS: Record<AudienceSort, { expr: string; desc: boolean; nume
 };
 
 /**
- * A downstream audience `d` (joined to its configuration `c`) needs attention when its
- * configuration needs re-authorization, its last error is newer than its last success, X is
- * re-creating it, or X sized it and it is not targetable. Deleting ones never do. `no` is the
- * dialect's false (SQLite 0, PostgreSQL false).
+ * A downstream audience needs attention when its configuration needs re-authorization, its last
+ * error is newer than its last success, X is re-creating it, or X sized it and it is not
+ * targetable. Deleting ones never do. The rule has two halves, so that each is read through an
+ * index rather than by looking at every downstream row: what the row says alone (the partial
+ * index `downstreams_attention`, migration 0022, whose WHERE is this text: see
+ * test/store/attention-index.test.ts), and the paused configurations' rows
+ * (`downstreams_by_configuration`). `no` is the dialect's false (SQLite 0, PostgreSQL false).
+ * services/status.ts needsAttention is the same rule for one row already read.
  */
-export function attentionSql(no: string): string {
-  return `d.state <> 'deleting' AND (
-    (c.state = 'needs_reauth' AND d.state <> 'detached')
-    OR (d.last_error_at IS NOT NULL AND d.last_error_at > COALESCE(d.last_synced_at, 0) AND d.last_error_at > COALESCE(d.refreshed_at, 0))
-    OR d.state = 'recreating'
-    OR (d.targetable = ${no} AND d.sized_at IS NOT NULL AND d.processing_since IS NULL)
-  )`;
+export function rowAttentionSql(no: string): string {
+  return `state <> 'deleting' AND (
+    (last_error_at IS NOT NULL AND last_error_at > COALESCE(last_synced_at, 0) AND last_error_at > COALESCE(refreshed_at, 0))
+    OR state = 'recreating'
+    OR (targetable = ${no} AND sized_at IS NOT NULL AND processing_since IS NULL))`;
+}
+
+/** The ids of the audiences needing attention: one row per audience, both halves of the rule. */
+function attentionIdsSql(no: string): string {
+  // CROSS JOIN: the configurations needing re-authorization (few, often none) are the outer loop.
+  return `SELECT audience_id FROM downstreams WHERE ${rowAttentionSql(no)}
+    UNION SELECT d.audience_id FROM configurations c CROSS JOIN downstreams d
+      WHERE c.state = 'needs_reauth' AND d.configuration_id = c.id AND d.state NOT IN ('deleting', 'detached')`;
 }
 
 /**
@@ -44,9 +54,8 @@ export function pageSql(query: AudienceQuery, no: string, find: 'instr' | 'strpo
     where.push(`(${find}(lower(a.name), lower(?)) > 0 OR ${find}(lower(a.id), lower(?)) > 0)`);
     args.push(query.q, query.q);
   }
-  const attention = `EXISTS (SELECT 1 FROM downstreams d JOIN configurations c ON c.id = d.configuration_id WHERE d.audience_id = a.id AND ${attentionSql(no)})`;
-  if (query.state === 'attention') where.push(attention);
-  if (query.state === 'ok') where.push(`NOT ${attention}`);
+  if (query.state === 'attention') where.push(`a.id IN (${attentionIdsSql(no)})`);
+  if (query.state === 'ok') where.push(`a.id NOT IN (${attentionIdsSql(no)})`);
   if (query.after) {
     where.push(`(${key.expr}, a.id) ${key.desc ? '<' : '>'} (?, ?)`);
     args.push(query.after.key, query.after.id);
@@ -57,6 +66,5 @@ export function pageSql(query: AudienceQuery, no: string, find: 'instr' | 'strpo
 
 /** Audiences needing attention, over the whole list (the header's count). */
 export function attentionCountSql(no: string): string {
-  return `SELECT COUNT(DISTINCT d.audience_id) AS n FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
-    JOIN audiences a ON a.id = d.audience_id WHERE ${attentionSql(no)}`;
+  return `SELECT COUNT(*) AS n FROM audiences a WHERE a.id IN (${attentionIdsSql(no)})`;
 }

@@ -13,7 +13,7 @@ import { MemberKeys } from '../../src/membership/member-key.ts';
 import type { Services } from '../../src/services/deps.ts';
 import type { Configuration, Store } from '../../src/store/port.ts';
 import { startInProcess as startShared } from '../support/in-process.ts';
-import { hashHex, memberKeyText } from '../../src/store/binary.ts';
+import { ledgerRows } from '../support/ledger-rows.ts';
 
 /** The Firehose fixtures, described in test/fixtures/firehose/README.md. */
 export const FIXTURES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../fixtures/firehose');
@@ -89,24 +89,15 @@ export async function startInProcess(
       return out;
     },
     members(audienceId) {
-      const sql = 'SELECT audience_id, identity_type, hash, member_key FROM members';
-      const rows =
-        audienceId === undefined
-          ? reader.prepare(`${sql} ORDER BY 1, 2, 3, 4`).all()
-          : reader.prepare(`${sql} WHERE audience_id = ? ORDER BY 1, 2, 3, 4`).all(audienceId);
-      // Stored as bytes since 0009 (src/store/binary.ts): read back as the port spells them.
-      return (rows as { audience_id: string; identity_type: string; hash: Buffer; member_key: Buffer }[])
-        .map((r) => ({
-          ...r,
-          hash: hashHex(r.hash),
-          member_key: memberKeyText(r.member_key),
-        }))
-        .sort((a, b) => {
-          // ORDER BY 1, 2, 3, 4 as it read when the columns were text (the key's kind byte sorts otherwise).
-          const ka = [a.audience_id, a.identity_type, a.hash, a.member_key].join('\0');
-          const kb = [b.audience_id, b.identity_type, b.hash, b.member_key].join('\0');
-          return ka < kb ? -1 : ka > kb ? 1 : 0;
-        });
+      const sql = 'SELECT audience_id, member_key, identities FROM members';
+      const rows = audienceId === undefined ? reader.prepare(sql).all() : reader.prepare(`${sql} WHERE audience_id = ?`).all(audienceId);
+      // One row per member since 0019, bytes since 0009 (src/store/binary.ts): read back as rows of one identity, as the port spells them.
+      return ledgerRows(rows as Record<string, unknown>[]).sort((a, b) => {
+        // ORDER BY 1, 2, 3, 4 as it read when the columns were text (the key's kind byte sorts otherwise).
+        const ka = [a.audience_id, a.identity_type, a.hash, a.member_key].join('\0');
+        const kb = [b.audience_id, b.identity_type, b.hash, b.member_key].join('\0');
+        return ka < kb ? -1 : ka > kb ? 1 : 0;
+      });
     },
     close: () => h.close(),
   };

@@ -24,6 +24,7 @@ import { migrate as migrateSqlite } from '../../src/store/sqlite/open.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
 import { hashHex, memberKeyText } from '../../src/store/binary.ts';
+import { ledgerRows } from '../support/ledger-rows.ts';
 
 const SECRET = 'migration-test-secret-0123456789abcdef';
 const keys = new MemberKeys(SECRET);
@@ -72,8 +73,7 @@ const countsOf = (rows: Row[]): Record<string, number> => Object.fromEntries(AUD
 /** Raw user ids and mpids of the seed that no hex digest can contain by chance. */
 const RAW_NEEDLES = ['alice@example.com', 'u-2', '-1327484737295091692', 'bob'];
 
-/** A ledger row as stored: text before 0009, bytes since (src/store/binary.ts). */
-type StoredRow = { audience_id: string; member_key: string | Buffer; identity_type: string; hash: string | Buffer };
+/** Keys and hashes as stored: text before 0009, bytes since (src/store/binary.ts). */
 const keyText = (k: string | Buffer): string => (typeof k === 'string' ? k : memberKeyText(k));
 const hexText = (x: string | Buffer): string => (typeof x === 'string' ? x : hashHex(x));
 
@@ -128,8 +128,8 @@ const sqlite: Dialect = {
       },
       ledger: async () =>
         read((d) =>
-          (d.prepare('SELECT audience_id, member_key, identity_type, hash FROM members').all() as StoredRow[])
-            .map((r) => `${r.audience_id} ${keyText(r.member_key)} ${r.identity_type} ${hexText(r.hash)}`)
+          ledgerRows(d.prepare('SELECT * FROM members').all() as Record<string, unknown>[])
+            .map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`)
             .sort(),
         ),
       counts: async () =>
@@ -174,8 +174,8 @@ const postgres: Dialect = {
       await pool.query('INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES ($1, $2, $3, $4)', [...k.split(' '), n]);
     let store: Store | null = null;
     const ledger = async (): Promise<string[]> =>
-      (await pool.query<StoredRow>('SELECT audience_id, member_key, identity_type, hash FROM members')).rows
-        .map((r) => `${r.audience_id} ${keyText(r.member_key)} ${r.identity_type} ${hexText(r.hash)}`)
+      ledgerRows((await pool.query('SELECT * FROM members')).rows)
+        .map((r) => `${r.audience_id} ${r.member_key} ${r.identity_type} ${r.hash}`)
         .sort();
     return {
       url: tdb.url,
@@ -194,12 +194,14 @@ const postgres: Dialect = {
       },
       version: async () => (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v,
       async extra() {
-        // audience_members holds exactly the ledger's members, and the holder counts did not move.
-        const am = (await pool.query<{ audience_id: string; member_key: string | Buffer }>('SELECT audience_id, member_key FROM audience_members')).rows
-          .map((r) => `${r.audience_id} ${keyText(r.member_key)}`)
-          .sort();
+        // One members row per member since 0019 (audience_members went with it), each holding an
+        // identity, and the holder counts did not move.
+        const am = (
+          await pool.query<{ audience_id: string; member_key: Buffer; n: number }>('SELECT audience_id, member_key, length(identities) AS n FROM members')
+        ).rows;
+        expect(am.every((r) => r.n > 0)).toBe(true);
         const fromLedger = [...new Set((await ledger()).map((l) => l.split(' ').slice(0, 2).join(' ')))].sort();
-        expect(am).toEqual(fromLedger);
+        expect(am.map((r) => `${r.audience_id} ${keyText(r.member_key)}`).sort()).toEqual(fromLedger);
         const got = (
           await pool.query<{ audience_id: string; identity_type: string; hash: string | Buffer; holders: number }>(
             'SELECT audience_id, identity_type, hash, holders FROM hash_holders',

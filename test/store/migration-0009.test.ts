@@ -20,6 +20,7 @@ import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { migrate as migrateSqlite } from '../../src/store/sqlite/open.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
+import { ledgerRows } from '../support/ledger-rows.ts';
 
 const now = 1_700_000_000_000;
 const USER = `user:${'ab'.repeat(32)}`;
@@ -54,9 +55,11 @@ interface Dump {
 }
 const dumpOf = (m: Record<string, unknown>[], x: Record<string, unknown>[], o: Record<string, unknown>[]): Dump => {
   const text = (v: unknown): string => (typeof v === 'string' ? v : hashHex(v as Buffer));
-  const key = (v: unknown): string => (typeof v === 'string' ? v : memberKeyText(v as Buffer));
   return {
-    members: m.map((r) => [r.audience_id, r.identity_type, text(r.hash), key(r.member_key)].join(' ')).sort(),
+    // One row per identity until 0019, one per member since (test/support/ledger-rows.ts).
+    members: ledgerRows(m)
+      .map((r) => [r.audience_id, r.identity_type, r.hash, r.member_key].join(' '))
+      .sort(),
     x: x.map((r) => [Number(r.downstream_id), text(r.hash), Boolean(r.confirmed), r.confirmed_at === null ? 'null' : Number(r.confirmed_at)].join(' ')).sort(),
     outbox: o.map((r) => [Number(r.downstream_id), text(r.hash), r.op, Number(r.enqueued_at), r.claim_token ?? 'null'].join(' ')).sort(),
   };
@@ -178,8 +181,12 @@ async function postgresBuilt(): Promise<Built> {
         (await pool.query('SELECT * FROM x_members')).rows,
         (await pool.query('SELECT * FROM outbox')).rows,
       );
-      // The ledger's companions converted alike: every member once, holder counts unmoved.
-      const am = (await pool.query<{ member_key: Buffer | string }>('SELECT member_key FROM audience_members')).rows;
+      // The ledger's companions converted alike: every member once (audience_members until 0019,
+      // the members rows themselves since), holder counts unmoved.
+      const version = (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v;
+      const am = (
+        await pool.query<{ member_key: Buffer | string }>(version >= 19 ? 'SELECT member_key FROM members' : 'SELECT member_key FROM audience_members')
+      ).rows;
       const members = d.members.map((m) => m.split(' '));
       expect(am.map((r) => (typeof r.member_key === 'string' ? r.member_key : memberKeyText(r.member_key))).sort()).toEqual(
         [...new Set(members.map((m) => m[3]))].sort(),

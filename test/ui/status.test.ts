@@ -147,9 +147,16 @@ describeInBrowser('status at any scale, in Chromium', () => {
     // Tailor stops answering: the page's polls fail and the banner stays.
     await page.route('**/api/v1/**', (route) => route.abort());
     await untilText(page.locator('#offline'), /^Cannot reach Tailor — figures as of \d{1,2}:\d\d(?: [AP]M)?\. Retrying…$/);
+    // Said once as a warning, one plain sentence, not in the green of a done action.
+    const said = page.locator('#status');
+    const lost = await untilText(said, /^Lost contact with Tailor\. .+[.!?)] Retrying\.$/);
+    expect(lost).not.toMatch(/\([^)]*\(/); // no bracket inside a bracket
+    expect(await page.evaluate("getComputedStyle(document.getElementById('status')).backgroundColor")).toBe('rgb(254, 243, 199)');
     await expectNoAxeViolations(page, 'offline');
     await shot(page, 'audience-offline');
     await page.unroute('**/api/v1/**');
     await page.locator('#offline').waitFor({ state: 'hidden' });
+    await untilText(said, /^Back in contact with Tailor\.$/);
+    expect(await page.evaluate("getComputedStyle(document.getElementById('status')).backgroundColor")).toBe('rgb(220, 252, 231)');
   });
 });

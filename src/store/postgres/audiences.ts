@@ -74,7 +74,7 @@ export async function deleteAudience(c: Sql, id: string, now: number, force = fa
       [reached, now, force],
     );
   }
-  for (const table of ['members', 'hash_holders', 'audience_members', 'rejections', 'connections']) {
+  for (const table of ['members', 'hash_holders', 'rejections', 'connections']) {
     await c.query(`DELETE FROM ${table} WHERE audience_id = $1`, [id]);
   }
   await c.query('DELETE FROM audiences WHERE id = $1', [id]);

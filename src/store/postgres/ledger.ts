@@ -1,7 +1,7 @@
 import type { ChangeOp, IdentityType } from '../../core/terms.ts';
 import { diffMember, holderDeltas, holderTransition, identityKey, lastChangeWins, type Identity, type MemberDiff } from '../../membership/diff.ts';
 import type { ApplyResult, MemberChange } from '../port.ts';
-import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
+import { hashBytes, hashHex, identitiesBytes, identitiesOf, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { Sql } from './db.ts';
 import { lockAudience } from './locks.ts';
@@ -23,10 +23,10 @@ import { WAKE_CHANNEL } from './wake.ts';
  * Exactness under concurrency (two processes ingesting into one audience at once):
  * - The audience's advisory lock is taken SHARED (locks.ts): ingest transactions run side by side,
  *   structural changes wait for them.
- * - Every member of the batch gets its row in `audience_members` upserted, sorted by key: the row
- *   lock makes two transactions that change the same member take turns, and the second reads the
- *   member's hashes only after the first committed (READ COMMITTED: each statement sees the latest
- *   commits). Without it, two concurrent "add" of one member with different identities would both
+ * - Every member of the batch has its `members` row (one per member since 0019) inserted or
+ *   locked, sorted by key: the row lock makes two transactions that change the same member take
+ *   turns, and the second reads the member's identities only after the first committed (READ
+ *   COMMITTED: each statement sees the latest commits). Without it, two concurrent "add" of one member with different identities would both
  *   diff against the same old set and leave both identities behind.
  * - Each hash whose holder count changes gets its `hash_holders` row upserted with the delta,
  *   sorted by (type, hash). ON CONFLICT DO UPDATE waits for the row lock and then applies the delta
@@ -79,32 +79,34 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
   // Hashes and member keys are bytes on disk (binary.ts, bytea[] parameters), hex in the rule.
   const keys = [...target.keys()];
   const keyBytes = new Map(keys.map((k) => [k, memberKeyBytes(k)] as const));
-  const keyArray = [...keyBytes.values()];
-  // 1. Lock every member of the batch (a new member's row is created, and deleted again at the end if it holds nothing).
-  await c.query(
-    `INSERT INTO audience_members (audience_id, member_key)
-     SELECT $1, k FROM unnest($2::bytea[]) AS k ORDER BY k
-     ON CONFLICT (audience_id, member_key) DO UPDATE SET member_key = excluded.member_key`,
-    [audienceId, keyArray],
+  // 1. Lock every member of the batch, in key order, by its `members` row (0019: one row per
+  //    member). A new member's row is inserted with its target identities, so it is written once;
+  //    an existing member's row is locked, not written (DO UPDATE ... WHERE false locks the
+  //    conflicting row and returns nothing). A member whose target is empty and who did not exist
+  //    gets an empty row, deleted again in step 5.
+  const inserted = await c.query<{ member_key: Buffer }>(
+    `INSERT INTO members AS m (audience_id, member_key, identities)
+     SELECT $1, u.k, u.i FROM unnest($2::bytea[], $3::bytea[]) AS u(k, i) ORDER BY u.k
+     ON CONFLICT (audience_id, member_key) DO UPDATE SET identities = m.identities WHERE false
+     RETURNING m.member_key`,
+    [audienceId, keys.map((k) => keyBytes.get(k)!), keys.map((k) => identitiesBytes(target.get(k)!))],
   );
+  const isNew = new Set(inserted.rows.map((r) => memberKeyText(r.member_key)));
 
-  // 2. What they hold now, read under their locks.
-  const old = await c.query<{ member_key: Buffer; identity_type: IdentityType; hash: Buffer }>(
-    'SELECT member_key, identity_type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
-    [audienceId, keyArray],
-  );
+  // 2. What the existing ones hold, read under their locks (each statement sees the latest commits).
+  const existing = keys.filter((k) => !isNew.has(k));
   const oldByMember = new Map<string, Identity[]>();
-  for (const r of old.rows) {
-    const member = memberKeyText(r.member_key);
-    let ids = oldByMember.get(member);
-    if (!ids) oldByMember.set(member, (ids = []));
-    ids.push({ type: r.identity_type, hash: hashHex(r.hash) });
+  if (existing.length > 0) {
+    const old = await c.query<{ member_key: Buffer; identities: Buffer }>(
+      'SELECT member_key, identities FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
+      [audienceId, existing.map((k) => keyBytes.get(k)!)],
+    );
+    for (const r of old.rows) oldByMember.set(memberKeyText(r.member_key), identitiesOf(r.identities));
   }
 
   // 3. The diff (membership/diff.ts), and each hash's net change in holders.
-  const del = { t: [] as string[], x: [] as Buffer[], k: [] as Buffer[] };
-  const ins = { t: [] as string[], x: [] as Buffer[], k: [] as Buffer[] };
   const diffs: MemberDiff[] = [];
+  const update = { k: [] as Buffer[], i: [] as Buffer[] };
   const emptied: Buffer[] = [];
   let memberDelta = 0;
   for (const [member, ids] of target) {
@@ -112,9 +114,11 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
     diffs.push(diff);
     memberDelta += diff.memberDelta;
     const key = keyBytes.get(member)!;
-    for (const id of diff.remove) push3(del, id.type, hashBytes(id.hash), key);
-    for (const id of diff.insert) push3(ins, id.type, hashBytes(id.hash), key);
     if (ids.length === 0) emptied.push(key);
+    else if (!isNew.has(member) && (diff.insert.length > 0 || diff.remove.length > 0)) {
+      update.k.push(key);
+      update.i.push(identitiesBytes(ids));
+    }
   }
   const delta = holderDeltas(diffs);
 
@@ -156,21 +160,16 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
   }
 
   // 5. The audience ledger itself (rows only this transaction may touch: their members are locked).
-  if (del.t.length > 0) {
+  //    New members were written in step 1.
+  if (update.k.length > 0) {
     await c.query(
-      `DELETE FROM members m USING unnest($2::text[], $3::bytea[], $4::bytea[]) AS u(t, x, k)
-       WHERE m.audience_id = $1 AND m.identity_type = u.t AND m.hash = u.x AND m.member_key = u.k`,
-      [audienceId, del.t, del.x, del.k],
-    );
-  }
-  if (ins.t.length > 0) {
-    await c.query(
-      'INSERT INTO members (audience_id, identity_type, hash, member_key) SELECT $1, u.t, u.x, u.k FROM unnest($2::text[], $3::bytea[], $4::bytea[]) AS u(t, x, k)',
-      [audienceId, ins.t, ins.x, ins.k],
+      `UPDATE members m SET identities = u.i FROM unnest($2::bytea[], $3::bytea[]) AS u(k, i)
+       WHERE m.audience_id = $1 AND m.member_key = u.k`,
+      [audienceId, update.k, update.i],
     );
   }
   if (emptied.length > 0) {
-    await c.query('DELETE FROM audience_members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])', [audienceId, emptied]);
+    await c.query('DELETE FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])', [audienceId, emptied]);
   }
 
   // 6. One change per transition and forwarding downstream audience of its type (outboxChanges' rule
@@ -186,12 +185,6 @@ async function applyTargets(c: Sql, audienceId: string, target: Map<string, Iden
     [audienceId, now, out.t, out.x, out.o],
   );
   return { queued: queued.rowCount ?? 0, memberDelta };
-}
-
-function push3(cols: { t: string[]; x: Buffer[]; k: Buffer[] }, t: string, x: Buffer, k: Buffer): void {
-  cols.t.push(t);
-  cols.x.push(x);
-  cols.k.push(k);
 }
 
 /**

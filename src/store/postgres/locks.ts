@@ -7,8 +7,8 @@ import type { Sql } from './db.ts';
  *
  *   1. the audience's advisory lock (below), shared or exclusive;
  *   2. downstream rows, by id;
- *   3. ledger rows of one audience: audience_members by member_key, then hash_holders by
- *      (identity_type, hash), then members (only ever touched under their member's lock);
+ *   3. ledger rows of one audience: members by member_key (inserted or locked first, written
+ *      again only under that lock), then hash_holders by (identity_type, hash);
  *   4. outbox rows, by (downstream_id, hash); x_members rows of one downstream;
  *   5. rejections by reason; samples, errors, rate buckets (one row each);
  *   6. last, the audience's own row when ingest moves its maintained member_count (ledger.ts).
@@ -30,7 +30,7 @@ const AUDIENCE_LOCK_SPACE = 0x54414c01;
  *
  * Ingest (applyMemberChanges) takes it SHARED: any number of ingest transactions of one audience
  * run at once, from any process, and are made exact by row locks (a member's row in
- * audience_members, a hash's row in hash_holders; see ledger.ts). A per-audience EXCLUSIVE lock for
+ * members, a hash's row in hash_holders; see ledger.ts). A per-audience EXCLUSIVE lock for
  * ingest would also be exact, but it would serialize every write to a popular audience (the
  * Firehose sends many small messages to the same one) behind one commit at a time.
  *

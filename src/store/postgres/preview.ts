@@ -3,29 +3,22 @@ import { identityKey, type Identity } from '../../membership/diff.ts';
 import { previewChanges } from '../../membership/preview.ts';
 import type { LedgerPreview, MemberChange } from '../port.ts';
 import type { Reader } from './db.ts';
-import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
+import { hashBytes, hashHex, identitiesOf, memberKeyBytes, memberKeyText } from '../binary.ts';
 
 /*
  * A dry run's reads (membership/preview.ts applies the ledger's rule to them): each member's
- * holdings by the members primary key, each hash's holder count from hash_holders, in set-based
+ * identities by the members primary key, each hash's holder count from hash_holders, in set-based
  * reads. No locks and nothing written: a dry run is a view, and an ingest committing meanwhile
  * may make it one commit old.
  */
 export async function previewMemberChanges(c: Reader, audienceId: string, changes: MemberChange[]): Promise<LedgerPreview> {
   return previewChanges(changes, {
     heldBy: async (keys) => {
-      const r = await c.query<{ member_key: Buffer; type: IdentityType; hash: Buffer }>(
-        'SELECT member_key, identity_type AS type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
+      const r = await c.query<{ member_key: Buffer; identities: Buffer }>(
+        'SELECT member_key, identities FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
         [audienceId, keys.map(memberKeyBytes)],
       );
-      const out = new Map<string, Identity[]>();
-      for (const row of r.rows) {
-        const key = memberKeyText(row.member_key);
-        const list = out.get(key) ?? [];
-        list.push({ type: row.type, hash: hashHex(row.hash) });
-        out.set(key, list);
-      }
-      return out;
+      return new Map<string, Identity[]>(r.rows.map((row) => [memberKeyText(row.member_key), identitiesOf(row.identities)]));
     },
     holders: async (ids) => {
       const r = await c.query<{ type: IdentityType; hash: Buffer; holders: number }>(

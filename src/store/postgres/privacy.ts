@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditActor, Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
 import { auditEntry, erasureCompleted } from '../audit-entries.ts';
 import { recordAudit } from './audit.ts';
-import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
+import { hashBytes, hashHex, holdsIdentity, identitiesOf, identityBytes, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { Reader, Sql } from './db.ts';
 import { applyMemberChanges } from './ledger.ts';
@@ -26,7 +26,7 @@ import { WAKE_CHANNEL } from './wake.ts';
  * it; PostgreSQL picks a victim and Db.tx runs that transaction again from the start (erasures are
  * rare and short), so both still happen whole.
  * Hashes are looked up across audiences by joining from the small tables (audiences,
- * downstreams) into the big ones' keys (hash_holders, x_members, outbox, members_by_hash).
+ * downstreams) into the big ones' keys (hash_holders, x_members, outbox).
  */
 
 interface ErasureRow {
@@ -119,18 +119,25 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
   const existing = await c.query<ErasureRow>('SELECT * FROM erasures WHERE request_key = $1', [input.requestKey]);
   if (existing.rows[0]) return { erasure: toErasure(existing.rows[0]), created: false };
 
-  const found = await c.query<{ audience_id: string; member_key: Buffer }>(
-    `SELECT DISTINCT m.audience_id, m.member_key FROM unnest($1::text[], $2::bytea[]) AS u(t, x)
+  // The members holding an identity (0019: a member's identities are one value): in each audience
+  // whose holder count has it, a scan of that audience's members for its 33 bytes, kept only where
+  // they fall on an identity's boundary (holdsIdentity). Erasures are rare; ingest needs no index by hash.
+  const byIdentity = await c.query<{ audience_id: string; member_key: Buffer; identities: Buffer; t: HashedIdentity['type']; x: Buffer }>(
+    `SELECT m.audience_id, m.member_key, m.identities, u.t, u.x FROM unnest($1::text[], $2::bytea[], $3::bytea[]) AS u(t, x, needle)
      JOIN hash_holders h ON h.identity_type = u.t AND h.hash = u.x
-     JOIN members m ON m.audience_id = h.audience_id AND m.identity_type = u.t AND m.hash = u.x
-     UNION
-     SELECT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ANY($3::bytea[])`,
-    [...cols(input.identities), input.memberKeys.map(memberKeyBytes)],
+     JOIN members m ON m.audience_id = h.audience_id AND position(u.needle IN m.identities) > 0`,
+    [...cols(input.identities), input.identities.map(identityBytes)],
   );
+  const byKey = await c.query<{ audience_id: string; member_key: Buffer }>(
+    'SELECT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ANY($1::bytea[])',
+    [input.memberKeys.map(memberKeyBytes)],
+  );
+  const found = [...byIdentity.rows.filter((r) => holdsIdentity(r.identities, { type: r.t, hash: hashHex(r.x) })), ...byKey.rows];
   const byAudience = new Map<string, string[]>();
-  for (const r of found.rows) {
+  for (const r of found) {
     const keys = byAudience.get(r.audience_id) ?? [];
-    keys.push(memberKeyText(r.member_key));
+    const key = memberKeyText(r.member_key);
+    if (!keys.includes(key)) keys.push(key);
     byAudience.set(r.audience_id, keys);
   }
   const identities = new Map<string, HashedIdentity>();
@@ -138,11 +145,11 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
   input.identities.forEach(keep);
   for (const audienceId of [...byAudience.keys()].sort()) {
     const keys = byAudience.get(audienceId)!;
-    const held = await c.query<{ type: HashedIdentity['type']; hash: Buffer }>(
-      'SELECT identity_type AS type, hash FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])',
-      [audienceId, keys.map(memberKeyBytes)],
-    );
-    for (const r of held.rows) keep({ type: r.type, hash: hashHex(r.hash) });
+    const held = await c.query<{ identities: Buffer }>('SELECT identities FROM members WHERE audience_id = $1 AND member_key = ANY($2::bytea[])', [
+      audienceId,
+      keys.map(memberKeyBytes),
+    ]);
+    for (const r of held.rows) identitiesOf(r.identities).forEach(keep);
     await applyMemberChanges(
       c,
       audienceId,
@@ -162,7 +169,7 @@ export async function erase(c: Sql, input: ErasureInput, now: number): Promise<{
   const id = randomUUID();
   await c.query(
     `INSERT INTO erasures (id, request_key, source, state, received_at, completed_at, members_erased, x_audiences) VALUES ($1, $2, $3, 'pending', $4, NULL, $5, $6)`,
-    [id, input.requestKey, input.source, now, found.rows.length, targets.rows[0]?.n ?? 0],
+    [id, input.requestKey, input.source, now, [...byAudience.values()].reduce((n, keys) => n + keys.length, 0), targets.rows[0]?.n ?? 0],
   );
   await c.query(
     'INSERT INTO erasure_hashes (erasure_id, identity_type, hash) SELECT $1, u.t, u.x FROM unnest($2::text[], $3::bytea[]) AS u(t, x) ON CONFLICT DO NOTHING',

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { prepared } from './statements.ts';
 import type { Audience, AudienceOrigin, AudiencePage, AudienceQuery, FirehoseAccess, FirehoseSender } from '../port.ts';
 import { attentionCountSql, pageSql } from '../audience-page.ts';
 import { firehoseAccessSql } from '../origin.ts';
@@ -86,6 +87,7 @@ export function deleteAudience(db: Database.Database, id: string, now: number, f
     );
   }
   db.prepare('DELETE FROM members WHERE audience_id = ?').run(id);
+  db.prepare('DELETE FROM hash_holders WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM rejections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM connections WHERE audience_id = ?').run(id);
   db.prepare('DELETE FROM audiences WHERE id = ?').run(id);
@@ -105,10 +107,11 @@ export function forceDeletions(db: Database.Database, audienceId: string, now: n
  */
 export function listAudiencePage(db: Database.Database, query: AudienceQuery): AudiencePage {
   const { where, order, args, keyExpr } = pageSql(query, '0', 'instr');
-  const rows = db
-    .prepare(`SELECT a.*, a.member_count AS members, ${keyExpr} AS sort_key FROM audiences a ${where} ${order} LIMIT ?`)
-    .all(...args, query.limit + 1) as (AudienceRow & { members: number; sort_key: string | number })[];
-  const attention = db.prepare(attentionCountSql('0')).pluck().get() as number;
+  const rows = prepared(db, `SELECT a.*, a.member_count AS members, ${keyExpr} AS sort_key FROM audiences a ${where} ${order} LIMIT ?`).all(
+    ...args,
+    query.limit + 1,
+  ) as (AudienceRow & { members: number; sort_key: string | number })[];
+  const attention = prepared(db, attentionCountSql('0')).pluck().get() as number;
   const more = rows.length > query.limit;
   return { audiences: rows.slice(0, query.limit).map((r) => ({ ...toAudience(r), members: r.members, sortKey: r.sort_key })), more, attention };
 }

@@ -362,7 +362,7 @@ function claimRenewals(db: Database.Database, row: LeasedRow, opts: ClaimOptions
        WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
          AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
-         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+         AND EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
        ORDER BY x.confirmed_at LIMIT ?`,
     )
     .pluck()
@@ -382,7 +382,7 @@ function claimResync(db: Database.Database, row: LeasedRow, room: number): strin
        WHERE x.downstream_id = ? AND x.hash > ? AND x.confirmed = 1 AND x.confirmed_at < ?
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
          AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
-         AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+         AND EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
        ORDER BY x.hash LIMIT ?`,
     )
     .pluck()

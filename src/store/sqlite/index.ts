@@ -55,6 +55,7 @@ import * as audit from './audit.ts';
 import * as entries from '../audit-entries.ts';
 import { auditActor, auditEntry, type AuditChange } from '../audit-entries.ts';
 import { claim, claimOfMarked, continueClaim } from './claim.ts';
+import { noteDue, noteEmptyClaim, quietClaim, rememberedDue } from './due-check.ts';
 import * as configurations from './configurations.ts';
 import * as connections from './connections.ts';
 import { SqliteLedger } from './ledger.ts';
@@ -207,7 +208,14 @@ export class SqliteStore implements Store {
   }
 
   async erase(input: ErasureInput, now: number, by: AuditBy): Promise<{ erasure: Erasure; created: boolean }> {
-    const result = this.audited(by, now, () => privacy.erase(this.db, this.ledger, input, now), entries.erasureRequested, true);
+    // Who holds the identities, read in pieces before the write lock (privacy.ts: no index by hash).
+    let end = this.deadline();
+    const scanned = await privacy.scanHolders(this.db, input.identities, async () => {
+      if (performance.now() < end) return;
+      await yieldLoop();
+      end = this.deadline();
+    });
+    const result = this.audited(by, now, () => privacy.erase(this.db, this.ledger, input, now, scanned), entries.erasureRequested, true);
     // The erased rows were overwritten in the file (secure_delete, open.ts); their old pages may
     // still be frames of the WAL until it is checkpointed and truncated. Readers can hold that
     // back: the background checkpoints truncate it later (checkpoints.ts).
@@ -525,8 +533,13 @@ export class SqliteStore implements Store {
   async claim(opts: ClaimOptions): Promise<Claim | null> {
     // Sliced (claim.ts): the lease and the first changes in one transaction, the rest of the
     // batch in further ones under the lease, the event loop free between them.
+    // Nothing written since a claim found nothing, and nothing due yet by the clock (due-check.ts).
+    if (quietClaim(this.db, opts)) return null;
     const partial = this.tx(() => claim(this.db, opts, this.deadline()));
-    if (partial === null) return null;
+    if (partial === null) {
+      noteEmptyClaim(this.db, opts);
+      return null;
+    }
     while (partial.cursor !== null) {
       await yieldLoop();
       let more: boolean;
@@ -647,6 +660,14 @@ export class SqliteStore implements Store {
   }
 
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
+    const remembered = rememberedDue(this.db, opts);
+    if (remembered !== undefined) return remembered;
+    const due = this.readNextDue(opts);
+    noteDue(this.db, opts, due);
+    return due;
+  }
+
+  private readNextDue(opts: { flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): number | null {
     // A renewal is due at its oldest confirmation + renewAfterMs, and no sooner than one flush
     // interval after the last renewal step (claim.ts).
     const renew =

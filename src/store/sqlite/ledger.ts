@@ -2,34 +2,52 @@ import type Database from 'better-sqlite3';
 import type { ApplyResult, MemberChange } from '../port.ts';
 import type { ChangeOp, IdentityType } from '../../core/terms.ts';
 import { diffMember, holderTransition, outboxChanges, targetOf, type Identity } from '../../membership/diff.ts';
-import { hashBytes, hashHex, memberKeyBytes } from '../binary.ts';
+import { hashBytes, identitiesBytes, identitiesOf, memberKeyBytes } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 
 /**
  * The membership ledger on SQLite. The rule (member diff, holder transitions, fan-out to the
  * forwarding downstream audiences) is membership/diff.ts; this class reads the ledger and writes
  * what the rule returns. Changes are applied one after another, each against the ledger as the
- * previous one left it, inside the caller's IMMEDIATE transaction (one writer per file), so a
- * hash's holders are read with EXISTS on the members table itself and need no separate count.
+ * previous one left it, inside the caller's IMMEDIATE transaction (one writer per file).
+ *
+ * Layout (migration 0019): one `members` row per (audience, member key) with the member's
+ * identities in one value (binary.ts), and `hash_holders`, each hash's holder count. A change
+ * reads its member's row (one seek), moves the count of each identity it gains or loses (one
+ * upsert each: the count before and after give the transition), and writes the member's row once.
  */
 export class SqliteLedger {
-  private readonly memberHashes: Database.Statement<[string, Buffer], { identity_type: IdentityType; hash: Buffer }>;
-  private readonly insertMember: Database.Statement<[string, string, Buffer, Buffer]>;
-  private readonly deleteMember: Database.Statement<[string, string, Buffer, Buffer]>;
-  private readonly hashHeld: Database.Statement<[string, string, Buffer], number>;
+  private readonly memberRow: Database.Statement<[string, Buffer], Buffer>;
+  private readonly putMember: Database.Statement<[string, Buffer, Buffer]>;
+  private readonly dropMember: Database.Statement<[string, Buffer]>;
+  private readonly gainHolder: Database.Statement<[string, string, Buffer], number>;
+  private readonly loseHolder: Database.Statement<[string, string, Buffer], number>;
+  private readonly dropHash: Database.Statement<[string, string, Buffer]>;
   private readonly forwarding: Database.Statement<[string], { id: number; identity_type: IdentityType }>;
   private readonly enqueue: Database.Statement<[number, Buffer, string, number]>;
   private readonly countRejection: Database.Statement<[string, string, number, number]>;
   private readonly countMembers: Database.Statement<[number, string]>;
 
   constructor(private readonly db: Database.Database) {
-    this.memberHashes = db.prepare('SELECT identity_type, hash FROM members WHERE audience_id = ? AND member_key = ?');
-    this.insertMember = db.prepare('INSERT OR IGNORE INTO members (audience_id, identity_type, hash, member_key) VALUES (?, ?, ?, ?)');
-    this.deleteMember = db.prepare('DELETE FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ? AND member_key = ?');
-    this.hashHeld = db.prepare('SELECT EXISTS (SELECT 1 FROM members WHERE audience_id = ? AND identity_type = ? AND hash = ?)').pluck() as Database.Statement<
-      [string, string, Buffer],
-      number
+    this.memberRow = db.prepare('SELECT identities FROM members WHERE audience_id = ? AND member_key = ?').pluck() as Database.Statement<
+      [string, Buffer],
+      Buffer
     >;
+    this.putMember = db.prepare(
+      'INSERT INTO members (audience_id, member_key, identities) VALUES (?, ?, ?) ON CONFLICT (audience_id, member_key) DO UPDATE SET identities = excluded.identities',
+    );
+    this.dropMember = db.prepare('DELETE FROM members WHERE audience_id = ? AND member_key = ?');
+    // The count after the change; the count before is one less (a gain) or one more (a loss).
+    this.gainHolder = db
+      .prepare(
+        `INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES (?, ?, ?, 1)
+         ON CONFLICT (audience_id, identity_type, hash) DO UPDATE SET holders = holders + 1 RETURNING holders`,
+      )
+      .pluck() as Database.Statement<[string, string, Buffer], number>;
+    this.loseHolder = db
+      .prepare('UPDATE hash_holders SET holders = holders - 1 WHERE audience_id = ? AND identity_type = ? AND hash = ? RETURNING holders')
+      .pluck() as Database.Statement<[string, string, Buffer], number>;
+    this.dropHash = db.prepare('DELETE FROM hash_holders WHERE audience_id = ? AND identity_type = ? AND hash = ?');
     this.forwarding = db.prepare(`SELECT id, identity_type FROM downstreams WHERE audience_id = ? AND state IN ${FORWARDING_STATES}`);
     // Last state wins: the op is overwritten and any claim is cleared, so an in-flight batch that
     // settles later leaves this newer change pending. The first enqueue time is kept: a change's
@@ -56,26 +74,30 @@ export class SqliteLedger {
         queued += 1;
       }
     };
-    const held = (id: Identity, hash: Buffer): number => this.hashHeld.get(audienceId, id.type, hash) ?? 0;
 
     let memberDelta = 0;
     for (const change of changes) {
       const key = memberKeyBytes(change.memberKey);
-      const old = this.memberHashes.all(audienceId, key).map((r) => ({ type: r.identity_type, hash: hashHex(r.hash) }));
-      const diff = diffMember(old, targetOf(change));
+      const stored = this.memberRow.get(audienceId, key);
+      const old = stored === undefined ? [] : identitiesOf(stored);
+      const target = targetOf(change);
+      const diff = diffMember(old, target);
+      if (diff.insert.length === 0 && diff.remove.length === 0) continue;
       memberDelta += diff.memberDelta;
-      // The member held each of these: at least one holder before, and EXISTS says whether any is left.
       for (const id of diff.remove) {
         const hash = hashBytes(id.hash);
-        this.deleteMember.run(audienceId, id.type, hash, key);
-        queue(id, holderTransition(1, held(id, hash)));
+        const after = this.loseHolder.get(audienceId, id.type, hash);
+        // The member held it, so its count is there and at least 1 (the counts cover exactly the member rows).
+        if (after === undefined || after < 0) throw new Error(`ledger out of step: no holder count for a held hash in audience ${audienceId}`);
+        if (after === 0) this.dropHash.run(audienceId, id.type, hash);
+        queue(id, holderTransition(after + 1, after));
       }
       for (const id of diff.insert) {
-        const hash = hashBytes(id.hash);
-        const before = held(id, hash);
-        this.insertMember.run(audienceId, id.type, hash, key);
-        queue(id, holderTransition(before, 1));
+        const after = this.gainHolder.get(audienceId, id.type, hashBytes(id.hash))!;
+        queue(id, holderTransition(after - 1, after));
       }
+      if (target.length === 0) this.dropMember.run(audienceId, key);
+      else this.putMember.run(audienceId, key, identitiesBytes(target));
     }
     if (memberDelta !== 0) this.countMembers.run(memberDelta, audienceId);
     for (const [reason, count] of Object.entries(rejections)) {
@@ -93,7 +115,7 @@ export class SqliteLedger {
     this.db
       .prepare(
         `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-         SELECT DISTINCT ?, m.hash, 'add', ?, NULL FROM members m
+         SELECT ?, m.hash, 'add', ?, NULL FROM hash_holders m
          WHERE m.audience_id = ? AND m.identity_type = ?
            AND NOT EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = ? AND x.hash = m.hash AND x.confirmed = 1)
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
@@ -104,7 +126,7 @@ export class SqliteLedger {
         `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
          SELECT ?, x.hash, 'remove', ?, NULL FROM x_members x
          WHERE x.downstream_id = ?
-           AND NOT EXISTS (SELECT 1 FROM members m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
+           AND NOT EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
          ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'remove', claim_token = NULL`,
       )
       .run(downstreamId, now, downstreamId, audienceId, type);

@@ -8,14 +8,14 @@ import { hashBytes } from '../binary.ts';
 /*
  * Where identities are held (the lookup). Plain reads outside any transaction: WAL gives each
  * statement a snapshot; the lookup is a view, and its parts may be a commit apart. Every read is a
- * seek per audience or X audience on a primary key (members, x_members and outbox all lead with
+ * seek per audience or X audience on a primary key (hash_holders, x_members and outbox all lead with
  * the audience or the downstream id), so no index by hash is needed; the suppression list is one
  * seek on its primary key.
  */
 export function lookup(db: Database.Database, identities: { type: IdentityType; hash: string }[]): LookupRow[] {
   const holding = db.prepare(
-    `SELECT a.id AS audience_id, a.name AS audience_name, COUNT(*) AS holders FROM audiences a
-     JOIN members m ON m.audience_id = a.id AND m.identity_type = ? AND m.hash = ? GROUP BY a.id ORDER BY a.id`,
+    `SELECT a.id AS audience_id, a.name AS audience_name, h.holders FROM audiences a
+     JOIN hash_holders h ON h.audience_id = a.id AND h.identity_type = ? AND h.hash = ? WHERE h.holders > 0 ORDER BY a.id`,
   );
   const downstreams = db.prepare(
     `SELECT d.id, d.audience_id, a.name AS audience_name, d.configuration_id, d.state, d.x_audience_id, x.confirmed, x.confirmed_at, o.op

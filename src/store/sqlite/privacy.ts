@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { AuditActor, Erasure, ErasureInput, HashedIdentity, PrivacySnapshot, SuppressionResult } from '../port.ts';
 import { auditEntry, erasureCompleted } from '../audit-entries.ts';
 import { recordAudit } from './audit.ts';
-import { hashBytes, hashHex, memberKeyBytes, memberKeyText } from '../binary.ts';
+import { hashBytes, holdsIdentity, identitiesOf, identityBytes, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { SqliteLedger } from './ledger.ts';
 
@@ -64,7 +64,7 @@ export function suppress(db: Database.Database, add: HashedIdentity[], lift: Has
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
      SELECT d.id, @hash, 'add', @now, NULL FROM downstreams d
      WHERE d.identity_type = @type AND d.state IN ${FORWARDING_STATES}
-       AND EXISTS (SELECT 1 FROM members m WHERE m.audience_id = d.audience_id AND m.identity_type = @type AND m.hash = @hash)
+       AND EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = d.audience_id AND m.identity_type = @type AND m.hash = @hash)
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
   );
   const result: SuppressionResult = { added: 0, lifted: 0, queued: 0 };
@@ -81,38 +81,114 @@ export function suppress(db: Database.Database, add: HashedIdentity[], lift: Has
   return result;
 }
 
+/** Members found holding identities, by `${audience}\n${type}\n${hash}`: their member keys (bytes). */
+export type Holders = Map<string, Buffer[]>;
+const holderKey = (audienceId: string, id: HashedIdentity): string => `${audienceId}\n${id.type}\n${id.hash}`;
+const SCAN_PAGE = 10_000;
+
+/**
+ * The members holding each identity, read before an erasure's write transaction (0019: a member's
+ * identities are one value, and no index by hash is kept for a rare request). In each audience
+ * whose holder count has the identity, the audience's members are read in key order, a page at a
+ * time, and kept where the identity's 33 bytes fall on an identity's boundary (holdsIdentity).
+ * Plain reads in pieces: `piece` decides when to let the event loop run, so a scan of millions of
+ * members holds neither the write lock nor any other caller. `erase` checks what this found
+ * against the holder counts under its lock, and scans again there only if a change came between.
+ */
+export async function scanHolders(db: Database.Database, identities: HashedIdentity[], piece: () => Promise<void>): Promise<Holders> {
+  const out: Holders = new Map();
+  const audiences = db
+    .prepare('SELECT h.audience_id FROM audiences a JOIN hash_holders h ON h.audience_id = a.id AND h.identity_type = ? AND h.hash = ?')
+    .pluck();
+  // A page is the members after `after` up to the SCAN_PAGE-th (or the audience's last); SQLite finds
+  // the identity's bytes in each (instr), holdsIdentity checks the boundary of the few it finds.
+  const bound = db.prepare('SELECT member_key FROM members WHERE audience_id = ? AND member_key > ? ORDER BY member_key LIMIT 1 OFFSET ?').pluck();
+  const page = db.prepare(
+    'SELECT member_key, identities FROM members WHERE audience_id = ? AND member_key > ? AND member_key <= ? AND instr(identities, ?) > 0',
+  );
+  const rest = db.prepare('SELECT member_key, identities FROM members WHERE audience_id = ? AND member_key > ? AND instr(identities, ?) > 0');
+  const wanted = new Map<string, HashedIdentity[]>(); // audience -> identities it holds
+  for (const id of identities)
+    for (const audienceId of audiences.all(id.type, hashBytes(id.hash)) as string[]) {
+      wanted.set(audienceId, [...(wanted.get(audienceId) ?? []), id]);
+      out.set(holderKey(audienceId, id), []);
+    }
+  for (const [audienceId, ids] of wanted) {
+    for (let after: Buffer = Buffer.alloc(0); ;) {
+      const upTo = bound.get(audienceId, after, SCAN_PAGE - 1) as Buffer | undefined;
+      for (const id of ids) {
+        const needle = identityBytes(id);
+        const rows = (upTo === undefined ? rest.all(audienceId, after, needle) : page.all(audienceId, after, upTo, needle)) as {
+          member_key: Buffer;
+          identities: Buffer;
+        }[];
+        for (const r of rows) if (holdsIdentity(r.identities, id)) out.get(holderKey(audienceId, id))!.push(r.member_key);
+      }
+      if (upTo === undefined) break;
+      after = upTo;
+      await piece();
+    }
+  }
+  return out;
+}
+
 /**
  * An erasure: finds the members (every audience) holding a given identity or keyed by a given
  * member key, removes them through the ledger (so each hash's holders move as for any remove, and
  * X is told where the last holder left), suppresses every identity they held and every identity
  * given, and records the erasure with the hashes it waits for. The member keys are not recorded.
+ * `scanned` is what scanHolders read before this transaction: kept where it is still true, and
+ * complete when it accounts for every holder the counts have (else the audience is scanned again
+ * here, under the write lock).
  */
-export function erase(db: Database.Database, ledger: SqliteLedger, input: ErasureInput, now: number): { erasure: Erasure; created: boolean } {
+export function erase(
+  db: Database.Database,
+  ledger: SqliteLedger,
+  input: ErasureInput,
+  now: number,
+  scanned: Holders = new Map(),
+): { erasure: Erasure; created: boolean } {
   const existing = db.prepare('SELECT * FROM erasures WHERE request_key = ?').get(input.requestKey) as ErasureRow | undefined;
   if (existing) return { erasure: toErasure(existing), created: false };
 
-  const byIdentity = db.prepare(
-    'SELECT DISTINCT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.identity_type = ? AND m.hash = ?',
+  const holdingAudiences = db.prepare(
+    'SELECT h.audience_id, h.holders FROM audiences a JOIN hash_holders h ON h.audience_id = a.id AND h.identity_type = ? AND h.hash = ?',
   );
-  const byKey = db.prepare('SELECT DISTINCT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ?');
+  const memberRow = db.prepare('SELECT identities FROM members WHERE audience_id = ? AND member_key = ?').pluck();
+  const scan = db.prepare('SELECT member_key, identities FROM members WHERE audience_id = ? AND instr(identities, ?) > 0');
+  const byIdentity = (id: HashedIdentity): { audience_id: string; member_key: Buffer }[] =>
+    (holdingAudiences.all(id.type, hashBytes(id.hash)) as { audience_id: string; holders: number }[]).flatMap(({ audience_id, holders }) => {
+      const still = (scanned.get(holderKey(audience_id, id)) ?? []).filter((key) => {
+        const stored = memberRow.get(audience_id, key) as Buffer | undefined;
+        return stored !== undefined && holdsIdentity(stored, id);
+      });
+      const keys =
+        still.length === holders
+          ? still
+          : (scan.all(audience_id, identityBytes(id)) as { member_key: Buffer; identities: Buffer }[])
+              .filter((r) => holdsIdentity(r.identities, id))
+              .map((r) => r.member_key);
+      return keys.map((member_key) => ({ audience_id, member_key }));
+    });
+  const byKey = db.prepare('SELECT m.audience_id, m.member_key FROM audiences a JOIN members m ON m.audience_id = a.id AND m.member_key = ?');
   const found = new Map<string, Set<string>>(); // audience -> member keys
   const note = (r: { audience_id: string; member_key: Buffer }): void => {
     let keys = found.get(r.audience_id);
     if (!keys) found.set(r.audience_id, (keys = new Set()));
     keys.add(memberKeyText(r.member_key));
   };
-  for (const id of input.identities) for (const r of byIdentity.all(id.type, hashBytes(id.hash)) as { audience_id: string; member_key: Buffer }[]) note(r);
+  for (const id of input.identities) for (const r of byIdentity(id)) note(r);
   for (const key of input.memberKeys) for (const r of byKey.all(memberKeyBytes(key)) as { audience_id: string; member_key: Buffer }[]) note(r);
 
   const identities = new Map<string, HashedIdentity>();
   const keep = (id: HashedIdentity): void => void identities.set(`${id.type}\n${id.hash}`, id);
   input.identities.forEach(keep);
-  const held = db.prepare('SELECT identity_type AS type, hash FROM members WHERE audience_id = ? AND member_key = ?');
   let members = 0;
   for (const [audienceId, keys] of found) {
-    for (const key of keys)
-      for (const r of held.all(audienceId, memberKeyBytes(key)) as { type: HashedIdentity['type']; hash: Buffer }[])
-        keep({ type: r.type, hash: hashHex(r.hash) });
+    for (const key of keys) {
+      const stored = memberRow.get(audienceId, memberKeyBytes(key)) as Buffer | undefined;
+      if (stored !== undefined) identitiesOf(stored).forEach(keep);
+    }
     members += keys.size;
     ledger.apply(
       audienceId,

@@ -19,7 +19,7 @@ export function settleNotFound(db: Database.Database, downstreamId: number, toke
   // Every member the audience holds goes to X again, into the audience created in its place.
   db.prepare(
     `INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token)
-     SELECT DISTINCT ?, hash, 'add', ?, NULL FROM members WHERE audience_id = ? AND identity_type = ?
+     SELECT ?, hash, 'add', ?, NULL FROM hash_holders WHERE audience_id = ? AND identity_type = ?
      ON CONFLICT (downstream_id, hash) DO UPDATE SET op = 'add', claim_token = NULL`,
   ).run(downstreamId, now, row.audience_id, row.identity_type);
   db.prepare('UPDATE outbox SET claim_token = NULL WHERE downstream_id = ?').run(downstreamId);

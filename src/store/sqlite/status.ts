@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { prepared } from './statements.ts';
 import type { AudiencesStatus, DeletionStatus, DownstreamEvent, DownstreamStatus, MetricsSnapshot } from '../port.ts';
 import { toConnection, toDeletion, toDownstreamStatus, type ConnectionRow, type DownstreamFiguresRow, type DownstreamRow } from '../rows.ts';
 
@@ -26,30 +27,27 @@ export function listSamples(
   audienceId: string,
   since = -1,
 ): { downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[] {
-  return db
-    .prepare(
-      `SELECT s.downstream_id AS downstreamId, s.at, s.members, s.audience_size AS audienceSize, s.sized_members AS sizedMembers FROM samples s
+  return prepared(
+    db,
+    `SELECT s.downstream_id AS downstreamId, s.at, s.members, s.audience_size AS audienceSize, s.sized_members AS sizedMembers FROM samples s
        JOIN downstreams d ON d.id = s.downstream_id WHERE d.audience_id = ? AND s.at > ? ORDER BY s.at`,
-    )
-    .all(audienceId, since) as { downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[];
+  ).all(audienceId, since) as { downstreamId: number; at: number; members: number; audienceSize: number | null; sizedMembers: number | null }[];
 }
 
 export function listEvents(db: Database.Database, audienceId: string, since = -1): DownstreamEvent[] {
-  return db
-    .prepare(
-      `SELECT e.downstream_id AS downstreamId, e.at, e.kind, e.detail FROM downstream_events e
+  return prepared(
+    db,
+    `SELECT e.downstream_id AS downstreamId, e.at, e.kind, e.detail FROM downstream_events e
        JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = ? AND e.at > ? ORDER BY e.at, e.id`,
-    )
-    .all(audienceId, since) as DownstreamEvent[];
+  ).all(audienceId, since) as DownstreamEvent[];
 }
 
 export function listErrors(db: Database.Database, audienceId: string, limit: number): { downstreamId: number; at: number; message: string }[] {
-  return db
-    .prepare(
-      `SELECT e.downstream_id AS downstreamId, e.at, e.message FROM downstream_errors e
+  return prepared(
+    db,
+    `SELECT e.downstream_id AS downstreamId, e.at, e.message FROM downstream_errors e
        JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id = ? ORDER BY e.id DESC LIMIT ?`,
-    )
-    .all(audienceId, limit) as { downstreamId: number; at: number; message: string }[];
+  ).all(audienceId, limit) as { downstreamId: number; at: number; message: string }[];
 }
 
 /**
@@ -76,7 +74,7 @@ function downstreamsSql(audiences: string): string {
 }
 
 export function listDownstreams(db: Database.Database, audienceId: string): DownstreamStatus[] {
-  const rows = db.prepare(downstreamsSql('(@audience)')).all({ audience: audienceId }) as (DownstreamRow & DownstreamFiguresRow)[];
+  const rows = prepared(db, downstreamsSql('(@audience)')).all({ audience: audienceId }) as (DownstreamRow & DownstreamFiguresRow)[];
   return rows.map(toDownstreamStatus);
 }
 
@@ -87,27 +85,27 @@ export function listDownstreams(db: Database.Database, audienceId: string): Down
 export function audiencesStatus(db: Database.Database, audienceIds: string[], errorsPer: number): AudiencesStatus {
   const ids = JSON.stringify(audienceIds);
   const list = '(SELECT value FROM json_each(@ids))';
-  const connections = (db.prepare(`SELECT * FROM connections WHERE audience_id IN ${list} ORDER BY created_at`).all({ ids }) as ConnectionRow[]).map(
+  const connections = (prepared(db, `SELECT * FROM connections WHERE audience_id IN ${list} ORDER BY created_at`).all({ ids }) as ConnectionRow[]).map(
     toConnection,
   );
-  const downstreams = (db.prepare(downstreamsSql(list)).all({ ids }) as (DownstreamRow & DownstreamFiguresRow)[]).map(toDownstreamStatus);
-  const errors = db
-    .prepare(
-      `SELECT downstreamId, at, message FROM (
+  const downstreams = (prepared(db, downstreamsSql(list)).all({ ids }) as (DownstreamRow & DownstreamFiguresRow)[]).map(toDownstreamStatus);
+  const errors = prepared(
+    db,
+    `SELECT downstreamId, at, message FROM (
          SELECT e.downstream_id AS downstreamId, e.at, e.message, e.id,
            ROW_NUMBER() OVER (PARTITION BY e.downstream_id ORDER BY e.id DESC) AS n
          FROM downstream_errors e JOIN downstreams d ON d.id = e.downstream_id WHERE d.audience_id IN ${list}
        ) WHERE n <= @per ORDER BY id DESC`,
-    )
-    .all({ ids, per: errorsPer }) as { downstreamId: number; at: number; message: string }[];
-  const rejections = db
-    .prepare(`SELECT audience_id AS audienceId, reason, count, last_at AS lastAt FROM rejections WHERE audience_id IN ${list} ORDER BY count DESC`)
-    .all({ ids }) as AudiencesStatus['rejections'];
+  ).all({ ids, per: errorsPer }) as { downstreamId: number; at: number; message: string }[];
+  const rejections = prepared(
+    db,
+    `SELECT audience_id AS audienceId, reason, count, last_at AS lastAt FROM rejections WHERE audience_id IN ${list} ORDER BY count DESC`,
+  ).all({ ids }) as AudiencesStatus['rejections'];
   return { connections, downstreams, errors, rejections };
 }
 
 export function listRejections(db: Database.Database, audienceId: string): { reason: string; count: number; lastAt: number }[] {
-  return db.prepare('SELECT reason, count, last_at AS lastAt FROM rejections WHERE audience_id = ? ORDER BY count DESC').all(audienceId) as {
+  return prepared(db, 'SELECT reason, count, last_at AS lastAt FROM rejections WHERE audience_id = ? ORDER BY count DESC').all(audienceId) as {
     reason: string;
     count: number;
     lastAt: number;
@@ -116,6 +114,6 @@ export function listRejections(db: Database.Database, audienceId: string): { rea
 
 /** X audiences of deleted audiences still to be deleted on X, oldest first. */
 export function listDeletions(db: Database.Database): DeletionStatus[] {
-  const rows = db.prepare("SELECT * FROM downstreams WHERE state = 'deleting' ORDER BY updated_at, id").all() as DownstreamRow[];
+  const rows = prepared(db, "SELECT * FROM downstreams WHERE state = 'deleting' ORDER BY updated_at, id").all() as DownstreamRow[];
   return rows.map(toDeletion);
 }

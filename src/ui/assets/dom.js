@@ -91,12 +91,15 @@ let announceTimer;
 
 /**
  * Says something to screen readers and sighted users alike (role=status, polite); it fades after 10 s.
+ * A warning (contact lost) is shown as one, not in the green of a done action.
  * @param {string} text
+ * @param {{ warn?: boolean }} [opts]
  */
-export function announce(text) {
+export function announce(text, opts = {}) {
   const el = byId('status');
   if (!el) return;
   el.textContent = '';
+  el.classList.toggle('status-warn', opts.warn === true);
   window.clearTimeout(announceTimer);
   // A fresh text node makes screen readers read a repeated message again.
   window.setTimeout(() => {

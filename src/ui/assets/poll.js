@@ -44,7 +44,7 @@ export function poll(fn) {
         if (!(err && /** @type {{ status?: number }} */ (err).status === 401)) lostTailor();
         // Usually an ApiFailure (a 401 is already on its way to the sign-in page), else any Error.
         const e = /** @type {{ status?: number, message?: string } | null | undefined} */ (err);
-        if (failures === 1 && e && e.status !== 401) announce(`Lost contact with Tailor (${e.message}); retrying.`);
+        if (failures === 1 && e && e.status !== 401) announce(`Lost contact with Tailor. ${sentence(e.message)} Retrying.`, { warn: true });
       } finally {
         running = null;
         schedule();
@@ -63,4 +63,13 @@ export function poll(fn) {
     return tick();
   };
   return { refresh };
+}
+
+/**
+ * An error's message as a sentence of its own (it may end in a bracket or a stop already).
+ * @param {string | undefined} message
+ */
+function sentence(message) {
+  const m = (message ?? 'no answer').trim();
+  return /[.!?]$/.test(m) ? m : `${m}.`;
 }
