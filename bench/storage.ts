@@ -18,7 +18,7 @@
  * are) would measure every dead row ever made, so there the run does what autovacuum does: a plain
  * VACUUM (never FULL) of each table whose dead rows passed its threshold (the table's reloptions,
  * migration 0009's for the outbox and the X ledger, else the server's), as read from
- * pg_stat_user_tables, every autovacuum_naptime of the wall clock.
+ * pg_stat_user_tables, every autovacuum_naptime of the run's clock.
  *
  * Measured as left: SQLite the database file after the close's checkpoint (WAL empty; pages the
  * drained outbox freed stay in the file, free for reuse); PostgreSQL pg_total_relation_size (heap,
@@ -62,7 +62,7 @@ export interface StorageResult {
   tables: { name: string; bytes: number }[];
 }
 
-async function fill(store: Store, count: number): Promise<number> {
+async function fill(store: Store, count: number, afterChunk: (now: number) => Promise<void> = async () => {}): Promise<number> {
   let now = Date.now();
   const { configuration } = await store.putConfiguration(
     { name: 'bench', accountId: 'bench-storage', accountName: null, xUserId: null, screenName: null, tokens: 'unused' },
@@ -123,6 +123,7 @@ async function fill(store: Store, count: number): Promise<number> {
     const result = await ingest(store, KEYS, { audienceId: 'storage', parts: [{ action: 'add', members }], now });
     if (result.accepted.add !== members.length) throw new Error(`storage bench: ${result.accepted.add} of ${members.length} members accepted`);
     await drain();
+    await afterChunk(now);
     now += CHUNK_MS;
     if ((i + IMPORT_CHUNK_ROWS) % 100_000 === 0) log(`  storage: ${int(i + IMPORT_CHUNK_ROWS)} members, ${int(confirmed)} hashes confirmed on X`);
   }
@@ -167,20 +168,20 @@ export async function sqliteStorage(count: number): Promise<StorageResult> {
 }
 
 /**
- * What autovacuum would do on a server where it is off: every naptime, a plain VACUUM of each
- * table whose dead rows passed autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor ×
- * rows, from the table's reloptions or the server's settings. (Vacuums triggered by inserts alone
- * only set visibility bits; they free no space, so they are left out.) `finish` stops it after one
- * last visit, the one autovacuum would make within a naptime of the sync's end.
+ * What autovacuum would do on a server where it is off: every naptime of the run's clock (`visit`,
+ * called after each import chunk), a plain VACUUM of each table whose dead rows passed
+ * autovacuum_vacuum_threshold + autovacuum_vacuum_scale_factor × rows, from the table's reloptions
+ * or the server's settings. (Vacuums triggered by inserts alone only set visibility bits; they
+ * free no space, so they are left out.) `finish` is the visit autovacuum would make within a
+ * naptime of the sync's end.
  */
-async function autovacuumStandIn(client: pg.Client): Promise<{ finish: () => Promise<void>; runs: () => number }> {
+async function autovacuumStandIn(client: pg.Client): Promise<{ visit: (now: number) => Promise<void>; finish: () => Promise<void>; runs: () => number }> {
   // pg_settings.setting is in the setting's base unit (seconds for the naptime).
   const setting = async (name: string): Promise<string> =>
     (await client.query<{ v: string }>('SELECT setting AS v FROM pg_settings WHERE name = $1', [name])).rows[0]!.v;
   const naptimeMs = Number(await setting('autovacuum_naptime')) * 1000;
   const baseThreshold = Number(await setting('autovacuum_vacuum_threshold'));
   const baseScale = Number(await setting('autovacuum_vacuum_scale_factor'));
-  let stopped = false;
   let runs = 0;
   const once = async (): Promise<void> => {
     const tables = await client.query<{ name: string; dead: string; tuples: number; options: string[] | null }>(
@@ -200,25 +201,17 @@ async function autovacuumStandIn(client: pg.Client): Promise<{ finish: () => Pro
       }
     }
   };
-  let wake: () => void = () => undefined;
-  const loop = (async () => {
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        setTimeout(resolve, naptimeMs).unref();
-      });
-      if (stopped) return;
-      await once();
-    }
-  })();
+  // Visits on the run's clock (fill's), so that the figure does not depend on this machine's speed.
+  let lastVisit: number | null = null;
   return {
-    // Its next visit, at once: what the store looks like a naptime after the sync.
-    finish: async () => {
-      stopped = true;
-      wake();
-      await loop;
+    visit: async (now: number) => {
+      lastVisit ??= now;
+      if (now - lastVisit < naptimeMs) return;
+      lastVisit = now;
       await once();
     },
+    // Its next visit, at once: what the store looks like a naptime after the sync.
+    finish: once,
     runs: () => runs,
   };
 }
@@ -242,7 +235,7 @@ export async function postgresStorage(count: number, url: string): Promise<Stora
   const standIn = autovacuum ? null : await autovacuumStandIn(client);
   let run: { seconds: number; value: number };
   try {
-    run = await timed(() => fill(store, count));
+    run = await timed(() => fill(store, count, standIn?.visit));
   } finally {
     // Closed first: a backend reports its last dead rows to the statistics when it ends.
     await store.close();
@@ -251,7 +244,7 @@ export async function postgresStorage(count: number, url: string): Promise<Stora
   else await autovacuumVisit(client);
   const vacuum = autovacuum
     ? 'autovacuum as the server runs it (0009 thresholds for the outbox and the X ledger), measured after its first visit once the sync ended'
-    : `autovacuum is off on this server: the run did what it does (a plain VACUUM of each table past its threshold, every autovacuum_naptime, and once more after the sync), ${standIn!.runs()} vacuums`;
+    : `autovacuum is off on this server: the run did what it does (a plain VACUUM of each table past its threshold, every autovacuum_naptime of the run's clock, and once more after the sync), ${standIn!.runs()} vacuums`;
   try {
     const rows = (
       await client.query<{ name: string; bytes: string }>(
