@@ -489,7 +489,7 @@ export function storageSection(st: StorageResult[]): string {
   if (fewer)
     out.push(
       '',
-      `**Measured at ${[...new Set(st.map((x) => int(x.members)))].join(' and ')} members, not the bar's 1,000,000**: a million on both dialects takes about twenty minutes on two cores, twice the whole run's budget. Most of a store grows with its members, but the drained outbox's pages (its peak, about 150,000 changes here, whatever the size) weigh more per member in a smaller run.`,
+      `**Measured at ${[...new Set(st.map((x) => int(x.members)))].join(' and ')} members, not the bar's 1,000,000**: a million on both dialects takes about twelve minutes on two cores, more than the whole run's budget. Most of a store grows with its members, but the drained outbox's pages (what it held at its peak, and on PostgreSQL its dead rows until autovacuum's next visit) weigh more per member in a smaller run.`,
     );
   out.push('');
   out.push('| dialect | members | confirmed on X | bytes | bytes/member | largest tables (bytes/member) | seconds |');
