@@ -17,6 +17,7 @@ const SLOW = [
   'test/ui/status.test.ts', // Chromium
   'test/ui/first-member.test.ts', // Chromium
   'test/ui/health.test.ts', // Chromium
+  'test/ui/care.test.ts', // Chromium
   'test/emulator/cli.test.ts', // spawns `tailor emulator`
 ];
 

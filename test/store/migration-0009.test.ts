@@ -17,10 +17,10 @@ import type { ClaimOptions, Store } from '../../src/store/port.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { migrate as migratePostgres } from '../../src/store/postgres/migrate.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { migrate as migrateSqlite } from '../../src/store/sqlite/open.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
+import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
 
 const now = 1_700_000_000_000;
 const USER = `user:${'ab'.repeat(32)}`;
@@ -118,22 +118,8 @@ function seedStatements(): [string, unknown[]][] {
 async function sqliteBuilt(): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'tailor-0009-'));
   const path = join(dir, 'tailor.db');
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  migrateSqlite(db, {}, 8);
-  db.transaction(() => {
-    for (const [sql, params] of seedStatements())
-      db.prepare(sql.replace(/\$(\d+)/g, '@p$1')).run(Object.fromEntries(params.map((p, i) => [`p${i + 1}`, typeof p === 'boolean' ? Number(p) : p])));
-  }).immediate();
-  db.close();
-  const read = <T>(fn: (d: Database.Database) => T): T => {
-    const d = new Database(path, { readonly: true });
-    try {
-      return fn(d);
-    } finally {
-      d.close();
-    }
-  };
+  buildOldSqlite(path, 8, seedStatements());
+  const read = <T>(fn: (d: Database.Database) => T): T => readSqlite(path, fn);
   const stores: Store[] = [];
   return {
     async open() {

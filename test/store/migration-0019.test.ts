@@ -20,8 +20,8 @@ import type { ClaimOptions, Store } from '../../src/store/port.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { migrate as migratePostgres } from '../../src/store/postgres/migrate.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { migrate as migrateSqlite } from '../../src/store/sqlite/open.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
+import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
 import { h } from './helpers.ts';
 import { createTestDatabase } from './pg.ts';
 
@@ -116,22 +116,8 @@ const holderMap = (rows: { audience_id: string; identity_type: string; hash: Buf
 async function sqliteBuilt(bad = false): Promise<Built> {
   const dir = mkdtempSync(join(tmpdir(), 'tailor-0019-'));
   const path = join(dir, 'tailor.db');
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  migrateSqlite(db, {}, 18);
-  db.transaction(() => {
-    for (const [sql, params] of seedStatements(bad))
-      db.prepare(sql.replace(/\$(\d+)/g, '@p$1')).run(Object.fromEntries(params.map((p, i) => [`p${i + 1}`, typeof p === 'boolean' ? Number(p) : p])));
-  }).immediate();
-  db.close();
-  const read = <T>(fn: (d: Database.Database) => T): T => {
-    const d = new Database(path, { readonly: true });
-    try {
-      return fn(d);
-    } finally {
-      d.close();
-    }
-  };
+  buildOldSqlite(path, 18, seedStatements(bad));
+  const read = <T>(fn: (d: Database.Database) => T): T => readSqlite(path, fn);
   const stores: Store[] = [];
   return {
     async open() {
