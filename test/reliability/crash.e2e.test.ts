@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { TailorProcess } from '../e2e/harness.ts';
 import { createAudiences, expectCreatedOnce, expectNoRawPii, secretsOf, send, startStack, waitExact, type Stack } from './stack.ts';
 import { Workload } from './workload.ts';
+import { waitFor } from '../support/wait.ts';
 
 const KILLS = 24;
 const MODES = ['claim', 'x-call', 'after-answer'] as const;
@@ -38,11 +39,13 @@ describe('crash safety', () => {
     // The continuous workload: one request after another, each retried until acknowledged.
     let writing = true;
     let requests = 0;
+    let acknowledged = 0;
     const writer = (async () => {
       while (writing) {
         const id = ids[requests % ids.length]!;
         requests += 1;
         await send(() => stack.tailor, work, id, work.request(id, 400), 120_000);
+        acknowledged += 1;
       }
     })();
 
@@ -59,7 +62,10 @@ describe('crash safety', () => {
               ? { reset: true, latency_ms: LATENCY_MS, only: 'users' }
               : { reset: true, drop_rate: 0.5, drop_when: 'after', only: 'all' },
         );
-        // Let the new process start claiming, then kill it at a random moment.
+        // Each process takes requests before it dies (on a loaded machine a restart can take
+        // longer than the random moment below), then is killed at a random moment.
+        const before = acknowledged;
+        await waitFor('a request acknowledged by the new process', async () => acknowledged > before, 120_000, 20);
         await new Promise((r) => setTimeout(r, 100 + random() * 700));
         killedAt.push({ at: Date.now(), mode });
         await stack.tailor.kill('SIGKILL');
