@@ -15,6 +15,12 @@ export interface OpenOptions {
    * PostgreSQL ignores it (its queries do not hold the event loop).
    */
   sliceMs?: number;
+  /**
+   * SQLite: writes run in a worker thread with its own connection (sqlite/writer.ts), off the event
+   * loop (default). `tailor import` passes false: it answers no requests, and keeps its writes on
+   * its own thread.
+   */
+  writerThread?: boolean;
   /** Where a one-line notice goes (e.g. file permissions tightened at open). Default: stderr. */
   notice?: (message: string) => void;
 }

@@ -73,7 +73,9 @@ export function register(program: Command): void {
         fail(`cannot read ${file}: ${(err as Error).message}`);
       }
 
-      const store = await exitOnConfigError(() => openStore(config.database, { memberKey: (kind, raw) => memberKeys.of(kind, raw), sliceMs: IMPORT_SLICE_MS }));
+      const store = await exitOnConfigError(() =>
+        openStore(config.database, { memberKey: (kind, raw) => memberKeys.of(kind, raw), sliceMs: IMPORT_SLICE_MS, writerThread: false }),
+      );
       const action = flags.remove ? 'remove' : 'add';
       let summary: ImportSummary;
       try {

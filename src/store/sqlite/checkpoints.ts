@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
  * fifth of the event loop.
  *
  * So the connection that serves requests checkpoints like this instead:
- * - Every 100 ms, if it wrote since the last look, a worker thread with its own connection runs a
+ * - Every 100 ms, if it (or the writer thread's connection, writer.ts) wrote since the last look, a worker thread with its own connection runs a
  *   PASSIVE checkpoint: it copies what is committed without taking the write lock or waiting for
  *   readers, beside the event loop, and a page rewritten meanwhile is copied once. Not every
  *   second: at 50 REST requests a second a second's WAL can pass the cap, and then a request
@@ -79,13 +79,16 @@ export function checkpointInBackground(db: Database.Database, path: string, noti
   db.pragma(`wal_autocheckpoint = ${Math.ceil(CAP_BYTES / pageSize)}`);
   // A reset WAL is truncated back to the cap, so a burst does not leave a large file behind.
   db.pragma(`journal_size_limit = ${CAP_BYTES}`);
-  const changes = db.prepare('SELECT total_changes()').pluck();
+  // This connection's own writes, and (data_version) those of the writer thread's connection (writer.ts).
+  const changesOf = db.prepare('SELECT total_changes()').pluck();
+  const versionOf = db.prepare('PRAGMA data_version').pluck();
+  const changes = { get: (): string => `${versionOf.get() as number}:${changesOf.get() as number}` };
   const done = new Int32Array(new SharedArrayBuffer(4));
   let worker: Worker | null = null;
   let failed = false;
   let failing = false;
   let busy = false;
-  let seen = changes.get() as number;
+  let seen = changes.get();
 
   const spawn = (): Worker => {
     const w = new Worker(WORKER_SOURCE, {
@@ -100,7 +103,7 @@ export function checkpointInBackground(db: Database.Database, path: string, noti
       failing = !m.ok;
       if (failing) {
         // A fresh connection next time: one whose checkpoint failed is not trusted to recover.
-        seen = -1;
+        seen = '';
         stopWorker();
       }
     });
@@ -118,7 +121,7 @@ export function checkpointInBackground(db: Database.Database, path: string, noti
 
   const timer = setInterval(() => {
     if (failed || busy || !db.open) return;
-    const now = changes.get() as number;
+    const now = changes.get();
     if (now === seen) return;
     seen = now;
     worker ??= spawn();

@@ -80,6 +80,7 @@ import { settleRenamed } from './settle-renamed.ts';
 import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
 import * as webhooks from './webhooks.ts';
+import { WriterClient } from './writer.ts';
 
 /*
  * The store on SQLite: one file, one writer at a time. This class only wires the port (port.ts)
@@ -104,6 +105,12 @@ const CADENCE = `CASE WHEN d.send_interval_ms IS NULL OR ${optOutWaitingSql('d')
  */
 export const SLICE_MS = 12;
 
+/**
+ * The same in the writer thread (writer.ts), where a transaction holds no event loop, only the
+ * calls queued behind it: a Firehose message waits at most about this long before its own commit.
+ */
+export const THREAD_SLICE_MS = 12;
+
 /** The longest an ingest slice grows to when commits are slow (see write()). */
 const MAX_SLICE_MS = 100;
 
@@ -126,19 +133,80 @@ interface ApplyJob {
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
 const UNAVAILABLE = new Set(['SQLITE_FULL', 'SQLITE_READONLY', 'SQLITE_IOERR', 'SQLITE_CANTOPEN', 'SQLITE_BUSY', 'SQLITE_READONLY_DBMOVED']);
 
+/**
+ * What a serving store runs in its writer thread (writer.ts): every method that writes, and
+ * nextDueAt, whose remembered answer (due-check.ts) belongs to the connection that claims. A write
+ * missing here fails on the serving connection, which is read-only beside a writer thread.
+ */
+export const WRITER_METHODS = [
+  'applyMemberChanges',
+  'claim',
+  'nextDueAt',
+  'claimWebhooks',
+  'settleWebhook',
+  'watchAlerts',
+  'deleteAudience',
+  'deleteConfiguration',
+  'deleteConnection',
+  'deleteSession',
+  'erase',
+  'forceDeletions',
+  'holdDeletion',
+  'holdRate',
+  'ping',
+  'pruneXData',
+  'putAudience',
+  'putConfiguration',
+  'putConnection',
+  'putSession',
+  'recordCreateAttempt',
+  'recordDelivery',
+  'release',
+  'releaseOwner',
+  'requestResync',
+  'setConfigurationState',
+  'settleCreated',
+  'settleDeleted',
+  'settleNotFound',
+  'settleRefreshed',
+  'settleRejected',
+  'settleRenamed',
+  'settleSent',
+  'suppress',
+  'takeRateToken',
+  'useOnce',
+] as const satisfies readonly (keyof Store)[];
+
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly ledger: SqliteLedger;
 
+  /**
+   * On `db` itself (a caller that opened the file, `:memory:`, the writer thread's own store), or,
+   * with `writer`, the writes in the writer thread and only the reads on `db`.
+   */
   constructor(
     private readonly db: Database.Database,
     private readonly sliceMs = SLICE_MS,
+    readonly writer: WriterClient | null = null,
   ) {
     this.ledger = new SqliteLedger(db);
+    if (writer === null) return;
+    db.pragma('query_only = ON');
+    const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    for (const method of WRITER_METHODS) self[method] = (...args: unknown[]) => writer.call(method, args);
+    self.applyMemberChanges = (...args: unknown[]) => writer.apply(args as Parameters<WriterClient['apply']>[0]);
   }
 
+  /**
+   * A file's store writes from a thread of its own (writer.ts), off the event loop, unless
+   * `writerThread: false` (`tailor import`, which answers no requests). `:memory:` cannot be shared
+   * between two connections, so it stays on one.
+   */
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
-    return new SqliteStore(openSqlite(path, opts), opts.sliceMs);
+    const db = openSqlite(path, opts);
+    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs);
+    return new SqliteStore(db, opts.sliceMs, new WriterClient(path, opts.sliceMs ?? THREAD_SLICE_MS));
   }
 
   private deadline(): number {
@@ -161,6 +229,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // The writer's connection first: the serving one must close last, to checkpoint and remove the WAL.
+    await this.writer?.close();
     this.db.close();
   }
 
@@ -489,6 +559,9 @@ export class SqliteStore implements Store {
         try {
           this.tx(() => {
             for (const job of this.applying) {
+              // Calls that just arrived (a Firehose message) commit on their own, without a slice of
+              // the big call that is part done: their answer then waits for little but their fsync.
+              if (job.started && touched.size > 0) break;
               while (!job.started || job.from < job.changes.length) {
                 const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
                 const part = job.changes.slice(job.from, job.from + Math.min(room, MAX_PART));
@@ -506,16 +579,23 @@ export class SqliteStore implements Store {
           });
           this.commitMs = 0.7 * this.commitMs + 0.3 * Math.max(0, performance.now() - began - worked);
         } catch (err) {
-          for (const job of touched) job.reject(err);
-          this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !touched.has(j)));
+          // A transaction that could not even begin (the file locked past busy_timeout, the disk
+          // gone) fails every waiting call, with its error, rather than being retried forever.
+          const failed = touched.size > 0 ? touched : new Set(this.applying);
+          for (const job of failed) job.reject(err);
+          this.applying.splice(0, this.applying.length, ...this.applying.filter((j) => !failed.has(j)));
           continue;
         }
         const done = this.applying.filter((j) => j.started && j.from >= j.changes.length);
         const left = this.applying.filter((j) => !done.includes(j));
         // Round robin: a call that used the slice and is not done goes to the back, so a small
         // request that arrived meanwhile is applied in the next slice, not after a big one ends.
+        // Calls for the audience of a call part done stay behind it: one audience's changes are
+        // applied in the order of their calls.
         const partial = left.filter((j) => touched.has(j));
-        this.applying.splice(0, this.applying.length, ...left.filter((j) => !touched.has(j)), ...partial);
+        const held = new Set(partial.map((j) => j.audienceId));
+        const first = left.filter((j) => !touched.has(j) && !held.has(j.audienceId));
+        this.applying.splice(0, this.applying.length, ...first, ...left.filter((j) => !first.includes(j)));
         for (const job of done) job.resolve({ queued: job.queued });
         if (this.applying.length > 0) await yieldLoop();
       }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import type { OpenOptions } from '../open-options.ts';
 import { convertMemberKeys } from './migrations/0005_member_keys.ts';
-import { checkpointInBackground } from './checkpoints.ts';
+import { CAP_BYTES, checkpointInBackground } from './checkpoints.ts';
 import { makePrivate } from './private-files.ts';
 import { SCRUB_KEY } from './scrub.ts';
 
@@ -32,20 +32,7 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
     if (changed) noticeOf(opts)(changed);
   }
   const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.pragma('foreign_keys = ON');
-  // Deleted content is overwritten with zeros, free pages included, so an erased member's key and
-  // hashes do not linger in the file's free space (docs/privacy.md). It costs a write of pages
-  // that become free, which the ledger's deletes rarely cause.
-  db.pragma('secure_delete = ON');
-  // 64 MB of page cache (SQLite's default is 2 MB). The ledger and outbox are keyed by hash, so
-  // consecutive changes land on random pages; with the default cache, an audience of a few hundred
-  // thousand members turns nearly every change into page reads from the OS (bench: import rate
-  // +50% at 200,000 members). Fixed size: memory stays flat however large the database grows.
-  db.pragma('cache_size = -65536');
-  // Another process (a `tailor migrate` or a CLI import) may hold the write lock briefly.
-  db.pragma('busy_timeout = 5000');
+  settings(db);
   try {
     migrate(db, opts);
   } catch (err) {
@@ -64,6 +51,37 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
     };
   }
   return db;
+}
+
+/**
+ * The writer thread's connection (writer-thread.ts) to a file openSqlite already opened and
+ * migrated: the same settings, and SQLite's inline checkpoint only at the cap, as on the serving
+ * connection (whose background checkpoints see this connection's commits by data_version).
+ */
+export function openWriterConnection(path: string): Database.Database {
+  const db = new Database(path, { fileMustExist: true });
+  settings(db);
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.pragma(`wal_autocheckpoint = ${Math.ceil(CAP_BYTES / pageSize)}`);
+  db.pragma(`journal_size_limit = ${CAP_BYTES}`);
+  return db;
+}
+
+function settings(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, free pages included, so an erased member's key and
+  // hashes do not linger in the file's free space (docs/privacy.md). It costs a write of pages
+  // that become free, which the ledger's deletes rarely cause.
+  db.pragma('secure_delete = ON');
+  // 64 MB of page cache (SQLite's default is 2 MB). The ledger and outbox are keyed by hash, so
+  // consecutive changes land on random pages; with the default cache, an audience of a few hundred
+  // thousand members turns nearly every change into page reads from the OS (bench: import rate
+  // +50% at 200,000 members). Fixed size: memory stays flat however large the database grows.
+  db.pragma('cache_size = -65536');
+  // Another process (a `tailor migrate` or a CLI import) may hold the write lock briefly.
+  db.pragma('busy_timeout = 5000');
 }
 
 /** Every migration version this Tailor knows, in order (`tailor doctor` compares them with the applied ones). */

@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import * as errors from '../../core/errors.ts';
+import { yieldLoop } from '../../core/pace.ts';
+import type { MemberChange } from '../port.ts';
+
+/*
+ * The serving thread's side of the SQLite writer thread (writer-thread.ts), issue 13.
+ *
+ * better-sqlite3 is synchronous: a transaction on the serving thread holds the event loop for its
+ * whole length, commit (WAL fsync) included, and no request is read or answered meanwhile. So every
+ * write of a serving store (member changes, claims, settles, and the admin writes too: one writer
+ * per process, no lock between two) runs in a worker thread with its own connection, and the
+ * serving thread only posts the call and awaits the answer, which comes after the commit. The
+ * serving connection keeps the reads and is made read-only (index.ts), so a write that bypassed
+ * the thread would fail loudly rather than race it.
+ *
+ * What the serving thread still does per call is copy its arguments (structured clone): a large
+ * applyMemberChanges is posted in pieces of PIECE changes, the event loop free between them, and
+ * the thread applies the call once its last piece is in. If the thread dies, every call waiting on
+ * it fails with StoreUnavailableError (a 503: senders retry), and the next call starts a new one.
+ */
+const PIECE = 2_000;
+
+export type Request =
+  | { kind: 'call'; id: number; method: string; args: any[]; pieces?: boolean } // eslint-disable-line @typescript-eslint/no-explicit-any
+  | { kind: 'piece'; id: number; changes: MemberChange[] }
+  | { kind: 'stop' };
+export interface ThreadError {
+  name: string;
+  className?: string;
+  message: string;
+  stack?: string | undefined;
+  props: Record<string, unknown>;
+}
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError };
+
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+/** The thread's file: built .js beside this module in dist/, or the .ts source under tsx/vitest (loaded through tsx). */
+function threadEntry(): { source: string; eval: boolean } | { file: URL; eval: false } {
+  const built = new URL('./writer-thread.js', import.meta.url);
+  if (import.meta.url.endsWith('.js') && existsSync(built)) return { file: built, eval: false };
+  const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
+  const entry = new URL('./writer-thread.ts', import.meta.url).href;
+  return { source: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, eval: true };
+}
+
+/** Rebuilds a thread's error as the class the callers test for (StoreUnavailableError, Refusal, TypeError...). */
+function rebuild(e: ThreadError): Error {
+  const known = (errors as Record<string, unknown>)[e.className ?? ''] ?? (globalThis as Record<string, unknown>)[e.className ?? ''];
+  const proto = typeof known === 'function' && known.prototype instanceof Error ? (known.prototype as object) : Error.prototype;
+  const err = Object.create(proto) as Error;
+  Object.assign(err, e.props);
+  Object.defineProperty(err, 'message', { value: e.message, writable: true, configurable: true });
+  Object.defineProperty(err, 'name', { value: e.name, writable: true, configurable: true });
+  Object.defineProperty(err, 'stack', {
+    value: `${e.stack ?? `${e.name}: ${e.message}`}\n    (in the SQLite writer thread)`,
+    writable: true,
+    configurable: true,
+  });
+  return err;
+}
+
+export class WriterClient {
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private next = 1;
+  private closing: Promise<void> | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly sliceMs: number,
+  ) {}
+
+  private spawn(): Worker {
+    const entry = threadEntry();
+    const workerData = { path: this.path, sliceMs: this.sliceMs };
+    const w = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.source, { eval: true, workerData });
+    // An idle thread does not keep the process alive; a waiting call does (see wait()).
+    w.unref();
+    w.on('message', (m: Reply) => {
+      const p = this.pending.get(m.id);
+      if (p === undefined) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) w.unref();
+      if (m.ok) p.resolve(m.value);
+      else p.reject(rebuild(m.error));
+    });
+    const died = (why: string): void => {
+      if (this.worker !== w) return;
+      this.worker = null;
+      const waiting = [...this.pending.values()];
+      this.pending.clear();
+      for (const p of waiting) p.reject(new errors.StoreUnavailableError(`the SQLite writer thread stopped (${why}); the change may not have been made`));
+    };
+    w.on('error', (err) => died(err.message));
+    w.on('exit', (code) => died(`exit code ${code}`));
+    return w;
+  }
+
+  private post(m: Request): void {
+    if (this.closing) throw new errors.StoreUnavailableError('the store is closed');
+    this.worker ??= this.spawn();
+    this.worker.postMessage(m);
+  }
+
+  private wait(id: number, p: Pending): void {
+    this.pending.set(id, p);
+    this.worker?.ref();
+  }
+
+  /** Runs the store's `method` in the thread; resolves with its result once committed there. */
+  call(method: string, args: unknown[]): Promise<unknown> {
+    const id = this.next++;
+    return new Promise((resolve, reject) => {
+      try {
+        this.post({ kind: 'call', id, method, args });
+        this.wait(id, { resolve, reject });
+      } catch (err) {
+        reject(err);
+      }
+    });
+  }
+
+  /** applyMemberChanges, its changes posted in pieces when many (the event loop free between them). */
+  async apply(args: [string, MemberChange[], number, Record<string, number> | undefined]): Promise<unknown> {
+    const changes = args[1];
+    if (changes.length <= PIECE) return this.call('applyMemberChanges', args);
+    const id = this.next++;
+    const worker = (this.worker ??= this.spawn());
+    for (let from = 0; from < changes.length; from += PIECE) {
+      // A thread that died meanwhile lost the pieces: fail rather than apply part of a call.
+      if (this.worker !== worker) throw new errors.StoreUnavailableError('the SQLite writer thread stopped; the change was not made');
+      this.post({ kind: 'piece', id, changes: changes.slice(from, from + PIECE) });
+      await yieldLoop();
+    }
+    if (this.worker !== worker) throw new errors.StoreUnavailableError('the SQLite writer thread stopped; the change was not made');
+    return new Promise((resolve, reject) => {
+      this.post({ kind: 'call', id, method: 'applyMemberChanges', args: [args[0], [], args[2], args[3]], pieces: true });
+      this.wait(id, { resolve, reject });
+    });
+  }
+
+  /** Ends the thread (a call in flight first finishes: the thread takes messages in order) and its connection. */
+  close(): Promise<void> {
+    this.closing ??= new Promise<void>((resolve) => {
+      const w = this.worker;
+      if (w === null) return resolve();
+      const closed = setTimeout(() => void w.terminate(), 30_000);
+      w.once('exit', () => {
+        clearTimeout(closed);
+        resolve();
+      });
+      w.postMessage({ kind: 'stop' } satisfies Request);
+    });
+    return this.closing;
+  }
+
+  /** Tests: the thread dies as a crash would end it. */
+  kill(): Promise<number> {
+    return this.worker?.terminate() ?? Promise.resolve(0);
+  }
+}
