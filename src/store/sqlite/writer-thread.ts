@@ -55,7 +55,7 @@ port.on('message', (m: Request) => {
   if (m.method === 'applyMemberChanges' && m.pieces) {
     const changes = pieces.get(m.id) ?? [];
     pieces.delete(m.id);
-    const [audienceId, , now, rejections] = m.args;
+    const [audienceId, , now, rejections] = m.args as Parameters<SqliteStore['applyMemberChanges']>;
     answer(m.id, () => store.applyMemberChanges(audienceId, changes, now, rejections));
     return;
   }

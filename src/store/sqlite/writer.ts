@@ -26,9 +26,7 @@ import type { MemberChange } from '../port.ts';
 const PIECE = 2_000;
 
 export type Request =
-  | { kind: 'call'; id: number; method: string; args: any[]; pieces?: boolean } // eslint-disable-line @typescript-eslint/no-explicit-any
-  | { kind: 'piece'; id: number; changes: MemberChange[] }
-  | { kind: 'stop' };
+  { kind: 'call'; id: number; method: string; args: unknown[]; pieces?: boolean } | { kind: 'piece'; id: number; changes: MemberChange[] } | { kind: 'stop' };
 export interface ThreadError {
   name: string;
   className?: string;
@@ -120,12 +118,9 @@ export class WriterClient {
   call(method: string, args: unknown[]): Promise<unknown> {
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      try {
-        this.post({ kind: 'call', id, method, args });
-        this.wait(id, { resolve, reject });
-      } catch (err) {
-        reject(err);
-      }
+      // post() throws (synchronously, so the executor rejects) once the store is closed.
+      this.post({ kind: 'call', id, method, args });
+      this.wait(id, { resolve, reject });
     });
   }
 
