@@ -124,10 +124,38 @@ export class WriterClient {
     });
   }
 
-  /** applyMemberChanges, its changes posted in pieces when many (the event loop free between them). */
-  async apply(args: [string, MemberChange[], number, Record<string, number> | undefined]): Promise<unknown> {
-    const changes = args[1];
-    if (changes.length <= PIECE) return this.call('applyMemberChanges', args);
+  /**
+   * applyMemberChanges, its changes posted in pieces when many (the event loop free between them).
+   * A call for an audience whose big call is still being posted is posted after it, so the thread
+   * gets one audience's calls in the order they were made; other audiences' calls do not wait.
+   */
+  apply(args: [string, MemberChange[], number, Record<string, number> | undefined]): Promise<unknown> {
+    const audienceId = args[0];
+    const before = this.posting.get(audienceId);
+    if (before === undefined && args[1].length <= PIECE) return this.call('applyMemberChanges', args);
+    const posted = (before ?? Promise.resolve()).then(() => (args[1].length <= PIECE ? null : this.postPieces(args[1])));
+    const mine = posted.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.posting.set(audienceId, mine);
+    void mine.then(() => {
+      if (this.posting.get(audienceId) === mine) this.posting.delete(audienceId);
+    });
+    return posted.then((id) => (id === null ? this.call('applyMemberChanges', args) : this.callPieced(id, args)));
+  }
+
+  /** Audiences with a call still being posted in pieces (or queued behind one). */
+  private readonly posting = new Map<string, Promise<void>>();
+
+  private callPieced(id: number, args: [string, MemberChange[], number, Record<string, number> | undefined]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.post({ kind: 'call', id, method: 'applyMemberChanges', args: [args[0], [], args[2], args[3]], pieces: true });
+      this.wait(id, { resolve, reject });
+    });
+  }
+
+  private async postPieces(changes: MemberChange[]): Promise<number> {
     const id = this.next++;
     const worker = (this.worker ??= this.spawn());
     for (let from = 0; from < changes.length; from += PIECE) {
@@ -137,10 +165,7 @@ export class WriterClient {
       await yieldLoop();
     }
     if (this.worker !== worker) throw new errors.StoreUnavailableError('the SQLite writer thread stopped; the change was not made');
-    return new Promise((resolve, reject) => {
-      this.post({ kind: 'call', id, method: 'applyMemberChanges', args: [args[0], [], args[2], args[3]], pieces: true });
-      this.wait(id, { resolve, reject });
-    });
+    return id;
   }
 
   /** Ends the thread (a call in flight first finishes: the thread takes messages in order) and its connection. */
