@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
@@ -14,9 +15,11 @@ describe('the audit log is append-only', () => {
     const store = SqliteStore.open(join(dir, 'tailor.db'));
     try {
       await store.putAudience('a1', 'Audited', 1, 'admin_token'); // writes its entry
-      const db = (store as unknown as { db: import('better-sqlite3').Database }).db;
+      // A connection of its own: the store's serving one is read-only beside its writer thread.
+      const db = new Database(join(dir, 'tailor.db'));
       expect(() => db.prepare("UPDATE audit_log SET actor = 'cli'").run()).toThrow(/append-only/);
       expect(() => db.prepare('DELETE FROM audit_log').run()).toThrow(/append-only/);
+      db.close();
       expect((await store.listAudit({ limit: 10 })).map((e) => e.actor)).toEqual(['admin_token']);
     } finally {
       await store.close();

@@ -15,6 +15,8 @@ const DIALECT_ONLY = {
     'open.ts', // opening the file: pragmas, migrations, WAL checkpoints (postgres: db.ts and migrate.ts)
     'private-files.ts', // owner-only modes of the database file and its companions; PostgreSQL owns its files
     'scrub.ts', // the VACUUM request a migration leaves for open.ts; PostgreSQL has no file to scrub
+    'writer.ts', // the writer thread's client: better-sqlite3 holds the event loop, pg does not
+    'writer-thread.ts', // the writer thread itself (writer.ts)
     'statements.ts', // compiled statements kept per connection: better-sqlite3 compiles on every prepare(), PostgreSQL plans in the server
   ],
   postgres: [

@@ -144,7 +144,6 @@ export const WRITER_METHODS = [
   'nextDueAt',
   'claimWebhooks',
   'settleWebhook',
-  'watchAlerts',
   'deleteAudience',
   'deleteConfiguration',
   'deleteConnection',
@@ -322,7 +321,16 @@ export class SqliteStore implements Store {
     opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
+    // The one write the serving connection still makes beside a writer thread: its rule is a
+    // function, which cannot be posted. Every few seconds, short, and it takes the file's write
+    // lock like any other connection (waiting, at most, for the thread's current transaction).
+    if (this.writer === null) return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
+    this.db.pragma('query_only = OFF');
+    try {
+      return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
+    } finally {
+      this.db.pragma('query_only = ON');
+    }
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
