@@ -86,7 +86,9 @@ import { WriterClient } from './writer.ts';
  * The store on SQLite: one file, one writer at a time. This class only wires the port (port.ts)
  * to one file per operation and owns the transactions: every write runs in one IMMEDIATE
  * transaction (tx below), which takes the file's write lock up front, so the read-then-write of
- * an operation never interleaves with another writer, of this process or another.
+ * an operation never interleaves with another writer, of this process or another. A store opened
+ * on a file makes those writes in its writer thread (writer.ts, WRITER_METHODS below): the same
+ * class runs there on the thread's own connection, and here only the reads run.
  *
  * The operation files are named as in ../postgres/, so a reader who knows one side finds the
  * other (test/store/file-set.test.ts keeps it so); src/store/README.md lists them. Files of this
@@ -531,7 +533,7 @@ export class SqliteStore implements Store {
 
   /**
    * Sliced and grouped: every caller's changes join one queue, and a writer applies them in
-   * transactions of about SLICE_MS, the event loop free between them. One transaction takes from
+   * transactions of about SLICE_MS (in the writer thread: THREAD_SLICE_MS), the loop free between them. One transaction takes from
    * as many queued calls as fit (one WAL fsync for all of them: group commit), and a big call
    * spans several, taking turns with the calls queued behind it; a call's promise resolves once its last change has committed, so a request is
    * still answered only when all of it is durable. Each change is whole in one transaction and a
