@@ -106,15 +106,21 @@ export interface RenewalOutcome {
  * that only finds the end of a pass whose renewals all settled ends it without counting as a step
  * (nothing was sent), and starts the next pass at once when the new bound is already due.
  */
-export function* renewalSteps(row: RenewalState, now: number, dueBy: number, room: number): Generator<Buffer | null, RenewalOutcome | null, ScannedRow[]> {
+export function* renewalSteps(
+  row: RenewalState,
+  now: number,
+  dueBy: number,
+  room: number,
+  limit = RENEWAL_SCAN_ROWS,
+): Generator<Buffer | null, RenewalOutcome | null, ScannedRow[]> {
   const fresh = row.renew_pass_min === null;
   if (fresh && (row.renew_bound === null || row.renew_bound > dueBy)) return null;
   const cursor = fresh ? null : row.renew_cursor;
-  let step = renewalStep(yield cursor, cursor, fresh ? now : row.renew_pass_min!, room);
+  let step = renewalStep(yield cursor, cursor, fresh ? now : row.renew_pass_min!, room, limit);
   if (step.complete && !fresh) {
     if (step.passMin > dueBy) return { taken: [], state: { renew_bound: step.passMin, renew_pass_min: null, renew_cursor: null }, recorded: false };
     // The pass left a due hash behind (one it could not renew then): the next pass starts now.
-    step = renewalStep(yield null, null, now, room);
+    step = renewalStep(yield null, null, now, room, limit);
   }
   if (step.complete) return { taken: [], state: { renew_bound: step.passMin, renew_pass_min: null, renew_cursor: null }, recorded: true };
   return { taken: step.taken, state: { renew_bound: row.renew_bound, renew_pass_min: step.passMin, renew_cursor: step.cursor }, recorded: true };
