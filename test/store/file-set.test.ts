@@ -21,7 +21,7 @@ const DIALECT_ONLY = {
   ],
   postgres: [
     'db.ts', // the connection pool, transactions retried on deadlock, error mapping
-    'due-scan.ts', // the claim's and nextDueAt's reads without a seek per downstream row: the outbox walked by its index, oldest confirmations kept per process (sqlite: due-check.ts)
+    'due-scan.ts', // the claim's and nextDueAt's reads without a seek per downstream row: the outbox walked by its index (sqlite: due-check.ts)
     'locks.ts', // the lock order and the per-audience advisory lock; SQLite has one writer per file
     'migrate.ts', // migrations under an advisory lock, for many processes (sqlite: open.ts)
     'wake.ts', // LISTEN/NOTIFY between processes; SQLite workers share one process or poll

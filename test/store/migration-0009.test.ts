@@ -9,16 +9,13 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
-import { openPostgresStore } from '../../src/store/postgres/index.ts';
-import { migrate as migratePostgres } from '../../src/store/postgres/migrate.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { h } from './helpers.ts';
-import { createTestDatabase } from './pg.ts';
+import { buildOldPostgres } from '../support/old-postgres.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
 import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
 
@@ -145,22 +142,21 @@ async function sqliteBuilt(): Promise<Built> {
 }
 
 async function postgresBuilt(): Promise<Built> {
-  const tdb = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: tdb.url, max: 1 });
-  await migratePostgres(pool, {}, 8);
-  for (const [sql, params] of seedStatements()) await pool.query(sql, params);
-  // What 0008's ledger kept beside the rows: one audience_members row per member, holder counts.
-  for (const k of new Set(MEMBERS.map((m) => m[3]))) await pool.query("INSERT INTO audience_members (audience_id, member_key) VALUES ('aud', $1)", [k]);
-  await pool.query(
-    'INSERT INTO hash_holders (audience_id, identity_type, hash, holders) SELECT audience_id, identity_type, hash, count(*) FROM members GROUP BY 1, 2, 3',
-  );
-  const stores: Store[] = [];
+  const db = await buildOldPostgres(8, [
+    ...seedStatements(),
+    // What 0008's ledger kept beside the rows: one audience_members row per member, holder counts.
+    ...[...new Set(MEMBERS.map((m) => m[3]))].map((k): [string, unknown[]] => [
+      "INSERT INTO audience_members (audience_id, member_key) VALUES ('aud', $1)",
+      [k],
+    ]),
+    [
+      'INSERT INTO hash_holders (audience_id, identity_type, hash, holders) SELECT audience_id, identity_type, hash, count(*) FROM members GROUP BY 1, 2, 3',
+      [],
+    ],
+  ]);
+  const { pool } = db;
   return {
-    async open() {
-      const s = await openPostgresStore(tdb.url);
-      stores.push(s);
-      return s;
-    },
+    ...db,
     async dump() {
       const d = dumpOf(
         (await pool.query('SELECT * FROM members')).rows,
@@ -182,12 +178,6 @@ async function postgresBuilt(): Promise<Built> {
       for (const m of members) counted.set(`${m[1]} ${m[2]}`, (counted.get(`${m[1]} ${m[2]}`) ?? 0) + 1);
       expect(new Map(holders.map((r) => [`${r.identity_type} ${typeof r.hash === 'string' ? r.hash : hashHex(r.hash)}`, r.holders]))).toEqual(counted);
       return d;
-    },
-    version: async () => (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v,
-    async cleanup() {
-      for (const s of stores) await s.close();
-      await pool.end();
-      await tdb.drop();
     },
   };
 }

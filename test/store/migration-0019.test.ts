@@ -12,18 +12,15 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { hashBytes, hashHex, memberKeyBytes } from '../../src/store/binary.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
-import { openPostgresStore } from '../../src/store/postgres/index.ts';
-import { migrate as migratePostgres } from '../../src/store/postgres/migrate.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
 import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
 import { h } from './helpers.ts';
-import { createTestDatabase } from './pg.ts';
+import { buildOldPostgres } from '../support/old-postgres.ts';
 
 const now = 1_700_000_000_000;
 const USER = `user:${'ab'.repeat(32)}`;
@@ -151,33 +148,23 @@ async function sqliteBuilt(bad = false): Promise<Built> {
 }
 
 async function postgresBuilt(bad = false): Promise<Built> {
-  const tdb = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: tdb.url, max: 1 });
-  await migratePostgres(pool, {}, 18);
-  for (const [sql, params] of seedStatements(bad)) await pool.query(sql, params);
-  // What 0018's ledger kept beside the rows: one audience_members row per member, holder counts.
-  await pool.query('INSERT INTO audience_members (audience_id, member_key) SELECT DISTINCT audience_id, member_key FROM members');
-  await pool.query(
-    'INSERT INTO hash_holders (audience_id, identity_type, hash, holders) SELECT audience_id, identity_type, hash, count(*) FROM members GROUP BY 1, 2, 3',
-  );
-  const stores: Store[] = [];
+  const db = await buildOldPostgres(18, [
+    ...seedStatements(bad),
+    // What 0018's ledger kept beside the rows: one audience_members row per member, holder counts.
+    ['INSERT INTO audience_members (audience_id, member_key) SELECT DISTINCT audience_id, member_key FROM members', []],
+    [
+      'INSERT INTO hash_holders (audience_id, identity_type, hash, holders) SELECT audience_id, identity_type, hash, count(*) FROM members GROUP BY 1, 2, 3',
+      [],
+    ],
+  ]);
+  const { pool } = db;
   return {
-    async open() {
-      const s = await openPostgresStore(tdb.url);
-      stores.push(s);
-      return s;
-    },
+    ...db,
     async ledger() {
       const rows = lines((await pool.query('SELECT * FROM members')).rows);
       return { rows, holders: holderMap((await pool.query('SELECT * FROM hash_holders')).rows) };
     },
     memberRows: async () => (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM members WHERE length(identities) > 0')).rows[0]!.n,
-    version: async () => (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v,
-    async cleanup() {
-      for (const s of stores) await s.close();
-      await pool.end();
-      await tdb.drop();
-    },
   };
 }
 

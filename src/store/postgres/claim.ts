@@ -3,13 +3,13 @@ import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
 import { cadenceOpen, nextSendAfter, optOutWaitingSql, resyncRunning } from '../cadence.ts';
-import { renewalStepAllowed } from '../renewals.ts';
+import { RENEWAL_SCAN_ROWS, renewalStepAllowed, renewalSteps, runRenewalStepsAsync, type RenewalState, type ScannedRow } from '../renewals.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
 import { downstreamNameSql } from '../name-sql.ts';
 import type { Db, Sql } from './db.ts';
 import { settlePrivacy } from './privacy.ts';
-import { PENDING_SQL, type OldestConfirmations } from './due-scan.ts';
+import { PENDING_SQL } from './due-scan.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 
 /**
@@ -25,7 +25,7 @@ import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRo
  *
  * No downstream row costs an index seek of its own (due-scan.ts): pending changes and their
  * oldest enqueue time come from one walk of the outbox index (`pending`), renewals from the
- * downstream audiences whose oldest confirmation this process knows is past the renewal age ($9).
+ * downstream row's own bound of its oldest confirmation and its running pass (../renewals.ts).
  * A send is due when the oldest change has waited the flush interval, or when a full batch waits:
  * that is counted in `full_batches`, over the downstream audiences with pending changes not yet
  * due, least recently claimed first, each up to its full batch and at most $8 outbox entries in
@@ -57,10 +57,11 @@ const TASK = `CASE
         AND (p.oldest <= $2::bigint - $3::bigint OR d.id IN (SELECT id FROM full_batches)) THEN 'send'
       -- A resync asked for (cadence.ts): sent at once, whatever the cadence.
       WHEN d.resync_before IS NOT NULL THEN 'send'
-      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval (renewals.ts).
+      -- Renewals ($7: the renewal age in ms, or null for none), one step per flush interval, while
+      -- a pass runs or once its bound of the oldest confirmation is past the age (../renewals.ts).
       WHEN $7::bigint IS NOT NULL AND d.renew_claimed_at <= $2::bigint - $3::bigint
         AND (d.send_interval_ms IS NULL OR d.next_send_at <= $2::bigint)
-        AND d.id IN (SELECT unnest($9::bigint[])) THEN 'send'
+        AND (d.renew_pass_min IS NOT NULL OR d.renew_bound <= $2::bigint - $7::bigint) THEN 'send'
       WHEN (d.refreshed_at IS NULL OR d.refreshed_at <= $2::bigint - $5::bigint) AND d.refresh_after <= $2::bigint THEN 'refresh'
     END`;
 
@@ -145,26 +146,29 @@ const MARK_UNCERTAIN_ADDS =
   'INSERT INTO x_members (downstream_id, hash, confirmed) SELECT $1, unnest($2::bytea[]), false ON CONFLICT (downstream_id, hash) DO NOTHING';
 
 /**
- * Renewals: the hashes X confirmed longest ago, past the renewal age, still held (hash_holders)
- * and with no pending change (a pending remove must not be undone; a pending add sends it anyway).
+ * A renewal step's read (../renewals.ts): the X ledger after the pass's cursor in hash order, each
+ * row eligible when past the renewal age ($3), still held (hash_holders) and with no pending
+ * change (a pending remove must not be undone; a pending add sends it anyway) nor a suppression.
  * Read, not locked: a change an ingest is writing right now lands in the outbox and is sent after
  * this batch (one lease per downstream audience), so X sees the renewal, then the change.
  */
-const PICK_RENEWALS = `
-  SELECT x.hash FROM x_members x
-  WHERE x.downstream_id = $1 AND x.confirmed AND x.confirmed_at <= $2::bigint
-    AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash)
-    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $4 AND s.hash = x.hash)
-    AND EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $3 AND h.identity_type = $4 AND h.hash = x.hash)
-  ORDER BY x.confirmed_at LIMIT $5`;
+const SCAN_RENEWALS = `
+  SELECT x.hash, x.confirmed_at, CASE WHEN x.confirmed_at > $3::bigint THEN false
+      WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = $1 AND o.hash = x.hash) THEN false
+      WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = $5 AND s.hash = x.hash) THEN false
+      ELSE EXISTS (SELECT 1 FROM hash_holders h WHERE h.audience_id = $4 AND h.identity_type = $5 AND h.hash = x.hash) END AS eligible
+  FROM x_members x
+  WHERE x.downstream_id = $1 AND x.hash > $2::bytea AND x.confirmed
+  ORDER BY x.hash LIMIT $6`;
 
-type LeasedRow = DownstreamRow & {
-  audience_name: string | null;
-  last_claimed_at: number;
-  renew_claimed_at: number;
-  resync_cursor: Buffer | null;
-  configuration_row: ConfigurationRow;
-};
+type LeasedRow = DownstreamRow &
+  RenewalState & {
+    audience_name: string | null;
+    last_claimed_at: number;
+    renew_claimed_at: number;
+    resync_cursor: Buffer | null;
+    configuration_row: ConfigurationRow;
+  };
 
 const UNLEASE = 'UPDATE downstreams SET lease_token = NULL, lease_owner = NULL, lease_expires_at = NULL WHERE id = $1';
 
@@ -173,31 +177,18 @@ const OPT_OUT_WAITING = `SELECT ${optOutWaitingSql('d')} AS w FROM downstreams d
 /** After this many leased-but-empty sends in one call, give up for now (the next poll continues). */
 const MAX_EMPTY_PICKS = 20;
 
-export async function claim(db: Db, opts: ClaimOptions, confirmations: OldestConfirmations): Promise<Claim | null> {
-  // Renewals come due by each downstream audience's oldest confirmation, as this process knows it.
-  if (opts.renewAfterMs !== undefined) await confirmations.fresh(db, opts.now);
-  const before = opts.now - (opts.renewAfterMs ?? 0);
-  const renewalsDue = opts.renewAfterMs === undefined ? [] : confirmations.dueBy(before);
-  const claimed = await db.tx(async (c) => {
+export async function claim(db: Db, opts: ClaimOptions): Promise<Claim | null> {
+  return db.tx(async (c) => {
     // A dropped remove of a suppressed hash may be the last thing an opt-out or an erasure waited
     // for (X never got the hash): the 24-hour clock is settled at the end of this transaction.
     const dropped = { suppressed: false };
-    const claimed = await claimIn(c, opts, dropped, renewalsDue, (id) => confirmations.mayBeDueBy(id, before));
+    const claimed = await claimIn(c, opts, dropped);
     if (dropped.suppressed) await settlePrivacy(c, opts.now, 'worker');
     return claimed;
   });
-  // Claimed removes stop counting as confirmed (claimChanges): its oldest confirmation may move.
-  if (claimed?.task === 'send' && claimed.changes.some((ch) => ch.op === 'remove')) await confirmations.reread(db, claimed.downstream.id);
-  return claimed;
 }
 
-async function claimIn(
-  c: Sql,
-  opts: ClaimOptions,
-  dropped: { suppressed: boolean },
-  renewalsDue: number[],
-  renewalMayBeDue: (id: number) => boolean,
-): Promise<Claim | null> {
+async function claimIn(c: Sql, opts: ClaimOptions, dropped: { suppressed: boolean }): Promise<Claim | null> {
   const skipped: number[] = [];
   // The most outbox entries one pick counts looking for full batches: twice the largest batch.
   const countBudget = 2 * Math.max(opts.fullBatch, ...Object.values(opts.maxChangesByType ?? {}));
@@ -211,7 +202,6 @@ async function claimIn(
       JSON.stringify(opts.maxChangesByType ?? {}),
       opts.renewAfterMs ?? null,
       countBudget,
-      renewalsDue,
     ]);
     const picked = pick.rows[0];
     if (!picked) return null;
@@ -228,8 +218,7 @@ async function claimIn(
     const open = detached || cadenceOpen(row, opts.now, () => waiting);
     const changes = picked.task === 'send' && open ? await claimChanges(c, picked.id, row.identity_type, token, max, dropped) : [];
     // Renewals wait for the cadence's window like changes; a resync goes at once.
-    const renewals =
-      picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length, renewalMayBeDue) : [];
+    const renewals = picked.task === 'send' && !detached && (open || resyncRunning(row)) ? await claimRenewals(c, row, opts, max - changes.length) : [];
     const nextSend = picked.task === 'send' && open && !detached ? nextSendAfter(row, opts.now, changes.length, max) : null;
     if (nextSend !== null) await c.query('UPDATE downstreams SET next_send_at = $2 WHERE id = $1', [picked.id, nextSend]);
     if (picked.task === 'send' && changes.length === 0 && renewals.length === 0) {
@@ -292,18 +281,26 @@ async function claimChanges(
 /**
  * The renewal step, when renewals.ts allows it and the batch has room. Renewals are not marked
  * uncertain: present before, present after, whatever X answers or whether it answers at all (an
- * unsettled renewal stays due and goes again). The step is recorded even when it finds nothing, so
- * a hash it must skip costs one look per flush interval, not a busy loop.
+ * unsettled renewal stays after the pass's cursor and goes again). The step is recorded even when
+ * it finds nothing, so a hash it must skip costs one step per flush interval, not a busy loop.
  */
-async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: number, mayBeDue: (id: number) => boolean): Promise<string[]> {
+async function claimRenewals(c: Sql, row: LeasedRow, opts: ClaimOptions, room: number): Promise<string[]> {
   if (room <= 0) return [];
   if (resyncRunning(row)) return claimResync(c, row, room);
   if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
-  // None of its confirmations is past the renewal age (due-scan.ts): no step to take or record.
-  if (!mayBeDue(row.id)) return [];
-  await c.query('UPDATE downstreams SET renew_claimed_at = $2 WHERE id = $1', [row.id, opts.now]);
-  const r = await c.query<{ hash: Buffer }>(PICK_RENEWALS, [row.id, opts.now - opts.renewAfterMs, row.audience_id, row.identity_type, room]);
-  return r.rows.map((x) => hashHex(x.hash));
+  const dueBy = opts.now - opts.renewAfterMs;
+  const outcome = await runRenewalStepsAsync(renewalSteps(row, opts.now, dueBy, room), async (cursor) => {
+    const r = await c.query<ScannedRow>(SCAN_RENEWALS, [row.id, cursor ?? Buffer.alloc(0), dueBy, row.audience_id, row.identity_type, RENEWAL_SCAN_ROWS]);
+    return r.rows;
+  });
+  if (outcome === null) return [];
+  const { state } = outcome;
+  await c.query(
+    `UPDATE downstreams SET renew_bound = $2, renew_pass_min = $3, renew_cursor = $4,
+       renew_claimed_at = CASE WHEN $5::boolean THEN $6::bigint ELSE renew_claimed_at END WHERE id = $1`,
+    [row.id, state.renew_bound, state.renew_pass_min, state.renew_cursor, outcome.recorded, opts.now],
+  );
+  return outcome.taken.map(hashHex);
 }
 
 /**

@@ -79,7 +79,7 @@ import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
 import * as webhooks from './webhooks.ts';
 import { WakeListener } from './wake.ts';
-import { OldestConfirmations, PENDING_SQL } from './due-scan.ts';
+import { PENDING_SQL } from './due-scan.ts';
 
 /*
  * The store on PostgreSQL. This class only wires the port (port.ts) to one file per operation and
@@ -139,8 +139,6 @@ export class PostgresStore implements Store {
   readonly dialect = 'postgres' as const;
   private readonly wake: WakeListener;
   private installation: string | null = null;
-  /** Each downstream audience's oldest confirmation on X, for the claim's and nextDueAt's renewals (due-scan.ts). */
-  private readonly confirmations = new OldestConfirmations();
 
   constructor(
     private readonly db: Db,
@@ -446,7 +444,7 @@ export class PostgresStore implements Store {
   // sync
 
   async claim(opts: ClaimOptions): Promise<Claim | null> {
-    return claim(this.db, opts, this.confirmations);
+    return claim(this.db, opts);
   }
 
   async recordCreateAttempt(downstreamId: number, token: string, name: string): Promise<boolean> {
@@ -467,14 +465,7 @@ export class PostgresStore implements Store {
   }
 
   async settleSent(downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
-    const settledAs = await this.db.tx(async (c) => {
-      const s = await settleSent(c, downstreamId, token, result, now);
-      await settled(c, s !== null, now);
-      return s;
-    });
-    // Its confirmations moved: when its next renewal is due (due-scan.ts).
-    if (settledAs !== null) this.confirmations.set(downstreamId, settledAs.oldestConfirmedAt);
-    return settledAs !== null;
+    return this.db.tx(async (c) => settled(c, await settleSent(c, downstreamId, token, result, now), now));
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
@@ -543,12 +534,10 @@ export class PostgresStore implements Store {
   }
 
   async nextDueAt(opts: { now: number; flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): Promise<number | null> {
-    // Pending changes from one walk of the outbox index, renewals from the oldest confirmations
-    // this process knows (due-scan.ts): no index seek per downstream row. A renewal is due at its
-    // oldest confirmation + renewAfterMs ($3; null: no renewals), and no sooner than one flush
-    // interval after the last renewal step (claim.ts).
-    if (opts.renewAfterMs !== undefined) await this.confirmations.fresh(this.db, opts.now);
-    const known = this.confirmations.entries();
+    // Pending changes from one walk of the outbox index (due-scan.ts), renewals from the downstream
+    // row: no index seek per downstream row. A renewal pass is due at the bound of the oldest
+    // confirmation + renewAfterMs ($3; null: no renewals), its next step one flush interval after
+    // the last (claim.ts, ../renewals.ts).
     const r = await this.db.query<{ due: number | null }>(
       `WITH RECURSIVE ${PENDING_SQL}
        SELECT MIN(GREATEST(d.next_attempt_at, COALESCE(d.lease_expires_at, 0),
@@ -556,15 +545,15 @@ export class PostgresStore implements Store {
                GREATEST(COALESCE(p.oldest + $2::bigint, 9000000000000000::bigint), ${CADENCE}),
                CASE WHEN d.resync_before IS NULL OR d.state = 'deleting' THEN 9000000000000000::bigint ELSE 0 END,
                CASE WHEN $3::bigint IS NULL OR d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9000000000000000::bigint
-                 ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE}, COALESCE(k.oldest + $3::bigint, 9000000000000000::bigint)) END))) AS due
+                 ELSE GREATEST(d.renew_claimed_at + $2::bigint, ${CADENCE},
+                   CASE WHEN d.renew_pass_min IS NOT NULL THEN 0 ELSE COALESCE(d.renew_bound + $3::bigint, 9000000000000000::bigint) END) END))) AS due
        FROM downstreams d JOIN configurations c ON c.id = d.configuration_id
        LEFT JOIN pending p ON p.downstream_id = d.id
-       LEFT JOIN unnest($4::bigint[], $5::bigint[]) AS k(id, oldest) ON k.id = d.id
        -- One that waits for its first member (../creation.ts) is due when that member comes: never by the clock.
        WHERE c.state = 'active' AND NOT ${waitingForMemberSql('d')} AND (d.state IN ${WORKED_STATES}
          -- A detached X audience counts only with removes of suppressed hashes (claim.ts): due at once.
          OR (d.state = 'detached' AND d.x_audience_id IS NOT NULL AND p.downstream_id IS NOT NULL))`,
-      [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null, known.ids, known.oldest],
+      [opts.refreshIntervalMs, opts.flushIntervalMs, opts.renewAfterMs ?? null],
     );
     return r.rows[0]?.due ?? null;
   }

@@ -1,5 +1,6 @@
 import type { SentBatch } from '../port.ts';
 import { hashBytes } from '../binary.ts';
+import { cursorAfterSettle } from '../renewals.ts';
 import type { Sql } from './db.ts';
 import { RELEASE, holdLease, lockBatch } from './lease.ts';
 
@@ -10,14 +11,8 @@ import { RELEASE, holdLease, lockBatch } from './lease.ts';
  * and moves the counters. The X ledger of a downstream audience is only ever written under its
  * row lock, so set-based statements here need no ordering.
  */
-export async function settleSent(
-  c: Sql,
-  downstreamId: number,
-  token: string,
-  result: SentBatch,
-  now: number,
-): Promise<{ oldestConfirmedAt: number | null } | null> {
-  if (!(await holdLease(c, downstreamId, token))) return null;
+export async function settleSent(c: Sql, downstreamId: number, token: string, result: SentBatch, now: number): Promise<boolean> {
+  if (!(await holdLease(c, downstreamId, token))) return false;
   const rejected = new Set(result.rejectedHashes);
   const adds: string[] = [];
   const removes: string[] = [];
@@ -63,16 +58,32 @@ export async function settleSent(
       hashBytes(result.resyncCursor),
       (result.renewed ?? []).length,
     ]);
+  const renewalCursor = result.resyncCursor === undefined ? cursorAfterSettle(result.renewed ?? [], rejected) : null;
   await lockBatch(c, downstreamId, token);
   await c.query('DELETE FROM outbox WHERE downstream_id = $1 AND claim_token = $2', [downstreamId, token]);
-  // With the release, when its next renewal comes due: its oldest confirmation (due-scan.ts).
-  const released = await c.query<{ oldest: number | null }>(
+  // With the release, the renewal clock (../renewals.ts): a hash X confirmed now is never older than
+  // the bound (NULL: none confirmed before), nor than a running pass's minimum ($8: something was
+  // confirmed); a renewal pass's batch moves the pass's cursor past its renewals, or to before the
+  // first one X refused ($9; a resync's batch moves its own cursor, above).
+  await c.query(
     `UPDATE downstreams SET ${RELEASE}, members = members + $2, sent_adds = sent_adds + $3, sent_removes = sent_removes + $4,
        rejected = rejected + $5, renewed = renewed + $7, last_synced_at = $6, attempts = 0, next_attempt_at = 0,
-       state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = $6
-     WHERE id = $1
-     RETURNING (SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = $1 AND x.confirmed) AS oldest`,
-    [downstreamId, delta, adds.length, removes.length, rejected.size, now, renewed.length],
+       state = CASE WHEN state IN ('creating', 'recreating') THEN 'active' ELSE state END, updated_at = $6,
+       renew_bound = CASE WHEN $8::boolean THEN LEAST(COALESCE(renew_bound, $6), $6) ELSE renew_bound END,
+       renew_pass_min = CASE WHEN $8::boolean AND renew_pass_min IS NOT NULL THEN LEAST(renew_pass_min, $6) ELSE renew_pass_min END,
+       renew_cursor = CASE WHEN $9::bytea IS NOT NULL AND renew_pass_min IS NOT NULL THEN $9::bytea ELSE renew_cursor END
+     WHERE id = $1`,
+    [
+      downstreamId,
+      delta,
+      adds.length,
+      removes.length,
+      rejected.size,
+      now,
+      renewed.length,
+      confirmed.length > 0,
+      renewalCursor === null ? null : hashBytes(renewalCursor),
+    ],
   );
-  return { oldestConfirmedAt: released.rows[0]?.oldest ?? null };
+  return true;
 }

@@ -4,7 +4,7 @@ import { downstreamName } from '../../core/names.ts';
 import type { IdentityType } from '../../core/terms.ts';
 import type { Claim, ClaimOptions, Task } from '../port.ts';
 import { hashHex } from '../binary.ts';
-import { renewalStepAllowed } from '../renewals.ts';
+import { RENEWAL_SCAN_ROWS, renewalStepAllowed, renewalSteps, runRenewalSteps, type RenewalState, type ScannedRow } from '../renewals.ts';
 import { cadenceOpen, nextSendAfter, optOutWaitingSql, resyncRunning } from '../cadence.ts';
 import { WORKED_STATES } from '../states.ts';
 import { waitingForMemberSql } from '../creation.ts';
@@ -14,7 +14,7 @@ import { holdsFullBatch, statementsOf } from './due-check.ts';
 import { settlePrivacy } from './privacy.ts';
 
 /** A downstream row as the claim reads it (renewals, resync and cadence columns included). */
-type LeasedRow = DownstreamRow & { renew_claimed_at: number; resync_cursor: Buffer | null };
+type LeasedRow = DownstreamRow & RenewalState & { renew_claimed_at: number; resync_cursor: Buffer | null };
 type Candidate = LeasedRow & { audience_name: string | null };
 
 /**
@@ -180,14 +180,13 @@ const CANDIDATES = `SELECT d.*, a.name AS audience_name FROM downstreams d
       OR d.x_name IS NOT ${downstreamNameSql('a.name', 'd.identity_type', 'd.name_suffix')}
       OR EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = d.id)
       OR d.resync_before IS NOT NULL
-      OR (@renew IS NOT NULL AND d.renew_claimed_at <= @now - @flush
-        AND EXISTS (SELECT 1 FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1 AND x.confirmed_at <= @now - @renew))
+      -- A renewal pass running, or its bound of the oldest confirmation past the age (../renewals.ts).
+      OR (@renew IS NOT NULL AND d.renew_claimed_at <= @now - @flush AND (d.renew_pass_min IS NOT NULL OR d.renew_bound <= @now - @renew))
       OR ((d.refreshed_at IS NULL OR d.refreshed_at <= @now - @refresh) AND d.refresh_after <= @now))
   ORDER BY d.last_claimed_at, d.id`;
 
 interface ClaimStatements {
   candidates: Database.Statement;
-  oldestConfirmed: Database.Statement;
   optOutWaiting: Database.Statement;
 }
 
@@ -199,7 +198,6 @@ function claimStatements(db: Database.Database): ClaimStatements {
   if (s === undefined) {
     s = {
       candidates: db.prepare(CANDIDATES),
-      oldestConfirmed: db.prepare('SELECT MIN(confirmed_at) FROM x_members WHERE downstream_id = ? AND confirmed = 1').pluck(),
       optOutWaiting: db.prepare(`SELECT ${optOutWaitingSql('d')} FROM downstreams d WHERE d.id = ?`).pluck(),
     };
     claiming.set(db, s);
@@ -236,8 +234,7 @@ function taskFor(db: Database.Database, row: Candidate, opts: ClaimOptions): Tas
   }
   if (row.resync_before !== null) return 'send';
   if (open && renewalStepAllowed(row.renew_claimed_at, opts)) {
-    const oldest = claimStatements(db).oldestConfirmed.get(row.id) as number | null;
-    if (oldest !== null && oldest <= opts.now - opts.renewAfterMs) return 'send';
+    if (row.renew_pass_min !== null || (row.renew_bound !== null && row.renew_bound <= opts.now - opts.renewAfterMs)) return 'send';
   }
   if ((row.refreshed_at === null || row.refreshed_at <= opts.now - opts.refreshIntervalMs) && row.refresh_after <= opts.now) return 'refresh';
   return null;
@@ -344,30 +341,44 @@ function markChanges(
 }
 
 /**
- * The hashes X confirmed longest ago, past the renewal age, that are still held and have no
- * pending change (a pending remove must not be undone by a renewal; a pending add sends it anyway).
- * They are not marked uncertain: present before, present after, whatever X answers or whether it
- * answers at all (an unsettled renewal stays due and goes again). The step is recorded even when
- * it finds nothing, so a hash it must skip costs one look per flush interval, not a busy loop.
+ * The renewal step (../renewals.ts): the hashes past the renewal age after the pass's cursor, in
+ * hash order, that are still held and have no pending change (a pending remove must not be undone
+ * by a renewal; a pending add sends it anyway), nor a suppression. They are not marked uncertain:
+ * present before, present after, whatever X answers or whether it answers at all (an unsettled
+ * renewal stays after the cursor and goes again). The step is recorded even when it finds nothing,
+ * so a hash it must skip costs one step per flush interval, not a busy loop.
  */
 function claimRenewals(db: Database.Database, row: LeasedRow, opts: ClaimOptions, room: number): string[] {
   if (room <= 0) return []; // a full batch: a later claim
   if (resyncRunning(row)) return claimResync(db, row, room);
   // Too soon (renewals.ts says why they are spread): a later claim.
   if (!renewalStepAllowed(row.renew_claimed_at, opts)) return [];
-  db.prepare('UPDATE downstreams SET renew_claimed_at = ? WHERE id = ?').run(opts.now, row.id);
-  return db
-    .prepare(
-      `SELECT x.hash FROM x_members x
-       WHERE x.downstream_id = ? AND x.confirmed = 1 AND x.confirmed_at <= ?
-         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash)
-         AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = ? AND s.hash = x.hash)
-         AND EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = ? AND m.identity_type = ? AND m.hash = x.hash)
-       ORDER BY x.confirmed_at LIMIT ?`,
-    )
-    .pluck()
-    .all(row.id, opts.now - opts.renewAfterMs, row.identity_type, row.audience_id, row.identity_type, room)
-    .map((hash) => hashHex(hash as Buffer));
+  const dueBy = opts.now - opts.renewAfterMs;
+  const scan = db.prepare(
+    `SELECT x.hash, x.confirmed_at, CASE WHEN x.confirmed_at > @dueBy THEN 0
+         WHEN EXISTS (SELECT 1 FROM outbox o WHERE o.downstream_id = x.downstream_id AND o.hash = x.hash) THEN 0
+         WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.identity_type = @type AND s.hash = x.hash) THEN 0
+         WHEN EXISTS (SELECT 1 FROM hash_holders m WHERE m.audience_id = @audience AND m.identity_type = @type AND m.hash = x.hash) THEN 1 ELSE 0 END AS eligible
+     FROM x_members x WHERE x.downstream_id = @id AND x.hash > @cursor AND x.confirmed = 1 ORDER BY x.hash LIMIT @limit`,
+  );
+  const outcome = runRenewalSteps(
+    renewalSteps(row, opts.now, dueBy, room),
+    (cursor) =>
+      scan.all({
+        id: row.id,
+        cursor: cursor ?? Buffer.alloc(0),
+        dueBy,
+        type: row.identity_type,
+        audience: row.audience_id,
+        limit: RENEWAL_SCAN_ROWS,
+      }) as ScannedRow[],
+  );
+  if (outcome === null) return [];
+  const { state } = outcome;
+  db.prepare(
+    `UPDATE downstreams SET renew_bound = ?, renew_pass_min = ?, renew_cursor = ?${outcome.recorded ? ', renew_claimed_at = ?' : ''} WHERE id = ?`,
+  ).run(state.renew_bound, state.renew_pass_min, state.renew_cursor, ...(outcome.recorded ? [opts.now] : []), row.id);
+  return outcome.taken.map(hashHex);
 }
 
 /**

@@ -758,13 +758,13 @@ export class SqliteStore implements Store {
   }
 
   private readNextDue(opts: { flushIntervalMs: number; refreshIntervalMs: number; renewAfterMs?: number }): number | null {
-    // A renewal is due at its oldest confirmation + renewAfterMs, and no sooner than one flush
-    // interval after the last renewal step (claim.ts).
+    // A renewal pass is due at the bound of its oldest confirmation + renewAfterMs, its next step
+    // one flush interval after the last (claim.ts, ../renewals.ts).
     const renew =
       opts.renewAfterMs === undefined
         ? '9e15'
         : `CASE WHEN d.state = 'deleting' OR d.x_audience_id IS NULL THEN 9e15 ELSE MAX(d.renew_claimed_at + @flush,
-                 COALESCE((SELECT MIN(x.confirmed_at) FROM x_members x WHERE x.downstream_id = d.id AND x.confirmed = 1) + @renew, 9e15)) END`;
+                 CASE WHEN d.renew_pass_min IS NOT NULL THEN 0 ELSE COALESCE(d.renew_bound + @renew, 9e15) END) END`;
     const row = this.db
       .prepare(
         `SELECT MIN(due) FROM (

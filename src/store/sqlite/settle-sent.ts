@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { SentBatch } from '../port.ts';
 import { hashBytes } from '../binary.ts';
+import { cursorAfterSettle } from '../renewals.ts';
 import { RELEASE, holds } from './lease.ts';
 
 /**
@@ -80,6 +81,15 @@ export function settleSent(
   db.prepare(
     'UPDATE downstreams SET members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?, renewed = renewed + ? WHERE id = ?',
   ).run(delta, adds, removes, renewed, downstreamId);
+  // The renewal clock (../renewals.ts), in every slice: a hash X confirmed now is never older than
+  // the bound (NULL: none confirmed before), nor than a running pass's minimum (MIN of a NULL is NULL).
+  if (adds + renewed > 0)
+    db.prepare('UPDATE downstreams SET renew_bound = MIN(COALESCE(renew_bound, ?), ?), renew_pass_min = MIN(renew_pass_min, ?) WHERE id = ?').run(
+      now,
+      now,
+      now,
+      downstreamId,
+    );
   if (i < total) return i;
   // The final slice: a resync's batch moves it on past its last hash, refused or not (cadence.ts).
   if (result.resyncCursor !== undefined)
@@ -88,6 +98,7 @@ export function settleSent(
       renewals.length,
       downstreamId,
     );
+  settleRenewalCursor(db, downstreamId, result, rejected);
   // Rows of the batch that `sent` did not list (none when the worker sends the whole claim).
   db.prepare('DELETE FROM outbox WHERE downstream_id = ? AND claim_token = ?').run(downstreamId, token);
   db.prepare(
@@ -96,4 +107,15 @@ export function settleSent(
      WHERE id = ?`,
   ).run(rejected.size, now, now, downstreamId);
   return total;
+}
+
+/**
+ * The final slice of a renewal pass's batch (../renewals.ts) moves the pass's cursor past its
+ * renewals, or to before the first one X refused. A resync's batch moves its own cursor (above).
+ */
+function settleRenewalCursor(db: Database.Database, downstreamId: number, result: SentBatch, rejected: ReadonlySet<string>): void {
+  const renewals = result.renewed ?? [];
+  if (result.resyncCursor !== undefined || renewals.length === 0) return;
+  const cursor = cursorAfterSettle(renewals, rejected);
+  if (cursor !== null) db.prepare('UPDATE downstreams SET renew_cursor = ? WHERE id = ? AND renew_pass_min IS NOT NULL').run(hashBytes(cursor), downstreamId);
 }
