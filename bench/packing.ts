@@ -23,7 +23,7 @@ import { packUsers } from '../src/x/pack.ts';
 import type { UserChange } from '../src/x/types.ts';
 import { SECRET_KEY, waitFor, type Emu, type TailorProcess } from '../test/e2e/harness.ts';
 import { log, sha, timed } from './lib.ts';
-import { hashBytes, memberKeyBytes } from '../src/store/binary.ts';
+import { hashBytes, identitiesBytes, memberKeyBytes } from '../src/store/binary.ts';
 
 export interface PackingResult {
   identityType: IdentityType;
@@ -153,16 +153,21 @@ export async function prepareBacklog(dbPath: string, emu: Emu, count: number): P
   );
   const downstream = db.prepare("SELECT id FROM downstreams WHERE audience_id = 'backlog' AND identity_type = 'email'").pluck().get() as number;
   const insert = db.prepare("INSERT INTO outbox (downstream_id, hash, op, enqueued_at, claim_token) VALUES (?, ?, 'add', ?, NULL)");
-  const member = db.prepare("INSERT INTO members (audience_id, identity_type, hash, member_key) VALUES ('backlog', 'email', ?, ?)");
+  // The layout since 0019: one members row per member holding its identities, and each hash's
+  // holder count.
+  const member = db.prepare("INSERT INTO members (audience_id, member_key, identities) VALUES ('backlog', ?, ?)");
+  const holder = db.prepare("INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES ('backlog', 'email', ?, 1)");
   const write = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const hash = sha(`backlog${i}@example.com`);
       // The layout since 0009 (src/store/binary.ts): bytes, not hex.
-      member.run(hashBytes(hash), memberKeyBytes(`b${i}`));
+      member.run(memberKeyBytes(`b${i}`), identitiesBytes([{ type: 'email', hash }]));
+      holder.run(hashBytes(hash));
       insert.run(downstream, hashBytes(hash), now);
     }
   });
   for (let i = 0; i < count; i += 100_000) write.immediate(i, Math.min(count, i + 100_000));
+  db.prepare("UPDATE audiences SET member_count = ? WHERE id = 'backlog'").run(count);
   await store.close();
 }
 
