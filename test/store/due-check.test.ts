@@ -147,19 +147,11 @@ for (const pair of PAIRS) {
       return { ...opened, due };
     }
 
-    it('sees a change written through the same store', async () => {
-      const { a } = await idle();
-      const at = now + opts.flushIntervalMs + 2;
-      await a.applyMemberChanges('a1', adds(1, 1), at);
-      // Young (under the flush interval): due once it has waited it, and claimed then.
-      expect(await a.nextDueAt({ ...opts, now: at })).toBe(at + opts.flushIntervalMs);
-      expect(await a.claim({ ...opts, now: at + opts.flushIntervalMs })).toMatchObject({ task: 'send', changes: [{ hash: h(1), op: 'add' }] });
-    });
-
-    it('sees a change written through another connection', async () => {
+    it.each(['the same store', 'another connection'] as const)('sees a change written through %s', async (through) => {
       const { a, b } = await idle();
       const at = now + opts.flushIntervalMs + 2;
-      await b.applyMemberChanges('a1', adds(1, 1), at);
+      await (through === 'the same store' ? a : b).applyMemberChanges('a1', adds(1, 1), at);
+      // Young (under the flush interval): due once it has waited it, and claimed then.
       expect(await a.nextDueAt({ ...opts, now: at })).toBe(at + opts.flushIntervalMs);
       expect(await a.claim({ ...opts, now: at + opts.flushIntervalMs })).toMatchObject({ task: 'send', changes: [{ hash: h(1), op: 'add' }] });
     });
