@@ -26,7 +26,7 @@ interface Scenario {
   between?: (s: Stack, ids: string[]) => Promise<void>;
   settleFirst?: boolean;
   /** After the last wave, before waiting for X to be exact. */
-  before?: (s: Stack, ids: string[]) => Promise<void>;
+  before?: (s: Stack, ids: string[], watcher: StatusWatcher) => Promise<void>;
   /** After X is exact, before the status is read for the last time. */
   after?: (s: Stack, ids: string[]) => Promise<void>;
   /** Re-creations on X the scenario provokes. */
@@ -85,12 +85,16 @@ const SCENARIOS: Scenario[] = [
     between: async (s) => {
       await s.emu.faults({ revoke_tokens: [s.emu.admin().user.access_token] });
     },
-    before: async (s, ids) => {
-      // Paused with every change kept: nothing moves on X until the user logs in again.
-      await waitFor('the configuration to need re-authorization', async () => {
+    before: async (s, ids, watcher) => {
+      // Paused with every change kept: nothing moves on X until the user logs in again. The status
+      // says so before the user acts; the watcher samples that moment itself (its 200 ms polls
+      // could fall on either side of so short a window).
+      await waitFor('the configuration to need re-authorization and its X audiences to show paused', async () => {
         const a = await s.tailor.audience(ids[0]!);
-        return a.connections[0].configuration_state === 'needs_reauth';
+        const c = a.connections[0];
+        return c.configuration_state === 'needs_reauth' && c.downstream_audiences.some((d: { state: string }) => d.state === 'paused');
       });
+      await watcher.sample();
       const { user } = s.emu.admin();
       await s.emu.faults({ restore_tokens: [user.access_token] });
       const again = await s.tailor.api('POST', '/configurations', {
@@ -171,7 +175,7 @@ describe('fault matrix: 22,000 changes under each X fault end exact', () => {
             await sc.between?.(s, ids);
           }
         }
-        await sc.before?.(s, ids);
+        await sc.before?.(s, ids, watcher);
         await waitExact(s, work, ids, 180_000);
         await sc.after?.(s, ids);
       } finally {
