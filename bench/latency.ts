@@ -47,7 +47,18 @@ export async function latencyBench(
   const accountId = emu.admin().accountId;
   await tailor.api('PUT', '/audiences/latency', { name: 'Bench latency' });
   await tailor.api('PUT', `/audiences/latency/connections/${configId}`, { forward_twitter_handles: false, forward_device_ids: false });
-  const xId = await waitFor('the latency audience on X', async () => (await tailor.downstreams('latency')).email?.x_audience_id as string | null, 60_000);
+  // An X audience is created with its first pending add (src/store/creation.ts): one member, not
+  // timed, makes it; the clock starts once X holds it and nothing is pending.
+  const warm = await tailor.api('POST', '/audiences/latency/members', { add: [{ user_id: 'l-warm', email: 'latency-warm@example.com' }] });
+  if (warm.status !== 202) throw new Error(`members answered ${warm.status}`);
+  const xId = await waitFor(
+    'the latency audience on X',
+    async () => {
+      const d = (await tailor.downstreams('latency')).email;
+      return d?.x_audience_id && d.pending === 0 ? (d.x_audience_id as string) : null;
+    },
+    60_000,
+  );
 
   const acked = new Map<string, number>();
   const answered = new Map<string, number>();
