@@ -8,17 +8,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { hashBytes } from '../../src/store/binary.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
-import { openPostgresStore } from '../../src/store/postgres/index.ts';
-import { migrate as migratePostgres } from '../../src/store/postgres/migrate.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
 import { h } from './helpers.ts';
-import { createTestDatabase } from './pg.ts';
+import { buildOldPostgres } from '../support/old-postgres.ts';
 
 const now = 1_700_000_000_000;
 const RENEW = 1_000_000;
@@ -104,27 +101,14 @@ async function sqliteBuilt(): Promise<Built> {
 }
 
 async function postgresBuilt(): Promise<Built> {
-  const tdb = await createTestDatabase();
-  const pool = new pg.Pool({ connectionString: tdb.url, max: 1 });
-  await migratePostgres(pool, {}, 22);
-  for (const [sql, params] of seedStatements()) await pool.query(sql, params);
-  const stores: Store[] = [];
+  const db = await buildOldPostgres(22, seedStatements());
+  const { pool } = db;
   return {
-    async open() {
-      const s = await openPostgresStore(tdb.url);
-      stores.push(s);
-      return s;
-    },
-    version: async () => (await pool.query<{ v: number }>('SELECT MAX(version) AS v FROM schema_migrations')).rows[0]!.v,
+    ...db,
     async layout() {
       const index = (await pool.query("SELECT 1 FROM pg_indexes WHERE indexname = 'x_members_by_confirmed_at'")).rowCount === 1;
       const rows = (await pool.query<{ renew_bound?: string | null }>('SELECT * FROM downstreams ORDER BY id')).rows;
       return { index, bounds: rows.map((r) => (r.renew_bound === undefined || r.renew_bound === null ? r.renew_bound : Number(r.renew_bound))) };
-    },
-    async cleanup() {
-      for (const s of stores) await s.close();
-      await pool.end();
-      await tdb.drop();
     },
   };
 }
