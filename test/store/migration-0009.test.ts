@@ -5,19 +5,15 @@
  * exactly (read back through src/store/binary.ts), and the store goes on from that state: the
  * pending changes are claimed with the same hashes, and a member's remove meets its rows.
  */
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { hashHex, memberKeyText } from '../../src/store/binary.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { h } from './helpers.ts';
 import { buildOldPostgres } from '../support/old-postgres.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
-import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
+import { buildOldSqliteFile } from '../support/old-sqlite.ts';
 
 const now = 1_700_000_000_000;
 const USER = `user:${'ab'.repeat(32)}`;
@@ -113,17 +109,10 @@ function seedStatements(): [string, unknown[]][] {
 }
 
 async function sqliteBuilt(): Promise<Built> {
-  const dir = mkdtempSync(join(tmpdir(), 'tailor-0009-'));
-  const path = join(dir, 'tailor.db');
-  buildOldSqlite(path, 8, seedStatements());
-  const read = <T>(fn: (d: Database.Database) => T): T => readSqlite(path, fn);
-  const stores: Store[] = [];
+  const db = buildOldSqliteFile(8, seedStatements());
+  const { read } = db;
   return {
-    async open() {
-      const s = SqliteStore.open(path);
-      stores.push(s);
-      return s;
-    },
+    ...db,
     dump: async () =>
       read((d) =>
         dumpOf(
@@ -132,11 +121,9 @@ async function sqliteBuilt(): Promise<Built> {
           d.prepare('SELECT * FROM outbox').all() as Record<string, unknown>[],
         ),
       ),
-    version: async () => read((d) => d.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number),
     async cleanup() {
-      for (const s of stores) await s.close();
-      expect(statSync(path).size).toBeGreaterThan(0);
-      rmSync(dir, { recursive: true, force: true });
+      expect(statSync(db.path).size).toBeGreaterThan(0);
+      await db.cleanup();
     },
   };
 }

@@ -8,17 +8,13 @@
  * the converted members, and a hash stays on X until its last holder leaves. A row 0018 could not
  * have written (an unknown identity type) makes the migration roll back whole.
  */
-import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { hashBytes, hashHex, memberKeyBytes } from '../../src/store/binary.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { ledgerRows } from '../support/ledger-rows.ts';
-import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
+import { buildOldSqliteFile } from '../support/old-sqlite.ts';
 import { h } from './helpers.ts';
 import { buildOldPostgres } from '../support/old-postgres.ts';
 
@@ -111,17 +107,10 @@ const holderMap = (rows: { audience_id: string; identity_type: string; hash: Buf
   new Map(rows.map((r) => [`${r.audience_id} ${r.identity_type} ${hashHex(r.hash)}`, Number(r.holders)]));
 
 async function sqliteBuilt(bad = false): Promise<Built> {
-  const dir = mkdtempSync(join(tmpdir(), 'tailor-0019-'));
-  const path = join(dir, 'tailor.db');
-  buildOldSqlite(path, 18, seedStatements(bad));
-  const read = <T>(fn: (d: Database.Database) => T): T => readSqlite(path, fn);
-  const stores: Store[] = [];
+  const db = buildOldSqliteFile(18, seedStatements(bad));
+  const { read } = db;
   return {
-    async open() {
-      const s = SqliteStore.open(path);
-      stores.push(s);
-      return s;
-    },
+    ...db,
     ledger: async () =>
       read((d) => {
         const rows = lines(d.prepare('SELECT * FROM members').all() as Record<string, unknown>[]);
@@ -139,11 +128,6 @@ async function sqliteBuilt(bad = false): Promise<Built> {
         return { rows, holders };
       }),
     memberRows: async () => read((d) => d.prepare('SELECT COUNT(*) FROM members WHERE length(identities) > 0').pluck().get() as number),
-    version: async () => read((d) => d.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number),
-    async cleanup() {
-      for (const s of stores) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
 }
 

@@ -5,15 +5,12 @@
  * goes on from there: nextDueAt is the bound's due time, and a renewal pass takes what is due in
  * hash order and nothing else.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { hashBytes } from '../../src/store/binary.ts';
 import type { ClaimOptions, Store } from '../../src/store/port.ts';
-import { SqliteStore } from '../../src/store/sqlite/index.ts';
-import { buildOldSqlite, readSqlite } from '../support/old-sqlite.ts';
+import { buildOldSqliteFile } from '../support/old-sqlite.ts';
 import { h } from './helpers.ts';
 import { buildOldPostgres } from '../support/old-postgres.ts';
 
@@ -77,26 +74,14 @@ interface Built {
 }
 
 async function sqliteBuilt(): Promise<Built> {
-  const dir = mkdtempSync(join(tmpdir(), 'tailor-0023-'));
-  const path = join(dir, 'tailor.db');
-  buildOldSqlite(path, 22, seedStatements());
-  const stores: Store[] = [];
+  const db = buildOldSqliteFile(22, seedStatements());
   return {
-    async open() {
-      const s = SqliteStore.open(path);
-      stores.push(s);
-      return s;
-    },
-    version: async () => readSqlite(path, (d) => d.prepare('SELECT MAX(version) FROM schema_migrations').pluck().get() as number),
+    ...db,
     layout: async () =>
-      readSqlite(path, (d) => ({
+      db.read((d) => ({
         index: d.prepare("SELECT 1 FROM sqlite_master WHERE name = 'x_members_by_confirmed_at'").get() !== undefined,
         bounds: (d.prepare('SELECT * FROM downstreams ORDER BY id').all() as { renew_bound?: number | null }[]).map((r) => r.renew_bound),
       })),
-    async cleanup() {
-      for (const s of stores) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
   };
 }
 
