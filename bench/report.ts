@@ -284,7 +284,7 @@ export function renderReport(r: Results): string {
   p();
   if (im) {
     p(`\`tailor import\` as a user runs it (its own process, streaming a CSV of user ids and e-mails in chunks of`);
-    p('5,000 rows) into SQLite, with a connection forwarding all three identity types, so every row is also');
+    p('10,000 rows, each written in key order) into SQLite, with a connection forwarding all three identity types, so every row is also');
     p(`queued for X. The file: ${int(im.fileRows)} rows, ${mb(im.fileBytes)}. RSS read from \`/proc\` every half second.`);
     p();
     p('| rows applied | time | rows/s | peak RSS | RSS at 10% / 25% / 50% / 75% / 100% of the run |');

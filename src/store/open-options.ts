@@ -21,6 +21,13 @@ export interface OpenOptions {
    * its own thread.
    */
   writerThread?: boolean;
+  /**
+   * SQLite, with `writerThread: false`: the store of a bulk load (`tailor import`). Member changes
+   * are applied in large parts, each table by table in key order (SqliteLedger.applySorted: the
+   * same result as change by change), and the WAL is checkpointed less often.
+   * PostgreSQL ignores it.
+   */
+  bulk?: boolean;
   /** Where a one-line notice goes (e.g. file permissions tightened at open). Default: stderr. */
   notice?: (message: string) => void;
 }

@@ -119,6 +119,12 @@ const MAX_SLICE_MS = 100;
 /** The most changes given to the ledger at once (the rest of a slice's time goes to further parts). */
 const MAX_PART = 2_000;
 
+/**
+ * The same for a bulk store (`tailor import`, OpenOptions.bulk): a part is applied table by table in
+ * key order (SqliteLedger.applySorted), which pays more the larger the part.
+ */
+const BULK_PART = 50_000;
+
 interface ApplyJob {
   audienceId: string;
   changes: MemberChange[];
@@ -190,6 +196,7 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly sliceMs = SLICE_MS,
     readonly writer: WriterClient | null = null,
+    private readonly bulk = false,
   ) {
     this.ledger = new SqliteLedger(db);
     if (writer === null) return;
@@ -206,7 +213,7 @@ export class SqliteStore implements Store {
    */
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
     const db = openSqlite(path, opts);
-    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs);
+    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs, null, opts.bulk === true);
     return new SqliteStore(db, opts.sliceMs, new WriterClient(path, opts.sliceMs ?? THREAD_SLICE_MS));
   }
 
@@ -562,7 +569,7 @@ export class SqliteStore implements Store {
       while (this.applying.length > 0) {
         // A slice at least twice as long as a commit lately took: on a slow disk (a WAL fsync of
         // tens of ms) short slices would spend most of the time committing.
-        const end = performance.now() + Math.min(MAX_SLICE_MS, Math.max(this.sliceMs, 2 * this.commitMs));
+        const end = performance.now() + Math.min(Math.max(MAX_SLICE_MS, this.sliceMs), Math.max(this.sliceMs, 2 * this.commitMs));
         const touched = new Set<ApplyJob>();
         let worked = 0;
         const began = performance.now();
@@ -574,10 +581,11 @@ export class SqliteStore implements Store {
               if (job.started && touched.size > 0) break;
               while (!job.started || job.from < job.changes.length) {
                 const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
-                const part = job.changes.slice(job.from, job.from + Math.min(room, MAX_PART));
+                const part = job.changes.slice(job.from, job.from + Math.min(room, this.bulk ? BULK_PART : MAX_PART));
                 const t = performance.now();
                 touched.add(job);
-                job.queued += this.ledger.apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
+                const apply = this.bulk ? this.ledger.applySorted.bind(this.ledger) : this.ledger.apply.bind(this.ledger);
+                job.queued += apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
                 job.started = true;
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;

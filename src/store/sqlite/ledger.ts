@@ -23,6 +23,8 @@ export class SqliteLedger {
   private readonly gainHolder: Database.Statement<[string, string, Buffer], number>;
   private readonly loseHolder: Database.Statement<[string, string, Buffer], number>;
   private readonly dropHash: Database.Statement<[string, string, Buffer]>;
+  private readonly holderCount: Database.Statement<[string, string, Buffer], number>;
+  private readonly putHolders: Database.Statement<[string, string, Buffer, number]>;
   private readonly forwarding: Database.Statement<[string], { id: number; identity_type: IdentityType }>;
   private readonly enqueue: Database.Statement<[number, Buffer, string, number]>;
   private readonly countRejection: Database.Statement<[string, string, number, number]>;
@@ -48,6 +50,14 @@ export class SqliteLedger {
       .prepare('UPDATE hash_holders SET holders = holders - 1 WHERE audience_id = ? AND identity_type = ? AND hash = ? RETURNING holders')
       .pluck() as Database.Statement<[string, string, Buffer], number>;
     this.dropHash = db.prepare('DELETE FROM hash_holders WHERE audience_id = ? AND identity_type = ? AND hash = ?');
+    this.holderCount = db.prepare('SELECT holders FROM hash_holders WHERE audience_id = ? AND identity_type = ? AND hash = ?').pluck() as Database.Statement<
+      [string, string, Buffer],
+      number
+    >;
+    this.putHolders = db.prepare(
+      `INSERT INTO hash_holders (audience_id, identity_type, hash, holders) VALUES (?, ?, ?, ?)
+       ON CONFLICT (audience_id, identity_type, hash) DO UPDATE SET holders = excluded.holders`,
+    );
     this.forwarding = db.prepare(`SELECT id, identity_type FROM downstreams WHERE audience_id = ? AND state IN ${FORWARDING_STATES}`);
     // Last state wins: the op is overwritten and any claim is cleared, so an in-flight batch that
     // settles later leaves this newer change pending. The first enqueue time is kept: a change's
@@ -99,6 +109,85 @@ export class SqliteLedger {
       if (target.length === 0) this.dropMember.run(audienceId, key);
       else this.putMember.run(audienceId, key, identitiesBytes(target));
     }
+    if (memberDelta !== 0) this.countMembers.run(memberDelta, audienceId);
+    for (const [reason, count] of Object.entries(rejections)) {
+      if (count > 0) this.countRejection.run(audienceId, reason, count, now);
+    }
+    return { queued };
+  }
+
+  /**
+   * The same as apply(), for a large part (`tailor import`'s chunks): the same ledger, holder counts,
+   * outbox rows and `queued` as applying the changes one after another, written table by table in
+   * each table's key order instead of change by change. In a ledger larger than the page cache,
+   * change by change lands every row on a random page of each of `members`, `hash_holders` and
+   * `outbox`; in key order a transaction visits each page once, while it is in the cache.
+   *
+   * 1. Members, in member-key order (a member's own changes in their given order): each member's
+   *    row is read once, its changes are diffed one after another, and its last state is written
+   *    once. Every identity gained or lost is an event, numbered by its change's position.
+   * 2. Holder counts, in (type, hash) order: each hash's count is read once and its events are
+   *    replayed in change order, giving the transitions the change-by-change path would have made
+   *    (and its "out of step" check); the last count is written once (its row deleted at 0).
+   * 3. The outbox, in (downstream, hash) order: one upsert per hash with the op of its last
+   *    transition. The change-by-change path's upserts of one hash keep the first enqueue time and
+   *    end with the last op, so the row is the same; `queued` counts every transition as it did.
+   */
+  applySorted(audienceId: string, changes: MemberChange[], now: number, rejections: Record<string, number> = {}): ApplyResult {
+    const forwarding = this.forwarding.all(audienceId).map((r) => ({ id: r.id, identityType: r.identity_type }));
+    const keys = changes.map((c) => memberKeyBytes(c.memberKey));
+    const order = changes.map((_, i) => i).sort((a, b) => Buffer.compare(keys[a]!, keys[b]!) || a - b);
+    const events: { id: Identity; delta: 1 | -1; at: number }[] = [];
+    let memberDelta = 0;
+    for (let g = 0; g < order.length;) {
+      const key = keys[order[g]!]!;
+      const stored = this.memberRow.get(audienceId, key);
+      let held: Identity[] = stored === undefined ? [] : identitiesOf(stored);
+      let changed = false;
+      for (; g < order.length && keys[order[g]!]!.equals(key); g += 1) {
+        const at = order[g]!;
+        const target = targetOf(changes[at]!);
+        const diff = diffMember(held, target);
+        if (diff.insert.length === 0 && diff.remove.length === 0) continue;
+        changed = true;
+        memberDelta += diff.memberDelta;
+        for (const id of diff.remove) events.push({ id, delta: -1, at });
+        for (const id of diff.insert) events.push({ id, delta: 1, at });
+        held = target;
+      }
+      if (!changed) continue;
+      if (held.length === 0) this.dropMember.run(audienceId, key);
+      else this.putMember.run(audienceId, key, identitiesBytes(held));
+    }
+
+    // A change never both gains and loses one identity, so (hash, change position) orders a hash's events.
+    events.sort((a, b) => (a.id.type < b.id.type ? -1 : a.id.type > b.id.type ? 1 : a.id.hash < b.id.hash ? -1 : a.id.hash > b.id.hash ? 1 : a.at - b.at));
+    const last: { id: Identity; op: ChangeOp }[] = [];
+    let queued = 0;
+    for (let e = 0; e < events.length;) {
+      const id = events[e]!.id;
+      const hash = hashBytes(id.hash);
+      const before = this.holderCount.get(audienceId, id.type, hash) ?? 0;
+      let count = before;
+      let op: ChangeOp | null = null;
+      for (; e < events.length && events[e]!.id.type === id.type && events[e]!.id.hash === id.hash; e += 1) {
+        const after = count + events[e]!.delta;
+        if (after < 0) throw new Error(`ledger out of step: no holder count for a held hash in audience ${audienceId}`);
+        const t = holderTransition(count, after);
+        if (t !== null) {
+          op = t;
+          queued += outboxChanges([{ id, op: t }], forwarding).length;
+        }
+        count = after;
+      }
+      if (count === 0) {
+        if (before !== 0) this.dropHash.run(audienceId, id.type, hash);
+      } else if (count !== before) this.putHolders.run(audienceId, id.type, hash, count);
+      if (op !== null) last.push({ id, op });
+    }
+    const outbox = outboxChanges(last, forwarding).sort((a, b) => a.downstreamId - b.downstreamId || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    for (const c of outbox) this.enqueue.run(c.downstreamId, hashBytes(c.hash), c.op, now);
+
     if (memberDelta !== 0) this.countMembers.run(memberDelta, audienceId);
     for (const [reason, count] of Object.entries(rejections)) {
       if (count > 0) this.countRejection.run(audienceId, reason, count, now);
