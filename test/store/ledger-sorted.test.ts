@@ -79,7 +79,7 @@ describe('SQLite bulk store: sorted application', () => {
           const plain = await open(dir, 'plain', false);
           const bulk = await open(dir, 'bulk', true);
           for (const [i, changes] of calls.entries()) {
-            const rejections = i === 0 ? { invalid_email: 2 } : {};
+            const rejections: Record<string, number> = i === 0 ? { invalid_email: 2 } : {};
             const a = await plain.store.applyMemberChanges('a1', changes, NOW + i, rejections);
             const b = await bulk.store.applyMemberChanges('a1', changes, NOW + i, rejections);
             expect(b.queued).toBe(a.queued);
