@@ -119,6 +119,14 @@ const MAX_SLICE_MS = 100;
 /** The most changes given to the ledger at once (the rest of a slice's time goes to further parts). */
 const MAX_PART = 2_000;
 
+/**
+ * In the writer thread, a part of a big call is about this long (ms): between two parts the slice
+ * looks whether a call waits at the thread's door (writer.ts `waiting`), and if so (and it has done
+ * sliceMs of work, or a commit's time) commits what it has and lets the call in, so a Firehose
+ * message waits for a short slice and a commit, not a slice grown to MAX_SLICE_MS on a slow disk.
+ */
+const PART_MS = 3;
+
 interface ApplyJob {
   audienceId: string;
   changes: MemberChange[];
@@ -190,6 +198,8 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly sliceMs = SLICE_MS,
     readonly writer: WriterClient | null = null,
+    /** The writer thread's: whether a call has been posted to it and not yet taken in (writer.ts). */
+    private readonly callsWaiting: (() => boolean) | null = null,
   ) {
     this.ledger = new SqliteLedger(db);
     if (writer === null) return;
@@ -566,15 +576,19 @@ export class SqliteStore implements Store {
         const touched = new Set<ApplyJob>();
         let worked = 0;
         const began = performance.now();
+        const waiting = this.callsWaiting;
+        const minWork = Math.max(this.sliceMs, this.commitMs);
+        const partMax = waiting === null ? MAX_PART : Math.min(MAX_PART, Math.max(16, Math.floor(PART_MS / this.perChangeMs)));
         try {
           this.tx(() => {
+            let cut = false;
             for (const job of this.applying) {
               // Calls that just arrived (a Firehose message) commit on their own, without a slice of
               // the big call that is part done: their answer then waits for little but their fsync.
               if (job.started && touched.size > 0) break;
               while (!job.started || job.from < job.changes.length) {
                 const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
-                const part = job.changes.slice(job.from, job.from + Math.min(room, MAX_PART));
+                const part = job.changes.slice(job.from, job.from + Math.min(room, partMax));
                 const t = performance.now();
                 touched.add(job);
                 job.queued += this.ledger.apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
@@ -582,8 +596,17 @@ export class SqliteStore implements Store {
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
                 if (performance.now() >= end) break;
+                // A call is waiting to be taken in (the writer thread's door): once the slice has
+                // done a short slice's work (sliceMs, or as long as a commit lately took if that is
+                // longer), it ends here and the next one takes that call first (the round robin
+                // below). Not sooner: every commit costs a WAL fsync, and a big call cut after every
+                // part would spend its time committing; this way it keeps at least about half.
+                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= minWork && waiting()) {
+                  cut = true;
+                  break;
+                }
               }
-              if (performance.now() >= end) break;
+              if (cut || performance.now() >= end) break;
             }
             worked = performance.now() - began;
           });
