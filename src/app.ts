@@ -5,9 +5,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { AlertLoop } from './alerts/loop.ts';
-import { ConfigError, type Config } from './config.ts';
+import type { Config } from './config.ts';
+import { ConfigError } from './core/config-error.ts';
 import { SecretBox } from './core/secret-box.ts';
 import { runDoctor } from './doctor/checks.ts';
+import { loadPhoneNumbers } from './identity/phone.ts';
 import { MemberKeys } from './membership/member-key.ts';
 import { buildServer } from './server/app.ts';
 import type { Services } from './services/deps.ts';
@@ -146,6 +148,8 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
     const port = typeof address === 'object' && address ? address.port : config.port;
     boundPort = port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    // Once answering: the phone library is not part of start-up, but the first number should not wait for it.
+    loadPhoneNumbers().catch((err: unknown) => log.error({ err }, 'could not load the phone-number library'));
   }
 
   let closing: Promise<void> | null = null;

@@ -3,16 +3,10 @@
  * variable is named in a single ConfigError; the CLI prints it and exits with code 2.
  */
 import { z } from 'zod';
+import { ConfigError } from './core/config-error.ts';
 import { isHostName, isLoopbackHost } from './core/hosts.ts';
 import { phoneRegionOf, type PhoneRegion } from './identity/phone.ts';
 import { MEMBERSHIP_DAYS, USERS_REQUESTS_PER_MINUTE } from './x/facts.ts';
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
 
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig, type Config, type Needs } from '../config.ts';
+import { loadConfig, type Config, type Needs } from '../config.ts';
+import { ConfigError } from '../core/config-error.ts';
 
 /** Loads the config for a command; a bad environment prints one message and exits with code 2. */
 export function configOrExit(needs: Needs, env: NodeJS.ProcessEnv = process.env): Config {

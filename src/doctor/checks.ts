@@ -5,7 +5,8 @@
  * for a request token (which X discards unused) and for each configuration's access, and one HEAD
  * request reads X's clock.
  */
-import { ConfigError, loadConfig, type Config } from '../config.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { ConfigError } from '../core/config-error.ts';
 import { isLoopbackHost } from '../core/hosts.ts';
 import { SecretBox } from '../core/secret-box.ts';
 import { SyncError } from '../core/errors.ts';

@@ -13,6 +13,7 @@ import { registerFirehose } from '../sources/firehose/index.ts';
 import { AccessScopes } from './access.ts';
 import { ApiError, apiCodeOf, sendError } from '../http/errors.ts';
 import { parseLargeJsonInPieces } from '../http/json-body.ts';
+import { DESCRIBING_COMPILERS } from '../http/schema.ts';
 import { buildGuards } from './guards.ts';
 import { registerHealth } from './health.ts';
 import { AllowedHosts } from './hosts.ts';
@@ -77,6 +78,7 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: s.log as FastifyBaseLogger,
     bodyLimit: SMALL_BODY_LIMIT_BYTES,
+    schemaController: { compilersFactory: DESCRIBING_COMPILERS },
     requestTimeout: limits.requestTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,

@@ -162,7 +162,8 @@ function loadFiles(): Map<string, { type: string; body: Buffer }> {
 /** The document and its page, registered inside the public scope. */
 export async function registerOpenApi(scope: FastifyInstance): Promise<void> {
   scope.get(OPENAPI_PATH, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(scope.swagger()));
-  const files = loadFiles();
+  // Read at the first request for one (Swagger UI's bundle is 1.5 MB), not at start-up.
+  let files: Map<string, { type: string; body: Buffer }> | null = null;
   await scope.register(async (docs) => {
     // The UI's headers: scripts and styles from Tailor only, nothing inline, no framing.
     docs.addHook('onSend', async (_req, reply) => {
@@ -172,7 +173,7 @@ export async function registerOpenApi(scope: FastifyInstance): Promise<void> {
       reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(PAGE),
     );
     docs.get<{ Params: { file: string } }>(`${DOCS_PATH}/:file`, { schema: { hide: true } }, async (req, reply) => {
-      const file = files.get(req.params.file);
+      const file = (files ??= loadFiles()).get(req.params.file);
       if (!file) return sendError(reply, 'not_found', 'No such file');
       return reply.header('cache-control', 'no-cache').type(file.type).send(file.body);
     });

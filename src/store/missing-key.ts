@@ -1,4 +1,4 @@
-import { ConfigError } from '../config.ts';
+import { ConfigError } from '../core/config-error.ts';
 
 /** Migration 0005 met user-id or mpid keys to convert and was given no TAILOR_SECRET_KEY. */
 export function missingMemberKeySecret(): ConfigError {

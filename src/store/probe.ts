@@ -5,11 +5,9 @@
  * file. Never creates a database and never applies a migration.
  */
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { DatabaseTarget } from '../config.ts';
-import { knownVersions as postgresVersions } from './postgres/migrate.ts';
 import { knownVersions as sqliteVersions } from './sqlite/open.ts';
 
 export interface DatabaseProbe {
@@ -71,6 +69,8 @@ function probeSqlite(path: string): DatabaseProbe {
 }
 
 async function probePostgres(url: string): Promise<DatabaseProbe> {
+  // Loaded only here: a Tailor on SQLite (the default) never loads the PostgreSQL driver.
+  const [{ default: pg }, { knownVersions: postgresVersions }] = await Promise.all([import('pg'), import('./postgres/migrate.ts')]);
   const u = new URL(url);
   if (u.password) u.password = '***';
   u.searchParams.delete('pool_max');

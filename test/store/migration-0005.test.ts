@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../src/config.ts';
+import { ConfigError } from '../../src/core/config-error.ts';
 import type { IdentityType } from '../../src/core/terms.ts';
 import { prepareChanges, type SourceKey } from '../../src/membership/changes.ts';
 import { MemberKeys } from '../../src/membership/member-key.ts';

@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { startTailor } from '../../app.ts';
-import { createLogger } from '../../log.ts';
 import { Refusal } from '../../core/errors.ts';
-import { addConfiguration } from '../../services/configurations.ts';
 import { reportRefusal } from '../refusal.ts';
 import { configOrExit, exitOnConfigError } from '../run.ts';
 
@@ -17,6 +14,11 @@ export function register(program: Command): void {
     .option('--name <name>', 'a name for the configuration (default: the account’s name)')
     .action(async (o: { accountId: string; accessToken: string; accessTokenSecret: string; name?: string }) => {
       const config = configOrExit({ secretKey: true, xApp: true });
+      const [{ startTailor }, { createLogger }, { addConfiguration }] = await Promise.all([
+        import('../../app.ts'),
+        import('../../log.ts'),
+        import('../../services/configurations.ts'),
+      ]);
       const tailor = await exitOnConfigError(() => startTailor(config, { serve: false, work: false, log: createLogger('warn') }));
       try {
         const { configuration, created } = await addConfiguration(tailor.services, {

@@ -1,10 +1,6 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { startTailor } from '../../app.ts';
-import { startEmulator } from '../../emulator/index.ts';
-import { createLogger } from '../../log.ts';
-import { addConfiguration } from '../../services/configurations.ts';
 import { configOrExit, untilSignal } from '../run.ts';
 
 interface Credentials {
@@ -44,6 +40,12 @@ export function register(program: Command): void {
     .description('everything on embedded defaults: SQLite in ./data, the X emulator, the server, sample audiences')
     .option('--no-churn', 'do not keep changing the sample audiences')
     .action(async (o: { churn: boolean }) => {
+      const [{ startTailor }, { startEmulator }, { createLogger }, { addConfiguration }] = await Promise.all([
+        import('../../app.ts'),
+        import('../../emulator/index.ts'),
+        import('../../log.ts'),
+        import('../../services/configurations.ts'),
+      ]);
       const secrets = demoSecrets('./data');
       const emulator = await startEmulator({ port: 0, sizingDelayMs: 5_000, seed: 1 });
       const creds = (await (await fetch(`${emulator.url}/_emulator/credentials`)).json()) as Credentials;

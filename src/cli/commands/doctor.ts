@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { runDoctor, type Check, type DoctorReport } from '../../doctor/checks.ts';
-import { probeDatabase } from '../../store/probe.ts';
-import { openStore } from '../../store/open.ts';
-import { MemberKeys } from '../../membership/member-key.ts';
+import type { Check, DoctorReport } from '../../doctor/checks.ts';
 
 const MARK: Record<Check['status'], string> = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL' };
 
@@ -12,6 +9,12 @@ export function register(program: Command): void {
     .description('check the setup: environment, database, X app, every configuration, clock; exit 1 when a check fails')
     .option('--json', 'print the report as JSON (for scripts)')
     .action(async (o: { json?: boolean }) => {
+      const [{ runDoctor }, { probeDatabase }, { openStore }, { MemberKeys }] = await Promise.all([
+        import('../../doctor/checks.ts'),
+        import('../../store/probe.ts'),
+        import('../../store/open.ts'),
+        import('../../membership/member-key.ts'),
+      ]);
       const report = await runDoctor({
         env: process.env,
         probe: probeDatabase,

@@ -3,7 +3,6 @@
  * from TAILOR_X_CONSUMER_KEY / TAILOR_X_CONSUMER_SECRET when set, built-in values otherwise.
  */
 import type { Command } from 'commander';
-import { startEmulator } from '../../emulator/index.ts';
 
 interface Flags {
   port: string;
@@ -33,6 +32,7 @@ export function register(program: Command): void {
     .option('--app-name <name>', "the X app's name on the authorize page", 'Tailor')
     .option('--log', 'log every request (pino, JSON lines)')
     .action(async (flags: Flags) => {
+      const { startEmulator } = await import('../../emulator/index.ts');
       const emulator = await startEmulator({
         port: intFlag('--port', flags.port, 0, 65_535),
         host: flags.host,

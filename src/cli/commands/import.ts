@@ -10,11 +10,8 @@
  */
 import type { Command } from 'commander';
 import { createReadStream, statSync } from 'node:fs';
-import { importMembers, type ImportSummary } from '../../sources/import/run.ts';
-import { progressReporter } from '../../sources/import/progress.ts';
-import { formatOf, type ImportFormat } from '../../sources/import/read.ts';
-import { MemberKeys } from '../../membership/member-key.ts';
-import { openStore } from '../../store/open.ts';
+import type { ImportSummary } from '../../sources/import/run.ts';
+import type { ImportFormat } from '../../sources/import/read.ts';
 import { Refusal } from '../../core/errors.ts';
 import { exitCodeOf } from '../refusal.ts';
 import { configOrExit, exitOnConfigError } from '../run.ts';
@@ -54,6 +51,14 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON on stdout')
     .option('--dry-run', 'report what the file would change (adds, removes, already present, rejected by reason, per identity type) and write nothing')
     .action(async (file: string, flags: Flags) => {
+      // Loaded here, not at the top: every other command (and `tailor --help`) would pay for them.
+      const [{ importMembers }, { progressReporter }, { formatOf }, { MemberKeys }, { openStore }] = await Promise.all([
+        import('../../sources/import/run.ts'),
+        import('../../sources/import/progress.ts'),
+        import('../../sources/import/read.ts'),
+        import('../../membership/member-key.ts'),
+        import('../../store/open.ts'),
+      ]);
       // The secret keys the rows' user ids exactly as the server keys them (src/membership/member-key.ts).
       const config = configOrExit({ secretKey: true });
       const memberKeys = new MemberKeys(config.secretKey ?? '');

@@ -1,7 +1,11 @@
 import type { Command } from 'commander';
-import { startTailor } from '../../app.ts';
-import { createLogger } from '../../log.ts';
 import { configOrExit, exitOnConfigError, untilSignal } from '../run.ts';
+
+/** Loaded by the command that runs, so `tailor --help` and the other commands do not pay for the server's modules. */
+async function runtime(): Promise<{ startTailor: typeof import('../../app.ts').startTailor; createLogger: typeof import('../../log.ts').createLogger }> {
+  const [{ startTailor }, { createLogger }] = await Promise.all([import('../../app.ts'), import('../../log.ts')]);
+  return { startTailor, createLogger };
+}
 
 export function register(program: Command): void {
   program
@@ -9,6 +13,7 @@ export function register(program: Command): void {
     .description('HTTP API, web UI and sync workers in one process')
     .action(async () => {
       const config = configOrExit({ adminToken: true, secretKey: true, xApp: true, serves: true });
+      const { startTailor, createLogger } = await runtime();
       const log = createLogger(config.logLevel);
       const tailor = await exitOnConfigError(() => startTailor(config, { serve: true, work: true, log }));
       log.info({ url: tailor.url }, 'Tailor is serving');
@@ -21,6 +26,7 @@ export function register(program: Command): void {
     .description('sync workers only (scale-out on PostgreSQL)')
     .action(async () => {
       const config = configOrExit({ secretKey: true, xApp: true });
+      const { startTailor, createLogger } = await runtime();
       const log = createLogger(config.logLevel);
       const tailor = await exitOnConfigError(() => startTailor(config, { serve: false, work: true, log }));
       log.info({ owner: tailor.worker?.owner }, 'Tailor worker started');

@@ -1,0 +1,63 @@
+/**
+ * Start-up loads what serving needs and no more (the 500 ms start-up bar, docs/benchmarks.md):
+ * `tailor serve` on SQLite must not load the PostgreSQL driver, the phone-number library (loaded
+ * once it listens, or at the first number), the import's CSV reader, the emulator, or Ajv (Fastify's
+ * validator, which Tailor's describing compilers leave unused). A phone number sent the moment the
+ * server listens is still read as one.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Emu, TailorProcess } from './harness.ts';
+
+const RECORDER = resolve('test/support/load-recorder.mjs');
+const NOT_AT_START = [
+  /^cjs:@fastify\/ajv-compiler$/,
+  /^cjs:ajv$/,
+  /node_modules\/pg\//,
+  /node_modules\/libphonenumber-js\//,
+  /node_modules\/csv-parse\//,
+  /node_modules\/cli-progress\//,
+  /\/dist\/emulator\//,
+];
+
+let emu: Emu;
+let dir: string;
+beforeAll(async () => {
+  emu = await Emu.start();
+  dir = mkdtempSync(join(tmpdir(), 'tailor-startup-modules-'));
+});
+afterAll(async () => {
+  await emu.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('tailor serve start-up', () => {
+  it('loads none of the modules only other commands or later work need, and reads a phone number sent at once', async () => {
+    const record = join(dir, 'loads.txt');
+    const tailor = await TailorProcess.start(emu, { env: { NODE_OPTIONS: `--import ${RECORDER}`, TAILOR_TEST_LOAD_RECORD: record } });
+    try {
+      // What it loaded until it listened (the phone library follows right after, in the background).
+      const lines = readFileSync(record, 'utf8').split('\n').filter(Boolean);
+      expect(lines).toContain('listening');
+      const atStart = lines.slice(0, lines.indexOf('listening'));
+      expect(atStart.some((url) => url.includes('/dist/server/app.js'))).toBe(true); // the recorder works
+      for (const pattern of NOT_AT_START) expect(atStart.filter((url) => pattern.test(url))).toEqual([]);
+
+      const configurationId = await tailor.addConfiguration(emu);
+      expect((await tailor.api('PUT', '/audiences/callers', { name: 'Callers' })).status).toBe(201);
+      expect((await tailor.api('PUT', `/audiences/callers/connections/${configurationId}`, { forward_phone_numbers: true })).status).toBe(201);
+      const res = await tailor.api('POST', '/audiences/callers/members', {
+        add: [
+          { user_id: 'u1', phone_number: '(202) 555-0143' },
+          { user_id: 'u2', phone_number: '202 555 014' }, // too short
+        ],
+      });
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ accepted: { add: 2, remove: 0 }, rejected: [{ index: 1, field: 'phone_number', reason: 'invalid_phone' }] });
+    } finally {
+      await tailor.stop();
+    }
+  });
+});
