@@ -127,6 +127,9 @@ const MAX_PART = 2_000;
  */
 const PART_MS = 3;
 
+/** The most turns of the loop a claim's or settle's next slice waits for member changes (afterMemberChanges). */
+const MAX_WAIT_TURNS = 1_000;
+
 interface ApplyJob {
   audienceId: string;
   changes: MemberChange[];
@@ -654,7 +657,7 @@ export class SqliteStore implements Store {
       return null;
     }
     while (partial.cursor !== null) {
-      await yieldLoop();
+      await this.afterMemberChanges();
       let more: boolean;
       try {
         more = this.tx(() => continueClaim(this.db, partial, opts, this.deadline()));
@@ -703,8 +706,21 @@ export class SqliteStore implements Store {
       if (done === false) return false;
       if (done >= total) return true;
       next = done;
-      await yieldLoop();
+      await this.afterMemberChanges();
     }
+  }
+
+  /**
+   * Between two slices of a claim or a settle: the loop given back, and in the writer thread, a
+   * member-change call waiting at the door or next in line (a Firehose message) committed first, so
+   * that it waits for one transaction in flight rather than for a slice of every sliced call too.
+   * Never for long: the write loop starts such a call in its next transaction, and a call held behind
+   * its own audience's big one is not next in line.
+   */
+  private async afterMemberChanges(): Promise<void> {
+    await yieldLoop();
+    if (this.callsWaiting === null) return;
+    for (let turns = 0; turns < MAX_WAIT_TURNS && (this.callsWaiting() || this.applying[0]?.started === false); turns++) await yieldLoop();
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {
