@@ -72,6 +72,15 @@ export interface ServerOptions {
 
 /** The HTTP app: every route inside its access scope (access.ts), with bounded work per client. */
 export async function buildServer(s: Services, opts: ServerOptions): Promise<FastifyInstance> {
+  return build(s, opts, 'serve');
+}
+
+/**
+ * `serve` answers requests; `document` is the same app built once more, on the first request for
+ * the OpenAPI document, only to collect its routes' schemas (@fastify/swagger and the YAML library
+ * it loads are about 260 modules, a tenth of start-up, for a page few callers ask for).
+ */
+async function build(s: Services, opts: ServerOptions, mode: 'serve' | 'document'): Promise<FastifyInstance> {
   const limits = { ...DEFAULT_LIMITS, ...opts.limits };
   const app = Fastify({
     // Typed as fastify's logger so routes registered elsewhere take a plain FastifyInstance.
@@ -149,8 +158,14 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     buildGuards({ adminToken: opts.adminToken, firehoseToken: opts.firehoseToken, hosts, sessions, refuseSession: refuseUiSession }),
   );
 
+  // Built at the first request for it; a failed build is tried again by the next.
+  let document: Promise<unknown> | null = null;
+  const retry = (err: unknown): never => {
+    document = null;
+    throw err;
+  };
   // Before any route: the OpenAPI document is built from the routes' schemas as they register.
-  await collectOpenApi(app);
+  if (mode === 'document') await collectOpenApi(app);
   await scopes.register('health', (scope) => {
     registerHealth(scope, s);
     registerMetrics(scope, s);
@@ -180,8 +195,21 @@ export async function buildServer(s: Services, opts: ServerOptions): Promise<Fas
     { bodyLimit: BODY_LIMIT_BYTES },
   );
   // The API's description and its docs page: public, like the sign-in page (openapi.ts says why).
-  await scopes.register('public', (scope) => registerOpenApi(scope));
+  await scopes.register('public', (scope) =>
+    registerOpenApi(scope, mode === 'document' ? async () => app.swagger() : () => (document ??= openApiDocument(s, opts).catch(retry))),
+  );
   // UI forms are small (a token, a name, an account id): the form parser's 16 KB, here too.
   await scopes.register(classifyUiRoute, (scope) => registerUi(scope, s, { sessions, publicUrl: opts.publicUrl ?? null }), { bodyLimit: 16 * 1024 });
   return app;
+}
+
+/** The OpenAPI document, from an app built only to collect it (the same routes, the same options). */
+async function openApiDocument(s: Services, opts: ServerOptions): Promise<unknown> {
+  const app = await build(s, opts, 'document');
+  try {
+    await app.ready();
+    return app.swagger();
+  } finally {
+    await app.close();
+  }
 }

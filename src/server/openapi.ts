@@ -160,8 +160,8 @@ function loadFiles(): Map<string, { type: string; body: Buffer }> {
 }
 
 /** The document and its page, registered inside the public scope. */
-export async function registerOpenApi(scope: FastifyInstance): Promise<void> {
-  scope.get(OPENAPI_PATH, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(scope.swagger()));
+export async function registerOpenApi(scope: FastifyInstance, document: () => Promise<unknown>): Promise<void> {
+  scope.get(OPENAPI_PATH, { schema: { hide: true } }, async (_req, reply) => reply.header('cache-control', 'no-cache').send(await document()));
   // Read at the first request for one (Swagger UI's bundle is 1.5 MB), not at start-up.
   let files: Map<string, { type: string; body: Buffer }> | null = null;
   await scope.register(async (docs) => {

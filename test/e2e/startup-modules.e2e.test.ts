@@ -2,7 +2,8 @@
  * Start-up loads what serving needs and no more (the 500 ms start-up bar, docs/benchmarks.md):
  * `tailor serve` on SQLite must not load the PostgreSQL driver, the phone-number library (loaded
  * once it listens, or at the first number), the import's CSV reader, the emulator, or Ajv (Fastify's
- * validator, which Tailor's describing compilers leave unused). A phone number sent the moment the
+ * validator, which Tailor's describing compilers leave unused) or the OpenAPI generator's YAML library
+ * (the document is built at its first request). A phone number sent the moment the
  * server listens is still read as one.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ const RECORDER = resolve('test/support/load-recorder.mjs');
 const NOT_AT_START = [
   /^cjs:@fastify\/ajv-compiler$/,
   /^cjs:ajv$/,
+  /^cjs:yaml$/, // @fastify/swagger's, loaded when the OpenAPI document is first asked for
   /node_modules\/pg\//,
   /node_modules\/libphonenumber-js\//,
   /node_modules\/csv-parse\//,

@@ -7,9 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import { lookupState } from '../../src/services/lookup.ts';
 import type { Claim, ClaimOptions, Store } from '../../src/store/port.ts';
-import { STORES, h } from './helpers.ts';
+import { EMAIL_ONLY, STORES, addEmail as add, claimOptions, h, removeMember as remove } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 const FLUSH = 10_000;
 const MINUTE = 60_000;
 
@@ -20,18 +19,7 @@ for (const factory of STORES) {
     let configId: string;
     let downstreamId: number;
     const t0 = 1_000_000;
-    const opts = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => ({
-      owner: 'host:1:w',
-      now,
-      leaseMs: 30_000,
-      flushIntervalMs: FLUSH,
-      fullBatch: 1000,
-      maxChanges: 1000,
-      refreshIntervalMs: 1e12,
-      ...over,
-    });
-    const add = (n: number) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] });
-    const remove = (n: number) => ({ memberKey: `m${n}`, action: 'remove' as const, identities: [] });
+    const opts = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => claimOptions({ now, flushIntervalMs: FLUSH, ...over });
     const settle = async (c: Claim, now: number, rejectedHashes: string[] = []) =>
       expect(
         await store.settleSent(

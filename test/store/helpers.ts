@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Store } from '../../src/store/port.ts';
+import type { ClaimOptions, Store } from '../../src/store/port.ts';
 import { openPostgresStore } from '../../src/store/postgres/index.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
 import { createTestDatabase } from './pg.ts';
@@ -54,3 +54,24 @@ const postgres: StoreFactory = {
 export const STORES: StoreFactory[] = [sqlite, postgres];
 
 export const h = (n: number): string => n.toString(16).padStart(64, '0');
+
+/**
+ * A claim by one worker as the contract tests make it: a 30 s lease, batches of 1,000, X's sizes
+ * never due for a refresh; `now` and anything else from the test.
+ */
+export const claimOptions = (over: Partial<ClaimOptions> & { now: number }): ClaimOptions => ({
+  owner: 'host:1:w',
+  leaseMs: 30_000,
+  flushIntervalMs: 10_000,
+  fullBatch: 1000,
+  maxChanges: 1000,
+  refreshIntervalMs: 1e12,
+  ...over,
+});
+
+/** Forward E-mails only: one downstream audience per connection. */
+export const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
+
+/** Member `m<n>` added with the e-mail hash h(n), and removed. */
+export const addEmail = (n: number) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] });
+export const removeMember = (n: number) => ({ memberKey: `m${n}`, action: 'remove' as const, identities: [] });

@@ -6,9 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Claim, ClaimOptions, Store } from '../../src/store/port.ts';
 import { downstreamName } from '../../src/core/names.ts';
-import { STORES, h } from './helpers.ts';
+import { EMAIL_ONLY, STORES, addEmail as add, claimOptions, h, removeMember as remove } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 const RENEW = 1_000_000;
 const FLUSH = 10_000;
 
@@ -20,19 +19,7 @@ for (const factory of STORES) {
     const t0 = 1_000_000;
     /** When the first batch settled: X confirmed its hashes then. */
     const sentAt = t0 + 60_000;
-    const opts = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => ({
-      owner: 'host:1:w',
-      now,
-      leaseMs: 30_000,
-      flushIntervalMs: FLUSH,
-      fullBatch: 1000,
-      maxChanges: 1000,
-      refreshIntervalMs: 1e12,
-      renewAfterMs: RENEW,
-      ...over,
-    });
-    const add = (n: number) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] });
-    const remove = (n: number) => ({ memberKey: `m${n}`, action: 'remove' as const, identities: [] });
+    const opts = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => claimOptions({ now, flushIntervalMs: FLUSH, renewAfterMs: RENEW, ...over });
 
     async function send(now: number, over: Partial<ClaimOptions> = {}): Promise<Claim> {
       const c = (await store.claim(opts(now, over)))!;

@@ -6,9 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Claim, ClaimOptions, Store } from '../../src/store/port.ts';
 import { downstreamName } from '../../src/core/names.ts';
-import { STORES, h } from './helpers.ts';
+import { EMAIL_ONLY, STORES, addEmail as add, claimOptions, removeMember as remove } from './helpers.ts';
 
-const EMAIL_ONLY = { forwardEmails: true, forwardTwitterHandles: false, forwardDeviceIds: false, forwardPhoneNumbers: false };
 const FLUSH = 10_000;
 
 for (const factory of STORES) {
@@ -18,18 +17,7 @@ for (const factory of STORES) {
     let configId: string;
     let downstreamId: number;
     const t0 = 1_000_000;
-    const opts = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => ({
-      owner: 'host:1:w',
-      now,
-      leaseMs: 30_000,
-      flushIntervalMs: FLUSH,
-      fullBatch: 1000,
-      maxChanges: 1000,
-      refreshIntervalMs: 1e12,
-      ...over,
-    });
-    const add = (n: number) => ({ memberKey: `m${n}`, action: 'add' as const, identities: [{ type: 'email' as const, hash: h(n) }] });
-    const remove = (n: number) => ({ memberKey: `m${n}`, action: 'remove' as const, identities: [] });
+    const opts = (now: number, over: Partial<ClaimOptions> = {}): ClaimOptions => claimOptions({ now, flushIntervalMs: FLUSH, ...over });
     const downstream = async (audience = 'a1') => (await store.listDownstreams(audience)).find((d) => d.id === downstreamId)!;
     async function claim(now: number, task: Claim['task'], over: Partial<ClaimOptions> = {}): Promise<Claim> {
       const c = (await store.claim(opts(now, over)))!;

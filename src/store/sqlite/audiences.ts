@@ -43,14 +43,14 @@ export function putAudience(
 
 /** The rule of FirehoseAccess (port.ts), as one query; the PostgreSQL store runs the same SQL. */
 export function firehoseAccess(db: Database.Database, audienceId: string, sender: FirehoseSender): FirehoseAccess {
-  const row = db.prepare(FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: sender.account, configuration: sender.configurationId }) as
+  const row = prepared(db, FIREHOSE_ACCESS_SQL).get({ audience: audienceId, account: sender.account, configuration: sender.configurationId }) as
     { owned: number } | undefined;
   if (!row) return 'unknown';
   return row.owned ? 'owned' : 'foreign';
 }
 
 export function getAudience(db: Database.Database, id: string): Audience | null {
-  const row = db.prepare('SELECT * FROM audiences WHERE id = ?').get(id) as AudienceRow | undefined;
+  const row = prepared(db, 'SELECT * FROM audiences WHERE id = ?').get(id) as AudienceRow | undefined;
   return row ? toAudience(row) : null;
 }
 

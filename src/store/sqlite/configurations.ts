@@ -5,6 +5,7 @@ import type { Configuration, ConfigurationInput } from '../port.ts';
 import { toConfiguration, type ConfigurationRow } from '../rows.ts';
 import { recordConfigurationEvent } from './history.ts';
 import { forgetDownstream } from './lease.ts';
+import { prepared } from './statements.ts';
 
 /*
  * Configurations (X accounts). The writes run inside the caller's IMMEDIATE transaction: the
@@ -46,7 +47,7 @@ export function getConfiguration(db: Database.Database, id: string): Configurati
 }
 
 export function getConfigurationByAccount(db: Database.Database, accountId: string): Configuration | null {
-  const row = db.prepare('SELECT * FROM configurations WHERE account_id = ?').get(accountId) as ConfigurationRow | undefined;
+  const row = prepared(db, 'SELECT * FROM configurations WHERE account_id = ?').get(accountId) as ConfigurationRow | undefined;
   return row ? toConfiguration(row) : null;
 }
 

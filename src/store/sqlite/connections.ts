@@ -4,6 +4,7 @@ import type { Connection, ConnectionSettings } from '../port.ts';
 import { toConnection, type ConnectionRow } from '../rows.ts';
 import { toggleFor } from '../toggles.ts';
 import type { SqliteLedger } from './ledger.ts';
+import { prepared } from './statements.ts';
 
 /*
  * Connections and the downstream audiences they switch on and off. Inside the caller's IMMEDIATE
@@ -90,7 +91,7 @@ function detach(db: Database.Database, downstreamId: number, now: number): void 
 }
 
 export function listConnections(db: Database.Database, audienceId: string): Connection[] {
-  return (db.prepare('SELECT * FROM connections WHERE audience_id = ? ORDER BY created_at').all(audienceId) as ConnectionRow[]).map(toConnection);
+  return (prepared(db, 'SELECT * FROM connections WHERE audience_id = ? ORDER BY created_at').all(audienceId) as ConnectionRow[]).map(toConnection);
 }
 
 export function deleteConnection(db: Database.Database, audienceId: string, configurationId: string, now: number): boolean {

@@ -6,6 +6,7 @@ import { recordAudit } from './audit.ts';
 import { hashBytes, holdsIdentity, identitiesOf, identityBytes, memberKeyBytes, memberKeyText } from '../binary.ts';
 import { FORWARDING_STATES } from '../states.ts';
 import type { SqliteLedger } from './ledger.ts';
+import { prepared } from './statements.ts';
 
 /*
  * The suppression list and erasures on SQLite (docs/privacy.md). Every function runs inside the
@@ -37,8 +38,8 @@ const toErasure = (r: ErasureRow): Erasure => ({
 
 export function suppressedAmong(db: Database.Database, ids: HashedIdentity[]): HashedIdentity[] {
   // The common case, an empty list, costs one seek however large the request.
-  if (ids.length === 0 || db.prepare('SELECT 1 FROM suppressions LIMIT 1').get() === undefined) return [];
-  const get = db.prepare('SELECT 1 FROM suppressions WHERE identity_type = ? AND hash = ?').pluck();
+  if (ids.length === 0 || prepared(db, 'SELECT 1 FROM suppressions LIMIT 1').get() === undefined) return [];
+  const get = prepared(db, 'SELECT 1 FROM suppressions WHERE identity_type = ? AND hash = ?').pluck();
   return ids.filter((id) => get.get(id.type, hashBytes(id.hash)) !== undefined);
 }
 

@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 
 /**
  * Statements compiled once per connection and SQL text, for the reads every request makes (the
- * audience list, a page's status). better-sqlite3 compiles SQL on every prepare(): for the status
+ * audience list, a page's status; a Firehose message's look-ups of its account, audience, connections
+ * and the suppression list). better-sqlite3 compiles SQL on every prepare(): for the status
  * reads of a page, a few hundred lines of SQL, that was a tenth of a polled list's time
  * (bench/status-list.ts). The texts come from code, not from input (values are bound), so the
  * cache holds a few dozen entries at most; it is bounded anyway, dropping the oldest. A statement's
