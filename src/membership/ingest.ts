@@ -13,7 +13,7 @@ import { dropSuppressed, prepareChanges, suppressionKey, type PreparedChanges, t
 import type { MemberKeys } from './member-key.ts';
 
 /** Members prepared between two looks at the clock: a few milliseconds of hashing. */
-const PIECE_MEMBERS = 500;
+const PIECE_MEMBERS = 250;
 
 export type IngestAction = 'add' | 'remove';
 

@@ -1,5 +1,6 @@
 /**
- * Packing changes into X `users` requests. Pure: no I/O, no clock.
+ * Packing changes into X `users` requests. Pure: no I/O, no clock (packUsersPaced only looks at
+ * the clock to give the event loop back).
  *
  * Body: a JSON array of at most two operations, `Update` (adds) and `Delete` (removes), in the
  * order their first change arrives; one user object `{"<key>":["<hash>"]}` per change.
@@ -12,6 +13,7 @@
  * request in a run holds both operations; the test in test/x/pack.test.ts checks the count against
  * the exact lower bound.
  */
+import { pacer, type Pace } from '../core/pace.ts';
 import type { IdentityType } from '../core/terms.ts';
 import { RejectedError } from '../core/errors.ts';
 import { USERS_MAX_BODY_BYTES, USERS_MAX_OPERATIONS } from './facts.ts';
@@ -117,6 +119,37 @@ function schedule(changes: readonly UserChange[]): UserChange[] {
  * is in exactly one request; a hash's changes keep their order across requests.
  */
 export function packUsers(identityType: IdentityType, changes: readonly UserChange[], limits: PackLimits = {}): UsersRequest[] {
+  const steps = packSteps(identityType, changes, limits);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same packing, the event loop given back every `pace` asks for it (core/pace.ts): a full
+ * batch (tens of thousands of changes) takes tens of milliseconds to pack, on the serving thread,
+ * beside the requests it answers (issue 13: no piece of work over ~20 ms).
+ */
+export async function packUsersPaced(
+  identityType: IdentityType,
+  changes: readonly UserChange[],
+  pace: Pace = pacer(),
+  limits: PackLimits = {},
+): Promise<UsersRequest[]> {
+  const steps = packSteps(identityType, changes, limits);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await pace();
+  }
+}
+
+/** How many changes are packed between two looks at the clock. */
+const STEP = 1_024;
+
+/** packUsers, stopping (yield) every STEP changes so that a caller can give the loop back. */
+function* packSteps(identityType: IdentityType, changes: readonly UserChange[], limits: PackLimits): Generator<void, UsersRequest[]> {
   const maxBytes = limits.maxBodyBytes ?? USERS_MAX_BODY_BYTES;
   const maxOps = limits.maxOperations ?? USERS_MAX_OPERATIONS;
   const keyPrefix = `{${JSON.stringify(identityType)}:[`;
@@ -124,7 +157,9 @@ export function packUsers(identityType: IdentityType, changes: readonly UserChan
 
   const requests: UsersRequest[] = [];
   let draft = new Draft();
+  let n = 0;
   for (const change of schedule(changes)) {
+    if (++n % STEP === 0) yield;
     const hashJson = JSON.stringify(change.hash);
     const userJson = `${keyPrefix}${hashJson}]}`;
     const userBytes = keyBytes + Buffer.byteLength(hashJson);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RejectedError } from '../../src/core/errors.ts';
 import { IDENTITY_TYPES, type IdentityType } from '../../src/core/terms.ts';
 import { USERS_MAX_BODY_BYTES as MAX_BODY_BYTES, USERS_MAX_OPERATIONS as MAX_OPERATIONS } from '../../src/x/facts.ts';
-import { packUsers } from '../../src/x/pack.ts';
+import { packUsers, packUsersPaced } from '../../src/x/pack.ts';
 import type { UserChange, UsersRequest } from '../../src/x/types.ts';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -259,5 +259,18 @@ describe('packUsers', () => {
 
   it('rejects a user that could never fit', () => {
     expect(() => packUsers('email', [{ op: 'add', hash: sha('a') }], { maxBodyBytes: 60 })).toThrow(RejectedError);
+  });
+
+  it('packs a full batch a piece at a time (packUsersPaced): the same requests, the loop given back between pieces', async () => {
+    const changes = Array.from({ length: 10_000 }, (_, i): UserChange => ({ op: i % 7 === 0 ? 'remove' : 'add', hash: sha(`p${i}`) }));
+    let looks = 0;
+    const requests = await packUsersPaced('email', changes, () => {
+      looks += 1;
+      return undefined;
+    });
+    expect(requests).toEqual(packUsers('email', changes));
+    // A look at the clock every 1,024 changes: a caller's pace (core/pace.ts) yields when its budget is spent.
+    expect(looks).toBe(Math.floor(10_000 / 1_024));
+    await expect(packUsersPaced('email', [{ op: 'add', hash: sha('a') }], undefined, { maxBodyBytes: 60 })).rejects.toThrow(RejectedError);
   });
 });

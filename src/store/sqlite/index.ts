@@ -125,6 +125,17 @@ const MAX_PART = 2_000;
  */
 const BULK_PART = 50_000;
 
+/**
+ * In the writer thread, a part of a big call is about this long (ms): between two parts the slice
+ * looks whether a call waits at the thread's door (writer.ts `waiting`), and if so (and it has done
+ * sliceMs of work, or a commit's time) commits what it has and lets the call in, so a Firehose
+ * message waits for a short slice and a commit, not a slice grown to MAX_SLICE_MS on a slow disk.
+ */
+const PART_MS = 3;
+
+/** The most turns of the loop a claim's or settle's next slice waits for member changes (afterMemberChanges). */
+const MAX_WAIT_TURNS = 1_000;
+
 interface ApplyJob {
   audienceId: string;
   changes: MemberChange[];
@@ -196,6 +207,8 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly sliceMs = SLICE_MS,
     readonly writer: WriterClient | null = null,
+    /** The writer thread's: whether a call has been posted to it and not yet taken in (writer.ts). */
+    private readonly callsWaiting: (() => boolean) | null = null,
     private readonly bulk = false,
   ) {
     this.ledger = new SqliteLedger(db);
@@ -213,7 +226,7 @@ export class SqliteStore implements Store {
    */
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
     const db = openSqlite(path, opts);
-    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs, null, opts.bulk === true);
+    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs, null, null, opts.bulk === true);
     return new SqliteStore(db, opts.sliceMs, new WriterClient(path, opts.sliceMs ?? THREAD_SLICE_MS));
   }
 
@@ -573,15 +586,19 @@ export class SqliteStore implements Store {
         const touched = new Set<ApplyJob>();
         let worked = 0;
         const began = performance.now();
+        const waiting = this.callsWaiting;
+        const minWork = Math.max(this.sliceMs, this.commitMs);
+        const partMax = waiting === null ? MAX_PART : Math.min(MAX_PART, Math.max(16, Math.floor(PART_MS / this.perChangeMs)));
         try {
           this.tx(() => {
+            let cut = false;
             for (const job of this.applying) {
               // Calls that just arrived (a Firehose message) commit on their own, without a slice of
               // the big call that is part done: their answer then waits for little but their fsync.
               if (job.started && touched.size > 0) break;
               while (!job.started || job.from < job.changes.length) {
                 const room = Math.max(1, Math.floor((end - performance.now()) / this.perChangeMs));
-                const part = job.changes.slice(job.from, job.from + Math.min(room, this.bulk ? BULK_PART : MAX_PART));
+                const part = job.changes.slice(job.from, job.from + Math.min(room, this.bulk ? BULK_PART : partMax));
                 const t = performance.now();
                 touched.add(job);
                 const apply = this.bulk ? this.ledger.applySorted.bind(this.ledger) : this.ledger.apply.bind(this.ledger);
@@ -590,8 +607,17 @@ export class SqliteStore implements Store {
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
                 if (performance.now() >= end) break;
+                // A call is waiting to be taken in (the writer thread's door): once the slice has
+                // done a short slice's work (sliceMs, or as long as a commit lately took if that is
+                // longer), it ends here and the next one takes that call first (the round robin
+                // below). Not sooner: every commit costs a WAL fsync, and a big call cut after every
+                // part would spend its time committing; this way it keeps at least about half.
+                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= minWork && waiting()) {
+                  cut = true;
+                  break;
+                }
               }
-              if (performance.now() >= end) break;
+              if (cut || performance.now() >= end) break;
             }
             worked = performance.now() - began;
           });
@@ -639,7 +665,7 @@ export class SqliteStore implements Store {
       return null;
     }
     while (partial.cursor !== null) {
-      await yieldLoop();
+      await this.afterMemberChanges();
       let more: boolean;
       try {
         more = this.tx(() => continueClaim(this.db, partial, opts, this.deadline()));
@@ -688,8 +714,21 @@ export class SqliteStore implements Store {
       if (done === false) return false;
       if (done >= total) return true;
       next = done;
-      await yieldLoop();
+      await this.afterMemberChanges();
     }
+  }
+
+  /**
+   * Between two slices of a claim or a settle: the loop given back, and in the writer thread, a
+   * member-change call waiting at the door or next in line (a Firehose message) committed first, so
+   * that it waits for one transaction in flight rather than for a slice of every sliced call too.
+   * Never for long: the write loop starts such a call in its next transaction, and a call held behind
+   * its own audience's big one is not next in line.
+   */
+  private async afterMemberChanges(): Promise<void> {
+    await yieldLoop();
+    if (this.callsWaiting === null) return;
+    for (let turns = 0; turns < MAX_WAIT_TURNS && (this.callsWaiting() || this.applying[0]?.started === false); turns++) await yieldLoop();
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {

@@ -11,9 +11,10 @@ import type { Request, Reply, ThreadError } from './writer.ts';
  * serving thread's promise still means durable. Calls arrive in the order they were made; the
  * store's own queue (applyMemberChanges) decides the order of their transactions.
  */
-const { path, sliceMs } = workerData as { path: string; sliceMs: number };
+const { path, sliceMs, waiting } = workerData as { path: string; sliceMs: number; waiting: Int32Array };
 const db = openWriterConnection(path);
-const store = new SqliteStore(db, sliceMs);
+// A big call's slice ends early while a call waits to be taken in (writer.ts: the door).
+const store = new SqliteStore(db, sliceMs, null, () => Atomics.load(waiting, 0) > 0);
 const methods = store as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
 const port = parentPort!;
 /** The pieces of a large applyMemberChanges call, until its last arrives (writer.ts sends them apart). */
@@ -39,6 +40,7 @@ const answer = (id: number, run: () => Promise<unknown>): void => {
 };
 
 port.on('message', (m: Request) => {
+  if (m.kind === 'call' && m.method === 'applyMemberChanges') Atomics.sub(waiting, 0, 1);
   if (m.kind === 'stop') {
     void Promise.allSettled([...inflight]).then(() => {
       db.close();

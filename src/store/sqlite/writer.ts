@@ -22,8 +22,17 @@ import type { MemberChange } from '../port.ts';
  * applyMemberChanges is posted in pieces of PIECE changes, the event loop free between them, and
  * the thread applies the call once its last piece is in. If the thread dies, every call waiting on
  * it fails with StoreUnavailableError (a 503: senders retry), and the next call starts a new one.
+ *
+ * The door: `waiting`, an Int32Array shared with the thread, counts the applyMemberChanges calls
+ * posted and not yet taken in (one added here per call, one taken there per such call received). The
+ * thread cannot read a message while a transaction runs, but it can read this: a big call ends its
+ * slice early when the count is above 0 (index.ts write()), so a small call (a Firehose message)
+ * waits for a short slice and a commit rather than one grown long. Only member changes are counted:
+ * they answer requests, while the sync loop's calls (a nextDueAt every turn) would cut every slice
+ * short and can wait one. Pieces are not counted: they are not calls.
  */
-const PIECE = 2_000;
+/** About 5 ms of structured clone on the serving thread (pieces of 2,000 showed up to about 50 ms in a profile on a busy machine). */
+const PIECE = 500;
 
 export type Request =
   { kind: 'call'; id: number; method: string; args: unknown[]; pieces?: boolean } | { kind: 'piece'; id: number; changes: MemberChange[] } | { kind: 'stop' };
@@ -68,6 +77,8 @@ function rebuild(e: ThreadError): Error {
 
 export class WriterClient {
   private worker: Worker | null = null;
+  /** Calls posted to `worker` and not yet taken in by it (see the door, above); one per thread. */
+  private waiting = new Int32Array(new SharedArrayBuffer(4));
   private readonly pending = new Map<number, Pending>();
   private next = 1;
   private closing: Promise<void> | null = null;
@@ -79,7 +90,8 @@ export class WriterClient {
 
   private spawn(): Worker {
     const entry = threadEntry();
-    const workerData = { path: this.path, sliceMs: this.sliceMs };
+    this.waiting = new Int32Array(new SharedArrayBuffer(4));
+    const workerData = { path: this.path, sliceMs: this.sliceMs, waiting: this.waiting };
     const w = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.source, { eval: true, workerData });
     // An idle thread does not keep the process alive; a waiting call does (see wait()).
     w.unref();
@@ -106,6 +118,7 @@ export class WriterClient {
   private post(m: Request): void {
     if (this.closing) throw new errors.StoreUnavailableError('the store is closed');
     this.worker ??= this.spawn();
+    if (m.kind === 'call' && m.method === 'applyMemberChanges') Atomics.add(this.waiting, 0, 1);
     this.worker.postMessage(m);
   }
 

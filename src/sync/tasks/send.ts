@@ -1,6 +1,6 @@
 import { RejectedError, SyncError, type OperationError } from '../../core/errors.ts';
 import { batchesSent, batchUsers, renewed, syncLatency } from '../../metrics.ts';
-import { packUsers } from '../../x/pack.ts';
+import { packUsersPaced } from '../../x/pack.ts';
 import type { Delivery } from '../../store/port.ts';
 import type { UsersRequest, UsersResult } from '../../x/types.ts';
 import type { SyncContext, TaskInput } from '../context.ts';
@@ -15,7 +15,7 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
   const d = claim.downstream;
   // Renewals are adds to X (an Update refreshes the hash's expiry), packed with the batch's own.
   const renewals = claim.renewals.map((hash) => ({ hash, op: 'add' as const }));
-  const requests = packUsers(d.identityType, [...claim.changes, ...renewals]);
+  const requests = await packUsersPaced(d.identityType, [...claim.changes, ...renewals]);
   const rejectedHashes: string[] = [];
   for (const request of requests) {
     await input.gate('users');
