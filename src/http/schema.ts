@@ -2,7 +2,7 @@
  * What a documented `/api/v1` route declares besides its handler: zod schemas of its params,
  * query, body and of every answer, from which the OpenAPI document is generated
  * (src/server/openapi.ts, `GET /api/v1/openapi.json`) and by which the handler is typed
- * (fastify-type-provider-zod). They describe; they do not check. Requests are still checked by
+ * (fastify-type-provider-zod). They describe; they do not check (DESCRIBING_COMPILERS). Requests are still checked by
  * the handler's own `parse()` (validate.ts), after the access check and with Tailor's messages
  * (Fastify validates before preHandler hooks, so a validating compiler would answer an
  * unauthenticated caller's bad body with a 400 instead of a 401). Answers are still serialized
@@ -16,12 +16,10 @@ import { API_ERROR_CODES, statusOf, type ApiErrorCode } from './errors.ts';
 const describeOnly: FastifySchemaCompiler<unknown> = () => () => true;
 const stringify: FastifySerializerCompiler<unknown> = () => (data) => JSON.stringify(data);
 
-/** Spread into a documented route's options: its schemas document and type it, nothing more. */
-export const DESCRIBED = { validatorCompiler: describeOnly, serializerCompiler: stringify } as const;
-
 /**
- * The same two as the server's defaults (Fastify's `schemaController.compilersFactory`): no route
- * is checked by Fastify, and without them Fastify loads Ajv and fast-json-stringify at start-up
+ * The server's compilers (Fastify's `schemaController.compilersFactory`, server/app.ts): a route's
+ * schemas document and type it, nothing more. Set once for the whole server, so no route can be
+ * checked by Fastify by accident, and Fastify does not load Ajv and fast-json-stringify at start-up
  * (about a tenth of Tailor's start) only to leave them unused.
  */
 export const DESCRIBING_COMPILERS: CompilersFactory = {

@@ -9,7 +9,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DESCRIBED, errorResponses } from '../http/schema.ts';
+import { errorResponses } from '../http/schema.ts';
 import { parse } from '../http/validate.ts';
 import type { Services } from '../services/deps.ts';
 import { alertEventViewSchema, healthReportSchema, type AlertEventView } from '../services/views.ts';
@@ -23,7 +23,6 @@ export function registerSetupHealth(fastify: FastifyInstance, s: Services): void
   app.get(
     '/api/v1/health/checks',
     {
-      ...DESCRIBED,
       schema: {
         tags: TAGS,
         summary: 'Run the setup checks of `tailor doctor` now (environment, database, X app, configurations, clock)',
@@ -35,7 +34,6 @@ export function registerSetupHealth(fastify: FastifyInstance, s: Services): void
   app.get(
     '/api/v1/events',
     {
-      ...DESCRIBED,
       schema: {
         tags: TAGS,
         summary: 'Recent alert events and their webhook delivery, newest first',

@@ -11,7 +11,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { credential, secretsEqual } from '../../http/auth.ts';
 import { ApiError } from '../../http/errors.ts';
-import { DESCRIBED, errorResponses } from '../../http/schema.ts';
+import { errorResponses } from '../../http/schema.ts';
 import { parse } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { JsonSyntaxError, parseFirehoseJson } from './json.ts';
@@ -95,5 +95,5 @@ export function registerFirehose(app: FastifyInstance, s: Services, opts: Fireho
   };
   app
     .withTypeProvider<ZodTypeProvider>()
-    .get('/api/v1/firehose', { ...DESCRIBED, schema: get }, async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
+    .get('/api/v1/firehose', { schema: get }, async () => ({ encoding, token_required: opts.firehoseToken !== null, ...status.view() }));
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import { ID_RE, MAX_ID_CHARS } from '../../core/ids.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
+import { bodyErrors, errorResponses } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
@@ -126,7 +126,7 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
 
   const viewOpts = { flushIntervalMs: s.flushIntervalMs };
 
-  app.get('/api/v1/audiences', { ...DESCRIBED, schema: list }, async (req, reply) => {
+  app.get('/api/v1/audiences', { schema: list }, async (req, reply) => {
     const q = parse(listQuery, req.query ?? {}, 'query');
     const query: AudienceQuery = {
       sort: q.sort,
@@ -144,7 +144,7 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     });
   });
 
-  app.get('/api/v1/audiences/:audienceId/deliveries', { ...DESCRIBED, schema: deliveries }, async (req, reply) => {
+  app.get('/api/v1/audiences/:audienceId/deliveries', { schema: deliveries }, async (req, reply) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const q = parse(deliveriesQuery, req.query ?? {}, 'query');
@@ -164,20 +164,20 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     return sendTagged(req, reply, { data: deliveryViews(page, downstreams), next_cursor: more && page.length ? String(page.at(-1)!.id) : null });
   });
 
-  app.get('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: get }, async (req, reply) => {
+  app.get('/api/v1/audiences/:audienceId', { schema: get }, async (req, reply) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     return sendTagged(req, reply, await audienceView(s.store, audience, viewOpts));
   });
 
-  app.get('/api/v1/audiences/:audienceId/history', { ...DESCRIBED, schema: history }, async (req) => {
+  app.get('/api/v1/audiences/:audienceId/history', { schema: history }, async (req) => {
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));
     if (!audience) throw new Refusal('not_found', `Audience ${req.params.audienceId} does not exist`);
     const q = parse(historyQuery, req.query ?? {}, 'query');
     return historyView(s.store, audience, q.since === undefined ? undefined : Date.parse(q.since));
   });
 
-  app.put('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: put }, async (req, reply) => {
+  app.put('/api/v1/audiences/:audienceId', { schema: put }, async (req, reply) => {
     const id = parse(audienceId, req.params.audienceId, 'audienceId');
     const { name } = parse(putBody, req.body);
     const result = await s.store.putAudience(id, name, s.now(), actorOf(req));
@@ -187,9 +187,9 @@ export function registerAudiences(fastify: FastifyInstance, s: Services): void {
     return reply.code(result.created ? 201 : 200).send(await audienceView(s.store, result.audience, viewOpts));
   });
 
-  app.get('/api/v1/deletions', { ...DESCRIBED, schema: deletions }, async () => ({ data: (await s.store.listDeletions()).map(deletionView) }));
+  app.get('/api/v1/deletions', { schema: deletions }, async () => ({ data: (await s.store.listDeletions()).map(deletionView) }));
 
-  app.delete('/api/v1/audiences/:audienceId', { ...DESCRIBED, schema: del }, async (req, reply) => {
+  app.delete('/api/v1/audiences/:audienceId', { schema: del }, async (req, reply) => {
     const id = pathId(req.params.audienceId, 'Audience');
     const force = parse(deleteQuery, req.query).force === 'true';
     const audience = await s.store.getAudience(id);

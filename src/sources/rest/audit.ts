@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DESCRIBED, errorResponses } from '../../http/schema.ts';
+import { errorResponses } from '../../http/schema.ts';
 import { parse } from '../../http/validate.ts';
 import { AUDIT_PAGE_DEFAULT, AUDIT_PAGE_MAX, auditPage } from '../../services/audit-view.ts';
 import type { Services } from '../../services/deps.ts';
@@ -27,5 +27,5 @@ export function registerAudit(fastify: FastifyInstance, s: Services): void {
     querystring: query,
     response: { 200: auditPageSchema, ...errorResponses() },
   };
-  app.get('/api/v1/audit', { ...DESCRIBED, schema }, async (req) => auditPage(s, parse(query, req.query, 'query')));
+  app.get('/api/v1/audit', { schema }, async (req) => auditPage(s, parse(query, req.query, 'query')));
 }

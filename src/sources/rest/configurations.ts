@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
+import { bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { displayName, parse, pathId } from '../../http/validate.ts';
 import { addConfiguration, configurationView } from '../../services/configurations.ts';
@@ -26,7 +26,6 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
   app.get(
     '/api/v1/configurations',
     {
-      ...DESCRIBED,
       schema: {
         tags: TAGS,
         summary: 'List configurations (X ad accounts)',
@@ -46,7 +45,7 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
       ...bodyErrors('x_rejected', 'x_unavailable', 'unavailable'),
     },
   };
-  app.post('/api/v1/configurations', { ...DESCRIBED, schema: post }, async (req, reply) => {
+  app.post('/api/v1/configurations', { schema: post }, async (req, reply) => {
     const input = parse(body, req.body);
     const { configuration, created } = await addConfiguration(s, {
       actor: actorOf(req),
@@ -63,7 +62,7 @@ export function registerConfigurations(fastify: FastifyInstance, s: Services): v
     params: z.object({ id: z.string().describe('The configuration id') }),
     response: { 204: noContent('Removed'), ...errorResponses('not_found', 'conflict', 'unavailable') },
   };
-  app.delete('/api/v1/configurations/:id', { ...DESCRIBED, schema: del }, async (req, reply) => {
+  app.delete('/api/v1/configurations/:id', { schema: del }, async (req, reply) => {
     const result = await s.store.deleteConfiguration(pathId(req.params.id, 'Configuration'), s.now(), actorOf(req));
     if (result === 'not_found') throw new Refusal('not_found', `Configuration ${req.params.id} does not exist`);
     if (result === 'in_use')

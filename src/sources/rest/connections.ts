@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DESCRIBED, bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
+import { bodyErrors, errorResponses, noContent } from '../../http/schema.ts';
 import { actorOf } from '../../http/actor.ts';
 import { parse, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
@@ -52,7 +52,7 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
       ...bodyErrors('not_found', 'unavailable'),
     },
   };
-  app.put('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: put }, async (req, reply) => {
+  app.put('/api/v1/audiences/:audienceId/connections/:configurationId', { schema: put }, async (req, reply) => {
     const toggles = parse(body, req.body ?? undefined) ?? {};
     // A connection that forwards nothing would only look connected (issue 16): refused, as in the UI.
     if (toggles.forward_emails === false && toggles.forward_twitter_handles === false && toggles.forward_device_ids === false && !toggles.forward_phone_numbers)
@@ -89,7 +89,7 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     body: resyncBody.describe('None: leave the body out'),
     response: { 202: resynced.describe('Started'), ...bodyErrors('not_found', 'unavailable') },
   };
-  app.post('/api/v1/audiences/:audienceId/connections/:configurationId/resync', { ...DESCRIBED, schema: resync }, async (req, reply) => {
+  app.post('/api/v1/audiences/:audienceId/connections/:configurationId/resync', { schema: resync }, async (req, reply) => {
     parse(resyncBody, req.body ?? undefined);
     const n = await s.store.requestResync(
       pathId(req.params.audienceId, 'Audience'),
@@ -109,7 +109,7 @@ export function registerConnections(fastify: FastifyInstance, s: Services): void
     params,
     response: { 204: noContent('Disconnected'), ...errorResponses('not_found', 'unavailable') },
   };
-  app.delete('/api/v1/audiences/:audienceId/connections/:configurationId', { ...DESCRIBED, schema: del }, async (req, reply) => {
+  app.delete('/api/v1/audiences/:audienceId/connections/:configurationId', { schema: del }, async (req, reply) => {
     const removed = await s.store.deleteConnection(
       pathId(req.params.audienceId, 'Audience'),
       pathId(req.params.configurationId, 'Configuration'),

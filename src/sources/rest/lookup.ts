@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import { hashIdentity, type IdentityKind } from '../../identity/index.ts';
-import { DESCRIBED, bodyErrors } from '../../http/schema.ts';
+import { bodyErrors } from '../../http/schema.ts';
 import { parse } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { lookupView } from '../../services/lookup.ts';
@@ -39,7 +39,7 @@ export function registerLookup(fastify: FastifyInstance, s: Services): void {
     body,
     response: { 200: lookupViewSchema, ...bodyErrors('unavailable') },
   };
-  app.post('/api/v1/lookup', { ...DESCRIBED, schema: post }, async (req) => {
+  app.post('/api/v1/lookup', { schema: post }, async (req) => {
     const input = parse(body, req.body);
     const identities = KINDS.flatMap((kind) => {
       const raw = input[kind];

@@ -6,7 +6,7 @@ import type { IdentityKind } from '../../identity/index.ts';
 import { countIngest } from '../../metrics.ts';
 import { Refusal } from '../../core/errors.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DESCRIBED, bodyErrors } from '../../http/schema.ts';
+import { bodyErrors } from '../../http/schema.ts';
 import { identifierText, parse, parseWithLists, pathId } from '../../http/validate.ts';
 import type { Services } from '../../services/deps.ts';
 import { audienceParams } from './audiences.ts';
@@ -107,7 +107,7 @@ export function registerMembers(fastify: FastifyInstance, s: Services): void {
       ...bodyErrors('not_found', 'unavailable'),
     },
   };
-  app.post('/api/v1/audiences/:audienceId/members', { ...DESCRIBED, schema: post }, async (req, reply) => {
+  app.post('/api/v1/audiences/:audienceId/members', { schema: post }, async (req, reply) => {
     const input = await parseWithLists(envelope, member, req.body, ['add', 'remove'], toSourceMember);
     const dryRun = parse(query, req.query).dry_run === 'true';
     const audience = await s.store.getAudience(pathId(req.params.audienceId, 'Audience'));

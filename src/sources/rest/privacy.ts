@@ -14,7 +14,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { Refusal } from '../../core/errors.ts';
 import { actorOf } from '../../http/actor.ts';
-import { DESCRIBED, bodyErrors, errorResponses } from '../../http/schema.ts';
+import { bodyErrors, errorResponses } from '../../http/schema.ts';
 import { identifierText, parse } from '../../http/validate.ts';
 import type { IdentityKind } from '../../identity/index.ts';
 import type { SourceIdentity } from '../../membership/changes.ts';
@@ -85,7 +85,7 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
   const post = { tags, summary: 'Add identities to the suppression list (opt-out) or lift them (re-consent)', body: suppressionsBody };
   app.post(
     '/api/v1/suppressions',
-    { ...DESCRIBED, schema: { ...post, response: { 202: suppressionsAccepted.describe('Stored; X follows'), ...bodyErrors('unavailable') } } },
+    { schema: { ...post, response: { 202: suppressionsAccepted.describe('Stored; X follows'), ...bodyErrors('unavailable') } } },
     async (req, reply) => {
       const input = parse(suppressionsBody, req.body);
       const opts = { phoneRegion: s.phoneRegion };
@@ -116,7 +116,7 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
   );
 
   const check = { tags, summary: 'Whether identities are suppressed (in the body, never in a URL)', body: identitySchema };
-  app.post('/api/v1/suppressions/check', { ...DESCRIBED, schema: { ...check, response: { 200: checkAnswer, ...bodyErrors() } } }, async (req) => {
+  app.post('/api/v1/suppressions/check', { schema: { ...check, response: { 200: checkAnswer, ...bodyErrors() } } }, async (req) => {
     const input = parse(identitySchema, req.body);
     const fields: Record<string, boolean> = {};
     const wanted: { field: string; type: string; hash: string }[] = [];
@@ -135,7 +135,6 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
   app.post(
     '/api/v1/erasures',
     {
-      ...DESCRIBED,
       schema: {
         ...erase,
         response: { 202: z.object({ id: z.string(), state: z.enum(['pending', 'done']) }).describe('Recorded; X follows'), ...bodyErrors('unavailable') },
@@ -155,16 +154,12 @@ export function registerPrivacy(fastify: FastifyInstance, s: Services): void {
   );
 
   const get = { tags, summary: 'An erasure and whether X acknowledged every removal', params: erasureParams };
-  app.get(
-    '/api/v1/erasures/:erasureId',
-    { ...DESCRIBED, schema: { ...get, response: { 200: erasureViewSchema, ...errorResponses('not_found') } } },
-    async (req) => {
-      const erasure = await s.store.getErasure(req.params.erasureId);
-      if (!erasure) throw new Refusal('not_found', `Erasure ${req.params.erasureId} does not exist`);
-      return erasureView(erasure);
-    },
-  );
+  app.get('/api/v1/erasures/:erasureId', { schema: { ...get, response: { 200: erasureViewSchema, ...errorResponses('not_found') } } }, async (req) => {
+    const erasure = await s.store.getErasure(req.params.erasureId);
+    if (!erasure) throw new Refusal('not_found', `Erasure ${req.params.erasureId} does not exist`);
+    return erasureView(erasure);
+  });
 
   const status = { tags, summary: 'The 24-hour clock: unfinished erasures and suppressions, their age, and what holds them back' };
-  app.get('/api/v1/privacy', { ...DESCRIBED, schema: { ...status, response: { 200: privacyViewSchema, ...errorResponses() } } }, async () => privacyView(s));
+  app.get('/api/v1/privacy', { schema: { ...status, response: { 200: privacyViewSchema, ...errorResponses() } } }, async () => privacyView(s));
 }
