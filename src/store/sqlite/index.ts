@@ -198,6 +198,8 @@ export const WRITER_METHODS = [
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly ledger: SqliteLedger;
+  private readonly callsWaiting: (() => boolean) | null;
+  private readonly bulk: boolean;
 
   /**
    * On `db` itself (a caller that opened the file, `:memory:`, the writer thread's own store), or,
@@ -207,11 +209,16 @@ export class SqliteStore implements Store {
     private readonly db: Database.Database,
     private readonly sliceMs = SLICE_MS,
     readonly writer: WriterClient | null = null,
-    /** The writer thread's: whether a call has been posted to it and not yet taken in (writer.ts). */
-    private readonly callsWaiting: (() => boolean) | null = null,
-    private readonly bulk = false,
+    mode: {
+      /** The writer thread's: whether a call has been posted to it and not yet taken in (writer.ts). */
+      callsWaiting?: () => boolean;
+      /** A bulk load's (OpenOptions.bulk): parts applied table by table in key order. */
+      bulk?: boolean;
+    } = {},
   ) {
     this.ledger = new SqliteLedger(db);
+    this.callsWaiting = mode.callsWaiting ?? null;
+    this.bulk = mode.bulk === true;
     if (writer === null) return;
     db.pragma('query_only = ON');
     const self = this as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
@@ -226,7 +233,7 @@ export class SqliteStore implements Store {
    */
   static open(path: string, opts: OpenOptions = {}): SqliteStore {
     const db = openSqlite(path, opts);
-    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs, null, null, opts.bulk === true);
+    if (path === ':memory:' || path === '' || opts.writerThread === false) return new SqliteStore(db, opts.sliceMs, null, { bulk: opts.bulk === true });
     return new SqliteStore(db, opts.sliceMs, new WriterClient(path, opts.sliceMs ?? THREAD_SLICE_MS));
   }
 
@@ -601,8 +608,10 @@ export class SqliteStore implements Store {
                 const part = job.changes.slice(job.from, job.from + Math.min(room, this.bulk ? BULK_PART : partMax));
                 const t = performance.now();
                 touched.add(job);
-                const apply = this.bulk ? this.ledger.applySorted.bind(this.ledger) : this.ledger.apply.bind(this.ledger);
-                job.queued += apply(job.audienceId, part, job.now, job.started ? undefined : job.rejections).queued;
+                const rejections = job.started ? undefined : job.rejections;
+                job.queued += (
+                  this.bulk ? this.ledger.applySorted(job.audienceId, part, job.now, rejections) : this.ledger.apply(job.audienceId, part, job.now, rejections)
+                ).queued;
                 job.started = true;
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;

@@ -14,7 +14,7 @@ import type { Request, Reply, ThreadError } from './writer.ts';
 const { path, sliceMs, waiting } = workerData as { path: string; sliceMs: number; waiting: Int32Array };
 const db = openWriterConnection(path);
 // A big call's slice ends early while a call waits to be taken in (writer.ts: the door).
-const store = new SqliteStore(db, sliceMs, null, () => Atomics.load(waiting, 0) > 0);
+const store = new SqliteStore(db, sliceMs, null, { callsWaiting: () => Atomics.load(waiting, 0) > 0 });
 const methods = store as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
 const port = parentPort!;
 /** The pieces of a large applyMemberChanges call, until its last arrives (writer.ts sends them apart). */
