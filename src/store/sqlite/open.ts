@@ -39,9 +39,10 @@ export function openSqlite(path: string, opts: OpenOptions = {}): Database.Datab
     db.close();
     throw err;
   }
-  if (path !== ':memory:' && path !== '' && opts.bulk === true) {
+  if (path === ':memory:' || path === '') return db;
+  if (opts.bulk === true) {
     bulkSettings(db);
-  } else if (path !== ':memory:' && path !== '') {
+  } else {
     // Checkpoints run beside the event loop, not inside a request's commit (checkpoints.ts). The
     // instance's close() stops them first, so every opener (the store, the CLI, the benchmarks)
     // keeps calling plain db.close() and still gets the final checkpoint.
