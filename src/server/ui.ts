@@ -16,6 +16,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ID_HTML_PATTERN, MAX_ID_CHARS } from '../core/ids.ts';
+import { ownFile } from '../files.ts';
 import { pathId } from '../http/validate.ts';
 import type { Services } from '../services/deps.ts';
 import { renderPopupMessage } from '../ui/pages/popup.ts';
@@ -69,7 +70,7 @@ interface Asset {
 
 /** The files under src/ui/assets, read once: only these names can ever be served. */
 function loadAssets(): Map<string, Asset> {
-  const dir = new URL('../ui/assets/', import.meta.url);
+  const dir = ownFile('ui/assets/');
   const assets = new Map<string, Asset>();
   for (const name of readdirSync(dir)) {
     const ext = name.slice(name.lastIndexOf('.'));

@@ -1,12 +1,13 @@
 import type pg from 'pg';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ownFile } from '../../files.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { convertMemberKeys } from './migrations/0005_member_keys.ts';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = fileURLToPath(ownFile('store/postgres/migrations'));
 
 /**
  * Migrations written in code, by version: they run after the version's .sql file (if any), in the

@@ -1,15 +1,16 @@
 import Database from 'better-sqlite3';
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import { ownFile } from '../../files.ts';
 import type { OpenOptions } from '../open-options.ts';
 import { convertMemberKeys } from './migrations/0005_member_keys.ts';
 import { CAP_BYTES, checkpointInBackground } from './checkpoints.ts';
 import { makePrivate } from './private-files.ts';
 import { SCRUB_KEY } from './scrub.ts';
 
-const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATIONS_DIR = fileURLToPath(ownFile('store/sqlite/migrations'));
 
 /**
  * Migrations written in code, by version: they run after the version's .sql file (if any), in the

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import * as errors from '../../core/errors.ts';
 import { yieldLoop } from '../../core/pace.ts';
+import { ownFile } from '../../files.ts';
 import type { MemberChange } from '../port.ts';
 
 /*
@@ -50,12 +51,12 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
-/** The thread's file: built .js beside this module in dist/, or the .ts source under tsx/vitest (loaded through tsx). */
+/** The thread's file: its own bundle entry at the top of dist/ (scripts/build.mjs), or the .ts source under tsx/vitest (loaded through tsx). */
 function threadEntry(): { source: string; eval: boolean } | { file: URL; eval: false } {
-  const built = new URL('./writer-thread.js', import.meta.url);
+  const built = ownFile('writer-thread.js');
   if (import.meta.url.endsWith('.js') && existsSync(built)) return { file: built, eval: false };
   const tsx = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./writer-thread.ts', import.meta.url).href;
+  const entry = ownFile('store/sqlite/writer-thread.ts').href;
   return { source: `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, eval: true };
 }
 
