@@ -145,6 +145,8 @@ describe('sync semantics end to end', () => {
     await settled('rename', 'email', [sha('r@example.com')]);
     expect((await tailor.api('PUT', '/audiences/rename', { name: 'New Name' })).status).toBe(200);
     await waitFor('rename on X', async () => (await emu.audiences(accountId)).some((a) => a.name === 'New Name (email)' && !a.deleted));
+    // X answers the rename before Tailor records it: the deletion names the X audience as Tailor last saw it.
+    await waitFor('rename recorded', async () => (await tailor.downstreams('rename')).email.name === 'New Name (email)');
     const xId = (await tailor.downstreams('rename')).email.x_audience_id as string;
     const del = await tailor.api('DELETE', '/audiences/rename');
     expect(del.status).toBe(202);
