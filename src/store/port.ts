@@ -694,8 +694,11 @@ export interface AuditStore {
  * targetability X reported, and their history, received before `before` are deleted.
  */
 export interface RetentionStore {
-  /** Deletes samples taken before `before` and clears X's figures on downstream audiences last refreshed before it. */
-  pruneXData(before: number): Promise<{ samples: number; downstreams: number }>;
+  /**
+   * Deletes samples taken before `before`, the delivery log's calls made before it (X's answers to
+   * them), and clears X's figures on downstream audiences last refreshed before it.
+   */
+  pruneXData(before: number): Promise<{ samples: number; downstreams: number; deliveries: number }>;
 }
 
 /** One subject as the alert watch sees it now (src/alerts/rule.ts compares it with what it saw before). */

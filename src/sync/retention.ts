@@ -30,9 +30,9 @@ export class RetentionPruner {
   }
 
   /** One pass: what X's data older than the limit there was, deleted. */
-  async prune(): Promise<{ samples: number; downstreams: number }> {
+  async prune(): Promise<{ samples: number; downstreams: number; deliveries: number }> {
     const pruned = await this.deps.store.pruneXData(this.deps.now() - this.opts.retentionMs);
-    if (pruned.samples > 0 || pruned.downstreams > 0)
+    if (pruned.samples > 0 || pruned.downstreams > 0 || pruned.deliveries > 0)
       this.deps.log.info({ ...pruned, retention_days: this.opts.retentionMs / 86_400_000 }, "X's data past its retention deleted");
     return pruned;
   }

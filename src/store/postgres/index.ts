@@ -513,7 +513,7 @@ export class PostgresStore implements Store {
     return audit.listAudit(this.db, opts);
   }
 
-  async pruneXData(before: number): Promise<{ samples: number; downstreams: number }> {
+  async pruneXData(before: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
     return pruneXData(this.db, before);
   }
 

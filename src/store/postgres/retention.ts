@@ -5,14 +5,17 @@ interface Sql {
 }
 
 /*
- * The retention of X's data (port.ts RetentionStore): two autocommitted statements, each
+ * The retention of X's data (port.ts RetentionStore): autocommitted statements, each
  * idempotent, in no lock order of their own (a row a refresh is settling waits for that settle;
  * figures it writes are newer than `before` and stay). Run by every worker process; two at once
  * delete the same rows once.
  */
 
-export async function pruneXData(c: Sql, before: number): Promise<{ samples: number; downstreams: number }> {
+export async function pruneXData(c: Sql, before: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
   const samples = (await c.query('DELETE FROM samples WHERE at < $1', [before])).rowCount ?? 0;
+  // X's answers to `users` calls: recordDelivery trims a downstream's log by TAILOR_DELIVERY_LOG_DAYS
+  // as it adds to it, so one that makes no more calls (paused, detached) would keep them forever.
+  const deliveries = (await c.query('DELETE FROM deliveries WHERE at < $1', [before])).rowCount ?? 0;
   // The chart's markers go with the samples they stand among.
   await c.query('DELETE FROM downstream_events WHERE at < $1', [before]);
   // X's figures date from sized_at (when X last reported a size: kept while X processes, so
@@ -26,5 +29,5 @@ export async function pruneXData(c: Sql, before: number): Promise<{ samples: num
         [before],
       )
     ).rowCount ?? 0;
-  return { samples, downstreams };
+  return { samples, downstreams, deliveries };
 }

@@ -785,7 +785,7 @@ export class SqliteStore implements Store {
     return audit.listAudit(this.db, opts);
   }
 
-  async pruneXData(before: number): Promise<{ samples: number; downstreams: number }> {
+  async pruneXData(before: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
     return this.tx(() => pruneXData(this.db, before));
   }
 

@@ -6,8 +6,11 @@ import type Database from 'better-sqlite3';
  * newer than `before`) or after (and writes fresh ones).
  */
 
-export function pruneXData(db: Database.Database, before: number): { samples: number; downstreams: number } {
+export function pruneXData(db: Database.Database, before: number): { samples: number; downstreams: number; deliveries: number } {
   const samples = db.prepare('DELETE FROM samples WHERE at < ?').run(before).changes;
+  // X's answers to `users` calls: recordDelivery trims a downstream's log by TAILOR_DELIVERY_LOG_DAYS
+  // as it adds to it, so one that makes no more calls (paused, detached) would keep them forever.
+  const deliveries = db.prepare('DELETE FROM deliveries WHERE at < ?').run(before).changes;
   // The chart's markers go with the samples they stand among.
   db.prepare('DELETE FROM downstream_events WHERE at < ?').run(before);
   // X's figures date from sized_at (when X last reported a size: kept while X processes, so
@@ -19,5 +22,5 @@ export function pruneXData(db: Database.Database, before: number): { samples: nu
         WHERE COALESCE(sized_at, refreshed_at) < ? AND (audience_size IS NOT NULL OR targetable IS NOT NULL OR reasons_not_targetable IS NOT NULL)`,
     )
     .run(before).changes;
-  return { samples, downstreams };
+  return { samples, downstreams, deliveries };
 }
