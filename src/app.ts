@@ -95,7 +95,6 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
         installationId: await store.installationId(),
         // A deletion held back by campaigns is looked at again as often as X's size is read.
         deleteRecheckMs: config.refreshIntervalMs,
-        deliveryLogMs: config.deliveryLogMs,
       },
       {
         concurrency: config.workerConcurrency,
@@ -106,8 +105,11 @@ export async function startTailor(config: Config, opts: StartOptions): Promise<T
       },
     );
     worker.start();
-    // X's sizes and targetability are kept no longer than TAILOR_X_DATA_RETENTION_DAYS.
-    retention = new RetentionPruner({ store, log: log.child({ part: 'retention' }), now: Date.now }, { retentionMs: config.xDataRetentionMs });
+    // X's sizes and targetability are kept no longer than TAILOR_X_DATA_RETENTION_DAYS, the delivery log no longer than its days.
+    retention = new RetentionPruner(
+      { store, log: log.child({ part: 'retention' }), now: Date.now },
+      { retentionMs: config.xDataRetentionMs, deliveryLogMs: config.deliveryLogMs },
+    );
     retention.start();
     // Alerts ride with the workers: every process that syncs also watches (the watch's lock keeps one event per transition).
     alerts = new AlertLoop(

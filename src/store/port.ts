@@ -418,10 +418,10 @@ export interface QueueStore {
   /** Frees every lease of an owner known to be dead; its claimed changes stay pending. */
   releaseOwner(owner: string): Promise<number>;
   /**
-   * Logs one `users` call (the delivery log) and prunes the downstream audience's entries older
-   * than `pruneBefore`. Written whatever the lease: it records what was sent to X.
+   * Logs one `users` call (the delivery log). Written whatever the lease: it records what was sent
+   * to X. Old entries go with the retention pass (RetentionStore.pruneXData).
    */
-  recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void>;
+  recordDelivery(downstreamId: number, delivery: Delivery): Promise<void>;
   /** Takes one request from a shared token bucket; returns 0 when granted, else ms to wait. */
   takeRateToken(key: string, now: number, perMinute: number, burst: number): Promise<number>;
   /** Empties a token bucket until `until` (X answered 429 with that reset time). */
@@ -695,10 +695,10 @@ export interface AuditStore {
  */
 export interface RetentionStore {
   /**
-   * Deletes samples taken before `before`, the delivery log's calls made before it (X's answers to
-   * them), and clears X's figures on downstream audiences last refreshed before it.
+   * Deletes samples taken before `before`, clears X's figures on downstream audiences last refreshed
+   * before it, and deletes the delivery log's calls (with X's answers) made before `logBefore`.
    */
-  pruneXData(before: number): Promise<{ samples: number; downstreams: number; deliveries: number }>;
+  pruneXData(before: number, logBefore: number): Promise<{ samples: number; downstreams: number; deliveries: number }>;
 }
 
 /** One subject as the alert watch sees it now (src/alerts/rule.ts compares it with what it saw before). */

@@ -16,8 +16,6 @@ export interface SyncContext {
   installationId: string;
   /** How long a deletion held back by active campaigns waits before X is asked again (default: 15 minutes). */
   deleteRecheckMs?: number;
-  /** How long the delivery log keeps a `users` call (TAILOR_DELIVERY_LOG_DAYS); 14 days when unset. */
-  deliveryLogMs?: number;
 }
 
 /** One claimed downstream audience, with its tokens opened and its account at hand. */

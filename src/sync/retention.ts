@@ -2,8 +2,9 @@
  * The retention of X's data (TAILOR_X_DATA_RETENTION_DAYS; X's Ads API Agreement 8.4): every
  * process that runs sync workers prunes, at start and then every `everyMs`, the sizes and
  * targetability X reported, and their history, received more than `retentionMs` ago
- * (`RetentionStore.pruneXData`). Pruning is idempotent, so several processes on one PostgreSQL
- * database may run it at once. The default pace, an hour (at most a tenth of the retention), keeps
+ * (`RetentionStore.pruneXData`), and the delivery log's calls (X's answers to them) older than its
+ * own window (TAILOR_DELIVERY_LOG_DAYS) or the retention, whichever is sooner. Pruning is
+ * idempotent, so several processes on one PostgreSQL database may run it at once. The default pace, an hour (at most a tenth of the retention), keeps
  * nothing more than an hour past its limit.
  */
 import type { Logger } from 'pino';
@@ -13,6 +14,8 @@ export const RETENTION_EVERY_MS = 3_600_000;
 
 export interface RetentionOptions {
   retentionMs: number;
+  /** How long the delivery log keeps a call (TAILOR_DELIVERY_LOG_DAYS): never longer than retentionMs. */
+  deliveryLogMs?: number;
   /** How often to prune; an hour, or a tenth of the retention when that is shorter (never under 1 s). */
   everyMs?: number;
 }
@@ -31,7 +34,8 @@ export class RetentionPruner {
 
   /** One pass: what X's data older than the limit there was, deleted. */
   async prune(): Promise<{ samples: number; downstreams: number; deliveries: number }> {
-    const pruned = await this.deps.store.pruneXData(this.deps.now() - this.opts.retentionMs);
+    const now = this.deps.now();
+    const pruned = await this.deps.store.pruneXData(now - this.opts.retentionMs, now - Math.min(this.opts.retentionMs, this.opts.deliveryLogMs ?? Infinity));
     if (pruned.samples > 0 || pruned.downstreams > 0 || pruned.deliveries > 0)
       this.deps.log.info({ ...pruned, retention_days: this.opts.retentionMs / 86_400_000 }, "X's data past its retention deleted");
     return pruned;

@@ -413,7 +413,7 @@ for (const factory of STORES) {
 
       const now = t0 + 96 * DAY;
       const cutoff = now - 90 * DAY; // t0 + 6 days
-      expect(await store.pruneXData(cutoff)).toEqual({ samples: 3, downstreams: 1, deliveries: 0 });
+      expect(await store.pruneXData(cutoff, cutoff)).toEqual({ samples: 3, downstreams: 1, deliveries: 0 });
 
       expect(await store.listSamples('old')).toEqual([]);
       expect(await store.listSamples('mixed')).toEqual([{ downstreamId: mixed, at: t0 + 95 * DAY, members: 1, audienceSize: 1001, sizedMembers: 1 }]);
@@ -422,19 +422,20 @@ for (const factory of STORES) {
       expect((await store.listDownstreams('mixed'))[0]).toMatchObject({ audienceSize: 1001, targetable: true, reasonsNotTargetable: ['none'] });
 
       // Idempotent: nothing left to prune.
-      expect(await store.pruneXData(cutoff)).toEqual({ samples: 0, downstreams: 0, deliveries: 0 });
+      expect(await store.pruneXData(cutoff, cutoff)).toEqual({ samples: 0, downstreams: 0, deliveries: 0 });
       // A stale downstream audience is refreshed as before: its refresh clock was kept.
       expect((await store.claim(opts(now)))?.task).toBe('refresh');
     });
 
-    it('deletes the delivery log’s calls older than the limit, of a downstream audience that makes no more calls too', async () => {
+    it('deletes the delivery log’s calls made before its own cut, of a downstream audience that makes no more calls too', async () => {
       const id = await refreshedAt('log', [t0 + DAY]);
       const call = { adds: 1, removes: 0, bytes: 100, status: 200, successCount: 1, totalCount: 1, durationMs: 5, error: null };
-      // Trimmed by the delivery log's own window only as calls are added (pruneBefore 0: keep all).
-      for (const at of [t0 + DAY, t0 + 5 * DAY, t0 + 7 * DAY]) await store.recordDelivery(id, { ...call, at }, 0);
-      expect(await store.pruneXData(t0 + 6 * DAY)).toMatchObject({ deliveries: 2 });
+      for (const at of [t0 + DAY, t0 + 5 * DAY, t0 + 7 * DAY]) await store.recordDelivery(id, { ...call, at });
+      // The log's cut is its own (the pruner's: the sooner of its window and X's retention).
+      expect(await store.pruneXData(t0, t0 + 6 * DAY)).toEqual({ samples: 0, downstreams: 0, deliveries: 2 });
       expect((await store.listDeliveries('log', { limit: 10 })).map((d) => d.at)).toEqual([t0 + 7 * DAY]);
-      expect(await store.pruneXData(t0 + 6 * DAY)).toMatchObject({ deliveries: 0 });
+      expect((await store.listSamples('log')).length).toBe(1);
+      expect(await store.pruneXData(t0, t0 + 6 * DAY)).toMatchObject({ deliveries: 0 });
     });
 
     it('clears a size kept while X processes once the size itself is past the limit, though X was read since', async () => {
@@ -446,7 +447,7 @@ for (const factory of STORES) {
       expect(await store.settleRefreshed(id, r.leaseToken, processing, t0 + 95 * DAY)).toBe(true);
       expect((await store.listDownstreams('proc'))[0]).toMatchObject({ audienceSize: 1000, sizedAt: t0 + DAY, refreshedAt: t0 + 95 * DAY });
 
-      expect(await store.pruneXData(t0 + 6 * DAY)).toMatchObject({ downstreams: 1 });
+      expect(await store.pruneXData(t0 + 6 * DAY, t0 + 6 * DAY)).toMatchObject({ downstreams: 1 });
       expect((await store.listDownstreams('proc'))[0]).toMatchObject({
         audienceSize: null,
         targetable: null,
@@ -469,11 +470,17 @@ for (const factory of STORES) {
       const downstreamId = await refreshedAt('gone', [t0 + DAY]);
       expect((await store.listSamples('gone')).length).toBe(1);
       // One `users` call in the delivery log: X's answer to it.
-      await store.recordDelivery(
-        downstreamId,
-        { at: t0 + DAY, adds: 1, removes: 0, bytes: 100, status: 200, successCount: 1, totalCount: 1, durationMs: 5, error: null },
-        0,
-      );
+      await store.recordDelivery(downstreamId, {
+        at: t0 + DAY,
+        adds: 1,
+        removes: 0,
+        bytes: 100,
+        status: 200,
+        successCount: 1,
+        totalCount: 1,
+        durationMs: 5,
+        error: null,
+      });
       expect(await rows('deliveries')).toBe(1);
       expect(await store.deleteConnection('gone', configId, t0 + DAY, 'admin_token')).toBe(true);
       expect((await store.listDownstreams('gone')).map((d) => [d.state, d.audienceSize])).toEqual([['detached', 1000]]);

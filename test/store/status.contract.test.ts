@@ -153,13 +153,13 @@ for (const factory of STORES) {
       ]);
       expect(await store.listEvents('a1', t1 + 2)).toEqual(events.slice(2));
       expect(await store.listEvents('other')).toEqual([]);
-      await store.pruneXData(t1 + 6);
+      await store.pruneXData(t1 + 6, t1 + 6);
       expect((await store.listEvents('a1')).map((e) => e.kind)).toEqual(['renamed']);
     });
 
-    it('logs deliveries, pages them newest first and prunes the old', async () => {
+    it('logs deliveries and pages them newest first', async () => {
       const base = { adds: 2, removes: 1, bytes: 300, status: 200, successCount: 3, totalCount: 3, durationMs: 12.4, error: null };
-      for (let i = 0; i < 5; i++) await store.recordDelivery(downstreamId, { ...base, at: t0 + i * 1000 }, 0);
+      for (let i = 0; i < 5; i++) await store.recordDelivery(downstreamId, { ...base, at: t0 + i * 1000 });
       const first = await store.listDeliveries('a1', { limit: 3 });
       expect(first.map((d) => d.at)).toEqual([t0 + 4000, t0 + 3000, t0 + 2000]);
       expect(first[0]).toMatchObject({
@@ -178,9 +178,9 @@ for (const factory of STORES) {
       expect(await store.listDeliveries('a1', { limit: 3, downstreamIds: [] })).toEqual([]);
       expect(await store.listDeliveries('other', { limit: 3 })).toEqual([]);
       // A failed call: no answer, so no status or counts.
-      await store.recordDelivery(downstreamId, { ...base, at: t0 + 5000, status: null, successCount: null, totalCount: null, error: 'timed out' }, t0 + 3000);
-      const kept = await store.listDeliveries('a1', { limit: 10, downstreamIds: [downstreamId] });
-      expect(kept.map((d) => [d.at, d.status, d.error])).toEqual([
+      await store.recordDelivery(downstreamId, { ...base, at: t0 + 5000, status: null, successCount: null, totalCount: null, error: 'timed out' });
+      const newest = await store.listDeliveries('a1', { limit: 3, downstreamIds: [downstreamId] });
+      expect(newest.map((d) => [d.at, d.status, d.error])).toEqual([
         [t0 + 5000, null, 'timed out'],
         [t0 + 4000, 200, null],
         [t0 + 3000, 200, null],

@@ -4,23 +4,22 @@ import type { Reader } from './db.ts';
 /*
  * The delivery log: one row per `users` call. recordDelivery is one statement of its own (index.ts),
  * apart from any settle and taking no lock but the rows it writes: it logs what went to X whoever
- * holds the lease now, and prunes the downstream audience's rows older than the retention.
+ * holds the lease now. Old rows go with the retention pass (retention.ts).
  * listDeliveries is a plain read on the pool.
  */
 
 /**
- * One statement (the prune a data-modifying CTE of the insert): one round trip and one commit per
+ * One statement: one round trip and one commit per
  * `users` call, and a commit that does not wait for the disk (synchronous_commit off for this
  * statement's transaction): a log row lost to a server crash is a line missing from the log,
  * while the worker's loop no longer waits a WAL flush between X's answer and the settle.
  */
-export async function recordDelivery(c: Reader, downstreamId: number, d: Delivery, pruneBefore: number): Promise<void> {
+export async function recordDelivery(c: Reader, downstreamId: number, d: Delivery): Promise<void> {
   await c.query(
-    `WITH pruned AS (DELETE FROM deliveries WHERE downstream_id = $1 AND at < $11),
-       async AS (SELECT set_config('synchronous_commit', 'off', true))
+    `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
      INSERT INTO deliveries (downstream_id, at, adds, removes, bytes, status, success_count, total_count, duration_ms, error)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM async`,
-    [downstreamId, d.at, d.adds, d.removes, d.bytes, d.status, d.successCount, d.totalCount, Math.round(d.durationMs), d.error, pruneBefore],
+    [downstreamId, d.at, d.adds, d.removes, d.bytes, d.status, d.successCount, d.totalCount, Math.round(d.durationMs), d.error],
   );
 }
 

@@ -338,8 +338,8 @@ export class PostgresStore implements Store {
     return status.audiencesStatus(this.db, audienceIds, errorsPer);
   }
 
-  async recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void> {
-    await deliveries.recordDelivery(this.db, downstreamId, delivery, pruneBefore);
+  async recordDelivery(downstreamId: number, delivery: Delivery): Promise<void> {
+    await deliveries.recordDelivery(this.db, downstreamId, delivery);
   }
 
   async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
@@ -513,8 +513,8 @@ export class PostgresStore implements Store {
     return audit.listAudit(this.db, opts);
   }
 
-  async pruneXData(before: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
-    return pruneXData(this.db, before);
+  async pruneXData(before: number, logBefore: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
+    return pruneXData(this.db, before, logBefore);
   }
 
   async putSession(idHash: string, expiresAt: number, now: number): Promise<void> {

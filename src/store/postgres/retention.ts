@@ -11,11 +11,11 @@ interface Sql {
  * delete the same rows once.
  */
 
-export async function pruneXData(c: Sql, before: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
+export async function pruneXData(c: Sql, before: number, logBefore: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
   const samples = (await c.query('DELETE FROM samples WHERE at < $1', [before])).rowCount ?? 0;
-  // X's answers to `users` calls: recordDelivery trims a downstream's log by TAILOR_DELIVERY_LOG_DAYS
-  // as it adds to it, so one that makes no more calls (paused, detached) would keep them forever.
-  const deliveries = (await c.query('DELETE FROM deliveries WHERE at < $1', [before])).rowCount ?? 0;
+  // The delivery log: each `users` call with X's answer to it, kept by its own window and never
+  // longer than X's data (the pruner passes the sooner of the two cuts).
+  const deliveries = (await c.query('DELETE FROM deliveries WHERE at < $1', [logBefore])).rowCount ?? 0;
   // The chart's markers go with the samples they stand among.
   await c.query('DELETE FROM downstream_events WHERE at < $1', [before]);
   // X's figures date from sized_at (when X last reported a size: kept while X processes, so

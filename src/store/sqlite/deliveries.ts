@@ -4,16 +4,15 @@ import type { Delivery, DeliveryRow } from '../port.ts';
 /*
  * The delivery log: one row per `users` call. recordDelivery runs in its own IMMEDIATE
  * transaction (index.ts), apart from any settle: it logs what went to X whoever holds the lease
- * now, and prunes the downstream audience's rows older than the retention in the same write.
+ * now. Old rows go with the retention pass (retention.ts).
  * listDeliveries is a plain read (a WAL snapshot).
  */
 
-export function recordDelivery(db: Database.Database, downstreamId: number, d: Delivery, pruneBefore: number): void {
+export function recordDelivery(db: Database.Database, downstreamId: number, d: Delivery): void {
   db.prepare(
     `INSERT INTO deliveries (downstream_id, at, adds, removes, bytes, status, success_count, total_count, duration_ms, error)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   ).run(downstreamId, d.at, d.adds, d.removes, d.bytes, d.status, d.successCount, d.totalCount, Math.round(d.durationMs), d.error);
-  db.prepare('DELETE FROM deliveries WHERE downstream_id = ? AND at < ?').run(downstreamId, pruneBefore);
 }
 
 export function listDeliveries(db: Database.Database, audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): DeliveryRow[] {

@@ -459,8 +459,8 @@ export class SqliteStore implements Store {
     return status.audiencesStatus(this.db, audienceIds, errorsPer);
   }
 
-  async recordDelivery(downstreamId: number, delivery: Delivery, pruneBefore: number): Promise<void> {
-    this.tx(() => deliveries.recordDelivery(this.db, downstreamId, delivery, pruneBefore));
+  async recordDelivery(downstreamId: number, delivery: Delivery): Promise<void> {
+    this.tx(() => deliveries.recordDelivery(this.db, downstreamId, delivery));
   }
 
   async listDeliveries(audienceId: string, opts: { before?: number; limit: number; downstreamIds?: number[] }): Promise<DeliveryRow[]> {
@@ -785,8 +785,8 @@ export class SqliteStore implements Store {
     return audit.listAudit(this.db, opts);
   }
 
-  async pruneXData(before: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
-    return this.tx(() => pruneXData(this.db, before));
+  async pruneXData(before: number, logBefore: number): Promise<{ samples: number; downstreams: number; deliveries: number }> {
+    return this.tx(() => pruneXData(this.db, before, logBefore));
   }
 
   async putSession(idHash: string, expiresAt: number, now: number): Promise<void> {

@@ -6,11 +6,11 @@ import type Database from 'better-sqlite3';
  * newer than `before`) or after (and writes fresh ones).
  */
 
-export function pruneXData(db: Database.Database, before: number): { samples: number; downstreams: number; deliveries: number } {
+export function pruneXData(db: Database.Database, before: number, logBefore: number): { samples: number; downstreams: number; deliveries: number } {
   const samples = db.prepare('DELETE FROM samples WHERE at < ?').run(before).changes;
-  // X's answers to `users` calls: recordDelivery trims a downstream's log by TAILOR_DELIVERY_LOG_DAYS
-  // as it adds to it, so one that makes no more calls (paused, detached) would keep them forever.
-  const deliveries = db.prepare('DELETE FROM deliveries WHERE at < ?').run(before).changes;
+  // The delivery log: each `users` call with X's answer to it, kept by its own window and never
+  // longer than X's data (the pruner passes the sooner of the two cuts).
+  const deliveries = db.prepare('DELETE FROM deliveries WHERE at < ?').run(logBefore).changes;
   // The chart's markers go with the samples they stand among.
   db.prepare('DELETE FROM downstream_events WHERE at < ?').run(before);
   // X's figures date from sized_at (when X last reported a size: kept while X processes, so

@@ -49,8 +49,6 @@ export async function sendTask(ctx: SyncContext, input: TaskInput): Promise<void
   if (settled && claim.oldestEnqueuedAt !== undefined) syncLatency.observe({ identity_type: d.identityType }, Math.max(0, now - claim.oldestEnqueuedAt) / 1000);
 }
 
-const DEFAULT_DELIVERY_LOG_MS = 14 * 86_400_000;
-
 /**
  * Makes one `users` call and writes it to the delivery log, answered or not: counts, bytes, X's
  * status and counts, the duration and the error. A log write that fails is only logged: the
@@ -63,11 +61,7 @@ async function logged(ctx: SyncContext, downstreamId: number, request: UsersRequ
   const base = { at, adds, removes: request.changes.length - adds, bytes: Buffer.byteLength(request.body) };
   const record = async (d: Pick<Delivery, 'status' | 'successCount' | 'totalCount' | 'error'>): Promise<void> => {
     try {
-      await ctx.store.recordDelivery(
-        downstreamId,
-        { ...base, ...d, durationMs: performance.now() - started },
-        ctx.now() - (ctx.deliveryLogMs ?? DEFAULT_DELIVERY_LOG_MS),
-      );
+      await ctx.store.recordDelivery(downstreamId, { ...base, ...d, durationMs: performance.now() - started });
     } catch (err) {
       ctx.log.warn({ err, downstream: downstreamId }, 'could not write the delivery log');
     }
