@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds what `bin/tailor.js` runs, into a fresh dist/ (about 1 s). `npm ci` runs this through
+// Builds what `bin/tailor.js` runs, into a fresh dist/ (about 4 s). `npm ci` runs this through
 // `prepare`; the test runner runs it once per run (test/support/build.ts) so tests always exercise
 // fresh code. Type checking is `npm run typecheck` (also part of `npm test`), not this.
 //
