@@ -7,6 +7,9 @@ export function showAttention(n) {
   const el = document.getElementById('attention-count');
   if (!(el instanceof HTMLAnchorElement)) return;
   el.hidden = n === 0;
-  el.textContent = `${n} need${n === 1 ? 's' : ''} attention`;
-  el.setAttribute('aria-label', `${n} audience${n === 1 ? '' : 's'} need attention: show them`);
+  const text = `${n} need${n === 1 ? 's' : ''} attention`;
+  el.textContent = text;
+  // The accessible name starts with the visible text (WCAG 2.5.3, axe label-content-name-mismatch),
+  // so a voice user can say what they see.
+  el.setAttribute('aria-label', `${text}: show ${n === 1 ? 'that audience' : 'those audiences'}`);
 }
