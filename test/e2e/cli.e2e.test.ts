@@ -90,6 +90,7 @@ describe('the tailor command', () => {
     const cwd = tempDir();
     const child = spawn(process.execPath, [BIN, 'demo'], { cwd, env: { PATH: process.env.PATH ?? '', TAILOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let code: number | null | undefined;
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
@@ -116,11 +117,12 @@ describe('the tailor command', () => {
       );
       expect((await small()).members).toBeLessThan(100);
     } finally {
-      const code = await new Promise<number | null>((resolve) => {
+      code = await new Promise<number | null>((resolve) => {
         child.once('exit', (c) => resolve(c));
         child.kill('SIGTERM');
       });
-      expect(code).toBe(0);
     }
+    // After the block, so a failure above is reported as itself; with the demo's words if it exits badly.
+    expect(code, `the demo's last output:\n${out.slice(-3000)}`).toBe(0);
   });
 });
