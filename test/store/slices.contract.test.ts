@@ -182,3 +182,33 @@ describe('a settle cut short between slices (sqlite)', () => {
     }
   });
 });
+
+describe('a call that arrives while a big one is part done (sqlite)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tailor-slices-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is applied in the next transaction, before any further slice of the big one', async () => {
+    const store = new SqliteStore(openSqlite(join(dir, 'tailor.db')));
+    try {
+      await seed(store);
+      await store.putAudience('a2', 'Others', now, 'admin_token');
+      // The big call's first slice runs at once; the small call joins the queue behind it.
+      const big = store.applyMemberChanges('a1', adds(0, 20_000), now);
+      const small = store.applyMemberChanges('a2', adds(50_000, 10), now);
+      const before = await store.countMembers('a1');
+      expect(before).toBeGreaterThan(0);
+      expect(before).toBeLessThan(20_000);
+      // What the big call had committed when the small one was answered: still its first slice.
+      const atSmall = await small.then(() => store.countMembers('a1'));
+      expect(atSmall).toBe(before);
+      await big;
+      expect(await store.countMembers('a1')).toBe(20_000);
+      expect(await store.countMembers('a2')).toBe(10);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -9,12 +9,15 @@
  * - One audience's changes are applied in the order of their calls, a big call in pieces included.
  * - The thread dying fails the calls waiting on it with StoreUnavailableError, and the next call
  *   starts a new thread.
+ * - The alert watch reads on the serving connection and writes in the thread, and two stores on one
+ *   file (two processes) watching at once raise a transition once.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ERASURE_DUE_MS, alertRule } from '../../src/alerts/rule.ts';
 import { StoreUnavailableError } from '../../src/core/errors.ts';
 import type { MemberChange } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
@@ -109,6 +112,15 @@ describe('the SQLite writer thread', () => {
     expect(members('a1')).toBe(19_999);
   }, 60_000);
 
+  it("applies two audiences' big calls posted in pieces at once, each whole", async () => {
+    await store.putAudience('a2', 'Others', now, 'admin_token');
+    const big = (from: number) => Array.from({ length: 12_000 }, (_, i) => add(from + i));
+    // Both are posted a few pieces ahead of the thread (writer.ts PIECES_AHEAD), taking turns.
+    await Promise.all([store.applyMemberChanges('a1', big(0), now), store.applyMemberChanges('a2', big(100_000), now)]);
+    expect(members('a1')).toBe(12_000);
+    expect(members('a2')).toBe(12_000);
+  }, 60_000);
+
   it('surfaces a dead thread as an error, not a hang, and starts a new one', async () => {
     const waiting = store.applyMemberChanges(
       'a1',
@@ -120,4 +132,27 @@ describe('the SQLite writer thread', () => {
     await store.applyMemberChanges('a1', [add(50_000)], now);
     expect(members('a1')).toBeGreaterThanOrEqual(1);
   });
+
+  it('watches alerts from the serving thread, and two stores on one file raise a transition once', async () => {
+    const second = SqliteStore.open(path);
+    try {
+      const watch = (s: SqliteStore, at: number) =>
+        s.watchAlerts(at, { deliver: true, erasuresOverdueBefore: at - ERASURE_DUE_MS }, (seen, previous) =>
+          alertRule(seen, previous, { now: at, alertAfterMs: 60_000 }),
+        );
+      const { configuration: c } = await store.putConfiguration(
+        { name: 'Acme', accountId: 'acc1', accountName: null, xUserId: null, screenName: null, tokens: 'sealed' },
+        now,
+        'cli',
+      );
+      await watch(store, now + 1);
+      await store.setConfigurationState(c.id, 'needs_reauth', 'revoked', now + 2, 'worker');
+      const raised = await Promise.all([watch(store, now + 3), watch(second, now + 3), watch(store, now + 3), watch(second, now + 3)]);
+      expect(raised.flat().map((e) => e.type)).toEqual(['configuration.needs_reauth']);
+      expect(other.prepare("SELECT COUNT(*) FROM webhook_events WHERE type = 'configuration.needs_reauth'").pluck().get()).toBe(1);
+      expect(await watch(second, now + 4)).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  }, 20_000);
 });

@@ -113,6 +113,9 @@ export const SLICE_MS = 12;
  */
 export const THREAD_SLICE_MS = 12;
 
+/** How often watchAlerts reads again when another process moved the alert states between its reading and its write (the next watch tries again anyway). */
+const WATCH_ATTEMPTS = 3;
+
 /** The longest an ingest slice grows to when commits are slow (see write()). */
 const MAX_SLICE_MS = 100;
 
@@ -177,6 +180,7 @@ export const WRITER_METHODS = [
   'putConfiguration',
   'putConnection',
   'putSession',
+  'recordAlerts',
   'recordCreateAttempt',
   'recordDelivery',
   'release',
@@ -193,7 +197,7 @@ export const WRITER_METHODS = [
   'suppress',
   'takeRateToken',
   'useOnce',
-] as const satisfies readonly (keyof Store)[];
+] as const satisfies readonly (keyof SqliteStore)[];
 
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
@@ -350,16 +354,27 @@ export class SqliteStore implements Store {
     opts: AlertWatchOptions,
     rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
   ): Promise<NewWebhookEvent[]> {
-    // The one write the serving connection still makes beside a writer thread: its rule is a
-    // function, which cannot be posted. Every few seconds, short, and it takes the file's write
-    // lock like any other connection (waiting, at most, for the thread's current transaction).
     if (this.writer === null) return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
-    this.db.pragma('query_only = OFF');
-    try {
-      return this.tx(() => webhooks.watchAlerts(this.db, now, opts, rule));
-    } finally {
-      this.db.pragma('query_only = ON');
+    // Beside a writer thread the rule, a function, cannot be posted, and a write transaction here
+    // would wait for the file's write lock with the event loop held (SQLite's busy wait is
+    // synchronous: 0.6-0.8 s seen while a big request was applied). So the reading is made here,
+    // in one snapshot, and the thread records the outcome only if the previous states are still
+    // those read; if another process watching the file moved them meanwhile, read again.
+    for (let attempt = 0; attempt < WATCH_ATTEMPTS; attempt++) {
+      const { seen, previous } = this.db.transaction(() => webhooks.observeAlerts(this.db, opts))();
+      const outcome = rule(seen, previous);
+      if (await this.recordAlerts(now, opts.deliver, [...previous], outcome)) return outcome.events;
     }
+    return [];
+  }
+
+  /** The writer thread's half of watchAlerts: false, and nothing written, when the previous states are no longer `previous`. */
+  async recordAlerts(now: number, deliver: boolean, previous: [string, string][], outcome: AlertOutcome): Promise<boolean> {
+    return this.tx(() => {
+      if (!webhooks.alertStatesAre(this.db, new Map(previous))) return false;
+      webhooks.recordAlerts(this.db, now, deliver, outcome);
+      return true;
+    });
   }
 
   async claimWebhooks(owner: string, now: number, leaseMs: number, limit: number): Promise<{ event: WebhookEvent; token: string }[]> {
@@ -587,6 +602,13 @@ export class SqliteStore implements Store {
     this.writing = true;
     try {
       while (this.applying.length > 0) {
+        // Round robin: calls that arrived since the last slice go first, so a small request waits
+        // for the slice in flight and its own commit, not for a further slice of a big call. Calls
+        // for the audience of a call part done stay behind it: one audience's changes are applied
+        // in the order of their calls.
+        const busy = new Set(this.applying.filter((j) => j.started).map((j) => j.audienceId));
+        const fresh = this.applying.filter((j) => !j.started && !busy.has(j.audienceId));
+        if (fresh.length > 0) this.applying.splice(0, this.applying.length, ...fresh, ...this.applying.filter((j) => !fresh.includes(j)));
         // A slice at least twice as long as a commit lately took: on a slow disk (a WAL fsync of
         // tens of ms) short slices would spend most of the time committing.
         const end = performance.now() + Math.min(Math.max(MAX_SLICE_MS, this.sliceMs), Math.max(this.sliceMs, 2 * this.commitMs));
@@ -594,7 +616,6 @@ export class SqliteStore implements Store {
         let worked = 0;
         const began = performance.now();
         const waiting = this.callsWaiting;
-        const minWork = Math.max(this.sliceMs, this.commitMs);
         const partMax = waiting === null ? MAX_PART : Math.min(MAX_PART, Math.max(16, Math.floor(PART_MS / this.perChangeMs)));
         try {
           this.tx(() => {
@@ -617,11 +638,12 @@ export class SqliteStore implements Store {
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
                 if (performance.now() >= end) break;
                 // A call is waiting to be taken in (the writer thread's door): once the slice has
-                // done a short slice's work (sliceMs, or as long as a commit lately took if that is
-                // longer), it ends here and the next one takes that call first (the round robin
-                // below). Not sooner: every commit costs a WAL fsync, and a big call cut after every
-                // part would spend its time committing; this way it keeps at least about half.
-                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= minWork && waiting()) {
+                // done a short slice's work (sliceMs), it ends here and the next one takes that call
+                // first (the round robin above). Not sooner: a big call cut after every part would
+                // spend its time committing. Not later either, though commits are slow: a commit's
+                // cost grows with the pages the slice dirtied (docs/benchmarks.md, session 9), so a
+                // longer slice only makes the waiting call's wait longer, its commit included.
+                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= this.sliceMs && waiting()) {
                   cut = true;
                   break;
                 }
@@ -641,10 +663,9 @@ export class SqliteStore implements Store {
         }
         const done = this.applying.filter((j) => j.started && j.from >= j.changes.length);
         const left = this.applying.filter((j) => !done.includes(j));
-        // Round robin: a call that used the slice and is not done goes to the back, so a small
-        // request that arrived meanwhile is applied in the next slice, not after a big one ends.
-        // Calls for the audience of a call part done stay behind it: one audience's changes are
-        // applied in the order of their calls.
+        // A call that used the slice and is not done goes behind the calls it did not reach (big
+        // calls of other audiences take turns with it), and calls that arrive meanwhile go before
+        // both (above).
         const partial = left.filter((j) => touched.has(j));
         const held = new Set(partial.map((j) => j.audienceId));
         const first = left.filter((j) => !touched.has(j) && !held.has(j.audienceId));

@@ -6,15 +6,13 @@ import { ALERT_OBSERVED_STATES, WEBHOOK_EVENTS_KEPT_MS, toWebhookEvent, type Web
  * Alerts and their outbox (port.ts AlertStore). Each function runs inside the caller's IMMEDIATE
  * transaction: the watch reads the observations and the previous states, and writes the new
  * states with their events, under the file's one write lock, so two processes watching one file
- * never raise the same transition twice. Deliveries are leased (owner, token, until) like claims.
+ * never raise the same transition twice. Beside a writer thread the reading is made first, outside
+ * the write lock, and recorded only if the previous states are unchanged under it (index.ts
+ * watchAlerts): the same guarantee. Deliveries are leased (owner, token, until) like claims.
  */
 
-export function watchAlerts(
-  db: Database.Database,
-  now: number,
-  { deliver, erasuresOverdueBefore }: AlertWatchOptions,
-  rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
-): NewWebhookEvent[] {
+/** The observations and the previous states, as the rule reads them (watchAlerts, and the serving thread's half of it: index.ts). */
+export function observeAlerts(db: Database.Database, { erasuresOverdueBefore }: Pick<AlertWatchOptions, 'erasuresOverdueBefore'>): AlertReading {
   const configurations = (
     db.prepare('SELECT id, name, account_id, state, state_reason FROM configurations ORDER BY id').all() as {
       id: string;
@@ -39,10 +37,27 @@ export function watchAlerts(
       received_at: number;
     }[]
   ).map((r) => ({ id: r.id, requestedAt: r.received_at }));
-  const previous = new Map(
-    (db.prepare('SELECT subject, state FROM alert_state').all() as { subject: string; state: string }[]).map((r) => [r.subject, r.state] as const),
-  );
-  const outcome = rule({ configurations, downstreams, overdueErasures }, previous);
+  return { seen: { configurations, downstreams, overdueErasures }, previous: alertStates(db) };
+}
+
+export interface AlertReading {
+  seen: AlertObservations;
+  previous: Map<string, string>;
+}
+
+function alertStates(db: Database.Database): Map<string, string> {
+  const rows = db.prepare('SELECT subject, state FROM alert_state').all() as { subject: string; state: string }[];
+  return new Map(rows.map((r) => [r.subject, r.state] as const));
+}
+
+/** Whether the previous states are still `previous` (recordAlerts' check when the reading was made outside its transaction). */
+export function alertStatesAre(db: Database.Database, previous: ReadonlyMap<string, string>): boolean {
+  const now = alertStates(db);
+  return now.size === previous.size && [...previous].every(([subject, state]) => now.get(subject) === state);
+}
+
+/** Writes the rule's states and its events (`pending` when delivered, else `unsent`), and forgets old delivered events. */
+export function recordAlerts(db: Database.Database, now: number, deliver: boolean, outcome: AlertOutcome): void {
   const put = db.prepare(
     'INSERT INTO alert_state (subject, state, updated_at) VALUES (?, ?, ?) ON CONFLICT (subject) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at',
   );
@@ -54,6 +69,17 @@ export function watchAlerts(
   const insert = db.prepare('INSERT INTO webhook_events (id, type, occurred_at, body, delivery, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)');
   for (const e of outcome.events) insert.run(e.id, e.type, e.occurredAt, e.body, deliver ? 'pending' : 'unsent', e.occurredAt);
   db.prepare("DELETE FROM webhook_events WHERE delivery <> 'pending' AND occurred_at < ?").run(now - WEBHOOK_EVENTS_KEPT_MS);
+}
+
+export function watchAlerts(
+  db: Database.Database,
+  now: number,
+  opts: AlertWatchOptions,
+  rule: (seen: AlertObservations, previous: ReadonlyMap<string, string>) => AlertOutcome,
+): NewWebhookEvent[] {
+  const { seen, previous } = observeAlerts(db, opts);
+  const outcome = rule(seen, previous);
+  recordAlerts(db, now, opts.deliver, outcome);
   return outcome.events;
 }
 

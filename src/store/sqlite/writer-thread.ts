@@ -52,6 +52,8 @@ port.on('message', (m: Request) => {
     const got = pieces.get(m.id) ?? [];
     for (const c of m.changes) got.push(c);
     pieces.set(m.id, got);
+    // The serving thread posts the next pieces as these are taken (writer.ts PIECES_AHEAD).
+    port.postMessage({ id: m.id, took: 'piece' } satisfies Reply);
     return;
   }
   if (m.method === 'applyMemberChanges' && m.pieces) {

@@ -20,8 +20,9 @@ import type { MemberChange } from '../port.ts';
  * the thread would fail loudly rather than race it.
  *
  * What the serving thread still does per call is copy its arguments (structured clone): a large
- * applyMemberChanges is posted in pieces of PIECE changes, the event loop free between them, and
- * the thread applies the call once its last piece is in. If the thread dies, every call waiting on
+ * applyMemberChanges is posted in pieces of PIECE changes, the event loop free between them and
+ * never more than PIECES_AHEAD of them ahead of the thread, and the thread applies the call once
+ * its last piece is in. If the thread dies, every call waiting on
  * it fails with StoreUnavailableError (a 503: senders retry), and the next call starts a new one.
  *
  * The door: `waiting`, an Int32Array shared with the thread, counts the applyMemberChanges calls
@@ -35,6 +36,14 @@ import type { MemberChange } from '../port.ts';
 /** About 5 ms of structured clone on the serving thread (pieces of 2,000 showed up to about 50 ms in a profile on a busy machine). */
 const PIECE = 500;
 
+/**
+ * Pieces posted and not yet taken in by the thread, at most. The thread reads every message
+ * queued for it in one go, a piece costing it about 2.5 ms to copy in, so a call posted behind a
+ * whole 100,000-member request's pieces waited for all of them (about 0.5 s, seen in a trace);
+ * posted a few at a time, as the thread takes them, a call waits behind a few.
+ */
+const PIECES_AHEAD = 4;
+
 export type Request =
   { kind: 'call'; id: number; method: string; args: unknown[]; pieces?: boolean } | { kind: 'piece'; id: number; changes: MemberChange[] } | { kind: 'stop' };
 export interface ThreadError {
@@ -44,7 +53,7 @@ export interface ThreadError {
   stack?: string | undefined;
   props: Record<string, unknown>;
 }
-export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError };
+export type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: ThreadError } | { id: number; took: 'piece' };
 
 interface Pending {
   resolve: (v: unknown) => void;
@@ -97,6 +106,7 @@ export class WriterClient {
     // An idle thread does not keep the process alive; a waiting call does (see wait()).
     w.unref();
     w.on('message', (m: Reply) => {
+      if ('took' in m) return this.tookPiece();
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
@@ -107,6 +117,8 @@ export class WriterClient {
     const died = (why: string): void => {
       if (this.worker !== w) return;
       this.worker = null;
+      this.piecesAhead = 0;
+      this.wakePosters();
       const waiting = [...this.pending.values()];
       this.pending.clear();
       for (const p of waiting) p.reject(new errors.StoreUnavailableError(`the SQLite writer thread stopped (${why}); the change may not have been made`));
@@ -169,6 +181,19 @@ export class WriterClient {
     });
   }
 
+  /** Pieces posted to the current thread and not yet taken in, and the posters waiting for one to be. */
+  private piecesAhead = 0;
+  private readonly pieceWaiters: (() => void)[] = [];
+
+  private wakePosters(): void {
+    for (const wake of this.pieceWaiters.splice(0)) wake();
+  }
+
+  private tookPiece(): void {
+    this.piecesAhead = Math.max(0, this.piecesAhead - 1);
+    this.wakePosters();
+  }
+
   private async postPieces(changes: MemberChange[]): Promise<number> {
     const id = this.next++;
     const worker = (this.worker ??= this.spawn());
@@ -176,7 +201,9 @@ export class WriterClient {
       // A thread that died meanwhile lost the pieces: fail rather than apply part of a call.
       if (this.worker !== worker) throw new errors.StoreUnavailableError('the SQLite writer thread stopped; the change was not made');
       this.post({ kind: 'piece', id, changes: changes.slice(from, from + PIECE) });
+      this.piecesAhead += 1;
       await yieldLoop();
+      while (this.piecesAhead >= PIECES_AHEAD && this.worker === worker) await new Promise<void>((resolve) => this.pieceWaiters.push(resolve));
     }
     if (this.worker !== worker) throw new errors.StoreUnavailableError('the SQLite writer thread stopped; the change was not made');
     return id;
