@@ -17,6 +17,7 @@ const DIALECT_ONLY = {
     'scrub.ts', // the VACUUM request a migration leaves for open.ts; PostgreSQL has no file to scrub
     'writer.ts', // the writer thread's client: better-sqlite3 holds the event loop, pg does not
     'writer-thread.ts', // the writer thread itself (writer.ts)
+    'door.ts', // the count of calls waiting for the writer thread, shared with it (writer.ts)
     'statements.ts', // compiled statements kept per connection: better-sqlite3 compiles on every prepare(), PostgreSQL plans in the server
   ],
   postgres: [

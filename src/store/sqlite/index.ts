@@ -202,7 +202,7 @@ export const WRITER_METHODS = [
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly ledger: SqliteLedger;
-  private readonly callsWaiting: (() => boolean) | null;
+  private readonly callsWaiting: ((exceptAudience?: string) => boolean) | null;
   private readonly bulk: boolean;
 
   /**
@@ -215,7 +215,7 @@ export class SqliteStore implements Store {
     readonly writer: WriterClient | null = null,
     mode: {
       /** The writer thread's: whether a call has been posted to it and not yet taken in (writer.ts). */
-      callsWaiting?: () => boolean;
+      callsWaiting?: (exceptAudience?: string) => boolean;
       /** A bulk load's (OpenOptions.bulk): parts applied table by table in key order. */
       bulk?: boolean;
     } = {},
@@ -637,13 +637,13 @@ export class SqliteStore implements Store {
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
                 if (performance.now() >= end) break;
-                // A call is waiting to be taken in (the writer thread's door): once the slice has
+                // A call of another audience is waiting to be taken in (the writer thread's door): once the slice has
                 // done a short slice's work (sliceMs), it ends here and the next one takes that call
                 // first (the round robin above). Not sooner: a big call cut after every part would
                 // spend its time committing. Not later either, though commits are slow: a commit's
                 // cost grows with the pages the slice dirtied (docs/benchmarks.md, session 9), so a
                 // longer slice only makes the waiting call's wait longer, its commit included.
-                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= this.sliceMs && waiting()) {
+                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= this.sliceMs && waiting(job.audienceId)) {
                   cut = true;
                   break;
                 }

@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { MemberChange } from '../port.ts';
 import { SqliteStore } from './index.ts';
 import { openWriterConnection } from './open.ts';
+import { callsWaitingAt, doorSlot } from './door.ts';
 import type { Request, Reply, ThreadError } from './writer.ts';
 
 /*
@@ -14,7 +15,7 @@ import type { Request, Reply, ThreadError } from './writer.ts';
 const { path, sliceMs, waiting } = workerData as { path: string; sliceMs: number; waiting: Int32Array };
 const db = openWriterConnection(path);
 // A big call's slice ends early while a call waits to be taken in (writer.ts: the door).
-const store = new SqliteStore(db, sliceMs, null, { callsWaiting: () => Atomics.load(waiting, 0) > 0 });
+const store = new SqliteStore(db, sliceMs, null, { callsWaiting: (except) => callsWaitingAt(waiting, except) });
 const methods = store as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
 const port = parentPort!;
 /** The pieces of a large applyMemberChanges call, until its last arrives (writer.ts sends them apart). */
@@ -40,7 +41,7 @@ const answer = (id: number, run: () => Promise<unknown>): void => {
 };
 
 port.on('message', (m: Request) => {
-  if (m.kind === 'call' && m.method === 'applyMemberChanges') Atomics.sub(waiting, 0, 1);
+  if (m.kind === 'call' && m.method === 'applyMemberChanges') Atomics.sub(waiting, doorSlot(m.args[0] as string), 1);
   if (m.kind === 'stop') {
     void Promise.allSettled([...inflight]).then(() => {
       db.close();

@@ -7,6 +7,7 @@ import * as errors from '../../core/errors.ts';
 import { yieldLoop } from '../../core/pace.ts';
 import { ownFile } from '../../files.ts';
 import type { MemberChange } from '../port.ts';
+import { DOOR_SLOTS, doorSlot } from './door.ts';
 
 /*
  * The serving thread's side of the SQLite writer thread (writer-thread.ts), issue 13.
@@ -26,12 +27,15 @@ import type { MemberChange } from '../port.ts';
  * it fails with StoreUnavailableError (a 503: senders retry), and the next call starts a new one.
  *
  * The door: `waiting`, an Int32Array shared with the thread, counts the applyMemberChanges calls
- * posted and not yet taken in (one added here per call, one taken there per such call received). The
- * thread cannot read a message while a transaction runs, but it can read this: a big call ends its
- * slice early when the count is above 0 (index.ts write()), so a small call (a Firehose message)
- * waits for a short slice and a commit rather than one grown long. Only member changes are counted:
- * they answer requests, while the sync loop's calls (a nextDueAt every turn) would cut every slice
- * short and can wait one. Pieces are not counted: they are not calls.
+ * posted and not yet taken in, in the slot of their audience (doorSlot: one added here per call,
+ * one taken there per such call received). The thread cannot read a message while a transaction
+ * runs, but it can read this: a big call ends its slice early when a call of another audience
+ * waits (index.ts write()), so a small call (a Firehose message) waits for a short slice and a
+ * commit rather than one grown long. A call of the big call's own audience would gain nothing from
+ * the cut (it is applied after the big one anyway) and is not counted against it: cuts for it only
+ * cost commits (measured: the Firehose from 4 senders into one audience lost a fifth of its rate).
+ * Only member changes are counted: they answer requests, while the sync loop's calls (a nextDueAt
+ * every turn) would cut every slice short and can wait one. Pieces are not counted: they are not calls.
  */
 /** About 5 ms of structured clone on the serving thread (pieces of 2,000 showed up to about 50 ms in a profile on a busy machine). */
 const PIECE = 500;
@@ -88,7 +92,7 @@ function rebuild(e: ThreadError): Error {
 export class WriterClient {
   private worker: Worker | null = null;
   /** Calls posted to `worker` and not yet taken in by it (see the door, above); one per thread. */
-  private waiting = new Int32Array(new SharedArrayBuffer(4));
+  private waiting = new Int32Array(new SharedArrayBuffer(4 * DOOR_SLOTS));
   private readonly pending = new Map<number, Pending>();
   private next = 1;
   private closing: Promise<void> | null = null;
@@ -100,7 +104,7 @@ export class WriterClient {
 
   private spawn(): Worker {
     const entry = threadEntry();
-    this.waiting = new Int32Array(new SharedArrayBuffer(4));
+    this.waiting = new Int32Array(new SharedArrayBuffer(4 * DOOR_SLOTS));
     const workerData = { path: this.path, sliceMs: this.sliceMs, waiting: this.waiting };
     const w = 'file' in entry ? new Worker(entry.file, { workerData }) : new Worker(entry.source, { eval: true, workerData });
     // An idle thread does not keep the process alive; a waiting call does (see wait()).
@@ -131,7 +135,7 @@ export class WriterClient {
   private post(m: Request): void {
     if (this.closing) throw new errors.StoreUnavailableError('the store is closed');
     this.worker ??= this.spawn();
-    if (m.kind === 'call' && m.method === 'applyMemberChanges') Atomics.add(this.waiting, 0, 1);
+    if (m.kind === 'call' && m.method === 'applyMemberChanges') Atomics.add(this.waiting, doorSlot(m.args[0] as string), 1);
     this.worker.postMessage(m);
   }
 
