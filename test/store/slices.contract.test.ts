@@ -212,3 +212,34 @@ describe('a call that arrives while a big one is part done (sqlite)', () => {
     }
   });
 });
+
+describe('member changes and the sync loop in the writer thread (sqlite)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tailor-slices-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('applies a member change posted with a claim before the claim starts', async () => {
+    const store = SqliteStore.open(join(dir, 'tailor.db'));
+    try {
+      await seed(store);
+      await store.applyMemberChanges('a1', adds(0, 1), now);
+      await createdOnX(store);
+      const first = (await store.claim(opts()))!;
+      await store.settleSent(first.downstream.id, first.leaseToken, { sent: first.changes, renewed: first.renewals, rejectedHashes: [] }, now);
+      await store.putAudience('a2', 'Others', now, 'admin_token');
+      // The thread busy with another audience's call (one message: not in pieces) while the claim
+      // and the change arrive: it takes both in at once when its transaction ends.
+      const busy = store.applyMemberChanges('a2', adds(100_000, 400), now);
+      const claim = store.claim(opts());
+      const change = store.applyMemberChanges('a1', adds(1, 5), now);
+      await change;
+      // The sync loop's claim, taken in with the change, started after it, so it holds the change.
+      expect((await claim)?.changes.map((c) => c.hash)).toEqual(Array.from({ length: 5 }, (_, i) => h(1 + i)));
+      await busy;
+    } finally {
+      await store.close();
+    }
+  }, 30_000);
+});
