@@ -46,7 +46,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export interface ServerLimits {
   /** Longest time to receive one request, headers and body (TAILOR_REQUEST_TIMEOUT_MS); Node answers 408 and closes. */
   requestTimeoutMs: number;
-  /** A socket silent both ways this long is closed. Longer than any handler's wait on X. */
+  /**
+   * A socket silent both ways this long is closed. Longer than any handler's work: a 100,000-member
+   * request beside a saturating Firehose takes its turns in the SQLite writer with every message
+   * and took 90-120 s (docs/benchmarks.md, session 9), and at 120 s its sender saw the connection
+   * closed. Slow senders are bounded by requestTimeoutMs, idle keep-alive sockets by keepAliveTimeoutMs.
+   */
   connectionTimeoutMs: number;
   /** How long an idle keep-alive connection stays open: above the 60 s idle timeout of common load balancers. */
   keepAliveTimeoutMs: number;
@@ -54,7 +59,7 @@ export interface ServerLimits {
   maxConnections: number;
 }
 
-export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 30_000, connectionTimeoutMs: 120_000, keepAliveTimeoutMs: 72_000, maxConnections: 1000 };
+export const DEFAULT_LIMITS: ServerLimits = { requestTimeoutMs: 30_000, connectionTimeoutMs: 600_000, keepAliveTimeoutMs: 72_000, maxConnections: 1000 };
 
 export interface ServerOptions {
   adminToken: string;
