@@ -183,14 +183,14 @@ describe('a settle cut short between slices (sqlite)', () => {
   });
 });
 
-describe('a call that arrives while a big one is part done (sqlite)', () => {
+describe('the order of calls in the SQLite writer (sqlite)', () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tailor-slices-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('is applied in the next transaction, before any further slice of the big one', async () => {
+  it('applies a call that arrives while a big one is part done before any further slice of the big one', async () => {
     const store = new SqliteStore(openSqlite(join(dir, 'tailor.db')));
     try {
       await seed(store);
@@ -211,14 +211,6 @@ describe('a call that arrives while a big one is part done (sqlite)', () => {
       await store.close();
     }
   });
-});
-
-describe('member changes and the sync loop in the writer thread (sqlite)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tailor-slices-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('applies a member change posted with a claim before the claim starts', async () => {
     const store = SqliteStore.open(join(dir, 'tailor.db'));
