@@ -130,9 +130,9 @@ const BULK_PART = 50_000;
 
 /**
  * In the writer thread, a part of a big call is about this long (ms): between two parts the slice
- * looks whether a call waits at the thread's door (writer.ts `waiting`), and if so (and it has done
- * sliceMs of work, or a commit's time) commits what it has and lets the call in, so a Firehose
- * message waits for a short slice and a commit, not a slice grown to MAX_SLICE_MS on a slow disk.
+ * looks whether a call of another audience waits at the thread's door (door.ts), and if so (and it
+ * has done sliceMs of work) commits what it has and lets the call in, so a Firehose message waits
+ * for a short slice and a commit, not a slice grown to MAX_SLICE_MS on a slow disk.
  */
 const PART_MS = 3;
 
@@ -214,7 +214,7 @@ export class SqliteStore implements Store {
     private readonly sliceMs = SLICE_MS,
     readonly writer: WriterClient | null = null,
     mode: {
-      /** The writer thread's: whether a call has been posted to it and not yet taken in (writer.ts). */
+      /** The writer thread's: whether a call has been posted to it and not yet taken in, one of `exceptAudience` not counted (door.ts). */
       callsWaiting?: (exceptAudience?: string) => boolean;
       /** A bulk load's (OpenOptions.bulk): parts applied table by table in key order. */
       bulk?: boolean;
@@ -637,9 +637,9 @@ export class SqliteStore implements Store {
                 job.from += part.length;
                 if (part.length > 0) this.perChangeMs = 0.7 * this.perChangeMs + (0.3 * Math.max(performance.now() - t, 0.01)) / part.length;
                 if (performance.now() >= end) break;
-                // A call of another audience is waiting to be taken in (the writer thread's door): once the slice has
-                // done a short slice's work (sliceMs), it ends here and the next one takes that call
-                // first (the round robin above). Not sooner: a big call cut after every part would
+                // A call of another audience is waiting to be taken in (the writer thread's door):
+                // once the slice has done a short slice's work (sliceMs), it ends here and the next
+                // one takes that call first (the round robin above). Not sooner: a big call cut after every part would
                 // spend its time committing. Not later either, though commits are slow: a commit's
                 // cost grows with the pages the slice dirtied (docs/benchmarks.md, session 9), so a
                 // longer slice only makes the waiting call's wait longer, its commit included.

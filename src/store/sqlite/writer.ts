@@ -110,7 +110,10 @@ export class WriterClient {
     // An idle thread does not keep the process alive; a waiting call does (see wait()).
     w.unref();
     w.on('message', (m: Reply) => {
-      if ('took' in m) return this.tookPiece();
+      if ('took' in m) {
+        if (this.worker === w) this.tookPiece();
+        return;
+      }
       const p = this.pending.get(m.id);
       if (p === undefined) return;
       this.pending.delete(m.id);
