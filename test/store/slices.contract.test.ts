@@ -149,15 +149,21 @@ for (const factory of STORES) {
   });
 }
 
-describe('a settle cut short between slices (sqlite)', () => {
-  let dir: string;
+/** A fresh directory for each test's SQLite file, removed after it. */
+function dirPerTest(): () => string {
+  let dir = '';
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'tailor-slices-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+describe('a settle cut short between slices (sqlite)', () => {
+  const dir = dirPerTest();
 
   it('leaves the settled part exact, and the rest is claimed again once the lease expires', async () => {
-    const db = openSqlite(join(dir, 'tailor.db'));
+    const db = openSqlite(join(dir(), 'tailor.db'));
     const store = new SqliteStore(db);
     try {
       await seed(store);
@@ -184,14 +190,10 @@ describe('a settle cut short between slices (sqlite)', () => {
 });
 
 describe('the order of calls in the SQLite writer (sqlite)', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tailor-slices-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = dirPerTest();
 
   it('applies a call that arrives while a big one is part done before any further slice of the big one', async () => {
-    const store = new SqliteStore(openSqlite(join(dir, 'tailor.db')));
+    const store = new SqliteStore(openSqlite(join(dir(), 'tailor.db')));
     try {
       await seed(store);
       await store.putAudience('a2', 'Others', now, 'admin_token');
@@ -213,7 +215,7 @@ describe('the order of calls in the SQLite writer (sqlite)', () => {
   });
 
   it('applies a member change posted with a claim before the claim starts', async () => {
-    const store = SqliteStore.open(join(dir, 'tailor.db'));
+    const store = SqliteStore.open(join(dir(), 'tailor.db'));
     try {
       await seed(store);
       await store.applyMemberChanges('a1', adds(0, 1), now);

@@ -91,7 +91,7 @@ function rebuild(e: ThreadError): Error {
 
 export class WriterClient {
   private worker: Worker | null = null;
-  /** Calls posted to `worker` and not yet taken in by it (see the door, above); one per thread. */
+  /** Member-change calls posted to `worker` and not yet taken in by it, per audience slot (the door, above; door.ts); one per thread. */
   private waiting = new Int32Array(new SharedArrayBuffer(4 * DOOR_SLOTS));
   private readonly pending = new Map<number, Pending>();
   private next = 1;
