@@ -150,6 +150,8 @@ interface ApplyJob {
   queued: number;
   resolve: (r: ApplyResult) => void;
   reject: (err: unknown) => void;
+  /** Settles when the call is answered, either way (afterSmallCalls). */
+  answered: Promise<unknown>;
 }
 
 // Errors that mean "this write could not be made durable": answered with 503, retried by senders.
@@ -585,10 +587,19 @@ export class SqliteStore implements Store {
    * changes in it; their earlier parts stay (the same as a crash).
    */
   async applyMemberChanges(audienceId: string, changes: MemberChange[], now: number, rejections?: Record<string, number>): Promise<ApplyResult> {
-    return new Promise<ApplyResult>((resolve, reject) => {
-      this.applying.push({ audienceId, changes, now, rejections, from: 0, started: false, queued: 0, resolve, reject });
-      if (!this.writing) void this.write();
+    let resolve!: (r: ApplyResult) => void;
+    let reject!: (err: unknown) => void;
+    const answer = new Promise<ApplyResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
     });
+    const answered = answer.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.applying.push({ audienceId, changes, now, rejections, from: 0, started: false, queued: 0, resolve, reject, answered });
+    if (!this.writing) void this.write();
+    return answer;
   }
 
   private readonly applying: ApplyJob[] = [];
@@ -598,17 +609,31 @@ export class SqliteStore implements Store {
   /** What a commit (its WAL fsync) has cost lately (ms). */
   private commitMs = 0;
 
+  /**
+   * A call that would hold the writer longer than a long slice (MAX_SLICE_MS) if applied whole: a
+   * big REST request, an import's part. Only such calls are cut for a waiting call and take turns
+   * with newcomers; cutting a Firehose message (100 profiles) for the next one only costs commits.
+   */
+  private isBig(job: ApplyJob): boolean {
+    return job.changes.length * this.perChangeMs > MAX_SLICE_MS;
+  }
+
   private async write(): Promise<void> {
     this.writing = true;
     try {
       while (this.applying.length > 0) {
-        // Round robin: calls that arrived since the last slice go first, so a small request waits
-        // for the slice in flight and its own commit, not for a further slice of a big call. Calls
-        // for the audience of a call part done stay behind it: one audience's changes are applied
-        // in the order of their calls.
+        // Round robin for big calls only: calls that arrived since the last slice go before a big
+        // call part done, so a small request waits for the slice in flight and its own commit, not
+        // for a further slice of the big call. Small calls part done (a slice ended in one) keep
+        // their place: among calls of about one size, first come first served gives the shortest
+        // waits, and letting each newcomer go first made every Firehose message at saturation wait
+        // for the ones after it (docs/benchmarks.md, session 11). Calls for the audience of a call
+        // part done stay behind it: one audience's changes are applied in the order of their calls.
+        const ahead = this.applying.filter((j) => j.started && !this.isBig(j));
         const busy = new Set(this.applying.filter((j) => j.started).map((j) => j.audienceId));
         const fresh = this.applying.filter((j) => !j.started && !busy.has(j.audienceId));
-        if (fresh.length > 0) this.applying.splice(0, this.applying.length, ...fresh, ...this.applying.filter((j) => !fresh.includes(j)));
+        if (fresh.length > 0)
+          this.applying.splice(0, this.applying.length, ...ahead, ...fresh, ...this.applying.filter((j) => !fresh.includes(j) && !ahead.includes(j)));
         // A slice at least twice as long as a commit lately took: on a slow disk (a WAL fsync of
         // tens of ms) short slices would spend most of the time committing.
         const end = performance.now() + Math.min(Math.max(MAX_SLICE_MS, this.sliceMs), Math.max(this.sliceMs, 2 * this.commitMs));
@@ -643,7 +668,13 @@ export class SqliteStore implements Store {
                 // spend its time committing. Not later either, though commits are slow: a commit's
                 // cost grows with the pages the slice dirtied (docs/benchmarks.md, session 9), so a
                 // longer slice only makes the waiting call's wait longer, its commit included.
-                if (waiting !== null && job.from < job.changes.length && performance.now() - began >= this.sliceMs && waiting(job.audienceId)) {
+                if (
+                  waiting !== null &&
+                  job.from < job.changes.length &&
+                  performance.now() - began >= this.sliceMs &&
+                  this.isBig(job) &&
+                  waiting(job.audienceId)
+                ) {
                   cut = true;
                   break;
                 }
@@ -758,7 +789,25 @@ export class SqliteStore implements Store {
   private async afterMemberChanges(): Promise<void> {
     await yieldLoop();
     if (this.callsWaiting === null) return;
-    for (let turns = 0; turns < MAX_WAIT_TURNS && (this.callsWaiting() || this.applying[0]?.started === false); turns++) await yieldLoop();
+    for (let turns = 0; turns < MAX_WAIT_TURNS && (this.callsWaiting() || this.smallCallInLine()); turns++) await yieldLoop();
+  }
+
+  /** Whether a call that is not big is queued and not held behind a big call of its audience (write()'s order). */
+  private smallCallInLine(): boolean {
+    const held = new Set(this.applying.filter((j) => j.started && this.isBig(j)).map((j) => j.audienceId));
+    return this.applying.some((j) => !this.isBig(j) && (j.started || !held.has(j.audienceId)));
+  }
+
+  /**
+   * For the writer thread's sync-loop calls (writer-thread.ts BEHIND): resolves after a turn of the
+   * loop, once the calls that are not big and queued by then are answered. Those taken in with
+   * the sync call, or before it, go first; later ones and big calls do not hold it, so a sync loop
+   * never starves behind a saturating Firehose.
+   */
+  async afterSmallCalls(): Promise<void> {
+    await yieldLoop();
+    const small = this.applying.filter((j) => !this.isBig(j));
+    if (small.length > 0) await Promise.all(small.map((j) => j.answered));
   }
 
   async holdDeletion(downstreamId: number, token: string, campaigns: TargetingCampaign[], now: number, nextAttemptAt: number): Promise<boolean> {

@@ -1,5 +1,4 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { yieldLoop } from '../../core/pace.ts';
 import type { MemberChange } from '../port.ts';
 import { SqliteStore, WRITER_METHODS } from './index.ts';
 import { openWriterConnection } from './open.ts';
@@ -20,12 +19,12 @@ const store = new SqliteStore(db, sliceMs, null, { callsWaiting: (except) => cal
 const methods = store as unknown as Record<string, ((...args: unknown[]) => Promise<unknown>) | undefined>;
 const port = parentPort!;
 /**
- * The sync loops' calls, started a turn after they are taken in rather than at once: the thread
- * takes in every message queued for it in one go, and a claim or a settle started at once ran its
- * first transaction (20-60 ms, with its commit) before a Firehose message taken in with it, whose
- * sender waits for the answer (the slowest answers of a trace, session 9). Started a turn later,
- * they follow the member changes that came with them; a sync loop awaits each of its calls, so
- * its own order is kept, and the deferred calls keep theirs (setImmediate runs in order).
+ * The sync loops' calls, started after the member changes taken in with them rather than at once:
+ * the thread takes in every message queued for it in one go, and a claim or a settle started at
+ * once ran its first transaction (20-60 ms, with its commit) before a Firehose message taken in
+ * with it, whose sender waits for the answer (the slowest answers of a trace, session 9). So they
+ * start a turn later, once the calls queued by then that are not big are answered
+ * (index.ts afterSmallCalls); a sync loop awaits each of its calls, so its own order is kept.
  */
 const BEHIND = new Set<(typeof WRITER_METHODS)[number]>([
   'claim',
@@ -99,6 +98,6 @@ port.on('message', (m: Request) => {
     port.postMessage({ id: m.id, ok: false, error: { name: 'Error', message: `no store method ${m.method}`, props: {} } } satisfies Reply);
     return;
   }
-  if (BEHIND.has(m.method as (typeof WRITER_METHODS)[number])) answer(m.id, () => yieldLoop().then(() => fn.apply(store, m.args)));
+  if (BEHIND.has(m.method as (typeof WRITER_METHODS)[number])) answer(m.id, () => store.afterSmallCalls().then(() => fn.apply(store, m.args)));
   else answer(m.id, () => fn.apply(store, m.args));
 });
