@@ -193,6 +193,7 @@ describe('fault matrix: 22,000 changes under each X fault end exact', () => {
       mkdirSync('test-results', { recursive: true });
       appendFileSync('test-results/reliability-matrix.md', `${row}\n`);
     },
-    300_000,
+    // waitExact's 180 s, and as much again while the status announces a retry (its comment).
+    480_000,
   );
 });

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { Emu, TailorProcess, waitFor } from '../e2e/harness.ts';
+import { Emu, TailorProcess } from '../e2e/harness.ts';
 import { HASH_TYPES, type MembersRequest, type Workload } from './workload.ts';
 
 export interface Stack {
@@ -105,28 +105,46 @@ export async function diagnose(s: Stack, work: Workload, audiences: string[]): P
   return lines.join('\n');
 }
 
-/** Waits until every downstream audience has nothing pending and X holds exactly the model's hashes. */
+/**
+ * Waits until every downstream audience has nothing pending and X holds exactly the model's hashes.
+ *
+ * Under faults a downstream audience may be in backoff (a few failures in a row double its wait:
+ * src/sync/backoff.ts) when `timeoutMs` runs out. That is honest waiting, not a lost change, as
+ * long as the status says when it tries next: the wait then goes on until 30 s past the latest
+ * attempt the status announces, up to `timeoutMs` more. A downstream that is not exact and has no
+ * attempt scheduled fails at the first deadline.
+ */
 export async function waitExact(s: Stack, work: Workload, audiences: string[], timeoutMs = 90_000): Promise<void> {
-  await waitFor(
-    'X to hold exactly the acknowledged members',
-    async () => {
-      for (const id of audiences) {
-        const downs = await s.tailor.downstreams(id);
-        const want = work.expected(id);
-        for (const type of HASH_TYPES) {
-          const d = downs[type];
-          if (!d?.x_audience_id || d.pending !== 0) return false;
-          const got = ((await s.emu.members(s.accountId, d.x_audience_id))[type] ?? []).slice().sort();
-          if (got.length !== want[type].length || got.some((h: string, i: number) => h !== want[type][i])) return false;
+  const started = Date.now();
+  const ceiling = started + 2 * timeoutMs;
+  let deadline = started + timeoutMs;
+  for (;;) {
+    let exact = true;
+    let nextAttempt = 0;
+    for (const id of audiences) {
+      const downs = await s.tailor.downstreams(id);
+      const want = work.expected(id);
+      for (const type of HASH_TYPES) {
+        const d = downs[type];
+        if (d?.next_attempt_at) nextAttempt = Math.max(nextAttempt, Date.parse(d.next_attempt_at));
+        if (!exact) continue;
+        if (!d?.x_audience_id || d.pending !== 0) {
+          exact = false;
+          continue;
         }
+        const got = ((await s.emu.members(s.accountId, d.x_audience_id))[type] ?? []).slice().sort();
+        if (got.length !== want[type].length || got.some((h: string, i: number) => h !== want[type][i])) exact = false;
       }
-      return true;
-    },
-    timeoutMs,
-    250,
-  ).catch(async (err: unknown) => {
-    throw new Error(`${String(err)}\n${await diagnose(s, work, audiences)}`);
-  });
+    }
+    if (exact) return;
+    const now = Date.now();
+    if (now >= deadline && nextAttempt + 30_000 > deadline) deadline = Math.min(ceiling, nextAttempt + 30_000);
+    if (now >= deadline) {
+      const waited = ((now - started) / 1000).toFixed(0);
+      throw new Error(`timed out after ${waited} s waiting for X to hold exactly the acknowledged members\n${await diagnose(s, work, audiences)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 /**
