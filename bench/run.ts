@@ -18,7 +18,7 @@ import { loadavg } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Emu, TailorProcess } from '../test/e2e/harness.ts';
+import { Emu, exitOnSignals, TailorProcess } from '../test/e2e/harness.ts';
 import { createTestDatabase, postgresAvailable } from '../test/store/pg.ts';
 import { hashingBench, type HashingResult } from './hashing.ts';
 import { postgresIngest, sqliteIngest, type IngestResult } from './ingest.ts';
@@ -91,10 +91,9 @@ async function main(): Promise<void> {
   const errors: Record<string, string> = {};
   const pgUp = await postgresAvailable();
   const pgDb = pgUp ? await createTestDatabase() : null;
-  // Ctrl-C: drop the throwaway database rather than leave it behind.
-  process.once('SIGINT', () => {
-    void (pgDb?.drop() ?? Promise.resolve()).finally(() => process.exit(130));
-  });
+  // Ctrl-C or a kill: drop the throwaway database rather than leave it behind, and exit, which
+  // kills every Tailor process the run started (test/e2e/harness.ts).
+  exitOnSignals(async () => pgDb?.drop());
   try {
     const m = await machine(`npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`, pgDb?.url ?? null);
     log(`${m.cpu}, ${m.cores} cores, Node ${m.node}, commit ${m.commit}, load ${m.loadAtStart.map((l) => l.toFixed(2)).join(' ')}`);

@@ -116,6 +116,31 @@ export function tailorEnv(emu: Emu, databaseUrl: string): Record<string, string>
   };
 }
 
+/**
+ * Every `tailor serve` (or other command) this process started and that still runs. When this
+ * process exits, for whatever reason (a bench run stopped with Ctrl-C, a crash, vitest ending a
+ * worker), they are killed with it: an orphan left running skews every later measurement.
+ */
+const LIVE = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of LIVE) child.kill('SIGKILL');
+});
+
+/**
+ * For scripts (a bench run): SIGINT and SIGTERM end the process through `exit`, after `cleanup`,
+ * so the processes above are killed too; Node's default for these signals skips exit handlers.
+ */
+export function exitOnSignals(cleanup: () => Promise<unknown> = async () => {}): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      void cleanup().finally(() => process.exit(code));
+    });
+  }
+}
+
 /** A Tailor process and its database directory. */
 export class TailorProcess {
   private output = '';
@@ -144,6 +169,8 @@ export class TailorProcess {
       ...opts.env,
     };
     const child = spawn(process.execPath, ['bin/tailor.js', opts.command ?? 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    LIVE.add(child);
+    child.once('exit', () => LIVE.delete(child));
     let out = '';
     let timer: NodeJS.Timeout | undefined;
     const url = await new Promise<string>((resolve, reject) => {
