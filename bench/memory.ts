@@ -15,6 +15,7 @@ import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../src/store/open.ts';
+import { killedWithThisProcess } from '../test/e2e/harness.ts';
 import { firehoseLoad, type FirehoseLoadResult } from '../test/firehose/load.ts';
 import { log, RssSampler, timed } from './lib.ts';
 
@@ -92,6 +93,7 @@ export async function importMemory(rows: number, budgetSeconds: number): Promise
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    killedWithThisProcess(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { tailorEnv, type Emu } from '../test/e2e/harness.ts';
+import { killedWithThisProcess, tailorEnv, type Emu } from '../test/e2e/harness.ts';
 import { freePort } from './lib.ts';
 
 export interface StartupResult {
@@ -22,6 +22,7 @@ async function once(emu: Emu): Promise<number> {
   const env = { ...tailorEnv(emu, `sqlite:${join(dir, 'tailor.db')}`), TAILOR_PORT: String(port), TAILOR_LOG_LEVEL: 'warn' };
   const started = performance.now();
   const child = spawn(process.execPath, ['bin/tailor.js', 'serve'], { env, stdio: 'ignore' });
+  killedWithThisProcess(child);
   try {
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(

@@ -126,6 +126,12 @@ process.on('exit', () => {
   for (const child of LIVE) child.kill('SIGKILL');
 });
 
+/** Registers a child this process started (any command) to be killed when this process exits (LIVE). */
+export function killedWithThisProcess(child: ChildProcess): void {
+  LIVE.add(child);
+  child.once('exit', () => LIVE.delete(child));
+}
+
 /**
  * For scripts (a bench run): SIGINT and SIGTERM end the process through `exit`, after `cleanup`,
  * so the processes above are killed too; Node's default for these signals skips exit handlers.
@@ -169,8 +175,7 @@ export class TailorProcess {
       ...opts.env,
     };
     const child = spawn(process.execPath, ['bin/tailor.js', opts.command ?? 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    LIVE.add(child);
-    child.once('exit', () => LIVE.delete(child));
+    killedWithThisProcess(child);
     let out = '';
     let timer: NodeJS.Timeout | undefined;
     const url = await new Promise<string>((resolve, reject) => {
