@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { downstreamName } from '../../src/core/names.ts';
 import type { ClaimOptions, MemberChange, Store } from '../../src/store/port.ts';
 import { SqliteStore } from '../../src/store/sqlite/index.ts';
@@ -236,4 +236,28 @@ describe('the order of calls in the SQLite writer (sqlite)', () => {
       await store.close();
     }
   }, 30_000);
+
+  it('answers a claim while a big call and a small call held behind it, of one audience, are applied', async () => {
+    const store = SqliteStore.open(join(dir(), 'tailor.db'));
+    try {
+      await seed(store);
+      await store.applyMemberChanges('a1', adds(0, 1), now);
+      await createdOnX(store);
+      // The big call takes many slices; the small one of its audience waits for all of them (its
+      // changes come after the big call's). The sync loop's claim waits for neither.
+      const big = store.applyMemberChanges('a1', adds(1_000, 200_000), now);
+      let bigDone = false;
+      void big.then(() => (bigDone = true));
+      const small = store.applyMemberChanges('a1', adds(500_000, 5), now);
+      // Once the big call is part done, the small one is held behind it.
+      await vi.waitFor(async () => expect(await store.countMembers('a1')).toBeGreaterThan(1), { timeout: 20_000, interval: 5 });
+      const claim = await store.claim(opts());
+      expect(claim, 'a claim, with the member the big call found committed').not.toBeNull();
+      expect(bigDone, 'the claim was answered before the big call ended').toBe(false);
+      await Promise.all([big, small]);
+      expect(await store.countMembers('a1')).toBe(200_006);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
 });

@@ -789,24 +789,28 @@ export class SqliteStore implements Store {
   private async afterMemberChanges(): Promise<void> {
     await yieldLoop();
     if (this.callsWaiting === null) return;
-    for (let turns = 0; turns < MAX_WAIT_TURNS && (this.callsWaiting() || this.smallCallInLine()); turns++) await yieldLoop();
+    for (let turns = 0; turns < MAX_WAIT_TURNS && (this.callsWaiting() || this.smallCallsInLine().length > 0); turns++) await yieldLoop();
   }
 
-  /** Whether a call that is not big is queued and not held behind a big call of its audience (write()'s order). */
-  private smallCallInLine(): boolean {
+  /**
+   * The queued calls that are not big and not held behind a part-done big call of their audience
+   * (write()'s order): those the next slices apply soon. A small call held behind a big one waits
+   * for all of it, which beside a saturating Firehose can take a minute.
+   */
+  private smallCallsInLine(): ApplyJob[] {
     const held = new Set(this.applying.filter((j) => j.started && this.isBig(j)).map((j) => j.audienceId));
-    return this.applying.some((j) => !this.isBig(j) && (j.started || !held.has(j.audienceId)));
+    return this.applying.filter((j) => !this.isBig(j) && (j.started || !held.has(j.audienceId)));
   }
 
   /**
    * For the writer thread's sync-loop calls (writer-thread.ts BEHIND): resolves after a turn of the
-   * loop, once the calls that are not big and queued by then are answered. Those taken in with
-   * the sync call, or before it, go first; later ones and big calls do not hold it, so a sync loop
-   * never starves behind a saturating Firehose.
+   * loop, once the small calls in line by then are answered. Those taken in with the sync call, or
+   * before it, go first; later ones, big calls and calls held behind big ones do not hold it, so a
+   * sync loop never starves behind a saturating Firehose or a big request.
    */
   async afterSmallCalls(): Promise<void> {
     await yieldLoop();
-    const small = this.applying.filter((j) => !this.isBig(j));
+    const small = this.smallCallsInLine();
     if (small.length > 0) await Promise.all(small.map((j) => j.answered));
   }
 
