@@ -105,46 +105,56 @@ export async function diagnose(s: Stack, work: Workload, audiences: string[]): P
   return lines.join('\n');
 }
 
+/** How long past the latest announced retry waitExact still waits for it to land. */
+const PAST_RETRY_MS = 30_000;
+
 /**
  * Waits until every downstream audience has nothing pending and X holds exactly the model's hashes.
  *
  * Under faults a downstream audience may be in backoff (a few failures in a row double its wait:
  * src/sync/backoff.ts) when `timeoutMs` runs out. That is honest waiting, not a lost change, as
- * long as the status says when it tries next: the wait then goes on until 30 s past the latest
- * attempt the status announces, up to `timeoutMs` more. A downstream that is not exact and has no
- * attempt scheduled fails at the first deadline.
+ * long as the status says when it tries next: the wait then goes on until PAST_RETRY_MS past the
+ * latest attempt announced for a downstream audience not yet exact, up to `timeoutMs` more. When
+ * none of them has an attempt scheduled, it fails at the first deadline.
  */
 export async function waitExact(s: Stack, work: Workload, audiences: string[], timeoutMs = 90_000): Promise<void> {
   const started = Date.now();
   const ceiling = started + 2 * timeoutMs;
   let deadline = started + timeoutMs;
   for (;;) {
-    let exact = true;
-    let nextAttempt = 0;
-    for (const id of audiences) {
-      const downs = await s.tailor.downstreams(id);
-      const want = work.expected(id);
-      for (const type of HASH_TYPES) {
-        const d = downs[type];
-        if (d?.next_attempt_at) nextAttempt = Math.max(nextAttempt, Date.parse(d.next_attempt_at));
-        if (!exact) continue;
-        if (!d?.x_audience_id || d.pending !== 0) {
-          exact = false;
-          continue;
-        }
-        const got = ((await s.emu.members(s.accountId, d.x_audience_id))[type] ?? []).slice().sort();
-        if (got.length !== want[type].length || got.some((h: string, i: number) => h !== want[type][i])) exact = false;
-      }
-    }
+    const { exact, nextAttempt } = await exactness(s, work, audiences);
     if (exact) return;
     const now = Date.now();
-    if (now >= deadline && nextAttempt + 30_000 > deadline) deadline = Math.min(ceiling, nextAttempt + 30_000);
+    if (now >= deadline) deadline = Math.min(ceiling, Math.max(deadline, nextAttempt + PAST_RETRY_MS));
     if (now >= deadline) {
       const waited = ((now - started) / 1000).toFixed(0);
       throw new Error(`timed out after ${waited} s waiting for X to hold exactly the acknowledged members\n${await diagnose(s, work, audiences)}`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** Whether X holds exactly the model's hashes with nothing pending, and the latest retry the status announces for a downstream audience that is not exact (0: none). */
+async function exactness(s: Stack, work: Workload, audiences: string[]): Promise<{ exact: boolean; nextAttempt: number }> {
+  let exact = true;
+  let nextAttempt = 0;
+  for (const id of audiences) {
+    const downs = await s.tailor.downstreams(id);
+    const want = work.expected(id);
+    for (const type of HASH_TYPES) {
+      const d = downs[type];
+      let ok = Boolean(d?.x_audience_id) && d.pending === 0;
+      // X's members are read only while all so far were exact: with nothing pending, no retry is due.
+      if (ok && exact) {
+        const got = ((await s.emu.members(s.accountId, d.x_audience_id))[type] ?? []).slice().sort();
+        ok = got.length === want[type].length && got.every((h: string, i: number) => h === want[type][i]);
+      }
+      if (ok) continue;
+      exact = false;
+      if (d?.next_attempt_at) nextAttempt = Math.max(nextAttempt, Date.parse(d.next_attempt_at));
+    }
+  }
+  return { exact, nextAttempt };
 }
 
 /**

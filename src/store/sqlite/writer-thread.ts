@@ -23,8 +23,8 @@ const port = parentPort!;
  * the thread takes in every message queued for it in one go, and a claim or a settle started at
  * once ran its first transaction (20-60 ms, with its commit) before a Firehose message taken in
  * with it, whose sender waits for the answer (the slowest answers of a trace, session 9). So they
- * start a turn later, once the calls queued by then that are not big are answered
- * (index.ts afterSmallCalls); a sync loop awaits each of its calls, so its own order is kept.
+ * start a turn later, once the small calls in line by then are answered (index.ts
+ * afterSmallCalls); a sync loop awaits each of its calls, so its own order is kept.
  */
 const BEHIND = new Set<(typeof WRITER_METHODS)[number]>([
   'claim',
