@@ -51,6 +51,13 @@ async function createdOnX(store: Store): Promise<number> {
   return c.downstream.id;
 }
 
+/** The seed, one member, and its X audience created: the next claim of a1 is a send. */
+async function withOneMemberOnX(store: Store): Promise<void> {
+  await seed(store);
+  await store.applyMemberChanges('a1', adds(0, 1), now);
+  await createdOnX(store);
+}
+
 /** Counts how often a timer ran while `work` was under way: 0 means the work held the event loop throughout. */
 async function ticksDuring<T>(work: () => Promise<T>): Promise<{ value: T; ticks: number }> {
   let ticks = 0;
@@ -217,9 +224,7 @@ describe('the order of calls in the SQLite writer (sqlite)', () => {
   it('applies a member change posted with a claim before the claim starts', async () => {
     const store = SqliteStore.open(join(dir(), 'tailor.db'));
     try {
-      await seed(store);
-      await store.applyMemberChanges('a1', adds(0, 1), now);
-      await createdOnX(store);
+      await withOneMemberOnX(store);
       const first = (await store.claim(opts()))!;
       await store.settleSent(first.downstream.id, first.leaseToken, { sent: first.changes, renewed: first.renewals, rejectedHashes: [] }, now);
       await store.putAudience('a2', 'Others', now, 'admin_token');
@@ -240,9 +245,7 @@ describe('the order of calls in the SQLite writer (sqlite)', () => {
   it('answers a claim while a big call and a small call held behind it, of one audience, are applied', async () => {
     const store = SqliteStore.open(join(dir(), 'tailor.db'));
     try {
-      await seed(store);
-      await store.applyMemberChanges('a1', adds(0, 1), now);
-      await createdOnX(store);
+      await withOneMemberOnX(store);
       // The big call takes many slices; the small one of its audience waits for all of them (its
       // changes come after the big call's). The sync loop's claim waits for neither.
       const big = store.applyMemberChanges('a1', adds(1_000, 200_000), now);
