@@ -109,7 +109,11 @@ describe('erasure alerts', () => {
     });
     expect(Date.parse(overdue.body.time)).toBeGreaterThan(Date.now() + 20 * HOUR);
     expect(overdue.body.text).toMatch(new RegExp(`^Tailor: erasure ${erasureId} is not done 20 h after it was requested; X allows 24 h \\(3 h left\\)`));
-    const listed = (await api('GET', '/events')).body.data.find((e: any) => e.id === overdue.id);
+    // The receiver sees the request before Tailor has read its answer and recorded it.
+    const listed = await waitFor('the delivery recorded', async () => {
+      const row = (await api('GET', '/events')).body.data.find((e: any) => e.id === overdue.id);
+      return row?.delivery === 'delivered' && row;
+    });
     expect(listed).toMatchObject({ type: 'erasure.overdue', delivery: 'delivered', attempts: 1, last_status: 204 });
 
     // Re-authorized: the removal goes to X, the erasure is done, and that is posted once.
