@@ -43,12 +43,12 @@ function lastSuccessAt(d: DownstreamStatus): number | null {
   return times.length ? Math.max(...times) : null;
 }
 
-/** The rule of ../store/audience-page.ts rowAttentionSql (and the paused configuration), for one downstream audience already read. */
+/** The rule of ../store/audience-page.ts rowAttentionSql and attentionIdsSql's paused half, for one downstream audience already read. */
 export function needsAttention(d: DownstreamStatus, config: Configuration | undefined): boolean {
   if (d.state === 'deleting') return false;
   if (config?.state === 'needs_reauth' && d.state !== 'detached') return true;
-  const ok = lastSuccessAt(d);
-  if (d.lastErrorAt !== null && (ok === null || d.lastErrorAt > ok) && d.lastError !== null) return true;
+  // Term for term the SQL's (test/store/attention-rule.test.ts): an error newer than both successes.
+  if (d.lastErrorAt !== null && d.lastErrorAt > (d.lastSyncedAt ?? 0) && d.lastErrorAt > (d.refreshedAt ?? 0)) return true;
   if (d.state === 'recreating') return true;
   return d.targetable === false && d.sizedAt !== null && d.processingSince === null;
 }

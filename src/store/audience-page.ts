@@ -24,7 +24,8 @@ export const SORT_KEYS: Record<AudienceSort, { expr: string; desc: boolean; nume
  * index `downstreams_attention`, migration 0022, whose WHERE is this text: see
  * test/store/attention-index.test.ts), and the paused configurations' rows
  * (`downstreams_by_configuration`). `no` is the dialect's false (SQLite 0, PostgreSQL false).
- * services/status.ts needsAttention is the same rule for one row already read.
+ * services/status.ts needsAttention is the same rule for one row already read; test/store/attention-rule.test.ts
+ * checks over random rows that the two agree.
  */
 export function rowAttentionSql(no: string): string {
   return `state <> 'deleting' AND (
