@@ -18,6 +18,7 @@ const DIALECT_ONLY = {
     'writer.ts', // the writer thread's client: better-sqlite3 holds the event loop, pg does not
     'writer-thread.ts', // the writer thread itself (writer.ts)
     'door.ts', // the count of calls waiting for the writer thread, shared with it (writer.ts)
+    'slice-end.ts', // where a claim's or settle's slice ends: SQLite's transactions hold the writer, PostgreSQL's do not
     'statements.ts', // compiled statements kept per connection: better-sqlite3 compiles on every prepare(), PostgreSQL plans in the server
   ],
   postgres: [

@@ -180,7 +180,8 @@ describe('a settle cut short between slices (sqlite)', () => {
       expect(claim.changes).toHaveLength(10);
       // Three slices of one change each (deadline already past), then the process "dies".
       let next = 0;
-      for (let k = 0; k < 3; k++) next = settleSent(db, downstreamId, claim.leaseToken, { sent: claim.changes, rejectedHashes: [] }, now, next, 0) as number;
+      for (let k = 0; k < 3; k++)
+        next = settleSent(db, downstreamId, claim.leaseToken, { sent: claim.changes, rejectedHashes: [] }, now, next, () => true) as number;
       expect(next).toBe(3);
       expect((await store.listDownstreams('a1'))[0]).toMatchObject({ members: 3, sentAdds: 3, pending: 7 });
       // Another worker after the lease's expiry takes the seven not yet settled, nothing more.

@@ -12,6 +12,7 @@ import { downstreamNameSql } from '../name-sql.ts';
 import { toConfiguration, toDownstream, type ConfigurationRow, type DownstreamRow } from '../rows.ts';
 import { holdsFullBatch, statementsOf } from './due-check.ts';
 import { settlePrivacy } from './privacy.ts';
+import { NEVER, type SliceEnd } from './slice-end.ts';
 
 /** A downstream row as the claim reads it (renewals, resync and cadence columns included). */
 type LeasedRow = DownstreamRow & RenewalState & { renew_claimed_at: number; resync_cursor: Buffer | null };
@@ -50,7 +51,7 @@ type ClaimedRow = { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number };
  * or of several processes on one file never lease the same row. A lease whose expiry has passed is
  * free: its worker died or hung, and its settle will no longer match the token.
  *
- * A send marks its changes until `deadline` (performance.now()) and then stops: the caller commits,
+ * A send marks its changes until `deadline` (slice-end.ts) says the slice is over and then stops: the caller commits,
  * lets the event loop run, and goes on with continueClaim in a new transaction under the lease
  * (index.ts), so a claim of 60,000 changes never holds the loop for more than one slice. The
  * changes are taken oldest first by (enqueued_at, hash), the order of the outbox_by_age index, and
@@ -58,7 +59,7 @@ type ClaimedRow = { hash: Buffer; op: 'add' | 'remove'; enqueued_at: number };
  * its token (ledger.ts) and keeps its enqueue time, so it lies behind the cursor and is not taken
  * again: it stays pending for the next batch, exactly as a row rewritten while the batch is at X.
  */
-export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infinity): PartialClaim | null {
+export function claim(db: Database.Database, opts: ClaimOptions, deadline: SliceEnd = NEVER): PartialClaim | null {
   const candidates = candidatesOf(db).all({
     now: opts.now,
     flush: opts.flushIntervalMs,
@@ -112,7 +113,7 @@ export function claim(db: Database.Database, opts: ClaimOptions, deadline = Infi
  * Returns false when the lease is no longer this claim's (it expired and was taken over), or when
  * the finished claim holds nothing to send (its lease is then given back).
  */
-export function continueClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, deadline: number): boolean {
+export function continueClaim(db: Database.Database, partial: PartialClaim, opts: ClaimOptions, deadline: SliceEnd): boolean {
   const c = partial.claim;
   const row = db.prepare('SELECT * FROM downstreams WHERE id = ? AND lease_token = ?').get(c.downstream.id, c.leaseToken) as LeasedRow | undefined;
   if (row === undefined || partial.cursor === null) return false;
@@ -297,7 +298,7 @@ function markChanges(
   max: number,
   after: ClaimCursor | null,
   rows: ClaimedRow[],
-  deadline: number,
+  deadline: SliceEnd,
   now: number,
 ): ClaimCursor | null {
   const s = markStatements(db);
@@ -329,7 +330,7 @@ function markChanges(
           rows.push(r);
           if (rows.length >= max) return null;
         }
-        if (performance.now() >= deadline) return cursor;
+        if (deadline()) return cursor;
       }
       if (batch.length < limit) return null;
     }

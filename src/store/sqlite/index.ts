@@ -81,6 +81,7 @@ import { settleSent } from './settle-sent.ts';
 import * as status from './status.ts';
 import * as webhooks from './webhooks.ts';
 import { WriterClient } from './writer.ts';
+import { at, type SliceEnd } from './slice-end.ts';
 
 /*
  * The store on SQLite: one file, one writer at a time. This class only wires the port (port.ts)
@@ -245,6 +246,25 @@ export class SqliteStore implements Store {
 
   private deadline(): number {
     return performance.now() + this.sliceMs;
+  }
+
+  /**
+   * Where a slice of a claim or a settle ends. On the serving thread (no door): after sliceMs, since
+   * the event loop waits. In the writer thread, the sliceMs slice goes on while no member-change
+   * call waits at the door or in line, up to MAX_SLICE_MS: every slice is a commit (its WAL write and
+   * fsync), and a drain with nobody waiting spent a large part of its time committing 12 ms slices.
+   * A call that arrives ends the slice at its next row once sliceMs is done, as before.
+   */
+  private syncSliceEnd(): SliceEnd {
+    const began = performance.now();
+    const short = began + this.sliceMs;
+    const waiting = this.callsWaiting;
+    if (waiting === null) return at(short);
+    const long = began + Math.max(MAX_SLICE_MS, this.sliceMs);
+    return () => {
+      const t = performance.now();
+      return t >= long || (t >= short && (waiting() || this.smallCallsInLine().length > 0));
+    };
   }
 
   /** Runs fn in one IMMEDIATE transaction; storage failures become StoreUnavailableError. */
@@ -720,7 +740,7 @@ export class SqliteStore implements Store {
     // batch in further ones under the lease, the event loop free between them.
     // Nothing written since a claim found nothing, and nothing due yet by the clock (due-check.ts).
     if (quietClaim(this.db, opts)) return null;
-    const partial = this.tx(() => claim(this.db, opts, this.deadline()));
+    const partial = this.tx(() => claim(this.db, opts, this.syncSliceEnd()));
     if (partial === null) {
       noteEmptyClaim(this.db, opts);
       return null;
@@ -729,7 +749,7 @@ export class SqliteStore implements Store {
       await this.afterMemberChanges();
       let more: boolean;
       try {
-        more = this.tx(() => continueClaim(this.db, partial, opts, this.deadline()));
+        more = this.tx(() => continueClaim(this.db, partial, opts, this.syncSliceEnd()));
       } catch (err) {
         // The slices before committed the lease and their rows: send those (claimOfMarked).
         if (partial.rows.length === 0) throw err;
@@ -767,7 +787,7 @@ export class SqliteStore implements Store {
     for (;;) {
       const from = next;
       const done = this.tx(() => {
-        const d = settleSent(this.db, downstreamId, token, result, now, from, this.deadline());
+        const d = settleSent(this.db, downstreamId, token, result, now, from, this.syncSliceEnd());
         // The last slice: a suppressed hash may have left X, so the 24-hour clock moves on with it.
         if (d !== false && d >= total) privacy.settlePrivacy(this.db, now, 'worker');
         return d;

@@ -3,6 +3,7 @@ import type { SentBatch } from '../port.ts';
 import { hashBytes } from '../binary.ts';
 import { cursorAfterSettle } from '../renewals.ts';
 import { RELEASE, holds } from './lease.ts';
+import { NEVER, type SliceEnd } from './slice-end.ts';
 
 /**
  * The batch reached X. Guarded by the lease token (lease.ts); records what X now holds from
@@ -12,7 +13,7 @@ import { RELEASE, holds } from './lease.ts';
  * else writes, so the order of the statements is the only order there is.
  *
  * Sliced: a slice settles the items (the sent changes, then the renewals) from `from` until
- * `deadline` (performance.now()) and commits with its own counters, so a settle of 60,000 rows
+ * `deadline` (slice-end.ts) and commits with its own counters, so a settle of 60,000 rows
  * never holds the event loop for more than one slice (index.ts runs the slices, the loop free
  * between them). Each slice checks the lease first. Between two slices the settled part is
  * exact on its own (its X ledger rows confirmed or removed, its outbox rows gone, its counts
@@ -30,7 +31,7 @@ export function settleSent(
   result: SentBatch,
   now: number,
   from = 0,
-  deadline = Infinity,
+  deadline: SliceEnd = NEVER,
 ): number | false {
   if (!holds(db, downstreamId, token)) return false;
   const rejected = new Set(result.rejectedHashes);
@@ -76,7 +77,7 @@ export function settleSent(
       }
     }
     i += 1;
-    if (performance.now() >= deadline) break;
+    if (deadline()) break;
   }
   db.prepare(
     'UPDATE downstreams SET members = members + ?, sent_adds = sent_adds + ?, sent_removes = sent_removes + ?, renewed = renewed + ? WHERE id = ?',
