@@ -17,11 +17,16 @@ const ended = (end: SliceEnd, at: number): boolean => {
 };
 
 describe('a sync slice’s end', () => {
-  afterEach(() => vi.restoreAllMocks());
+  const stores: SqliteStore[] = [];
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
   const start = (callsWaiting?: () => boolean): SliceEnd => {
     vi.spyOn(performance, 'now').mockImplementation(() => clock);
     clock = 1_000;
     const store = new SqliteStore(openSqlite(':memory:'), SLICE_MS, null, callsWaiting ? { callsWaiting } : {});
+    stores.push(store);
     return (store as unknown as { syncSliceEnd(): SliceEnd }).syncSliceEnd();
   };
 

@@ -253,17 +253,19 @@ export class SqliteStore implements Store {
    * the event loop waits. In the writer thread, the sliceMs slice goes on while no member-change
    * call waits at the door or in line, up to MAX_SLICE_MS: every slice is a commit (its WAL write and
    * fsync), and a drain with nobody waiting spent a large part of its time committing 12 ms slices.
-   * A call that arrives ends the slice at its next row once sliceMs is done, as before.
+   * A call that arrives ends the slice at its next row once sliceMs is done, as before. The calls
+   * already in line cannot change while the slice runs (the thread reads no message during a
+   * transaction), so they are looked at once, and each row reads only the door.
    */
   private syncSliceEnd(): SliceEnd {
     const began = performance.now();
     const short = began + this.sliceMs;
     const waiting = this.callsWaiting;
-    if (waiting === null) return at(short);
+    if (waiting === null || this.smallCallsInLine().length > 0) return at(short);
     const long = began + Math.max(MAX_SLICE_MS, this.sliceMs);
     return () => {
       const t = performance.now();
-      return t >= long || (t >= short && (waiting() || this.smallCallsInLine().length > 0));
+      return t >= long || (t >= short && waiting());
     };
   }
 
